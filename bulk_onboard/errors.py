@@ -1,0 +1,89 @@
+"""Every exception bulk-onboard raises, sorted by what to do next.
+
+    BulkOnboardError
+    ├── InputError          a file cannot be used at all (unreadable, wrong format, no rows):
+    │                       nothing is sent, exit code 2
+    ├── ConfigError         a playbook, option or environment value is wrong: exit code 2
+    └── ApiError            the portal refused or failed a request; carries method, path,
+        │                   HTTP status and a redacted excerpt of the body
+        ├── TransientError  worth retrying with backoff (429, 502/503/504, timeouts, resets)
+        │   ├── RateLimited         a 429; retry_after seconds when the portal said so
+        │   └── AmbiguousWrite      a write whose outcome is unknown (timeout, 5xx or a dropped
+        │                           connection after the request was sent): look before retrying
+        ├── BudgetExhausted a 429 whose Retry-After is longer than a run may wait (the daily
+        │                   write budget): stop sending, defer what is left
+        ├── PermanentError  this row fails, the run goes on (400, 403, 404, 402, ...)
+        └── FatalError      the run cannot go on (the token is refused: 401)
+
+Invalid and failed rows are values (validate.Invalid, report rows), not exceptions.
+"""
+
+from __future__ import annotations
+
+
+class BulkOnboardError(Exception):
+    """Base of every error bulk-onboard raises on purpose."""
+
+
+class InputError(BulkOnboardError):
+    """A file cannot be used: the message is one sentence naming the file and what to do."""
+
+
+class ConfigError(BulkOnboardError):
+    """A playbook, option or environment value is wrong."""
+
+
+class ApiError(BulkOnboardError):
+    """A request to the portal failed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status: int | None = None,
+        body_excerpt: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+        self.status = status
+        self.body_excerpt = body_excerpt
+
+    def __str__(self) -> str:
+        status = f" (HTTP {self.status})" if self.status is not None else ""
+        return f"{self.method} {self.path}{status}: {self.message}"
+
+
+class TransientError(ApiError):
+    """Retry with backoff; the request had no effect or is safe to repeat."""
+
+
+class RateLimited(TransientError):
+    """HTTP 429. retry_after is the portal's Retry-After in seconds, if it sent one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class AmbiguousWrite(TransientError):
+    """A write may or may not have been applied: find before trying again."""
+
+
+class BudgetExhausted(ApiError):
+    """The portal's longer-term budget (e.g. 10,000 writes a day) is spent."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class PermanentError(ApiError):
+    """The portal refused this request for this row; retrying will not help."""
+
+
+class FatalError(ApiError):
+    """The run cannot go on (the token is refused)."""
