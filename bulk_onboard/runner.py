@@ -1,0 +1,140 @@
+"""A generic worker pool: one TaskGroup, a bounded queue, N workers, a graceful stop.
+
+It knows nothing of DocSpace. Items run concurrently; what an item does inside is the
+worker's business. The first stop request (SIGINT/SIGTERM) stops taking new items and lets
+the ones in flight finish; a second one cancels them. Items never started are handed to
+`on_skipped`, so the caller can account for every one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import contextmanager
+from typing import Generic, Iterator, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Stop:
+    """Shared stop state of a run: asked once = drain, asked twice = cancel."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.reason: str | None = None
+        self._cancel_hooks: list[Callable[[], None]] = []
+
+    @property
+    def requested(self) -> bool:
+        return self.requests > 0
+
+    def request(self, reason: str) -> None:
+        self.requests += 1
+        if self.reason is None:
+            self.reason = reason
+        if self.requests >= 2:
+            for hook in list(self._cancel_hooks):
+                hook()
+
+    def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
+        self._cancel_hooks.append(hook)
+        return lambda: self._cancel_hooks.remove(hook)
+
+
+@contextmanager
+def stop_on_signals(stop: Stop) -> Iterator[None]:
+    """Route SIGINT and SIGTERM to `stop` while the block runs (main thread only)."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.request, f"signal {sig.name}")
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+class Pool(Generic[T, R]):
+    """Run `work(item)` for every item with at most `concurrency` at once."""
+
+    def __init__(
+        self,
+        work: Callable[[T], Awaitable[R]],
+        *,
+        concurrency: int,
+        stop: Stop,
+        on_done: Callable[[T, R], None],
+        on_skipped: Callable[[T], None],
+        on_cancelled: Callable[[T], None],
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self._work = work
+        self._concurrency = concurrency
+        self._stop = stop
+        self._on_done = on_done
+        self._on_skipped = on_skipped
+        self._on_cancelled = on_cancelled
+
+    async def run(self, items: Iterable[T]) -> None:
+        queue: asyncio.Queue[T] = asyncio.Queue(maxsize=self._concurrency * 2)
+        iterator = iter(items)
+        tasks: list[asyncio.Task[None]] = []
+
+        def cancel_all() -> None:
+            for task in tasks:
+                task.cancel()
+
+        remove_hook = self._stop.on_cancel(cancel_all)
+        try:
+            # A child cancelled by a stop is ignored by the TaskGroup; a real error propagates.
+            async with asyncio.TaskGroup() as group:
+                workers = [group.create_task(self._worker(queue)) for _ in range(self._concurrency)]
+                producer = group.create_task(self._produce(iterator, queue, workers))
+                tasks.extend([*workers, producer])
+        finally:
+            remove_hook()
+        # Whatever was queued or never taken from the iterator was not started.
+        while not queue.empty():
+            self._on_skipped(queue.get_nowait())
+        for item in iterator:
+            self._on_skipped(item)
+
+    async def _produce(
+        self, iterator: Iterator[T], queue: asyncio.Queue[T], workers: list[asyncio.Task[None]]
+    ) -> None:
+        for item in iterator:
+            if self._stop.requested:
+                self._on_skipped(item)
+                break
+            try:
+                await queue.put(item)
+            except asyncio.CancelledError:
+                self._on_skipped(item)
+                raise
+        await queue.join()
+        for worker in workers:
+            worker.cancel()
+
+    async def _worker(self, queue: asyncio.Queue[T]) -> None:
+        while True:
+            item = await queue.get()
+            try:
+                if self._stop.requested:
+                    self._on_skipped(item)
+                    continue
+                try:
+                    result = await self._work(item)
+                except asyncio.CancelledError:
+                    self._on_cancelled(item)
+                    raise
+                self._on_done(item, result)
+            finally:
+                queue.task_done()
