@@ -1,0 +1,240 @@
+"""Run settings: one frozen Settings, built from an environment mapping and explicit options.
+
+Only the CLI reads the process environment; it passes `os.environ` (or any mapping) to
+`build_settings`, so this module stays testable and side-effect free apart from reading the
+token file it is pointed at.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from bulk_onboard.api.retry import RetryPolicy
+from bulk_onboard.errors import ConfigError
+
+LogFormat = Literal["auto", "console", "json"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "console", "json")
+
+TOKEN_ENV = "DOCSPACE_TOKEN"
+PORTAL_ENV = "DOCSPACE_URL"
+
+# The portal's own limits (docspace-api.md section 7): 1,500 requests a minute per user,
+# 50 GETs and 15 other requests in flight. Defaults keep a margin under each.
+SERVER_REQUESTS_PER_SECOND = 25.0
+SERVER_READ_INFLIGHT = 50
+SERVER_WRITE_INFLIGHT = 15
+DEFAULT_REQUESTS_PER_SECOND = 24.0
+DEFAULT_READ_INFLIGHT = 40
+DEFAULT_WRITE_INFLIGHT = 10
+DEFAULT_CONCURRENCY = 8
+
+
+class Secret:
+    """A string that does not show itself: repr and str are masked; `reveal()` to use it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    def __str__(self) -> str:
+        return "********"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a run needs to talk to one portal. Build with `build_settings`."""
+
+    portal_url: str  # scheme://host[:port][/prefix], no trailing slash, no /api/2.0
+    token: Secret
+    concurrency: int = DEFAULT_CONCURRENCY  # rows worked on at once
+    requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
+    max_read_inflight: int = DEFAULT_READ_INFLIGHT
+    max_write_inflight: int = DEFAULT_WRITE_INFLIGHT
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    request_timeout: float = 60.0  # seconds for one attempt, connect to last byte
+    connect_timeout: float = 15.0
+    report_dir: Path = Path("reports")
+    log_format: LogFormat = "auto"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.portal_url}/api/2.0"
+
+
+def build_settings(
+    env: Mapping[str, str],
+    *,
+    portal: str | None = None,
+    token_file: str | Path | None = None,
+    concurrency: int | None = None,
+    requests_per_second: float | None = None,
+    max_read_inflight: int | None = None,
+    max_write_inflight: int | None = None,
+    retry: RetryPolicy | None = None,
+    request_timeout: float | None = None,
+    report_dir: str | Path | None = None,
+    log_format: str | None = None,
+) -> Settings:
+    """Settings from the environment mapping and explicit option values (None = not given).
+
+    The token comes from `token_file` (its content, stripped) or else from DOCSPACE_TOKEN;
+    there is deliberately no way to pass it as a value on the command line. The portal comes
+    from `portal` or else from DOCSPACE_URL. Raises ConfigError with what to do instead.
+    """
+    raw_portal = portal if portal is not None else env.get(PORTAL_ENV)
+    if raw_portal is None or not raw_portal.strip():
+        raise ConfigError(
+            f"no portal address: set {PORTAL_ENV} (e.g. https://example.onlyoffice.com) "
+            "or pass --portal"
+        )
+    settings = Settings(
+        portal_url=normalize_portal_url(raw_portal),
+        token=_read_token(env, token_file),
+        concurrency=_bounded_int("concurrency", concurrency, DEFAULT_CONCURRENCY, 1, 200),
+        requests_per_second=_rate(requests_per_second),
+        max_read_inflight=_bounded_int(
+            "read in-flight cap",
+            max_read_inflight,
+            DEFAULT_READ_INFLIGHT,
+            1,
+            SERVER_READ_INFLIGHT,
+        ),
+        max_write_inflight=_bounded_int(
+            "write in-flight cap",
+            max_write_inflight,
+            DEFAULT_WRITE_INFLIGHT,
+            1,
+            SERVER_WRITE_INFLIGHT,
+        ),
+        retry=retry if retry is not None else RetryPolicy(),
+        request_timeout=_timeout(request_timeout),
+        report_dir=Path(report_dir) if report_dir is not None else Path("reports"),
+        log_format=_log_format(log_format),
+    )
+    return settings
+
+
+def normalize_portal_url(raw: str) -> str:
+    """`https://host[:port][/prefix]` without a trailing slash or `/api/2.0`.
+
+    A bare host name gets https://. Plain http:// is refused unless the host is loopback
+    (127.0.0.0/8, ::1, localhost): the token would otherwise cross the network in clear text.
+    """
+    text = raw.strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    try:
+        host = parts.hostname
+        parts.port  # noqa: B018  # raises ValueError on a malformed port
+    except ValueError:
+        raise ConfigError(f"portal address {raw!r} has an invalid port") from None
+    if not host:
+        raise ConfigError(f"portal address {raw!r} has no host name")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(
+            "the portal address must not contain a user name or password; "
+            f"give the token through {TOKEN_ENV} or --token-file"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"portal address {raw!r} must not have a query or fragment")
+    if scheme not in ("https", "http"):
+        raise ConfigError(f"portal address {raw!r} must start with https://")
+    if scheme == "http" and not is_loopback(host):
+        raise ConfigError(
+            f"portal address {raw!r} uses plain http://, which would send the API token "
+            "unencrypted; use https:// (plain http is only accepted for localhost)"
+        )
+    path = parts.path.rstrip("/")
+    if path.lower().endswith("/api/2.0"):
+        path = path[: -len("/api/2.0")]
+    netloc = parts.netloc.lower()
+    return f"{scheme}://{netloc}{path}"
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_token(env: Mapping[str, str], token_file: str | Path | None) -> Secret:
+    if token_file is not None:
+        path = Path(token_file)
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
+            raise ConfigError(f"cannot read the token file {str(path)!r}: {reason}") from None
+        source = f"the token file {str(path)!r}"
+    else:
+        value = env.get(TOKEN_ENV, "").strip()
+        source = TOKEN_ENV
+    if not value:
+        raise ConfigError(
+            "no API token: set the environment variable "
+            f"{TOKEN_ENV}, or pass --token-file PATH naming a file that holds the token "
+            "(create one in DocSpace under Developer Tools > API keys)"
+        )
+    if any(ch.isspace() for ch in value):
+        raise ConfigError(f"{source} must hold the token alone, on one line without spaces")
+    return Secret(value)
+
+
+def _bounded_int(name: str, value: int | None, default: int, low: int, high: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {value!r}")
+    return value
+
+
+def _rate(value: float | None) -> float:
+    if value is None:
+        return DEFAULT_REQUESTS_PER_SECOND
+    if isinstance(value, bool) or not 0 < value <= SERVER_REQUESTS_PER_SECOND:
+        raise ConfigError(
+            "requests per second must be above 0 and at most "
+            f"{SERVER_REQUESTS_PER_SECOND:g} (the portal allows 1,500 a minute), not {value!r}"
+        )
+    return float(value)
+
+
+def _log_format(value: str | None) -> LogFormat:
+    for known in LOG_FORMATS:
+        if value is None or value.lower() == known:
+            return known if value is not None else "auto"
+    raise ConfigError(f"log format must be one of {', '.join(LOG_FORMATS)}, not {value!r}")
+
+
+def _timeout(value: float | None) -> float:
+    if value is None:
+        return 60.0
+    if isinstance(value, bool) or not 1 <= value <= 3600:
+        raise ConfigError(f"request timeout must be from 1 to 3600 seconds, not {value!r}")
+    return float(value)
