@@ -1,0 +1,136 @@
+"""The one structlog configuration: console on a TTY, JSON lines otherwise, secrets redacted.
+
+Callers bind context with `structlog.contextvars.bind_contextvars(row=..., step=...)`; every
+event carries it. Events are snake_case names from EVENTS; the data goes in key-values.
+The redaction processor runs last before rendering, over every value (nested dicts, lists,
+formatted tracebacks included), so an API token never reaches the output.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from typing import Any, Literal, TextIO
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+LogFormat = Literal["auto", "console", "json"]
+
+# The fixed event vocabulary. Data goes in key-values, never in the event name.
+EVENTS: frozenset[str] = frozenset(
+    {
+        # run
+        "run_started",
+        "run_finished",
+        "run_stopped",
+        "run_paused",  # a 429 paused every request; resume_in seconds
+        "run_resumed",
+        "budget_exhausted",  # the portal's long-term budget is spent; stop sending
+        "config_loaded",
+        "report_written",
+        "journal_loaded",
+        # rows and steps
+        "row_started",
+        "row_finished",
+        "row_failed",
+        "row_skipped",
+        "step_started",
+        "step_finished",
+        "step_skipped",
+        "step_retrying",
+        "step_failed",
+        "ambiguous_write",  # a write's outcome is unknown; look before retrying
+        # requests (api client)
+        "request_finished",
+        "request_retrying",  # method, path, attempt, delay, reason
+        "request_failed",
+        "rate_limited",  # one 429: method, path, retry_after
+        "client_opened",
+        "client_closed",
+    }
+)
+
+REDACTED = "[redacted]"
+_KEY_PATTERN = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}")
+_secrets: tuple[str, ...] = ()
+
+
+def register_secret(value: str) -> None:
+    """Add a value that must never appear in logs or error texts (e.g. the API token)."""
+    global _secrets
+    if value and value not in _secrets:
+        _secrets = (*_secrets, value)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with API-key-looking strings and every registered or given secret masked."""
+    for secret in (*_secrets, *secrets):
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return _KEY_PATTERN.sub(REDACTED, text)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_redact_value(v) for v in value]
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    if isinstance(value, BaseException):
+        return redact(f"{type(value).__name__}: {value}")
+    return redact(str(value))
+
+
+def redact_processor(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: mask secrets in every value of the event."""
+    return {key: _redact_value(value) for key, value in event_dict.items()}
+
+
+def configure(
+    *,
+    fmt: LogFormat = "auto",
+    level: str = "info",
+    secrets: Iterable[str] = (),
+    stream: TextIO | None = None,
+) -> None:
+    """Configure structlog for the process. `auto` renders for humans on a TTY, else JSON."""
+    out = stream if stream is not None else sys.stderr
+    for secret in secrets:
+        register_secret(secret)
+    numeric = logging.getLevelNamesMapping().get(level.upper())
+    if numeric is None:
+        raise ValueError(f"unknown log level {level!r}")
+    use_console = fmt == "console" or (fmt == "auto" and _is_tty(out))
+    renderer: Processor
+    if use_console:
+        renderer = structlog.dev.ConsoleRenderer(colors=_is_tty(out))
+    else:
+        renderer = structlog.processors.JSONRenderer(sort_keys=False)
+    processors: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        redact_processor,
+        renderer,
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+
+
+def _is_tty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except ValueError:  # closed stream
+        return False
