@@ -1,0 +1,294 @@
+"""DocSpaceClient: one method per DocSpace API action, named after it.
+
+    async with DocSpaceClient(settings) as client:
+        room = await client.create_room("Acme", RoomType.CUSTOM, ["client"])
+
+Methods return the portal's `response` DTOs as dicts (see models.py), lists of them, or small
+tuples; they raise the classified errors of bulk_onboard.errors. List methods named `all_*`,
+`folder_contents`, `room_share` and `filter_people` page through every result (count 100).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import quote
+
+import aiohttp
+
+from bulk_onboard.api import wire
+from bulk_onboard.api.limits import ClientStats, Clock, Throttle
+from bulk_onboard.api.models import FolderContents, JsonObject
+from bulk_onboard.api.transport import Params, Transport
+from bulk_onboard.errors import PermanentError
+
+if TYPE_CHECKING:  # config imports api.retry; import Settings for typing only
+    from bulk_onboard.config import Settings
+
+PAGE_SIZE = 100  # the portal's maximum `count`
+MAX_PAGES = 10_000  # a runaway guard: a million entries
+
+
+class DocSpaceClient:
+    """The portal's REST API under the run's limits. Use as an async context manager."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        throttle: Throttle | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._transport = Transport(settings, session=session, throttle=throttle, clock=clock)
+
+    async def __aenter__(self) -> Self:
+        await self._transport.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._transport.close()
+
+    async def aclose(self) -> None:
+        await self._transport.close()
+
+    @property
+    def stats(self) -> ClientStats:
+        return self._transport.stats
+
+    @property
+    def paused(self) -> bool:
+        """True while a 429 holds every request back."""
+        return self._transport.gate.paused
+
+    # ------------------------------------------------------------------ rooms
+
+    async def create_room(self, title: str, room_type: int, tags: Iterable[str] = ()) -> JsonObject:
+        """POST files/rooms → FolderDto of the new room."""
+        body = wire.create_room_body(title, room_type, tags)
+        return _object(await self._call("POST", "create_room", "files/rooms", body=body))
+
+    async def list_rooms(
+        self, filter_value: str | None = None, start_index: int = 0, count: int = PAGE_SIZE
+    ) -> tuple[list[JsonObject], int]:
+        """GET files/rooms, one page → (rooms, total matching)."""
+        params: Params = {"startIndex": start_index, "count": _page_size(count)}
+        if filter_value:
+            params["filterValue"] = filter_value
+        content = _object(await self._call("GET", "list_rooms", "files/rooms", params=params))
+        rooms = _objects(content.get("folders"))
+        return rooms, _total(content.get("total"), start_index + len(rooms))
+
+    async def all_rooms(self, filter_value: str | None = None) -> list[JsonObject]:
+        """Every room matching `filter_value` (title substring), all pages."""
+        found: dict[Any, JsonObject] = {}
+        start = 0
+        for _ in range(MAX_PAGES):
+            rooms, total = await self.list_rooms(filter_value, start, PAGE_SIZE)
+            for room in rooms:
+                found.setdefault(room.get("id"), room)
+            start += len(rooms)
+            if not rooms or start >= total:
+                break
+        return list(found.values())
+
+    async def get_room(self, room_id: int) -> JsonObject:
+        """GET files/rooms/{id} → FolderDto (404 → PermanentError)."""
+        return _object(await self._call("GET", "get_room", f"files/rooms/{_id(room_id)}"))
+
+    # ------------------------------------------------------------------ folders and files
+
+    async def create_folder(self, parent_id: int, title: str) -> JsonObject:
+        """POST files/folder/{parentId} → FolderDto."""
+        path = f"files/folder/{_id(parent_id)}"
+        body = wire.create_folder_body(title)
+        return _object(await self._call("POST", "create_folder", path, body=body))
+
+    async def folder_contents(self, folder_id: int) -> FolderContents:
+        """GET files/{folderId}, all pages → files and folders directly inside."""
+        files: list[JsonObject] = []
+        folders: list[JsonObject] = []
+        current: JsonObject = {}
+        start = 0
+        for _ in range(MAX_PAGES):
+            params: Params = {"startIndex": start, "count": PAGE_SIZE}
+            path = f"files/{_id(folder_id)}"
+            page = _object(await self._call("GET", "folder_contents", path, params=params))
+            new_files, new_folders = _objects(page.get("files")), _objects(page.get("folders"))
+            files += new_files
+            folders += new_folders
+            if isinstance(page.get("current"), dict):
+                current = page["current"]
+            got = len(new_files) + len(new_folders)
+            start += got
+            if got == 0 or start >= _total(page.get("total"), start):
+                break
+        return FolderContents(files=tuple(files), folders=tuple(folders), current=current)
+
+    async def copy_file_as(self, file_id: int, dest_folder_id: int, dest_title: str) -> JsonObject:
+        """POST files/file/{fileId}/copyas → FileDto of the copy."""
+        path = f"files/file/{_id(file_id)}/copyas"
+        body = wire.copy_as_body(dest_folder_id, dest_title)
+        return _object(await self._call("POST", "copy_file_as", path, body=body))
+
+    # ------------------------------------------------------------------ membership and links
+
+    async def set_room_share(
+        self,
+        room_id: int,
+        invitations: Iterable[tuple[str, int]],
+        notify: bool = False,
+        message: str | None = None,
+        culture: str | None = None,
+    ) -> JsonObject:
+        """PUT files/rooms/{id}/share → RoomSecurityDto {members, warning, error}.
+        `invitations`: (user id or e-mail, FileShare int) pairs; access 0 removes."""
+        body = wire.share_body(invitations, notify=notify, message=message, culture=culture)
+        path = f"files/rooms/{_id(room_id)}/share"
+        reply = await self._call("PUT", "set_room_share", path, body=body)
+        return reply if isinstance(reply, dict) else {}
+
+    async def room_share(self, room_id: int, filter_type: int | None = None) -> list[JsonObject]:
+        """GET files/rooms/{id}/share, all pages → FileShareDto list (owner included)."""
+        extra: Params = {} if filter_type is None else {"filterType": filter_type}
+        return await self._pages("room_share", f"files/rooms/{_id(room_id)}/share", extra)
+
+    async def primary_link(self, room_id: int) -> JsonObject:
+        """GET files/rooms/{id}/link → the primary external link (created if missing)."""
+        path = f"files/rooms/{_id(room_id)}/link"
+        return _object(await self._call("GET", "primary_link", path))
+
+    async def room_links(self, room_id: int, link_type: int | None = None) -> list[JsonObject]:
+        """GET files/rooms/{id}/links → FileShareDto list of the room's links."""
+        params: Params = {} if link_type is None else {"type": int(link_type)}
+        path = f"files/rooms/{_id(room_id)}/links"
+        return _objects(await self._call("GET", "room_links", path, params=params))
+
+    async def set_room_link(
+        self, room_id: int, link_type: int, access: int, title: str, link_id: str | None = None
+    ) -> JsonObject | None:
+        """PUT files/rooms/{id}/links → FileShareDto; None when the link was deleted."""
+        body = wire.link_body(link_type, access, title, link_id)
+        path = f"files/rooms/{_id(room_id)}/links"
+        reply = await self._call("PUT", "set_room_link", path, body=body)
+        return reply if isinstance(reply, dict) else None
+
+    # ------------------------------------------------------------------ people
+
+    async def add_member(
+        self,
+        email: str,
+        first_name: str,
+        last_name: str,
+        user_type: int,
+        culture: str | None = None,
+    ) -> JsonObject:
+        """POST people → EmployeeFullDto (existing e-mail → PermanentError 400)."""
+        body = wire.member_body(email, first_name, last_name, user_type, culture)
+        return _object(await self._call("POST", "add_member", "people", body=body))
+
+    async def invite_users(
+        self, invitations: Iterable[tuple[str, int]], culture: str | None = None
+    ) -> list[JsonObject]:
+        """POST people/invite → EmployeeDto list of ALL pending users (no e-mails in it)."""
+        body = wire.invite_body(invitations, culture)
+        return _objects(await self._call("POST", "invite_users", "people/invite", body=body))
+
+    async def user_by_email(self, email: str) -> JsonObject | None:
+        """GET people/email → EmployeeFullDto, or None when no user has that e-mail."""
+        try:
+            reply = await self._call(
+                "GET", "user_by_email", "people/email", params={"email": email}
+            )
+        except PermanentError as err:
+            if err.status == 404:
+                return None
+            raise
+        return _object(reply)
+
+    async def user_exists(self, email: str) -> bool:
+        """True when a user (active, pending or disabled) has this e-mail."""
+        return await self.user_by_email(email) is not None
+
+    async def filter_people(
+        self,
+        filter_value: str | None = None,
+        *,
+        employee_status: int | None = None,
+        activation_status: int | None = None,
+        employee_type: int | None = None,
+    ) -> list[JsonObject]:
+        """GET people/filter, all pages → EmployeeFullDto list."""
+        extra: Params = {}
+        for name, value in (
+            ("filterValue", filter_value),
+            ("employeeStatus", employee_status),
+            ("activationStatus", activation_status),
+            ("employeeType", employee_type),
+        ):
+            if value is not None and value != "":
+                extra[name] = value if isinstance(value, str) else int(value)
+        return await self._pages("filter_people", "people/filter", extra)
+
+    async def self_profile(self) -> JsonObject:
+        """GET people/@self → EmployeeFullDto of the token's owner (a cheap token check)."""
+        return _object(await self._call("GET", "self_profile", "people/@self"))
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _call(
+        self,
+        method: str,
+        action: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+    ) -> Any:
+        reply = await self._transport.request(method, action, path, params=params, body=body)
+        return reply.response
+
+    async def _pages(self, action: str, path: str, extra: Params) -> list[JsonObject]:
+        """Every item of a list endpoint whose envelope carries `total`."""
+        items: list[JsonObject] = []
+        start = 0
+        for _ in range(MAX_PAGES):
+            params: Params = {**extra, "startIndex": start, "count": PAGE_SIZE}
+            reply = await self._transport.request("GET", action, path, params=params)
+            page = _objects(reply.response)
+            items += page
+            start += len(page)
+            if not page or start >= _total(reply.total, start):
+                break
+        return items
+
+
+def _id(value: int | str) -> str:
+    if isinstance(value, bool):
+        raise TypeError(f"an id must be an integer or string, not {value!r}")
+    return quote(str(value), safe="")
+
+
+def _page_size(count: int) -> int:
+    if not 1 <= count <= PAGE_SIZE:
+        raise ValueError(f"count must be from 1 to {PAGE_SIZE}")
+    return count
+
+
+def _total(value: Any, fallback: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else fallback
+
+
+def _object(value: Any) -> JsonObject:
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: Any) -> list[JsonObject]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

@@ -1,0 +1,122 @@
+"""Shared limits of one run: the pause gate a 429 closes for everyone, and the run counters.
+
+The throttle (requests per second) and the in-flight semaphores live on the transport; the
+gate here is the "resume at" time every attempt checks before it is sent, so one 429 stops
+all callers, not just the one that received it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import structlog
+from asyncio_throttle.throttler import Throttler
+
+from bulk_onboard.api.retry import Sleep
+
+Clock = Callable[[], float]
+log = structlog.get_logger("bulk_onboard.api")
+
+
+class Throttle(Protocol):
+    """What the transport needs from a rate limiter (asyncio_throttle.Throttler fits)."""
+
+    async def acquire(self) -> None: ...
+
+
+def make_throttler(requests_per_second: float) -> Throttler:
+    """A sliding-window throttler allowing `requests_per_second` on average, with small bursts
+    (the portal's own limit is a sliding window too: 1,500 requests per minute)."""
+    if requests_per_second <= 0:
+        raise ValueError("requests_per_second must be positive")
+    per_window = max(1, math.floor(requests_per_second))
+    return Throttler(rate_limit=per_window, period=per_window / requests_per_second)
+
+
+@dataclass(slots=True)
+class ClientStats:
+    """Counters for the run summary. `requests` counts calls by 'METHOD action'."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    attempts: int = 0
+    retries: int = 0
+    rate_limited: int = 0  # 429 answers
+    pauses: int = 0  # times the whole run was paused by a 429
+    paused_seconds: float = 0.0
+    ambiguous_writes: int = 0
+    failures: Counter[str] = field(default_factory=Counter)  # final errors by class name
+    bytes_sent: int = 0
+    bytes_received: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "requests": dict(sorted(self.requests.items())),
+            "requests_total": sum(self.requests.values()),
+            "attempts": self.attempts,
+            "retries": self.retries,
+            "rate_limited": self.rate_limited,
+            "pauses": self.pauses,
+            "paused_seconds": round(self.paused_seconds, 3),
+            "ambiguous_writes": self.ambiguous_writes,
+            "failures": dict(sorted(self.failures.items())),
+            "bytes_sent": self.bytes_sent,
+            "bytes_received": self.bytes_received,
+        }
+
+
+class PauseGate:
+    """'Resume at' time shared by every request of a run.
+
+    `pause(seconds)` moves the resume time later (never earlier); `wait()` returns once the
+    resume time has passed. Pausing an open gate is logged once as `run_paused`, and the first
+    caller through afterwards logs `run_resumed`.
+    """
+
+    def __init__(self, *, clock: Clock, sleep: Sleep, stats: ClientStats) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._stats = stats
+        self._resume_at = -math.inf
+        self._announced = False
+        self.strikes = 0  # 429s since the last success, for backoff without Retry-After
+
+    @property
+    def paused(self) -> bool:
+        return self._clock() < self._resume_at
+
+    def remaining(self) -> float:
+        return max(0.0, self._resume_at - self._clock())
+
+    def pause(self, seconds: float, *, reason: str) -> None:
+        now = self._clock()
+        target = now + max(0.0, seconds)
+        if target <= self._resume_at:
+            return
+        if now >= self._resume_at:
+            self._stats.pauses += 1
+            self._stats.paused_seconds += target - now
+            self._announced = True
+            log.warning("run_paused", resume_in=round(target - now, 3), reason=reason)
+        else:
+            self._stats.paused_seconds += target - self._resume_at
+        self._resume_at = target
+
+    async def wait(self) -> None:
+        while True:
+            target = self._resume_at
+            delay = target - self._clock()
+            if delay <= 0:
+                break
+            await self._sleep(delay)
+            if self._resume_at <= target:  # not extended meanwhile: done
+                break
+        if self._announced:
+            self._announced = False
+            log.info("run_resumed")
+
+    def succeeded(self) -> None:
+        self.strikes = 0
