@@ -1,0 +1,229 @@
+"""A workbook cell as the text Excel shows for it, from its value and number format.
+
+Covers what a contact list holds: integers stay integers ("10045", not "10045.0"), fixed
+decimals, thousands separators, percentages, zero-padded codes ("00042"), literal text in a
+format ("000-000"), and dates and times written the way the cell's date format writes them.
+Excel's locale-dependent short date (built-in format 14, stored as "mm-dd-yy") is written as
+ISO 2024-03-15, which reads the same in every country. Anything more exotic (fractions,
+scientific notation) falls back to Excel's General format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+_DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+
+# Excel's own "system" formats, whose display depends on the computer's regional settings.
+_SYSTEM_DATE_FORMATS = {"mm-dd-yy": "yyyy-mm-dd", "m/d/yy h:mm": "yyyy-mm-dd hh:mm"}
+
+_BRACKET = re.compile(r"\[([^\]]*)\]")
+_DATE_TOKEN = re.compile(
+    r'"[^"]*"|\\.|_.|\*.|AM/PM|am/pm|A/P|a/p|\[[hms]+\]|y+|m+|d+|h+|s+|\.0+|[eE]|.',
+    re.IGNORECASE,
+)
+
+
+def cell_text(value: object, number_format: str = "General") -> str:
+    """What the cell shows. None is the empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return format_number(value, number_format)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return format_datetime(value, number_format)
+    if isinstance(value, dt.timedelta):
+        return _format_elapsed(value)
+    return str(value)
+
+
+def general(value: float) -> str:
+    """Excel's General format: integers without a decimal point, up to 15 significant digits."""
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.15g}".replace("e", "E")
+
+
+def _sections(fmt: str) -> list[str]:
+    """Split a format at semicolons outside quotes."""
+    parts, current, quoted = [], [], False
+    for char in fmt:
+        if char == '"':
+            quoted = not quoted
+        if char == ";" and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _clean(section: str) -> str:
+    """Drop colours and conditions; keep a currency symbol from [$€-407]."""
+
+    def keep_symbol(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        if inner.startswith("$"):
+            return '"' + inner[1:].split("-")[0] + '"'
+        if re.fullmatch(r"[hms]+", inner, re.IGNORECASE):
+            return match.group(0)
+        return ""
+
+    return _BRACKET.sub(keep_symbol, section)
+
+
+def format_number(value: float, number_format: str) -> str:
+    sections = _sections(number_format or "General")
+    section = sections[0]
+    negative = value < 0
+    if negative and len(sections) >= 2 and sections[1].strip():
+        section, value, negative = sections[1], -value, False
+    elif value == 0 and len(sections) >= 3 and sections[2].strip():
+        section = sections[2]
+    section = _clean(section)
+    plain = section.strip()
+    if plain.lower() in ("general", "", "@") or re.search(r"[eE][+-]|/|\?", _unquoted(plain)):
+        text = general(abs(value))
+    else:
+        text = _pattern(abs(value), section)
+    return "-" + text if negative and text.strip("0.,% ") else text
+
+
+def _unquoted(section: str) -> str:
+    return re.sub(r'"[^"]*"|\\.', "", section)
+
+
+def _pattern(value: float, section: str) -> str:
+    """Fill a format like '#,##0.00', '0%', '00000' or '"No. "000-000' with value."""
+    tokens = re.findall(r'"[^"]*"|\\.|_.|\*.|.', section)
+    literal = [t[1:-1] if t.startswith('"') else t[1:] if t[0] == "\\" else " " if t[0] == "_"
+               else "" if t[0] == "*" else t for t in tokens]
+    is_digit = [t in ("0", "#") for t in tokens]
+    if not any(is_digit):
+        return general(value)
+    if "%" in tokens:
+        value *= 100
+    first = is_digit.index(True)
+    last = len(tokens) - 1 - is_digit[::-1].index(True)
+    zone = tokens[first : last + 1]
+    point = zone.index(".") if "." in zone else len(zone)
+    int_zone, frac_zone = zone[:point], zone[point + 1 :]
+    frac_digits = sum(1 for t in frac_zone if t in ("0", "#"))
+    required_frac = sum(1 for t in frac_zone if t == "0")
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-frac_digits), ROUND_HALF_UP)
+    whole, _, frac = f"{rounded:f}".partition(".")
+    frac = frac.rstrip("0").ljust(required_frac, "0") if frac_digits else ""
+    if "," in int_zone:
+        zeros = sum(1 for t in int_zone if t == "0")
+        number = f"{int(whole):,}" if int(whole) or zeros else ""
+        number = number.rjust(zeros + (zeros - 1) // 3, "0") if zeros > len(number) else number
+    else:
+        number = _fill_integer(whole, int_zone)
+    if frac:
+        number += "." + frac
+    return "".join(literal[:first]) + number + "".join(literal[last + 1 :])
+
+
+def _fill_integer(digits: str, zone: list[str]) -> str:
+    """Put digits into the placeholders right to left, literals in between (phone formats)."""
+    digits = digits.lstrip("0")
+    out: list[str] = []
+    remaining = digits
+    slots = [i for i, t in enumerate(zone) if t in ("0", "#")]
+    for i in range(len(zone) - 1, -1, -1):
+        token = zone[i]
+        if token in ("0", "#"):
+            if i == slots[0]:
+                out.append(remaining if remaining else ("0" if token == "0" else ""))
+                remaining = ""
+            elif remaining:
+                out.append(remaining[-1])
+                remaining = remaining[:-1]
+            elif token == "0":
+                out.append("0")
+        elif remaining or any(zone[j] == "0" for j in slots if j < i):
+            out.append(token[1:-1] if token.startswith('"') else token.lstrip("\\"))
+    return "".join(reversed(out))
+
+
+def format_datetime(value: dt.datetime | dt.date | dt.time, number_format: str) -> str:
+    fmt = _clean(_sections(number_format or "General")[0]).strip()
+    fmt = _SYSTEM_DATE_FORMATS.get(fmt.lower(), fmt)
+    if not re.search(r"[ymdhs]", _unquoted(fmt), re.IGNORECASE):
+        if isinstance(value, dt.datetime):
+            fmt = "yyyy-mm-dd" if value.time() == dt.time() else "yyyy-mm-dd hh:mm:ss"
+        else:
+            fmt = "yyyy-mm-dd" if isinstance(value, dt.date) else "hh:mm:ss"
+    tokens = _DATE_TOKEN.findall(fmt)
+    twelve_hour = any(t.lower() in ("am/pm", "a/p") for t in tokens)
+    out: list[str] = []
+    for i, token in enumerate(tokens):
+        out.append(_date_token(value, token, tokens, i, twelve_hour))
+    return "".join(out)
+
+
+def _is_minute(tokens: list[str], i: int) -> bool:
+    """An m/mm token means minutes right after hours or right before seconds."""
+    before = [t for t in tokens[:i] if t[0].lower() in "ymdhs"]
+    after = [t for t in tokens[i + 1 :] if t[0].lower() in "ymdhs"]
+    return bool(before and before[-1][0].lower() == "h") or bool(
+        after and after[0][0].lower() == "s"
+    )
+
+
+def _date_token(
+    value: dt.datetime | dt.date | dt.time, token: str, tokens: list[str], i: int, twelve: bool
+) -> str:
+    low = token.lower()
+    date = value if isinstance(value, dt.date) else None
+    time = value.time() if isinstance(value, dt.datetime) else value if isinstance(
+        value, dt.time) else dt.time()
+    if low[0] == "y" and date:
+        return f"{date.year % 100:02d}" if len(low) <= 2 else f"{date.year:04d}"
+    if low[0] == "m" and len(low) <= 2 and _is_minute(tokens, i):
+        return f"{time.minute:0{len(low)}d}"
+    if low[0] == "m" and date:
+        names = _MONTHS[date.month - 1]
+        return {1: str(date.month), 2: f"{date.month:02d}", 3: names[:3], 5: names[0]}.get(
+            len(low), names)
+    if low[0] == "d" and date:
+        day = _DAYS[date.weekday()]
+        return {1: str(date.day), 2: f"{date.day:02d}", 3: day[:3]}.get(len(low), day)
+    if low[0] == "h":
+        hour = (time.hour % 12 or 12) if twelve else time.hour
+        return f"{hour:0{min(len(low), 2)}d}"
+    if low[0] == "s":
+        return f"{time.second:0{min(len(low), 2)}d}"
+    if low.startswith(".0"):
+        return "." + f"{time.microsecond:06d}"[: len(low) - 1]
+    if low in ("am/pm", "a/p"):
+        mark = "AM" if time.hour < 12 else "PM"
+        return mark if low == "am/pm" else mark[0]
+    if token[0] == '"':
+        return token[1:-1]
+    if token[0] == "\\":
+        return token[1:]
+    if token[0] == "_":
+        return " "
+    if token[0] == "*" or token[0] == "[" or low == "e":
+        return ""
+    return token
+
+
+def _format_elapsed(value: dt.timedelta) -> str:
+    seconds = int(value.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    hours, rest = divmod(abs(seconds), 3600)
+    return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
