@@ -1,0 +1,63 @@
+"""Files and a playbook in; records, invalid rows, warnings and plans out.
+
+The one entry point for every command that reads spreadsheets (`validate`, `plan`, `run`):
+
+    playbook = load_playbook(path_or_None)
+    intake = load_intake([Path("clients.csv"), Path("users.csv")], playbook)
+    intake.plans      # client plans first (people may join their rooms), then people
+    intake.invalid    # rows that will not run, each with every issue
+
+InputError (a file cannot be used) and ConfigError (the playbook does not fit) propagate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bulk_onboard.columns import Kind
+from bulk_onboard.plan import build_plan
+from bulk_onboard.playbook import Playbook
+from bulk_onboard.records import ClientRecord, UserRecord
+from bulk_onboard.sources import Notice, display_names, open_sources
+from bulk_onboard.steps import Plan
+from bulk_onboard.validate import Invalid, validate_sheets
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """Everything read from the input files, checked and planned."""
+
+    files: tuple[str, ...]  # as messages name them
+    playbook: Playbook
+    clients: tuple[ClientRecord, ...]
+    users: tuple[UserRecord, ...]
+    invalid: tuple[Invalid, ...]
+    notices: tuple[Notice, ...]
+    plans: tuple[Plan, ...]  # one per valid record: clients, then users
+
+    @property
+    def rows(self) -> int:
+        return len(self.clients) + len(self.users) + len(self.invalid)
+
+    @property
+    def problems(self) -> int:
+        return sum(len(row.issues) for row in self.invalid)
+
+
+def load_intake(
+    paths: Sequence[Path], playbook: Playbook, kind: Kind | None = None
+) -> Intake:
+    """Read, validate and plan every row of the files."""
+    validated = validate_sheets(open_sources(paths, kind), playbook)
+    plans = tuple(build_plan(r, playbook) for r in (*validated.clients, *validated.users))
+    return Intake(
+        files=tuple(display_names(paths)),
+        playbook=playbook,
+        clients=validated.clients,
+        users=validated.users,
+        invalid=validated.invalid,
+        notices=validated.notices,
+        plans=plans,
+    )

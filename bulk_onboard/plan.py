@@ -1,0 +1,101 @@
+"""build_plan: a valid record and the playbook → the Plan of steps that onboards the row. Pure.
+
+A client row: the room, its folders, the template copies, one share request for the account
+manager and the client, the room link, and the CRM announcement when a CRM sink is set. A
+person: the account, then (when the row names a room) the membership; a room that is not a
+client of this file is looked up by title before anything is created.
+"""
+
+from __future__ import annotations
+
+from bulk_onboard.playbook import Playbook
+from bulk_onboard.records import ClientRecord, UserRecord
+from bulk_onboard.steps import (
+    AnnounceCrm,
+    CopyFile,
+    EnsureFolder,
+    EnsureLink,
+    EnsurePerson,
+    EnsureRoom,
+    FindRoom,
+    JoinRoom,
+    Member,
+    Plan,
+    Ref,
+    ShareRoom,
+    Step,
+)
+
+ROOM_ID = Ref("room", "id")
+
+
+def build_plan(record: ClientRecord | UserRecord, playbook: Playbook) -> Plan:
+    if isinstance(record, ClientRecord):
+        return Plan(record.row_key, "client", record.origin, client_steps(record, playbook))
+    return Plan(record.row_key, "user", record.origin, user_steps(record, playbook))
+
+
+def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
+    steps: list[Step] = [
+        EnsureRoom("room", record.room_title, record.room_type, record.tags),
+    ]
+    folder_ids: dict[str, Ref] = {}
+    for title in playbook.folders:
+        key = f"folder:{title}"
+        steps.append(EnsureFolder(key, ROOM_ID, title))
+        folder_ids[title] = Ref(key, "id")
+    copy_ids: list[Ref] = []
+    for copy in playbook.copies:
+        key = f"copy:{copy.title}"
+        destination = folder_ids[copy.folder] if copy.folder is not None else ROOM_ID
+        steps.append(CopyFile(key, copy.source, destination, copy.title))
+        copy_ids.append(Ref(key, "id"))
+    invitation = playbook.invitation
+    steps.append(
+        ShareRoom(
+            "share",
+            ROOM_ID,
+            (
+                Member(record.manager_email, playbook.access.manager, by_id=True),
+                Member(record.client_email, record.client_access, by_id=False),
+            ),
+            notify=invitation.notify,
+            message=invitation.message,
+            culture=invitation.culture,
+        )
+    )
+    link_type = playbook.link.link_type
+    if link_type is not None:
+        steps.append(EnsureLink("link", ROOM_ID, link_type, playbook.link.access,
+                                playbook.link.title))
+    if playbook.crm.configured:
+        fields: list[tuple[str, str | Ref | tuple[Ref, ...]]] = [
+            ("client_id", record.client_id),
+            ("client_name", record.client_name),
+            ("client_email", record.client_email),
+            ("manager_email", record.manager_email),
+            ("room_id", ROOM_ID),
+            ("room_title", Ref("room", "title")),
+        ]
+        if link_type is not None:
+            fields.append(("link_url", Ref("link", "url")))
+        fields.append(("folder_ids", tuple(folder_ids.values())))
+        fields.append(("copy_ids", tuple(copy_ids)))
+        steps.append(AnnounceCrm("crm", tuple(fields)))
+    return tuple(steps)
+
+
+def user_steps(record: UserRecord, playbook: Playbook) -> tuple[Step, ...]:
+    person = EnsurePerson("person", record.email, record.first_name, record.last_name,
+                          record.user_type, record.culture)
+    if record.room is None or record.access is None:
+        return (person,)
+    if record.room_is_client:
+        room = Ref("room", "id", row=f"client:{record.room}")
+        steps: tuple[Step, ...] = (person,)
+    else:
+        room = ROOM_ID
+        steps = (FindRoom("room", record.room), person)
+    join = JoinRoom("membership", room, Ref("person", "id"), record.email, record.access,
+                    playbook.invitation.notify)
+    return (*steps, join)
