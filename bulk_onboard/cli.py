@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import click
 
 from bulk_onboard import __version__
+from bulk_onboard.errors import ConfigError, InputError
+from bulk_onboard.findings import finding_rows, summary, write_table
+from bulk_onboard.intake import Intake, load_intake
+from bulk_onboard.plan_view import intake_json, intake_text
+from bulk_onboard.playbook import load_playbook
 from bulk_onboard.sandbox.cli import sandbox_command
 
 
@@ -15,3 +24,65 @@ def main() -> None:
 
 
 main.add_command(sandbox_command)
+
+
+# ---- spreadsheet intake: validate and plan -------------------------------------------------
+
+_FILES = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+_PLAYBOOK = click.option(
+    "--playbook", type=click.Path(path_type=Path), default=None,
+    help="Playbook TOML file (default: the built-in playbook).",
+)
+_KIND = click.option(
+    "--kind", type=click.Choice(["clients", "users"]), default=None,
+    help="Read CSV files as this kind, or only this sheet of a workbook.",
+)
+
+
+def _read_intake(files: tuple[Path, ...], playbook: Path | None, kind: str | None) -> Intake:
+    """The checked and planned input, or exit 2 with the one-sentence reason on stderr."""
+    try:
+        return load_intake(list(files), load_playbook(playbook), kind)  # type: ignore[arg-type]
+    except (InputError, ConfigError) as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(2) from None
+
+
+@main.command("validate")
+@_FILES
+@_PLAYBOOK
+@_KIND
+def validate_command(files: tuple[Path, ...], playbook: Path | None, kind: str | None) -> None:
+    """Check spreadsheets and list every problem; nothing is sent to the portal.
+
+    Exit status: 0 every row is valid, 1 some rows are invalid, 2 a file cannot be used.
+    """
+    intake = _read_intake(files, playbook, kind)
+    write_table(finding_rows(intake), sys.stdout, fancy=sys.stdout.isatty())
+    click.echo(summary(intake))
+    raise SystemExit(1 if intake.invalid else 0)
+
+
+@main.command("plan")
+@_FILES
+@_PLAYBOOK
+@_KIND
+@click.option("--json", "as_json", is_flag=True, help="Print the plans as JSON.")
+def plan_command(
+    files: tuple[Path, ...], playbook: Path | None, kind: str | None, as_json: bool
+) -> None:
+    """Print the steps each row would take (a dry run); nothing is sent to the portal.
+
+    Exit status: 0 every row is valid, 1 some rows are invalid, 2 a file cannot be used.
+    """
+    intake = _read_intake(files, playbook, kind)
+    if as_json:
+        click.echo(json.dumps(intake_json(intake), indent=2, ensure_ascii=False))
+    else:
+        text = intake_text(intake)
+        if text:
+            click.echo(text + "\n")
+        rows = [r for r in finding_rows(intake) if r[4].startswith("Warning: ")]
+        write_table(rows, sys.stdout, fancy=sys.stdout.isatty())
+        click.echo(summary(intake))
+    raise SystemExit(1 if intake.invalid else 0)

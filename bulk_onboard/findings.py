@@ -1,0 +1,84 @@
+"""The problems and warnings of an intake as a table (file, sheet, line, column, problem).
+
+On a terminal the table is drawn with rich; piped or redirected it is plain text with aligned
+columns and no wrapping, so grep and a pager read it as well as a person does.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from bulk_onboard.intake import Intake
+
+HEADINGS = ("file", "sheet", "line", "column", "problem")
+
+
+def finding_rows(intake: Intake) -> list[tuple[str, str, str, str, str]]:
+    """One row per issue and per warning, in file order, warnings marked as such."""
+    order = {name: n for n, name in enumerate(intake.files)}
+    keyed: list[tuple[tuple[int, str, int, int], tuple[str, str, str, str, str]]] = []
+    for row in intake.invalid:
+        origin = row.origin
+        for issue in row.issues:
+            keyed.append((
+                (order.get(origin.file, 0), origin.sheet or "", origin.line, 0),
+                (origin.file, origin.sheet or "", str(origin.line), issue.label, issue.problem),
+            ))
+    for notice in intake.notices:
+        keyed.append((
+            (order.get(notice.file, 0), notice.sheet or "", notice.line or 0, 1),
+            (notice.file, notice.sheet or "", str(notice.line or ""), notice.column,
+             f"Warning: {notice.message}"),
+        ))
+    keyed.sort(key=lambda pair: pair[0])
+    return [_one_line(row) for _, row in keyed]
+
+
+def _one_line(row: tuple[str, str, str, str, str]) -> tuple[str, str, str, str, str]:
+    """Line breaks quoted from cells would tear a table row apart: show them as \\n."""
+    a, b, c, d, e = (cell.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+                     for cell in row)
+    return a, b, c, d, e
+
+
+def summary(intake: Intake) -> str:
+    """One line: what was read and how much of it is usable."""
+    files = ", ".join(intake.files)
+    people = f"{len(intake.clients)} clients, {len(intake.users)} people"
+    if not intake.invalid:
+        state = f"all valid ({people})"
+    else:
+        problems = intake.problems
+        state = (
+            f"{len(intake.plans)} valid ({people}), {len(intake.invalid)} invalid with "
+            f"{problems} problem{'s' if problems != 1 else ''}"
+        )
+    warnings = len(intake.notices)
+    tail = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+    return f"{files}: {intake.rows} rows, {state}{tail}."
+
+
+def write_table(rows: list[tuple[str, str, str, str, str]], out: TextIO, fancy: bool) -> None:
+    """Print the rows under HEADINGS; nothing at all when there are none."""
+    if not rows:
+        return
+    if fancy:
+        table = Table(*HEADINGS, show_lines=False, header_style="bold")
+        for row in rows:
+            table.add_row(*row)
+        Console(file=out).print(table)
+        return
+    show_sheet = any(r[1] for r in rows)
+    columns = [c for c in range(5) if c != 1 or show_sheet]
+    widths = {c: max(len(HEADINGS[c]), *(len(r[c]) for r in rows)) for c in columns[:-1]}
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [cells[c].ljust(widths[c]) if c in widths else cells[c] for c in columns]
+        return "  ".join(parts).rstrip()
+
+    out.write(line(HEADINGS) + "\n")
+    for row in rows:
+        out.write(line(row) + "\n")
