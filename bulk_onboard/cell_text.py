@@ -15,9 +15,20 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 _MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
-_DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 # Excel's own "system" formats, whose display depends on the computer's regional settings.
 _SYSTEM_DATE_FORMATS = {"mm-dd-yy": "yyyy-mm-dd", "m/d/yy h:mm": "yyyy-mm-dd hh:mm"}
@@ -57,7 +68,9 @@ def general(value: float) -> str:
 
 def _sections(fmt: str) -> list[str]:
     """Split a format at semicolons outside quotes."""
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in fmt:
         if char == '"':
             quoted = not quoted
@@ -108,8 +121,18 @@ def _unquoted(section: str) -> str:
 def _pattern(value: float, section: str) -> str:
     """Fill a format like '#,##0.00', '0%', '00000' or '"No. "000-000' with value."""
     tokens = re.findall(r'"[^"]*"|\\.|_.|\*.|.', section)
-    literal = [t[1:-1] if t.startswith('"') else t[1:] if t[0] == "\\" else " " if t[0] == "_"
-               else "" if t[0] == "*" else t for t in tokens]
+    literal = [
+        t[1:-1]
+        if t.startswith('"')
+        else t[1:]
+        if t[0] == "\\"
+        else " "
+        if t[0] == "_"
+        else ""
+        if t[0] == "*"
+        else t
+        for t in tokens
+    ]
     is_digit = [t in ("0", "#") for t in tokens]
     if not any(is_digit):
         return general(value)
@@ -188,8 +211,13 @@ def _date_token(
 ) -> str:
     low = token.lower()
     date = value if isinstance(value, dt.date) else None
-    time = value.time() if isinstance(value, dt.datetime) else value if isinstance(
-        value, dt.time) else dt.time()
+    time = (
+        value.time()
+        if isinstance(value, dt.datetime)
+        else value
+        if isinstance(value, dt.time)
+        else dt.time()
+    )
     if low[0] == "y" and date:
         return f"{date.year % 100:02d}" if len(low) <= 2 else f"{date.year:04d}"
     if low[0] == "m" and len(low) <= 2 and _is_minute(tokens, i):
@@ -197,7 +225,8 @@ def _date_token(
     if low[0] == "m" and date:
         names = _MONTHS[date.month - 1]
         return {1: str(date.month), 2: f"{date.month:02d}", 3: names[:3], 5: names[0]}.get(
-            len(low), names)
+            len(low), names
+        )
     if low[0] == "d" and date:
         day = _DAYS[date.weekday()]
         return {1: str(date.day), 2: f"{date.day:02d}", 3: day[:3]}.get(len(low), day)

@@ -31,7 +31,9 @@ def email_problem(text: str) -> str | None:
         return None
     example = "write it as name@example.com"
     if "<" in text or ">" in text:
-        return f'"{text}" holds more than the address; write only the address, like name@example.com.'
+        return (
+            f'"{text}" holds more than the address; write only the address, like name@example.com.'
+        )
     if text.startswith("mailto:"):
         return f'"{text}" starts with mailto:; write only the address, like name@example.com.'
     if text.count("@") > 1:
@@ -119,7 +121,9 @@ def member_access_problem(
             f"use {allowed}."
         )
     if room_type is not None and access not in ROOM_ROLES[room_type].user:
-        return f"{source}{name} is not possible in a {ROOM_TYPE_NAMES[room_type]} room; use {allowed}."
+        return (
+            f"{source}{name} is not possible in a {ROOM_TYPE_NAMES[room_type]} room; use {allowed}."
+        )
     return None
 
 

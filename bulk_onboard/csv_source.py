@@ -9,6 +9,7 @@ the previous record ended, so quoted values with line breaks do not shift later 
 
 from __future__ import annotations
 
+import _csv
 import csv
 import io
 import itertools
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 
 from bulk_onboard.columns import Kind, detect_kind, known_header_count
 from bulk_onboard.errors import InputError
-from bulk_onboard.table import Header, Notice, RawRow, RowBuilder, Sheet, resolve_header
+from bulk_onboard.table import Notice, RawRow, RowBuilder, Sheet, resolve_header
 
 _DELIMITERS = (",", ";", "\t", "|")
 _BOMS = (
@@ -42,10 +43,10 @@ def decode(data: bytes, name: str) -> str:
                     f"{name} starts like {encoding.upper().replace('-SIG', '')} text but is "
                     "damaged further on; export it again as CSV UTF-8 and try again."
                 ) from None
-    encoding = _bomless_utf16(data)
-    if encoding:
+    utf16 = _bomless_utf16(data)
+    if utf16:
         try:
-            return data.decode(encoding)
+            return data.decode(utf16)
         except UnicodeDecodeError:
             pass
     if b"\x00" in data[:65536] or _CONTROL.search(data[:65536].decode("latin-1")):
@@ -136,7 +137,7 @@ def _rows(records: Iterator[tuple[int, list[str]]], builder: RowBuilder) -> Iter
                 yield row
 
 
-def _numbered(reader: "csv._reader", name: str, text: str) -> Iterator[tuple[int, list[str]]]:
+def _numbered(reader: _csv.Reader, name: str, text: str) -> Iterator[tuple[int, list[str]]]:
     """(physical line where the record starts, cells). InputError on broken quoting."""
     previous_end = 0
     last: list[str] = []
@@ -150,16 +151,16 @@ def _numbered(reader: "csv._reader", name: str, text: str) -> Iterator[tuple[int
     except csv.Error as exc:
         raise InputError(
             f"{name}, line {reader.line_num + 1}: the file's quoting is broken ({exc}); "
-            "check the quotes (\") on that line and try again."
+            'check the quotes (") on that line and try again.'
         ) from None
     if any("\n" in c or "\r" in c for c in last) and _unclosed_quote(text, start, reader):
         raise InputError(
-            f"{name}, line {start}: a quote (\") opened on this line is never closed, so the "
+            f'{name}, line {start}: a quote (") opened on this line is never closed, so the '
             "rest of the file would be read as one value; close the quote and try again."
         )
 
 
-def _unclosed_quote(text: str, line: int, reader: "csv._reader") -> bool:
+def _unclosed_quote(text: str, line: int, reader: _csv.Reader) -> bool:
     """Whether the record starting at `line` runs into the end of the file inside quotes."""
     tail = "".join(itertools.islice(io.StringIO(text, newline=""), line - 1, None))
     strict = csv.reader(io.StringIO(tail, newline=""), dialect=reader.dialect, strict=True)

@@ -23,24 +23,34 @@ def finding_rows(intake: Intake) -> list[tuple[str, str, str, str, str]]:
     for row in intake.invalid:
         origin = row.origin
         for issue in row.issues:
-            keyed.append((
-                (order.get(origin.file, 0), origin.sheet or "", origin.line, 0),
-                (origin.file, origin.sheet or "", str(origin.line), issue.label, issue.problem),
-            ))
+            keyed.append(
+                (
+                    (order.get(origin.file, 0), origin.sheet or "", origin.line, 0),
+                    (origin.file, origin.sheet or "", str(origin.line), issue.label, issue.problem),
+                )
+            )
     for notice in intake.notices:
-        keyed.append((
-            (order.get(notice.file, 0), notice.sheet or "", notice.line or 0, 1),
-            (notice.file, notice.sheet or "", str(notice.line or ""), notice.column,
-             f"Warning: {notice.message}"),
-        ))
+        keyed.append(
+            (
+                (order.get(notice.file, 0), notice.sheet or "", notice.line or 0, 1),
+                (
+                    notice.file,
+                    notice.sheet or "",
+                    str(notice.line or ""),
+                    notice.column,
+                    f"Warning: {notice.message}",
+                ),
+            )
+        )
     keyed.sort(key=lambda pair: pair[0])
     return [_one_line(row) for _, row in keyed]
 
 
 def _one_line(row: tuple[str, str, str, str, str]) -> tuple[str, str, str, str, str]:
     """Line breaks quoted from cells would tear a table row apart: show them as \\n."""
-    a, b, c, d, e = (cell.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
-                     for cell in row)
+    a, b, c, d, e = (
+        cell.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n") for cell in row
+    )
     return a, b, c, d, e
 
 

@@ -46,12 +46,11 @@ class Intake:
         return sum(len(row.issues) for row in self.invalid)
 
 
-def load_intake(
-    paths: Sequence[Path], playbook: Playbook, kind: Kind | None = None
-) -> Intake:
+def load_intake(paths: Sequence[Path], playbook: Playbook, kind: Kind | None = None) -> Intake:
     """Read, validate and plan every row of the files."""
     validated = validate_sheets(open_sources(paths, kind), playbook)
-    plans = tuple(build_plan(r, playbook) for r in (*validated.clients, *validated.users))
+    records: list[ClientRecord | UserRecord] = [*validated.clients, *validated.users]
+    plans = tuple(build_plan(r, playbook) for r in records)
     return Intake(
         files=tuple(display_names(paths)),
         playbook=playbook,

@@ -66,8 +66,9 @@ def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
     )
     link_type = playbook.link.link_type
     if link_type is not None:
-        steps.append(EnsureLink("link", ROOM_ID, link_type, playbook.link.access,
-                                playbook.link.title))
+        steps.append(
+            EnsureLink("link", ROOM_ID, link_type, playbook.link.access, playbook.link.title)
+        )
     if playbook.crm.configured:
         fields: list[tuple[str, str | Ref | tuple[Ref, ...]]] = [
             ("client_id", record.client_id),
@@ -86,8 +87,14 @@ def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
 
 
 def user_steps(record: UserRecord, playbook: Playbook) -> tuple[Step, ...]:
-    person = EnsurePerson("person", record.email, record.first_name, record.last_name,
-                          record.user_type, record.culture)
+    person = EnsurePerson(
+        "person",
+        record.email,
+        record.first_name,
+        record.last_name,
+        record.user_type,
+        record.culture,
+    )
     if record.room is None or record.access is None:
         return (person,)
     if record.room_is_client:
@@ -96,6 +103,12 @@ def user_steps(record: UserRecord, playbook: Playbook) -> tuple[Step, ...]:
     else:
         room = ROOM_ID
         steps = (FindRoom("room", record.room), person)
-    join = JoinRoom("membership", room, Ref("person", "id"), record.email, record.access,
-                    playbook.invitation.notify)
+    join = JoinRoom(
+        "membership",
+        room,
+        Ref("person", "id"),
+        record.email,
+        record.access,
+        playbook.invitation.notify,
+    )
     return (*steps, join)

@@ -71,19 +71,19 @@ def step_text(step: Step) -> str:
         case CopyFile(source=source, dest_folder=dest, dest_title=title):
             what = f'"{source}"' if isinstance(source, TemplatePath) else f"file {source}"
             return f'copy {what} to {dest} as "{title}"'
-        case ShareRoom(room=room, members=members, notify=notify, message=message,
-                       culture=culture):
+        case ShareRoom(room=room, members=members, notify=notify, message=message, culture=culture):
             who = ", ".join(_member_text(m) for m in members)
-            extra = ["notify" if notify else "no notification"]
+            notes = ["notify" if notify else "no notification"]
             if message:
-                extra.append(f'message "{message}"')
+                notes.append(f'message "{message}"')
             if culture:
-                extra.append(f"culture {culture}")
-            return f"share {room} with {who}; {', '.join(extra)}"
+                notes.append(f"culture {culture}")
+            return f"share {room} with {who}; {', '.join(notes)}"
         case EnsureLink(room=room, link_type=link_type, access=access, title=title):
             return f'ensure {word(link_type)} link "{title}" ({word(access)}) in {room}'
-        case EnsurePerson(email=email, first_name=first, last_name=last, user_type=user_type,
-                          culture=culture):
+        case EnsurePerson(
+            email=email, first_name=first, last_name=last, user_type=user_type, culture=culture
+        ):
             how = f"{first} {last}" if first and last else "invited by e-mail"
             extra = f", {culture}" if culture else ""
             return f"ensure person {email} ({how}, {word(user_type)}{extra})"
@@ -141,8 +141,11 @@ def to_json(value: Any) -> Any:
     if isinstance(value, TemplatePath):
         return {"room_title": value.room_title, "file_title": value.file_title}
     if isinstance(value, AnnounceCrm):
-        return {"key": value.key, "action": action(value),
-                "fields": {name: to_json(v) for name, v in value.fields}}
+        return {
+            "key": value.key,
+            "action": action(value),
+            "fields": {name: to_json(v) for name, v in value.fields},
+        }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, Any] = {}
         for f in dataclasses.fields(value):
@@ -160,26 +163,44 @@ def _origin(origin: Origin) -> dict[str, Any]:
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
-    return {"row": plan.row_key, "kind": plan.kind, **_origin(plan.origin),
-            "steps": [to_json(s) for s in plan.steps]}
+    return {
+        "row": plan.row_key,
+        "kind": plan.kind,
+        **_origin(plan.origin),
+        "steps": [to_json(s) for s in plan.steps],
+    }
 
 
 def invalid_json(row: Invalid) -> dict[str, Any]:
-    return {"kind": row.kind, "key": row.key, **_origin(row.origin),
-            "issues": [{"column": i.column, "header": i.label, "problem": i.problem}
-                       for i in row.issues]}
+    return {
+        "kind": row.kind,
+        "key": row.key,
+        **_origin(row.origin),
+        "issues": [
+            {"column": i.column, "header": i.label, "problem": i.problem} for i in row.issues
+        ],
+    }
 
 
 def notice_json(notice: Notice) -> dict[str, Any]:
-    return {"file": notice.file, "sheet": notice.sheet, "line": notice.line,
-            "column": notice.column, "message": notice.message}
+    return {
+        "file": notice.file,
+        "sheet": notice.sheet,
+        "line": notice.line,
+        "column": notice.column,
+        "message": notice.message,
+    }
 
 
 def intake_json(intake: Intake) -> dict[str, Any]:
     return {
         "playbook": intake.playbook.source,
-        "summary": {"rows": intake.rows, "valid": len(intake.plans),
-                    "invalid": len(intake.invalid), "warnings": len(intake.notices)},
+        "summary": {
+            "rows": intake.rows,
+            "valid": len(intake.plans),
+            "invalid": len(intake.invalid),
+            "warnings": len(intake.notices),
+        },
         "plans": [plan_json(p) for p in intake.plans],
         "invalid": [invalid_json(r) for r in intake.invalid],
         "warnings": [notice_json(n) for n in intake.notices],

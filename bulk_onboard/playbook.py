@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import string
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 from bulk_onboard.errors import ConfigError
-from bulk_onboard.playbook_values import Reader
+from bulk_onboard.playbook_values import Reader, check_keys, merge, parse_toml
 from bulk_onboard.records import FOLDER_TITLE_MAX, Access, LinkType, RoomType
 from bulk_onboard.steps import FileSource, TemplatePath
 from bulk_onboard.words import ACCESS_NAMES, NOT_ROOM_ROLES
@@ -29,16 +28,6 @@ LinkKind: TypeAlias = Literal["external", "invitation", "none"]
 DEFAULT_NAME = "the built-in playbook"
 _LINK_TITLES = {"invitation": "Invitation link", "external": "Shared link", "none": ""}
 
-_SCHEMA: dict[str, frozenset[str]] = {
-    "room": frozenset({"title", "type", "tags", "folders"}),
-    "copies": frozenset({"source", "folder", "title"}),
-    "access": frozenset({"manager", "client", "users"}),
-    "link": frozenset({"kind", "access", "title"}),
-    "invitation": frozenset({"notify", "message", "culture"}),
-    "crm": frozenset(
-        {"webhook_url", "secret_env", "timeout_seconds", "max_attempts", "jsonl_path", "csv_path"}
-    ),
-}
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
 
 
@@ -150,12 +139,14 @@ def load_playbook(path: Path | None = None) -> Playbook:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(f"The playbook {path} does not exist; check the --playbook path.") from None
+        raise ConfigError(
+            f"The playbook {path} does not exist; check the --playbook path."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"The playbook {path} cannot be read ({exc}); check the file.") from None
-    data = _parse(text, name)
-    _check_keys(data, name)
-    return _build(_merge(_default_data(), data), name, path.parent)
+    data = parse_toml(text, name)
+    check_keys(data, name)
+    return _build(merge(_default_data(), data), name, path.parent)
 
 
 @cache
@@ -165,44 +156,7 @@ def default_playbook() -> Playbook:
 
 def _default_data() -> dict[str, Any]:
     text = resources.files("bulk_onboard").joinpath("default_playbook.toml").read_text("utf-8")
-    return _parse(text, DEFAULT_NAME)
-
-
-def _parse(text: str, name: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name} is not valid TOML: {exc}; fix it and try again.") from None
-
-
-def _check_keys(data: dict[str, Any], name: str) -> None:
-    for section, value in data.items():
-        if section not in _SCHEMA:
-            raise ConfigError(
-                f'{name}: unknown section or key "{section}"; a playbook has the sections '
-                f"{', '.join(_SCHEMA)}."
-            )
-        tables = value if section == "copies" and isinstance(value, list) else [value]
-        for table in tables:
-            if not isinstance(table, dict):
-                kind = "a list of [[copies]] tables" if section == "copies" else "a [table]"
-                raise ConfigError(f"{name}: {section} must be {kind}.")
-            for key in table:
-                if key not in _SCHEMA[section]:
-                    raise ConfigError(
-                        f'{name}: unknown key "{section}.{key}"; [{section}] accepts '
-                        f"{', '.join(sorted(_SCHEMA[section]))}."
-                    )
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+    return parse_toml(text, DEFAULT_NAME)
 
 
 def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
@@ -224,8 +178,11 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
             "joins as a guest, and guests cannot manage rooms; choose content-creator, editing "
             "or read."
         )
-    for key, value in (("manager", accesses.manager), ("client", accesses.client),
-                       ("users", accesses.users)):
+    for key, value in (
+        ("manager", accesses.manager),
+        ("client", accesses.client),
+        ("users", accesses.users),
+    ):
         if value == Access.NONE:
             raise ConfigError(f"{name}: access.{key} cannot be none; that would remove the person.")
     return Playbook(
@@ -289,7 +246,9 @@ def _link(read: Reader, table: dict[str, Any]) -> RoomLink:
             f'{read.name}: link.kind "{kind}" is not a link kind; use external, invitation or none.'
         )
     access = read.access(table, "link", "access")
-    if kind != "none" and (access in (Access.NONE, Access.ROOM_MANAGER) or access in NOT_ROOM_ROLES):
+    if kind != "none" and (
+        access in (Access.NONE, Access.ROOM_MANAGER) or access in NOT_ROOM_ROLES
+    ):
         raise ConfigError(
             f"{read.name}: link.access cannot be {ACCESS_NAMES[access]} for a link; choose read, "
             "editing, review, comment, fill-forms or content-creator."

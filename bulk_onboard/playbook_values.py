@@ -1,7 +1,11 @@
-"""Typed reads of playbook values: each wrong value is a ConfigError naming file and key."""
+"""Playbook TOML: parsing, the key schema, merging over defaults, typed reads of values.
+
+Each wrong key or value is a ConfigError naming the file and the key.
+"""
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 from bulk_onboard.errors import ConfigError
@@ -15,7 +19,55 @@ from bulk_onboard.words import (
     room_type_choices,
 )
 
+SCHEMA: dict[str, frozenset[str]] = {
+    "room": frozenset({"title", "type", "tags", "folders"}),
+    "copies": frozenset({"source", "folder", "title"}),
+    "access": frozenset({"manager", "client", "users"}),
+    "link": frozenset({"kind", "access", "title"}),
+    "invitation": frozenset({"notify", "message", "culture"}),
+    "crm": frozenset(
+        {"webhook_url", "secret_env", "timeout_seconds", "max_attempts", "jsonl_path", "csv_path"}
+    ),
+}
+
 _ROOM_ROLES_LISTED = frozenset(a for a in Access if a not in NOT_ROOM_ROLES)
+
+
+def parse_toml(text: str, name: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name} is not valid TOML: {exc}; fix it and try again.") from None
+
+
+def check_keys(data: dict[str, Any], name: str) -> None:
+    for section, value in data.items():
+        if section not in SCHEMA:
+            raise ConfigError(
+                f'{name}: unknown section or key "{section}"; a playbook has the sections '
+                f"{', '.join(SCHEMA)}."
+            )
+        tables = value if section == "copies" and isinstance(value, list) else [value]
+        for table in tables:
+            if not isinstance(table, dict):
+                kind = "a list of [[copies]] tables" if section == "copies" else "a [table]"
+                raise ConfigError(f"{name}: {section} must be {kind}.")
+            for key in table:
+                if key not in SCHEMA[section]:
+                    raise ConfigError(
+                        f'{name}: unknown key "{section}.{key}"; [{section}] accepts '
+                        f"{', '.join(sorted(SCHEMA[section]))}."
+                    )
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 class Reader:
@@ -43,7 +95,13 @@ class Reader:
         return value
 
     def number(
-        self, table: dict[str, Any], where: str, key: str, *, low: float, high: float,
+        self,
+        table: dict[str, Any],
+        where: str,
+        key: str,
+        *,
+        low: float,
+        high: float,
         integer: bool = False,
     ) -> float:
         value = table.get(key)
@@ -80,8 +138,9 @@ class Reader:
         value = parse_access(str(raw)) if isinstance(raw, (str, int)) else None
         if value is None or value in NOT_ROOM_ROLES:
             raise self._fail(
-                where, key, f"is {raw!r}, which is no room access; use "
-                f"{access_list(_ROOM_ROLES_LISTED)}"
+                where,
+                key,
+                f"is {raw!r}, which is no room access; use {access_list(_ROOM_ROLES_LISTED)}",
             )
         return value
 
@@ -89,8 +148,9 @@ class Reader:
         raw = table.get(key)
         value = parse_room_type(str(raw)) if isinstance(raw, (str, int)) else None
         if value is None:
-            raise self._fail(where, key, f"is {raw!r}, which is no room type; use "
-                             f"{room_type_choices()}")
+            raise self._fail(
+                where, key, f"is {raw!r}, which is no room type; use {room_type_choices()}"
+            )
         return value
 
     def culture(self, table: dict[str, Any], where: str, key: str) -> str | None:
@@ -99,6 +159,7 @@ class Reader:
             return None
         value = parse_culture(text)
         if value is None:
-            raise self._fail(where, key, f'is "{text}", which is no language code; write one '
-                             "like en-US or de-DE")
+            raise self._fail(
+                where, key, f'is "{text}", which is no language code; write one like en-US or de-DE'
+            )
         return value

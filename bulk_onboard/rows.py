@@ -120,8 +120,11 @@ def check_client(
     client_email = _email(values, "client_email", "client's", add)
     manager_email = _email(values, "manager_email", "account manager's", add)
     if client_email and client_email == manager_email:
-        add("client_email", "The client's e-mail address is also the account manager's; the "
-            "client needs an address of their own.")
+        add(
+            "client_email",
+            "The client's e-mail address is also the account manager's; the "
+            "client needs an address of their own.",
+        )
 
     written_type = values.get("room_type", "")
     room_type = parse_room_type(written_type) if written_type else playbook.room_type
@@ -132,9 +135,10 @@ def check_client(
     if access is None:
         allowed = access_list(CLIENT_ACCESSES[room_type or playbook.room_type])
         add("client_access", f'"{written_access}" is not an access; use {allowed}.')
-    elif room_type is not None:
-        if problem := client_access_problem(access, room_type, bool(written_access)):
-            add("client_access", problem)
+    elif room_type is not None and (
+        problem := client_access_problem(access, room_type, bool(written_access))
+    ):
+        add("client_access", problem)
     if room_type is not None:
         if problem := manager_access_problem(playbook.access.manager, room_type):
             add("room_type", problem)
@@ -162,13 +166,19 @@ def check_client(
 
 
 def _apply_pattern(
-    playbook: Playbook, keys: dict[str, str], values: dict[str, str], add: Callable[[str, str], None]
+    playbook: Playbook,
+    keys: dict[str, str],
+    values: dict[str, str],
+    add: Callable[[str, str], None],
 ) -> str:
     fields = {name: values.get(key, "") for name, key in keys.items()}
     for name, key in keys.items():
         if not fields[name] and key != "client_name":
-            add(key, f'This is empty, but the room title pattern "{playbook.room_title}" uses it; '
-                "fill it in or give the row a room_title.")
+            add(
+                key,
+                f'This is empty, but the room title pattern "{playbook.room_title}" uses it; '
+                "fill it in or give the row a room_title.",
+            )
     return playbook.room_title.format_map(fields).strip()
 
 
@@ -182,8 +192,11 @@ def check_user(
     first, last = values.get("first_name", ""), values.get("last_name", "")
     if bool(first) != bool(last):
         missing = "last_name" if first else "first_name"
-        add(missing, f"The {missing.replace('_', ' ')} is missing; fill in both names, or neither "
-            "(the person is then invited by e-mail and enters a name when joining).")
+        add(
+            missing,
+            f"The {missing.replace('_', ' ')} is missing; fill in both names, or neither "
+            "(the person is then invited by e-mail and enters a name when joining).",
+        )
     for column, text in (("first_name", first), ("last_name", last)):
         if text and (problem := name_problem(text, column.replace("_", " "))):
             add(column, problem)
@@ -193,11 +206,17 @@ def check_user(
     if room:
         client = rooms.find(room)
         if client is not None and not client.valid:
-            add("room", f"The client {client.client_id} ({client.origin.describe()}) has "
-                "problems, so this person cannot join its room; fix that row first.")
+            add(
+                "room",
+                f"The client {client.client_id} ({client.origin.describe()}) has "
+                "problems, so this person cannot join its room; fix that row first.",
+            )
         elif client is None and len(room) > ROOM_TITLE_MAX:
-            add("room", f"No room title is longer than {ROOM_TITLE_MAX} characters; write a "
-                "client_id of the clients sheet or the exact title of an existing room.")
+            add(
+                "room",
+                f"No room title is longer than {ROOM_TITLE_MAX} characters; write a "
+                "client_id of the clients sheet or the exact title of an existing room.",
+            )
     written_access = values.get("access", "")
     access: Access | None = None
     if written_access and not room:
@@ -208,14 +227,17 @@ def check_user(
         if access is None:
             possible = USER_TYPE_ROLES[user_type or UserType.USER] - {Access.NONE}
             add("access", f'"{written_access}" is not an access; use {access_list(possible)}.')
-        elif user_type is not None and (problem := member_access_problem(
-                access, user_type, room_type, bool(written_access))):
+        elif user_type is not None and (
+            problem := member_access_problem(access, user_type, room_type, bool(written_access))
+        ):
             add("access", problem)
 
     written_culture = values.get("culture", "")
     culture = parse_culture(written_culture) if written_culture else playbook.invitation.culture
     if written_culture and culture is None:
-        add("culture", f'"{written_culture}" is not a language code; write one like en-US or de-DE.')
+        add(
+            "culture", f'"{written_culture}" is not a language code; write one like en-US or de-DE.'
+        )
     if issues or user_type is None:
         return issues
     return UserRecord(
@@ -237,12 +259,18 @@ def _user_type(written: str, add: Callable[[str, str], None]) -> UserType | None
     if user_type is None:
         add("type", f'"{written}" is not a user type; use {_USER_TYPES}.')
     elif user_type == UserType.GUEST:
-        add("type", "DocSpace does not let anyone create or invite guests directly; guests join "
+        add(
+            "type",
+            "DocSpace does not let anyone create or invite guests directly; guests join "
             "through a room. Put the person in the clients sheet as client_email, or make the "
-            "type user.")
+            "type user.",
+        )
         return None
     elif user_type == UserType.ALL:
-        add("type", f'"{written}" is not a user type (the portal would make the person a paid '
-            f"room admin); use {_USER_TYPES}.")
+        add(
+            "type",
+            f'"{written}" is not a user type (the portal would make the person a paid '
+            f"room admin); use {_USER_TYPES}.",
+        )
         return None
     return user_type

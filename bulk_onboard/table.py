@@ -99,7 +99,7 @@ def resolve_header(cells: Sequence[str], kind: Kind, where: str, line: int) -> H
 class RowBuilder:
     """Turns the cells of one table's rows into RawRows, noting values under blank headers."""
 
-    __slots__ = ("_file", "_sheet", "_keys", "_width", "_notices", "_stray_noted")
+    __slots__ = ("_file", "_keys", "_notices", "_sheet", "_stray_noted", "_width")
 
     def __init__(self, file: str, sheet: str | None, header: Header, notices: list[Notice]):
         self._file = file
@@ -121,11 +121,10 @@ class RowBuilder:
                 values[key] = text
             elif text and not self._stray_noted:
                 self._note_stray(line)
-        if len(cells) > self._width:
-            if any(c.strip() for c in cells[self._width :]):
-                blank = False
-                if not self._stray_noted:
-                    self._note_stray(line)
+        if len(cells) > self._width and any(c.strip() for c in cells[self._width :]):
+            blank = False
+            if not self._stray_noted:
+                self._note_stray(line)
         if blank:
             return None
         for key in self._keys[len(cells) :]:
@@ -136,7 +135,12 @@ class RowBuilder:
     def _note_stray(self, line: int) -> None:
         self._stray_noted = True
         self._notices.append(
-            Notice(self._file, self._sheet, line, "(no header)",
-                   "a value stands in a column without a header and is ignored; give the "
-                   "column a header or delete the value")
+            Notice(
+                self._file,
+                self._sheet,
+                line,
+                "(no header)",
+                "a value stands in a column without a header and is ignored; give the "
+                "column a header or delete the value",
+            )
         )

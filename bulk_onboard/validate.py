@@ -65,23 +65,31 @@ def validate_sheets(sheets: Sequence[Sheet], playbook: Playbook) -> Validated:
     for sheet in (s for s in sheets if s.kind == "clients"):
         keys = title_keys(playbook, sheet)
         for row in sheet.rows:
-            clients.append((sheet, _result(check_client(row, playbook, sheet, keys), row, sheet.kind)))
-    clients = _mark_duplicates(clients, _client_id, "client_id", "client_id",
-                               "every client needs its own id")
-    clients = _mark_duplicates(clients, _room_title, "room_title", "room title",
-                               "rooms are found by title, so both clients would share one room; "
-                               "give one of them another room_title")
+            clients.append(
+                (sheet, _result(check_client(row, playbook, sheet, keys), row, sheet.kind))
+            )
+    clients = _mark_duplicates(
+        clients, _client_id, "client_id", "client_id", "every client needs its own id"
+    )
+    clients = _mark_duplicates(
+        clients,
+        _room_title,
+        "room_title",
+        "room title",
+        "rooms are found by title, so both clients would share one room; "
+        "give one of them another room_title",
+    )
     rooms = client_rooms(result for _, result in clients)
     users: list[_Entry] = []
     for sheet in (s for s in sheets if s.kind == "users"):
         for row in sheet.rows:
             users.append((sheet, _result(check_user(row, playbook, sheet, rooms), row, sheet.kind)))
-    users = _mark_duplicates(users, _email, "email", "e-mail address",
-                             "list every person once")
+    users = _mark_duplicates(users, _email, "email", "e-mail address", "list every person once")
     notices = [n for sheet in sheets for n in column_notices(sheet) + sheet.notices]
     order = {id(sheet): n for n, sheet in enumerate(sheets)}
-    results = [r for _, r in sorted(clients + users,
-                                    key=lambda e: (order[id(e[0])], e[1].origin.line))]
+    results = [
+        r for _, r in sorted(clients + users, key=lambda e: (order[id(e[0])], e[1].origin.line))
+    ]
     return Validated(
         clients=tuple(r for r in results if isinstance(r, ClientRecord)),
         users=tuple(r for r in results if isinstance(r, UserRecord)),
@@ -97,12 +105,17 @@ def column_notices(sheet: Sheet) -> list[Notice]:
     for key in sheet.header.unknown:
         label = sheet.label(key)
         guess = difflib.get_close_matches(fold_header(label), list(known), n=1, cutoff=0.75)
-        hint = f' (did you mean {known[guess[0]]}?)' if guess else ""
-        notices.append(Notice(
-            sheet.file, sheet.sheet, sheet.header.line, label,
-            f"This column is not one bulk-onboard uses{hint}; it is ignored and kept in the "
-            "report.",
-        ))
+        hint = f" (did you mean {known[guess[0]]}?)" if guess else ""
+        notices.append(
+            Notice(
+                sheet.file,
+                sheet.sheet,
+                sheet.header.line,
+                label,
+                f"This column is not one bulk-onboard uses{hint}; it is ignored and kept in the "
+                "report.",
+            )
+        )
     return notices
 
 
@@ -150,8 +163,11 @@ def _mark_duplicates(
             sheet, result = entries[index]
             here = result.origin
             others = " and ".join(_where(entries[i][1].origin, here) for i in indices if i != index)
-            issue = Issue(column, sheet.label(column),
-                          f'"{key_of(result)}" is also the {what} on {others}; {advice}.')
+            issue = Issue(
+                column,
+                sheet.label(column),
+                f'"{key_of(result)}" is also the {what} on {others}; {advice}.',
+            )
             marked[index] = (sheet, _with_issue(result, issue))
     return marked
 

@@ -50,7 +50,9 @@ USER_TYPE_NAMES: dict[UserType, str] = {
 }
 
 # Accesses that are never a room role (docspace-api.md section 6): the portal answers 403.
-NOT_ROOM_ROLES = frozenset({Access.READ_WRITE, Access.RESTRICT, Access.VARIES, Access.CUSTOM_FILTER})
+NOT_ROOM_ROLES = frozenset(
+    {Access.READ_WRITE, Access.RESTRICT, Access.VARIES, Access.CUSTOM_FILTER}
+)
 
 # The order in which allowed accesses are listed in messages: most to least power.
 _ACCESS_ORDER = (

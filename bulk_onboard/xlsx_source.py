@@ -101,7 +101,7 @@ def read_xlsx(data: bytes, name: str, kind: Kind | None) -> list[Sheet]:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             archive = zipfile.ZipFile(io.BytesIO(data))
             parts = _sheet_parts(archive)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+    except Exception as exc:  # noqa: BLE001  openpyxl raises many kinds for a damaged file
         raise InputError(
             f"{name} is damaged or not a real Excel workbook ({type(exc).__name__}); open it "
             "in Excel, save it again as .xlsx and try again."
@@ -120,8 +120,7 @@ def read_xlsx(data: bytes, name: str, kind: Kind | None) -> list[Sheet]:
     if not sheets:
         which = ", ".join(empty)
         raise InputError(
-            f"{name} has no rows in sheet {which}; fill in the rows below the header and try "
-            "again."
+            f"{name} has no rows in sheet {which}; fill in the rows below the header and try again."
         )
     for title in empty:
         sheets[0].notices.append(
@@ -130,9 +129,13 @@ def read_xlsx(data: bytes, name: str, kind: Kind | None) -> list[Sheet]:
     return sheets
 
 
-def _choose(worksheets: Sequence[Any], name: str, kind: Kind | None) -> list[tuple[Any, Kind | None]]:
+def _choose(
+    worksheets: Sequence[Any], name: str, kind: Kind | None
+) -> list[tuple[Any, Kind | None]]:
     named = [(ws, sheet_kind(ws.title)) for ws in worksheets]
-    chosen = [(ws, k) for ws, k in named if k is not None and (kind is None or k == kind)]
+    chosen: list[tuple[Any, Kind | None]] = [
+        (ws, k) for ws, k in named if k is not None and (kind is None or k == kind)
+    ]
     if chosen:
         return chosen
     if len(worksheets) == 1:
@@ -153,7 +156,7 @@ def _cells(worksheet: Any, name: str) -> Iterator[tuple[Any, ...]]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 chunk = list(itertools.islice(rows, _CHUNK))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  as above, while reading rows
             raise InputError(
                 f"{name}, sheet {worksheet.title} is damaged ({type(exc).__name__}); open it in "
                 "Excel, save it again as .xlsx and try again."
@@ -183,8 +186,12 @@ class _Texts:
                 texts.append(cell_text(value, cell.number_format))
         extras = self.extras
         for col in extras.uncalculated.get(line, ()):
-            self._note(line, col, "has a formula with no saved result (the file was never "
-                       "opened in Excel), so it is read as empty; open and save it in Excel")
+            self._note(
+                line,
+                col,
+                "has a formula with no saved result (the file was never "
+                "opened in Excel), so it is read as empty; open and save it in Excel",
+            )
         for col in extras.anchors.get(line, ()):
             self.anchor_text[(line, col)] = texts[col - 1] if col <= len(texts) else ""
         for col, anchor in extras.fill.get(line, ()):
@@ -222,4 +229,3 @@ def _open_sheet(worksheet: Any, name: str, kind: Kind | None, extras: _Extras) -
     if first is None:
         return None
     return Sheet(name, worksheet.title, header, itertools.chain([first], rows), notices)
-
