@@ -1,0 +1,1 @@
+"""HTTP handlers of the emulated /api/2.0 endpoints, one module per area."""

@@ -1,0 +1,84 @@
+"""Start and stop a sandbox portal on a loopback address."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from bulk_onboard.sandbox.app import build_app
+from bulk_onboard.sandbox.config import SandboxConfig
+from bulk_onboard.sandbox.portal import Portal
+
+
+@dataclass(slots=True)
+class Sandbox:
+    """A running sandbox: where it listens and what a client needs to log in."""
+
+    url: str
+    config: SandboxConfig
+    portal: Portal = field(repr=False)
+
+    @property
+    def token(self) -> str:
+        return self.portal.seed.token
+
+    @property
+    def owner_email(self) -> str:
+        return self.portal.seed.owner_email
+
+    @property
+    def owner_password(self) -> str:
+        return self.portal.seed.owner_password
+
+    @property
+    def owner_id(self) -> str:
+        return self.portal.seed.owner_id
+
+    @property
+    def template_ids(self) -> dict[str, int]:
+        return dict(self.portal.seed.template_ids)
+
+    @property
+    def templates_room_id(self) -> int:
+        return self.portal.seed.templates_room_id
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+
+@asynccontextmanager
+async def start_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[Sandbox]:
+    """Serve a sandbox portal until the block ends (port 0 = any free port)."""
+    config = config or SandboxConfig()
+    portal = Portal.create(config)
+    runner = web.AppRunner(build_app(portal), access_log=None, handle_signals=False,
+                           shutdown_timeout=1.0)
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        host = f"[{host}]" if ":" in host else host
+        url = f"http://{host}:{port}"
+        portal.bind(url)
+        yield Sandbox(url=url, config=config, portal=portal)
+    finally:
+        await runner.cleanup()
+        portal.store.close()
+
+
+async def serve(config: SandboxConfig, stop_after: float | None,
+                on_start: "asyncio.Future[Sandbox] | None" = None) -> None:
+    """Run until cancelled (Ctrl-C) or for stop_after seconds."""
+    async with start_sandbox(config) as sandbox:
+        if on_start is not None:
+            on_start.set_result(sandbox)
+        if stop_after is None:
+            await asyncio.Event().wait()
+        else:
+            await asyncio.sleep(stop_after)
