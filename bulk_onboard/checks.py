@@ -83,7 +83,7 @@ def _describe(char: str) -> str:
 
 def client_access_problem(access: Access, room_type: RoomType, written: bool) -> str | None:
     """Why a client cannot get `access` in a room of `room_type`, or None."""
-    allowed = access_list(CLIENT_ACCESSES[room_type])
+    allowed = access_list(CLIENT_ACCESSES[room_type] - {Access.NONE})
     room = ROOM_TYPE_NAMES[room_type]
     source = "" if written else "The playbook's client access "
     name = ACCESS_NAMES[access]

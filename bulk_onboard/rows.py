@@ -133,7 +133,7 @@ def check_client(
     written_access = values.get("client_access", "")
     access = parse_access(written_access) if written_access else playbook.access.client
     if access is None:
-        allowed = access_list(CLIENT_ACCESSES[room_type or playbook.room_type])
+        allowed = access_list(CLIENT_ACCESSES[room_type or playbook.room_type] - {Access.NONE})
         add("client_access", f'"{written_access}" is not an access; use {allowed}.')
     elif room_type is not None and (
         problem := client_access_problem(access, room_type, bool(written_access))

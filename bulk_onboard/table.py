@@ -140,7 +140,7 @@ class RowBuilder:
                 self._sheet,
                 line,
                 "(no header)",
-                "a value stands in a column without a header and is ignored; give the "
-                "column a header or delete the value",
+                "A value stands in a column without a header and is ignored; give the "
+                "column a header or delete the value.",
             )
         )

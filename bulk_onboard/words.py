@@ -101,8 +101,8 @@ def parse_user_type(text: str) -> UserType | None:
 
 def room_type_choices() -> str:
     """'collaboration, custom, ...' with the integers, for messages."""
-    words = ", ".join(ROOM_TYPE_NAMES[t] for t in RoomType)
-    numbers = ", ".join(str(int(t)) for t in RoomType)
+    words = ", ".join(ROOM_TYPE_NAMES.values())
+    numbers = ", ".join(str(int(t)) for t in ROOM_TYPE_NAMES)
     return f"{words} (or {numbers})"
 
 

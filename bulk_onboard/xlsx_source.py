@@ -124,7 +124,13 @@ def read_xlsx(data: bytes, name: str, kind: Kind | None) -> list[Sheet]:
         )
     for title in empty:
         sheets[0].notices.append(
-            Notice(name, title, None, "", "this sheet has no rows, so nothing is read from it")
+            Notice(
+                name,
+                title,
+                None,
+                "",
+                "This sheet has a header but no rows, so nothing is read from it.",
+            )
         )
     return sheets
 
@@ -141,9 +147,10 @@ def _choose(
     if len(worksheets) == 1:
         return [(worksheets[0], kind)]
     titles = ", ".join(ws.title for ws in worksheets)
-    wanted = f'a sheet named "{kind}"' if kind else 'a sheet named "clients" or "users"'
+    wanted = f'"{kind}"' if kind else '"clients" or "users"'
     raise InputError(
-        f"{name} has no {wanted} (its sheets are {titles}); rename the sheet and try again."
+        f"{name} has no sheet named {wanted} (its sheets are {titles}); rename the sheet and "
+        "try again."
     )
 
 
@@ -181,7 +188,11 @@ class _Texts:
                 texts.append(value or "")
             elif cell.data_type == "e":
                 texts.append("")
-                self._note(line, len(texts), f"shows the error {value}, so it is read as empty")
+                self._note(
+                    line,
+                    len(texts),
+                    f"This cell shows the error {value}, so it is read as empty; fix the formula.",
+                )
             else:
                 texts.append(cell_text(value, cell.number_format))
         extras = self.extras
@@ -189,8 +200,8 @@ class _Texts:
             self._note(
                 line,
                 col,
-                "has a formula with no saved result (the file was never "
-                "opened in Excel), so it is read as empty; open and save it in Excel",
+                "This cell has a formula with no saved result (the file was never "
+                "opened in Excel), so it is read as empty; open and save the file in Excel.",
             )
         for col in extras.anchors.get(line, ()):
             self.anchor_text[(line, col)] = texts[col - 1] if col <= len(texts) else ""

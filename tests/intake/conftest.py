@@ -1,0 +1,54 @@
+"""Helpers for the intake tests: in-memory sheets, and the folder of real input files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from bulk_onboard.columns import Kind
+from bulk_onboard.playbook import Playbook, default_playbook
+from bulk_onboard.table import Notice, RowBuilder, Sheet, resolve_header
+from bulk_onboard.validate import Validated, validate_sheets
+
+CASES = Path(__file__).resolve().parent.parent / "cases"
+
+CLIENT = {
+    "client_id": "C-1",
+    "client_name": "Acme",
+    "client_email": "contact@acme.example.com",
+    "manager_email": "maria@northwind.example",
+}
+USER = {"email": "wile@acme.example.com"}
+
+
+def make_sheet(kind: Kind, rows: Sequence[dict[str, str]], file: str = "") -> Sheet:
+    """A sheet as the readers would produce it from `rows` (header = union of their keys)."""
+    file = file or f"{kind}.csv"
+    header: list[str] = []
+    for row in rows:
+        header.extend(k for k in row if k not in header)
+    resolved = resolve_header(header, kind, file, 1)
+    notices: list[Notice] = []
+    builder = RowBuilder(file, None, resolved, notices)
+    built = [builder.build([row.get(h, "") for h in header], n) for n, row in enumerate(rows, 2)]
+    return Sheet(file, None, resolved, iter([r for r in built if r is not None]), notices)
+
+
+def check(
+    clients: Sequence[dict[str, str]] = (),
+    users: Sequence[dict[str, str]] = (),
+    playbook: Playbook | None = None,
+) -> Validated:
+    sheets = []
+    if clients:
+        sheets.append(make_sheet("clients", clients))
+    if users:
+        sheets.append(make_sheet("users", users))
+    return validate_sheets(sheets, playbook or default_playbook())
+
+
+@pytest.fixture
+def cases() -> Path:
+    return CASES
