@@ -237,6 +237,15 @@ class DocSpaceClient:
                 extra[name] = value if isinstance(value, str) else int(value)
         return await self._pages("filter_people", "people/filter", extra)
 
+    async def people_page(
+        self, start_index: int = 0, count: int = PAGE_SIZE
+    ) -> tuple[list[JsonObject], int]:
+        """One page of GET people/filter → (EmployeeFullDto list, total people)."""
+        params: Params = {"startIndex": start_index, "count": _page_size(count)}
+        reply = await self._transport.request("GET", "filter_people", "people/filter", params=params)
+        page = _objects(reply.response)
+        return page, _total(reply.total, start_index + len(page))
+
     async def self_profile(self) -> JsonObject:
         """GET people/@self → EmployeeFullDto of the token's owner (a cheap token check)."""
         return _object(await self._call("GET", "self_profile", "people/@self"))

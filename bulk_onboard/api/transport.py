@@ -22,7 +22,7 @@ import aiohttp
 import structlog
 
 from bulk_onboard import __version__
-from bulk_onboard.api import wire
+from bulk_onboard.api import metering, wire
 from bulk_onboard.api.limits import ClientStats, Clock, PauseGate, Throttle, make_throttler
 from bulk_onboard.errors import (
     AmbiguousWrite,
@@ -106,6 +106,7 @@ class Transport:
         method = method.upper()
         shown = f"{self._api_path}/{path}"
         self.stats.requests[f"{method} {action}"] += 1
+        metering.count_request()
         started = self._clock()
         attempt = 0
         while True:
@@ -194,6 +195,7 @@ class Transport:
                 if not self.gate.paused:
                     break
             self.stats.attempts += 1
+            metering.count_attempt()
             status, raw, headers = await self._send(method, path, shown, params, data)
         return wire.read_reply(
             method,

@@ -1,0 +1,61 @@
+"""`bulk-onboard demo`: the sample workbook onboarded into a throttled local sandbox portal.
+
+The sandbox runs in this process on a free loopback port with the real server's rate limits
+and a realistic latency. Its portal already has the company's account managers (as a real
+portal would); everything else comes from the spreadsheet.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bulk_onboard.sandbox import SandboxConfig, start_sandbox
+
+# The account managers the sample clients name, as they exist in the company's portal.
+# (sofia.rossi@northwind.example is new: the users sheet creates her as a room admin.)
+EXISTING_MANAGERS = [
+    {"email": "maria.garcia@northwind.example", "firstName": "María", "lastName": "García", "type": 1},
+    {"email": "kenji.tanaka@northwind.example", "firstName": "Kenji", "lastName": "Tanaka", "type": 1},
+    {"email": "amara.okafor@northwind.example", "firstName": "Amara", "lastName": "Okafor", "type": 3},
+    {"email": "lukas.novak@northwind.example", "firstName": "Lukáš", "lastName": "Novák", "type": 1},
+]
+
+
+def demo_sandbox_config(latency_ms: float = 40.0, jitter_ms: float = 10.0) -> SandboxConfig:
+    """The real server's limits (1,500 requests a minute, 50 GETs and 15 writes in flight)."""
+    return SandboxConfig(db=":memory:", rate_limit=True, latency_ms=latency_ms, jitter_ms=jitter_ms)
+
+
+async def seed_managers(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{url}/sandbox/people", json=EXISTING_MANAGERS) as reply:
+            reply.raise_for_status()
+
+
+@dataclass
+class Audit:
+    outbox: list[dict[str, Any]]
+    audit: dict[str, Any]
+
+    def mail_lines(self) -> list[str]:
+        kinds = Counter(str(mail.get("kind")) for mail in self.outbox)
+        return [f"{count:4d} {kind}" for kind, count in sorted(kinds.items())]
+
+
+async def read_audit(url: str) -> Audit:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/sandbox/outbox") as reply:
+            reply.raise_for_status()
+            outbox = await reply.json()
+        async with session.get(f"{url}/sandbox/audit") as reply:
+            reply.raise_for_status()
+            audit = await reply.json()
+    mails = outbox.get("mails", outbox) if isinstance(outbox, dict) else outbox
+    return Audit(outbox=list(mails), audit=audit)
+
+
+__all__ = ["EXISTING_MANAGERS", "demo_sandbox_config", "seed_managers", "read_audit", "start_sandbox"]

@@ -1,0 +1,59 @@
+"""End to end over real HTTP: the sample workbook onboarded into the sandbox, then again."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from bulk_onboard.intake import load_intake
+from bulk_onboard.jobs import run_job
+from bulk_onboard.pipeline import Progress
+from bulk_onboard.playbook import load_playbook
+from bulk_onboard.runner import Stop
+from bulk_onboard.sandbox import Sandbox
+
+from tests.engine.conftest import SAMPLES, admin, settings_for
+
+
+def _report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+async def test_sample_workbook_onboards_everything_once(sandbox: Sandbox, tmp_path: Path) -> None:
+    intake = load_intake([SAMPLES / "onboarding.xlsx"], load_playbook(None))
+    assert not intake.invalid
+    settings = settings_for(sandbox, tmp_path)
+    outcome = await run_job(settings, intake, progress=Progress(), stop=Stop(), run_id="first")
+    rows = _report(outcome.run_dir / "report.csv")
+    failed = [(r["line"], r["failed_step"], r["error"]) for r in rows if r["status"] != "created"]
+    assert failed == []
+    assert outcome.exit_code == 0
+    audit = await admin(sandbox, "GET", "/sandbox/audit")
+    assert audit["clean"], audit["duplicates"]
+    counts = audit["counts"]
+    assert counts["rooms"] == 1 + 25  # the Templates room and one per client
+    assert counts["folders"] == 25 * 3
+    assert counts["files"] == 2 + 25 * 2
+
+    clients = [r for r in rows if r["kind"] == "client"]
+    assert all(r["room_id"] and r["room_link"].startswith(sandbox.url) for r in clients)
+    # A fresh client row costs 8 requests (room, 3 folders, 2 copies, share, link) plus its
+    # share of the run's look-ups (the rooms listing, the template room, people).
+    spent = sorted(int(r["requests"]) for r in clients)
+    assert spent[len(spent) // 2] == 8, spent
+    assert sum(spent) <= 8 * len(clients) + 6, spent
+    requests = outcome.summary["client"]["requests"]
+    assert requests["POST create_room"] == 25
+    assert requests["POST create_folder"] == 75
+    assert requests["POST copy_file_as"] == 50
+    assert requests["PUT set_room_link"] == 25
+
+    # Second run of the same spreadsheet: look-ups only, nothing written, no mail.
+    mails_before = (await admin(sandbox, "GET", "/sandbox/outbox"))["count"]
+    again = await run_job(settings, intake, progress=Progress(), stop=Stop(), run_id="second")
+    statuses = {r["status"] for r in _report(again.run_dir / "report.csv")}
+    assert statuses == {"unchanged"}
+    writes = {k: v for k, v in again.summary["client"]["requests"].items() if not k.startswith("GET")}
+    assert writes == {}
+    assert (await admin(sandbox, "GET", "/sandbox/outbox"))["count"] == mails_before
