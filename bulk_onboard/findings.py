@@ -10,6 +10,7 @@ from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bulk_onboard.intake import Intake
 
@@ -75,13 +76,10 @@ def write_table(rows: list[tuple[str, str, str, str, str]], out: TextIO, fancy: 
     """Print the rows under HEADINGS; nothing at all when there are none."""
     if not rows:
         return
-    if fancy:
-        table = Table(*HEADINGS, show_lines=False, header_style="bold")
-        for row in rows:
-            table.add_row(*row)
-        Console(file=out).print(table)
-        return
     show_sheet = any(r[1] for r in rows)
+    if fancy:
+        _write_rich(rows, out, show_sheet)
+        return
     columns = [c for c in range(5) if c != 1 or show_sheet]
     widths = {c: max(len(HEADINGS[c]), *(len(r[c]) for r in rows)) for c in columns[:-1]}
 
@@ -92,3 +90,17 @@ def write_table(rows: list[tuple[str, str, str, str, str]], out: TextIO, fancy: 
     out.write(line(HEADINGS) + "\n")
     for row in rows:
         out.write(line(row) + "\n")
+
+
+def _write_rich(rows: list[tuple[str, str, str, str, str]], out: TextIO, show_sheet: bool) -> None:
+    """A terminal table; the file column gives way to a title when there is one file."""
+    files = {r[0] for r in rows}
+    columns = [c for c in range(5) if (c != 0 or len(files) > 1) and (c != 1 or show_sheet)]
+    title = next(iter(files)) if len(files) == 1 else None
+    table = Table(title=title, header_style="bold", expand=True)
+    for c in columns:
+        table.add_column(HEADINGS[c], overflow="fold", ratio=1 if c == 4 else None)
+    for row in rows:
+        style = "yellow" if row[4].startswith("Warning: ") else None
+        table.add_row(*(Text(row[c]) for c in columns), style=style)
+    Console(file=out).print(table)

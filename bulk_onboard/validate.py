@@ -177,7 +177,8 @@ def _with_issue(result: Result, issue: Issue) -> Invalid:
         return replace(result, issues=result.issues + (issue,))
     if isinstance(result, ClientRecord):
         return Invalid(result.origin, "clients", result.client_id, (issue,), result.values)
-    return Invalid(result.origin, "users", result.email, (issue,), result.values)
+    written = dict(result.values).get("email", result.email)
+    return Invalid(result.origin, "users", written, (issue,), result.values)
 
 
 def client_rooms(results: Iterable[Result]) -> ClientRooms:
@@ -191,4 +192,7 @@ def client_rooms(results: Iterable[Result]) -> ClientRooms:
         elif isinstance(result, Invalid) and result.kind == "clients" and result.key:
             invalid = ClientRoom(result.key, None, result.origin, False)
             rooms.by_id.setdefault(result.key.casefold(), invalid)
+            written_title = dict(result.values).get("room_title", "")
+            if written_title:
+                rooms.by_title.setdefault(written_title, invalid)
     return rooms

@@ -254,7 +254,56 @@ def unusable_files() -> None:
     )
 
 
+def sample_style() -> None:
+    """A small onboarding in the shape of sample_data, for the golden plans."""
+    text_file("sample_clients.csv", [
+        ["client_id", "client_name", "client_email", "manager_email", "room_title", "room_type",
+         "client_access", "tags"],
+        ["C-10045", "Acme Corporation", "contact@acme.example.com",
+         "maria.garcia@northwind.example", "", "", "", "key-account"],
+        ["C-10051", "Müller & Söhne GmbH", "info@mueller-soehne.example.de",
+         "kenji.tanaka@northwind.example", "", "custom", "editing", ""],
+        ["C-10063", "Helvetia Precision AG", "kontakt@helvetia.example.ch",
+         "amara.okafor@northwind.example", "Helvetia – due diligence", "virtual-data", "read",
+         "vdr, 2024"],
+    ], ",", "utf-8", newline="\n")
+    text_file("sample_users.csv", [
+        USER_HEADER,
+        ["sofia.rossi@northwind.example", "Sofia", "Rossi", "room-admin", "", "", "it-IT"],
+        ["wile.coyote@acme.example.com", "Wile", "Coyote", "user", "C-10045", "editing", "en-US"],
+        ["zoe@mueller-soehne.example.de", "Zoë", "Schröder", "", "c-10051", "review", "de-DE"],
+        ["auditor@kpmg-partner.example.com", "", "", "user", "Helvetia – due diligence", "read",
+         ""],
+        ["handbook.reader@northwind.example", "Jack", "O'Brien", "user", "Company handbook",
+         "", "en-IE"],
+        ["intern.2027a@northwind.example", "", "", "", "", "", ""],
+    ], ",", "utf-8", newline="\n")
+    (HERE / "sample_playbook_crm.toml").write_text(
+        "# Custom rooms with a shared link, a copy into the room itself, and a CRM file.\n"
+        "[room]\n"
+        'title = "{client_name} ({client_id})"\n'
+        'type = "custom"\n'
+        'tags = ["client"]\n'
+        'folders = ["Invoices", "Contracts"]\n\n'
+        "[[copies]]\n"
+        "source = 90210\n"
+        'title = "Read me first.pdf"\n\n'
+        "[link]\n"
+        'kind = "external"\n'
+        'access = "read"\n'
+        'title = "Client view"\n\n'
+        "[invitation]\n"
+        "notify = false\n"
+        'message = "Welcome aboard!"\n'
+        'culture = "en-GB"\n\n'
+        "[crm]\n"
+        'jsonl_path = "crm.jsonl"\n',
+        encoding="utf-8",
+    )
+
+
 if __name__ == "__main__":
+    sample_style()
     csv_cases()
     two_sheet_workbook()
     other_workbooks()
