@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import structlog
 
+from bulk_onboard.api.retry import RetryPolicy
 from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError
 from bulk_onboard.journal import Checkpoint, Journal
 from bulk_onboard.lookups import ContentsIndex, PeopleIndex, RoomIndex, TemplateIndex
@@ -79,7 +80,7 @@ class Context:
         people: PeopleIndex,
         contents: ContentsIndex,
         templates: TemplateIndex,
-        ambiguous_attempts: int = 4,
+        retry: RetryPolicy,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -88,7 +89,8 @@ class Context:
         self.people = people
         self.contents = contents
         self.templates = templates
-        self.ambiguous_attempts = ambiguous_attempts
+        self.retry = retry
+        self.ambiguous_attempts = retry.max_attempts
         # Rooms this run created: their members and links are known without asking.
         self.fresh_rooms: set[int] = set()
         # Outputs of every row so far, for steps that refer to another row (memberships).
@@ -105,6 +107,10 @@ class Context:
                 method="-",
                 path="-",
             ) from None
+
+    async def pause_before_recheck(self, attempt: int) -> None:
+        """Back off (with jitter) before looking again after an ambiguous write."""
+        await self.retry.sleep(self.retry.backoff(attempt))
 
     async def run_step(
         self, state: RowState, step: Step, action: Callable[[bool], Awaitable[StepDone]]
@@ -126,8 +132,12 @@ class Context:
                 if attempt == self.ambiguous_attempts:
                     raise StepFailed(step.key, exc) from exc
                 recheck = True
+                await self.pause_before_recheck(attempt)
             except ApiError as exc:
                 raise StepFailed(step.key, exc) from exc
+        if recheck and result.outcome == "found":
+            # Found on a second look: the write that failed ambiguously had been applied.
+            result.outcome = "created"
         state.outputs[step.key] = result.outputs
         state.outcomes[step.key] = result.outcome
         if result.outcome != "found":

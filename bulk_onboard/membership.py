@@ -81,6 +81,7 @@ class Inviter:
                     log.warning("invite_ambiguous", emails=len(waiting), attempt=attempt, error=str(exc))
                     if attempt == self.ctx.ambiguous_attempts:
                         raise
+                    await self.ctx.pause_before_recheck(attempt)
                     # Who did the portal take? Only the others are invited again.
                     still = []
                     for p in waiting:
@@ -190,6 +191,7 @@ class MembershipSteps:
                 if attempt == ctx.ambiguous_attempts:
                     return {j.state.plan.row_key: StepFailed(j.step.key, exc) for j in todo}
                 recheck = True
+                await ctx.pause_before_recheck(attempt)
             except PermanentError as exc:
                 return {j.state.plan.row_key: StepFailed(j.step.key, exc) for j in todo}
         return failures
@@ -225,7 +227,8 @@ class MembershipSteps:
             person_id = str(ctx.resolve(joiner.step.person, joiner.state))
             have = current.get(joiner.step.email.lower())
             if have is not None and have[1] == int(joiner.step.access):
-                self._done(joiner, "found")
+                # On a second look, an ambiguous share that was applied after all.
+                self._done(joiner, "changed" if recheck else "found")
                 continue
             invitations.append((person_id, int(joiner.step.access)))
             changed.append(joiner)

@@ -118,6 +118,7 @@ async def onboard(
             people=PeopleIndex(client, expected_lookups=len(user_plans) + 2 * len(client_plans)),
             contents=contents,
             templates=TemplateIndex(rooms, contents),
+            retry=client.retry_policy,
         )
         for key, outputs in ctx.checkpoint.steps.items():
             ctx.row_outputs[key] = dict(outputs)

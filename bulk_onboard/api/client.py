@@ -20,6 +20,7 @@ import aiohttp
 
 from bulk_onboard.api import wire
 from bulk_onboard.api.limits import ClientStats, Clock, Throttle
+from bulk_onboard.api.retry import RetryPolicy
 from bulk_onboard.api.models import FolderContents, JsonObject
 from bulk_onboard.api.transport import Params, Transport
 from bulk_onboard.errors import PermanentError
@@ -62,6 +63,11 @@ class DocSpaceClient:
     @property
     def stats(self) -> ClientStats:
         return self._transport.stats
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The run's retry bounds and waiting seams (the engine's look-again loop uses them)."""
+        return self._transport.policy
 
     @property
     def paused(self) -> bool:

@@ -77,6 +77,7 @@ class Transport:
                 ),
                 raise_for_status=False,
             )
+            forbid_silent_resend(self._session)
 
     async def close(self) -> None:
         if self._owns_session and self._session is not None:
@@ -247,6 +248,20 @@ class Transport:
             ms=round((time.monotonic() - started) * 1000),
         )
         return status, raw, headers
+
+
+def forbid_silent_resend(session: aiohttp.ClientSession) -> None:
+    """Stop aiohttp from resending a request by itself.
+
+    aiohttp resends a PUT (an "idempotent" method in HTTP terms) once when a reused keep-alive
+    connection drops before the answer. For the portal a PUT is not idempotent: a second
+    `PUT rooms/{id}/links` makes a second link or fails with "The maximum number of links may
+    not exceed 1", a second share mails a pending guest again. Every resend must go through
+    our own look-before-retry path, so the automatic one is switched off (the same switch
+    aiohttp's own test client uses; it has no public option for it).
+    """
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
 
 
 def _detail(exc: BaseException) -> str:
