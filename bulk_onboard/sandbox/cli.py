@@ -40,9 +40,13 @@ def announce(sandbox: Sandbox, stop_after: float) -> None:
         + ", ".join(f"{name}={file_id}" for name, file_id in sandbox.template_ids.items()),
         f"  Database:        {sandbox.config.db}",
         "  Rate limit:      "
-        + (f"on ({limits.window_limit}/{limits.window_seconds:g}s, {limits.max_get_inflight} GET "
-           f"+ {limits.max_write_inflight} writes in flight, {limits.daily_write_limit} "
-           "writes/day)" if limits.enabled else "off"),
+        + (
+            f"on ({limits.window_limit}/{limits.window_seconds:g}s, {limits.max_get_inflight} GET "
+            f"+ {limits.max_write_inflight} writes in flight, {limits.daily_write_limit} "
+            "writes/day)"
+            if limits.enabled
+            else "off"
+        ),
         f"  Sandbox API:     {sandbox.url}/sandbox/state | /outbox | /audit | /requests",
         f"Stops by itself after {stop_after:g} s; Ctrl-C stops it sooner.",
     ]
@@ -61,12 +65,26 @@ async def _serve(config: SandboxConfig, stop_after: float) -> None:
 
 
 @click.command("sandbox")
-@click.option("--host", default="127.0.0.1", show_default=True, callback=_loopback,
-              help="Loopback address to listen on.")
-@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
-              help="TCP port; 0 picks a free one.")
-@click.option("--db", default=":memory:", show_default=True,
-              help="SQLite file that keeps the portal across restarts.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    callback=_loopback,
+    help="Loopback address to listen on.",
+)
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="TCP port; 0 picks a free one.",
+)
+@click.option(
+    "--db",
+    default=":memory:",
+    show_default=True,
+    help="SQLite file that keeps the portal across restarts.",
+)
 @click.option("--token", default=None, help="API key to accept (sk-<hex>); default: generated.")
 @click.option("--public-url", default=None, help="Base URL written into share links.")
 @click.option("--latency-ms", default=0.0, show_default=True, type=click.FloatRange(0))
@@ -81,22 +99,53 @@ async def _serve(config: SandboxConfig, stop_after: float) -> None:
 @click.option("--fault-drop", default=0.0, show_default=True, callback=_probability)
 @click.option("--fault-ambiguous", default=0.0, show_default=True, callback=_probability)
 @click.option("--seed", default=0, show_default=True, help="Seed of the fault/latency dice.")
-@click.option("--stop-after", default=3600.0, show_default=True, type=click.FloatRange(0),
-              help="Seconds until the server stops by itself.")
-def sandbox_command(host: str, port: int, db: str, token: str | None, public_url: str | None,
-                    latency_ms: float, jitter_ms: float, rate_limit: str, window_limit: int,
-                    window_seconds: float, max_get_inflight: int, max_write_inflight: int,
-                    daily_write_limit: int, fault_5xx: float, fault_drop: float,
-                    fault_ambiguous: float, seed: int, stop_after: float) -> None:
+@click.option(
+    "--stop-after",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds until the server stops by itself.",
+)
+def sandbox_command(
+    host: str,
+    port: int,
+    db: str,
+    token: str | None,
+    public_url: str | None,
+    latency_ms: float,
+    jitter_ms: float,
+    rate_limit: str,
+    window_limit: int,
+    window_seconds: float,
+    max_get_inflight: int,
+    max_write_inflight: int,
+    daily_write_limit: int,
+    fault_5xx: float,
+    fault_drop: float,
+    fault_ambiguous: float,
+    seed: int,
+    stop_after: float,
+) -> None:
     """Run a local DocSpace portal emulator (REST API v2.0 subset) on a loopback address."""
     try:
         config = SandboxConfig(
-            db=db, token=token, host=host, port=port, latency_ms=latency_ms,
-            jitter_ms=jitter_ms, rate_limit=rate_limit == "on", window_limit=window_limit,
-            window_seconds=window_seconds, max_get_inflight=max_get_inflight,
-            max_write_inflight=max_write_inflight, daily_write_limit=daily_write_limit,
-            fault_5xx=fault_5xx, fault_drop=fault_drop, fault_ambiguous=fault_ambiguous,
-            seed=seed, public_url=public_url,
+            db=db,
+            token=token,
+            host=host,
+            port=port,
+            latency_ms=latency_ms,
+            jitter_ms=jitter_ms,
+            rate_limit=rate_limit == "on",
+            window_limit=window_limit,
+            window_seconds=window_seconds,
+            max_get_inflight=max_get_inflight,
+            max_write_inflight=max_write_inflight,
+            daily_write_limit=daily_write_limit,
+            fault_5xx=fault_5xx,
+            fault_drop=fault_drop,
+            fault_ambiguous=fault_ambiguous,
+            seed=seed,
+            public_url=public_url,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

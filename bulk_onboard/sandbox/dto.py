@@ -56,27 +56,29 @@ class Dtos:
 
     def employee_full(self, person: Person) -> dict[str, Any]:
         full = self.employee(person)
-        full.update({
-            "firstName": person.first_name,
-            "lastName": person.last_name,
-            "userName": person.user_name,
-            "email": person.email,
-            "status": person.status,
-            "activationStatus": person.activation,
-            "isAdmin": person.type == enums.DOCSPACE_ADMIN and not person.is_owner,
-            "isRoomAdmin": person.type == enums.ROOM_ADMIN,
-            "isOwner": person.is_owner,
-            "isVisitor": person.type == enums.GUEST,
-            "isCollaborator": person.type == enums.USER,
-            "isLDAP": False,
-            "isSSO": False,
-            "cultureName": person.culture,
-            "groups": [],
-            "department": "",
-            "registrationDate": api_datetime(person.created),
-            "createdBy": self.employee_by_id(person.created_by) if person.created_by else None,
-            "usedSpace": 0,
-        })
+        full.update(
+            {
+                "firstName": person.first_name,
+                "lastName": person.last_name,
+                "userName": person.user_name,
+                "email": person.email,
+                "status": person.status,
+                "activationStatus": person.activation,
+                "isAdmin": person.type == enums.DOCSPACE_ADMIN and not person.is_owner,
+                "isRoomAdmin": person.type == enums.ROOM_ADMIN,
+                "isOwner": person.is_owner,
+                "isVisitor": person.type == enums.GUEST,
+                "isCollaborator": person.type == enums.USER,
+                "isLDAP": False,
+                "isSSO": False,
+                "cultureName": person.culture,
+                "groups": [],
+                "department": "",
+                "registrationDate": api_datetime(person.created),
+                "createdBy": self.employee_by_id(person.created_by) if person.created_by else None,
+                "usedSpace": 0,
+            }
+        )
         return full
 
     # --- folders, rooms, files ---------------------------------------------------------
@@ -87,10 +89,20 @@ class Dtos:
         room = self.store.tree.folder(folder.room_id) if folder.room_id else None
         manage = room is not None and rights.can_manage(self.store, caller, room)
         return {
-            "Read": read, "Create": create, "Delete": manage, "EditRoom": manage,
-            "Rename": manage, "CopyTo": create, "Copy": read, "MoveTo": create, "Move": manage,
-            "Pin": read and folder.is_room, "Mute": read and folder.is_room,
-            "EditAccess": manage and folder.is_room, "Duplicate": manage, "Download": read,
+            "Read": read,
+            "Create": create,
+            "Delete": manage,
+            "EditRoom": manage,
+            "Rename": manage,
+            "CopyTo": create,
+            "Copy": read,
+            "MoveTo": create,
+            "Move": manage,
+            "Pin": read and folder.is_room,
+            "Mute": read and folder.is_room,
+            "EditAccess": manage and folder.is_room,
+            "Duplicate": manage,
+            "Download": read,
             "CopySharedLink": read and folder.is_room,
         }
 
@@ -177,15 +189,20 @@ class Dtos:
 
     def path_parts(self, folder: Folder) -> list[dict[str, Any]]:
         return [
-            {"id": part.id, "title": part.title, "roomType": part.room_type,
-             "folderType": part.folder_type}
+            {
+                "id": part.id,
+                "title": part.title,
+                "roomType": part.room_type,
+                "folderType": part.folder_type,
+            }
             for part in self.store.tree.path(folder)
         ]
 
     # --- shares and links --------------------------------------------------------------
 
-    def user_share(self, person: Person, access: int, *, is_owner: bool,
-                   can_edit: bool) -> dict[str, Any]:
+    def user_share(
+        self, person: Person, access: int, *, is_owner: bool, can_edit: bool
+    ) -> dict[str, Any]:
         user = self.employee_full(person)
         return {
             "access": access,

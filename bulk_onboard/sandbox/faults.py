@@ -54,10 +54,16 @@ class FaultRule:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "fault": self.fault, "method": self.method, "path": self.path,
-            "regex": self.regex.pattern if self.regex else None, "times": self.times,
-            "skip": self.skip, "status": self.status, "retryAfter": self.retry_after,
-            "ms": self.ms, "fired": self.fired,
+            "fault": self.fault,
+            "method": self.method,
+            "path": self.path,
+            "regex": self.regex.pattern if self.regex else None,
+            "times": self.times,
+            "skip": self.skip,
+            "status": self.status,
+            "retryAfter": self.retry_after,
+            "ms": self.ms,
+            "fired": self.fired,
         }
 
     @classmethod
@@ -103,8 +109,16 @@ class Fault:
 
 
 class FaultInjector:
-    def __init__(self, *, seed: int, latency_ms: float, jitter_ms: float, p_5xx: float,
-                 p_drop: float, p_ambiguous: float) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        latency_ms: float,
+        jitter_ms: float,
+        p_5xx: float,
+        p_drop: float,
+        p_ambiguous: float,
+    ) -> None:
         self.rng = random.Random(seed)
         self.latency_ms = latency_ms
         self.jitter_ms = jitter_ms
@@ -152,8 +166,13 @@ class FaultInjector:
             rule.fired += 1
             if rule.fired >= rule.times:
                 self.script.remove(rule)
-            return Fault(rule.fault, status=rule.status or (502 if rule.fault != FIVE_XX else 503),
-                         retry_after=rule.retry_after, ms=rule.ms, scripted=True)
+            return Fault(
+                rule.fault,
+                status=rule.status or (502 if rule.fault != FIVE_XX else 503),
+                retry_after=rule.retry_after,
+                ms=rule.ms,
+                scripted=True,
+            )
         return None
 
     def configure(self, body: dict[str, Any]) -> None:
@@ -162,9 +181,14 @@ class FaultInjector:
         if not isinstance(rates, dict):
             raise FaultSpecError("rates must be an object")
         names = {
-            "5xx": "p_5xx", "fault_5xx": "p_5xx", "drop": "p_drop", "fault_drop": "p_drop",
-            "ambiguous": "p_ambiguous", "fault_ambiguous": "p_ambiguous",
-            "latency_ms": "latency_ms", "jitter_ms": "jitter_ms",
+            "5xx": "p_5xx",
+            "fault_5xx": "p_5xx",
+            "drop": "p_drop",
+            "fault_drop": "p_drop",
+            "ambiguous": "p_ambiguous",
+            "fault_ambiguous": "p_ambiguous",
+            "latency_ms": "latency_ms",
+            "jitter_ms": "jitter_ms",
         }
         updates: dict[str, float] = {}
         for key, value in rates.items():
@@ -191,8 +215,11 @@ class FaultInjector:
     def as_json(self) -> dict[str, Any]:
         return {
             "rates": {
-                "5xx": self.p_5xx, "drop": self.p_drop, "ambiguous": self.p_ambiguous,
-                "latency_ms": self.latency_ms, "jitter_ms": self.jitter_ms,
+                "5xx": self.p_5xx,
+                "drop": self.p_drop,
+                "ambiguous": self.p_ambiguous,
+                "latency_ms": self.latency_ms,
+                "jitter_ms": self.jitter_ms,
             },
             "script": [rule.as_json() for rule in self.script],
             "injected": dict(self.injected),

@@ -127,11 +127,14 @@ class RateLimiter:
             part.window.append(now)
             return None
         retry_after = int(part.window[0] + span - now)  # (int)TimeSpan.TotalSeconds
-        return Rejection(WINDOW, {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(max(0, limit - len(part.window) - 1)),
-            "Retry-After": str(max(0, retry_after)),
-        })
+        return Rejection(
+            WINDOW,
+            {
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Remaining": str(max(0, limit - len(part.window) - 1)),
+                "Retry-After": str(max(0, retry_after)),
+            },
+        )
 
     def _concurrency(self, part: _Partition, is_get: bool) -> Rejection | None:
         inflight = part.get_inflight if is_get else part.write_inflight
@@ -147,12 +150,15 @@ class RateLimiter:
         if part.daily_count + 1 <= limit:
             part.daily_count += 1
             return None
-        return Rejection(DAILY, {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(max(limit - part.daily_count, 0)),
-            "X-RateLimit-Reset": str(part.daily_expires_at),
-            "Retry-After": str(part.daily_expires_at - now),
-        })
+        return Rejection(
+            DAILY,
+            {
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Remaining": str(max(limit - part.daily_count, 0)),
+                "X-RateLimit-Reset": str(part.daily_expires_at),
+                "Retry-After": str(part.daily_expires_at - now),
+            },
+        )
 
     def usage(self) -> dict[str, Any]:
         now = self.clock()

@@ -94,9 +94,10 @@ async def call_handler(handler: Handler, request: web.Request) -> web.StreamResp
     except wire.Unauthenticated:
         return web.Response(status=401)
     except web.HTTPException as http:  # unmatched route / method: ASP.NET answers no body
-        return web.Response(status=http.status, headers={
-            k: v for k, v in http.headers.items() if k.lower() == "allow"
-        })
+        return web.Response(
+            status=http.status,
+            headers={k: v for k, v in http.headers.items() if k.lower() == "allow"},
+        )
     except Exception as exc:  # anything else is a 500 with the exception text
         log.exception("sandbox handler failed")
         return wire.error_response(wire.ServerFault(str(exc) or type(exc).__name__))
@@ -128,10 +129,13 @@ async def _guarded(portal: Portal, request: web.Request, handler: Handler) -> we
             await asyncio.sleep(delay)
         if fault is not None and fault.kind in faults.BEFORE:
             return injected(request, fault)
-        if caller is None and (request.method, route_template(request)) not in ANONYMOUS:
-            if request.match_info.http_exception is None:
-                portal.stats.unauthenticated += 1
-                return web.Response(status=401)
+        if (
+            caller is None
+            and (request.method, route_template(request)) not in ANONYMOUS
+            and request.match_info.http_exception is None
+        ):
+            portal.stats.unauthenticated += 1
+            return web.Response(status=401)
         if caller is not None:
             request[CALLER] = caller
         response = await call_handler(handler, request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+
 from aiohttp import web
 
 from bulk_onboard.sandbox.config import SandboxConfig
@@ -44,11 +45,14 @@ class Portal:
     @classmethod
     def create(cls, config: SandboxConfig) -> Portal:
         store = Store.open(config.db)
-        seed = store.ensure_seeded(token=config.token, owner_email=config.owner_email,
-                                   owner_password=config.owner_password, now=time.time())
+        seed = store.ensure_seeded(
+            token=config.token,
+            owner_email=config.owner_email,
+            owner_password=config.owner_password,
+            now=time.time(),
+        )
         limiter = RateLimiter(_limit_settings(config), config.clock or time.time)
-        return cls(config=config, store=store, seed=seed, limiter=limiter,
-                   faults=_injector(config))
+        return cls(config=config, store=store, seed=seed, limiter=limiter, faults=_injector(config))
 
     def restore_runtime_settings(self) -> None:
         """Limits, fault rates, fault script and counters back to the configuration."""
@@ -80,8 +84,10 @@ class Portal:
 
 def _limit_settings(config: SandboxConfig) -> LimitSettings:
     return LimitSettings(
-        enabled=config.rate_limit, window_limit=config.window_limit,
-        window_seconds=config.window_seconds, max_get_inflight=config.max_get_inflight,
+        enabled=config.rate_limit,
+        window_limit=config.window_limit,
+        window_seconds=config.window_seconds,
+        max_get_inflight=config.max_get_inflight,
         max_write_inflight=config.max_write_inflight,
         daily_write_limit=config.daily_write_limit,
         daily_window_seconds=config.daily_window_seconds,
@@ -90,8 +96,12 @@ def _limit_settings(config: SandboxConfig) -> LimitSettings:
 
 def _injector(config: SandboxConfig) -> FaultInjector:
     return FaultInjector(
-        seed=config.seed, latency_ms=config.latency_ms, jitter_ms=config.jitter_ms,
-        p_5xx=config.fault_5xx, p_drop=config.fault_drop, p_ambiguous=config.fault_ambiguous,
+        seed=config.seed,
+        latency_ms=config.latency_ms,
+        jitter_ms=config.jitter_ms,
+        p_5xx=config.fault_5xx,
+        p_drop=config.fault_drop,
+        p_ambiguous=config.fault_ambiguous,
     )
 
 
@@ -104,8 +114,7 @@ def portal_of(request: web.Request) -> Portal:
 
 
 def caller_of(request: web.Request) -> Person:
-    caller = request.get(CALLER)
-    if not isinstance(caller, Person):
-        raise RuntimeError("handler reached without an authenticated caller")
-    return caller
-
+    try:
+        return request[CALLER]
+    except KeyError:
+        raise RuntimeError("handler reached without an authenticated caller") from None

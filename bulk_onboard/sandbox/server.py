@@ -1,4 +1,4 @@
-"""Start and stop a sandbox portal on a loopback address."""
+"""The aiohttp application, and starting/stopping it on a loopback address."""
 
 from __future__ import annotations
 
@@ -9,9 +9,20 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bulk_onboard.sandbox.app import build_app
+from bulk_onboard.sandbox import admin
 from bulk_onboard.sandbox.config import SandboxConfig
-from bulk_onboard.sandbox.portal import Portal
+from bulk_onboard.sandbox.pipeline import pipeline
+from bulk_onboard.sandbox.portal import PORTAL, Portal
+from bulk_onboard.sandbox.routes import auth, files, links, people, sharing
+
+
+def build_app(portal: Portal) -> web.Application:
+    """The /api/2.0 routes behind the pipeline, plus the sandbox-only /sandbox/ routes."""
+    app = web.Application(middlewares=[pipeline], client_max_size=4 * 1024 * 1024)
+    app[PORTAL] = portal
+    for module in (files, sharing, links, people, auth, admin):
+        module.add_routes(app)
+    return app
 
 
 @dataclass(slots=True)
@@ -56,8 +67,9 @@ async def start_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[Sa
     """Serve a sandbox portal until the block ends (port 0 = any free port)."""
     config = config or SandboxConfig()
     portal = Portal.create(config)
-    runner = web.AppRunner(build_app(portal), access_log=None, handle_signals=False,
-                           shutdown_timeout=1.0)
+    runner = web.AppRunner(
+        build_app(portal), access_log=None, handle_signals=False, shutdown_timeout=1.0
+    )
     try:
         await runner.setup()
         site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
@@ -72,8 +84,9 @@ async def start_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[Sa
         portal.store.close()
 
 
-async def serve(config: SandboxConfig, stop_after: float | None,
-                on_start: "asyncio.Future[Sandbox] | None" = None) -> None:
+async def serve(
+    config: SandboxConfig, stop_after: float | None, on_start: asyncio.Future[Sandbox] | None = None
+) -> None:
     """Run until cancelled (Ctrl-C) or for stop_after seconds."""
     async with start_sandbox(config) as sandbox:
         if on_start is not None:

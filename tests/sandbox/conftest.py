@@ -41,9 +41,17 @@ class Api:
         self.sandbox = sandbox
         self.base = sandbox.url
 
-    async def call(self, method: str, path: str, *, json_body: Any = None, data: Any = None,
-                   params: Any = None, token: str | None = "owner",
-                   headers: dict[str, str] | None = None) -> Reply:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: Any = None,
+        params: Any = None,
+        token: str | None = "owner",
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         sent = dict(headers or {})
         if token == "owner":
             sent["Authorization"] = f"Bearer {self.sandbox.token}"
@@ -87,14 +95,16 @@ class Api:
         return str((await self.people({"email": email, "type": type, **extra}))[0]["id"])
 
     async def login(self, email: str, password: str) -> str:
-        reply = await self.post("/api/2.0/authentication",
-                                {"userName": email, "password": password}, token=None)
+        reply = await self.post(
+            "/api/2.0/authentication", {"userName": email, "password": password}, token=None
+        )
         assert reply.status == 200, reply.text
         return str(reply.response["token"])
 
     async def share(self, room_id: int, *invitations: dict[str, Any], **extra: Any) -> Reply:
-        return await self.put(f"/api/2.0/files/rooms/{room_id}/share",
-                              {"invitations": list(invitations), **extra})
+        return await self.put(
+            f"/api/2.0/files/rooms/{room_id}/share", {"invitations": list(invitations), **extra}
+        )
 
     async def members(self, room_id: int) -> dict[str, int]:
         """email → access of the room's users (owner included)."""

@@ -25,8 +25,9 @@ async def invoke(*args: str) -> Result:
 
 
 async def test_announces_url_token_owner_and_templates() -> None:
-    result = await invoke("--stop-after", "0.2", "--token", "sk-00112233445566778899",
-                          "--rate-limit", "off")
+    result = await invoke(
+        "--stop-after", "0.2", "--token", "sk-00112233445566778899", "--rate-limit", "off"
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     assert re.search(r"listening on http://127\.0\.0\.1:\d+", out)
@@ -50,9 +51,22 @@ async def test_refuses_a_malformed_token() -> None:
 def test_serves_http_and_stops_by_itself(tmp_path: Path) -> None:
     db = tmp_path / "portal.db"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bulk_onboard.sandbox", "--stop-after", "2", "--db", str(db),
-         "--window-limit", "5", "--latency-ms", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "bulk_onboard.sandbox",
+            "--stop-after",
+            "2",
+            "--db",
+            str(db),
+            "--window-limit",
+            "5",
+            "--latency-ms",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -61,8 +75,10 @@ def test_serves_http_and_stops_by_itself(tmp_path: Path) -> None:
         assert url, first
         token = re.search(r"sk-[0-9a-f]+", proc.stdout.readline())
         assert token
-        request = urllib.request.Request(url.group(0) + "/api/2.0/people/@self",
-                                         headers={"Authorization": f"Bearer {token.group(0)}"})
+        request = urllib.request.Request(
+            url.group(0) + "/api/2.0/people/@self",
+            headers={"Authorization": f"Bearer {token.group(0)}"},
+        )
         with urllib.request.urlopen(request, timeout=5) as reply:
             assert json.load(reply)["response"]["isOwner"] is True
         started = time.monotonic()

@@ -14,14 +14,24 @@ async def test_client_room_onboarding_as_the_example_wrote_it(api: Api) -> None:
     for title in ("Invoices", "Contracts"):
         await api.folder(room, title)
     deliverables = await api.folder(room, "Deliverables")
-    for name, title in (("Welcome.pdf", "Welcome to your client room.pdf"),
-                        ("Guide.pdf", "How to use the client portal.pdf")):
-        copied = await api.post(f"/api/2.0/files/file/{api.sandbox.template_ids[name]}/copyas",
-                                {"destFolderId": deliverables, "destTitle": title})
+    for name, title in (
+        ("Welcome.pdf", "Welcome to your client room.pdf"),
+        ("Guide.pdf", "How to use the client portal.pdf"),
+    ):
+        copied = await api.post(
+            f"/api/2.0/files/file/{api.sandbox.template_ids[name]}/copyas",
+            {"destFolderId": deliverables, "destTitle": title},
+        )
         assert copied.status == 200  # (f) matches the real API
-    access = await api.put(f"/api/2.0/files/rooms/{room}/share", {"entries": [
-        {"id": manager, "isGroup": False, "access": 4},
-        {"id": client, "isGroup": False, "access": 1}]})
+    access = await api.put(
+        f"/api/2.0/files/rooms/{room}/share",
+        {
+            "entries": [
+                {"id": manager, "isGroup": False, "access": 4},
+                {"id": client, "isGroup": False, "access": 1},
+            ]
+        },
+    )
     assert access.status == 200 and access.response == {"error": 0}  # (a)
     link = await api.put(f"/api/2.0/files/rooms/{room}/links", {})
     assert link.status == 200 and "response" not in link.body  # (e)
@@ -33,18 +43,25 @@ async def test_client_room_onboarding_corrected(api: Api) -> None:
     manager = await api.person("manager@example.com", "RoomAdmin")
     client = await api.person("contact@acme.example.com", "User")
     room = await api.room("Client - Acme Corporation", 5)
-    access = await api.share(room, {"id": manager, "access": 9}, {"id": client, "access": 2},
-                             notify=False)
+    access = await api.share(
+        room, {"id": manager, "access": 9}, {"id": client, "access": 2}, notify=False
+    )
     assert access.status == 200  # (a) corrected
-    assert await api.members(room) == {api.sandbox.owner_email: 1, "manager@example.com": 9,
-                                       "contact@acme.example.com": 2}
+    assert await api.members(room) == {
+        api.sandbox.owner_email: 1,
+        "manager@example.com": 9,
+        "contact@acme.example.com": 2,
+    }
     public = await api.get(f"/api/2.0/files/rooms/{room}/link")  # (e) corrected
     assert public.status == 200 and "/s/" in public.response["sharedLink"]["shareLink"]
-    extra = await api.put(f"/api/2.0/files/rooms/{room}/links",
-                          {"linkType": 1, "access": 2, "title": "Read-only link"})
+    extra = await api.put(
+        f"/api/2.0/files/rooms/{room}/links",
+        {"linkType": 1, "access": 2, "title": "Read-only link"},
+    )
     assert extra.status == 200 and extra.response["sharedLink"]["title"] == "Read-only link"
-    join = await api.put(f"/api/2.0/files/rooms/{room}/links",
-                         {"linkType": 0, "access": 10, "title": "Join"})
+    join = await api.put(
+        f"/api/2.0/files/rooms/{room}/links", {"linkType": 0, "access": 10, "title": "Join"}
+    )
     assert join.status == 200 and join.response["sharedLink"]["linkType"] == 0
 
 
@@ -58,8 +75,12 @@ async def test_example_access_numbers_would_be_refused_if_sent_correctly(api: Ap
 async def test_create_room_and_invite_user_example(api: Api) -> None:
     """(b) matches: 'Editing' parses to 10; the unknown address becomes a pending Guest."""
     room = await api.room("Project Collaboration", 2)
-    reply = await api.share(room, {"email": "example.user@mail.com", "access": "Editing"},
-                            notify=True, message="You have been invited to a room")
+    reply = await api.share(
+        room,
+        {"email": "example.user@mail.com", "access": "Editing"},
+        notify=True,
+        message="You have been invited to a room",
+    )
     assert reply.status == 200
     assert (await api.members(room))["example.user@mail.com"] == 10
     assert [m["kind"] for m in await api.outbox()] == ["room_invitation"]
@@ -71,36 +92,54 @@ async def test_create_room_and_invite_user_example(api: Api) -> None:
 async def test_invite_users_example_and_its_correction(api: Api) -> None:
     """(d) then (c): people created without type, then invited with type All."""
     created = []
-    for first, last, email in (("Alice", "Smith", "alice.smith@example.com"),
-                               ("Bob", "Johnson", "bob.johnson@example.com")):
-        reply = await api.post("/api/2.0/people",
-                               {"firstName": first, "lastName": last, "email": email})
+    for first, last, email in (
+        ("Alice", "Smith", "alice.smith@example.com"),
+        ("Bob", "Johnson", "bob.johnson@example.com"),
+    ):
+        reply = await api.post(
+            "/api/2.0/people", {"firstName": first, "lastName": last, "email": email}
+        )
         assert reply.status == 200 and reply.response["isRoomAdmin"] is True
         created.append(reply.response)
-    invite = await api.post("/api/2.0/people/invite", {"invitations": [
-        {"email": p["email"], "type": "All"} for p in created]})
+    invite = await api.post(
+        "/api/2.0/people/invite",
+        {"invitations": [{"email": p["email"], "type": "All"} for p in created]},
+    )
     assert invite.status == 200 and invite.response == []  # nobody new is pending
     kinds = [(m["to"], m["kind"]) for m in await api.outbox()]
-    assert kinds == [("alice.smith@example.com", "activation"),
-                     ("bob.johnson@example.com", "activation")]
-    again = await api.post("/api/2.0/people", {"firstName": "Alice", "lastName": "Smith",
-                                               "email": "alice.smith@example.com"})
+    assert kinds == [
+        ("alice.smith@example.com", "activation"),
+        ("bob.johnson@example.com", "activation"),
+    ]
+    again = await api.post(
+        "/api/2.0/people",
+        {"firstName": "Alice", "lastName": "Smith", "email": "alice.smith@example.com"},
+    )
     assert again.status == 400  # a rerun of (d)
 
-    corrected = await api.post("/api/2.0/people", {"firstName": "Ann", "lastName": "Lee",
-                                                   "email": "ann@example.com", "type": 4})
+    corrected = await api.post(
+        "/api/2.0/people",
+        {"firstName": "Ann", "lastName": "Lee", "email": "ann@example.com", "type": 4},
+    )
     assert corrected.response["isCollaborator"] is True
-    invited = await api.post("/api/2.0/people/invite", {
-        "invitations": [{"email": "new@example.com", "type": 4}], "culture": "en-US"})
+    invited = await api.post(
+        "/api/2.0/people/invite",
+        {"invitations": [{"email": "new@example.com", "type": 4}], "culture": "en-US"},
+    )
     assert invited.status == 200 and len(invited.response) == 1
-    person = (await api.get("/api/2.0/people/email", params={"email": "new@example.com"}))
+    person = await api.get("/api/2.0/people/email", params={"email": "new@example.com"})
     assert person.response["isCollaborator"] is True and person.response["status"] == 4
-    assert (await api.post("/api/2.0/people/invite", {"invitations": [
-        {"email": "guest@example.com", "type": 2}]})).status == 403
+    assert (
+        await api.post(
+            "/api/2.0/people/invite", {"invitations": [{"email": "guest@example.com", "type": 2}]}
+        )
+    ).status == 403
 
 
 async def test_copy_as_with_a_string_folder_id(api: Api) -> None:
     room = await api.room("Custom", 5)
-    reply = await api.post(f"/api/2.0/files/file/{api.sandbox.template_ids['Welcome.pdf']}/copyas",
-                           {"destFolderId": str(room), "destTitle": "Welcome.pdf"})
+    reply = await api.post(
+        f"/api/2.0/files/file/{api.sandbox.template_ids['Welcome.pdf']}/copyas",
+        {"destFolderId": str(room), "destTitle": "Welcome.pdf"},
+    )
     assert reply.status == 403

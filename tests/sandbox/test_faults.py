@@ -21,9 +21,8 @@ ROOM = {"title": "Client - Acme", "roomType": 2}
 
 @asynccontextmanager
 async def faulty(**settings: Any) -> AsyncIterator[Api]:
-    async with start_sandbox(SandboxConfig(**settings)) as sb:
-        async with aiohttp.ClientSession() as session:
-            yield Api(session, sb)
+    async with start_sandbox(SandboxConfig(**settings)) as sb, aiohttp.ClientSession() as session:
+        yield Api(session, sb)
 
 
 async def outcome(api: Api, method: str, path: str, body: Any = None) -> int | str:
@@ -49,9 +48,20 @@ async def test_5xx_has_no_effect() -> None:
 
 async def test_a_500_carries_the_error_envelope() -> None:
     async with faulty() as api:
-        await api.post("/sandbox/faults", {"script": [
-            {"method": "POST", "path": "/api/2.0/files/rooms", "fault": "5xx", "status": 500}]},
-            token=None)
+        await api.post(
+            "/sandbox/faults",
+            {
+                "script": [
+                    {
+                        "method": "POST",
+                        "path": "/api/2.0/files/rooms",
+                        "fault": "5xx",
+                        "status": 500,
+                    }
+                ]
+            },
+            token=None,
+        )
         reply = await api.post("/api/2.0/files/rooms", ROOM)
         assert reply.status == 500 and reply.body["status"] == 1
         assert reply.body["statusCode"] == 500 and await room_titles(api) == []
@@ -66,8 +76,10 @@ async def test_drop_has_no_effect() -> None:
 
 async def test_ambiguous_failures_commit_the_write() -> None:
     async with faulty(fault_ambiguous=1.0, seed=3) as api:
-        seen = {await outcome(api, "POST", "/api/2.0/files/rooms", {**ROOM, "title": f"R{n}"})
-                for n in range(10)}
+        seen = {
+            await outcome(api, "POST", "/api/2.0/files/rooms", {**ROOM, "title": f"R{n}"})
+            for n in range(10)
+        }
         assert seen == {502, "dropped"}
         assert await room_titles(api) == [f"R{n}" for n in range(10)]
         assert await outcome(api, "GET", "/api/2.0/files/rooms") == 200  # reads are spared
@@ -75,8 +87,16 @@ async def test_ambiguous_failures_commit_the_write() -> None:
 
 async def test_scripted_ambiguous_502_then_success_duplicates_a_naive_retry() -> None:
     async with faulty() as api:
-        script = {"script": [{"method": "POST", "path": "/api/2.0/files/rooms",
-                              "fault": "ambiguous_502", "times": 1}]}
+        script = {
+            "script": [
+                {
+                    "method": "POST",
+                    "path": "/api/2.0/files/rooms",
+                    "fault": "ambiguous_502",
+                    "times": 1,
+                }
+            ]
+        }
         assert (await api.post("/sandbox/faults", script, token=None)).status == 200
         first = await api.post("/api/2.0/files/rooms", ROOM)
         assert (first.status, first.text) == (502, "")
@@ -91,20 +111,44 @@ async def test_scripted_ambiguous_502_then_success_duplicates_a_naive_retry() ->
 async def test_scripted_drop_regex_skip_and_times() -> None:
     async with faulty() as api:
         room = await api.room("Custom", 5)
-        await api.post("/sandbox/faults", {"script": [
-            {"regex": r"/api/2\.0/files/folder/\d+", "fault": "ambiguous_drop", "skip": 1,
-             "times": 2}]}, token=None)
-        results = [await outcome(api, "POST", f"/api/2.0/files/folder/{room}", {"title": "F"})
-                   for _ in range(4)]
+        await api.post(
+            "/sandbox/faults",
+            {
+                "script": [
+                    {
+                        "regex": r"/api/2\.0/files/folder/\d+",
+                        "fault": "ambiguous_drop",
+                        "skip": 1,
+                        "times": 2,
+                    }
+                ]
+            },
+            token=None,
+        )
+        results = [
+            await outcome(api, "POST", f"/api/2.0/files/folder/{room}", {"title": "F"})
+            for _ in range(4)
+        ]
         assert results == [200, "dropped", "dropped", 200]
         assert len((await api.state())["folders"]) == 4  # every one was committed
 
 
 async def test_scripted_429_with_retry_after() -> None:
     async with faulty() as api:
-        await api.post("/sandbox/faults", {"script": [
-            {"method": "PUT", "path": "/api/2.0/files/rooms/", "fault": "429",
-             "retry_after": 2}]}, token=None)
+        await api.post(
+            "/sandbox/faults",
+            {
+                "script": [
+                    {
+                        "method": "PUT",
+                        "path": "/api/2.0/files/rooms/",
+                        "fault": "429",
+                        "retry_after": 2,
+                    }
+                ]
+            },
+            token=None,
+        )
         room = await api.room("Collab", 2)
         refused = await api.share(room, {"email": "a@example.com", "access": 2})
         assert (refused.status, refused.text) == (429, "")
@@ -118,9 +162,16 @@ async def test_latency_and_scripted_delay() -> None:
         started = time.monotonic()
         await api.get("/api/2.0/people/@self")
         assert time.monotonic() - started >= 0.12
-        await api.post("/sandbox/faults", {"rates": {"latency_ms": 0}, "script": [
-            {"method": "GET", "path": "/api/2.0/people", "fault": "delay", "ms": 150}]},
-            token=None)
+        await api.post(
+            "/sandbox/faults",
+            {
+                "rates": {"latency_ms": 0},
+                "script": [
+                    {"method": "GET", "path": "/api/2.0/people", "fault": "delay", "ms": 150}
+                ],
+            },
+            token=None,
+        )
         started = time.monotonic()
         await api.get("/api/2.0/people/@self")
         assert time.monotonic() - started >= 0.15
@@ -146,7 +197,10 @@ async def test_rates_can_change_at_runtime_and_bad_specs_are_refused() -> None:
         assert await outcome(api, "POST", "/api/2.0/files/rooms", ROOM) in (500, 502, 503)
         await api.post("/sandbox/faults", {"rates": {"5xx": 0}}, token=None)
         assert await outcome(api, "POST", "/api/2.0/files/rooms", ROOM) == 200
-        for bad in ({"rates": {"5xx": 2}}, {"rates": {"boom": 0.1}},
-                    {"script": [{"fault": "explode"}]}, {"script": [{"fault": "drop",
-                                                                     "regex": "("}]}):
+        for bad in (
+            {"rates": {"5xx": 2}},
+            {"rates": {"boom": 0.1}},
+            {"script": [{"fault": "explode"}]},
+            {"script": [{"fault": "drop", "regex": "("}]},
+        ):
             assert (await api.post("/sandbox/faults", bad, token=None)).status == 400

@@ -67,8 +67,10 @@ async def test_folder_in_the_rooms_root_is_refused(api: Api) -> None:
 async def test_folder_contents_paging_and_404(api: Api) -> None:
     room = await api.room()
     folders = [await api.folder(room, f"F{n}") for n in range(3)]
-    copy = await api.post(f"/api/2.0/files/file/{api.sandbox.template_ids['Guide.pdf']}/copyas",
-                          {"destTitle": "Guide.pdf", "destFolderId": room})
+    copy = await api.post(
+        f"/api/2.0/files/file/{api.sandbox.template_ids['Guide.pdf']}/copyas",
+        {"destTitle": "Guide.pdf", "destFolderId": room},
+    )
     assert copy.status == 200
     page = (await api.get(f"/api/2.0/files/{room}", params={"count": 2, "startIndex": 2})).response
     assert [f["id"] for f in page["folders"]] == folders[2:]
@@ -83,50 +85,67 @@ async def test_copy_as_creates_a_file(api: Api) -> None:
     room = await api.room()
     target = await api.folder(room, "Deliverables")
     source = api.sandbox.template_ids["Welcome.pdf"]
-    reply = await api.post(f"/api/2.0/files/file/{source}/copyas",
-                           {"destTitle": "Welcome to your client room.pdf",
-                            "destFolderId": target})
+    reply = await api.post(
+        f"/api/2.0/files/file/{source}/copyas",
+        {"destTitle": "Welcome to your client room.pdf", "destFolderId": target},
+    )
     assert reply.status == 200
     copied = reply.response
     assert copied["title"] == "Welcome to your client room.pdf"
     assert copied["folderId"] == target and copied["fileExst"] == ".pdf"
     assert copied["id"] not in api.sandbox.template_ids.values()
-    again = await api.post(f"/api/2.0/files/file/{source}/copyas",
-                           {"destTitle": "Welcome to your client room.pdf",
-                            "destFolderId": target})
+    again = await api.post(
+        f"/api/2.0/files/file/{source}/copyas",
+        {"destTitle": "Welcome to your client room.pdf", "destFolderId": target},
+    )
     assert again.status == 200
     dups = (await api.audit())["duplicates"]["files"]
-    assert dups == [{"folderId": target, "title": "Welcome to your client room.pdf",
-                     "ids": [copied["id"], again.response["id"]]}]
+    assert dups == [
+        {
+            "folderId": target,
+            "title": "Welcome to your client room.pdf",
+            "ids": [copied["id"], again.response["id"]],
+        }
+    ]
 
 
 async def test_copy_as_keeps_the_source_extension_when_none_is_given(api: Api) -> None:
     room = await api.room()
-    reply = await api.post(f"/api/2.0/files/file/{api.sandbox.template_ids['Guide.pdf']}/copyas",
-                           {"destTitle": "Guide for Acme", "destFolderId": room})
+    reply = await api.post(
+        f"/api/2.0/files/file/{api.sandbox.template_ids['Guide.pdf']}/copyas",
+        {"destTitle": "Guide for Acme", "destFolderId": room},
+    )
     assert reply.response["title"] == "Guide for Acme.pdf"
 
 
 async def test_copy_as_errors(api: Api) -> None:
     room = await api.room()
     source = api.sandbox.template_ids["Guide.pdf"]
-    missing = await api.post("/api/2.0/files/file/5/copyas",
-                             {"destTitle": "x.pdf", "destFolderId": room})
+    missing = await api.post(
+        "/api/2.0/files/file/5/copyas", {"destTitle": "x.pdf", "destFolderId": room}
+    )
     assert missing.status == 404 and missing.error["message"] == "The required file was not found"
-    as_string = await api.post(f"/api/2.0/files/file/{source}/copyas",
-                               {"destTitle": "x.pdf", "destFolderId": str(room)})
+    as_string = await api.post(
+        f"/api/2.0/files/file/{source}/copyas", {"destTitle": "x.pdf", "destFolderId": str(room)}
+    )
     assert as_string.status == 403
     assert as_string.error["message"] == "The required folder was not found"
-    no_folder = await api.post(f"/api/2.0/files/file/{source}/copyas",
-                               {"destTitle": "x.pdf", "destFolderId": 424242})
+    no_folder = await api.post(
+        f"/api/2.0/files/file/{source}/copyas", {"destTitle": "x.pdf", "destFolderId": 424242}
+    )
     assert no_folder.status == 403
-    root = await api.post(f"/api/2.0/files/file/{source}/copyas",
-                          {"destTitle": "x.pdf", "destFolderId": 1})
+    root = await api.post(
+        f"/api/2.0/files/file/{source}/copyas", {"destTitle": "x.pdf", "destFolderId": 1}
+    )
     assert root.status == 403 and root.error["message"] == "Access denied"
-    for body, field in (({"destFolderId": room}, "DestTitle"), ({"destTitle": "x"}, "DestFolderId")):
+    for body, field in (
+        ({"destFolderId": room}, "DestTitle"),
+        ({"destTitle": "x"}, "DestFolderId"),
+    ):
         invalid = await api.post(f"/api/2.0/files/file/{source}/copyas", body)
         assert invalid.status == 400 and list(invalid.response["errors"]) == [field]
-    neither = await api.post(f"/api/2.0/files/file/{source}/copyas",
-                             {"destTitle": "x.pdf", "destFolderId": True})
+    neither = await api.post(
+        f"/api/2.0/files/file/{source}/copyas", {"destTitle": "x.pdf", "destFolderId": True}
+    )
     assert neither.status == 200 and "response" not in neither.body
     assert len((await api.state())["files"]) == 2

@@ -15,15 +15,16 @@ from bulk_onboard.sandbox import SandboxConfig, start_sandbox
 
 from .conftest import Api, FakeClock
 
-LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
-                 "Retry-After")
+LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After")
 
 
 @asynccontextmanager
 async def limited(**settings: Any) -> AsyncIterator[Api]:
-    async with start_sandbox(SandboxConfig(rate_limit=True, **settings)) as sb:
-        async with aiohttp.ClientSession() as session:
-            yield Api(session, sb)
+    async with (
+        start_sandbox(SandboxConfig(rate_limit=True, **settings)) as sb,
+        aiohttp.ClientSession() as session,
+    ):
+        yield Api(session, sb)
 
 
 def limit_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -40,7 +41,10 @@ async def test_sliding_window_rejects_with_exact_headers() -> None:
         refused = await api.get("/api/2.0/people/@self")
         assert (refused.status, refused.text) == (429, "")
         assert limit_headers(refused.headers) == {
-            "X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0", "Retry-After": "6"}
+            "X-RateLimit-Limit": "3",
+            "X-RateLimit-Remaining": "0",
+            "Retry-After": "6",
+        }
         clock.advance(6.5)  # the first request has left the window
         assert (await api.get("/api/2.0/people/@self")).status == 200
         assert (await api.get("/api/2.0/people/@self")).status == 429
@@ -65,10 +69,12 @@ async def test_partitions_are_per_user_then_per_ip() -> None:
 
 async def test_sixteenth_concurrent_write_is_refused_without_headers() -> None:
     async with limited(latency_ms=300, max_write_inflight=15) as api:
-        replies = await asyncio.gather(*(
-            api.post("/api/2.0/files/rooms", {"title": f"Room {n}", "roomType": 2})
-            for n in range(16)
-        ))
+        replies = await asyncio.gather(
+            *(
+                api.post("/api/2.0/files/rooms", {"title": f"Room {n}", "roomType": 2})
+                for n in range(16)
+            )
+        )
         assert Counter(r.status for r in replies) == {200: 15, 429: 1}
         refused = next(r for r in replies if r.status == 429)
         assert refused.text == "" and limit_headers(refused.headers) == {}
@@ -80,8 +86,9 @@ async def test_sixteenth_concurrent_write_is_refused_without_headers() -> None:
 
 async def test_reads_have_their_own_concurrency_budget() -> None:
     async with limited(latency_ms=250, max_write_inflight=2, max_get_inflight=3) as api:
-        writes = [api.post("/api/2.0/files/rooms", {"title": f"R{n}", "roomType": 2})
-                  for n in range(2)]
+        writes = [
+            api.post("/api/2.0/files/rooms", {"title": f"R{n}", "roomType": 2}) for n in range(2)
+        ]
         reads = [api.get("/api/2.0/people/@self") for _ in range(4)]
         replies = await asyncio.gather(*writes, *reads)
         assert [r.status for r in replies[:2]] == [200, 200]
@@ -90,10 +97,12 @@ async def test_reads_have_their_own_concurrency_budget() -> None:
 
 async def test_a_request_refused_for_concurrency_still_counts_in_the_window() -> None:
     clock = FakeClock()
-    async with limited(latency_ms=200, max_write_inflight=1, window_limit=20,
-                       window_seconds=60, clock=clock) as api:
-        replies = await asyncio.gather(*(
-            api.post("/api/2.0/files/rooms", {"title": "R", "roomType": 2}) for _ in range(2)))
+    async with limited(
+        latency_ms=200, max_write_inflight=1, window_limit=20, window_seconds=60, clock=clock
+    ) as api:
+        replies = await asyncio.gather(
+            *(api.post("/api/2.0/files/rooms", {"title": "R", "roomType": 2}) for _ in range(2))
+        )
         assert sorted(r.status for r in replies) == [200, 429]
         usage = (await api.get("/sandbox/limits", token=None)).body["usage"]
         owner = usage[f"user:{api.sandbox.owner_id}"]
@@ -111,12 +120,16 @@ async def test_daily_write_budget_with_exact_headers() -> None:
         refused = await api.post("/api/2.0/files/rooms", {"title": "Two", "roomType": 2})
         assert (refused.status, refused.text) == (429, "")
         assert limit_headers(refused.headers) == {
-            "X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": str(start + 86_400), "Retry-After": str(86_400 - 100)}
+            "X-RateLimit-Limit": "3",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(start + 86_400),
+            "Retry-After": str(86_400 - 100),
+        }
         assert (await api.get("/api/2.0/files/rooms")).status == 200  # reads are not counted
         clock.advance(86_400)
-        assert (await api.post("/api/2.0/files/rooms", {"title": "Two",
-                                                        "roomType": 2})).status == 200
+        assert (
+            await api.post("/api/2.0/files/rooms", {"title": "Two", "roomType": 2})
+        ).status == 200
         assert [r["title"] for r in (await api.state())["rooms"]] == ["Templates", "One", "Two"]
 
 
@@ -129,8 +142,9 @@ async def test_limits_can_change_at_runtime() -> None:
         refused = await api.post("/api/2.0/files/rooms", {"title": "Three", "roomType": 2})
         assert refused.status == 429 and refused.headers["X-RateLimit-Limit"] == "2"
         await api.post("/sandbox/limits", {"enabled": False}, token=None)
-        assert (await api.post("/api/2.0/files/rooms", {"title": "Three",
-                                                        "roomType": 2})).status == 200
+        assert (
+            await api.post("/api/2.0/files/rooms", {"title": "Three", "roomType": 2})
+        ).status == 200
         bad = await api.post("/sandbox/limits", {"windowLimit": 0}, token=None)
         assert bad.status == 400
         unknown = await api.post("/sandbox/limits", {"perSecond": 5}, token=None)
@@ -138,9 +152,12 @@ async def test_limits_can_change_at_runtime() -> None:
 
 
 async def test_no_limits_unless_enabled() -> None:
-    async with start_sandbox(SandboxConfig(window_limit=2, daily_write_limit=1)) as sb:
-        async with aiohttp.ClientSession() as session:
-            api = Api(session, sb)
-            for n in range(4):
-                assert (await api.post("/api/2.0/files/rooms",
-                                       {"title": f"R{n}", "roomType": 2})).status == 200
+    async with (
+        start_sandbox(SandboxConfig(window_limit=2, daily_write_limit=1)) as sb,
+        aiohttp.ClientSession() as session,
+    ):
+        api = Api(session, sb)
+        for n in range(4):
+            assert (
+                await api.post("/api/2.0/files/rooms", {"title": f"R{n}", "roomType": 2})
+            ).status == 200

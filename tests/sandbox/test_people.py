@@ -9,8 +9,10 @@ from .conftest import Api
 
 async def test_add_member_without_type_is_a_room_admin(api: Api) -> None:
     """Section 9d: type defaults to All (0): no group, reported as RoomAdmin."""
-    reply = await api.post("/api/2.0/people", {"firstName": "Alice", "lastName": "Smith",
-                                               "email": "alice.smith@example.com"})
+    reply = await api.post(
+        "/api/2.0/people",
+        {"firstName": "Alice", "lastName": "Smith", "email": "alice.smith@example.com"},
+    )
     assert reply.status == 200
     person = reply.response
     assert person["isRoomAdmin"] is True and person["isCollaborator"] is False
@@ -21,38 +23,71 @@ async def test_add_member_without_type_is_a_room_admin(api: Api) -> None:
 
 
 async def test_add_member_with_type_user(api: Api) -> None:
-    reply = await api.post("/api/2.0/people", {"firstName": "Ann", "lastName": "Lee",
-                                               "email": "ann@example.com", "type": 4,
-                                               "password": "Passw0rd!x"})
+    reply = await api.post(
+        "/api/2.0/people",
+        {
+            "firstName": "Ann",
+            "lastName": "Lee",
+            "email": "ann@example.com",
+            "type": 4,
+            "password": "Passw0rd!x",
+        },
+    )
     person = reply.response
     assert person["isCollaborator"] is True and person["isRoomAdmin"] is False
     assert person["isVisitor"] is False and person["isAdmin"] is False
-    assert (await api.login("ann@example.com", "Passw0rd!x"))
+    assert await api.login("ann@example.com", "Passw0rd!x")
 
 
-@pytest.mark.parametrize(("body", "status", "message"), [
-    ({"firstName": "G", "lastName": "H", "email": "g@example.com", "type": 2}, 403,
-     "Access denied"),
-    ({"firstName": "G", "lastName": "H", "email": "g@example.com", "type": "Guest"}, 403,
-     "Access denied"),
-    ({"firstName": "R2D2", "lastName": "Droid", "email": "r@example.com", "type": 4}, 400,
-     "Incorrect firstname or lastname"),
-    ({"firstName": "Ann", "email": "a@example.com", "type": 4}, 400,
-     "Incorrect firstname or lastname"),
-    ({"firstName": "Ann", "lastName": "Lee", "email": "not-an-email", "type": 4}, 400,
-     "Incorrect email"),
-    ({"firstName": "Ann", "lastName": "Lee", "type": 4}, 400, "Incorrect email"),
-])
-async def test_add_member_errors(api: Api, body: dict[str, object], status: int,
-                                 message: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (
+            {"firstName": "G", "lastName": "H", "email": "g@example.com", "type": 2},
+            403,
+            "Access denied",
+        ),
+        (
+            {"firstName": "G", "lastName": "H", "email": "g@example.com", "type": "Guest"},
+            403,
+            "Access denied",
+        ),
+        (
+            {"firstName": "R2D2", "lastName": "Droid", "email": "r@example.com", "type": 4},
+            400,
+            "Incorrect firstname or lastname",
+        ),
+        (
+            {"firstName": "Ann", "email": "a@example.com", "type": 4},
+            400,
+            "Incorrect firstname or lastname",
+        ),
+        (
+            {"firstName": "Ann", "lastName": "Lee", "email": "not-an-email", "type": 4},
+            400,
+            "Incorrect email",
+        ),
+        ({"firstName": "Ann", "lastName": "Lee", "type": 4}, 400, "Incorrect email"),
+    ],
+)
+async def test_add_member_errors(
+    api: Api, body: dict[str, object], status: int, message: str
+) -> None:
     reply = await api.post("/api/2.0/people", body)
     assert reply.status == status and reply.error["message"] == message
     assert len((await api.state())["people"]) == 1 and await api.outbox() == []
 
 
 async def test_names_may_hold_letters_marks_apostrophes_spaces_hyphens(api: Api) -> None:
-    reply = await api.post("/api/2.0/people", {"firstName": "Zoë Anne", "lastName": "O'Brien-Núñez",
-                                               "email": "zoe@example.com", "type": 4})
+    reply = await api.post(
+        "/api/2.0/people",
+        {
+            "firstName": "Zoë Anne",
+            "lastName": "O'Brien-Núñez",
+            "email": "zoe@example.com",
+            "type": 4,
+        },
+    )
     assert reply.status == 200
 
 
@@ -62,16 +97,24 @@ async def test_an_existing_email_is_refused(api: Api) -> None:
     again = await api.post("/api/2.0/people", {**body, "email": "ANN@example.com"})
     assert again.status == 400
     assert again.error["message"] == "User with this email is already registered"
-    await api.post("/api/2.0/people/invite", {"invitations": [{"email": "p@example.com",
-                                                               "type": 4}]})
+    await api.post(
+        "/api/2.0/people/invite", {"invitations": [{"email": "p@example.com", "type": 4}]}
+    )
     pending = await api.post("/api/2.0/people", {**body, "email": "p@example.com"})
     assert pending.status == 400
 
 
 async def test_invite_creates_pending_people_and_mails_them(api: Api) -> None:
-    reply = await api.post("/api/2.0/people/invite", {"invitations": [
-        {"email": "alice@example.com", "type": 4}, {"email": "bob@example.com", "type": "User"},
-    ], "culture": "en-US"})
+    reply = await api.post(
+        "/api/2.0/people/invite",
+        {
+            "invitations": [
+                {"email": "alice@example.com", "type": 4},
+                {"email": "bob@example.com", "type": "User"},
+            ],
+            "culture": "en-US",
+        },
+    )
     assert reply.status == 200
     listed = reply.response
     assert len(listed) == 2 and all("email" not in p for p in listed)
@@ -80,57 +123,74 @@ async def test_invite_creates_pending_people_and_mails_them(api: Api) -> None:
     assert alice["status"] == 4 and alice["activationStatus"] == 2
     assert alice["isCollaborator"] is True
     assert [(m["to"], m["kind"]) for m in await api.outbox()] == [
-        ("alice@example.com", "invitation"), ("bob@example.com", "invitation")]
+        ("alice@example.com", "invitation"),
+        ("bob@example.com", "invitation"),
+    ]
 
 
 async def test_invite_answers_with_all_pending_people(api: Api) -> None:
-    await api.post("/api/2.0/people/invite", {"invitations": [{"email": "a@example.com",
-                                                               "type": 4}]})
-    reply = await api.post("/api/2.0/people/invite", {"invitations": [{"email": "b@example.com",
-                                                                       "type": 4}]})
+    await api.post(
+        "/api/2.0/people/invite", {"invitations": [{"email": "a@example.com", "type": 4}]}
+    )
+    reply = await api.post(
+        "/api/2.0/people/invite", {"invitations": [{"email": "b@example.com", "type": 4}]}
+    )
     assert len(reply.response) == 2 and reply.body["count"] == 2
 
 
 async def test_inviting_an_existing_address_is_skipped_without_mail(api: Api) -> None:
-    await api.post("/api/2.0/people/invite", {"invitations": [{"email": "a@example.com",
-                                                               "type": 4}]})
-    await api.post("/api/2.0/people/invite", {"invitations": [{"email": "A@example.com",
-                                                               "type": 4}]})
+    await api.post(
+        "/api/2.0/people/invite", {"invitations": [{"email": "a@example.com", "type": 4}]}
+    )
+    await api.post(
+        "/api/2.0/people/invite", {"invitations": [{"email": "A@example.com", "type": 4}]}
+    )
     assert len(await api.outbox(to="a@example.com")) == 1
     assert (await api.audit())["counts"]["people"] == 2
 
 
 async def test_invite_with_type_all_takes_a_room_admin_seat(api: Api) -> None:
     """Section 9c: "All" is accepted and the invitee counts as RoomAdmin."""
-    reply = await api.post("/api/2.0/people/invite", {"invitations": [
-        {"email": "alice.smith@example.com", "type": "All"}]})
+    reply = await api.post(
+        "/api/2.0/people/invite",
+        {"invitations": [{"email": "alice.smith@example.com", "type": "All"}]},
+    )
     assert reply.status == 200
-    person = (await api.get("/api/2.0/people/email",
-                            params={"email": "alice.smith@example.com"})).response
+    person = (
+        await api.get("/api/2.0/people/email", params={"email": "alice.smith@example.com"})
+    ).response
     assert person["isRoomAdmin"] is True
 
 
 async def test_invite_may_raise_an_existing_type(api: Api) -> None:
     await api.person("u@example.com", "User")
-    await api.post("/api/2.0/people/invite", {"invitations": [{"email": "u@example.com",
-                                                               "type": 1}]})
+    await api.post(
+        "/api/2.0/people/invite", {"invitations": [{"email": "u@example.com", "type": 1}]}
+    )
     person = (await api.get("/api/2.0/people/email", params={"email": "u@example.com"})).response
     assert person["isRoomAdmin"] is True
-    await api.post("/api/2.0/people/invite", {"invitations": [{"email": "u@example.com",
-                                                               "type": 4}]})
-    assert (await api.get("/api/2.0/people/email",
-                          params={"email": "u@example.com"})).response["isRoomAdmin"] is True
+    await api.post(
+        "/api/2.0/people/invite", {"invitations": [{"email": "u@example.com", "type": 4}]}
+    )
+    assert (await api.get("/api/2.0/people/email", params={"email": "u@example.com"})).response[
+        "isRoomAdmin"
+    ] is True
     assert await api.outbox() == []
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    ({"invitations": [{"email": "g@example.com", "type": 2}]}, 403),
-    ({"invitations": [{"email": "ok@example.com", "type": 4}, {"email": "bad", "type": 4}]}, 400),
-    ({"invitations": [{"email": "g@example.com", "type": "Visitor"}]}, 400),
-    ({"emails": ["x@example.com"]}, 400),
-])
-async def test_invite_errors_change_nothing(api: Api, body: dict[str, object],
-                                            status: int) -> None:
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"invitations": [{"email": "g@example.com", "type": 2}]}, 403),
+        (
+            {"invitations": [{"email": "ok@example.com", "type": 4}, {"email": "bad", "type": 4}]},
+            400,
+        ),
+        ({"invitations": [{"email": "g@example.com", "type": "Visitor"}]}, 400),
+        ({"emails": ["x@example.com"]}, 400),
+    ],
+)
+async def test_invite_errors_change_nothing(api: Api, body: dict[str, object], status: int) -> None:
     reply = await api.post("/api/2.0/people/invite", body)
     assert reply.status == status
     assert len((await api.state())["people"]) == 1 and await api.outbox() == []
@@ -138,8 +198,9 @@ async def test_invite_errors_change_nothing(api: Api, body: dict[str, object],
 
 async def test_inviting_a_terminated_user_is_refused(api: Api) -> None:
     await api.person("gone@example.com", "User", status="Terminated")
-    reply = await api.post("/api/2.0/people/invite", {"invitations": [{"email": "gone@example.com",
-                                                                       "type": 4}]})
+    reply = await api.post(
+        "/api/2.0/people/invite", {"invitations": [{"email": "gone@example.com", "type": 4}]}
+    )
     assert reply.status == 400 and reply.error["message"] == "User disabled: gone@example.com"
 
 
@@ -154,8 +215,9 @@ async def test_get_by_email(api: Api) -> None:
 
 
 async def test_exists(api: Api) -> None:
-    await api.post("/api/2.0/people/invite", {"invitations": [{"email": "p@example.com",
-                                                               "type": 4}]})
+    await api.post(
+        "/api/2.0/people/invite", {"invitations": [{"email": "p@example.com", "type": 4}]}
+    )
     yes = await api.get("/api/2.0/people/exists", params={"email": "P@example.com"})
     assert yes.response == {"exists": True, "status": 4}
     no = await api.get("/api/2.0/people/exists", params={"email": "n@example.com"})
@@ -163,12 +225,22 @@ async def test_exists(api: Api) -> None:
 
 
 async def test_filter(api: Api) -> None:
-    await api.people({"email": "alice.smith@example.com", "firstName": "Alice",
-                      "lastName": "Smith", "type": "User"},
-                     {"email": "bob@example.com", "firstName": "Bob", "lastName": "Smith",
-                      "type": "RoomAdmin"},
-                     {"email": "carol@acme.example.com", "firstName": "Carol",
-                      "lastName": "Jones", "type": "Guest", "status": "Pending"})
+    await api.people(
+        {
+            "email": "alice.smith@example.com",
+            "firstName": "Alice",
+            "lastName": "Smith",
+            "type": "User",
+        },
+        {"email": "bob@example.com", "firstName": "Bob", "lastName": "Smith", "type": "RoomAdmin"},
+        {
+            "email": "carol@acme.example.com",
+            "firstName": "Carol",
+            "lastName": "Jones",
+            "type": "Guest",
+            "status": "Pending",
+        },
+    )
 
     async def emails(**params: object) -> list[str]:
         reply = await api.get("/api/2.0/people/filter", params=params)
@@ -197,8 +269,10 @@ async def test_self_is_the_owner(api: Api) -> None:
 
 
 async def test_sandbox_people_endpoint(api: Api) -> None:
-    added = await api.people({"email": "a@example.com", "firstName": "Ann", "type": "RoomAdmin"},
-                             {"email": "g@example.com", "type": 2, "status": "Pending"})
+    added = await api.people(
+        {"email": "a@example.com", "firstName": "Ann", "type": "RoomAdmin"},
+        {"email": "g@example.com", "type": 2, "status": "Pending"},
+    )
     assert added[0]["isRoomAdmin"] is True and added[0]["activationStatus"] == 1
     assert added[1]["isVisitor"] is True and added[1]["status"] == 4
     assert await api.outbox() == []

@@ -9,14 +9,30 @@ from .conftest import Api
 ROOM_FOLDER_TYPES = {1: 15, 2: 16, 5: 19, 6: 22, 8: 29, 9: 31}
 
 
-@pytest.mark.parametrize(("room_type", "expected"), [
-    (2, 2), ("EditingRoom", 2), ("editingroom", 2), (5, 5), ("CustomRoom", 5), (6, 6),
-    ("PublicRoom", 6), (1, 1), ("FillingFormsRoom", 1), (8, 8), ("VirtualDataRoom", 8), (9, 9),
-])
-async def test_create_room_accepts_names_or_integers(api: Api, room_type: int | str,
-                                                     expected: int) -> None:
-    reply = await api.post("/api/2.0/files/rooms", {"title": "  Client - Acme  ",
-                                                    "roomType": room_type, "tags": ["vip"]})
+@pytest.mark.parametrize(
+    ("room_type", "expected"),
+    [
+        (2, 2),
+        ("EditingRoom", 2),
+        ("editingroom", 2),
+        (5, 5),
+        ("CustomRoom", 5),
+        (6, 6),
+        ("PublicRoom", 6),
+        (1, 1),
+        ("FillingFormsRoom", 1),
+        (8, 8),
+        ("VirtualDataRoom", 8),
+        (9, 9),
+    ],
+)
+async def test_create_room_accepts_names_or_integers(
+    api: Api, room_type: int | str, expected: int
+) -> None:
+    reply = await api.post(
+        "/api/2.0/files/rooms",
+        {"title": "  Client - Acme  ", "roomType": room_type, "tags": ["vip"]},
+    )
     assert reply.status == 200, reply.text
     room = reply.response
     assert room["title"] == "Client - Acme"
@@ -27,14 +43,17 @@ async def test_create_room_accepts_names_or_integers(api: Api, room_type: int | 
     assert (await api.get(f"/api/2.0/files/rooms/{room['id']}")).response["id"] == room["id"]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"roomType": 2}, "Title"),
-    ({"title": "   ", "roomType": 2}, "Title"),
-    ({"title": "x" * 171, "roomType": 2}, "Title"),
-    ({"title": "Acme"}, "RoomType"),
-    ({"title": "Acme", "roomType": "Collaboration"}, "$.roomType"),
-    ({"title": "Acme", "roomType": 2, "color": "1234567"}, "Color"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"roomType": 2}, "Title"),
+        ({"title": "   ", "roomType": 2}, "Title"),
+        ({"title": "x" * 171, "roomType": 2}, "Title"),
+        ({"title": "Acme"}, "RoomType"),
+        ({"title": "Acme", "roomType": "Collaboration"}, "$.roomType"),
+        ({"title": "Acme", "roomType": 2, "color": "1234567"}, "Color"),
+    ],
+)
 async def test_create_room_validation(api: Api, body: dict[str, object], field: str) -> None:
     reply = await api.post("/api/2.0/files/rooms", body)
     assert reply.status == 400 and reply.body["status"] == 1
@@ -76,8 +95,11 @@ async def test_list_rooms_is_a_folder_content(api: Api) -> None:
 async def test_list_rooms_filters_and_pages(api: Api) -> None:
     acme = [await api.room(f"Acme {n}", 2) for n in range(5)]
     await api.room("Globex", 5)
-    page = (await api.get("/api/2.0/files/rooms",
-                          params={"filterValue": "acme", "count": 2, "startIndex": 2})).response
+    page = (
+        await api.get(
+            "/api/2.0/files/rooms", params={"filterValue": "acme", "count": 2, "startIndex": 2}
+        )
+    ).response
     assert [f["id"] for f in page["folders"]] == acme[2:4]
     assert page["total"] == 5 and page["count"] == 2 and page["startIndex"] == 2
     typed = (await api.get("/api/2.0/files/rooms", params={"type": "CustomRoom"})).response
@@ -86,8 +108,10 @@ async def test_list_rooms_filters_and_pages(api: Api) -> None:
     assert archived["folders"] == [] and archived["current"]["id"] == 2
 
 
-@pytest.mark.parametrize("params", [{"count": 0}, {"count": 101}, {"count": "many"},
-                                    {"startIndex": -1}, {"type": "Nope"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"count": 0}, {"count": 101}, {"count": "many"}, {"startIndex": -1}, {"type": "Nope"}],
+)
 async def test_list_rooms_rejects_bad_paging(api: Api, params: dict[str, object]) -> None:
     reply = await api.get("/api/2.0/files/rooms", params=params)
     assert reply.status == 400 and reply.body["status"] == 1

@@ -46,10 +46,15 @@ async def test_entries_instead_of_invitations_changes_nothing(api: Api) -> None:
     room = await api.room("Client - Acme", 2)
     manager = await api.person("manager@example.com", "RoomAdmin")
     client = await api.person("client@example.com", "User")
-    reply = await api.put(f"/api/2.0/files/rooms/{room}/share", {"entries": [
-        {"id": manager, "isGroup": False, "access": 4},
-        {"id": client, "isGroup": False, "access": 1},
-    ]})
+    reply = await api.put(
+        f"/api/2.0/files/rooms/{room}/share",
+        {
+            "entries": [
+                {"id": manager, "isGroup": False, "access": 4},
+                {"id": client, "isGroup": False, "access": 1},
+            ]
+        },
+    )
     assert reply.status == 200 and reply.body["status"] == 0
     assert reply.response == {"error": 0}
     assert await api.members(room) == {api.sandbox.owner_email: 1}
@@ -68,14 +73,18 @@ async def test_corrected_share_by_id(api: Api) -> None:
     room = await api.room("Client - Acme", 5)
     manager = await api.person("manager@example.com", "RoomAdmin")
     client = await api.person("client@example.com", "User")
-    reply = await api.share(room, {"id": manager, "access": 9}, {"id": client, "access": 2},
-                            notify=False)
+    reply = await api.share(
+        room, {"id": manager, "access": 9}, {"id": client, "access": 2}, notify=False
+    )
     assert reply.status == 200
     members = reply.response["members"]
     assert [(m["sharedToUser"]["id"], m["access"]) for m in members] == [(manager, 9), (client, 2)]
     assert reply.response["error"] == 0 and "warning" not in reply.response
-    assert await api.members(room) == {api.sandbox.owner_email: 1, "manager@example.com": 9,
-                                       "client@example.com": 2}
+    assert await api.members(room) == {
+        api.sandbox.owner_email: 1,
+        "manager@example.com": 9,
+        "client@example.com": 2,
+    }
     assert await api.outbox() == []  # notify false, active users: no mail
 
 
@@ -102,8 +111,12 @@ async def test_a_refused_entry_keeps_the_earlier_ones(api: Api) -> None:
     room = await api.room("Public", 6)
     first = await api.person("first@example.com", "User")
     second = await api.person("second@example.com", "User")
-    reply = await api.share(room, {"id": first, "access": 11}, {"id": second, "access": 2},
-                            {"email": "third@example.com", "access": 11})
+    reply = await api.share(
+        room,
+        {"id": first, "access": 11},
+        {"id": second, "access": 2},
+        {"email": "third@example.com", "access": 11},
+    )
     assert reply.status == 403 and reply.error["message"] == ROLE_NOT_AVAILABLE
     members = await api.members(room)
     assert members.get("first@example.com") == 11 and "second@example.com" not in members
@@ -112,17 +125,23 @@ async def test_a_refused_entry_keeps_the_earlier_ones(api: Api) -> None:
 
 async def test_unknown_email_becomes_a_pending_guest_with_an_invitation(api: Api) -> None:
     room = await api.room("Project Collaboration", 2)
-    reply = await api.share(room, {"email": "Example.User@mail.com", "access": "Editing"},
-                            notify=True, message="You have been invited to a room")
+    reply = await api.share(
+        room,
+        {"email": "Example.User@mail.com", "access": "Editing"},
+        notify=True,
+        message="You have been invited to a room",
+    )
     assert reply.status == 200 and reply.response["members"] == []
-    person = (await api.get("/api/2.0/people/email",
-                            params={"email": "example.user@mail.com"})).response
+    person = (
+        await api.get("/api/2.0/people/email", params={"email": "example.user@mail.com"})
+    ).response
     assert person["status"] == 4 and person["activationStatus"] == 2
     assert person["isVisitor"] is True
     assert (await api.members(room))["Example.User@mail.com"] == 10
     mails = await api.outbox()
     assert [(m["to"], m["kind"], m["roomId"]) for m in mails] == [
-        ("Example.User@mail.com", "room_invitation", room)]
+        ("Example.User@mail.com", "room_invitation", room)
+    ]
     assert mails[0]["message"] == "You have been invited to a room"
 
 
@@ -132,10 +151,13 @@ async def test_sharing_a_pending_address_again_mails_again(api: Api) -> None:
         reply = await api.share(room, {"email": "guest@example.com", "access": 2})
         assert reply.status == 200
     assert [m["kind"] for m in await api.outbox(to="guest@example.com")] == [
-        "room_invitation", "room_invitation"]
+        "room_invitation",
+        "room_invitation",
+    ]
     audit = await api.audit()
     assert audit["duplicates"]["shares"] == [
-        {"roomId": room, "email": "guest@example.com", "invitations": 2}]
+        {"roomId": room, "email": "guest@example.com", "invitations": 2}
+    ]
     assert audit["counts"]["people"] == 2  # the owner and one guest, not two
 
 
@@ -143,8 +165,9 @@ async def test_room_manager_cannot_be_granted_by_email_to_a_new_address(api: Api
     room = await api.room("Collab", 2)
     reply = await api.share(room, {"email": "boss@example.com", "access": 9})
     assert reply.status == 403 and reply.error["message"] == ROLE_NOT_AVAILABLE
-    assert (await api.get("/api/2.0/people/exists",
-                          params={"email": "boss@example.com"})).response == {"exists": False}
+    assert (
+        await api.get("/api/2.0/people/exists", params={"email": "boss@example.com"})
+    ).response == {"exists": False}
     assert await api.outbox() == []
 
 
@@ -170,8 +193,10 @@ async def test_notify_mails_active_users_when_they_are_added(api: Api) -> None:
 
 async def test_activation_pending_people_get_invitations_by_email(api: Api) -> None:
     room = await api.room("Collab", 2)
-    created = await api.post("/api/2.0/people", {"firstName": "Ann", "lastName": "Lee",
-                                                 "email": "ann@example.com", "type": 4})
+    created = await api.post(
+        "/api/2.0/people",
+        {"firstName": "Ann", "lastName": "Lee", "email": "ann@example.com", "type": 4},
+    )
     assert created.response["activationStatus"] == 2
     await api.share(room, {"email": "ann@example.com", "access": 2})
     kinds = [m["kind"] for m in await api.outbox(to="ann@example.com")]
@@ -216,14 +241,12 @@ async def test_get_share_lists_owner_then_members_with_paging(api: Api) -> None:
     assert owner["sharedToUser"]["email"] == api.sandbox.owner_email
     assert owner["sharedToUser"]["isOwner"] is True
     assert reply.body["count"] == 4 and reply.body["total"] == 4
-    page = await api.get(f"/api/2.0/files/rooms/{room}/share",
-                         params={"count": 2, "startIndex": 1})
+    page = await api.get(f"/api/2.0/files/rooms/{room}/share", params={"count": 2, "startIndex": 1})
     assert [m["sharedToUser"]["id"] for m in page.response] == ids[:2]
     assert page.body["count"] == 2 and page.body["total"] == 4
     found = await api.get(f"/api/2.0/files/rooms/{room}/share", params={"filterValue": "m2@"})
     assert [m["sharedToUser"]["id"] for m in found.response] == [ids[2]]
-    assert (await api.get(f"/api/2.0/files/rooms/{room}/share",
-                          params={"count": 0})).status == 400
+    assert (await api.get(f"/api/2.0/files/rooms/{room}/share", params={"count": 0})).status == 400
     assert (await api.get("/api/2.0/files/rooms/424242/share")).status == 404
 
 
@@ -232,10 +255,15 @@ async def test_members_who_do_not_manage_the_room_cannot_share(api: Api) -> None
     user = await api.person("u@example.com", "User", password="secret-pass")
     await api.share(room, {"id": user, "access": 11})
     session = await api.login("u@example.com", "secret-pass")
-    reply = await api.put(f"/api/2.0/files/rooms/{room}/share",
-                          {"invitations": [{"email": "x@example.com", "access": 2}]},
-                          token=session)
+    reply = await api.put(
+        f"/api/2.0/files/rooms/{room}/share",
+        {"invitations": [{"email": "x@example.com", "access": 2}]},
+        token=session,
+    )
     assert reply.status == 403 and reply.error["message"] == "Access denied"
-    leave = await api.put(f"/api/2.0/files/rooms/{room}/share",
-                          {"invitations": [{"id": user, "access": 0}]}, token=session)
+    leave = await api.put(
+        f"/api/2.0/files/rooms/{room}/share",
+        {"invitations": [{"id": user, "access": 0}]},
+        token=session,
+    )
     assert leave.status == 200 and "u@example.com" not in await api.members(room)

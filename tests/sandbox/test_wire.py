@@ -40,10 +40,14 @@ async def test_error_envelope_shape(api: Api) -> None:
     reply = await api.get("/api/2.0/files/rooms/987654")
     assert reply.status == 404
     assert reply.body == {
-        "error": {"message": "The required folder was not found",
-                  "type": "ASC.Common.Web.ItemNotFoundException",
-                  "stack": reply.error["stack"], "hresult": reply.error["hresult"]},
-        "status": 1, "statusCode": 404,
+        "error": {
+            "message": "The required folder was not found",
+            "type": "ASC.Common.Web.ItemNotFoundException",
+            "stack": reply.error["stack"],
+            "hresult": reply.error["hresult"],
+        },
+        "status": 1,
+        "statusCode": 404,
     }
     assert reply.error["stack"].startswith("   at ") and isinstance(reply.error["hresult"], int)
 
@@ -61,40 +65,51 @@ async def test_validation_error_travels_in_the_success_wrapper(api: Api) -> None
 
 
 async def test_missing_and_wrong_credentials_get_an_empty_401(api: Api) -> None:
-    for token in (None, "Bearer sk-0123456789abcdef0123", "Bearer not-a-session",
-                  "Bearer aaa.bbb.ccc", "Basic b3duZXI6d3Jvbmc="):
+    for token in (
+        None,
+        "Bearer sk-0123456789abcdef0123",
+        "Bearer not-a-session",
+        "Bearer aaa.bbb.ccc",
+        "Basic b3duZXI6d3Jvbmc=",
+    ):
         reply = await api.get("/api/2.0/people/@self", token=token)
         assert (reply.status, reply.text) == (401, ""), token
 
 
 async def test_property_names_are_case_insensitive_and_unknown_ones_ignored(api: Api) -> None:
-    reply = await api.post("/api/2.0/files/rooms",
-                           {"TITLE": "Acme", "ROOMTYPE": "editingroom", "colour": "red"})
+    reply = await api.post(
+        "/api/2.0/files/rooms", {"TITLE": "Acme", "ROOMTYPE": "editingroom", "colour": "red"}
+    )
     assert reply.status == 200
     assert reply.response["title"] == "Acme" and reply.response["roomType"] == 2
 
 
 async def test_numbers_may_be_sent_as_strings(api: Api) -> None:
-    reply = await api.post("/api/2.0/files/rooms", {"title": "Acme", "roomType": "6",
-                                                    "quota": "1024"})
+    reply = await api.post(
+        "/api/2.0/files/rooms", {"title": "Acme", "roomType": "6", "quota": "1024"}
+    )
     assert reply.status == 200 and reply.response["roomType"] == 6
 
 
 async def test_wrong_json_types_are_validation_errors(api: Api) -> None:
     reply = await api.post("/api/2.0/files/rooms", {"title": 5, "roomType": 2})
     assert reply.status == 400 and list(reply.response["errors"]) == ["$.title"]
-    reply = await api.post("/api/2.0/files/rooms", {"title": "x", "roomType": 2,
-                                                    "private": "yes"})
+    reply = await api.post("/api/2.0/files/rooms", {"title": "x", "roomType": 2, "private": "yes"})
     assert reply.status == 400 and list(reply.response["errors"]) == ["$.private"]
 
 
 async def test_empty_and_malformed_bodies_are_validation_errors(api: Api) -> None:
-    empty = await api.call("POST", "/api/2.0/files/rooms", data=b"",
-                           headers={"Content-Type": "application/json"})
+    empty = await api.call(
+        "POST", "/api/2.0/files/rooms", data=b"", headers={"Content-Type": "application/json"}
+    )
     assert empty.status == 400 and empty.body["status"] == 1
     assert "A non-empty request body is required." in empty.response["errors"][""]
-    broken = await api.call("POST", "/api/2.0/files/rooms", data=b"{title:",
-                            headers={"Content-Type": "application/json"})
+    broken = await api.call(
+        "POST",
+        "/api/2.0/files/rooms",
+        data=b"{title:",
+        headers={"Content-Type": "application/json"},
+    )
     assert broken.status == 400 and "$" in broken.response["errors"]
     array = await api.post("/api/2.0/files/rooms", [{"title": "x"}])
     assert array.status == 400

@@ -7,6 +7,7 @@ import secrets
 from aiohttp import web
 
 from bulk_onboard.sandbox import enums
+from bulk_onboard.sandbox.bodies import read_body
 from bulk_onboard.sandbox.pipeline import login
 from bulk_onboard.sandbox.portal import portal_of
 from bulk_onboard.sandbox.wire import (
@@ -15,7 +16,6 @@ from bulk_onboard.sandbox.wire import (
     Forbidden,
     ValidationFailed,
     api_datetime,
-    read_body,
     required_message,
 )
 from bulk_onboard.sandbox.wire import success as envelope
@@ -44,8 +44,9 @@ async def authenticate(request: web.Request) -> web.Response:
     expires = portal.now() + SESSION_SECONDS
     with portal.store.transaction():
         portal.store.people.add_session(token, person.id, expires)
-    response = envelope(request, {"token": token, "expires": api_datetime(expires),
-                                  "sms": False, "tfa": False})
+    response = envelope(
+        request, {"token": token, "expires": api_datetime(expires), "sms": False, "tfa": False}
+    )
     response.set_cookie("asc_auth_key", token, httponly=True, samesite="Lax")
     return response
 

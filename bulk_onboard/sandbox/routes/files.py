@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bulk_onboard.sandbox import enums, rights
+from bulk_onboard.sandbox.bodies import Body, read_body
 from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
 from bulk_onboard.sandbox.routes import links, sharing
 from bulk_onboard.sandbox.routes.query import (
@@ -23,7 +24,6 @@ from bulk_onboard.sandbox.wire import (
     FILE_NOT_FOUND,
     FOLDER_NOT_FOUND,
     ArgumentOutOfRange,
-    Body,
     FileNotFound,
     Forbidden,
     InvalidOperation,
@@ -31,7 +31,6 @@ from bulk_onboard.sandbox.wire import (
     ValidationFailed,
     conversion_message,
     length_message,
-    read_body,
     required_message,
     success,
 )
@@ -102,15 +101,23 @@ async def create_room(request: web.Request) -> web.Response:
     now = portal.now()
     with portal.store.transaction():
         room = portal.store.tree.add_folder(
-            parent_id=ROOMS_ROOT_ID, title=title.strip(),
-            folder_type=enums.ROOM_FOLDER_TYPE[room_type], room_type=room_type, room_id=None,
-            created_by=caller.id, now=now, private=private, indexing=indexing,
-            deny_download=deny_download, tags=tags,
+            parent_id=ROOMS_ROOT_ID,
+            title=title.strip(),
+            folder_type=enums.ROOM_FOLDER_TYPE[room_type],
+            room_type=room_type,
+            room_id=None,
+            created_by=caller.id,
+            now=now,
+            private=private,
+            indexing=indexing,
+            deny_download=deny_download,
+            tags=tags,
         )
         links.create_default_primary_link(portal, room)
     if invitations:
-        sharing.apply_invitations(portal, caller, room, invitations, notify=False,
-                                  message=None, culture=None)
+        sharing.apply_invitations(
+            portal, caller, room, invitations, notify=False, message=None, culture=None
+        )
     return success(request, portal.dtos.folder(room, caller))
 
 
@@ -148,12 +155,19 @@ async def list_rooms(request: web.Request) -> web.Response:
     types = query_enums(request, "type", "Type", "RoomType", enums.ROOM_TYPE)
     without_tags = query_bool(items, "withoutTags", "WithoutTags")
     text = items.get("filtervalue", "").strip().lower()
-    roots = {None: (ROOMS_ROOT_ID,), 0: (ROOMS_ROOT_ID,), 1: (ARCHIVE_ROOT_ID,),
-             2: (ROOMS_ROOT_ID, ARCHIVE_ROOT_ID)}.get(area, ())
+    roots = {
+        None: (ROOMS_ROOT_ID,),
+        0: (ROOMS_ROOT_ID,),
+        1: (ARCHIVE_ROOT_ID,),
+        2: (ROOMS_ROOT_ID, ARCHIVE_ROOT_ID),
+    }.get(area, ())
     visible = rights.visible_room_ids(portal.store, caller)
     rooms = [
-        f for root in roots for f in portal.store.tree.subfolders(root)
-        if f.is_room and (visible is None or f.id in visible)
+        f
+        for root in roots
+        for f in portal.store.tree.subfolders(root)
+        if f.is_room
+        and (visible is None or f.id in visible)
         and (not types or f.room_type in types)
         and (not text or text in f.title.lower())
         and (not without_tags or not f.tags)
@@ -190,8 +204,13 @@ async def create_folder(request: web.Request) -> web.Response:
         raise Forbidden()
     with portal.store.transaction():
         folder = portal.store.tree.add_folder(
-            parent_id=parent.id, title=title.strip(), folder_type=enums.FOLDER_DEFAULT,
-            room_type=None, room_id=parent.room_id, created_by=caller.id, now=portal.now(),
+            parent_id=parent.id,
+            title=title.strip(),
+            folder_type=enums.FOLDER_DEFAULT,
+            room_type=None,
+            room_id=parent.room_id,
+            created_by=caller.id,
+            now=portal.now(),
         )
     return success(request, portal.dtos.folder(folder, caller))
 
@@ -208,11 +227,13 @@ async def get_folder(request: web.Request) -> web.Response:
     text = items.get("filtervalue", "").strip().lower()
     visible = rights.visible_room_ids(portal.store, caller) if folder.is_system else None
     folders = [
-        f for f in portal.store.tree.subfolders(folder.id)
+        f
+        for f in portal.store.tree.subfolders(folder.id)
         if (visible is None or f.id in visible) and (not text or text in f.title.lower())
     ]
-    files = [f for f in portal.store.tree.files_in(folder.id)
-             if not text or text in f.title.lower()]
+    files = [
+        f for f in portal.store.tree.files_in(folder.id) if not text or text in f.title.lower()
+    ]
     entries: list[Folder | StoredFile] = [*folders, *files]
     shown = page.take(entries)
     content = {
@@ -269,8 +290,12 @@ async def copy_as(request: web.Request) -> web.Response:
         raise Forbidden()
     with portal.store.transaction():
         copy = portal.store.tree.add_file(
-            folder_id=destination.id, title=_with_extension(dest_title.strip(), source),
-            size=source.size, created_by=caller.id, now=portal.now(), source_id=source.id,
+            folder_id=destination.id,
+            title=_with_extension(dest_title.strip(), source),
+            size=source.size,
+            created_by=caller.id,
+            now=portal.now(),
+            source_id=source.id,
         )
     return success(request, portal.dtos.file(copy, caller))
 

@@ -16,16 +16,15 @@ from dataclasses import replace
 from aiohttp import web
 
 from bulk_onboard.sandbox import enums, rights
+from bulk_onboard.sandbox.bodies import EMPTY_GUID, Body, read_body
 from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
 from bulk_onboard.sandbox.routes.query import query_enum, query_items
 from bulk_onboard.sandbox.routes.sharing import read_access
 from bulk_onboard.sandbox.store import Folder, Link
 from bulk_onboard.sandbox.wire import (
-    EMPTY_GUID,
     FOLDER_NOT_FOUND,
     INVALID_OPERATION,
     ROLE_NOT_AVAILABLE,
-    Body,
     Forbidden,
     InvalidOperation,
     NotFound,
@@ -35,7 +34,6 @@ from bulk_onboard.sandbox.wire import (
     max_links_message,
     parse_api_datetime,
     range_message,
-    read_body,
     success,
 )
 
@@ -46,13 +44,24 @@ INVITATION_LIFETIME = 7 * 86_400.0  # IndividualLinkExpirationInterval (inferred
 MAX_INVITATION_LINKS, MAX_ADDITIONAL_EXTERNAL_LINKS = 1, 5
 
 
-def new_link(room: Folder, subject_type: int, access: int, title: str, now: float,
-             link_id: str | None = None) -> Link:
+def new_link(
+    room: Folder, subject_type: int, access: int, title: str, now: float, link_id: str | None = None
+) -> Link:
     return Link(
-        seq=0, id=link_id or str(uuid.uuid4()), room_id=room.id, subject_type=subject_type,
-        access=access, title=title, code=secrets.token_urlsafe(9),
-        request_token=secrets.token_urlsafe(32), expiration=None, password=None,
-        deny_download=False, internal=False, max_use_count=None, created=now,
+        seq=0,
+        id=link_id or str(uuid.uuid4()),
+        room_id=room.id,
+        subject_type=subject_type,
+        access=access,
+        title=title,
+        code=secrets.token_urlsafe(9),
+        request_token=secrets.token_urlsafe(32),
+        expiration=None,
+        password=None,
+        deny_download=False,
+        internal=False,
+        max_use_count=None,
+        created=now,
     )
 
 
@@ -69,7 +78,8 @@ def create_default_primary_link(portal: Portal, room: Folder) -> Link | None:
         return None
     access, title = _default_primary(room)
     return portal.store.access.save_link(
-        new_link(room, enums.SUBJECT_PRIMARY_LINK, access, title, portal.now()))
+        new_link(room, enums.SUBJECT_PRIMARY_LINK, access, title, portal.now())
+    )
 
 
 def _room_for_links(portal: Portal, room_id: int) -> Folder:
@@ -142,8 +152,11 @@ async def set_room_link(request: web.Request) -> web.Response:
     existing = store.link(link_id) if link_id and link_id != EMPTY_GUID else None
     if existing is not None and existing.room_id != room.id:
         existing, link_id = None, None
-    subject = existing.subject_type if existing else (
-        enums.SUBJECT_INVITATION_LINK if link_type == 0 else enums.SUBJECT_EXTERNAL_LINK)
+    subject = (
+        existing.subject_type
+        if existing
+        else (enums.SUBJECT_INVITATION_LINK if link_type == 0 else enums.SUBJECT_EXTERNAL_LINK)
+    )
     if access not in _allowed(room, subject):
         raise InvalidOperation(ROLE_NOT_AVAILABLE)
     invitation = subject == enums.SUBJECT_INVITATION_LINK
@@ -154,8 +167,9 @@ async def set_room_link(request: web.Request) -> web.Response:
                 raise InvalidOperation(max_links_message(limit))
             if access == enums.NONE:
                 return success(request, None)  # a share of None creates nothing
-            base = new_link(room, subject, access, "", now,
-                            link_id if link_id != EMPTY_GUID else None)
+            base = new_link(
+                room, subject, access, "", now, link_id if link_id != EMPTY_GUID else None
+            )
         elif access == enums.NONE:
             store.delete_link(existing.id)
             regenerated = create_default_primary_link(portal, room) if existing.primary else None
@@ -164,20 +178,33 @@ async def set_room_link(request: web.Request) -> web.Response:
             return success(request, portal.dtos.link_share(regenerated, now))
         else:
             base = existing
-        default_title = INVITATION_TITLE if invitation else (
-            _default_primary(room)[1] if subject == enums.SUBJECT_PRIMARY_LINK else EXTERNAL_TITLE)
+        default_title = (
+            INVITATION_TITLE
+            if invitation
+            else (
+                _default_primary(room)[1]
+                if subject == enums.SUBJECT_PRIMARY_LINK
+                else EXTERNAL_TITLE
+            )
+        )
         if invitation:
             lifetime = expiration if expiration and expiration > now else now + INVITATION_LIFETIME
         elif subject == enums.SUBJECT_PRIMARY_LINK:
             lifetime = None
         else:  # an expiration in the past is dropped silently for external links
             lifetime = expiration if expiration and expiration > now else None
-        saved = store.save_link(replace(
-            base, access=access, title=title or default_title, expiration=lifetime,
-            password=None if invitation else (password.strip() or None if password else None),
-            deny_download=False if invitation else deny_download, internal=False,
-            max_use_count=max_use if invitation else None,
-        ))
+        saved = store.save_link(
+            replace(
+                base,
+                access=access,
+                title=title or default_title,
+                expiration=lifetime,
+                password=None if invitation else (password.strip() or None if password else None),
+                deny_download=False if invitation else deny_download,
+                internal=False,
+                max_use_count=max_use if invitation else None,
+            )
+        )
     return success(request, portal.dtos.link_share(saved, now))
 
 
@@ -188,10 +215,14 @@ async def get_room_links(request: web.Request) -> web.Response:
     if not rights.can_read(portal.store, caller, room):
         raise Forbidden()
     now = portal.now()
-    return success(request, [
-        portal.dtos.link_share(link, now) for link in portal.store.access.links(room.id)
-        if wanted is None or link.link_type == wanted
-    ])
+    return success(
+        request,
+        [
+            portal.dtos.link_share(link, now)
+            for link in portal.store.access.links(room.id)
+            if wanted is None or link.link_type == wanted
+        ],
+    )
 
 
 async def get_primary_link(request: web.Request) -> web.Response:
@@ -210,7 +241,8 @@ async def get_primary_link(request: web.Request) -> web.Response:
         raise InvalidOperation(ROLE_NOT_AVAILABLE)  # collaboration, VDR and AI rooms
     with portal.store.transaction():
         link = portal.store.access.save_link(
-            new_link(room, enums.SUBJECT_PRIMARY_LINK, access, EXTERNAL_TITLE, now))
+            new_link(room, enums.SUBJECT_PRIMARY_LINK, access, EXTERNAL_TITLE, now)
+        )
     return success(request, portal.dtos.link_share(link, now))
 
 

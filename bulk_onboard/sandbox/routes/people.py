@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bulk_onboard.sandbox import enums, rights
+from bulk_onboard.sandbox.bodies import Body, read_body
 from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
 from bulk_onboard.sandbox.routes.query import paging, query_enum, query_enums, query_items
 from bulk_onboard.sandbox.store import Person
@@ -22,13 +23,11 @@ from bulk_onboard.sandbox.wire import (
     USER_NOT_FOUND,
     ArgumentNull,
     BadArgument,
-    Body,
     Forbidden,
     NotFound,
     ValidationFailed,
     conversion_message,
     length_message,
-    read_body,
     required_message,
     success,
 )
@@ -47,9 +46,11 @@ def valid_email(email: str) -> bool:
 
 def valid_name(name: str) -> bool:
     """The portal's default name rule: letters, marks, apostrophe, space, hyphen."""
-    return bool(name) and all(
-        unicodedata.category(c)[0] in "LM" or c in "' -" for c in name
-    ) and bool(name.strip())
+    return (
+        bool(name)
+        and all(unicodedata.category(c)[0] in "LM" or c in "' -" for c in name)
+        and bool(name.strip())
+    )
 
 
 def _employee_type(body: Body, name: str = "type") -> int:
@@ -103,15 +104,25 @@ async def add_member(request: web.Request) -> web.Response:
         # No password: a random one. Either way the address still has to be confirmed,
         # so the account is Active with activation Pending and an activation mail goes out.
         person = portal.store.people.add(
-            email=email.strip(), first_name=first.strip(), last_name=last.strip(),
-            type=stored_type(requested), status=enums.ACTIVE,
-            activation=enums.ACTIVATION_PENDING, now=portal.now(), created_by=caller.id,
-            password=password or secrets.token_urlsafe(18), culture=culture,
+            email=email.strip(),
+            first_name=first.strip(),
+            last_name=last.strip(),
+            type=stored_type(requested),
+            status=enums.ACTIVE,
+            activation=enums.ACTIVATION_PENDING,
+            now=portal.now(),
+            created_by=caller.id,
+            password=password or secrets.token_urlsafe(18),
+            culture=culture,
         )
         portal.store.outbox.send(
-            to=person.email, kind=ACTIVATION, user_id=person.id,
-            subject="Confirm your e-mail address", link=_confirm_link(portal, "Activation"),
-            culture=culture, now=portal.now(),
+            to=person.email,
+            kind=ACTIVATION,
+            user_id=person.id,
+            subject="Confirm your e-mail address",
+            link=_confirm_link(portal, "Activation"),
+            culture=culture,
+            now=portal.now(),
         )
     return success(request, portal.dtos.employee_full(person))
 
@@ -148,14 +159,24 @@ async def invite_users(request: web.Request) -> web.Response:
                     portal.store.people.set_type(existing.id, target_type)
                 continue
             person = portal.store.people.add(
-                email=email, first_name="", last_name="", type=target_type,
-                status=enums.PENDING, activation=enums.ACTIVATION_PENDING, now=portal.now(),
-                created_by=caller.id, culture=culture,
+                email=email,
+                first_name="",
+                last_name="",
+                type=target_type,
+                status=enums.PENDING,
+                activation=enums.ACTIVATION_PENDING,
+                now=portal.now(),
+                created_by=caller.id,
+                culture=culture,
             )
             portal.store.outbox.send(
-                to=person.email, kind=INVITATION, user_id=person.id,
-                subject="Join the portal", link=_confirm_link(portal, "LinkInvite"),
-                culture=culture, now=portal.now(),
+                to=person.email,
+                kind=INVITATION,
+                user_id=person.id,
+                subject="Join the portal",
+                link=_confirm_link(portal, "LinkInvite"),
+                culture=culture,
+                now=portal.now(),
             )
     pending = portal.store.people.with_status(enums.PENDING)
     return success(request, [portal.dtos.employee(p) for p in pending])
@@ -176,8 +197,9 @@ async def user_exists(request: web.Request) -> web.Response:
     portal = portal_of(request)
     email = query_items(request).get("email", "").strip()
     person = portal.store.people.by_email(email) if email else None
-    return success(request, {"exists": person is not None,
-                             "status": person.status if person else None})
+    return success(
+        request, {"exists": person is not None, "status": person.status if person else None}
+    )
 
 
 def _filter_match(person: Person, text: str) -> bool:
@@ -200,28 +222,40 @@ async def filter_people(request: web.Request) -> web.Response:
     portal = portal_of(request)
     items = query_items(request)
     page = paging(items)
-    status = query_enum(items, "employeeStatus", "EmployeeStatus", "EmployeeStatus",
-                        enums.EMPLOYEE_STATUS)
-    activation = query_enum(items, "activationStatus", "ActivationStatus",
-                            "EmployeeActivationStatus", enums.ACTIVATION_STATUS)
-    types = query_enums(request, "employeeType", "EmployeeType", "EmployeeType",
-                        enums.EMPLOYEE_TYPE)
-    types += query_enums(request, "employeeTypes", "EmployeeTypes", "EmployeeType",
-                         enums.EMPLOYEE_TYPE)
+    status = query_enum(
+        items, "employeeStatus", "EmployeeStatus", "EmployeeStatus", enums.EMPLOYEE_STATUS
+    )
+    activation = query_enum(
+        items,
+        "activationStatus",
+        "ActivationStatus",
+        "EmployeeActivationStatus",
+        enums.ACTIVATION_STATUS,
+    )
+    types = query_enums(
+        request, "employeeType", "EmployeeType", "EmployeeType", enums.EMPLOYEE_TYPE
+    )
+    types += query_enums(
+        request, "employeeTypes", "EmployeeTypes", "EmployeeType", enums.EMPLOYEE_TYPE
+    )
     text = items.get("filtervalue", "").strip()
     found = [
-        p for p in portal.store.people.all()
+        p
+        for p in portal.store.people.all()
         if (status is None or p.status & status)
-        and (activation is None or (p.activation == activation if activation == 0
-                                    else p.activation & activation))
+        and (
+            activation is None
+            or (p.activation == activation if activation == 0 else p.activation & activation)
+        )
         and (not types or (p.type if not p.is_owner else enums.DOCSPACE_ADMIN) in types)
         and (not text or _filter_match(p, text))
     ]
     descending = items.get("sortorder", "").strip().lower() in ("descending", "1", "desc")
     found.sort(key=_sort_key(items.get("sortby", "")), reverse=descending)
     shown = page.take(found)
-    return success(request, [portal.dtos.employee_full(p) for p in shown],
-                   count=len(shown), total=len(found))
+    return success(
+        request, [portal.dtos.employee_full(p) for p in shown], count=len(shown), total=len(found)
+    )
 
 
 async def get_self(request: web.Request) -> web.Response:

@@ -25,8 +25,9 @@ def _not_valid(field: str, text: str) -> ValidationFailed:
     return ValidationFailed({field: [f"The value '{text}' is not valid for {field}."]})
 
 
-def query_int(items: dict[str, str], name: str, field: str, default: int,
-              low: int, high: int) -> int:
+def query_int(
+    items: dict[str, str], name: str, field: str, default: int, low: int, high: int
+) -> int:
     text = items.get(name.lower())
     if text is None or text == "":
         return default
@@ -45,7 +46,7 @@ class Page:
     count: int
 
     def take(self, items: list[Any]) -> list[Any]:
-        return items[self.start:self.start + self.count]
+        return items[self.start : self.start + self.count]
 
 
 def paging(items: dict[str, str], default_count: int = 100) -> Page:
@@ -55,8 +56,9 @@ def paging(items: dict[str, str], default_count: int = 100) -> Page:
     return Page(start, count)
 
 
-def query_enum(items: dict[str, str], name: str, field: str, enum_name: str,
-               table: dict[str, int]) -> int | None:
+def query_enum(
+    items: dict[str, str], name: str, field: str, enum_name: str, table: dict[str, int]
+) -> int | None:
     text = items.get(name.lower())
     if text is None or text == "":
         return None
@@ -66,8 +68,9 @@ def query_enum(items: dict[str, str], name: str, field: str, enum_name: str,
         raise _not_valid(field, text) from None
 
 
-def query_enums(request: web.Request, name: str, field: str, enum_name: str,
-                table: dict[str, int]) -> list[int]:
+def query_enums(
+    request: web.Request, name: str, field: str, enum_name: str, table: dict[str, int]
+) -> list[int]:
     """A repeatable enum parameter (?type=2&type=5)."""
     values: list[int] = []
     for key, text in request.query.items():

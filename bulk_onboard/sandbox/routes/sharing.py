@@ -16,23 +16,21 @@ from typing import Any
 from aiohttp import web
 
 from bulk_onboard.sandbox import enums, rights
+from bulk_onboard.sandbox.bodies import EMPTY_GUID, Body, read_body
 from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
 from bulk_onboard.sandbox.routes.people import valid_email
 from bulk_onboard.sandbox.routes.query import paging, query_enum, query_items
 from bulk_onboard.sandbox.store import Folder, Person
 from bulk_onboard.sandbox.store.outbox import ROOM_INVITATION, ROOM_NOTIFICATION
 from bulk_onboard.sandbox.wire import (
-    EMPTY_GUID,
     FOLDER_NOT_FOUND,
     INCORRECT_EMAIL,
     ROLE_NOT_AVAILABLE,
-    Body,
     Forbidden,
     InvalidOperation,
     NotFound,
     ValidationFailed,
     conversion_message,
-    read_body,
     success,
 )
 
@@ -66,11 +64,13 @@ def read_invitations(body: Body, key: str, *, id_key: str = "id") -> list[Invita
     for item in items:
         user_id = item.guid(id_key)
         email = item.string("email")
-        invitations.append(Invitation(
-            user_id=None if user_id in (None, EMPTY_GUID) else user_id,
-            email=email.strip() if email and email.strip() else None,
-            access=read_access(item),
-        ))
+        invitations.append(
+            Invitation(
+                user_id=None if user_id in (None, EMPTY_GUID) else user_id,
+                email=email.strip() if email and email.strip() else None,
+                access=read_access(item),
+            )
+        )
     return invitations
 
 
@@ -78,9 +78,16 @@ def _invite_link(portal: Portal) -> str:
     return portal.dtos.share_url(secrets.token_urlsafe(9))
 
 
-def apply_invitations(portal: Portal, caller: Person, room: Folder,
-                      invitations: list[Invitation], *, notify: bool, message: str | None,
-                      culture: str | None) -> tuple[list[str], str | None]:
+def apply_invitations(
+    portal: Portal,
+    caller: Person,
+    room: Folder,
+    invitations: list[Invitation],
+    *,
+    notify: bool,
+    message: str | None,
+    culture: str | None,
+) -> tuple[list[str], str | None]:
     """Apply entries one by one (each committed on its own); returns the ids of entries
     sent by id, and the first non-fatal warning."""
     assert room.room_type is not None
@@ -116,9 +123,15 @@ def apply_invitations(portal: Portal, caller: Person, room: Folder,
                     warning = warning or INCORRECT_EMAIL
                     continue
                 target = people.add(
-                    email=entry.email, first_name="", last_name="", type=enums.GUEST,
-                    status=enums.PENDING, activation=enums.ACTIVATION_PENDING,
-                    now=portal.now(), created_by=caller.id, culture=culture,
+                    email=entry.email,
+                    first_name="",
+                    last_name="",
+                    type=enums.GUEST,
+                    status=enums.PENDING,
+                    activation=enums.ACTIVATION_PENDING,
+                    now=portal.now(),
+                    created_by=caller.id,
+                    culture=culture,
                 )
             elif email_invite and target is not None:
                 email_invite = target.activation == enums.ACTIVATION_PENDING
@@ -130,16 +143,27 @@ def apply_invitations(portal: Portal, caller: Person, room: Folder,
                 access.set_share(room.id, target.id, entry.access, portal.now())
             if email_invite:
                 portal.store.outbox.send(
-                    to=target.email, kind=ROOM_INVITATION, user_id=target.id, room_id=room.id,
-                    subject=f"Join the room {room.title}", message=message,
-                    link=_invite_link(portal), culture=culture, now=portal.now(),
+                    to=target.email,
+                    kind=ROOM_INVITATION,
+                    user_id=target.id,
+                    room_id=room.id,
+                    subject=f"Join the room {room.title}",
+                    message=message,
+                    link=_invite_link(portal),
+                    culture=culture,
+                    now=portal.now(),
                 )
             elif notify and existing is None:
                 portal.store.outbox.send(
-                    to=target.email, kind=ROOM_NOTIFICATION, user_id=target.id,
-                    room_id=room.id, subject=f"You were added to the room {room.title}",
-                    message=message, link=f"{portal.url}/rooms/shared/{room.id}",
-                    culture=culture or target.culture, now=portal.now(),
+                    to=target.email,
+                    kind=ROOM_NOTIFICATION,
+                    user_id=target.id,
+                    room_id=room.id,
+                    subject=f"You were added to the room {room.title}",
+                    message=message,
+                    link=f"{portal.url}/rooms/shared/{room.id}",
+                    culture=culture or target.culture,
+                    now=portal.now(),
                 )
             if entry.user_id is not None:
                 sent_ids.append(target.id)
@@ -153,8 +177,9 @@ def _member_dtos(portal: Portal, caller: Person, room: Folder, ids: list[str]) -
         share = portal.store.access.share(room.id, user_id)
         person = portal.store.people.get(user_id)
         if share is not None and person is not None:
-            members.append(portal.dtos.user_share(person, share.access, is_owner=False,
-                                                  can_edit=manage))
+            members.append(
+                portal.dtos.user_share(person, share.access, is_owner=False, can_edit=manage)
+            )
     return members
 
 
@@ -173,8 +198,9 @@ async def set_room_security(request: web.Request) -> web.Response:
     leaving = all(i.user_id == caller.id and i.access == enums.NONE for i in invitations)
     if not leaving and not rights.can_manage(portal.store, caller, room):
         raise Forbidden()
-    ids, warning = apply_invitations(portal, caller, room, invitations, notify=notify,
-                                     message=message, culture=culture)
+    ids, warning = apply_invitations(
+        portal, caller, room, invitations, notify=notify, message=message, culture=culture
+    )
     members = _member_dtos(portal, caller, room, ids)
     return success(request, {"members": members, "warning": warning, "error": 0})
 
@@ -187,8 +213,7 @@ async def get_room_security(request: web.Request) -> web.Response:
     portal, caller = portal_of(request), caller_of(request)
     items = query_items(request)
     page = paging(items)
-    kind = query_enum(items, "filterType", "FilterType", "ShareFilterType",
-                      enums.SHARE_FILTER) or 0
+    kind = query_enum(items, "filterType", "FilterType", "ShareFilterType", enums.SHARE_FILTER) or 0
     text = items.get("filtervalue", "").strip().lower()
     room = portal.store.tree.room(int(request.match_info["id"]))
     if room is None:
@@ -200,30 +225,37 @@ async def get_room_security(request: web.Request) -> web.Response:
     if kind in (0, 16):
         owner = portal.store.people.get(room.created_by)
         if owner is not None and _matches(text, owner.display_name, owner.email):
-            entries.append(portal.dtos.user_share(owner, enums.READ_WRITE, is_owner=True,
-                                                  can_edit=manage))
+            entries.append(
+                portal.dtos.user_share(owner, enums.READ_WRITE, is_owner=True, can_edit=manage)
+            )
         for share in portal.store.access.shares(room.id):
             person = portal.store.people.get(share.user_id)
             if person is not None and _matches(text, person.display_name, person.email):
-                entries.append(portal.dtos.user_share(person, share.access, is_owner=False,
-                                                      can_edit=manage))
+                entries.append(
+                    portal.dtos.user_share(person, share.access, is_owner=False, can_edit=manage)
+                )
     wanted = {
         1: {enums.SUBJECT_INVITATION_LINK},
         2: {enums.SUBJECT_EXTERNAL_LINK, enums.SUBJECT_PRIMARY_LINK},
         4: {enums.SUBJECT_EXTERNAL_LINK},
         8: {enums.SUBJECT_PRIMARY_LINK},
-        15: {enums.SUBJECT_INVITATION_LINK, enums.SUBJECT_EXTERNAL_LINK,
-             enums.SUBJECT_PRIMARY_LINK},
+        15: {
+            enums.SUBJECT_INVITATION_LINK,
+            enums.SUBJECT_EXTERNAL_LINK,
+            enums.SUBJECT_PRIMARY_LINK,
+        },
     }.get(kind, set())
     now = portal.now()
     entries.extend(
-        portal.dtos.link_share(link, now) for link in portal.store.access.links(room.id)
+        portal.dtos.link_share(link, now)
+        for link in portal.store.access.links(room.id)
         if link.subject_type in wanted and _matches(text, link.title)
     )
     total = len(entries)
     # The controller sets count = min(total - startIndex, count), total = all matches.
-    return success(request, page.take(entries), count=min(total - page.start, page.count),
-                   total=total)
+    return success(
+        request, page.take(entries), count=min(total - page.start, page.count), total=total
+    )
 
 
 def add_routes(app: web.Application) -> None:

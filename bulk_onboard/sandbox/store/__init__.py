@@ -19,7 +19,6 @@ from bulk_onboard.sandbox.store.access import AccessTable
 from bulk_onboard.sandbox.store.outbox import OutboxTable
 from bulk_onboard.sandbox.store.people import PeopleTable
 from bulk_onboard.sandbox.store.rows import Folder, Link, Mail, Person, Share, StoredFile
-from bulk_onboard.sandbox.store.tree import TreeTable
 from bulk_onboard.sandbox.store.schema import (
     ARCHIVE_ROOT_ID,
     DATA_TABLES,
@@ -28,10 +27,19 @@ from bulk_onboard.sandbox.store.schema import (
     FIRST_ROOM_ID,
     ROOMS_ROOT_ID,
 )
+from bulk_onboard.sandbox.store.tree import TreeTable
 
 __all__ = [
-    "Folder", "Link", "Mail", "Person", "Seed", "Share", "Store", "StoredFile",
-    "ROOMS_ROOT_ID", "ARCHIVE_ROOT_ID",
+    "ARCHIVE_ROOT_ID",
+    "ROOMS_ROOT_ID",
+    "Folder",
+    "Link",
+    "Mail",
+    "Person",
+    "Seed",
+    "Share",
+    "Store",
+    "StoredFile",
 ]
 
 TEMPLATES_ROOM_TITLE = "Templates"
@@ -114,8 +122,9 @@ class Store:
 
     # --- seed --------------------------------------------------------------------------
 
-    def ensure_seeded(self, *, token: str | None, owner_email: str,
-                      owner_password: str | None, now: float) -> Seed:
+    def ensure_seeded(
+        self, *, token: str | None, owner_email: str, owner_password: str | None, now: float
+    ) -> Seed:
         """Seed an empty database; reopen a seeded one (a given token/password wins)."""
         with self.transaction():
             if token is not None:
@@ -143,7 +152,7 @@ class Store:
         """Back to the seeded state: same owner, token and password, ids restart."""
         with self.transaction():
             for table in DATA_TABLES:
-                self.conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                self.conn.execute(f"DELETE FROM {table}")
             self.conn.execute(
                 "DELETE FROM sqlite_sequence WHERE name IN ('people', 'folders', 'files', "
                 "'links', 'outbox')"
@@ -173,29 +182,53 @@ class Store:
     def _seed_portal(self, now: float) -> None:
         owner_id = self.setting("owner_id") or ""
         self.people.add(
-            email=self.setting("owner_email") or "", first_name="Portal", last_name="Owner",
-            type=enums.DOCSPACE_ADMIN, status=enums.ACTIVE, activation=enums.ACTIVATED,
-            now=now, created_by=None, password=self.setting("owner_password"),
-            culture="en-US", is_owner=True, user_id=owner_id,
+            email=self.setting("owner_email") or "",
+            first_name="Portal",
+            last_name="Owner",
+            type=enums.DOCSPACE_ADMIN,
+            status=enums.ACTIVE,
+            activation=enums.ACTIVATED,
+            now=now,
+            created_by=None,
+            password=self.setting("owner_password"),
+            culture="en-US",
+            is_owner=True,
+            user_id=owner_id,
         )
         for root_id, title, kind in (
             (ROOMS_ROOT_ID, "Rooms", enums.FOLDER_VIRTUAL_ROOMS),
             (ARCHIVE_ROOT_ID, "Archive", enums.FOLDER_ARCHIVE),
         ):
-            self.tree.add_folder(parent_id=None, title=title, folder_type=kind, room_type=None,
-                                 room_id=None, created_by=owner_id, now=now, folder_id=root_id)
+            self.tree.add_folder(
+                parent_id=None,
+                title=title,
+                folder_type=kind,
+                room_type=None,
+                room_id=None,
+                created_by=owner_id,
+                now=now,
+                folder_id=root_id,
+            )
         room = self.tree.add_folder(
-            parent_id=ROOMS_ROOT_ID, title=TEMPLATES_ROOM_TITLE,
-            folder_type=enums.ROOM_FOLDER_TYPE[5], room_type=5, room_id=None,
-            created_by=owner_id, now=now, folder_id=FIRST_ROOM_ID,
+            parent_id=ROOMS_ROOT_ID,
+            title=TEMPLATES_ROOM_TITLE,
+            folder_type=enums.ROOM_FOLDER_TYPE[5],
+            room_type=5,
+            room_id=None,
+            created_by=owner_id,
+            now=now,
+            folder_id=FIRST_ROOM_ID,
         )
         ids = []
         for offset, name in enumerate(TEMPLATE_FILES):
             stored = self.tree.add_file(
-                folder_id=room.id, title=name, size=len(template_bytes(name)),
-                created_by=owner_id, now=now, file_id=FIRST_FILE_ID + offset,
+                folder_id=room.id,
+                title=name,
+                size=len(template_bytes(name)),
+                created_by=owner_id,
+                now=now,
+                file_id=FIRST_FILE_ID + offset,
             )
             ids.append(f"{name}={stored.id}")
         self.set_setting("templates_room_id", str(room.id))
         self.set_setting("template_ids", ",".join(ids))
-

@@ -78,9 +78,21 @@ class AccessTable:
                    title = excluded.title, expiration = excluded.expiration,
                    password = excluded.password, deny_download = excluded.deny_download,
                    internal = excluded.internal, max_use_count = excluded.max_use_count""",
-            (link.id, link.room_id, link.subject_type, link.access, link.title, link.code,
-             link.request_token, link.expiration, link.password, int(link.deny_download),
-             int(link.internal), link.max_use_count, link.created),
+            (
+                link.id,
+                link.room_id,
+                link.subject_type,
+                link.access,
+                link.title,
+                link.code,
+                link.request_token,
+                link.expiration,
+                link.password,
+                int(link.deny_download),
+                int(link.internal),
+                link.max_use_count,
+                link.created,
+            ),
         )
         saved = self.link(link.id)
         assert saved is not None

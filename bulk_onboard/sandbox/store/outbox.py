@@ -7,8 +7,8 @@ import sqlite3
 from bulk_onboard.sandbox.store.rows import Mail
 
 # Mail kinds
-ACTIVATION = "activation"            # POST people: confirm your e-mail / set a password
-INVITATION = "invitation"            # POST people/invite: join the portal
+ACTIVATION = "activation"  # POST people: confirm your e-mail / set a password
+INVITATION = "invitation"  # POST people/invite: join the portal
 ROOM_INVITATION = "room_invitation"  # PUT rooms/{id}/share to a new or pending address
 ROOM_NOTIFICATION = "room_notification"  # PUT rooms/{id}/share with notify to an active user
 KINDS = (ACTIVATION, INVITATION, ROOM_INVITATION, ROOM_NOTIFICATION)

@@ -65,9 +65,22 @@ class PeopleTable:
             """INSERT INTO people (id, email, email_key, first_name, last_name, user_name, type,
                    status, activation, is_owner, password, culture, created, created_by)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (new_id, email.strip(), email_key(email), first_name, last_name,
-             self._free_user_name(email), type, status, activation, int(is_owner), password,
-             culture, now, created_by),
+            (
+                new_id,
+                email.strip(),
+                email_key(email),
+                first_name,
+                last_name,
+                self._free_user_name(email),
+                type,
+                status,
+                activation,
+                int(is_owner),
+                password,
+                culture,
+                now,
+                created_by,
+            ),
         )
         person = self.get(new_id)
         assert person is not None

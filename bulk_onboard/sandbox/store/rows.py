@@ -40,10 +40,19 @@ class Person:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Person:
         return cls(
-            seq=row["seq"], id=row["id"], email=row["email"], first_name=row["first_name"],
-            last_name=row["last_name"], user_name=row["user_name"], type=row["type"],
-            status=row["status"], activation=row["activation"], is_owner=bool(row["is_owner"]),
-            password=row["password"], culture=row["culture"], created=row["created"],
+            seq=row["seq"],
+            id=row["id"],
+            email=row["email"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            user_name=row["user_name"],
+            type=row["type"],
+            status=row["status"],
+            activation=row["activation"],
+            is_owner=bool(row["is_owner"]),
+            password=row["password"],
+            culture=row["culture"],
+            created=row["created"],
             created_by=row["created_by"],
         )
 
@@ -76,11 +85,19 @@ class Folder:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Folder:
         return cls(
-            id=row["id"], parent_id=row["parent_id"], title=row["title"],
-            folder_type=row["folder_type"], room_type=row["room_type"], room_id=row["room_id"],
-            created=row["created"], updated=row["updated"], created_by=row["created_by"],
-            private=bool(row["private"]), indexing=bool(row["indexing"]),
-            deny_download=bool(row["deny_download"]), tags=tuple(json.loads(row["tags"])),
+            id=row["id"],
+            parent_id=row["parent_id"],
+            title=row["title"],
+            folder_type=row["folder_type"],
+            room_type=row["room_type"],
+            room_id=row["room_id"],
+            created=row["created"],
+            updated=row["updated"],
+            created_by=row["created_by"],
+            private=bool(row["private"]),
+            indexing=bool(row["indexing"]),
+            deny_download=bool(row["deny_download"]),
+            tags=tuple(json.loads(row["tags"])),
         )
 
 
@@ -103,8 +120,13 @@ class StoredFile:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StoredFile:
         return cls(
-            id=row["id"], folder_id=row["folder_id"], title=row["title"], size=row["size"],
-            created=row["created"], updated=row["updated"], created_by=row["created_by"],
+            id=row["id"],
+            folder_id=row["folder_id"],
+            title=row["title"],
+            size=row["size"],
+            created=row["created"],
+            updated=row["updated"],
+            created_by=row["created_by"],
             source_id=row["source_id"],
         )
 
@@ -118,8 +140,12 @@ class Share:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Share:
-        return cls(room_id=row["room_id"], user_id=row["user_id"], access=row["access"],
-                   created=row["created"])
+        return cls(
+            room_id=row["room_id"],
+            user_id=row["user_id"],
+            access=row["access"],
+            created=row["created"],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +177,19 @@ class Link:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Link:
         return cls(
-            seq=row["seq"], id=row["id"], room_id=row["room_id"],
-            subject_type=row["subject_type"], access=row["access"], title=row["title"],
-            code=row["code"], request_token=row["request_token"], expiration=row["expiration"],
-            password=row["password"], deny_download=bool(row["deny_download"]),
-            internal=bool(row["internal"]), max_use_count=row["max_use_count"],
+            seq=row["seq"],
+            id=row["id"],
+            room_id=row["room_id"],
+            subject_type=row["subject_type"],
+            access=row["access"],
+            title=row["title"],
+            code=row["code"],
+            request_token=row["request_token"],
+            expiration=row["expiration"],
+            password=row["password"],
+            deny_download=bool(row["deny_download"]),
+            internal=bool(row["internal"]),
+            max_use_count=row["max_use_count"],
             created=row["created"],
         )
 
@@ -176,7 +210,14 @@ class Mail:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Mail:
         return cls(
-            seq=row["seq"], to=row["to_email"], kind=row["kind"], user_id=row["user_id"],
-            room_id=row["room_id"], subject=row["subject"], message=row["message"],
-            link=row["link"], culture=row["culture"], time=row["time"],
+            seq=row["seq"],
+            to=row["to_email"],
+            kind=row["kind"],
+            user_id=row["user_id"],
+            room_id=row["room_id"],
+            subject=row["subject"],
+            message=row["message"],
+            link=row["link"],
+            culture=row["culture"],
+            time=row["time"],
         )

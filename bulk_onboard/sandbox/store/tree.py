@@ -50,8 +50,21 @@ class TreeTable:
             """INSERT INTO folders (id, parent_id, title, folder_type, room_type, room_id,
                    created, updated, created_by, private, indexing, deny_download, tags)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (folder_id, parent_id, title, folder_type, room_type, room_id, now, now,
-             created_by, int(private), int(indexing), int(deny_download), json.dumps(tags)),
+            (
+                folder_id,
+                parent_id,
+                title,
+                folder_type,
+                room_type,
+                room_id,
+                now,
+                now,
+                created_by,
+                int(private),
+                int(indexing),
+                int(deny_download),
+                json.dumps(tags),
+            ),
         )
         new_id = int(cursor.lastrowid or 0)
         if room_type is not None and room_id is None:  # a room contains itself
