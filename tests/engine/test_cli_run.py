@@ -1,0 +1,150 @@
+"""`bulk-onboard run` as a user meets it: exit codes, the report, the token kept secret,
+and a process killed mid-run then run again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+from click.testing import CliRunner
+
+from bulk_onboard.cli import main
+from bulk_onboard.demo import EXISTING_MANAGERS
+from bulk_onboard.sandbox import Sandbox
+
+from tests.engine.conftest import SAMPLES, admin
+
+
+def _run(sb: Sandbox, tmp_path: Path, *args: str, token: str | None = None) -> tuple[int, str]:
+    env = {"DOCSPACE_TOKEN": token or sb.token, "DOCSPACE_URL": sb.url}
+    result = CliRunner().invoke(
+        main,
+        ["run", *args, "--report-dir", str(tmp_path / "reports"), "--no-progress",
+         "--log-format", "json"],
+        env=env,
+        catch_exceptions=False,
+    )
+    return result.exit_code, result.output
+
+
+def _artefacts(tmp_path: Path) -> str:
+    return "".join(p.read_text(errors="replace") for p in (tmp_path / "reports").rglob("*")
+                   if p.is_file() and p.suffix in (".csv", ".json", ".jsonl"))
+
+
+async def test_exit_0_when_every_row_is_onboarded(sandbox: Sandbox, tmp_path: Path) -> None:
+    code, output = await asyncio.to_thread(
+        _run, sandbox, tmp_path, str(SAMPLES / "clients.csv"), str(SAMPLES / "users.csv"), "--rate", "25"
+    )
+    assert code == 0, output
+    assert "85 created" in output
+    assert sandbox.token not in output and sandbox.token not in _artefacts(tmp_path)
+
+
+async def test_exit_1_when_some_rows_are_invalid(sandbox: Sandbox, tmp_path: Path) -> None:
+    bad = tmp_path / "clients.csv"
+    bad.write_text(
+        "client_id,client_name,client_email,manager_email\n"
+        "C-1,Acme,contact@acme.example.com,maria.garcia@northwind.example\n"
+        "C-2,Globex,not-an-address,maria.garcia@northwind.example\n"
+    )
+    code, output = await asyncio.to_thread(_run, sandbox, tmp_path, str(bad))
+    assert code == 1
+    assert "1 created" in output and "1 invalid" in output
+    report = next((tmp_path / "reports").rglob("report.csv")).read_text(encoding="utf-8-sig")
+    invalid_line = next(line for line in report.splitlines() if ",invalid," in line)
+    assert "client_email" in invalid_line
+
+
+async def test_exit_2_for_an_unusable_file_and_nothing_is_sent(sandbox: Sandbox, tmp_path: Path) -> None:
+    before = (await admin(sandbox, "GET", "/sandbox/requests"))
+    broken = tmp_path / "clients.xlsx"
+    broken.write_bytes(b"%PDF-1.4 not a workbook")
+    code, output = await asyncio.to_thread(_run, sandbox, tmp_path, str(broken))
+    assert code == 2
+    assert "clients.xlsx" in output and "Traceback" not in output
+    assert (await admin(sandbox, "GET", "/sandbox/requests")) == before
+
+
+async def test_exit_2_for_plain_http_to_a_remote_portal(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["run", str(SAMPLES / "clients.csv"), "--portal", "http://docspace.example.com"],
+        env={"DOCSPACE_TOKEN": "sk-0123456789abcdef"},
+    )
+    assert result.exit_code == 2
+    assert "http://" in result.output and "https://" in result.output
+    assert "sk-0123456789abcdef" not in result.output
+
+
+async def test_exit_3_when_the_token_is_refused_and_the_report_is_still_written(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    wrong = "sk-" + "ab" * 20
+    code, output = await asyncio.to_thread(
+        _run, sandbox, tmp_path, str(SAMPLES / "clients.csv"), token=wrong
+    )
+    assert code == 3, output
+    assert "25 interrupted" in output
+    assert "token" in output.lower()
+    assert wrong not in output and wrong not in _artefacts(tmp_path)
+    audit = await admin(sandbox, "GET", "/sandbox/audit")
+    assert audit["counts"]["rooms"] == 1  # only the Templates room
+
+
+async def test_killed_mid_run_then_rerun_onboards_everything_exactly_once(tmp_path: Path) -> None:
+    """A real `bulk-onboard run` process is killed with SIGKILL mid-way; the rerun finishes
+    the work and the portal holds every room, folder and file once, every mail once."""
+    db = tmp_path / "portal.db"
+    token = "sk-" + "1234abcd" * 4
+    sandbox = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bulk_onboard", "sandbox", "--db", str(db), "--token", token,
+        "--latency-ms", "20", "--rate-limit", "off", "--stop-after", "120",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert sandbox.stdout is not None
+        url = ""
+        while not url:
+            line = (await asyncio.wait_for(sandbox.stdout.readline(), 20)).decode()
+            assert line, "the sandbox exited before printing its URL"
+            if "http://127.0.0.1:" in line:
+                url = line[line.index("http://"):].split()[0]
+        env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
+        async with aiohttp.ClientSession() as http:
+            await http.post(f"{url}/sandbox/people", json=EXISTING_MANAGERS)
+        args = [sys.executable, "-m", "bulk_onboard", "run", str(SAMPLES / "onboarding.xlsx"),
+                "--report-dir", str(tmp_path / "reports"), "--no-progress", "--rate", "25"]
+        first = await asyncio.create_subprocess_exec(
+            *args, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+        )
+        await asyncio.sleep(4.0)  # well into the clients phase
+        first.send_signal(signal.SIGKILL)
+        assert await first.wait() == -signal.SIGKILL
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/sandbox/audit") as reply:
+                partial = await reply.json()
+        assert 1 < partial["counts"]["rooms"] < 26  # killed mid-way
+
+        second = await asyncio.create_subprocess_exec(
+            *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        )
+        out, _ = await asyncio.wait_for(second.communicate(), 120)
+        assert second.returncode == 0, out.decode()
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/sandbox/audit") as reply:
+                audit = await reply.json()
+            async with http.get(f"{url}/sandbox/outbox") as reply:
+                outbox = await reply.json()
+        assert audit["clean"], audit["duplicates"]
+        assert audit["counts"]["rooms"] == 26 and audit["counts"]["folders"] == 75
+        assert audit["counts"]["files"] == 52 and audit["counts"]["links"] == 25
+        invited = [m["to"] for m in outbox["mails"]
+                   if m["kind"] in ("activation", "invitation", "room_invitation")]
+        assert len(invited) == len(set(invited)) == 85
+    finally:
+        sandbox.terminate()
+        await sandbox.wait()
