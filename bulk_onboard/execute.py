@@ -93,6 +93,8 @@ class Context:
         self.ambiguous_attempts = retry.max_attempts
         # Rooms this run created: their members and links are known without asking.
         self.fresh_rooms: set[int] = set()
+        # Members of each room as last seen or set by this run: e-mail -> (user id, access).
+        self.members: dict[int, dict[str, tuple[str, int]]] = {}
         # Outputs of every row so far, for steps that refer to another row (memberships).
         self.row_outputs: dict[str, dict[str, Json]] = {}
 
@@ -107,6 +109,11 @@ class Context:
                 method="-",
                 path="-",
             ) from None
+
+    def forget_room(self, room_id: int) -> None:
+        """After an ambiguous write to a room: ask the portal about it again."""
+        self.fresh_rooms.discard(room_id)
+        self.members.pop(room_id, None)
 
     async def pause_before_recheck(self, attempt: int) -> None:
         """Back off (with jitter) before looking again after an ambiguous write."""
@@ -263,7 +270,7 @@ class ClientSteps:
         ctx = self.ctx
         room_id = int(ctx.resolve(step.room, state))
         if recheck:
-            ctx.fresh_rooms.discard(room_id)
+            ctx.forget_room(room_id)
         # Whoever may be mailed (an address the portal may not know) is locked first, so two
         # rows sharing one contact cannot both invite it.
         by_email = sorted({m.email.lower() for m in step.members if not m.by_id})
@@ -274,6 +281,7 @@ class ClientSteps:
         try:
             current = await current_members(ctx, room_id)
             invitations: list[tuple[str, int]] = []  # (user id, or e-mail if unknown; access)
+            sent: list[tuple[str, str, int]] = []  # (e-mail, user id or "", access)
             for member in step.members:
                 person = await ctx.people.get(member.email)
                 if member.by_id:
@@ -283,10 +291,10 @@ class ClientSteps:
                 have = current.get(member.email.lower())
                 if have is not None and have[1] == int(member.access):
                     continue
-                if person is not None:
-                    invitations.append((str(person["id"]), int(member.access)))
-                else:
-                    invitations.append((member.email, int(member.access)))
+                person_id = str(person["id"]) if person is not None else ""
+                invitations.append((person_id or member.email, int(member.access)))
+                sent.append((member.email.lower(), person_id, int(member.access)))
+                if person is None:
                     mailed.append(member.email)
             if not invitations:
                 return StepDone({}, "found")
@@ -299,13 +307,14 @@ class ClientSteps:
             for lock in locks:
                 lock.release()
         check_share_reply(reply, room_id)
+        current.update({email: (person_id, access) for email, person_id, access in sent})
         return StepDone({}, "changed")
 
     async def link(self, state: RowState, step: EnsureLink, recheck: bool) -> StepDone:
         ctx = self.ctx
         room_id = int(ctx.resolve(step.room, state))
         if recheck:
-            ctx.fresh_rooms.discard(room_id)
+            ctx.forget_room(room_id)
         client = ctx.client
         if step.link_type == LinkType.EXTERNAL:
             share = await client.primary_link(room_id)
@@ -337,15 +346,18 @@ class ClientSteps:
 
 
 async def current_members(ctx: Context, room_id: int) -> dict[str, tuple[str, int]]:
-    """E-mail -> (user id, access) of the room's members; a room made by this run has none."""
-    if room_id in ctx.fresh_rooms:
-        return {}
+    """E-mail -> (user id, access) of the room's members, listed at most once per run;
+    a room made by this run starts with none. Callers update the dict with what they set."""
+    known = ctx.members.get(room_id)
+    if known is not None:
+        return known
     members: dict[str, tuple[str, int]] = {}
-    for share in await ctx.client.room_share(room_id):
-        user = share.get("sharedToUser")
-        if user and user.get("email"):
-            members[str(user["email"]).lower()] = (str(user["id"]), int(share.get("access", 0)))
-    return members
+    if room_id not in ctx.fresh_rooms:
+        for share in await ctx.client.room_share(room_id):
+            user = share.get("sharedToUser")
+            if user and user.get("email"):
+                members[str(user["email"]).lower()] = (str(user["id"]), int(share.get("access", 0)))
+    return ctx.members.setdefault(room_id, members)
 
 
 def require_manager(email: str, person: Json | None) -> Json:

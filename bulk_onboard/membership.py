@@ -219,7 +219,7 @@ class MembershipSteps:
     async def _join(self, room_id: int, joiners: Sequence[Joiner], recheck: bool) -> None:
         ctx = self.ctx
         if recheck:
-            ctx.fresh_rooms.discard(room_id)
+            ctx.forget_room(room_id)
         current = await current_members(ctx, room_id)
         invitations: list[tuple[str, int]] = []
         changed: list[Joiner] = []
@@ -237,7 +237,8 @@ class MembershipSteps:
         notify = any(j.step.notify for j in changed)
         reply = await ctx.client.set_room_share(room_id, invitations, notify=notify)
         check_share_reply(reply, room_id)
-        for joiner in changed:
+        for (person_id, access), joiner in zip(invitations, changed, strict=True):
+            current[joiner.step.email.lower()] = (person_id, access)
             self._done(joiner, "changed")
 
     def _done(self, joiner: Joiner, outcome: str) -> None:
