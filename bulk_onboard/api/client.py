@@ -20,8 +20,8 @@ import aiohttp
 
 from bulk_onboard.api import wire
 from bulk_onboard.api.limits import ClientStats, Clock, Throttle
-from bulk_onboard.api.retry import RetryPolicy
 from bulk_onboard.api.models import FolderContents, JsonObject
+from bulk_onboard.api.retry import RetryPolicy
 from bulk_onboard.api.transport import Params, Transport
 from bulk_onboard.errors import PermanentError
 
@@ -248,7 +248,9 @@ class DocSpaceClient:
     ) -> tuple[list[JsonObject], int]:
         """One page of GET people/filter → (EmployeeFullDto list, total people)."""
         params: Params = {"startIndex": start_index, "count": _page_size(count)}
-        reply = await self._transport.request("GET", "filter_people", "people/filter", params=params)
+        reply = await self._transport.request(
+            "GET", "filter_people", "people/filter", params=params
+        )
         page = _objects(reply.response)
         return page, _total(reply.total, start_index + len(page))
 

@@ -82,6 +82,7 @@ class PauseGate:
         self._stats = stats
         self._resume_at = -math.inf
         self._announced = False
+        self.epoch = 0  # bumped whenever a pause starts or is extended
         self.strikes = 0  # 429s since the last success, for backoff without Retry-After
 
     @property
@@ -96,6 +97,7 @@ class PauseGate:
         target = now + max(0.0, seconds)
         if target <= self._resume_at:
             return
+        self.epoch += 1
         if now >= self._resume_at:
             self._stats.pauses += 1
             self._stats.paused_seconds += target - now

@@ -190,10 +190,11 @@ class Transport:
         data = json.dumps(body).encode() if body is not None else None
         slots = self._reads if method in wire.SAFE_METHODS else self._writes
         async with slots:
-            while True:
+            while True:  # a pause that starts while we wait for the throttle counts too
                 await self.gate.wait()
+                epoch = self.gate.epoch
                 await self._throttle.acquire()
-                if not self.gate.paused:
+                if self.gate.epoch == epoch:
                     break
             self.stats.attempts += 1
             metering.count_attempt()

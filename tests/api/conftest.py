@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
+import aioresponses.core as aioresponses_core
 import pytest
 import structlog
+from aioresponses import aioresponses
 
 from bulk_onboard import logs
 from bulk_onboard.api.retry import RetryPolicy
@@ -83,3 +88,21 @@ def log_capture() -> Iterator[LogCapture]:
     finally:
         structlog.reset_defaults()
         structlog.contextvars.clear_contextvars()
+
+
+class _CompatResponse(aiohttp.ClientResponse):
+    """aioresponses 0.7.9 builds responses without the `stream_writer` that aiohttp 3.13+
+    requires; supply a finished writer so mocked responses construct."""
+
+    def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
+        super().__init__(method, url, **kwargs)
+
+
+@pytest.fixture
+def mock(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
+    """aioresponses, patched for the installed aiohttp when needed."""
+    if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters:
+        monkeypatch.setattr(aioresponses_core, "ClientResponse", _CompatResponse)
+    with aioresponses() as m:
+        yield m

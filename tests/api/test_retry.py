@@ -12,7 +12,12 @@ def test_full_jitter_spans_zero_to_the_exponential_ceiling() -> None:
     high = RetryPolicy(base_delay=1.0, max_delay=10.0, random=lambda: 0.999999)
     assert [low.backoff(n) for n in (1, 2, 3)] == [0.0, 0.0, 0.0]
     assert [round(high.backoff(n), 3) for n in (1, 2, 3, 4, 5, 60)] == [
-        1.0, 2.0, 4.0, 8.0, 10.0, 10.0,
+        1.0,
+        2.0,
+        4.0,
+        8.0,
+        10.0,
+        10.0,
     ]
 
 
