@@ -220,8 +220,10 @@ class DocSpaceClient:
         return _object(reply)
 
     async def user_exists(self, email: str) -> bool:
-        """True when a user (active, pending or disabled) has this e-mail."""
-        return await self.user_by_email(email) is not None
+        """GET people/exists → True when a user (active, pending or disabled) has this e-mail."""
+        params: Params = {"email": email}
+        reply = _object(await self._call("GET", "user_exists", "people/exists", params=params))
+        return reply.get("exists") is True
 
     async def filter_people(
         self,

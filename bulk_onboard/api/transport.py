@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # config imports api.retry; import Settings for typing only
 
 log = structlog.get_logger("bulk_onboard.api")
 Params = dict[str, str | int]
+RETRY_AFTER_ROUNDING = 1.0
 
 
 class Transport:
@@ -148,8 +149,11 @@ class Transport:
             return None
         if isinstance(err, RateLimited):
             self.gate.strikes += 1
-            delay = err.retry_after
-            if delay is None:
+            if err.retry_after is not None:
+                # The portal truncates Retry-After to whole seconds ("0" while up to a second
+                # remains), so wait out the fraction it dropped too.
+                delay = err.retry_after + RETRY_AFTER_ROUNDING
+            else:
                 delay = max(self.policy.base_delay, self.policy.backoff(self.gate.strikes))
             log.warning("rate_limited", method=method, path=err.path, retry_after=err.retry_after)
             self.gate.pause(delay, reason="429")

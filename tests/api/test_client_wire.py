@@ -161,10 +161,17 @@ READS: list[tuple[str, str, tuple[Any, ...], Any, Any]] = [
     ),
     (
         "user_exists",
-        "people/email?email=ann%40example.com",
+        "people/exists?email=ann%40example.com",
         ("ann@example.com",),
-        {"id": "u1"},
+        {"exists": True, "status": 4},
         True,
+    ),
+    (
+        "user_exists",
+        "people/exists?email=bo%40example.com",
+        ("bo@example.com",),
+        {"exists": False, "status": None},
+        False,
     ),
 ]
 
@@ -188,9 +195,8 @@ async def test_user_lookup_404_is_none_but_403_raises(
     client: DocSpaceClient, mock: aioresponses
 ) -> None:
     missing = {"error": {"message": "The user could not be found"}, "status": 1, "statusCode": 404}
-    mock.get(re.compile(r".*/people/email\?email=nobody.*"), status=404, payload=missing, repeat=2)
+    mock.get(re.compile(r".*/people/email\?email=nobody.*"), status=404, payload=missing)
     assert await client.user_by_email("nobody@example.com") is None
-    assert await client.user_exists("nobody@example.com") is False
     mock.get(re.compile(r".*/people/email\?email=hidden.*"), status=403, body=b"")
     with pytest.raises(PermanentError) as info:
         await client.user_by_email("hidden@example.com")
