@@ -83,6 +83,8 @@ def _describe(char: str) -> str:
 
 def client_access_problem(access: Access, room_type: RoomType, written: bool) -> str | None:
     """Why a client cannot get `access` in a room of `room_type`, or None."""
+    if access in CLIENT_ACCESSES[room_type] and access != Access.NONE:
+        return None
     allowed = access_list(CLIENT_ACCESSES[room_type] - {Access.NONE})
     room = ROOM_TYPE_NAMES[room_type]
     source = "" if written else "The playbook's client access "
@@ -96,15 +98,19 @@ def client_access_problem(access: Access, room_type: RoomType, written: bool) ->
             f"{source}room-manager is not possible for a client: clients are invited by e-mail "
             f"and join as guests, who cannot manage rooms; use {allowed}."
         )
-    if access not in CLIENT_ACCESSES[room_type]:
-        return f"{source}{name} is not possible in a {room} room; use {allowed}."
-    return None
+    return f"{source}{name} is not possible in a {room} room; use {allowed}."
 
 
 def member_access_problem(
     access: Access, user_type: UserType, room_type: RoomType | None, written: bool
 ) -> str | None:
     """Why a person of `user_type` cannot get `access` (in a room of `room_type`), or None."""
+    if (
+        access != Access.NONE
+        and access in USER_TYPE_ROLES[user_type]
+        and (room_type is None or access in ROOM_ROLES[room_type].user)
+    ):
+        return None
     source = "" if written else "The playbook's default access "
     name = ACCESS_NAMES[access]
     possible = USER_TYPE_ROLES[user_type] - {Access.NONE}
@@ -120,11 +126,8 @@ def member_access_problem(
             f"{source}{name} needs a room-admin or docspace-admin; make the type room-admin or "
             f"use {allowed}."
         )
-    if room_type is not None and access not in ROOM_ROLES[room_type].user:
-        return (
-            f"{source}{name} is not possible in a {ROOM_TYPE_NAMES[room_type]} room; use {allowed}."
-        )
-    return None
+    room = ROOM_TYPE_NAMES[room_type] if room_type is not None else "this"
+    return f"{source}{name} is not possible in a {room} room; use {allowed}."
 
 
 def manager_access_problem(access: Access, room_type: RoomType) -> str | None:

@@ -88,8 +88,7 @@ def write_table(rows: list[tuple[str, str, str, str, str]], out: TextIO, fancy: 
         return "  ".join(parts).rstrip()
 
     out.write(line(HEADINGS) + "\n")
-    for row in rows:
-        out.write(line(row) + "\n")
+    out.writelines(line(row) + "\n" for row in rows)
 
 
 def _write_rich(rows: list[tuple[str, str, str, str, str]], out: TextIO, show_sheet: bool) -> None:

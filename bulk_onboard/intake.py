@@ -12,7 +12,9 @@ InputError (a file cannot be used) and ConfigError (the playbook does not fit) p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,11 +48,30 @@ class Intake:
         return sum(len(row.issues) for row in self.invalid)
 
 
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while a large input is read.
+
+    Reading builds about ten small objects per row, none of them in a reference cycle, and
+    keeps them all; every few hundred allocations the collector would walk everything built so
+    far, which doubles the time of a 100,000-row file. Reference counting still frees whatever
+    is dropped, and the collector runs again as before once the intake is built.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_intake(paths: Sequence[Path], playbook: Playbook, kind: Kind | None = None) -> Intake:
     """Read, validate and plan every row of the files."""
-    validated = validate_sheets(open_sources(paths, kind), playbook)
-    records: list[ClientRecord | UserRecord] = [*validated.clients, *validated.users]
-    plans = tuple(build_plan(r, playbook) for r in records)
+    with _without_cycle_collection():
+        validated = validate_sheets(open_sources(paths, kind), playbook)
+        records: list[ClientRecord | UserRecord] = [*validated.clients, *validated.users]
+        plans = tuple(build_plan(r, playbook) for r in records)
     return Intake(
         files=tuple(display_names(paths)),
         playbook=playbook,

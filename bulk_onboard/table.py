@@ -99,7 +99,7 @@ def resolve_header(cells: Sequence[str], kind: Kind, where: str, line: int) -> H
 class RowBuilder:
     """Turns the cells of one table's rows into RawRows, noting values under blank headers."""
 
-    __slots__ = ("_file", "_keys", "_notices", "_sheet", "_stray_noted", "_width")
+    __slots__ = ("_file", "_keys", "_notices", "_plain", "_sheet", "_stray_noted", "_width")
 
     def __init__(self, file: str, sheet: str | None, header: Header, notices: list[Notice]):
         self._file = file
@@ -108,9 +108,15 @@ class RowBuilder:
         self._width = len(header.keys)
         self._notices = notices
         self._stray_noted = False
+        self._plain = None not in header.keys  # every column has a header
 
     def build(self, cells: Sequence[str], line: int) -> RawRow | None:
         """A RawRow, or None for a blank row. Cells must already be text."""
+        if self._plain and len(cells) == self._width:  # the common case, kept fast
+            texts = [c.strip() for c in cells]
+            if not any(texts):
+                return None
+            return RawRow(Origin(self._file, self._sheet, line), dict(zip(self._keys, texts)))  # type: ignore[arg-type]
         values: dict[str, str] = {}
         blank = True
         for key, cell in zip(self._keys, cells):

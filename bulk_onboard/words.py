@@ -8,6 +8,7 @@ value, used in messages, printed plans and golden files.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bulk_onboard.records import (
     ACCESS_WORDS,
@@ -72,6 +73,7 @@ def fold(word: str) -> str:
     return word.strip().lower().replace(" ", "").replace("-", "").replace("_", "")
 
 
+@lru_cache(maxsize=4096)
 def parse_room_type(text: str) -> RoomType | None:
     """A room type from a word or its integer; None when unknown."""
     key = fold(text)
@@ -81,6 +83,7 @@ def parse_room_type(text: str) -> RoomType | None:
     return ROOM_TYPE_WORDS.get(key)
 
 
+@lru_cache(maxsize=4096)
 def parse_access(text: str) -> Access | None:
     """An access from a word or its integer; None when unknown."""
     key = fold(text)
@@ -90,6 +93,7 @@ def parse_access(text: str) -> Access | None:
     return ACCESS_WORDS.get(key)
 
 
+@lru_cache(maxsize=4096)
 def parse_user_type(text: str) -> UserType | None:
     """A user type from a word or its integer; None when unknown."""
     key = fold(text)
@@ -117,6 +121,7 @@ def access_list(accesses: frozenset[Access] | set[Access]) -> str:
 _CULTURE = re.compile(r"([a-zA-Z]{2,3})(?:[-_]([a-zA-Z]{4}))?(?:[-_]([a-zA-Z]{2}|\d{3}))?")
 
 
+@lru_cache(maxsize=4096)
 def parse_culture(text: str) -> str | None:
     """A culture name such as en-US, written the portal's way; None when it is not one."""
     match = _CULTURE.fullmatch(text.strip())

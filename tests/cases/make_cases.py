@@ -21,8 +21,14 @@ HERE = Path(__file__).resolve().parent
 CLIENT_HEADER = ["client_id", "client_name", "client_email", "manager_email", "room_type", "tags"]
 CLIENTS = [
     ["C-10045", "Acme Corporation", "contact@acme.example.com", "maria@northwind.example", "", ""],
-    ["C-10051", "Müller & Söhne GmbH", "info@mueller.example.de", "kenji@northwind.example",
-     "custom", "key-account, de"],
+    [
+        "C-10051",
+        "Müller & Söhne GmbH",
+        "info@mueller.example.de",
+        "kenji@northwind.example",
+        "custom",
+        "key-account, de",
+    ],
     ["C-10052", "Café Lumière", "bonjour@lumiere.example.fr", "amara@northwind.example", "", ""],
 ]
 USER_HEADER = ["email", "first_name", "last_name", "type", "room", "access", "culture"]
@@ -33,8 +39,14 @@ USERS = [
 ]
 
 
-def text_file(name: str, lines: list[list[str]], delimiter: str, encoding: str,
-              bom: bytes = b"", newline: str = "\r\n") -> None:
+def text_file(
+    name: str,
+    lines: list[list[str]],
+    delimiter: str,
+    encoding: str,
+    bom: bytes = b"",
+    newline: str = "\r\n",
+) -> None:
     body = newline.join(delimiter.join(_quote(c, delimiter) for c in row) for row in lines)
     (HERE / name).write_bytes(bom + (body + newline).encode(encoding))
 
@@ -47,46 +59,104 @@ def _quote(cell: str, delimiter: str) -> str:
 
 def csv_cases() -> None:
     text_file("clients_utf8.csv", [CLIENT_HEADER, *CLIENTS], ",", "utf-8", newline="\n")
-    text_file("clients_utf8_bom_semicolon.csv", [CLIENT_HEADER, *CLIENTS], ";", "utf-8",
-              bom=b"\xef\xbb\xbf")
+    text_file(
+        "clients_utf8_bom_semicolon.csv",
+        [CLIENT_HEADER, *CLIENTS],
+        ";",
+        "utf-8",
+        bom=b"\xef\xbb\xbf",
+    )
     text_file("clients_cp1252_semicolon.csv", [CLIENT_HEADER, *CLIENTS], ";", "cp1252")
-    text_file("users_utf16le_tab.csv", [USER_HEADER, *USERS], "\t", "utf-16-le",
-              bom=b"\xff\xfe")
-    text_file("users_utf16be_comma.csv", [USER_HEADER, *USERS], ",", "utf-16-be",
-              bom=b"\xfe\xff")
+    text_file("users_utf16le_tab.csv", [USER_HEADER, *USERS], "\t", "utf-16-le", bom=b"\xff\xfe")
+    text_file("users_utf16be_comma.csv", [USER_HEADER, *USERS], ",", "utf-16-be", bom=b"\xfe\xff")
     text_file("users_pipe.csv", [USER_HEADER, *USERS], "|", "utf-8")
     (HERE / "users_sep_line.csv").write_bytes(
-        b"sep=;\r\n" + ";".join(USER_HEADER).encode() + b"\r\n"
-        + ";".join(USERS[0]).encode() + b"\r\n"
+        b"sep=;\r\n"
+        + ";".join(USER_HEADER).encode()
+        + b"\r\n"
+        + ";".join(USERS[0]).encode()
+        + b"\r\n"
     )
     # A quoted note spanning three lines: the row after it starts on physical line 5.
-    text_file("users_multiline.csv", [
-        [*USER_HEADER, "notes"],
-        [*USERS[0], "first line\nsecond line\nthird line"],
-        ["not-an-address", "", "", "", "", "", "", "broken on line 5"],
-    ], ",", "utf-8", newline="\r\n")
-    text_file("users_blank_rows.csv", [
-        USER_HEADER, [""] * 7, USERS[0], [" "] * 7, [], USERS[1],
-    ], ",", "utf-8", newline="\n")
-    text_file("users_aliases.csv", [
-        ["E-mail Address", "Given name", "Surname", "User Type", "Room", "Role", "Language",
-         "Department", "Culure"],
-        ["Wile@Acme.Example.com ", "Wile", "Coyote", "User", "C-10045", "Editor", "en-us",
-         "Sales", ""],
-    ], ",", "utf-8")
-    text_file("clients_aliases.csv", [
-        ["Customer ID", "Company", "Contact e-mail", "Account manager", "Room type", "Labels"],
-        ["C-1", "Acme", "contact@acme.example.com", "maria@northwind.example", "Public",
-         "vip"],
-    ], ",", "utf-8")
+    text_file(
+        "users_multiline.csv",
+        [
+            [*USER_HEADER, "notes"],
+            [*USERS[0], "first line\nsecond line\nthird line"],
+            ["not-an-address", "", "", "", "", "", "", "broken on line 5"],
+        ],
+        ",",
+        "utf-8",
+        newline="\r\n",
+    )
+    text_file(
+        "users_blank_rows.csv",
+        [
+            USER_HEADER,
+            [""] * 7,
+            USERS[0],
+            [" "] * 7,
+            [],
+            USERS[1],
+        ],
+        ",",
+        "utf-8",
+        newline="\n",
+    )
+    text_file(
+        "users_aliases.csv",
+        [
+            [
+                "E-mail Address",
+                "Given name",
+                "Surname",
+                "User Type",
+                "Room",
+                "Role",
+                "Language",
+                "Department",
+                "Culure",
+            ],
+            [
+                "Wile@Acme.Example.com ",
+                "Wile",
+                "Coyote",
+                "User",
+                "C-10045",
+                "Editor",
+                "en-us",
+                "Sales",
+                "",
+            ],
+        ],
+        ",",
+        "utf-8",
+    )
+    text_file(
+        "clients_aliases.csv",
+        [
+            ["Customer ID", "Company", "Contact e-mail", "Account manager", "Room type", "Labels"],
+            ["C-1", "Acme", "contact@acme.example.com", "maria@northwind.example", "Public", "vip"],
+        ],
+        ",",
+        "utf-8",
+    )
     # Broken or unusable files.
     (HERE / "empty.csv").write_bytes(b"")
     text_file("header_only.csv", [USER_HEADER], ",", "utf-8")
     text_file("no_kind.csv", [["name", "phone"], ["Acme", "555"]], ",", "utf-8")
-    text_file("duplicate_columns.csv", [["Email", "E-mail", "first_name"], ["a@b.example",
-              "c@d.example", "A"]], ",", "utf-8")
-    text_file("clients_missing_columns.csv", [["client_id", "client_name", "client_email"],
-              ["C-1", "Acme", "contact@acme.example.com"]], ",", "utf-8")
+    text_file(
+        "duplicate_columns.csv",
+        [["Email", "E-mail", "first_name"], ["a@b.example", "c@d.example", "A"]],
+        ",",
+        "utf-8",
+    )
+    text_file(
+        "clients_missing_columns.csv",
+        [["client_id", "client_name", "client_email"], ["C-1", "Acme", "contact@acme.example.com"]],
+        ",",
+        "utf-8",
+    )
     (HERE / "unclosed_quote.csv").write_bytes(
         b"email,first_name,last_name\n"
         b"wile@acme.example.com,Wile,Coyote\n"
@@ -112,7 +182,9 @@ def _fixed_zip(data: bytes, patch: dict[str, tuple[bytes, bytes]] | None = None)
         for item in source.infolist():
             content = source.read(item.filename)
             if item.filename == "docProps/core.xml":
-                content = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2024-01-01T00:00:00Z", content)
+                content = re.sub(
+                    rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2024-01-01T00:00:00Z", content
+                )
             for old, new in [patch[item.filename]] if patch and item.filename in patch else []:
                 assert old in content, (item.filename, old)
                 content = content.replace(old, new)
@@ -128,16 +200,50 @@ def two_sheet_workbook() -> None:
     clients = book.active
     assert clients is not None
     clients.title = "Clients"
-    clients.append(["Client ID", "Client name", "Client e-mail", "Manager e-mail", "Start date",
-                    "Share", "Code", "Phone"])
+    clients.append(
+        [
+            "Client ID",
+            "Client name",
+            "Client e-mail",
+            "Manager e-mail",
+            "Start date",
+            "Share",
+            "Code",
+            "Phone",
+        ]
+    )
     rows = [
-        [10045, "Acme", "contact@acme.example.com", "maria@northwind.example",
-         dt.datetime(2024, 3, 5), 0.256, 42, 5551234567],
-        [10046, '="Globex"&" Logistics"', "ops@globex.example.com", None,
-         dt.datetime(2024, 12, 31), 1, 7, None],
+        [
+            10045,
+            "Acme",
+            "contact@acme.example.com",
+            "maria@northwind.example",
+            dt.datetime(2024, 3, 5),
+            0.256,
+            42,
+            5551234567,
+        ],
+        [
+            10046,
+            '="Globex"&" Logistics"',
+            "ops@globex.example.com",
+            None,
+            dt.datetime(2024, 12, 31),
+            1,
+            7,
+            None,
+        ],
         [10047, "Initech", "it@initech.example.com", None, None, None, None, None],
-        [10048, "=A5*2", "legal@umbrella.example.com", "lukas@northwind.example", None, None,
-         None, None],
+        [
+            10048,
+            "=A5*2",
+            "legal@umbrella.example.com",
+            "lukas@northwind.example",
+            None,
+            None,
+            None,
+            None,
+        ],
         [10049, "Stark", "#N/A", "kenji@northwind.example", None, None, None, None],
     ]
     for row in rows:
@@ -217,31 +323,50 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
 
     def entry(name: str, kind: int, child: int, right: int, start: int, size: int) -> bytes:
         encoded = (name + "\0").encode("utf-16-le")
-        return (encoded.ljust(64, b"\0") + struct.pack("<HBB", len(encoded), kind, 1)
-                + struct.pack("<III", free, right, child) + b"\0" * 16 + b"\0" * 4
-                + b"\0" * 16 + struct.pack("<IQ", start, size))
+        return (
+            encoded.ljust(64, b"\0")
+            + struct.pack("<HBB", len(encoded), kind, 1)
+            + struct.pack("<III", free, right, child)
+            + b"\0" * 16
+            + b"\0" * 4
+            + b"\0" * 16
+            + struct.pack("<IQ", start, size)
+        )
 
     directory = entry("Root Entry", 5, 1, free, end, 0)
     for n, name in enumerate(names):
         right = n + 2 if n + 1 < len(names) else free
         directory += entry(name, 2, free, right, chains[n][0], len(streams[name]))
     directory = directory.ljust(sector, b"\0")
-    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16
-              + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\0" * 6
-              + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
-              + struct.pack("<I", 0) + struct.pack("<I", free) * 108)
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\0" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\0" * 6
+        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
+        + struct.pack("<I", 0)
+        + struct.pack("<I", free) * 108
+    )
     assert len(header) == sector
     return header + struct.pack("<128I", *fat) + directory + b"".join(data_sectors)
 
 
 def unusable_files() -> None:
-    (HERE / "encrypted.xlsx").write_bytes(compound_file({
-        "EncryptionInfo": struct.pack("<HHI", 4, 4, 0x40) + b"<encryption/>",
-        "EncryptedPackage": struct.pack("<Q", 1234) + bytes(range(256)) * 4,
-    }))
-    (HERE / "old_excel.xls").write_bytes(compound_file({
-        "Workbook": b"\x09\x08\x10\x00\x00\x06\x05\x00" + b"\0" * 12,
-    }))
+    (HERE / "encrypted.xlsx").write_bytes(
+        compound_file(
+            {
+                "EncryptionInfo": struct.pack("<HHI", 4, 4, 0x40) + b"<encryption/>",
+                "EncryptedPackage": struct.pack("<Q", 1234) + bytes(range(256)) * 4,
+            }
+        )
+    )
+    (HERE / "old_excel.xls").write_bytes(
+        compound_file(
+            {
+                "Workbook": b"\x09\x08\x10\x00\x00\x06\x05\x00" + b"\0" * 12,
+            }
+        )
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as ods:
         info = zipfile.ZipInfo("mimetype", date_time=(2024, 1, 1, 0, 0, 0))
@@ -256,28 +381,93 @@ def unusable_files() -> None:
 
 def sample_style() -> None:
     """A small onboarding in the shape of sample_data, for the golden plans."""
-    text_file("sample_clients.csv", [
-        ["client_id", "client_name", "client_email", "manager_email", "room_title", "room_type",
-         "client_access", "tags"],
-        ["C-10045", "Acme Corporation", "contact@acme.example.com",
-         "maria.garcia@northwind.example", "", "", "", "key-account"],
-        ["C-10051", "Müller & Söhne GmbH", "info@mueller-soehne.example.de",
-         "kenji.tanaka@northwind.example", "", "custom", "editing", ""],
-        ["C-10063", "Helvetia Precision AG", "kontakt@helvetia.example.ch",
-         "amara.okafor@northwind.example", "Helvetia – due diligence", "virtual-data", "read",
-         "vdr, 2024"],
-    ], ",", "utf-8", newline="\n")
-    text_file("sample_users.csv", [
-        USER_HEADER,
-        ["sofia.rossi@northwind.example", "Sofia", "Rossi", "room-admin", "", "", "it-IT"],
-        ["wile.coyote@acme.example.com", "Wile", "Coyote", "user", "C-10045", "editing", "en-US"],
-        ["zoe@mueller-soehne.example.de", "Zoë", "Schröder", "", "c-10051", "review", "de-DE"],
-        ["auditor@kpmg-partner.example.com", "", "", "user", "Helvetia – due diligence", "read",
-         ""],
-        ["handbook.reader@northwind.example", "Jack", "O'Brien", "user", "Company handbook",
-         "", "en-IE"],
-        ["intern.2027a@northwind.example", "", "", "", "", "", ""],
-    ], ",", "utf-8", newline="\n")
+    text_file(
+        "sample_clients.csv",
+        [
+            [
+                "client_id",
+                "client_name",
+                "client_email",
+                "manager_email",
+                "room_title",
+                "room_type",
+                "client_access",
+                "tags",
+            ],
+            [
+                "C-10045",
+                "Acme Corporation",
+                "contact@acme.example.com",
+                "maria.garcia@northwind.example",
+                "",
+                "",
+                "",
+                "key-account",
+            ],
+            [
+                "C-10051",
+                "Müller & Söhne GmbH",
+                "info@mueller-soehne.example.de",
+                "kenji.tanaka@northwind.example",
+                "",
+                "custom",
+                "editing",
+                "",
+            ],
+            [
+                "C-10063",
+                "Helvetia Precision AG",
+                "kontakt@helvetia.example.ch",
+                "amara.okafor@northwind.example",
+                "Helvetia – due diligence",
+                "virtual-data",
+                "read",
+                "vdr, 2024",
+            ],
+        ],
+        ",",
+        "utf-8",
+        newline="\n",
+    )
+    text_file(
+        "sample_users.csv",
+        [
+            USER_HEADER,
+            ["sofia.rossi@northwind.example", "Sofia", "Rossi", "room-admin", "", "", "it-IT"],
+            [
+                "wile.coyote@acme.example.com",
+                "Wile",
+                "Coyote",
+                "user",
+                "C-10045",
+                "editing",
+                "en-US",
+            ],
+            ["zoe@mueller-soehne.example.de", "Zoë", "Schröder", "", "c-10051", "review", "de-DE"],
+            [
+                "auditor@kpmg-partner.example.com",
+                "",
+                "",
+                "user",
+                "Helvetia – due diligence",
+                "read",
+                "",
+            ],
+            [
+                "handbook.reader@northwind.example",
+                "Jack",
+                "O'Brien",
+                "user",
+                "Company handbook",
+                "",
+                "en-IE",
+            ],
+            ["intern.2027a@northwind.example", "", "", "", "", "", ""],
+        ],
+        ",",
+        "utf-8",
+        newline="\n",
+    )
     (HERE / "sample_playbook_crm.toml").write_text(
         "# Custom rooms with a shared link, a copy into the room itself, and a CRM file.\n"
         "[room]\n"

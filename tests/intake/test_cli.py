@@ -34,10 +34,13 @@ def test_validate_all_valid_exits_0_with_a_summary() -> None:
 
 
 def test_validate_lists_every_problem_as_a_plain_table_when_piped(tmp_path: Path) -> None:
-    users = write(tmp_path, "users.csv",
-                  "E-mail,First name,Last name,Type,Dept\n"
-                  "wile@acme.example.com,Wile,Coyote,user,Sales\n"
-                  "not-an-address,Road,,guest,Sales\n")
+    users = write(
+        tmp_path,
+        "users.csv",
+        "E-mail,First name,Last name,Type,Dept\n"
+        "wile@acme.example.com,Wile,Coyote,user,Sales\n"
+        "not-an-address,Road,,guest,Sales\n",
+    )
     result = run("validate", users)
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
@@ -45,11 +48,14 @@ def test_validate_lists_every_problem_as_a_plain_table_when_piped(tmp_path: Path
     body = "\n".join(lines[1:-1])
     assert 'users.csv  3     E-mail     "not-an-address" has no @' in body
     assert "users.csv  3     Last name  The last name is missing" in body
-    assert "users.csv  3     Type       DocSpace does not let anyone create or invite guests" in body
+    assert (
+        "users.csv  3     Type       DocSpace does not let anyone create or invite guests" in body
+    )
     assert "users.csv  1     Dept       Warning: This column is not one bulk-onboard uses" in body
     assert "\x1b[" not in result.stdout  # no terminal colours when piped
-    assert lines[-1] == ("users.csv: 2 rows, 1 valid (0 clients, 1 people), 1 invalid with 3 "
-                         "problems, 1 warning.")
+    assert lines[-1] == (
+        "users.csv: 2 rows, 1 valid (0 clients, 1 people), 1 invalid with 3 problems, 1 warning."
+    )
 
 
 def test_validate_workbook_names_the_sheet() -> None:
@@ -63,8 +69,13 @@ def test_validate_workbook_names_the_sheet() -> None:
     ("name", "message"),
     [
         ("empty.csv", "empty.csv is empty; export the spreadsheet again and try again.\n"),
-        ("old_excel.xls", "old_excel.xls is an old Excel 97-2003 workbook; save it as .xlsx or "
-                          "CSV and try again.\n"),
+        (
+            "old_excel.xls",
+            (
+                "old_excel.xls is an old Excel 97-2003 workbook; save it as .xlsx or "
+                "CSV and try again.\n"
+            ),
+        ),
         ("encrypted.xlsx", "encrypted.xlsx is protected with a password"),
         ("garbage.csv", "garbage.csv is not a CSV or Excel file"),
         ("nope.csv", "nope.csv does not exist; check the file name and folder.\n"),
@@ -110,8 +121,10 @@ def test_plan_prints_steps_per_row_and_invalid_rows_with_their_issues() -> None:
     assert "client:C-10045  (sample_clients.csv, line 2)\n  room " in out
     assert 'ensure room "Acme Corporation (C-10045)" (custom; tags: client, key-account)' in out
     assert "announce to the CRM: client_id=C-10045" in out
-    assert "client:C-10063  (sample_clients.csv, line 4)  INVALID, not planned\n" \
-           "  room_type: A virtual-data room cannot have an external link" in out
+    assert (
+        "client:C-10063  (sample_clients.csv, line 4)  INVALID, not planned\n"
+        "  room_type: A virtual-data room cannot have an external link" in out
+    )
     assert out.rstrip().splitlines()[-1] == (
         "sample_clients.csv, sample_users.csv: 9 rows, 7 valid (2 clients, 5 people), 2 invalid "
         "with 2 problems."
@@ -137,8 +150,10 @@ def test_terminal_table_shows_cell_text_literally() -> None:
     from bulk_onboard.findings import write_table
 
     out = io.StringIO()
-    rows = [("users.csv", "", "3", "Team", 'Warning: "[bold]Blue[/bold]" is kept'),
-            ("users.csv", "", "4", "email", '"x" has no @')]
+    rows = [
+        ("users.csv", "", "3", "Team", 'Warning: "[bold]Blue[/bold]" is kept'),
+        ("users.csv", "", "4", "email", '"x" has no @'),
+    ]
     write_table(rows, out, fancy=True)
     text = out.getvalue()
     assert "users.csv" in text.splitlines()[0]  # one file: named in the title

@@ -29,16 +29,27 @@ def test_default_playbook_is_the_documented_one() -> None:
     assert book.room_type == RoomType.COLLABORATION
     assert book.folders == ("Invoices", "Contracts", "Deliverables")
     assert book.copies == (
-        TemplateCopy(TemplatePath("Templates", "Welcome.pdf"), "Deliverables",
-                     "Welcome to your client room.pdf"),
-        TemplateCopy(TemplatePath("Templates", "Guide.pdf"), "Deliverables",
-                     "How to use the client portal.pdf"),
+        TemplateCopy(
+            TemplatePath("Templates", "Welcome.pdf"),
+            "Deliverables",
+            "Welcome to your client room.pdf",
+        ),
+        TemplateCopy(
+            TemplatePath("Templates", "Guide.pdf"),
+            "Deliverables",
+            "How to use the client portal.pdf",
+        ),
     )
     assert (book.access.manager, book.access.client, book.access.users) == (
-        Access.ROOM_MANAGER, Access.READ, Access.EDITING
+        Access.ROOM_MANAGER,
+        Access.READ,
+        Access.EDITING,
     )
     assert (book.link.kind, book.link.link_type, book.link.access, book.link.title) == (
-        "invitation", LinkType.INVITATION, Access.READ, "Invitation link"
+        "invitation",
+        LinkType.INVITATION,
+        Access.READ,
+        "Invitation link",
     )
     assert book.invitation.notify is True and book.invitation.message is None
     assert not book.crm.configured and book.crm.max_attempts == 5
@@ -47,14 +58,19 @@ def test_default_playbook_is_the_documented_one() -> None:
 def test_sample_playbook_documents_every_key_with_the_default_values() -> None:
     sample = load_playbook(SAMPLE)
     assert sample.source == "playbook.toml"
-    assert sample == load_playbook(None).__class__(**{
-        **{f: getattr(default_playbook(), f) for f in default_playbook().__slots__},
-        "source": "playbook.toml",
-    })
+    assert sample == load_playbook(None).__class__(
+        **{
+            **{f: getattr(default_playbook(), f) for f in default_playbook().__slots__},
+            "source": "playbook.toml",
+        }
+    )
 
 
 def test_a_partial_file_changes_only_its_keys(tmp_path: Path) -> None:
-    book = load_playbook(write(tmp_path, """
+    book = load_playbook(
+        write(
+            tmp_path,
+            """
 [room]
 type = "custom"
 folders = ["Reports"]
@@ -76,15 +92,19 @@ title = "Client view"
 jsonl_path = "out/crm.jsonl"
 secret_env = "CRM_WEBHOOK_SECRET"
 webhook_url = "https://crm.example.com/hooks/onboarded"
-"""))
+""",
+        )
+    )
     assert book.room_type == RoomType.CUSTOM and book.room_title == "Client - {client_name}"
     assert book.copies == (
         TemplateCopy(4711, "Reports", "Start here.docx"),
-        TemplateCopy(TemplatePath("Shared templates/Q1", "Checklist.xlsx"), None,
-                     "Checklist.xlsx"),
+        TemplateCopy(TemplatePath("Shared templates/Q1", "Checklist.xlsx"), None, "Checklist.xlsx"),
     )
-    assert (book.link.kind, book.link.access, book.link.title) == ("external", Access.READ,
-                                                                   "Client view")
+    assert (book.link.kind, book.link.access, book.link.title) == (
+        "external",
+        Access.READ,
+        "Client view",
+    )
     assert book.crm.configured and book.crm.jsonl_path == tmp_path / "out" / "crm.jsonl"
     assert book.crm.secret_env == "CRM_WEBHOOK_SECRET" and book.crm.csv_path is None
 
@@ -93,16 +113,23 @@ webhook_url = "https://crm.example.com/hooks/onboarded"
     ("text", "message"),
     [
         ('[rooms]\ntitle = "x"', 'playbook.toml: unknown section or key "rooms"'),
-        ('[room]\ntitel = "x"', 'playbook.toml: unknown key "room.titel"; [room] accepts '
-                                "folders, tags, title, type."),
+        (
+            '[room]\ntitel = "x"',
+            'playbook.toml: unknown key "room.titel"; [room] accepts folders, tags, title, type.',
+        ),
         ('[[copies]]\nsource = 1\ntitle = "a"\ntarget = "x"', 'unknown key "copies.target"'),
         ('[crm]\nsecret = "hunter2"', 'unknown key "crm.secret"'),
         ("[room\n", "playbook.toml is not valid TOML"),
         ('[room]\nfolders = "Invoices"', "room.folders must be a list of texts"),
         ('[room]\nfolders = ["A", "a"]', 'room.folders names "a" twice'),
         ('[room]\nfolders = ["' + "x" * 166 + '"]', "longer than 165 characters"),
-        ('[room]\ntype = "kitchen"', "room.type is 'kitchen', which is no room type; use "
-                                     "collaboration, custom, public, form-filling, virtual-data"),
+        (
+            '[room]\ntype = "kitchen"',
+            (
+                "room.type is 'kitchen', which is no room type; use "
+                "collaboration, custom, public, form-filling, virtual-data"
+            ),
+        ),
         ('[room]\ntitle = "Client {client_name!r}"', "placeholders can only name a column"),
         ('[room]\ntitle = "Client {client_name"', "has unbalanced braces"),
         ('[room]\ntitle = ""', "room.title must not be empty"),
@@ -112,19 +139,29 @@ webhook_url = "https://crm.example.com/hooks/onboarded"
         ('[link]\nkind = "public"', 'link.kind "public" is not a link kind'),
         ('[link]\naccess = "none"', "link.access cannot be none for a link"),
         ('[invitation]\nnotify = "yes"', "invitation.notify must be true or false"),
-        ('[invitation]\nculture = "english"', 'invitation.culture is "english", which is no '
-                                              "language code"),
-        ('[crm]\nsecret_env = "s3cr3t-Value-abc"', "crm.secret_env must be the NAME of an "
-                                                   "environment variable"),
+        (
+            '[invitation]\nculture = "english"',
+            'invitation.culture is "english", which is no language code',
+        ),
+        (
+            '[crm]\nsecret_env = "s3cr3t-Value-abc"',
+            "crm.secret_env must be the NAME of an environment variable",
+        ),
         ('[crm]\nwebhook_url = "crm.example.com/hook"', "is not a web address"),
         ("[crm]\ntimeout_seconds = 0", "crm.timeout_seconds must be a number from 0.1 to 300"),
         ("[crm]\nmax_attempts = 2.5", "crm.max_attempts must be a whole number from 1 to 20"),
-        ('[[copies]]\nsource = "Welcome.pdf"\ntitle = "W.pdf"',
-         'copies #1.source must be a file id (a number) or "Room title/File name"'),
-        ('[[copies]]\nsource = 5\nfolder = "Archive"\ntitle = "W.pdf"',
-         'copies #1 ("W.pdf") goes to folder "Archive", which is not in room.folders'),
-        ('[[copies]]\nsource = 5\ntitle = "W.pdf"\n[[copies]]\nsource = 6\ntitle = "w.pdf"',
-         'two copies are titled "w.pdf"'),
+        (
+            '[[copies]]\nsource = "Welcome.pdf"\ntitle = "W.pdf"',
+            'copies #1.source must be a file id (a number) or "Room title/File name"',
+        ),
+        (
+            '[[copies]]\nsource = 5\nfolder = "Archive"\ntitle = "W.pdf"',
+            'copies #1 ("W.pdf") goes to folder "Archive", which is not in room.folders',
+        ),
+        (
+            '[[copies]]\nsource = 5\ntitle = "W.pdf"\n[[copies]]\nsource = 6\ntitle = "w.pdf"',
+            'two copies are titled "w.pdf"',
+        ),
     ],
 )
 def test_wrong_playbooks_are_config_errors_naming_file_and_key(
@@ -150,7 +187,9 @@ def test_title_placeholders_may_name_any_column_of_the_clients_sheet(tmp_path: P
     book = load_playbook(write(tmp_path, '[room]\ntitle = "{Region} / {company} ({client_id})"'))
     sheet = make_sheet("clients", [{**CLIENT, "Region": "EMEA"}])
     assert title_keys(book, sheet) == {
-        "Region": "Region", "company": "client_name", "client_id": "client_id"
+        "Region": "Region",
+        "company": "client_name",
+        "client_id": "client_id",
     }
 
 

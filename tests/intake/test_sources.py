@@ -47,7 +47,12 @@ def test_client_csv_in_every_encoding_and_delimiter_reads_the_same(name: str) ->
     assert rows[2][1]["client_name"] == "Café Lumière"
     assert rows[1][1]["tags"] == "key-account, de"
     assert list(rows[0][1]) == [
-        "client_id", "client_name", "client_email", "manager_email", "room_type", "tags"
+        "client_id",
+        "client_name",
+        "client_email",
+        "manager_email",
+        "room_type",
+        "tags",
     ]
 
 
@@ -106,7 +111,10 @@ def test_kind_option_overrides_the_header() -> None:
 def test_workbook_with_two_sheets_reads_cells_as_excel_shows_them() -> None:
     clients, users = read("onboarding_two_sheets.xlsx")
     assert (clients.sheet, clients.kind, users.sheet, users.kind) == (
-        "Clients", "clients", "USERS", "users"
+        "Clients",
+        "clients",
+        "USERS",
+        "users",
     )
     rows = rows_of(clients)
     first = rows[0][1]
@@ -119,10 +127,20 @@ def test_workbook_with_two_sheets_reads_cells_as_excel_shows_them() -> None:
     assert rows[1][1]["manager_email"] == rows[2][1]["manager_email"] == "amara@northwind.example"
     assert rows[3] == (5, {**rows[3][1], "client_name": ""})  # formula never calculated
     assert rows[4][1]["client_email"] == ""  # #N/A
-    assert rows_of(users) == [(2, {
-        "email": "wile@acme.example.com", "first_name": "Wile", "last_name": "Coyote",
-        "type": "user", "room": "10045", "access": "editing", "culture": "en-US",
-    })]
+    assert rows_of(users) == [
+        (
+            2,
+            {
+                "email": "wile@acme.example.com",
+                "first_name": "Wile",
+                "last_name": "Coyote",
+                "type": "user",
+                "room": "10045",
+                "access": "editing",
+                "culture": "en-US",
+            },
+        )
+    ]
 
 
 def test_workbook_cell_problems_become_notices_naming_sheet_line_and_cell() -> None:
@@ -150,7 +168,10 @@ def test_single_sheet_workbook_is_told_by_its_header() -> None:
         ("empty.csv", "empty.csv is empty; export the spreadsheet again"),
         ("header_only.csv", "header_only.csv has a header but no rows below it"),
         ("header_only.xlsx", "header_only.xlsx has no rows in sheet users"),
-        ("old_excel.xls", "old_excel.xls is an old Excel 97-2003 workbook; save it as .xlsx or CSV"),
+        (
+            "old_excel.xls",
+            "old_excel.xls is an old Excel 97-2003 workbook; save it as .xlsx or CSV",
+        ),
         ("encrypted.xlsx", "encrypted.xlsx is protected with a password; open it in Excel"),
         ("clients.ods", "clients.ods is an OpenDocument spreadsheet (.ods); save it as .xlsx"),
         ("renamed_pdf.xlsx", "renamed_pdf.xlsx is a PDF document, not a spreadsheet"),
@@ -160,8 +181,10 @@ def test_single_sheet_workbook_is_told_by_its_header() -> None:
         ("no_kind.csv", "no_kind.csv has neither a client_id nor an email column"),
         ("duplicate_columns.csv", 'has two columns for email ("Email" and "E-mail" on line 1)'),
         ("clients_missing_columns.csv", "is a clients list but has no manager_email column"),
-        ("no_named_sheet.xlsx", 'has no sheet named "clients" or "users" (its sheets are '
-                                "Contacts, Other)"),
+        (
+            "no_named_sheet.xlsx",
+            'has no sheet named "clients" or "users" (its sheets are Contacts, Other)',
+        ),
         ("missing.csv", "missing.csv does not exist"),
     ],
 )
@@ -175,7 +198,7 @@ def test_unusable_files_raise_one_sentence_naming_the_file(name: str, message: s
 
 
 def test_unclosed_quote_is_reported_at_the_line_it_opens() -> None:
-    with pytest.raises(InputError, match=r'unclosed_quote.csv, line 3: a quote \(\"\) opened'):
+    with pytest.raises(InputError, match=r"unclosed_quote.csv, line 3: a quote \(\"\) opened"):
         for sheet in read("unclosed_quote.csv"):
             list(sheet.rows)
 
@@ -196,8 +219,10 @@ def test_same_file_name_twice_is_shown_with_its_path(tmp_path: Path) -> None:
 
 def test_values_under_a_blank_header_give_one_notice(tmp_path: Path) -> None:
     path = tmp_path / "users.csv"
-    path.write_text("email,,first_name,last_name\na@x.example,stray,A,B\nb@x.example,more,C,D\n",
-                    encoding="utf-8")
+    path.write_text(
+        "email,,first_name,last_name\na@x.example,stray,A,B\nb@x.example,more,C,D\n",
+        encoding="utf-8",
+    )
     [sheet] = open_sources([path])
     rows = rows_of(sheet)
     assert rows[0][1] == {"email": "a@x.example", "first_name": "A", "last_name": "B"}
