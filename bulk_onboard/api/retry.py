@@ -24,7 +24,9 @@ async def _no_wait(_seconds: float) -> None:
 class RetryPolicy:
     """Retry bounds for one request, and the longest portal-requested wait worth honouring.
 
-    max_attempts       attempts per request, the first one included
+    max_attempts       attempts per request, the first one included (429s not counted)
+    max_rate_limited   429s one request may meet before it gives up; each one paused the
+                       whole run for its Retry-After, and none had any effect
     base_delay         the backoff ceiling of the first retry, doubled for each later one
     max_delay          the highest backoff ceiling
     max_total_seconds  no retry is started if it would end later than this after the first try
@@ -37,12 +39,13 @@ class RetryPolicy:
     max_delay: float = 30.0
     max_total_seconds: float = 300.0
     max_retry_after: float = 300.0
+    max_rate_limited: int = 20
     sleep: Sleep = field(default=asyncio.sleep, compare=False, repr=False)
     random: Random = field(default=_random.random, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        if self.max_attempts < 1 or self.max_rate_limited < 1:
+            raise ValueError("max_attempts and max_rate_limited must be at least 1")
         if self.base_delay < 0 or self.max_delay < 0:
             raise ValueError("delays must not be negative")
         if self.max_total_seconds < 0 or self.max_retry_after < 0:

@@ -78,7 +78,7 @@ class Transport:
                 ),
                 raise_for_status=False,
             )
-            forbid_silent_resend(self._session)
+        forbid_silent_resend(self._session)
 
     async def close(self) -> None:
         if self._owns_session and self._session is not None:
@@ -110,13 +110,14 @@ class Transport:
         self.stats.requests[f"{method} {action}"] += 1
         metering.count_request()
         started = self._clock()
-        attempt = 0
+        attempt = limited = 0
         while True:
             attempt += 1
             try:
                 reply = await self._attempt(method, path, shown, params, body)
             except ApiError as err:
-                delay = self._retry_delay(err, method, attempt, started)
+                limited += isinstance(err, RateLimited)
+                delay = self._retry_delay(err, method, attempt - limited, limited, started)
                 if delay is None:
                     self._count_failure(err, method, attempt)
                     raise
@@ -136,9 +137,13 @@ class Transport:
             return reply
 
     def _retry_delay(
-        self, err: ApiError, method: str, attempt: int, started: float
+        self, err: ApiError, method: str, failures: int, limited: int, started: float
     ) -> float | None:
-        """Seconds before the next attempt, or None to give up and raise `err`."""
+        """Seconds before the next attempt, or None to give up and raise `err`.
+
+        `failures` counts the attempts that failed other than by a 429, `limited` the 429s:
+        a 429 certainly had no effect and the whole run waits it out, so it has its own,
+        larger allowance (max_rate_limited) instead of using up max_attempts."""
         if err.status == 429:
             self.stats.rate_limited += 1
         if isinstance(err, BudgetExhausted):
@@ -158,10 +163,12 @@ class Transport:
             log.warning("rate_limited", method=method, path=err.path, retry_after=err.retry_after)
             self.gate.pause(delay, reason="429")
             delay = self.gate.remaining()
+            if limited >= self.policy.max_rate_limited:
+                return None
         else:
-            delay = self.policy.backoff(attempt)
-        if attempt >= self.policy.max_attempts:
-            return None
+            delay = self.policy.backoff(failures)
+            if failures >= self.policy.max_attempts:
+                return None
         if self._clock() - started + delay > self.policy.max_total_seconds:
             return None
         return delay

@@ -222,14 +222,30 @@ async def test_long_retry_after_is_budget_exhausted_and_blocks_further_writes(
     assert fake_time.sleeps == []
 
 
-async def test_rate_limited_gives_up_after_max_attempts(
+async def test_rate_limited_gives_up_after_max_rate_limited(
     mock: aioresponses, fake_time: FakeTime
 ) -> None:
     mock.get(ROOM, status=429, headers={"Retry-After": "1"}, repeat=True)
     async with client_for(fake_time) as client:
         with pytest.raises(RateLimited):
             await client.get_room(7)
-        assert client.stats.attempts == 4
+        assert client.stats.attempts == 20  # RetryPolicy.max_rate_limited
+        assert client.stats.failures == {"RateLimited": 1}
+
+
+async def test_429s_do_not_use_up_the_attempts_for_other_failures(
+    mock: aioresponses, fake_time: FakeTime
+) -> None:
+    for _ in range(2):
+        mock.get(ROOM, status=429, headers={"Retry-After": "0"})
+        mock.get(ROOM, status=503)
+    mock.get(ROOM, status=429, headers={"Retry-After": "0"})
+    mock.get(ROOM, status=503)
+    mock.get(ROOM, payload=OK_ROOM)
+    async with client_for(fake_time) as client:  # max_attempts=4: three 503s are allowed
+        assert await client.get_room(7) == {"id": 7}
+        assert client.stats.attempts == 7
+        assert client.stats.rate_limited == 3
 
 
 async def test_401_is_fatal_at_once_and_never_shows_the_token(

@@ -290,6 +290,17 @@ async def test_an_injected_session_is_used_and_not_closed(mock: aioresponses) ->
         async with DocSpaceClient(make_settings(), session=session) as client:
             assert await client.self_profile() == {"id": "me"}
         assert not session.closed
+        # aiohttp would resend a PUT by itself on a dropped keep-alive connection; the
+        # client switches that off so every resend goes through its own rules.
+        assert session._retry_connection is False
+
+
+async def test_an_owned_session_does_not_resend_by_itself() -> None:
+    async with DocSpaceClient(make_settings()) as client:
+        session = client._transport._session
+        assert session is not None
+        assert session._retry_connection is False
+    assert session.closed
 
 
 async def test_using_a_client_that_was_not_opened_is_an_error() -> None:
