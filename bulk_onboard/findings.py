@@ -55,21 +55,27 @@ def _one_line(row: tuple[str, str, str, str, str]) -> tuple[str, str, str, str, 
     return a, b, c, d, e
 
 
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number:,} {one if number == 1 else many}"
+
+
 def summary(intake: Intake) -> str:
     """One line: what was read and how much of it is usable."""
     files = ", ".join(intake.files)
-    people = f"{len(intake.clients)} clients, {len(intake.users)} people"
+    kinds = (
+        f"{_count(len(intake.clients), 'client', 'clients')}, "
+        f"{_count(len(intake.users), 'person', 'people')}"
+    )
     if not intake.invalid:
-        state = f"all valid ({people})"
+        state = f"all valid ({kinds})"
     else:
-        problems = intake.problems
         state = (
-            f"{len(intake.plans)} valid ({people}), {len(intake.invalid)} invalid with "
-            f"{problems} problem{'s' if problems != 1 else ''}"
+            f"{len(intake.plans):,} valid ({kinds}), {len(intake.invalid):,} invalid with "
+            f"{_count(intake.problems, 'problem', 'problems')}"
         )
     warnings = len(intake.notices)
-    tail = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
-    return f"{files}: {intake.rows} rows, {state}{tail}."
+    tail = f", {_count(warnings, 'warning', 'warnings')}" if warnings else ""
+    return f"{files}: {_count(intake.rows, 'row', 'rows')}, {state}{tail}."
 
 
 def write_table(rows: list[tuple[str, str, str, str, str]], out: TextIO, fancy: bool) -> None:

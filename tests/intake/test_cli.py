@@ -54,7 +54,7 @@ def test_validate_lists_every_problem_as_a_plain_table_when_piped(tmp_path: Path
     assert "users.csv  1     Dept       Warning: This column is not one bulk-onboard uses" in body
     assert "\x1b[" not in result.stdout  # no terminal colours when piped
     assert lines[-1] == (
-        "users.csv: 2 rows, 1 valid (0 clients, 1 people), 1 invalid with 3 problems, 1 warning."
+        "users.csv: 2 rows, 1 valid (0 clients, 1 person), 1 invalid with 3 problems, 1 warning."
     )
 
 
@@ -111,7 +111,7 @@ def test_kind_option_reads_a_csv_as_the_given_kind(tmp_path: Path) -> None:
     assert run("validate", users).exit_code == 2  # a client_id header: a clients list
     result = run("validate", users, "--kind", "users")
     assert result.exit_code == 0, result.output
-    assert "1 rows, all valid (0 clients, 1 people), 1 warning." in result.stdout
+    assert "1 row, all valid (0 clients, 1 person), 1 warning." in result.stdout
 
 
 def test_plan_prints_steps_per_row_and_invalid_rows_with_their_issues() -> None:
