@@ -98,7 +98,12 @@ def client_access_problem(access: Access, room_type: RoomType, written: bool) ->
             f"{source}room-manager is not possible for a client: clients are invited by e-mail "
             f"and join as guests, who cannot manage rooms; use {allowed}."
         )
-    return f"{source}{name} is not possible in a {room} room; use {allowed}."
+    return f"{source}{name} is not possible in a {room} room; {_advice(allowed, written)}."
+
+
+def _advice(allowed: str, written: bool) -> str:
+    """What to do about an access: change the cell, or fill the empty one."""
+    return f"use {allowed}" if written else f"write {allowed} in this column"
 
 
 def member_access_problem(
@@ -127,7 +132,7 @@ def member_access_problem(
             f"use {allowed}."
         )
     room = ROOM_TYPE_NAMES[room_type] if room_type is not None else "this"
-    return f"{source}{name} is not possible in a {room} room; use {allowed}."
+    return f"{source}{name} is not possible in a {room} room; {_advice(allowed, written)}."
 
 
 def manager_access_problem(access: Access, room_type: RoomType) -> str | None:

@@ -167,6 +167,6 @@ def _unclosed_quote(text: str, line: int, reader: _csv.Reader) -> bool:
     try:
         for _ in strict:
             pass
-    except csv.Error:
-        return True
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
     return False

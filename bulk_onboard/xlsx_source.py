@@ -129,7 +129,7 @@ def read_xlsx(data: bytes, name: str, kind: Kind | None) -> list[Sheet]:
                 title,
                 None,
                 "",
-                "This sheet has a header but no rows, so nothing is read from it.",
+                "This sheet has no rows, so nothing is read from it.",
             )
         )
     return sheets

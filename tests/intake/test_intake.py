@@ -30,7 +30,7 @@ def test_client_plans_come_first_whatever_the_file_order() -> None:
         "client:C-10063",
     ]
     assert intake.rows == 9 and intake.problems == 0 and not intake.invalid
-    assert [u.email for u in intake.users][0] == "sofia.rossi@northwind.example"
+    assert intake.users[0].email == "sofia.rossi@northwind.example"
 
 
 def test_cycle_collection_is_back_on_afterwards() -> None:

@@ -114,8 +114,8 @@ def user_problems(
             {"room_type": "public"},
             "client_access",
             (
-                "The playbook's client access read is not possible in a public room; use "
-                "content-creator."
+                "The playbook's client access read is not possible in a public room; write "
+                "content-creator in this column."
             ),
         ),
         (
@@ -386,8 +386,8 @@ def test_default_access_is_checked_against_the_client_room_type() -> None:
     problems = user_problems({"room": "C-1"}, [public])
     assert problems["access"] == [
         (
-            "The playbook's default access editing is not possible in a public room; use "
-            "content-creator."
+            "The playbook's default access editing is not possible in a public room; write "
+            "content-creator in this column."
         )
     ]
     assert user_problems({"room": "C-1", "access": "content-creator"}, [public]) == {}
