@@ -155,7 +155,8 @@ async def _run_with_signals(settings: Settings, intake: Intake, progress: Progre
               help="File holding the API token (default: $DOCSPACE_TOKEN). Never pass the token itself.")
 @click.option("--concurrency", type=int, default=None, help="Rows worked on at once (default 8).")
 @click.option("--rate", type=float, default=None,
-              help="Requests per second (default 24, under the portal's 1,500 a minute).")
+              help="Requests per second (default 24, under the portal's 1,500 a minute; "
+              "raise it only for a portal whose limiter is off).")
 @click.option("--report-dir", type=click.Path(path_type=Path), default=None,
               help="Where run folders are written (default: reports/).")
 @click.option("--log-format", type=click.Choice(["console", "json"]), default=None,

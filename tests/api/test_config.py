@@ -129,7 +129,7 @@ def test_portal_urls_refused(raw: str, says: str) -> None:
     [
         ("concurrency", 0),
         ("requests_per_second", 0),
-        ("requests_per_second", 26),
+        ("requests_per_second", 1001),
         ("max_read_inflight", 51),
         ("max_write_inflight", 16),
         ("max_write_inflight", 0),

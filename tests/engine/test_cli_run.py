@@ -7,7 +7,10 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from click.testing import CliRunner
@@ -38,7 +41,7 @@ def _artefacts(tmp_path: Path) -> str:
 
 async def test_exit_0_when_every_row_is_onboarded(sandbox: Sandbox, tmp_path: Path) -> None:
     code, output = await asyncio.to_thread(
-        _run, sandbox, tmp_path, str(SAMPLES / "clients.csv"), str(SAMPLES / "users.csv"), "--rate", "25"
+        _run, sandbox, tmp_path, str(SAMPLES / "clients.csv"), str(SAMPLES / "users.csv"), "--rate", "500"
     )
     assert code == 0, output
     assert "85 created" in output
@@ -95,56 +98,103 @@ async def test_exit_3_when_the_token_is_refused_and_the_report_is_still_written(
     assert audit["counts"]["rooms"] == 1  # only the Templates room
 
 
-async def test_killed_mid_run_then_rerun_onboards_everything_exactly_once(tmp_path: Path) -> None:
-    """A real `bulk-onboard run` process is killed with SIGKILL mid-way; the rerun finishes
-    the work and the portal holds every room, folder and file once, every mail once."""
-    db = tmp_path / "portal.db"
-    token = "sk-" + "1234abcd" * 4
-    sandbox = await asyncio.create_subprocess_exec(
+@asynccontextmanager
+async def sandbox_process(db: Path, token: str) -> AsyncIterator[str]:
+    """A sandbox in its own process (as a user would start it); yields its URL."""
+    process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bulk_onboard", "sandbox", "--db", str(db), "--token", token,
         "--latency-ms", "20", "--rate-limit", "off", "--stop-after", "120",
         stdout=asyncio.subprocess.PIPE,
     )
     try:
-        assert sandbox.stdout is not None
+        assert process.stdout is not None
         url = ""
         while not url:
-            line = (await asyncio.wait_for(sandbox.stdout.readline(), 20)).decode()
+            line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
             assert line, "the sandbox exited before printing its URL"
             if "http://127.0.0.1:" in line:
                 url = line[line.index("http://"):].split()[0]
-        env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
         async with aiohttp.ClientSession() as http:
             await http.post(f"{url}/sandbox/people", json=EXISTING_MANAGERS)
-        args = [sys.executable, "-m", "bulk_onboard", "run", str(SAMPLES / "onboarding.xlsx"),
-                "--report-dir", str(tmp_path / "reports"), "--no-progress", "--rate", "25"]
+        yield url
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def _get(url: str) -> Any:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as reply:
+            return await reply.json()
+
+
+async def _until_rooms(url: str, rooms: int) -> None:
+    """Wait until the run has created some rooms (the Templates room counts too)."""
+    for _ in range(400):
+        if (await _get(f"{url}/sandbox/audit"))["counts"]["rooms"] >= rooms:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the run created no rooms within 20 s")
+
+
+def _run_args(tmp_path: Path) -> list[str]:
+    return [sys.executable, "-m", "bulk_onboard", "run", str(SAMPLES / "onboarding.xlsx"),
+            "--report-dir", str(tmp_path / "reports"), "--no-progress", "--rate", "150"]
+
+
+async def _rerun_and_audit(url: str, env: dict[str, str], tmp_path: Path) -> None:
+    second = await asyncio.create_subprocess_exec(
+        *_run_args(tmp_path), env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await asyncio.wait_for(second.communicate(), 120)
+    assert second.returncode == 0, out.decode()
+    audit = await _get(f"{url}/sandbox/audit")
+    outbox = await _get(f"{url}/sandbox/outbox")
+    assert audit["clean"], audit["duplicates"]
+    assert audit["counts"]["rooms"] == 26 and audit["counts"]["folders"] == 75
+    assert audit["counts"]["files"] == 52 and audit["counts"]["links"] == 25
+    invited = [m["to"] for m in outbox["mails"]
+               if m["kind"] in ("activation", "invitation", "room_invitation")]
+    assert len(invited) == len(set(invited)) == 85
+
+
+async def test_killed_mid_run_then_rerun_onboards_everything_exactly_once(tmp_path: Path) -> None:
+    """A real `bulk-onboard run` process is killed with SIGKILL mid-way; the rerun finishes
+    the work and the portal holds every room, folder and file once, every mail once."""
+    token = "sk-" + "1234abcd" * 4
+    async with sandbox_process(tmp_path / "portal.db", token) as url:
+        env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
         first = await asyncio.create_subprocess_exec(
-            *args, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            *_run_args(tmp_path), env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )
-        await asyncio.sleep(4.0)  # well into the clients phase
+        await _until_rooms(url, 4)  # well into the clients phase
         first.send_signal(signal.SIGKILL)
         assert await first.wait() == -signal.SIGKILL
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{url}/sandbox/audit") as reply:
-                partial = await reply.json()
+        partial = await _get(f"{url}/sandbox/audit")
         assert 1 < partial["counts"]["rooms"] < 26  # killed mid-way
+        await _rerun_and_audit(url, env, tmp_path)
 
-        second = await asyncio.create_subprocess_exec(
-            *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+
+async def test_ctrl_c_finishes_rows_in_flight_writes_the_report_and_exits_3(tmp_path: Path) -> None:
+    token = "sk-" + "5678abcd" * 4
+    async with sandbox_process(tmp_path / "portal.db", token) as url:
+        env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
+        first = await asyncio.create_subprocess_exec(
+            *_run_args(tmp_path), env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         )
-        out, _ = await asyncio.wait_for(second.communicate(), 120)
-        assert second.returncode == 0, out.decode()
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{url}/sandbox/audit") as reply:
-                audit = await reply.json()
-            async with http.get(f"{url}/sandbox/outbox") as reply:
-                outbox = await reply.json()
-        assert audit["clean"], audit["duplicates"]
-        assert audit["counts"]["rooms"] == 26 and audit["counts"]["folders"] == 75
-        assert audit["counts"]["files"] == 52 and audit["counts"]["links"] == 25
-        invited = [m["to"] for m in outbox["mails"]
-                   if m["kind"] in ("activation", "invitation", "room_invitation")]
-        assert len(invited) == len(set(invited)) == 85
-    finally:
-        sandbox.terminate()
-        await sandbox.wait()
+        await _until_rooms(url, 4)
+        first.send_signal(signal.SIGINT)
+        out, _ = await asyncio.wait_for(first.communicate(), 30)
+        assert first.returncode == 3, out.decode()
+        assert "interrupted" in out.decode()
+        report = next((tmp_path / "reports").rglob("report.csv")).read_text(encoding="utf-8-sig")
+        statuses = [line.split(",") for line in report.splitlines()[1:]]
+        assert any("interrupted" in row for row in statuses)
+        assert any("created" in row for row in statuses)
+        # Rows in flight were finished, not cut: every room that exists has its link.
+        audit = await _get(f"{url}/sandbox/audit")
+        assert audit["counts"]["links"] == audit["counts"]["rooms"] - 1
+        await _rerun_and_audit(url, env, tmp_path)
