@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # config imports api.retry; import Settings for typing only
     from bulk_onboard.config import Settings
 
 PAGE_SIZE = 100  # the portal's maximum `count`
+_NOT_FOUND = frozenset({404})
 MAX_PAGES = 10_000  # a runaway guard: a million entries
 
 
@@ -210,14 +211,14 @@ class DocSpaceClient:
     async def user_by_email(self, email: str) -> JsonObject | None:
         """GET people/email → EmployeeFullDto, or None when no user has that e-mail."""
         try:
-            reply = await self._call(
-                "GET", "user_by_email", "people/email", params={"email": email}
+            found = await self._transport.request(
+                "GET", "user_by_email", "people/email", params={"email": email}, expected=_NOT_FOUND
             )
         except PermanentError as err:
             if err.status == 404:
                 return None
             raise
-        return _object(reply)
+        return _object(found.response)
 
     async def user_exists(self, email: str) -> bool:
         """GET people/exists → True when a user (active, pending or disabled) has this e-mail."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from bulk_onboard.errors import (
     AmbiguousWrite,
     ApiError,
     BudgetExhausted,
+    PermanentError,
     RateLimited,
     TransientError,
 )
@@ -103,8 +105,12 @@ class Transport:
         *,
         params: Params | None = None,
         body: Any = None,
+        expected: frozenset[int] = frozenset(),
     ) -> wire.Reply:
-        """Send `method path` (relative to /api/2.0/) with retries; `action` names the call."""
+        """Send `method path` (relative to /api/2.0/) with retries; `action` names the call.
+
+        `expected` lists statuses the caller turns into an answer (404 for "no such user"):
+        they are still raised, but not logged or counted as failures."""
         method = method.upper()
         shown = f"{self._api_path}/{path}"
         self.stats.requests[f"{method} {action}"] += 1
@@ -119,7 +125,8 @@ class Transport:
                 limited += isinstance(err, RateLimited)
                 delay = self._retry_delay(err, method, attempt - limited, limited, started)
                 if delay is None:
-                    self._count_failure(err, method, attempt)
+                    if err.status not in expected:
+                        self._count_failure(err, method, attempt)
                     raise
                 self.stats.retries += 1
                 log.info(
@@ -148,6 +155,8 @@ class Transport:
             self.stats.rate_limited += 1
         if isinstance(err, BudgetExhausted):
             if method not in wire.SAFE_METHODS and err.retry_after is not None:
+                if self._clock() >= self._write_budget_until:
+                    log.warning("budget_exhausted", method=method, retry_after=err.retry_after)
                 self._write_budget_until = self._clock() + err.retry_after
             return None
         if isinstance(err, AmbiguousWrite) or not isinstance(err, TransientError):
@@ -177,7 +186,11 @@ class Transport:
         self.stats.failures[type(err).__name__] += 1
         if isinstance(err, AmbiguousWrite):
             self.stats.ambiguous_writes += 1
-        log.warning(
+        # A refusal is the row's business (reported there); giving up on a retryable failure,
+        # an unknown write outcome or a refused token concern the whole run.
+        level = logging.INFO if type(err) is PermanentError else logging.WARNING
+        log.log(
+            level,
             "request_failed",
             method=method,
             path=err.path,

@@ -206,7 +206,7 @@ async def test_a_429_pauses_every_caller_not_just_the_one_that_got_it(
 
 
 async def test_long_retry_after_is_budget_exhausted_and_blocks_further_writes(
-    mock: aioresponses, fake_time: FakeTime
+    mock: aioresponses, fake_time: FakeTime, log_capture: LogCapture
 ) -> None:
     mock.post(FOLDER, status=429, headers={"Retry-After": "86400"})
     mock.get(ROOM, payload=OK_ROOM)
@@ -220,6 +220,8 @@ async def test_long_retry_after_is_budget_exhausted_and_blocks_further_writes(
         assert client.stats.attempts == 2
         assert not client.paused
     assert fake_time.sleeps == []
+    (exhausted,) = log_capture.events("budget_exhausted")
+    assert exhausted["retry_after"] == 86400.0
 
 
 async def test_rate_limited_gives_up_after_max_rate_limited(

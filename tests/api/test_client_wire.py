@@ -15,7 +15,7 @@ from bulk_onboard.api import DocSpaceClient
 from bulk_onboard.errors import PermanentError
 from bulk_onboard.records import Access, LinkType, RoomType, UserType
 
-from .conftest import API, TOKEN, make_settings
+from .conftest import API, TOKEN, LogCapture, make_settings
 
 
 def ok(response: Any, **extra: Any) -> dict[str, Any]:
@@ -192,15 +192,20 @@ async def test_each_read_hits_its_endpoint(
 
 
 async def test_user_lookup_404_is_none_but_403_raises(
-    client: DocSpaceClient, mock: aioresponses
+    client: DocSpaceClient, mock: aioresponses, log_capture: LogCapture
 ) -> None:
     missing = {"error": {"message": "The user could not be found"}, "status": 1, "statusCode": 404}
     mock.get(re.compile(r".*/people/email\?email=nobody.*"), status=404, payload=missing)
     assert await client.user_by_email("nobody@example.com") is None
+    assert client.stats.failures == {}  # an answer, not a failure
+    assert log_capture.events("request_failed") == []
     mock.get(re.compile(r".*/people/email\?email=hidden.*"), status=403, body=b"")
     with pytest.raises(PermanentError) as info:
         await client.user_by_email("hidden@example.com")
     assert info.value.status == 403
+    assert client.stats.failures == {"PermanentError": 1}
+    (failed,) = log_capture.events("request_failed")
+    assert (failed["level"], failed["status"]) == ("info", 403)
 
 
 async def test_list_rooms_reads_folders_and_total(
