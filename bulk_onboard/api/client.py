@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bulk_onboard.api import wire
+from bulk_onboard.api import bodies
 from bulk_onboard.api.limits import ClientStats, Clock, Throttle
 from bulk_onboard.api.models import FolderContents, JsonObject
 from bulk_onboard.api.retry import RetryPolicy
@@ -79,7 +79,7 @@ class DocSpaceClient:
 
     async def create_room(self, title: str, room_type: int, tags: Iterable[str] = ()) -> JsonObject:
         """POST files/rooms → FolderDto of the new room."""
-        body = wire.create_room_body(title, room_type, tags)
+        body = bodies.create_room_body(title, room_type, tags)
         return _object(await self._call("POST", "create_room", "files/rooms", body=body))
 
     async def list_rooms(
@@ -115,7 +115,7 @@ class DocSpaceClient:
     async def create_folder(self, parent_id: int, title: str) -> JsonObject:
         """POST files/folder/{parentId} → FolderDto."""
         path = f"files/folder/{_id(parent_id)}"
-        body = wire.create_folder_body(title)
+        body = bodies.create_folder_body(title)
         return _object(await self._call("POST", "create_folder", path, body=body))
 
     async def folder_contents(self, folder_id: int) -> FolderContents:
@@ -142,7 +142,7 @@ class DocSpaceClient:
     async def copy_file_as(self, file_id: int, dest_folder_id: int, dest_title: str) -> JsonObject:
         """POST files/file/{fileId}/copyas → FileDto of the copy."""
         path = f"files/file/{_id(file_id)}/copyas"
-        body = wire.copy_as_body(dest_folder_id, dest_title)
+        body = bodies.copy_as_body(dest_folder_id, dest_title)
         return _object(await self._call("POST", "copy_file_as", path, body=body))
 
     # ------------------------------------------------------------------ membership and links
@@ -157,7 +157,7 @@ class DocSpaceClient:
     ) -> JsonObject:
         """PUT files/rooms/{id}/share → RoomSecurityDto {members, warning, error}.
         `invitations`: (user id or e-mail, FileShare int) pairs; access 0 removes."""
-        body = wire.share_body(invitations, notify=notify, message=message, culture=culture)
+        body = bodies.share_body(invitations, notify=notify, message=message, culture=culture)
         path = f"files/rooms/{_id(room_id)}/share"
         reply = await self._call("PUT", "set_room_share", path, body=body)
         return reply if isinstance(reply, dict) else {}
@@ -182,7 +182,7 @@ class DocSpaceClient:
         self, room_id: int, link_type: int, access: int, title: str, link_id: str | None = None
     ) -> JsonObject | None:
         """PUT files/rooms/{id}/links → FileShareDto; None when the link was deleted."""
-        body = wire.link_body(link_type, access, title, link_id)
+        body = bodies.link_body(link_type, access, title, link_id)
         path = f"files/rooms/{_id(room_id)}/links"
         reply = await self._call("PUT", "set_room_link", path, body=body)
         return reply if isinstance(reply, dict) else None
@@ -198,14 +198,14 @@ class DocSpaceClient:
         culture: str | None = None,
     ) -> JsonObject:
         """POST people → EmployeeFullDto (existing e-mail → PermanentError 400)."""
-        body = wire.member_body(email, first_name, last_name, user_type, culture)
+        body = bodies.member_body(email, first_name, last_name, user_type, culture)
         return _object(await self._call("POST", "add_member", "people", body=body))
 
     async def invite_users(
         self, invitations: Iterable[tuple[str, int]], culture: str | None = None
     ) -> list[JsonObject]:
         """POST people/invite → EmployeeDto list of ALL pending users (no e-mails in it)."""
-        body = wire.invite_body(invitations, culture)
+        body = bodies.invite_body(invitations, culture)
         return _objects(await self._call("POST", "invite_users", "people/invite", body=body))
 
     async def user_by_email(self, email: str) -> JsonObject | None:

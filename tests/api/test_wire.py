@@ -1,4 +1,4 @@
-"""The wire format: request bodies, envelopes, Retry-After and the one classification table."""
+"""The wire format: envelopes, Retry-After and the one classification table."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from bulk_onboard.errors import (
     RateLimited,
     TransientError,
 )
-from bulk_onboard.records import Access, LinkType, RoomType, UserType
 
 from .conftest import TOKEN
 
@@ -36,86 +35,6 @@ def failure(method: str, status: int, body: object = None, **headers: str) -> Ap
     with pytest.raises(ApiError) as info:
         wire.read_reply(method, PATH, status, data, headers, max_retry_after=300.0)
     return info.value
-
-
-# ---------------------------------------------------------------- bodies (docspace-api.md §9)
-
-
-def test_share_body_uses_invitations_with_integer_access() -> None:
-    body = wire.share_body(
-        [("6a1b0c2d-0000-4000-8000-000000000001", Access.ROOM_MANAGER), ("x@example.com", 10)],
-        notify=True,
-        message="Welcome",
-        culture="en-US",
-    )
-    assert body == {
-        "invitations": [
-            {"id": "6a1b0c2d-0000-4000-8000-000000000001", "access": 9},
-            {"email": "x@example.com", "access": 10},
-        ],
-        "notify": True,
-        "message": "Welcome",
-        "culture": "en-US",
-    }
-    assert type(body["invitations"][0]["access"]) is int  # not the IntEnum
-
-
-def test_share_body_defaults_to_no_notify_and_omits_unset_fields() -> None:
-    assert wire.share_body([("a@b.c", 2)]) == {
-        "invitations": [{"email": "a@b.c", "access": 2}],
-        "notify": False,
-    }
-
-
-def test_share_body_refuses_string_access_and_empty_lists() -> None:
-    with pytest.raises(TypeError):
-        wire.share_body([("a@b.c", "Editing")])  # type: ignore[list-item]
-    with pytest.raises(TypeError):
-        wire.share_body([("a@b.c", True)])
-    with pytest.raises(ValueError):
-        wire.share_body([])
-
-
-def test_invite_body() -> None:
-    body = wire.invite_body([("ann@example.com", UserType.USER)], culture="de-DE")
-    assert body == {"invitations": [{"email": "ann@example.com", "type": 4}], "culture": "de-DE"}
-    assert wire.invite_body([("b@example.com", 1)]) == {
-        "invitations": [{"email": "b@example.com", "type": 1}]
-    }
-
-
-def test_member_body_always_sends_the_type() -> None:
-    assert wire.member_body("ann@example.com", "Ann", "Lee", UserType.USER) == {
-        "firstName": "Ann",
-        "lastName": "Lee",
-        "email": "ann@example.com",
-        "type": 4,
-    }
-    with_culture = wire.member_body("a@b.c", "A", "B", 4, culture="fr-FR")
-    assert with_culture["cultureName"] == "fr-FR"
-
-
-def test_copy_as_body_sends_the_folder_id_as_a_number() -> None:
-    body = wire.copy_as_body(123, "Welcome.docx")
-    assert body == {"destFolderId": 123, "destTitle": "Welcome.docx"}
-    assert json.dumps(body) == '{"destFolderId": 123, "destTitle": "Welcome.docx"}'
-    with pytest.raises(TypeError):
-        wire.copy_as_body("123", "x.docx")  # type: ignore[arg-type]
-
-
-def test_link_and_room_and_folder_bodies() -> None:
-    assert wire.link_body(LinkType.EXTERNAL, Access.READ, "Read-only link") == {
-        "linkType": 1,
-        "access": 2,
-        "title": "Read-only link",
-    }
-    assert wire.link_body(0, 10, "Join", link_id="abc")["linkId"] == "abc"
-    assert wire.create_room_body("Acme", RoomType.CUSTOM, ("client", "2024")) == {
-        "title": "Acme",
-        "roomType": 5,
-        "tags": ["client", "2024"],
-    }
-    assert wire.create_folder_body("Contracts") == {"title": "Contracts"}
 
 
 # ---------------------------------------------------------------- envelopes
