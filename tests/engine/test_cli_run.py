@@ -128,11 +128,12 @@ async def _get(url: str) -> Any:
             return await reply.json()
 
 
-async def _until_rooms(url: str, rooms: int) -> None:
+async def _until_rooms(url: str, rooms: int, run: asyncio.subprocess.Process) -> None:
     """Wait until the run has created some rooms (the Templates room counts too)."""
     for _ in range(400):
         if (await _get(f"{url}/sandbox/audit"))["counts"]["rooms"] >= rooms:
             return
+        assert run.returncode is None, f"the run ended early with exit code {run.returncode}"
         await asyncio.sleep(0.05)
     raise AssertionError("the run created no rooms within 20 s")
 
@@ -165,13 +166,13 @@ async def test_killed_mid_run_then_rerun_onboards_everything_exactly_once(tmp_pa
     token = "sk-" + "1234abcd" * 4
     async with sandbox_process(tmp_path / "portal.db", token) as url:
         env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
-        first = await asyncio.create_subprocess_exec(
-            *_run_args(tmp_path), env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )
-        await _until_rooms(url, 4)  # well into the clients phase
-        first.send_signal(signal.SIGKILL)
-        assert await first.wait() == -signal.SIGKILL
+        with (tmp_path / "first.log").open("wb") as log:
+            first = await asyncio.create_subprocess_exec(
+                *_run_args(tmp_path), env=env, stdout=asyncio.subprocess.DEVNULL, stderr=log
+            )
+            await _until_rooms(url, 4, first)  # well into the clients phase
+            first.send_signal(signal.SIGKILL)
+            assert await first.wait() == -signal.SIGKILL
         partial = await _get(f"{url}/sandbox/audit")
         assert 1 < partial["counts"]["rooms"] < 26  # killed mid-way
         await _rerun_and_audit(url, env, tmp_path)
@@ -185,7 +186,7 @@ async def test_ctrl_c_finishes_rows_in_flight_writes_the_report_and_exits_3(tmp_
             *_run_args(tmp_path), env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         )
-        await _until_rooms(url, 4)
+        await _until_rooms(url, 4, first)
         first.send_signal(signal.SIGINT)
         out, _ = await asyncio.wait_for(first.communicate(), 30)
         assert first.returncode == 3, out.decode()
