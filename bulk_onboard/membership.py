@@ -108,9 +108,17 @@ class PersonSteps:
         self.inviter = inviter
 
     async def run(self, state: RowState) -> None:
+        """The person, after the existing room they join (if any) is known to exist, so a
+        wrong room title fails the row before anybody is created or mailed."""
         for step in state.plan.steps:
-            if isinstance(step, EnsurePerson):
+            if isinstance(step, FindRoom):
+                await self.ctx.run_step(state, step, lambda r, s=step: self.find_room(s))
+            elif isinstance(step, EnsurePerson):
                 await self.ctx.run_step(state, step, lambda r, s=step: self.person(s, r))
+
+    async def find_room(self, step: FindRoom) -> StepDone:
+        room_id = await find_room_by_title(self.ctx, step.title)
+        return StepDone({"id": room_id, "title": step.title}, "found")
 
     async def person(self, step: EnsurePerson, recheck: bool) -> StepDone:
         people = self.ctx.people
@@ -144,6 +152,26 @@ class PersonSteps:
             return StepDone({"id": person["id"]}, "created")
 
 
+async def find_room_by_title(ctx: Context, title: str) -> int:
+    """The one existing room with exactly this title."""
+    rooms = await ctx.rooms.by_title(title)
+    if len(rooms) == 1:
+        return int(rooms[0]["id"])
+    if not rooms:
+        raise PermanentError(
+            f'no room titled "{title}" exists in the portal; use a client_id of the clients '
+            "sheet or the exact title of an existing room",
+            method="-",
+            path="-",
+        )
+    raise PermanentError(
+        f'{len(rooms)} rooms are titled "{title}"; rename them in DocSpace so the title names '
+        "one room",
+        method="-",
+        path="-",
+    )
+
+
 @dataclass
 class Joiner:
     """One user row waiting for its membership."""
@@ -167,12 +195,7 @@ class MembershipSteps:
         try:
             room_id = await self._room_id(first)
         except PermanentError as exc:
-            key = first.find.key if first.find else first.step.key
-            return {j.state.plan.row_key: StepFailed(key, exc) for j in joiners}
-        for joiner in joiners:
-            if joiner.find is not None:
-                joiner.state.outputs[joiner.find.key] = {"id": room_id}
-                joiner.state.outcomes[joiner.find.key] = "found"
+            return {j.state.plan.row_key: StepFailed(j.step.key, exc) for j in joiners}
         todo = []
         for joiner in joiners:
             done = ctx.checkpoint.outputs(joiner.state.plan.row_key).get(joiner.step.key)
@@ -197,24 +220,7 @@ class MembershipSteps:
         return failures
 
     async def _room_id(self, joiner: Joiner) -> int:
-        if joiner.find is None:
-            return int(self.ctx.resolve(joiner.step.room, joiner.state))
-        rooms = await self.ctx.rooms.by_title(joiner.find.title)
-        if len(rooms) == 1:
-            return int(rooms[0]["id"])
-        if not rooms:
-            raise PermanentError(
-                f'no room titled "{joiner.find.title}" exists in the portal; use a client_id of '
-                "the clients sheet or the exact title of an existing room",
-                method="-",
-                path="-",
-            )
-        raise PermanentError(
-            f'{len(rooms)} rooms are titled "{joiner.find.title}"; rename them in DocSpace so '
-            "the title names one room",
-            method="-",
-            path="-",
-        )
+        return int(self.ctx.resolve(joiner.step.room, joiner.state))
 
     async def _join(self, room_id: int, joiners: Sequence[Joiner], recheck: bool) -> None:
         ctx = self.ctx

@@ -57,3 +57,31 @@ async def test_sample_workbook_onboards_everything_once(sandbox: Sandbox, tmp_pa
     writes = {k: v for k, v in again.summary["client"]["requests"].items() if not k.startswith("GET")}
     assert writes == {}
     assert (await admin(sandbox, "GET", "/sandbox/outbox"))["count"] == mails_before
+
+
+async def test_people_join_existing_rooms_by_title_and_a_wrong_title_creates_nobody(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "email,first_name,last_name,room,access\n"
+        "ana.lima@example.com,Ana,Lima,Templates,read\n"
+        "bo.berg@example.com,Bo,Berg,No Such Room,read\n"
+        "cy.chan@example.com,,,Templates,editing\n"
+    )
+    intake = load_intake([users], load_playbook(None))
+    outcome = await run_job(settings_for(sandbox, tmp_path), intake, progress=Progress(), stop=Stop())
+    by_email = {dict(r.values)["email"]: r for r in outcome.results}
+    assert by_email["ana.lima@example.com"].status.value == "created"
+    assert by_email["cy.chan@example.com"].status.value == "created"
+    wrong = by_email["bo.berg@example.com"]
+    assert (wrong.status.value, wrong.failed_step) == ("failed", "room")
+    assert 'no room titled "No Such Room"' in (wrong.error or "")
+    state = await admin(sandbox, "GET", "/sandbox/state")
+    emails = {p["email"] for p in state["people"]}
+    assert "bo.berg@example.com" not in emails  # nobody created, nobody mailed
+    members = {
+        s["email"]: s["access"] for s in state["shares"] if s.get("roomId") == sandbox.templates_room_id
+    }
+    assert members.get("ana.lima@example.com") == 2 and members.get("cy.chan@example.com") == 10
+    assert outcome.exit_code == 1
