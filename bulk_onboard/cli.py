@@ -11,16 +11,16 @@ from pathlib import Path
 import click
 
 from bulk_onboard import __version__
+from bulk_onboard.config import Settings, build_settings
+from bulk_onboard.demo import demo_sandbox_config, read_audit, seed_managers
 from bulk_onboard.errors import ConfigError, InputError
 from bulk_onboard.findings import finding_rows, summary, write_table
 from bulk_onboard.intake import Intake, load_intake
-from bulk_onboard.plan_view import intake_json, intake_text
-from bulk_onboard.playbook import load_playbook
-from bulk_onboard.config import Settings, build_settings
-from bulk_onboard.demo import demo_sandbox_config, read_audit, seed_managers
 from bulk_onboard.jobs import run_job, summary_lines
 from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.pipeline import Progress, RunOutcome
+from bulk_onboard.plan_view import intake_json, intake_text
+from bulk_onboard.playbook import load_playbook
 from bulk_onboard.progress import BarProgress, LogProgress
 from bulk_onboard.runner import Stop, stop_on_signals
 from bulk_onboard.sandbox import start_sandbox
@@ -41,11 +41,15 @@ main.add_command(sandbox_command)
 
 _FILES = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 _PLAYBOOK = click.option(
-    "--playbook", type=click.Path(path_type=Path), default=None,
+    "--playbook",
+    type=click.Path(path_type=Path),
+    default=None,
     help="Playbook TOML file (default: the built-in playbook).",
 )
 _KIND = click.option(
-    "--kind", type=click.Choice(["clients", "users"]), default=None,
+    "--kind",
+    type=click.Choice(["clients", "users"]),
+    default=None,
     help="Read CSV files as this kind, or only this sheet of a workbook.",
 )
 
@@ -150,19 +154,43 @@ async def _run_with_signals(settings: Settings, intake: Intake, progress: Progre
 @_FILES
 @_PLAYBOOK
 @_KIND
-@click.option("--portal", default=None, help="Portal address, e.g. https://example.onlyoffice.com (default: $DOCSPACE_URL).")
-@click.option("--token-file", type=click.Path(path_type=Path), default=None,
-              help="File holding the API token (default: $DOCSPACE_TOKEN). Never pass the token itself.")
+@click.option(
+    "--portal",
+    default=None,
+    help="Portal address, e.g. https://example.onlyoffice.com (default: $DOCSPACE_URL).",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File holding the API token (default: $DOCSPACE_TOKEN). Never pass the token itself.",
+)
 @click.option("--concurrency", type=int, default=None, help="Rows worked on at once (default 8).")
-@click.option("--rate", type=float, default=None,
-              help="Requests per second (default 24, under the portal's 1,500 a minute; "
-              "raise it only for a portal whose limiter is off).")
-@click.option("--report-dir", type=click.Path(path_type=Path), default=None,
-              help="Where run folders are written (default: reports/).")
-@click.option("--log-format", type=click.Choice(["console", "json"]), default=None,
-              help="console for people, json for schedulers (default: console on a terminal).")
-@click.option("--progress/--no-progress", "show_progress", default=None,
-              help="Show a progress bar (default: on a terminal).")
+@click.option(
+    "--rate",
+    type=float,
+    default=None,
+    help="Requests per second (default 24, under the portal's 1,500 a minute; "
+    "raise it only for a portal whose limiter is off).",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where run folders are written (default: reports/).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["console", "json"]),
+    default=None,
+    help="console for people, json for schedulers (default: console on a terminal).",
+)
+@click.option(
+    "--progress/--no-progress",
+    "show_progress",
+    default=None,
+    help="Show a progress bar (default: on a terminal).",
+)
 def run_command(
     files: tuple[Path, ...],
     playbook: Path | None,
@@ -183,8 +211,12 @@ def run_command(
     intake = _read_intake(files, playbook, kind)
     _refuse_unsupported(intake)
     settings = _settings(
-        portal=portal, token_file=token_file, concurrency=concurrency,
-        requests_per_second=rate, report_dir=report_dir, log_format=log_format,
+        portal=portal,
+        token_file=token_file,
+        concurrency=concurrency,
+        requests_per_second=rate,
+        report_dir=report_dir,
+        log_format=log_format,
     )
     progress = _progress(settings, show_progress)
     _configure_logs(settings, isinstance(progress, BarProgress))
@@ -192,16 +224,36 @@ def run_command(
 
 
 @main.command("demo")
-@click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
-              default=[Path("sample_data/onboarding.xlsx")], show_default=True,
-              help="Spreadsheet(s) to onboard.")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    default=[Path("sample_data/onboarding.xlsx")],
+    show_default=True,
+    help="Spreadsheet(s) to onboard.",
+)
 @_PLAYBOOK
-@click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"),
-              show_default=True, help="Where the run folders are written.")
-@click.option("--latency-ms", type=float, default=40.0, show_default=True,
-              help="Latency of the sandbox portal per request (plus up to a quarter of jitter).")
-@click.option("--progress/--no-progress", "show_progress", default=None,
-              help="Show a progress bar (default: on a terminal).")
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Where the run folders are written.",
+)
+@click.option(
+    "--latency-ms",
+    type=float,
+    default=40.0,
+    show_default=True,
+    help="Latency of the sandbox portal per request (plus up to a quarter of jitter).",
+)
+@click.option(
+    "--progress/--no-progress",
+    "show_progress",
+    default=None,
+    help="Show a progress bar (default: on a terminal).",
+)
 def demo_command(
     inputs: tuple[Path, ...],
     playbook: Path | None,
@@ -224,7 +276,9 @@ async def _demo(
         await seed_managers(sb.url)
         click.echo(f"sandbox portal: {sb.url} (1,500 requests a minute, {latency_ms:g} ms latency)")
         # The sandbox's own key, handed over in memory: never via the command line.
-        settings = build_settings({"DOCSPACE_TOKEN": sb.token}, portal=sb.url, report_dir=report_dir)
+        settings = build_settings(
+            {"DOCSPACE_TOKEN": sb.token}, portal=sb.url, report_dir=report_dir
+        )
         first = _progress(settings, show_progress)
         _configure_logs(settings, isinstance(first, BarProgress))
         outcome = await _run_with_signals(settings, intake, first)

@@ -18,10 +18,30 @@ from bulk_onboard.sandbox import SandboxConfig, start_sandbox
 # The account managers the sample clients name, as they exist in the company's portal.
 # (sofia.rossi@northwind.example is new: the users sheet creates her as a room admin.)
 EXISTING_MANAGERS = [
-    {"email": "maria.garcia@northwind.example", "firstName": "María", "lastName": "García", "type": 1},
-    {"email": "kenji.tanaka@northwind.example", "firstName": "Kenji", "lastName": "Tanaka", "type": 1},
-    {"email": "amara.okafor@northwind.example", "firstName": "Amara", "lastName": "Okafor", "type": 3},
-    {"email": "lukas.novak@northwind.example", "firstName": "Lukáš", "lastName": "Novák", "type": 1},
+    {
+        "email": "maria.garcia@northwind.example",
+        "firstName": "María",
+        "lastName": "García",
+        "type": 1,
+    },
+    {
+        "email": "kenji.tanaka@northwind.example",
+        "firstName": "Kenji",
+        "lastName": "Tanaka",
+        "type": 1,
+    },
+    {
+        "email": "amara.okafor@northwind.example",
+        "firstName": "Amara",
+        "lastName": "Okafor",
+        "type": 3,
+    },
+    {
+        "email": "lukas.novak@northwind.example",
+        "firstName": "Lukáš",
+        "lastName": "Novák",
+        "type": 1,
+    },
 ]
 
 
@@ -31,9 +51,11 @@ def demo_sandbox_config(latency_ms: float = 40.0, jitter_ms: float = 10.0) -> Sa
 
 
 async def seed_managers(url: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{url}/sandbox/people", json=EXISTING_MANAGERS) as reply:
-            reply.raise_for_status()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{url}/sandbox/people", json=EXISTING_MANAGERS) as reply,
+    ):
+        reply.raise_for_status()
 
 
 @dataclass
@@ -58,4 +80,10 @@ async def read_audit(url: str) -> Audit:
     return Audit(outbox=list(mails), audit=audit)
 
 
-__all__ = ["EXISTING_MANAGERS", "demo_sandbox_config", "seed_managers", "read_audit", "start_sandbox"]
+__all__ = [
+    "EXISTING_MANAGERS",
+    "demo_sandbox_config",
+    "read_audit",
+    "seed_managers",
+    "start_sandbox",
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 import structlog
@@ -135,7 +136,9 @@ class Context:
                 result = await action(recheck)
                 break
             except AmbiguousWrite as exc:
-                log.warning("step_ambiguous", row=row, step=step.key, attempt=attempt, error=str(exc))
+                log.warning(
+                    "step_ambiguous", row=row, step=step.key, attempt=attempt, error=str(exc)
+                )
                 if attempt == self.ambiguous_attempts:
                     raise StepFailed(step.key, exc) from exc
                 recheck = True
@@ -195,28 +198,30 @@ class ClientSteps:
 
     async def run(self, state: RowState) -> None:
         for step in state.plan.steps:
-            if isinstance(step, EnsureRoom):
-                await self.ctx.run_step(state, step, lambda r, s=step: self.room(state, s, r))
-            elif isinstance(step, EnsureFolder):
-                await self.ctx.run_step(state, step, lambda r, s=step: self.folder(state, s, r))
-            elif isinstance(step, CopyFile):
-                await self.ctx.run_step(state, step, lambda r, s=step: self.copy(state, s, r))
-            elif isinstance(step, ShareRoom):
-                await self.ctx.run_step(state, step, lambda r, s=step: self.share(state, s, r))
-            elif isinstance(step, EnsureLink):
-                await self.ctx.run_step(state, step, lambda r, s=step: self.link(state, s, r))
-            elif isinstance(step, AnnounceCrm):
-                raise StepFailed(
-                    step.key,
-                    PermanentError(
-                        "CRM delivery is not available in this version; remove the [crm] "
-                        "section from the playbook",
-                        method="-",
-                        path="-",
-                    ),
-                )
-            else:  # pragma: no cover - plans are built by plan.py
-                raise TypeError(f"unexpected step {step!r} in a client plan")
+            await self.ctx.run_step(state, step, self._action(state, step))
+
+    def _action(self, state: RowState, step: Step) -> Callable[[bool], Awaitable[StepDone]]:
+        if isinstance(step, EnsureRoom):
+            return partial(self.room, state, step)
+        if isinstance(step, EnsureFolder):
+            return partial(self.folder, state, step)
+        if isinstance(step, CopyFile):
+            return partial(self.copy, state, step)
+        if isinstance(step, ShareRoom):
+            return partial(self.share, state, step)
+        if isinstance(step, EnsureLink):
+            return partial(self.link, state, step)
+        if isinstance(step, AnnounceCrm):
+            raise StepFailed(
+                step.key,
+                PermanentError(
+                    "CRM delivery is not available in this version; remove the [crm] "
+                    "section from the playbook",
+                    method="-",
+                    path="-",
+                ),
+            )
+        raise TypeError(f"unexpected step {step!r} in a client plan")
 
     async def room(self, state: RowState, step: EnsureRoom, recheck: bool) -> StepDone:
         ctx = self.ctx
@@ -321,7 +326,11 @@ class ClientSteps:
             link = share.get("sharedLink") or {}
             if share.get("access") != int(step.access):
                 share = await client.set_room_link(
-                    room_id, int(LinkType.EXTERNAL), int(step.access), step.title, link_id=link.get("id")
+                    room_id,
+                    int(LinkType.EXTERNAL),
+                    int(step.access),
+                    step.title,
+                    link_id=link.get("id"),
                 )
                 link = share.get("sharedLink") or {}
                 return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "changed")
@@ -336,11 +345,17 @@ class ClientSteps:
             if existing.get("access") == int(step.access):
                 return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "found")
             share = await client.set_room_link(
-                room_id, int(LinkType.INVITATION), int(step.access), step.title, link_id=link.get("id")
+                room_id,
+                int(LinkType.INVITATION),
+                int(step.access),
+                step.title,
+                link_id=link.get("id"),
             )
             link = share.get("sharedLink") or {}
             return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "changed")
-        share = await client.set_room_link(room_id, int(LinkType.INVITATION), int(step.access), step.title)
+        share = await client.set_room_link(
+            room_id, int(LinkType.INVITATION), int(step.access), step.title
+        )
         link = share.get("sharedLink") or {}
         return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "created")
 

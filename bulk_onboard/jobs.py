@@ -83,8 +83,10 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
     client = s["client"]
     lines = [
         f"run {outcome.run_id}: {s['rows']} rows in {s['duration_s']:.1f}s: {counts or 'nothing to do'}",
-        f"requests: {client['requests_total']} ({client['attempts']} sent, {client['retries']} retries, "
-        f"{client['rate_limited']} rate-limited)",
+        (
+            f"requests: {client['requests_total']} ({client['attempts']} sent, "
+            f"{client['retries']} retries, {client['rate_limited']} rate-limited)"
+        ),
         f"report: {s['report']['xlsx']}",
         f"        {s['report']['csv']}",
     ]

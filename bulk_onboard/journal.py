@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 Outputs = dict[str, Any]
 
@@ -90,7 +90,9 @@ class Journal:
             "out": dict(out),
             "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
         }
-        self._fh.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+        self._fh.write(
+            json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        )
         self._fh.flush()
         self.lines_written += 1
         self._dirty = True
@@ -109,7 +111,7 @@ class Journal:
             self.sync()
             self._fh.close()
 
-    def __enter__(self) -> Journal:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

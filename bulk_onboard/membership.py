@@ -11,12 +11,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import structlog
 
 from bulk_onboard.errors import AmbiguousWrite, PermanentError
-from bulk_onboard.execute import Context, RowState, StepDone, StepFailed, check_share_reply, current_members
+from bulk_onboard.execute import (
+    Context,
+    RowState,
+    StepDone,
+    StepFailed,
+    check_share_reply,
+    current_members,
+)
 from bulk_onboard.steps import EnsurePerson, FindRoom, JoinRoom
 
 log = structlog.get_logger("bulk_onboard")
@@ -78,7 +86,9 @@ class Inviter:
                     )
                     break
                 except AmbiguousWrite as exc:
-                    log.warning("invite_ambiguous", emails=len(waiting), attempt=attempt, error=str(exc))
+                    log.warning(
+                        "invite_ambiguous", emails=len(waiting), attempt=attempt, error=str(exc)
+                    )
                     if attempt == self.ctx.ambiguous_attempts:
                         raise
                     await self.ctx.pause_before_recheck(attempt)
@@ -94,7 +104,7 @@ class Inviter:
                         break
             for p in waiting:
                 p.done.set_result(None)
-        except Exception as exc:  # every waiter learns the outcome of its batch
+        except Exception as exc:  # noqa: BLE001 - every waiter learns its batch's outcome
             for p in waiting:
                 if not p.done.done():
                     p.done.set_exception(exc)
@@ -112,11 +122,11 @@ class PersonSteps:
         wrong room title fails the row before anybody is created or mailed."""
         for step in state.plan.steps:
             if isinstance(step, FindRoom):
-                await self.ctx.run_step(state, step, lambda r, s=step: self.find_room(s))
+                await self.ctx.run_step(state, step, partial(self.find_room, step))
             elif isinstance(step, EnsurePerson):
-                await self.ctx.run_step(state, step, lambda r, s=step: self.person(s, r))
+                await self.ctx.run_step(state, step, partial(self.person, step))
 
-    async def find_room(self, step: FindRoom) -> StepDone:
+    async def find_room(self, step: FindRoom, recheck: bool) -> StepDone:
         room_id = await find_room_by_title(self.ctx, step.title)
         return StepDone({"id": room_id, "title": step.title}, "found")
 
@@ -129,7 +139,11 @@ class PersonSteps:
             if step.first_name and step.last_name:
                 try:
                     person = await self.ctx.client.add_member(
-                        step.email, step.first_name, step.last_name, int(step.user_type), step.culture
+                        step.email,
+                        step.first_name,
+                        step.last_name,
+                        int(step.user_type),
+                        step.culture,
                     )
                 except PermanentError as exc:
                     if "already registered" not in exc.message:

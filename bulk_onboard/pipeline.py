@@ -20,12 +20,12 @@ from typing import Any
 import structlog
 
 from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.api.metering import Meter, metered
 from bulk_onboard.errors import BudgetExhausted, FatalError
 from bulk_onboard.execute import ClientSteps, Context, RowState, StepFailed, finish, row_status
 from bulk_onboard.journal import Checkpoint, Journal
 from bulk_onboard.lookups import ContentsIndex, PeopleIndex, RoomIndex, TemplateIndex
 from bulk_onboard.membership import Inviter, Joiner, MembershipSteps, PersonSteps
-from bulk_onboard.api.metering import Meter, metered
 from bulk_onboard.report import (
     OK_STATUSES,
     RowResult,
@@ -99,7 +99,9 @@ async def onboard(
     started_at = datetime.now(UTC)
     started = time.monotonic()
     run_dir.mkdir(parents=True, exist_ok=True)
-    run = _Run(states={p.row_key: RowState(plan=p, values=values.get(p.row_key, ())) for p in plans})
+    run = _Run(
+        states={p.row_key: RowState(plan=p, values=values.get(p.row_key, ())) for p in plans}
+    )
     user_plans = [p for p in plans if p.kind == "user"]
     client_plans = [p for p in plans if p.kind == "client"]
     progress.start(len(plans) + len(invalid))
@@ -131,8 +133,13 @@ async def onboard(
             run.results[state.plan.row_key] = result
             ctx.row_outputs[state.plan.row_key] = dict(state.outputs)
             progress.row_done(status)
-            log.info("row_finished", row=state.plan.row_key, status=status.value,
-                     failed_step=result.failed_step, error=result.error)
+            log.info(
+                "row_finished",
+                row=state.plan.row_key,
+                status=status.value,
+                failed_step=result.failed_step,
+                error=result.error,
+            )
 
         async def guarded(state: RowState, body: Callable[[RowState], Any]) -> StepFailed | None:
             """Run body for a row; a step failure is a value, a fatal error stops the run."""
@@ -181,7 +188,9 @@ async def onboard(
         await _pool(client_row, concurrency, stop, client_done).run(client_plans)
 
         # Phase 3: memberships, grouped per room.
-        groups = _membership_groups([run.states[p.row_key] for p in user_plans if p.row_key not in run.results])
+        groups = _membership_groups(
+            [run.states[p.row_key] for p in user_plans if p.row_key not in run.results]
+        )
         for state in [run.states[p.row_key] for p in user_plans]:
             if state.plan.row_key not in run.results and not _joins(state.plan):
                 settle(state, row_status(state, "person"))
@@ -201,7 +210,10 @@ async def onboard(
             for joiner in group:
                 failed = failures.get(joiner.state.plan.row_key)
                 if failed is not None:
-                    if isinstance(failed.cause, (FatalError, BudgetExhausted)) and run.fatal is None:
+                    if (
+                        isinstance(failed.cause, (FatalError, BudgetExhausted))
+                        and run.fatal is None
+                    ):
                         run.fatal = failed.cause
                         stop.request(f"fatal: {failed.cause}")
                     settle(joiner.state, fail_status(failed), failed)

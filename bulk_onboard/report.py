@@ -147,7 +147,9 @@ def write_xlsx(path: Path, results: Sequence[RowResult]) -> None:
     columns = input_columns_of(results)
     header = report_header(columns)
     status_index = header.index("status")
-    fills = {s.value: PatternFill("solid", start_color=c, end_color=c) for s, c in _STATUS_FILL.items()}
+    fills = {
+        s.value: PatternFill("solid", start_color=c, end_color=c) for s, c in _STATUS_FILL.items()
+    }
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("report")
     sheet.freeze_panes = "A2"

@@ -28,10 +28,12 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 async def admin(sb: Sandbox, method: str, path: str, body: Any = None) -> Any:
     """Call a sandbox-only endpoint and return its JSON."""
-    async with aiohttp.ClientSession() as session:
-        async with session.request(method, f"{sb.url}{path}", json=body) as reply:
-            assert reply.status == 200, await reply.text()
-            return await reply.json()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, f"{sb.url}{path}", json=body) as reply,
+    ):
+        assert reply.status == 200, await reply.text()
+        return await reply.json()
 
 
 def settings_for(sb: Sandbox, report_dir: Path, rate: float = 2000.0, **options: Any) -> Settings:

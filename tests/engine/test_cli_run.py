@@ -18,7 +18,6 @@ from click.testing import CliRunner
 from bulk_onboard.cli import main
 from bulk_onboard.demo import EXISTING_MANAGERS
 from bulk_onboard.sandbox import Sandbox
-
 from tests.engine.conftest import SAMPLES, admin
 
 
@@ -26,8 +25,15 @@ def _run(sb: Sandbox, tmp_path: Path, *args: str, token: str | None = None) -> t
     env = {"DOCSPACE_TOKEN": token or sb.token, "DOCSPACE_URL": sb.url}
     result = CliRunner().invoke(
         main,
-        ["run", *args, "--report-dir", str(tmp_path / "reports"), "--no-progress",
-         "--log-format", "json"],
+        [
+            "run",
+            *args,
+            "--report-dir",
+            str(tmp_path / "reports"),
+            "--no-progress",
+            "--log-format",
+            "json",
+        ],
         env=env,
         catch_exceptions=False,
     )
@@ -35,13 +41,22 @@ def _run(sb: Sandbox, tmp_path: Path, *args: str, token: str | None = None) -> t
 
 
 def _artefacts(tmp_path: Path) -> str:
-    return "".join(p.read_text(errors="replace") for p in (tmp_path / "reports").rglob("*")
-                   if p.is_file() and p.suffix in (".csv", ".json", ".jsonl"))
+    return "".join(
+        p.read_text(errors="replace")
+        for p in (tmp_path / "reports").rglob("*")
+        if p.is_file() and p.suffix in (".csv", ".json", ".jsonl")
+    )
 
 
 async def test_exit_0_when_every_row_is_onboarded(sandbox: Sandbox, tmp_path: Path) -> None:
     code, output = await asyncio.to_thread(
-        _run, sandbox, tmp_path, str(SAMPLES / "clients.csv"), str(SAMPLES / "users.csv"), "--rate", "500"
+        _run,
+        sandbox,
+        tmp_path,
+        str(SAMPLES / "clients.csv"),
+        str(SAMPLES / "users.csv"),
+        "--rate",
+        "500",
     )
     assert code == 0, output
     assert "85 created" in output
@@ -63,8 +78,10 @@ async def test_exit_1_when_some_rows_are_invalid(sandbox: Sandbox, tmp_path: Pat
     assert "client_email" in invalid_line
 
 
-async def test_exit_2_for_an_unusable_file_and_nothing_is_sent(sandbox: Sandbox, tmp_path: Path) -> None:
-    before = (await admin(sandbox, "GET", "/sandbox/requests"))
+async def test_exit_2_for_an_unusable_file_and_nothing_is_sent(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    before = await admin(sandbox, "GET", "/sandbox/requests")
     broken = tmp_path / "clients.xlsx"
     broken.write_bytes(b"%PDF-1.4 not a workbook")
     code, output = await asyncio.to_thread(_run, sandbox, tmp_path, str(broken))
@@ -75,7 +92,8 @@ async def test_exit_2_for_an_unusable_file_and_nothing_is_sent(sandbox: Sandbox,
 
 async def test_exit_2_for_plain_http_to_a_remote_portal(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        main, ["run", str(SAMPLES / "clients.csv"), "--portal", "http://docspace.example.com"],
+        main,
+        ["run", str(SAMPLES / "clients.csv"), "--portal", "http://docspace.example.com"],
         env={"DOCSPACE_TOKEN": "sk-0123456789abcdef"},
     )
     assert result.exit_code == 2
@@ -102,8 +120,20 @@ async def test_exit_3_when_the_token_is_refused_and_the_report_is_still_written(
 async def sandbox_process(db: Path, token: str) -> AsyncIterator[str]:
     """A sandbox in its own process (as a user would start it); yields its URL."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bulk_onboard", "sandbox", "--db", str(db), "--token", token,
-        "--latency-ms", "20", "--rate-limit", "off", "--stop-after", "120",
+        sys.executable,
+        "-m",
+        "bulk_onboard",
+        "sandbox",
+        "--db",
+        str(db),
+        "--token",
+        token,
+        "--latency-ms",
+        "20",
+        "--rate-limit",
+        "off",
+        "--stop-after",
+        "120",
         stdout=asyncio.subprocess.PIPE,
     )
     try:
@@ -113,7 +143,7 @@ async def sandbox_process(db: Path, token: str) -> AsyncIterator[str]:
             line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
             assert line, "the sandbox exited before printing its URL"
             if "http://127.0.0.1:" in line:
-                url = line[line.index("http://"):].split()[0]
+                url = line[line.index("http://") :].split()[0]
         async with aiohttp.ClientSession() as http:
             await http.post(f"{url}/sandbox/people", json=EXISTING_MANAGERS)
         yield url
@@ -123,9 +153,8 @@ async def sandbox_process(db: Path, token: str) -> AsyncIterator[str]:
 
 
 async def _get(url: str) -> Any:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(url) as reply:
-            return await reply.json()
+    async with aiohttp.ClientSession() as http, http.get(url) as reply:
+        return await reply.json()
 
 
 async def _until_rooms(url: str, rooms: int, run: asyncio.subprocess.Process) -> None:
@@ -139,13 +168,25 @@ async def _until_rooms(url: str, rooms: int, run: asyncio.subprocess.Process) ->
 
 
 def _run_args(tmp_path: Path) -> list[str]:
-    return [sys.executable, "-m", "bulk_onboard", "run", str(SAMPLES / "onboarding.xlsx"),
-            "--report-dir", str(tmp_path / "reports"), "--no-progress", "--rate", "150"]
+    return [
+        sys.executable,
+        "-m",
+        "bulk_onboard",
+        "run",
+        str(SAMPLES / "onboarding.xlsx"),
+        "--report-dir",
+        str(tmp_path / "reports"),
+        "--no-progress",
+        "--rate",
+        "150",
+    ]
 
 
 async def _rerun_and_audit(url: str, env: dict[str, str], tmp_path: Path) -> None:
     second = await asyncio.create_subprocess_exec(
-        *_run_args(tmp_path), env=env, stdout=asyncio.subprocess.PIPE,
+        *_run_args(tmp_path),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
     out, _ = await asyncio.wait_for(second.communicate(), 120)
@@ -155,8 +196,11 @@ async def _rerun_and_audit(url: str, env: dict[str, str], tmp_path: Path) -> Non
     assert audit["clean"], audit["duplicates"]
     assert audit["counts"]["rooms"] == 26 and audit["counts"]["folders"] == 75
     assert audit["counts"]["files"] == 52 and audit["counts"]["links"] == 25
-    invited = [m["to"] for m in outbox["mails"]
-               if m["kind"] in ("activation", "invitation", "room_invitation")]
+    invited = [
+        m["to"]
+        for m in outbox["mails"]
+        if m["kind"] in ("activation", "invitation", "room_invitation")
+    ]
     assert len(invited) == len(set(invited)) == 85
 
 
@@ -183,8 +227,10 @@ async def test_ctrl_c_finishes_rows_in_flight_writes_the_report_and_exits_3(tmp_
     async with sandbox_process(tmp_path / "portal.db", token) as url:
         env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
         first = await asyncio.create_subprocess_exec(
-            *_run_args(tmp_path), env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            *_run_args(tmp_path),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         await _until_rooms(url, 4, first)
         first.send_signal(signal.SIGINT)

@@ -16,18 +16,21 @@ from bulk_onboard.pipeline import Progress
 from bulk_onboard.playbook import load_playbook
 from bulk_onboard.runner import Stop
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
-
 from tests.engine.conftest import SAMPLES, admin, settings_for
 
 pytestmark = pytest.mark.chaos
 
 
-async def _audited_run(sb: Sandbox, tmp_path: Path, **settings_changes: object) -> dict[str, object]:
+async def _audited_run(
+    sb: Sandbox, tmp_path: Path, **settings_changes: object
+) -> dict[str, object]:
     await admin(sb, "POST", "/sandbox/people", EXISTING_MANAGERS)
     intake = load_intake([SAMPLES / "onboarding.xlsx"], load_playbook(None))
     settings = replace(settings_for(sb, tmp_path), **settings_changes)  # type: ignore[arg-type]
     outcome = await run_job(settings, intake, progress=Progress(), stop=Stop())
-    bad = [(r.row_key, r.failed_step, r.error) for r in outcome.results if r.status.value != "created"]
+    bad = [
+        (r.row_key, r.failed_step, r.error) for r in outcome.results if r.status.value != "created"
+    ]
     assert bad == []
     assert outcome.exit_code == 0
     audit = await admin(sb, "GET", "/sandbox/audit")
@@ -36,7 +39,9 @@ async def _audited_run(sb: Sandbox, tmp_path: Path, **settings_changes: object) 
     assert audit["counts"]["files"] == 52 and audit["counts"]["links"] == 25
     outbox = await admin(sb, "GET", "/sandbox/outbox")
     invitations = Counter(
-        m["to"] for m in outbox["mails"] if m["kind"] in ("activation", "invitation", "room_invitation")
+        m["to"]
+        for m in outbox["mails"]
+        if m["kind"] in ("activation", "invitation", "room_invitation")
     )
     assert max(invitations.values()) == 1
     assert len(invitations) == 52 + 8 + 25  # named people, invited people, client contacts
@@ -44,7 +49,9 @@ async def _audited_run(sb: Sandbox, tmp_path: Path, **settings_changes: object) 
 
 
 @pytest.mark.parametrize("seed", [3, 11])
-async def test_ambiguous_writes_5xx_and_drops_create_nothing_twice(tmp_path: Path, seed: int) -> None:
+async def test_ambiguous_writes_5xx_and_drops_create_nothing_twice(
+    tmp_path: Path, seed: int
+) -> None:
     config = SandboxConfig(fault_ambiguous=0.08, fault_5xx=0.05, fault_drop=0.03, seed=seed)
     async with start_sandbox(config) as sb:
         summary = await _audited_run(sb, tmp_path)
@@ -57,17 +64,34 @@ async def test_ambiguous_writes_5xx_and_drops_create_nothing_twice(tmp_path: Pat
 async def test_scripted_ambiguous_create_room_is_found_not_recreated(tmp_path: Path) -> None:
     async with start_sandbox(SandboxConfig()) as sb:
         script = [
-            {"method": "POST", "path": "/api/2.0/files/rooms", "fault": "ambiguous_502", "times": 5},
+            {
+                "method": "POST",
+                "path": "/api/2.0/files/rooms",
+                "fault": "ambiguous_502",
+                "times": 5,
+            },
             {"method": "POST", "path": "/api/2.0/people", "fault": "ambiguous_drop", "times": 5},
-            {"method": "PUT", "path": "/api/2.0/files/rooms/", "fault": "ambiguous_502", "times": 5},
-            {"method": "POST", "path": "/api/2.0/people/invite", "fault": "ambiguous_drop", "times": 1},
+            {
+                "method": "PUT",
+                "path": "/api/2.0/files/rooms/",
+                "fault": "ambiguous_502",
+                "times": 5,
+            },
+            {
+                "method": "POST",
+                "path": "/api/2.0/people/invite",
+                "fault": "ambiguous_drop",
+                "times": 1,
+            },
         ]
         await admin(sb, "POST", "/sandbox/faults", {"script": script})
         await _audited_run(sb, tmp_path)
 
 
 async def test_429_storm_pauses_and_finishes(tmp_path: Path) -> None:
-    config = SandboxConfig(rate_limit=True, window_limit=60, window_seconds=1.0, max_write_inflight=15)
+    config = SandboxConfig(
+        rate_limit=True, window_limit=60, window_seconds=1.0, max_write_inflight=15
+    )
     async with start_sandbox(config) as sb:
         policy = RetryPolicy(max_attempts=8, base_delay=0.05, max_delay=1.0, max_total_seconds=60)
         summary = await _audited_run(sb, tmp_path, retry=policy, requests_per_second=200.0)

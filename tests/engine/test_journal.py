@@ -45,7 +45,10 @@ def test_torn_last_line_is_ignored(tmp_path: Path) -> None:
     # A resumed run appends after the torn line without gluing its entry onto it.
     with Journal(path) as journal:
         journal.record("client:C-1", "folder:Invoices", {"id": 2})
-    assert read_journal(path).outputs("client:C-1") == {"room": {"id": 1}, "folder:Invoices": {"id": 2}}
+    assert read_journal(path).outputs("client:C-1") == {
+        "room": {"id": 1},
+        "folder:Invoices": {"id": 2},
+    }
 
 
 def test_missing_journal_is_empty(tmp_path: Path) -> None:

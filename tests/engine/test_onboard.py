@@ -11,7 +11,6 @@ from bulk_onboard.pipeline import Progress
 from bulk_onboard.playbook import load_playbook
 from bulk_onboard.runner import Stop
 from bulk_onboard.sandbox import Sandbox
-
 from tests.engine.conftest import SAMPLES, admin, settings_for
 
 
@@ -54,7 +53,9 @@ async def test_sample_workbook_onboards_everything_once(sandbox: Sandbox, tmp_pa
     again = await run_job(settings, intake, progress=Progress(), stop=Stop(), run_id="second")
     statuses = {r["status"] for r in _report(again.run_dir / "report.csv")}
     assert statuses == {"unchanged"}
-    writes = {k: v for k, v in again.summary["client"]["requests"].items() if not k.startswith("GET")}
+    writes = {
+        k: v for k, v in again.summary["client"]["requests"].items() if not k.startswith("GET")
+    }
     assert writes == {}
     assert (await admin(sandbox, "GET", "/sandbox/outbox"))["count"] == mails_before
 
@@ -70,7 +71,9 @@ async def test_people_join_existing_rooms_by_title_and_a_wrong_title_creates_nob
         "cy.chan@example.com,,,Templates,editing\n"
     )
     intake = load_intake([users], load_playbook(None))
-    outcome = await run_job(settings_for(sandbox, tmp_path), intake, progress=Progress(), stop=Stop())
+    outcome = await run_job(
+        settings_for(sandbox, tmp_path), intake, progress=Progress(), stop=Stop()
+    )
     by_email = {dict(r.values)["email"]: r for r in outcome.results}
     assert by_email["ana.lima@example.com"].status.value == "created"
     assert by_email["cy.chan@example.com"].status.value == "created"
@@ -81,7 +84,9 @@ async def test_people_join_existing_rooms_by_title_and_a_wrong_title_creates_nob
     emails = {p["email"] for p in state["people"]}
     assert "bo.berg@example.com" not in emails  # nobody created, nobody mailed
     members = {
-        s["email"]: s["access"] for s in state["shares"] if s.get("roomId") == sandbox.templates_room_id
+        s["email"]: s["access"]
+        for s in state["shares"]
+        if s.get("roomId") == sandbox.templates_room_id
     }
     assert members.get("ana.lima@example.com") == 2 and members.get("cy.chan@example.com") == 10
     assert outcome.exit_code == 1

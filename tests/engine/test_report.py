@@ -17,7 +17,7 @@ def _results() -> list[RowResult]:
             row_key="client:C-1",
             kind="client",
             origin=Origin("clients.csv", None, 2),
-            values=(("client_id", "C-1"), ("client_name", "=HYPERLINK(\"http://x\")")),
+            values=(("client_id", "C-1"), ("client_name", '=HYPERLINK("http://x")')),
             status=Status.CREATED,
             outputs={
                 "room": {"id": 42, "title": "Client - Acme"},
