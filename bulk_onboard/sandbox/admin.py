@@ -1,15 +1,40 @@
-"""Sandbox-only endpoints under /sandbox/ (no auth, not rate limited, not faulted).
+"""Sandbox-only endpoints under /sandbox/: no auth, not rate limited, not faulted, not
+counted. Plain JSON (no DocSpace envelope); a refused body answers 400 {"error": "..."}.
 
-GET  /sandbox/state     rooms, folders, files, people, shares, links
-GET  /sandbox/outbox    every mail the portal would have sent (?to=, ?kind=)
-GET  /sandbox/audit     duplicates and counts
-GET  /sandbox/requests  API request counts by route/status, 429s by limiter, faults injected
-DELETE /sandbox/requests  zero those counters
-POST /sandbox/reset     back to the seeded portal (same owner, token, password)
-GET|POST /sandbox/faults  fault rates and the fault script
-GET|POST /sandbox/limits  rate-limit numbers at runtime
-POST /sandbox/people    add pre-existing people directly, without mail
-GET  /s/{code}          a room link's landing page
+GET  /sandbox/state      {owner:{id,email}, templatesRoomId, templateIds, rooms:[{id,title,
+                          roomType,tags,createdBy,archived}], folders:[{id,parentId,roomId,title}],
+                          files:[{id,folderId,title,size,sourceId}], people:[{id,email,firstName,
+                          lastName,type,status,activationStatus,isOwner}], shares:[{roomId,userId,
+                          email,access}], links:[{id,roomId,linkType,primary,subjectType,access,
+                          title,shareLink}]}
+GET  /sandbox/outbox     ?to=&kind= → {count, mails:[{seq,to,kind,roomId,userId,subject,message,
+                          link,culture,time}]}; kind: activation | invitation | room_invitation |
+                          room_notification
+GET  /sandbox/audit      {clean, duplicates:{rooms:[{title,ids}], folders:[{parentId,title,ids}],
+                          files:[{folderId,title,ids}], shares:[{roomId,email,invitations}],
+                          links:[{roomId,title,ids}], mails:[{email,count,kinds}]},
+                          counts:{rooms,folders,files,people,pendingPeople,shares,links,mails,
+                          mailsByKind}, seed:{templatesRoomId,templateIds,ownerId}}
+GET  /sandbox/requests   {total, byRoute:{"POST /api/2.0/files/rooms": n}, byStatus:{"200": n},
+                          rejected:{window,concurrency,daily}, faults:{5xx,drop,ambiguous_502,
+                          ambiguous_drop,429,delay}, dropped, unauthenticated,
+                          peakInflight:{GET,write}}
+DELETE /sandbox/requests  zero those counters → the same shape
+POST /sandbox/reset      back to the seeded portal (same owner, token, password; limits, fault
+                          rates, script and counters back to the configuration)
+                          → {token, ownerEmail, templatesRoomId, templateIds}
+GET|POST /sandbox/faults {rates:{5xx,drop,ambiguous,latency_ms,jitter_ms}, script:[{fault,
+                          method,path,regex,times,skip,status,retry_after,ms}], seed, append,
+                          clear} → {rates, script (pending rules), injected} (see faults.py)
+GET|POST /sandbox/limits {enabled, windowLimit, windowSeconds, maxGetInflight,
+                          maxWriteInflight, dailyWriteLimit, dailyWindowSeconds, resetCounters}
+                          → {settings, usage:{partition:{windowCount,getInflight,writeInflight,
+                          dailyCount,dailyResetAt}}, rejected}
+POST /sandbox/people     [{email, firstName?, lastName?, type? (name|int, default User),
+                          status? (Active|Pending|Terminated), activationStatus?, password?,
+                          cultureName?}] or {people:[...]} → {people:[EmployeeFullDto]}; no mail;
+                          an address already registered → 409
+GET  /s/{code}           a room link's landing page (404 for unknown codes)
 """
 
 from __future__ import annotations

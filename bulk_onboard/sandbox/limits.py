@@ -41,7 +41,13 @@ class LimitSettings:
     daily_window_seconds: float
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """camelCase names, the same POST /sandbox/limits accepts."""
+        return {_camel(name): value for name, value in asdict(self).items()}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 @dataclass(frozen=True, slots=True)

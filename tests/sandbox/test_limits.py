@@ -138,7 +138,7 @@ async def test_limits_can_change_at_runtime() -> None:
         await api.room("One", 2)
         await api.room("Two", 2)
         changed = await api.post("/sandbox/limits", {"dailyWriteLimit": 2}, token=None)
-        assert changed.status == 200 and changed.body["settings"]["daily_write_limit"] == 2
+        assert changed.status == 200 and changed.body["settings"]["dailyWriteLimit"] == 2
         refused = await api.post("/api/2.0/files/rooms", {"title": "Three", "roomType": 2})
         assert refused.status == 429 and refused.headers["X-RateLimit-Limit"] == "2"
         await api.post("/sandbox/limits", {"enabled": False}, token=None)
