@@ -64,12 +64,16 @@ def authenticate(portal: Portal, request: web.Request) -> Person | None:
     return person if person is not None and person.status == enums.ACTIVE else None
 
 
+class Dropped(web.Response):
+    """Stands for 'no answer': the connection is already closed when this is returned."""
+
+
 def dropped(request: web.Request) -> web.Response:
     """Close the connection without an answer; the returned response is never delivered."""
     if request.transport is not None:
         request.transport.abort()
     portal_of(request).stats.dropped += 1
-    return web.Response(status=502)
+    return Dropped(status=502)
 
 
 def injected(request: web.Request, fault: faults.Fault) -> web.Response:
@@ -112,7 +116,7 @@ async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse
     stats.total += 1
     stats.by_route[f"{request.method} {route_template(request)}"] += 1
     response = await _guarded(portal, request, handler)
-    stats.by_status[str(response.status)] += 1
+    stats.by_status["dropped" if isinstance(response, Dropped) else str(response.status)] += 1
     return response
 
 

@@ -130,6 +130,8 @@ async def test_scripted_drop_regex_skip_and_times() -> None:
             for _ in range(4)
         ]
         assert results == [200, "dropped", "dropped", 200]
+        counts = (await api.get("/sandbox/requests", token=None)).body
+        assert counts["byStatus"] == {"200": 3, "dropped": 2} and counts["dropped"] == 2
         assert len((await api.state())["folders"]) == 4  # every one was committed
 
 
