@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -83,15 +82,3 @@ async def start_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[Sa
         await runner.cleanup()
         portal.store.close()
 
-
-async def serve(
-    config: SandboxConfig, stop_after: float | None, on_start: asyncio.Future[Sandbox] | None = None
-) -> None:
-    """Run until cancelled (Ctrl-C) or for stop_after seconds."""
-    async with start_sandbox(config) as sandbox:
-        if on_start is not None:
-            on_start.set_result(sandbox)
-        if stop_after is None:
-            await asyncio.Event().wait()
-        else:
-            await asyncio.sleep(stop_after)
