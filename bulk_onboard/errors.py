@@ -4,6 +4,7 @@
     ├── InputError          a file cannot be used at all (unreadable, wrong format, no rows):
     │                       nothing is sent, exit code 2
     ├── ConfigError         a playbook, option or environment value is wrong: exit code 2
+    ├── RunLocked           another run holds the report folder: exit code 4
     └── ApiError            the portal refused or failed a request; carries method, path,
         │                   HTTP status and a redacted excerpt of the body
         ├── TransientError  worth retrying with backoff (429, 502/503/504, timeouts, resets)
@@ -14,6 +15,8 @@
         │                   write budget): stop sending, defer what is left
         ├── PermanentError  this row fails, the run goes on (400, 403, 404, 402, ...)
         └── FatalError      the run cannot go on (the token is refused: 401)
+    CrmError (under BulkOnboardError) a CRM sink (webhook or file) did not take a record;
+                            transient says whether trying again later may succeed
 
 Invalid and failed rows are values (validate.Invalid, report rows), not exceptions.
 """
@@ -31,6 +34,10 @@ class InputError(BulkOnboardError):
 
 class ConfigError(BulkOnboardError):
     """A playbook, option or environment value is wrong."""
+
+
+class RunLocked(BulkOnboardError):
+    """Another run is using the same report folder."""
 
 
 class ApiError(BulkOnboardError):
@@ -87,3 +94,13 @@ class PermanentError(ApiError):
 
 class FatalError(ApiError):
     """The run cannot go on (the token is refused)."""
+
+
+class CrmError(BulkOnboardError):
+    """A CRM sink did not take a record. The message names the sink (the webhook by its
+    origin only, a file by its path) and never holds the signing secret."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient

@@ -128,7 +128,7 @@ class Context:
         done = self.checkpoint.outputs(row).get(step.key)
         if done is not None:
             state.outputs[step.key] = done
-            state.outcomes[step.key] = "journal"
+            state.outcomes[step.key] = journalled(self.checkpoint.outcome(row, step.key))
             return
         recheck = False
         for attempt in range(1, self.ambiguous_attempts + 1):
@@ -152,7 +152,12 @@ class Context:
         state.outcomes[step.key] = result.outcome
         if result.outcome != "found":
             log.info("step_done", row=row, step=step.key, outcome=result.outcome)
-        self.journal.record(row, step.key, result.outputs)
+        self.journal.record(row, step.key, result.outputs, result.outcome)
+
+
+def journalled(outcome: str | None) -> Outcome:
+    """A step done by an earlier attempt at this run (resume) or row (retry) counts as it did."""
+    return outcome if outcome in ("created", "changed", "found") else "journal"  # type: ignore[return-value]
 
 
 def row_status(state: RowState, primary: str) -> Status:

@@ -24,6 +24,7 @@ from bulk_onboard.playbook import Playbook
 from bulk_onboard.records import ClientRecord, UserRecord
 from bulk_onboard.sources import Notice, display_names, open_sources
 from bulk_onboard.steps import Plan
+from bulk_onboard.table import Sheet
 from bulk_onboard.validate import Invalid, validate_sheets
 
 
@@ -69,11 +70,18 @@ def _without_cycle_collection() -> Iterator[None]:
 def load_intake(paths: Sequence[Path], playbook: Playbook, kind: Kind | None = None) -> Intake:
     """Read, validate and plan every row of the files."""
     with _without_cycle_collection():
-        validated = validate_sheets(open_sources(paths, kind), playbook)
-        records: list[ClientRecord | UserRecord] = [*validated.clients, *validated.users]
-        plans = tuple(build_plan(r, playbook) for r in records)
+        return intake_from_sheets(open_sources(paths, kind), playbook, tuple(display_names(paths)))
+
+
+def intake_from_sheets(
+    sheets: Sequence[Sheet], playbook: Playbook, files: tuple[str, ...]
+) -> Intake:
+    """Validate and plan sheets however they were read (files, or a report read back)."""
+    validated = validate_sheets(sheets, playbook)
+    records: list[ClientRecord | UserRecord] = [*validated.clients, *validated.users]
+    plans = tuple(build_plan(r, playbook) for r in records)
     return Intake(
-        files=tuple(display_names(paths)),
+        files=files,
         playbook=playbook,
         clients=validated.clients,
         users=validated.users,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,11 @@ import structlog
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.config import Settings
 from bulk_onboard.intake import Intake
+from bulk_onboard.journal import Checkpoint, read_journal
 from bulk_onboard.pipeline import Progress, RunOutcome, new_run_id, onboard
 from bulk_onboard.report import RowResult, Status
+from bulk_onboard.rerun import Retry
+from bulk_onboard.runfolder import RunFolder, create_run_folder, report_dir_lock
 from bulk_onboard.runner import Stop
 from bulk_onboard.validate import Invalid
 
@@ -49,11 +53,108 @@ async def run_job(
     stop: Stop,
     run_id: str | None = None,
     client: DocSpaceClient | None = None,
+    sources: Sequence[Path] = (),
+    playbook_path: Path | None = None,
+    kind: str | None = None,
 ) -> RunOutcome:
-    """Onboard an intake into the portal of `settings`; the run folder is report_dir/run_id."""
-    run_id = run_id or new_run_id()
-    run_dir = Path(settings.report_dir) / run_id
-    invalid = [invalid_result(row) for row in intake.invalid]
+    """A new run: reports/<run-id>/ keeps copies of the sources and playbook for --resume."""
+    report_dir = Path(settings.report_dir)
+    with report_dir_lock(report_dir):
+        folder = create_run_folder(report_dir, run_id or new_run_id(), sources, playbook_path, kind)
+        return await _onboard(
+            settings,
+            intake,
+            folder,
+            progress=progress,
+            stop=stop,
+            client=client,
+            settled=[invalid_result(row) for row in intake.invalid],
+        )
+
+
+async def resume_job(
+    settings: Settings,
+    folder: RunFolder,
+    intake: Intake,
+    *,
+    progress: Progress,
+    stop: Stop,
+    carried: Sequence[RowResult] = (),
+    client: DocSpaceClient | None = None,
+) -> RunOutcome:
+    """Continue a run in its own folder: journalled steps are not done again."""
+    with report_dir_lock(folder.path.parent):
+        checkpoint = read_journal(folder.journal)
+        log.info(
+            "journal_loaded",
+            run_id=folder.run_id,
+            rows=len(checkpoint.steps),
+            torn_lines=checkpoint.torn_lines,
+        )
+        return await _onboard(
+            settings,
+            intake,
+            folder,
+            progress=progress,
+            stop=stop,
+            client=client,
+            settled=[*(invalid_result(row) for row in intake.invalid), *carried],
+            checkpoint=checkpoint,
+            extra_summary={"resumed": True, "retry_of": folder.retry_of}
+            if folder.retry_of
+            else {"resumed": True},
+        )
+
+
+async def retry_job(
+    settings: Settings,
+    report: Path,
+    retry: Retry,
+    *,
+    progress: Progress,
+    stop: Stop,
+    client: DocSpaceClient | None = None,
+    playbook_path: Path | None = None,
+) -> RunOutcome:
+    """Run the failed rows of a report again, in a new run folder that names the old one."""
+    old_journal = report.parent / "journal.jsonl"
+    checkpoint = read_journal(old_journal)
+    retry_of = report.parent.name if (report.parent / "run.json").is_file() else str(report)
+    report_dir = Path(settings.report_dir)
+    with report_dir_lock(report_dir):
+        folder = create_run_folder(
+            report_dir, new_run_id(), [report], playbook_path, None, retry_of=retry_of
+        )
+        return await _onboard(
+            settings,
+            retry.intake,
+            folder,
+            progress=progress,
+            stop=stop,
+            client=client,
+            settled=[*(invalid_result(row) for row in retry.intake.invalid), *retry.carried],
+            checkpoint=checkpoint,
+            carry_checkpoint=True,
+            extra_summary={
+                "retry_of": retry_of,
+                "retried_rows": len(retry.intake.plans) + len(retry.intake.invalid),
+            },
+        )
+
+
+async def _onboard(
+    settings: Settings,
+    intake: Intake,
+    folder: RunFolder,
+    *,
+    progress: Progress,
+    stop: Stop,
+    client: DocSpaceClient | None,
+    settled: list[RowResult],
+    checkpoint: Checkpoint | None = None,
+    carry_checkpoint: bool = False,
+    extra_summary: dict[str, Any] | None = None,
+) -> RunOutcome:
     owned = client is None
     api = client or DocSpaceClient(settings)
     try:
@@ -63,13 +164,16 @@ async def run_job(
             api,
             intake.plans,
             row_values(intake),
-            invalid,
-            run_id=run_id,
-            run_dir=run_dir,
+            settled,
+            run_id=folder.run_id,
+            run_dir=folder.path,
             concurrency=settings.concurrency,
             stop=stop,
             progress=progress,
+            checkpoint=checkpoint,
+            carry_checkpoint=carry_checkpoint,
             inputs=intake.files,
+            extra_summary=extra_summary,
         )
     finally:
         if owned:
@@ -90,6 +194,14 @@ def summary_lines(outcome: RunOutcome) -> list[str]:
         f"report: {s['report']['xlsx']}",
         f"        {s['report']['csv']}",
     ]
+    if s.get("retry_of"):
+        lines.append(f"retried {s['retried_rows']} rows of run {s['retry_of']}")
     if s.get("stopped"):
         lines.append(f"stopped: {s['stopped']}")
+    deferred = s["statuses"].get("deferred", 0)
+    if deferred:
+        lines.append(
+            f"deferred: {deferred} rows wait for the portal's daily write budget; "
+            f"continue with: bulk-onboard run --resume {outcome.run_id}"
+        )
     return lines

@@ -1,6 +1,7 @@
 """The run journal: an append-only JSONL file of steps the portal confirmed.
 
-One line per confirmed step: {"row": row_key, "step": step_key, "out": {...}, "at": iso}.
+One line per confirmed step: {"row": row_key, "step": step_key, "out": {...}, "outcome":
+"created" | "changed" | "found", "at": iso}.
 A line is written and flushed to the operating system as soon as the portal confirms the
 step, so a killed process (even kill -9) loses nothing; fsync, which only matters for a
 power cut, runs at most every `fsync_interval` seconds and on close, so a run of a hundred
@@ -27,13 +28,22 @@ class Checkpoint:
     """What a journal says was done: row_key -> step_key -> outputs."""
 
     steps: dict[str, dict[str, Outputs]] = field(default_factory=dict)
+    outcomes: dict[tuple[str, str], str] = field(default_factory=dict)
     torn_lines: int = 0
 
     def outputs(self, row_key: str) -> dict[str, Outputs]:
         return self.steps.get(row_key, {})
 
-    def add(self, row_key: str, step_key: str, out: Mapping[str, Any]) -> None:
+    def add(
+        self, row_key: str, step_key: str, out: Mapping[str, Any], outcome: str | None = None
+    ) -> None:
         self.steps.setdefault(row_key, {})[step_key] = dict(out)
+        if outcome:
+            self.outcomes[(row_key, step_key)] = outcome
+
+    def outcome(self, row_key: str, step_key: str) -> str | None:
+        """What the step did when it was journalled (created, changed, found)."""
+        return self.outcomes.get((row_key, step_key))
 
 
 def read_journal(path: Path) -> Checkpoint:
@@ -48,7 +58,7 @@ def read_journal(path: Path) -> Checkpoint:
             continue
         try:
             entry = json.loads(raw)
-            checkpoint.add(entry["row"], entry["step"], entry.get("out", {}))
+            checkpoint.add(entry["row"], entry["step"], entry.get("out", {}), entry.get("outcome"))
         except (ValueError, KeyError, TypeError):
             # A crash can only tear the last line; any unreadable line is skipped, which is
             # safe because every step looks at the portal before it writes.
@@ -83,13 +93,17 @@ class Journal:
         self._dirty = False
         self.lines_written = 0
 
-    def record(self, row_key: str, step_key: str, out: Mapping[str, Any]) -> None:
-        entry = {
+    def record(
+        self, row_key: str, step_key: str, out: Mapping[str, Any], outcome: str | None = None
+    ) -> None:
+        entry: dict[str, Any] = {
             "row": row_key,
             "step": step_key,
             "out": dict(out),
             "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
         }
+        if outcome:
+            entry["outcome"] = outcome
         self._fh.write(
             json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
         )

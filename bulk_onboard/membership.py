@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from bulk_onboard.errors import AmbiguousWrite, PermanentError
+from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError
 from bulk_onboard.execute import (
     Context,
     RowState,
@@ -24,6 +24,7 @@ from bulk_onboard.execute import (
     StepFailed,
     check_share_reply,
     current_members,
+    journalled,
 )
 from bulk_onboard.steps import EnsurePerson, FindRoom, JoinRoom
 
@@ -215,7 +216,9 @@ class MembershipSteps:
             done = ctx.checkpoint.outputs(joiner.state.plan.row_key).get(joiner.step.key)
             if done is not None:
                 joiner.state.outputs[joiner.step.key] = done
-                joiner.state.outcomes[joiner.step.key] = "journal"
+                joiner.state.outcomes[joiner.step.key] = journalled(
+                    ctx.checkpoint.outcome(joiner.state.plan.row_key, joiner.step.key)
+                )
             else:
                 todo.append(joiner)
         recheck = False
@@ -229,7 +232,7 @@ class MembershipSteps:
                     return {j.state.plan.row_key: StepFailed(j.step.key, exc) for j in todo}
                 recheck = True
                 await ctx.pause_before_recheck(attempt)
-            except PermanentError as exc:
+            except ApiError as exc:  # permanent, fatal, budget spent, retries exhausted
                 return {j.state.plan.row_key: StepFailed(j.step.key, exc) for j in todo}
         return failures
 
@@ -265,4 +268,4 @@ class MembershipSteps:
         key = joiner.step.key
         joiner.state.outputs[key] = {}
         joiner.state.outcomes[key] = outcome  # type: ignore[assignment]
-        self.ctx.journal.record(joiner.state.plan.row_key, key, {})
+        self.ctx.journal.record(joiner.state.plan.row_key, key, {}, outcome)

@@ -21,7 +21,7 @@ import structlog
 
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.metering import Meter, metered
-from bulk_onboard.errors import BudgetExhausted, FatalError
+from bulk_onboard.errors import BudgetExhausted, FatalError, PermanentError
 from bulk_onboard.execute import ClientSteps, Context, RowState, StepFailed, finish, row_status
 from bulk_onboard.journal import Checkpoint, Journal
 from bulk_onboard.lookups import ContentsIndex, PeopleIndex, RoomIndex, TemplateIndex
@@ -42,12 +42,13 @@ log = structlog.get_logger("bulk_onboard")
 
 MEMBERSHIP_BATCH = 50
 
-EXIT_OK, EXIT_ROWS_FAILED, EXIT_INPUT, EXIT_ABORTED = 0, 1, 2, 3
+EXIT_OK, EXIT_ROWS_FAILED, EXIT_INPUT, EXIT_ABORTED, EXIT_LOCKED, EXIT_DEFERRED = 0, 1, 2, 3, 4, 5
 
 
 def new_run_id(now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
-    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    # Sortable by start time (to the millisecond), unique by a random suffix.
+    return f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}{secrets.token_hex(1)}"
 
 
 class Progress:
@@ -85,7 +86,7 @@ async def onboard(
     client: DocSpaceClient,
     plans: Sequence[Plan],
     values: dict[str, tuple[tuple[str, str], ...]],
-    invalid: Sequence[RowResult],
+    settled: Sequence[RowResult],
     *,
     run_id: str,
     run_dir: Path,
@@ -93,7 +94,9 @@ async def onboard(
     stop: Stop,
     progress: Progress,
     checkpoint: Checkpoint | None = None,
+    carry_checkpoint: bool = False,
     inputs: Sequence[str] = (),
+    extra_summary: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """Onboard every planned row; write journal, report and summary into run_dir."""
     started_at = datetime.now(UTC)
@@ -104,12 +107,18 @@ async def onboard(
     )
     user_plans = [p for p in plans if p.kind == "user"]
     client_plans = [p for p in plans if p.kind == "client"]
-    progress.start(len(plans) + len(invalid))
-    for result in invalid:
+    progress.start(len(plans) + len(settled))
+    for result in settled:
         progress.row_done(result.status)
-    log.info("run_started", run_id=run_id, rows=len(plans), invalid=len(invalid))
+    log.info("run_started", run_id=run_id, rows=len(plans), settled=len(settled))
 
     with Journal(run_dir / "journal.jsonl") as journal:
+        if checkpoint is not None and carry_checkpoint:
+            # A retry starts a new run folder: its journal begins with what is already done,
+            # so a retry of this retry finds it too.
+            for row_key, steps in checkpoint.steps.items():
+                for step_key, out in steps.items():
+                    journal.record(row_key, step_key, out, checkpoint.outcome(row_key, step_key))
         rooms = RoomIndex(client)
         contents = ContentsIndex(client)
         ctx = Context(
@@ -148,7 +157,7 @@ async def onboard(
                     await body(state)
                     return None
                 except StepFailed as failed:
-                    if isinstance(failed.cause, (FatalError, BudgetExhausted)):
+                    if isinstance(failed.cause, FatalError):
                         if run.fatal is None:
                             run.fatal = failed.cause
                         stop.request(f"fatal: {failed.cause}")
@@ -161,8 +170,9 @@ async def onboard(
                     state.attempts += meter.attempts
 
         def fail_status(failed: StepFailed) -> Status:
-            fatal = isinstance(failed.cause, (FatalError, BudgetExhausted))
-            return Status.INTERRUPTED if fatal else Status.FAILED
+            if isinstance(failed.cause, BudgetExhausted):
+                return Status.DEFERRED  # nothing wrong with the row: the day's writes are spent
+            return Status.INTERRUPTED if isinstance(failed.cause, FatalError) else Status.FAILED
 
         # Phase 1: people.
         async def person(plan: Plan) -> StepFailed | None:
@@ -187,13 +197,28 @@ async def onboard(
 
         await _pool(client_row, concurrency, stop, client_done).run(client_plans)
 
-        # Phase 3: memberships, grouped per room.
+        # Phase 3: memberships, grouped per room. A person whose client row did not get its
+        # room shares that row's fate: deferred or interrupted with it, failed if it failed.
+        for state in [run.states[p.row_key] for p in user_plans]:
+            if state.plan.row_key in run.results:
+                continue
+            if not _joins(state.plan):
+                settle(state, row_status(state, "person"))
+                continue
+            owner = _room_owner(state.plan)
+            blocking = run.results.get(owner) if owner else None
+            if blocking is not None and blocking.status not in OK_STATUSES:
+                cause = PermanentError(
+                    f"the room of {owner} is not there: that row is {blocking.status.value}"
+                    + (f" at step {blocking.failed_step}" if blocking.failed_step else ""),
+                    method="-",
+                    path="-",
+                )
+                status = blocking.status if blocking.status is not Status.INVALID else Status.FAILED
+                settle(state, status, StepFailed("membership", cause))
         groups = _membership_groups(
             [run.states[p.row_key] for p in user_plans if p.row_key not in run.results]
         )
-        for state in [run.states[p.row_key] for p in user_plans]:
-            if state.plan.row_key not in run.results and not _joins(state.plan):
-                settle(state, row_status(state, "person"))
 
         async def join(group: list[Joiner]) -> dict[str, StepFailed]:
             with metered(Meter()) as meter:
@@ -210,10 +235,7 @@ async def onboard(
             for joiner in group:
                 failed = failures.get(joiner.state.plan.row_key)
                 if failed is not None:
-                    if (
-                        isinstance(failed.cause, (FatalError, BudgetExhausted))
-                        and run.fatal is None
-                    ):
+                    if isinstance(failed.cause, FatalError) and run.fatal is None:
                         run.fatal = failed.cause
                         stop.request(f"fatal: {failed.cause}")
                     settle(joiner.state, fail_status(failed), failed)
@@ -228,13 +250,15 @@ async def onboard(
         if key not in run.results:
             settle_interrupted(run, state, reason, progress)
 
-    ordered = [*invalid, *(run.results[p.row_key] for p in plans)]
+    ordered = [*settled, *(run.results[p.row_key] for p in plans)]
     ordered.sort(key=lambda r: (r.origin.file, r.origin.sheet or "", r.origin.line))
     write_csv(run_dir / "report.csv", ordered)
     write_xlsx(run_dir / "report.xlsx", ordered)
     counts = status_counts(ordered)
     if run.fatal is not None or stop.requested:
         exit_code = EXIT_ABORTED
+    elif any(r.status is Status.DEFERRED for r in ordered):
+        exit_code = EXIT_DEFERRED
     elif all(r.status in OK_STATUSES for r in ordered):
         exit_code = EXIT_OK
     else:
@@ -252,6 +276,7 @@ async def onboard(
         "client": client.stats.as_dict(),
         "report": {"csv": str(run_dir / "report.csv"), "xlsx": str(run_dir / "report.xlsx")},
         "journal": str(run_dir / "journal.jsonl"),
+        **(extra_summary or {}),
     }
     write_summary(run_dir / "summary.json", summary)
     progress.close()
@@ -270,6 +295,12 @@ def _next_step(state: RowState) -> str:
         if step.key not in state.outputs:
             return step.key
     return state.plan.steps[-1].key if state.plan.steps else "-"
+
+
+def _room_owner(plan: Plan) -> str | None:
+    """The row whose room this person joins, when it is a client row of this run."""
+    join = next((s for s in plan.steps if isinstance(s, JoinRoom)), None)
+    return join.room.row if join is not None else None
 
 
 def _joins(plan: Plan) -> bool:

@@ -26,9 +26,11 @@ class Status(StrEnum):
     FAILED = "failed"
     INVALID = "invalid"  # never sent: the row itself is wrong
     INTERRUPTED = "interrupted"  # the run stopped before or while doing this row
+    DEFERRED = "deferred"  # the portal's daily write budget ran out: continue it later
 
 
 OK_STATUSES = frozenset({Status.CREATED, Status.UPDATED, Status.UNCHANGED})
+RETRY_STATUSES = frozenset({Status.FAILED, Status.INTERRUPTED, Status.INVALID, Status.DEFERRED})
 
 
 @dataclass
@@ -135,6 +137,7 @@ _STATUS_FILL = {
     Status.FAILED: "FFC7CE",
     Status.INVALID: "F8CBAD",
     Status.INTERRUPTED: "FFEB9C",
+    Status.DEFERRED: "BDD7EE",
 }
 
 

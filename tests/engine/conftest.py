@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -47,3 +50,61 @@ def settings_for(sb: Sandbox, report_dir: Path, rate: float = 2000.0, **options:
         **options,
     )
     return replace(settings, requests_per_second=rate)
+
+
+@asynccontextmanager
+async def sandbox_process(db: Path, token: str) -> AsyncIterator[str]:
+    """A sandbox in its own process (as a user would start it); yields its URL."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bulk_onboard",
+        "sandbox",
+        "--db",
+        str(db),
+        "--token",
+        token,
+        "--latency-ms",
+        "20",
+        "--rate-limit",
+        "off",
+        "--stop-after",
+        "120",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        url = ""
+        while not url:
+            line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+            assert line, "the sandbox exited before printing its URL"
+            if "http://127.0.0.1:" in line:
+                url = line[line.index("http://") :].split()[0]
+        async with aiohttp.ClientSession() as http:
+            await http.post(f"{url}/sandbox/people", json=EXISTING_MANAGERS)
+        yield url
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def get_json(url: str) -> Any:
+    async with aiohttp.ClientSession() as http, http.get(url) as reply:
+        return await reply.json()
+
+
+async def until_rooms(url: str, rooms: int, run: asyncio.subprocess.Process) -> None:
+    """Wait until the run has created some rooms (the Templates room counts too)."""
+    for _ in range(400):
+        if (await get_json(f"{url}/sandbox/audit"))["counts"]["rooms"] >= rooms:
+            return
+        assert run.returncode is None, f"the run ended early with exit code {run.returncode}"
+        await asyncio.sleep(0.05)
+    raise AssertionError("the run created no rooms within 20 s")
+
+
+def run_args(tmp_path: Path, *args: str) -> list[str]:
+    """`bulk-onboard run` in its own process; by default on the sample workbook."""
+    given = list(args) or [str(SAMPLES / "onboarding.xlsx")]
+    reports = ["--report-dir", str(tmp_path / "reports"), "--no-progress", "--rate", "150"]
+    return [sys.executable, "-m", "bulk_onboard", "run", *given, *reports]

@@ -6,19 +6,20 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 from click.testing import CliRunner
 
 from bulk_onboard.cli import main
-from bulk_onboard.demo import EXISTING_MANAGERS
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import SAMPLES, admin
+from tests.engine.conftest import (
+    SAMPLES,
+    admin,
+    get_json,
+    run_args,
+    sandbox_process,
+    until_rooms,
+)
 
 
 def _run(sb: Sandbox, tmp_path: Path, *args: str, token: str | None = None) -> tuple[int, str]:
@@ -116,83 +117,17 @@ async def test_exit_3_when_the_token_is_refused_and_the_report_is_still_written(
     assert audit["counts"]["rooms"] == 1  # only the Templates room
 
 
-@asynccontextmanager
-async def sandbox_process(db: Path, token: str) -> AsyncIterator[str]:
-    """A sandbox in its own process (as a user would start it); yields its URL."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bulk_onboard",
-        "sandbox",
-        "--db",
-        str(db),
-        "--token",
-        token,
-        "--latency-ms",
-        "20",
-        "--rate-limit",
-        "off",
-        "--stop-after",
-        "120",
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        url = ""
-        while not url:
-            line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
-            assert line, "the sandbox exited before printing its URL"
-            if "http://127.0.0.1:" in line:
-                url = line[line.index("http://") :].split()[0]
-        async with aiohttp.ClientSession() as http:
-            await http.post(f"{url}/sandbox/people", json=EXISTING_MANAGERS)
-        yield url
-    finally:
-        process.terminate()
-        await process.wait()
-
-
-async def _get(url: str) -> Any:
-    async with aiohttp.ClientSession() as http, http.get(url) as reply:
-        return await reply.json()
-
-
-async def _until_rooms(url: str, rooms: int, run: asyncio.subprocess.Process) -> None:
-    """Wait until the run has created some rooms (the Templates room counts too)."""
-    for _ in range(400):
-        if (await _get(f"{url}/sandbox/audit"))["counts"]["rooms"] >= rooms:
-            return
-        assert run.returncode is None, f"the run ended early with exit code {run.returncode}"
-        await asyncio.sleep(0.05)
-    raise AssertionError("the run created no rooms within 20 s")
-
-
-def _run_args(tmp_path: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "bulk_onboard",
-        "run",
-        str(SAMPLES / "onboarding.xlsx"),
-        "--report-dir",
-        str(tmp_path / "reports"),
-        "--no-progress",
-        "--rate",
-        "150",
-    ]
-
-
 async def _rerun_and_audit(url: str, env: dict[str, str], tmp_path: Path) -> None:
     second = await asyncio.create_subprocess_exec(
-        *_run_args(tmp_path),
+        *run_args(tmp_path),
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
     out, _ = await asyncio.wait_for(second.communicate(), 120)
     assert second.returncode == 0, out.decode()
-    audit = await _get(f"{url}/sandbox/audit")
-    outbox = await _get(f"{url}/sandbox/outbox")
+    audit = await get_json(f"{url}/sandbox/audit")
+    outbox = await get_json(f"{url}/sandbox/outbox")
     assert audit["clean"], audit["duplicates"]
     assert audit["counts"]["rooms"] == 26 and audit["counts"]["folders"] == 75
     assert audit["counts"]["files"] == 52 and audit["counts"]["links"] == 25
@@ -212,12 +147,12 @@ async def test_killed_mid_run_then_rerun_onboards_everything_exactly_once(tmp_pa
         env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
         with (tmp_path / "first.log").open("wb") as log:
             first = await asyncio.create_subprocess_exec(
-                *_run_args(tmp_path), env=env, stdout=asyncio.subprocess.DEVNULL, stderr=log
+                *run_args(tmp_path), env=env, stdout=asyncio.subprocess.DEVNULL, stderr=log
             )
-            await _until_rooms(url, 4, first)  # well into the clients phase
+            await until_rooms(url, 4, first)  # well into the clients phase
             first.send_signal(signal.SIGKILL)
             assert await first.wait() == -signal.SIGKILL
-        partial = await _get(f"{url}/sandbox/audit")
+        partial = await get_json(f"{url}/sandbox/audit")
         assert 1 < partial["counts"]["rooms"] < 26  # killed mid-way
         await _rerun_and_audit(url, env, tmp_path)
 
@@ -227,12 +162,12 @@ async def test_ctrl_c_finishes_rows_in_flight_writes_the_report_and_exits_3(tmp_
     async with sandbox_process(tmp_path / "portal.db", token) as url:
         env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
         first = await asyncio.create_subprocess_exec(
-            *_run_args(tmp_path),
+            *run_args(tmp_path),
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
         )
-        await _until_rooms(url, 4, first)
+        await until_rooms(url, 4, first)
         first.send_signal(signal.SIGINT)
         out, _ = await asyncio.wait_for(first.communicate(), 30)
         assert first.returncode == 3, out.decode()
@@ -242,6 +177,6 @@ async def test_ctrl_c_finishes_rows_in_flight_writes_the_report_and_exits_3(tmp_
         assert any("interrupted" in row for row in statuses)
         assert any("created" in row for row in statuses)
         # Rows in flight were finished, not cut: every room that exists has its link.
-        audit = await _get(f"{url}/sandbox/audit")
+        audit = await get_json(f"{url}/sandbox/audit")
         assert audit["counts"]["links"] == audit["counts"]["rooms"] - 1
         await _rerun_and_audit(url, env, tmp_path)

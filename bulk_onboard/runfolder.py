@@ -1,0 +1,132 @@
+"""A run's folder: what it was given (copies of its inputs and playbook), and the lock that keeps
+two runs from sharing one report folder.
+
+    reports/.lock                      held by the run in progress (flock: gone when it dies)
+    reports/<run-id>/run.json          inputs, playbook, kind, what it retried
+    reports/<run-id>/inputs/...        copies of the spreadsheets as they were
+    reports/<run-id>/playbook.toml     copy of the playbook, if one was given
+    reports/<run-id>/journal.jsonl     confirmed steps        (journal.py)
+    reports/<run-id>/report.{csv,xlsx}, summary.json          (report.py)
+
+So `run --resume <run-id>` needs nothing but the folder, even if the original files moved.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bulk_onboard.errors import ConfigError, RunLocked
+
+LOCK_NAME = ".lock"
+
+
+@dataclass(frozen=True, slots=True)
+class RunFolder:
+    run_id: str
+    path: Path
+    inputs: tuple[Path, ...]  # the copies inside the folder
+    playbook: Path | None  # the copy inside the folder, None for the built-in playbook
+    kind: str | None
+    retry_of: str | None
+
+    @property
+    def journal(self) -> Path:
+        return self.path / "journal.jsonl"
+
+    @property
+    def report_csv(self) -> Path:
+        return self.path / "report.csv"
+
+
+def create_run_folder(
+    report_dir: Path,
+    run_id: str,
+    inputs: Sequence[Path],
+    playbook: Path | None,
+    kind: str | None,
+    retry_of: str | None = None,
+) -> RunFolder:
+    """Make reports/<run-id>/ and keep copies of what the run was given."""
+    path = report_dir / run_id
+    (path / "inputs").mkdir(parents=True, exist_ok=False)
+    copies: list[Path] = []
+    for number, source in enumerate(inputs, start=1):
+        target = path / "inputs" / source.name
+        if target.exists():  # two inputs with one name: keep both
+            target = path / "inputs" / f"{number}-{source.name}"
+        shutil.copy2(source, target)
+        copies.append(target)
+    playbook_copy = None
+    if playbook is not None:
+        playbook_copy = path / "playbook.toml"
+        shutil.copy2(playbook, playbook_copy)
+    meta = {
+        "run_id": run_id,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "inputs": [
+            {"given": str(src), "copy": str(dst.relative_to(path))}
+            for src, dst in zip(inputs, copies, strict=True)
+        ],
+        "playbook": None if playbook is None else {"given": str(playbook), "copy": "playbook.toml"},
+        "kind": kind,
+        "retry_of": retry_of,
+    }
+    (path / "run.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return RunFolder(run_id, path, tuple(copies), playbook_copy, kind, retry_of)
+
+
+def open_run_folder(run: str, report_dir: Path) -> RunFolder:
+    """A run folder named by its id (under report_dir) or by its path."""
+    candidates = [Path(run), report_dir / run]
+    path = next((p for p in candidates if (p / "run.json").is_file()), None)
+    if path is None:
+        raise ConfigError(
+            f'no run "{run}" in {report_dir}/: give a run id from that folder or the path of a '
+            "run folder (one holding run.json)"
+        )
+    meta: dict[str, Any] = json.loads((path / "run.json").read_text(encoding="utf-8"))
+    playbook = meta.get("playbook")
+    return RunFolder(
+        run_id=str(meta["run_id"]),
+        path=path,
+        inputs=tuple(path / item["copy"] for item in meta["inputs"]),
+        playbook=path / playbook["copy"] if playbook else None,
+        kind=meta.get("kind"),
+        retry_of=meta.get("retry_of"),
+    )
+
+
+@contextmanager
+def report_dir_lock(report_dir: Path) -> Iterator[None]:
+    """Hold reports/.lock for the run; another run on the same folder gets RunLocked.
+
+    flock is released by the kernel when the process dies, so a killed run leaves no stale lock.
+    """
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            raise RunLocked(
+                f"another bulk-onboard run ({holder}) is using {report_dir}/; wait for it to "
+                "finish, or give this run its own --report-dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(
+            fd, f"pid {os.getpid()}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode(), 0
+        )
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock

@@ -1,0 +1,245 @@
+"""Resume after a crash, retry what failed, the nightly contract: nothing twice, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from click.testing import CliRunner
+
+from bulk_onboard.cli import main
+from bulk_onboard.runfolder import report_dir_lock
+from bulk_onboard.sandbox import Sandbox
+from tests.engine.conftest import (
+    SAMPLES,
+    admin,
+    get_json,
+    run_args,
+    sandbox_process,
+    until_rooms,
+)
+
+EXPECTED = {"rooms": 26, "folders": 75, "files": 52, "links": 25}
+
+
+def _cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        main,
+        [
+            *args,
+            "--report-dir",
+            str(tmp_path / "reports"),
+            "--no-progress",
+            "--log-format",
+            "json",
+            "--rate",
+            "500",
+        ],
+        env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
+        catch_exceptions=False,
+    )
+    return result.exit_code, result.output
+
+
+async def cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
+    return await asyncio.to_thread(_cli, sb, tmp_path, *args)
+
+
+def _runs(tmp_path: Path) -> list[Path]:
+    return sorted(p for p in (tmp_path / "reports").iterdir() if (p / "run.json").exists())
+
+
+def _rows(report: Path) -> list[dict[str, str]]:
+    with report.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+async def _assert_exactly_once(url: str) -> None:
+    audit = await get_json(f"{url}/sandbox/audit")
+    assert audit["clean"], audit["duplicates"]
+    for what, count in EXPECTED.items():
+        assert audit["counts"][what] == count, (what, audit["counts"])
+    outbox = await get_json(f"{url}/sandbox/outbox")
+    invited = [
+        m["to"]
+        for m in outbox["mails"]
+        if m["kind"] in ("activation", "invitation", "room_invitation")
+    ]
+    assert len(invited) == len(set(invited)) == 85
+
+
+async def test_killed_three_times_and_resumed_ends_as_one_perfect_run(tmp_path: Path) -> None:
+    token = "sk-" + "9abc1234" * 4
+    async with sandbox_process(tmp_path / "portal.db", token) as url:
+        env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
+        run_id = ""
+        for rooms in (4, 12, 20):
+            args = run_args(tmp_path, "--resume", run_id) if run_id else run_args(tmp_path)
+            process = await asyncio.create_subprocess_exec(
+                *args, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            )
+            await until_rooms(url, rooms, process)
+            process.send_signal(signal.SIGKILL)
+            assert await process.wait() == -signal.SIGKILL
+            run_id = _runs(tmp_path)[0].name
+        assert len(_runs(tmp_path)) == 1  # resumes continue in the same run folder
+        final = await asyncio.create_subprocess_exec(
+            *run_args(tmp_path, "--resume", run_id),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await asyncio.wait_for(final.communicate(), 120)
+        assert final.returncode == 0, out.decode()
+        await _assert_exactly_once(url)
+        rows = _rows(_runs(tmp_path)[0] / "report.csv")
+        assert len(rows) == 85 and {r["status"] for r in rows} <= {
+            "created",
+            "updated",
+            "unchanged",
+        }
+        summary = json.loads((_runs(tmp_path)[0] / "summary.json").read_text())
+        assert summary["resumed"] is True
+
+
+async def test_same_spreadsheet_three_nights_writes_once(sandbox: Sandbox, tmp_path: Path) -> None:
+    workbook = str(SAMPLES / "onboarding.xlsx")
+    assert (await cli(sandbox, tmp_path, "run", workbook))[0] == 0
+    await admin(sandbox, "DELETE", "/sandbox/requests")
+    for _ in range(2):
+        code, output = await cli(sandbox, tmp_path, "run", workbook)
+        assert code == 0 and "85 unchanged" in output, output
+    requests = await admin(sandbox, "GET", "/sandbox/requests")
+    writes = {route: n for route, n in requests["byRoute"].items() if not route.startswith("GET")}
+    assert writes == {}
+    summaries = [json.loads((run / "summary.json").read_text()) for run in _runs(tmp_path)]
+    assert [s["statuses"]["unchanged"] for s in summaries] == [0, 85, 85]
+
+
+async def test_retry_runs_only_failed_rows_from_their_failed_step(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # Sofia is the manager of 5 clients; without her account those rows fail at the share step,
+    # and the 10 people of those rooms with them.
+    users = tmp_path / "users.csv"
+    lines = (SAMPLES / "users.csv").read_text(encoding="utf-8").splitlines()
+    users.write_text("\n".join(line for line in lines if not line.startswith("sofia.rossi")) + "\n")
+    code, output = await cli(sandbox, tmp_path, "run", str(SAMPLES / "clients.csv"), str(users))
+    assert code == 1, output
+    first = _runs(tmp_path)[0]
+    failed = [r for r in _rows(first / "report.csv") if r["status"] == "failed"]
+    assert (
+        sorted((r["kind"], r["failed_step"]) for r in failed)
+        == [("client", "share")] * 5 + [("user", "membership")] * 10
+    )
+    rooms_before = (await admin(sandbox, "GET", "/sandbox/audit"))["counts"]["rooms"]
+    assert rooms_before == 26  # the failed rows got their rooms before failing
+
+    await admin(
+        sandbox,
+        "POST",
+        "/sandbox/people",
+        [{"email": "sofia.rossi@northwind.example", "firstName": "Sofia", "type": 1}],
+    )
+    await admin(sandbox, "DELETE", "/sandbox/requests")
+    code, output = await cli(sandbox, tmp_path, "retry", str(first / "report.csv"))
+    assert code == 0, output
+    assert f"retried 15 rows of run {first.name}" in output
+    requests = await admin(sandbox, "GET", "/sandbox/requests")
+    writes = {route: n for route, n in requests["byRoute"].items() if not route.startswith("GET")}
+    # From the failed step on: a share and a link per client, one membership share per room;
+    # no room, folder, file or person again.
+    assert writes == {
+        "PUT /api/2.0/files/rooms/{id}/share": 10,
+        "PUT /api/2.0/files/rooms/{id}/links": 5,
+    }, writes
+    await _assert_exactly_once_for(sandbox, rooms=26)
+    second = _runs(tmp_path)[1]
+    rows = _rows(second / "report.csv")
+    assert len(rows) == 84 and all(r["status"] in ("created", "updated", "unchanged") for r in rows)
+    assert json.loads((second / "summary.json").read_text())["retry_of"] == first.name
+
+
+async def _assert_exactly_once_for(sb: Sandbox, rooms: int) -> None:
+    audit = await admin(sb, "GET", "/sandbox/audit")
+    assert audit["clean"], audit["duplicates"]
+    assert audit["counts"]["rooms"] == rooms
+
+
+async def test_a_report_corrected_by_hand_is_validated_and_retried(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    clients = tmp_path / "clients.csv"
+    clients.write_text(
+        "client_id,client_name,client_email,manager_email\n"
+        "C-1,Acme,contact@acme.example.com,maria.garcia@northwind.example\n"
+        "C-2,Globex,ops at globex,maria.garcia@northwind.example\n"
+        "C-3,Initech,it@initech.example.com,nobody@northwind.example\n"
+    )
+    code, _ = await cli(sandbox, tmp_path, "run", str(clients))
+    assert code == 1
+    first = _runs(tmp_path)[0]
+    statuses = {r["client_id"]: r["status"] for r in _rows(first / "report.csv")}
+    assert statuses == {"C-1": "created", "C-2": "invalid", "C-3": "failed"}
+
+    # The user fixes both rows in the XLSX report, in Excel.
+    book = openpyxl.load_workbook(first / "report.xlsx")
+    sheet = book["report"]
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        cells = dict(zip(header, row, strict=False))
+        if cells["client_id"].value == "C-2":
+            cells["client_email"].value = "ops@globex.example.com"
+        if cells["client_id"].value == "C-3":
+            cells["manager_email"].value = "kenji.tanaka@northwind.example"
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    (tmp_path / "edited.xlsx").replace(first / "report-edited.xlsx")
+
+    code, output = await cli(sandbox, tmp_path, "retry", str(first / "report-edited.xlsx"))
+    assert code == 0, output
+    rows = {r["client_id"]: r for r in _rows(_runs(tmp_path)[1] / "report.csv")}
+    assert rows["C-1"]["status"] == "created"  # carried as it was
+    assert rows["C-2"]["status"] == "created" and rows["C-3"]["status"] == "created"
+    assert rows["C-3"]["room_id"] == next(
+        r["room_id"] for r in _rows(first / "report.csv") if r["client_id"] == "C-3"
+    )  # the room the failed run made is the one used
+    await _assert_exactly_once_for(sandbox, rooms=4)
+
+
+async def test_a_second_run_on_the_same_report_folder_is_refused(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    with report_dir_lock(tmp_path / "reports"):
+        code, output = await cli(sandbox, tmp_path, "run", str(SAMPLES / "clients.csv"))
+    assert code == 4
+    assert "another bulk-onboard run" in output and f"pid {os.getpid()}" in output
+    assert (await admin(sandbox, "GET", "/sandbox/audit"))["counts"]["rooms"] == 1
+
+
+async def test_daily_budget_spent_defers_rows_and_resume_finishes_them(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    await admin(sandbox, "POST", "/sandbox/limits", {"enabled": True, "dailyWriteLimit": 120})
+    code, output = await cli(sandbox, tmp_path, "run", str(SAMPLES / "onboarding.xlsx"))
+    assert code == 5, output
+    assert "continue with: bulk-onboard run --resume" in output
+    run = _runs(tmp_path)[0]
+    statuses: dict[str, Any] = json.loads((run / "summary.json").read_text())["statuses"]
+    assert statuses["deferred"] > 0 and statuses["failed"] == 0
+    requests = await admin(sandbox, "GET", "/sandbox/requests")
+    # Writes already in flight when the first refusal came back are refused too; no later one is sent.
+    assert 1 <= requests["rejected"]["daily"] <= 10
+
+    await admin(
+        sandbox, "POST", "/sandbox/limits", {"dailyWriteLimit": 10000, "resetCounters": True}
+    )
+    code, output = await cli(sandbox, tmp_path, "run", "--resume", run.name)
+    assert code == 0, output
+    await _assert_exactly_once(sandbox.url)
