@@ -5,6 +5,8 @@
     │                       nothing is sent, exit code 2
     ├── ConfigError         a playbook, option or environment value is wrong: exit code 2
     ├── RunLocked           another run holds the report folder: exit code 4
+    ├── CrmError            a CRM sink (webhook or file) did not take a record; `transient`
+    │                       says whether trying again later may succeed
     └── ApiError            the portal refused or failed a request; carries method, path,
         │                   HTTP status and a redacted excerpt of the body
         ├── TransientError  worth retrying with backoff (429, 502/503/504, timeouts, resets)
@@ -15,8 +17,6 @@
         │                   write budget): stop sending, defer what is left
         ├── PermanentError  this row fails, the run goes on (400, 403, 404, 402, ...)
         └── FatalError      the run cannot go on (the token is refused: 401)
-    CrmError (under BulkOnboardError) a CRM sink (webhook or file) did not take a record;
-                            transient says whether trying again later may succeed
 
 Invalid and failed rows are values (validate.Invalid, report rows), not exceptions.
 """
