@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -9,9 +10,14 @@ from pathlib import Path
 import click
 
 from bulk_onboard import __version__
-from bulk_onboard.cli_common import FILES, KIND, PLAYBOOK, read_intake
+from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.cli_common import FILES, KIND, PLAYBOOK, read_intake, settings_from
 from bulk_onboard.cli_onboard import demo_command, retry_command, run_command
+from bulk_onboard.config import Settings
+from bulk_onboard.dryrun import DryRun, dry_run, dry_run_lines
 from bulk_onboard.findings import finding_rows, summary, write_table
+from bulk_onboard.intake import Intake
+from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.plan_view import intake_json, intake_text
 from bulk_onboard.sandbox.cli import sandbox_command
 
@@ -51,14 +57,51 @@ def validate_command(files: tuple[Path, ...], playbook: Path | None, kind: str |
 @PLAYBOOK
 @KIND
 @click.option("--json", "as_json", is_flag=True, help="Print the plans as JSON.")
+@click.option(
+    "--against-portal",
+    is_flag=True,
+    help="Also read the live portal (GET only): what exists, what would be created, "
+    "the writes needed, and the problems the portal would raise.",
+)
+@click.option(
+    "--portal", default=None, help="With --against-portal: the portal (default: $DOCSPACE_URL)."
+)
+@click.option(
+    "--token-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="With --against-portal: file holding the API token (default: $DOCSPACE_TOKEN).",
+)
+@click.option(
+    "--rate", type=float, default=None, help="With --against-portal: requests per second."
+)
 def plan_command(
-    files: tuple[Path, ...], playbook: Path | None, kind: str | None, as_json: bool
+    files: tuple[Path, ...],
+    playbook: Path | None,
+    kind: str | None,
+    as_json: bool,
+    against_portal: bool,
+    portal: str | None,
+    token_file: Path | None,
+    rate: float | None,
 ) -> None:
-    """Print the steps each row would take (a dry run); nothing is sent to the portal.
+    """Print the steps each row would take (a dry run); nothing is written to the portal.
 
-    Exit status: 0 every row is valid, 1 some rows are invalid, 2 a file cannot be used.
+    With --against-portal the portal is read (never written) to show per row what already
+    exists and what would be created, the write requests the run needs against the portal's
+    daily budget of 10,000, and the problems the portal would raise.
+
+    Exit status: 0 every row is valid (and, against the portal, would succeed), 1 some rows are
+    invalid or would fail, 2 a file or option cannot be used.
     """
     intake = read_intake(files, playbook, kind)
+    if against_portal:
+        settings = settings_from({"portal": portal, "token_file": token_file, "rate": rate})
+        configure_logs(fmt="auto", level="warning", secrets=[settings.token.reveal()])
+        checked = asyncio.run(_dry_run(settings, intake))
+        for line in dry_run_lines(checked):
+            click.echo(line)
+        raise SystemExit(1 if checked.problems else 0)
     if as_json:
         click.echo(json.dumps(intake_json(intake), indent=2, ensure_ascii=False))
     else:
@@ -69,3 +112,8 @@ def plan_command(
         write_table(rows, sys.stdout, fancy=sys.stdout.isatty())
         click.echo(summary(intake))
     raise SystemExit(1 if intake.invalid else 0)
+
+
+async def _dry_run(settings: Settings, intake: Intake) -> DryRun:
+    async with DocSpaceClient(settings) as client:
+        return await dry_run(client, intake, concurrency=settings.concurrency)

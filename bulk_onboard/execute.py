@@ -180,6 +180,7 @@ def finish(state: RowState, status: Status, error: StepFailed | None = None) -> 
         failed_step=error.step if error else None,
         error=explain(error.cause) if error else None,
         outputs=dict(state.outputs),
+        outcomes=dict(state.outcomes),
         requests=state.requests,
         attempts=state.attempts,
         duration=time.monotonic() - state.started,

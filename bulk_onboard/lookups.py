@@ -224,8 +224,8 @@ class TemplateIndex:
             raise PermanentError(
                 f'the template room "{source.room_title}" does not exist in the portal; '
                 "create it or fix the template path in the playbook",
-                method="GET",
-                path="/api/2.0/files/rooms",
+                method="-",
+                path="-",
             )
         for room in rooms:
             file_id = await self._contents.file(room["id"], source.file_title)
@@ -234,6 +234,6 @@ class TemplateIndex:
         raise PermanentError(
             f'the template file "{source.file_title}" is not in the room "{source.room_title}"; '
             "upload it or fix the template path in the playbook",
-            method="GET",
-            path=f"/api/2.0/files/{rooms[0]['id']}",
+            method="-",
+            path="-",
         )

@@ -45,6 +45,7 @@ class RowResult:
     failed_step: str | None = None
     error: str | None = None
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)  # step -> created/changed/found
     requests: int = 0
     attempts: int = 0
     duration: float = 0.0
