@@ -35,6 +35,8 @@ POST /sandbox/people     [{email, firstName?, lastName?, type? (name|int, defaul
                           cultureName?}] or {people:[...]} → {people:[EmployeeFullDto]}; no mail;
                           an address already registered → 409
 GET  /s/{code}           a room link's landing page (404 for unknown codes)
+/sandbox/webhook         a webhook receiver standing in for a CRM (see webhooks.py); reset
+                          forgets its deliveries and scripted failures too
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from bulk_onboard.sandbox.audit import audit_of, requests_of, state_of
 from bulk_onboard.sandbox.faults import FaultSpecError
 from bulk_onboard.sandbox.portal import portal_of
 from bulk_onboard.sandbox.routes.people import stored_type, valid_email
+from bulk_onboard.sandbox.webhooks import WEBHOOKS
 from bulk_onboard.sandbox.wire import api_datetime, json_response
 
 
@@ -119,6 +122,7 @@ async def reset(request: web.Request) -> web.Response:
     portal = portal_of(request)
     portal.seed = portal.store.reset(portal.now())
     portal.restore_runtime_settings()
+    request.app[WEBHOOKS].reset()
     return json_response(
         {
             "token": portal.seed.token,

@@ -33,7 +33,8 @@ class SandboxConfig:
     people, shares, links, the outbox and the API token across restarts.
     token: the owner's API key ("sk-<hex>"); None = generate one (or reuse the one stored
     in a file db). clock: wall-clock seconds used by the rate limiter (inject a fake one in
-    tests); None = time.time.
+    tests); None = time.time. webhook_secret: the secret POST /sandbox/webhook checks
+    signatures with (None = refuse every delivery until POST /sandbox/webhook/config sets one).
     """
 
     db: str = ":memory:"
@@ -57,6 +58,7 @@ class SandboxConfig:
     owner_email: str = DEFAULT_OWNER_EMAIL
     owner_password: str | None = None
     clock: Callable[[], float] | None = None
+    webhook_secret: str | None = None
 
     def __post_init__(self) -> None:
         if not is_loopback_host(self.host):
@@ -83,6 +85,8 @@ class SandboxConfig:
                 raise ValueError(f"{name} must be at least 1")
         if self.window_seconds <= 0 or self.daily_window_seconds <= 0:
             raise ValueError("rate-limit windows must be longer than 0 seconds")
+        if self.webhook_secret is not None and not self.webhook_secret:
+            raise ValueError("webhook_secret must not be empty; use None for no secret")
         if self.token is not None and not _is_api_key(self.token):
             raise ValueError("token must look like a DocSpace API key: 'sk-' followed by hex")
 

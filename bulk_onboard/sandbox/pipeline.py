@@ -23,6 +23,7 @@ log = logging.getLogger("bulk_onboard.sandbox")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 ANONYMOUS = frozenset({("POST", "/api/2.0/authentication")})
+CLIENT_GONE = 499  # counted under this status; nobody is left to receive it
 
 
 def route_template(request: web.Request) -> str:
@@ -88,6 +89,13 @@ def injected(request: web.Request, fault: faults.Fault) -> web.Response:
     return web.Response(status=status)
 
 
+def client_gone(request: web.Request) -> web.Response:
+    """The client closed the connection before its request was read (it was killed, or gave
+    up waiting): a one-line note, not a sandbox failure. The answer reaches nobody."""
+    log.info("client went away during %s %s", request.method, request.path)
+    return web.Response(status=CLIENT_GONE)
+
+
 async def call_handler(handler: Handler, request: web.Request) -> web.StreamResponse:
     try:
         return await handler(request)
@@ -97,6 +105,8 @@ async def call_handler(handler: Handler, request: web.Request) -> web.StreamResp
         return wire.error_response(error)
     except wire.Unauthenticated:
         return web.Response(status=401)
+    except ConnectionResetError:
+        return client_gone(request)
     except web.HTTPException as http:  # unmatched route / method: ASP.NET answers no body
         return web.Response(
             status=http.status,
@@ -110,7 +120,10 @@ async def call_handler(handler: Handler, request: web.Request) -> web.StreamResp
 @web.middleware
 async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith("/api/"):
-        return await handler(request)
+        try:
+            return await handler(request)
+        except ConnectionResetError:
+            return client_gone(request)
     portal = portal_of(request)
     stats = portal.stats
     stats.total += 1

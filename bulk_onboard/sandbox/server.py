@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bulk_onboard.sandbox import admin
+from bulk_onboard.sandbox import admin, webhooks
 from bulk_onboard.sandbox.config import SandboxConfig
 from bulk_onboard.sandbox.pipeline import pipeline
 from bulk_onboard.sandbox.portal import PORTAL, Portal
@@ -21,6 +22,10 @@ def build_app(portal: Portal) -> web.Application:
     app[PORTAL] = portal
     for module in (files, sharing, links, people, auth, admin):
         module.add_routes(app)
+    receiver = webhooks.WebhookReceiver(
+        secret=portal.config.webhook_secret, clock=portal.config.clock or time.time
+    )
+    webhooks.add_routes(app, receiver)
     return app
 
 
@@ -81,4 +86,3 @@ async def start_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[Sa
     finally:
         await runner.cleanup()
         portal.store.close()
-
