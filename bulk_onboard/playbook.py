@@ -9,6 +9,7 @@ room type does not allow) are made per row by `validate`.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import string
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
+from urllib.parse import urlsplit
 
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.playbook_values import Reader, check_keys, merge, parse_toml
@@ -266,12 +268,20 @@ def _crm(read: Reader, table: dict[str, Any], folder: Path) -> Crm:
             f'{read.name}: crm.webhook_url "{url}" is not a web address; write it as '
             "https://crm.example.com/hooks/onboarded."
         )
+    if url is not None:
+        _check_webhook_url(read.name, url)
     secret_env = read.text(table, "crm", "secret_env") or None
     if secret_env is not None and not _ENV_NAME.fullmatch(secret_env):
         raise ConfigError(
             f"{read.name}: crm.secret_env must be the NAME of an environment variable in "
             "capitals, like CRM_WEBHOOK_SECRET, never the secret itself; put the secret in that "
             "variable."
+        )
+    if url is not None and secret_env is None:
+        raise ConfigError(
+            f"{read.name}: crm.webhook_url is set but crm.secret_env is not; every webhook "
+            "request is signed, so name the environment variable that holds the signing "
+            'secret, like secret_env = "CRM_WEBHOOK_SECRET".'
         )
     paths = [read.text(table, "crm", key) for key in ("jsonl_path", "csv_path")]
     jsonl, csv_ = (folder / p if p else None for p in paths)
@@ -283,3 +293,29 @@ def _crm(read: Reader, table: dict[str, Any], folder: Path) -> Crm:
         jsonl_path=jsonl,
         csv_path=csv_,
     )
+
+
+def _check_webhook_url(name: str, url: str) -> None:
+    """https anywhere; plain http only to this computer, where nothing crosses a network."""
+    parts = urlsplit(url)
+    try:
+        host = parts.hostname or ""
+        parts.port  # noqa: B018  # raises ValueError on a malformed port
+    except ValueError:
+        raise ConfigError(f'{name}: crm.webhook_url "{url}" has an invalid port.') from None
+    if parts.scheme.lower() == "http" and not _is_loopback(host):
+        raise ConfigError(
+            f'{name}: crm.webhook_url "{url}" uses plain http://, which would send client '
+            "details unencrypted; use https:// (plain http is only accepted for localhost, "
+            "127.0.0.1 and ::1)."
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    # config.is_loopback, kept here so that reading a playbook loads no HTTP client
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
