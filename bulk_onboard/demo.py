@@ -80,10 +80,45 @@ async def read_audit(url: str) -> Audit:
     return Audit(outbox=list(mails), audit=audit)
 
 
+@dataclass
+class Webhooks:
+    """What the sandbox's webhook receiver (standing in for the CRM) was sent."""
+
+    deliveries: list[dict[str, Any]]  # {seq, idempotencyKey, verified, status, body, time}
+    accepted: int  # answered 2xx: signature verified and recorded
+    unique_keys: int  # different clients among the accepted ones
+
+    def summary(self) -> str:
+        """'27 requests: 25 accepted for 25 clients (0 repeats), 2 refused or failed'."""
+        total, repeats = len(self.deliveries), self.accepted - self.unique_keys
+        return (
+            f"{total} request{_s(total)}: {self.accepted} accepted for {self.unique_keys} "
+            f"client{_s(self.unique_keys)} ({repeats} repeat{_s(repeats)}), "
+            f"{total - self.accepted} refused or failed"
+        )
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+async def read_webhooks(url: str) -> Webhooks:
+    """The deliveries the sandbox at `url` received on POST /sandbox/webhook."""
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/sandbox/webhook") as reply:
+        reply.raise_for_status()
+        listing = await reply.json()
+    return Webhooks(
+        deliveries=list(listing["deliveries"]),
+        accepted=int(listing["accepted"]),
+        unique_keys=int(listing["uniqueKeys"]),
+    )
+
+
 __all__ = [
     "EXISTING_MANAGERS",
     "demo_sandbox_config",
     "read_audit",
+    "read_webhooks",
     "seed_managers",
     "start_sandbox",
 ]

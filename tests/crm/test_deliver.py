@@ -11,6 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from bulk_onboard.crm import CrmDelivery, check_crm
+from bulk_onboard.demo import read_webhooks
 from bulk_onboard.errors import ConfigError, CrmError
 from bulk_onboard.logs import redact
 from bulk_onboard.playbook import Crm
@@ -145,3 +146,16 @@ async def test_deliver_outside_the_block_is_a_bug(tmp_path: Path) -> None:
     delivery = CrmDelivery(crm(None, tmp_path), env={})
     with pytest.raises(RuntimeError, match="outside its `async with` block"):
         await delivery.deliver({"idempotency_key": "k"})
+
+
+async def test_the_demo_reads_what_the_receiver_got(receiver: Receiver, sleeps: Sleeps) -> None:
+    await receiver.script(fail_next=1, status=503)
+    async with CrmDelivery(crm(receiver.url), env=ENV, sleep=sleeps) as delivery:
+        for _ in range(2):
+            await delivery.announce(FIELDS, run_id="r", portal_url="https://p.example")
+    hooks = await read_webhooks(receiver.sandbox.url)
+    assert [d["status"] for d in hooks.deliveries] == [503, 200, 200]
+    assert (hooks.accepted, hooks.unique_keys) == (2, 1)
+    assert hooks.summary() == (
+        "3 requests: 2 accepted for 1 client (1 repeat), 1 refused or failed"
+    )
