@@ -3,6 +3,7 @@
 The HTTP edge of CRM delivery (the one aiohttp user outside api/ and sandbox/). Each attempt:
 
     POST <webhook_url>
+    User-Agent: bulk-onboard/<version>
     Content-Type: application/json; charset=utf-8
     Idempotency-Key: <the record's idempotency_key>      same in every attempt and every run
     X-BulkOnboard-Event: client_onboarded
@@ -150,8 +151,7 @@ class WebhookSink:
     async def open(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_inflight),
-                headers={"User-Agent": f"bulk-onboard/{__version__}"},
+                connector=aiohttp.TCPConnector(limit=self._max_inflight)
             )
 
     async def close(self) -> None:
@@ -201,6 +201,7 @@ class WebhookSink:
         if self._session is None:
             raise RuntimeError("the webhook sink is not open")
         headers = {
+            "User-Agent": f"bulk-onboard/{__version__}",
             "Content-Type": "application/json; charset=utf-8",
             "Idempotency-Key": key,
             "X-BulkOnboard-Event": "client_onboarded",

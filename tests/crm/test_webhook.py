@@ -3,14 +3,17 @@ backoff and jitter, Retry-After, permanent refusals, and no secret in any error 
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from typing import Any
 
 import pytest
+from aiohttp import web
 from structlog.testing import capture_logs
 
 from bulk_onboard.crm.records import build_record
+from bulk_onboard.crm.signing import verify
 from bulk_onboard.crm.webhook import Backoff, WebhookSink, classify, origin
 from bulk_onboard.errors import CrmError
 
@@ -203,3 +206,31 @@ def test_origin_drops_credentials_path_and_query() -> None:
         origin("https://user:pw@hooks.example.com/catch/1/abc?x=1") == "https://hooks.example.com"
     )
     assert origin("http://[::1]:8080/hook") == "http://[::1]:8080"
+
+
+async def test_the_request_carries_the_documented_headers(sleeps: Sleeps) -> None:
+    seen: list[tuple[dict[str, str], bytes]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        seen.append((dict(request.headers), await request.read()))
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        receipt = await send(sink(f"http://127.0.0.1:{port}/hook", sleeps))
+    finally:
+        await runner.cleanup()
+    assert (receipt.status, receipt.attempts) == (204, 1)
+    headers, body = seen[0]
+    assert json.loads(body) == RECORD
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert headers["Idempotency-Key"] == RECORD["idempotency_key"]
+    assert headers["X-BulkOnboard-Event"] == "client_onboarded"
+    assert headers["User-Agent"].startswith("bulk-onboard/")
+    assert verify(SECRET.encode(), headers["X-BulkOnboard-Signature"], body, now=time.time())
