@@ -16,16 +16,9 @@ from typing import Any
 
 import structlog
 
+from bulk_onboard.client_steps import check_share_reply, current_members
 from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError
-from bulk_onboard.execute import (
-    Context,
-    RowState,
-    StepDone,
-    StepFailed,
-    check_share_reply,
-    current_members,
-    journalled,
-)
+from bulk_onboard.execute import Context, RowState, StepDone, StepFailed, journalled
 from bulk_onboard.steps import EnsurePerson, FindRoom, JoinRoom
 
 log = structlog.get_logger("bulk_onboard")

@@ -20,7 +20,7 @@ from rich.progress import (
     Progress as RichProgressBar,
 )
 
-from bulk_onboard.pipeline import Progress
+from bulk_onboard.phases import Progress
 from bulk_onboard.report import OK_STATUSES, Status
 
 log = structlog.get_logger("bulk_onboard")
