@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from bulk_onboard.config import Settings, build_settings
+from bulk_onboard.crm.deliver import check_crm
 from bulk_onboard.errors import ConfigError, InputError
 from bulk_onboard.intake import Intake, load_intake
 from bulk_onboard.jobs import summary_lines
@@ -22,7 +23,6 @@ from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.pipeline import EXIT_INPUT, Progress, RunOutcome
 from bulk_onboard.playbook import Playbook, load_playbook
 from bulk_onboard.progress import BarProgress, LogProgress
-from bulk_onboard.steps import AnnounceCrm
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,12 +113,12 @@ def read_intake(
         raise  # unreachable
 
 
-def refuse_unsupported(intake: Intake) -> None:
-    if any(isinstance(step, AnnounceCrm) for plan in intake.plans for step in plan.steps):
-        fail(
-            f"{intake.playbook.source}: the [crm] section asks for CRM delivery, which this "
-            "version cannot do yet; remove webhook_url, jsonl_path and csv_path from [crm]."
-        )
+def check_crm_config(intake: Intake) -> None:
+    """A webhook needs its signing secret in the environment: checked before anything is sent."""
+    try:
+        check_crm(intake.playbook.crm, os.environ, intake.playbook.source)
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 def settings_from(options: dict[str, Any]) -> Settings:

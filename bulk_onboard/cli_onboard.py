@@ -8,6 +8,9 @@ report folder, 5 some rows wait for the portal's daily write budget (deferred).
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,18 +20,25 @@ import click
 from bulk_onboard.cli_common import (
     KIND,
     PLAYBOOK,
+    check_crm_config,
     connection_options,
     echo_outcome,
     fail,
     progress_for,
     read_intake,
     read_playbook,
-    refuse_unsupported,
     settings_from,
     start_logs,
 )
 from bulk_onboard.config import build_settings
-from bulk_onboard.demo import demo_sandbox_config, read_audit, seed_managers
+from bulk_onboard.demo import (
+    DEMO_SECRET_ENV,
+    demo_playbook,
+    demo_sandbox_config,
+    read_audit,
+    read_webhooks,
+    seed_managers,
+)
 from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
 from bulk_onboard.jobs import resume_job, retry_job, run_job
@@ -90,17 +100,23 @@ def run_command(
     if resume is not None:
         folder = _open_folder(resume, settings.report_dir)
         intake, carried = _folder_intake(folder, playbook)
-        refuse_unsupported(intake)
+        check_crm_config(intake)
         progress = progress_for(settings, options.get("show_progress"))
         start_logs(settings, progress)
         outcome = _go(
             lambda stop: resume_job(
-                settings, folder, intake, carried=carried, progress=progress, stop=stop
+                settings,
+                folder,
+                intake,
+                carried=carried,
+                progress=progress,
+                stop=stop,
+                env=os.environ,
             )
         )
     else:
         intake = read_intake(files, playbook, kind)
-        refuse_unsupported(intake)
+        check_crm_config(intake)
         progress = progress_for(settings, options.get("show_progress"))
         start_logs(settings, progress)
         outcome = _go(
@@ -112,6 +128,7 @@ def run_command(
                 sources=files,
                 playbook_path=playbook,
                 kind=kind,
+                env=os.environ,
             )
         )
     echo_outcome(outcome)
@@ -161,7 +178,7 @@ def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
     except (InputError, ConfigError) as exc:
         fail(str(exc))
         raise  # unreachable
-    refuse_unsupported(retry.intake)
+    check_crm_config(retry.intake)
     if not retry.intake.plans and not retry.intake.invalid:
         click.echo(f"{report.name}: every row succeeded; nothing to retry.")
         raise SystemExit(0)
@@ -169,7 +186,13 @@ def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
     start_logs(settings, progress)
     outcome = _go(
         lambda stop: retry_job(
-            settings, report, retry, progress=progress, stop=stop, playbook_path=chosen
+            settings,
+            report,
+            retry,
+            progress=progress,
+            stop=stop,
+            playbook_path=chosen,
+            env=os.environ,
         )
     )
     echo_outcome(outcome)
@@ -215,11 +238,11 @@ def demo_command(
     show_progress: bool | None,
 ) -> None:
     """Onboard the sample workbook into a local sandbox portal with the real rate limits,
-    then run it a second time to show that nothing is created or mailed twice."""
-    intake = read_intake(inputs, playbook, None)
-    refuse_unsupported(intake)
+    announcing each client to the sandbox's CRM stand-in, then run it a second time to show
+    that nothing is created, mailed or announced twice."""
+    read_intake(inputs, playbook, None)  # a bad file or playbook stops here, before the sandbox
     try:
-        code = asyncio.run(_demo(intake, inputs, playbook, report_dir, latency_ms, show_progress))
+        code = asyncio.run(_demo(inputs, playbook, report_dir, latency_ms, show_progress))
     except RunLocked as exc:
         fail(str(exc), EXIT_LOCKED)
         raise  # unreachable
@@ -227,41 +250,58 @@ def demo_command(
 
 
 async def _demo(
-    intake: Intake,
     inputs: tuple[Path, ...],
     playbook: Path | None,
     report_dir: Path,
     latency_ms: float,
     show_progress: bool | None,
 ) -> int:
-    config = demo_sandbox_config(latency_ms=latency_ms, jitter_ms=latency_ms / 4)
+    secret = secrets.token_hex(16)
+    config = demo_sandbox_config(
+        latency_ms=latency_ms, jitter_ms=latency_ms / 4, webhook_secret=secret
+    )
+    env = {DEMO_SECRET_ENV: secret}  # in memory only, like the sandbox's API key below
     async with start_sandbox(config) as sb:
         await seed_managers(sb.url)
         click.echo(f"sandbox portal: {sb.url} (1,500 requests a minute, {latency_ms:g} ms latency)")
-        # The sandbox's own key, handed over in memory: never via the command line.
         settings = build_settings(
             {"DOCSPACE_TOKEN": sb.token}, portal=sb.url, report_dir=report_dir
         )
-        first = progress_for(settings, show_progress)
-        start_logs(settings, first)
-        stop = Stop()
-        with stop_on_signals(stop):
-            outcome = await run_job(
-                settings, intake, progress=first, stop=stop, sources=inputs, playbook_path=playbook
-            )
-            echo_outcome(outcome)
-            if outcome.exit_code != 0:
-                return outcome.exit_code
-            click.echo("\nthe same workbook again (what a nightly run does):")
-            again = await run_job(
-                settings,
-                intake,
-                progress=progress_for(settings, show_progress),
-                stop=stop,
-                sources=inputs,
-                playbook_path=playbook,
-            )
-            echo_outcome(again)
+        with tempfile.TemporaryDirectory(prefix="bulk-onboard-demo-") as scratch:
+            if playbook is None:
+                crm_file = report_dir / "crm-records.jsonl"
+                playbook = demo_playbook(Path(scratch), sb.url, crm_file)
+                click.echo(f"CRM: webhook {sb.url}/sandbox/webhook (signed) and {crm_file}")
+            intake = read_intake(inputs, playbook, None)
+            first = progress_for(settings, show_progress)
+            start_logs(settings, first)
+            stop = Stop()
+            with stop_on_signals(stop):
+                outcome = await run_job(
+                    settings,
+                    intake,
+                    progress=first,
+                    stop=stop,
+                    sources=inputs,
+                    playbook_path=playbook,
+                    env=env,
+                )
+                echo_outcome(outcome)
+                click.echo(f"CRM webhook received: {(await read_webhooks(sb.url)).summary()}")
+                if outcome.exit_code != 0:
+                    return outcome.exit_code
+                click.echo("\nthe same workbook again (what a nightly run does):")
+                again = await run_job(
+                    settings,
+                    intake,
+                    progress=progress_for(settings, show_progress),
+                    stop=stop,
+                    sources=inputs,
+                    playbook_path=playbook,
+                    env=env,
+                )
+                echo_outcome(again)
+                click.echo(f"CRM webhook received: {(await read_webhooks(sb.url)).summary()}")
         audit = await read_audit(sb.url)
     click.echo("\nmail the portal sent (sandbox outbox):")
     for line in audit.mail_lines():

@@ -13,7 +13,7 @@ from functools import partial
 import structlog
 
 from bulk_onboard.errors import PermanentError
-from bulk_onboard.execute import Context, Json, Outcome, RowState, StepDone, StepFailed
+from bulk_onboard.execute import Context, Json, Outcome, RowState, StepDone
 from bulk_onboard.records import LinkType
 from bulk_onboard.steps import (
     AnnounceCrm,
@@ -36,6 +36,8 @@ class ClientSteps:
 
     async def run(self, state: RowState) -> None:
         for step in state.plan.steps:
+            if isinstance(step, AnnounceCrm):
+                continue  # announced in its own phase, after every row's DocSpace work
             await self.ctx.run_step(state, step, self._action(state, step))
 
     def _action(self, state: RowState, step: Step) -> Callable[[bool], Awaitable[StepDone]]:
@@ -49,16 +51,6 @@ class ClientSteps:
             return partial(self.share, state, step)
         if isinstance(step, EnsureLink):
             return partial(self.link, state, step)
-        if isinstance(step, AnnounceCrm):
-            raise StepFailed(
-                step.key,
-                PermanentError(
-                    "CRM delivery is not available in this version; remove the [crm] "
-                    "section from the playbook",
-                    method="-",
-                    path="-",
-                ),
-            )
         raise TypeError(f"unexpected step {step!r} in a client plan")
 
     async def room(self, state: RowState, step: EnsureRoom, recheck: bool) -> StepDone:

@@ -7,8 +7,10 @@ portal would); everything else comes from the spreadsheet.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -45,9 +47,35 @@ EXISTING_MANAGERS = [
 ]
 
 
-def demo_sandbox_config(latency_ms: float = 40.0, jitter_ms: float = 10.0) -> SandboxConfig:
+DEMO_SECRET_ENV = "BULK_ONBOARD_DEMO_CRM_SECRET"
+
+
+def demo_sandbox_config(
+    latency_ms: float = 40.0, jitter_ms: float = 10.0, webhook_secret: str | None = None
+) -> SandboxConfig:
     """The real server's limits (1,500 requests a minute, 50 GETs and 15 writes in flight)."""
-    return SandboxConfig(db=":memory:", rate_limit=True, latency_ms=latency_ms, jitter_ms=jitter_ms)
+    return SandboxConfig(
+        db=":memory:",
+        rate_limit=True,
+        latency_ms=latency_ms,
+        jitter_ms=jitter_ms,
+        webhook_secret=webhook_secret,
+    )
+
+
+def demo_playbook(folder: Path, sandbox_url: str, crm_file: Path) -> Path:
+    """The built-in playbook plus a [crm] section: the sandbox's webhook receiver stands in for
+    the company's CRM, and every record also goes to a JSONL file."""
+    path = folder / "demo-playbook.toml"
+    path.write_text(
+        "# The built-in playbook, announcing each onboarded client to the sandbox's CRM stand-in.\n"
+        "[crm]\n"
+        f'webhook_url = "{sandbox_url}/sandbox/webhook"\n'
+        f'secret_env = "{DEMO_SECRET_ENV}"\n'
+        f"jsonl_path = {json.dumps(str(crm_file.resolve()))}\n",
+        encoding="utf-8",
+    )
+    return path
 
 
 async def seed_managers(url: str) -> None:

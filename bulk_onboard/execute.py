@@ -152,7 +152,7 @@ class Context:
                 break
             except AmbiguousWrite as exc:
                 log.warning(
-                    "step_ambiguous", row=row, step=step.key, attempt=attempt, error=str(exc)
+                    "ambiguous_write", row=row, step=step.key, attempt=attempt, error=str(exc)
                 )
                 if attempt == self.ambiguous_attempts:
                     raise StepFailed(step.key, exc) from exc
@@ -166,7 +166,7 @@ class Context:
         state.outputs[step.key] = result.outputs
         state.outcomes[step.key] = result.outcome
         if result.outcome != "found":
-            log.info("step_done", row=row, step=step.key, outcome=result.outcome)
+            log.info("step_finished", row=row, step=step.key, outcome=result.outcome)
         self.journal.record(row, step.key, result.outputs, result.outcome)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import structlog
 
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.config import Settings
+from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.intake import Intake
 from bulk_onboard.journal import Checkpoint, read_journal
 from bulk_onboard.pipeline import Progress, RunOutcome, new_run_id, onboard
@@ -56,6 +57,7 @@ async def run_job(
     sources: Sequence[Path] = (),
     playbook_path: Path | None = None,
     kind: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> RunOutcome:
     """A new run: reports/<run-id>/ keeps copies of the sources and playbook for --resume."""
     report_dir = Path(settings.report_dir)
@@ -69,6 +71,7 @@ async def run_job(
             stop=stop,
             client=client,
             settled=[invalid_result(row) for row in intake.invalid],
+            env=env,
         )
 
 
@@ -81,6 +84,7 @@ async def resume_job(
     stop: Stop,
     carried: Sequence[RowResult] = (),
     client: DocSpaceClient | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> RunOutcome:
     """Continue a run in its own folder: journalled steps are not done again."""
     with report_dir_lock(folder.path.parent):
@@ -103,6 +107,7 @@ async def resume_job(
             extra_summary={"resumed": True, "retry_of": folder.retry_of}
             if folder.retry_of
             else {"resumed": True},
+            env=env,
         )
 
 
@@ -115,6 +120,7 @@ async def retry_job(
     stop: Stop,
     client: DocSpaceClient | None = None,
     playbook_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> RunOutcome:
     """Run the failed rows of a report again, in a new run folder that names the old one."""
     old_journal = report.parent / "journal.jsonl"
@@ -139,6 +145,7 @@ async def retry_job(
                 "retry_of": retry_of,
                 "retried_rows": len(retry.intake.plans) + len(retry.intake.invalid),
             },
+            env=env,
         )
 
 
@@ -154,12 +161,21 @@ async def _onboard(
     checkpoint: Checkpoint | None = None,
     carry_checkpoint: bool = False,
     extra_summary: dict[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> RunOutcome:
     owned = client is None
     api = client or DocSpaceClient(settings)
+    playbook = intake.playbook
+    crm = (
+        CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
+        if playbook.crm.configured
+        else None
+    )
     try:
         if owned:
             await api.__aenter__()
+        if crm is not None:
+            await crm.__aenter__()
         return await onboard(
             api,
             intake.plans,
@@ -174,8 +190,12 @@ async def _onboard(
             carry_checkpoint=carry_checkpoint,
             inputs=intake.files,
             extra_summary=extra_summary,
+            crm=crm,
+            portal_url=settings.portal_url,
         )
     finally:
+        if crm is not None:
+            await crm.aclose()
         if owned:
             await api.__aexit__(None, None, None)
 

@@ -43,6 +43,11 @@ EVENTS: frozenset[str] = frozenset(
         "step_retrying",
         "step_failed",
         "ambiguous_write",  # a write's outcome is unknown; look before retrying
+        "share_warning",  # the portal accepted a share with a warning
+        "progress",  # periodic: done, total, rows_per_second, eta_seconds, failed
+        # CRM announcements
+        "crm_retrying",
+        "crm_delivered",
         # requests (api client)
         "request_finished",
         "request_retrying",  # method, path, attempt, delay, reason

@@ -81,7 +81,7 @@ class Inviter:
                     break
                 except AmbiguousWrite as exc:
                     log.warning(
-                        "invite_ambiguous", emails=len(waiting), attempt=attempt, error=str(exc)
+                        "ambiguous_write", emails=len(waiting), attempt=attempt, error=str(exc)
                     )
                     if attempt == self.ctx.ambiguous_attempts:
                         raise
@@ -220,7 +220,7 @@ class MembershipSteps:
                 await self._join(room_id, todo, recheck)
                 break
             except AmbiguousWrite as exc:
-                log.warning("step_ambiguous", room=room_id, step="membership", attempt=attempt)
+                log.warning("ambiguous_write", room=room_id, step="membership", attempt=attempt)
                 if attempt == ctx.ambiguous_attempts:
                     return {j.state.plan.row_key: StepFailed(j.step.key, exc) for j in todo}
                 recheck = True

@@ -4,6 +4,7 @@ people       every user row's person (and the existing room it joins, looked up 
              account managers and members exist before anything refers to them
 clients      room, folders, copies, access, link: the steps of a row in order, rows concurrently
 memberships  grouped per room: one look at the members, one share request per room and batch
+announcements  each onboarded client to the CRM sinks of the playbook, after all DocSpace work
 
 A step failure is a value (the row fails, the run goes on); a refused token stops the run; a
 spent daily budget defers the row; a bug in one row fails that row, not the run.
@@ -17,6 +18,7 @@ from typing import TypeVar
 
 import structlog
 
+from bulk_onboard.announce import Announcer
 from bulk_onboard.api.metering import Meter, metered
 from bulk_onboard.client_steps import ClientSteps
 from bulk_onboard.errors import BudgetExhausted, FatalError, PermanentError
@@ -24,7 +26,7 @@ from bulk_onboard.execute import Context, RowState, StepFailed, finish, row_stat
 from bulk_onboard.membership import Inviter, Joiner, MembershipSteps, PersonSteps
 from bulk_onboard.report import OK_STATUSES, RowResult, Status
 from bulk_onboard.runner import Pool, Stop
-from bulk_onboard.steps import FindRoom, JoinRoom, Plan
+from bulk_onboard.steps import AnnounceCrm, FindRoom, JoinRoom, Plan
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -70,9 +72,18 @@ def fail_status(failed: StepFailed) -> Status:
 
 class Phases:
     def __init__(
-        self, ctx: Context, run: RunState, *, progress: Progress, stop: Stop, concurrency: int
+        self,
+        ctx: Context,
+        run: RunState,
+        *,
+        progress: Progress,
+        stop: Stop,
+        concurrency: int,
+        announcer: Announcer | None = None,
     ) -> None:
         self.ctx = ctx
+        self.announcer = announcer
+        self.to_announce: list[RowState] = []
         self.run = run
         self.progress = progress
         self.stop = stop
@@ -150,10 +161,32 @@ class Phases:
             state = self.run.states[plan.row_key]
             if failure is not None:
                 self.failed(state, failure)
+            elif self.announcer is not None and any(isinstance(s, AnnounceCrm) for s in plan.steps):
+                # Its room is ready for the people who join it; the row itself is settled
+                # by the announcements phase.
+                self.ctx.row_outputs[plan.row_key] = dict(state.outputs)
+                self.to_announce.append(state)
             else:
                 self.settle(state, row_status(state, "room"))
 
         await self._pool(work, done).run(plans)
+
+    async def announcements(self) -> None:
+        """Every client whose DocSpace work is done, to the CRM: its own pool, last."""
+        announcer = self.announcer
+        if announcer is None:
+            return
+
+        async def work(state: RowState) -> StepFailed | None:
+            return await self.guarded(state, announcer.run)
+
+        def done(state: RowState, failure: StepFailed | None) -> None:
+            if failure is not None:
+                self.failed(state, failure)
+            else:
+                self.settle(state, row_status(state, "room"))
+
+        await self._pool(work, done).run(self.to_announce)
 
     async def memberships(self, plans: Sequence[Plan]) -> None:
         waiting: list[RowState] = []

@@ -17,7 +17,9 @@ from typing import Any
 
 import structlog
 
+from bulk_onboard.announce import Announcer, Ledger
 from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.execute import Context, RowState
 from bulk_onboard.journal import Checkpoint, Journal
 from bulk_onboard.phases import Phases, Progress, RunState
@@ -70,6 +72,8 @@ async def onboard(
     carry_checkpoint: bool = False,
     inputs: Sequence[str] = (),
     extra_summary: dict[str, Any] | None = None,
+    crm: CrmDelivery | None = None,
+    portal_url: str = "",
 ) -> RunOutcome:
     """Onboard every planned row; write journal, report and summary into run_dir."""
     started_at = datetime.now(UTC)
@@ -93,10 +97,17 @@ async def onboard(
                 for step_key, out in steps.items():
                     journal.record(row_key, step_key, out, checkpoint.outcome(row_key, step_key))
         ctx = Context.open(client, journal, checkpoint or Checkpoint(), plans)
-        phases = Phases(ctx, run, progress=progress, stop=stop, concurrency=concurrency)
+        announcer = None
+        if crm is not None:
+            ledger = Ledger(run_dir.parent / "crm-delivered.txt")
+            announcer = Announcer(ctx, crm, ledger, run_id=run_id, portal_url=portal_url)
+        phases = Phases(
+            ctx, run, progress=progress, stop=stop, concurrency=concurrency, announcer=announcer
+        )
         await phases.people(user_plans)
         await phases.clients(client_plans)
         await phases.memberships(user_plans)
+        await phases.announcements()
 
     # Whatever has no result yet was never finished: the run stopped first.
     reason = str(run.fatal) if run.fatal else (stop.reason or "the run stopped")
