@@ -103,8 +103,32 @@ async def until_rooms(url: str, rooms: int, run: asyncio.subprocess.Process) -> 
     raise AssertionError("the run created no rooms within 20 s")
 
 
-def run_args(tmp_path: Path, *args: str) -> list[str]:
-    """`bulk-onboard run` in its own process; by default on the sample workbook."""
+def run_args(tmp_path: Path, *args: str, command: str = "run") -> list[str]:
+    """`bulk-onboard run` (or another command) in its own process; by default on the sample
+    workbook."""
     given = list(args) or [str(SAMPLES / "onboarding.xlsx")]
     reports = ["--report-dir", str(tmp_path / "reports"), "--no-progress", "--rate", "150"]
-    return [sys.executable, "-m", "bulk_onboard", "run", *given, *reports]
+    return [sys.executable, "-m", "bulk_onboard", command, *given, *reports]
+
+
+def write_population(folder: Path, clients: int, people: int) -> tuple[Path, Path]:
+    """A clients.csv and users.csv of the given sizes, shaped like the sample data: people
+    with and without names, most of them joining a client's room."""
+    managers = [m["email"] for m in EXISTING_MANAGERS]
+    folder.mkdir(parents=True, exist_ok=True)
+    clients_csv, users_csv = folder / "clients.csv", folder / "users.csv"
+    lines = ["client_id,client_name,client_email,manager_email"]
+    for n in range(clients):
+        lines.append(
+            f"K-{n:05d},Company {n:05d},contact{n}@company{n}.example.com,{managers[n % 4]}"
+        )
+    clients_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lines = ["email,first_name,last_name,room,access"]
+    for n in range(people):
+        named = n % 5 != 0
+        first, last = ("Ana", f"Person-{chr(65 + n % 26)}") if named else ("", "")
+        room = f"K-{n % clients:05d}" if n % 7 else ""
+        access = "editing" if room else ""
+        lines.append(f"person{n}@people.example.org,{first},{last},{room},{access}")
+    users_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return clients_csv, users_csv

@@ -1,0 +1,163 @@
+"""Reliability under weather: fault mixes on a few hundred rows, random kills, then audits.
+
+After each scenario the sandbox is audited: no room, folder, file, share, link or mail twice,
+and every row of the input accounted for as onboarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import random
+import signal
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bulk_onboard.api.retry import RetryPolicy
+from bulk_onboard.demo import EXISTING_MANAGERS
+from bulk_onboard.intake import load_intake
+from bulk_onboard.jobs import run_job
+from bulk_onboard.phases import Progress
+from bulk_onboard.playbook import load_playbook
+from bulk_onboard.runner import Stop
+from bulk_onboard.sandbox import SandboxConfig, start_sandbox
+from tests.engine.conftest import (
+    admin,
+    get_json,
+    run_args,
+    sandbox_process,
+    settings_for,
+    until_rooms,
+    write_population,
+)
+
+pytestmark = pytest.mark.chaos
+
+CLIENTS, PEOPLE = 80, 220  # 300 rows
+
+
+async def _audit(url: str) -> None:
+    audit = await get_json(f"{url}/sandbox/audit")
+    assert audit["clean"], audit["duplicates"]
+    counts = audit["counts"]
+    assert (counts["rooms"], counts["folders"], counts["files"], counts["links"]) == (
+        1 + CLIENTS,
+        3 * CLIENTS,
+        2 + 2 * CLIENTS,
+        CLIENTS,
+    )
+    outbox = await get_json(f"{url}/sandbox/outbox")
+    invited = [
+        m["to"]
+        for m in outbox["mails"]
+        if m["kind"] in ("activation", "invitation", "room_invitation")
+    ]
+    assert len(invited) == len(set(invited)) == CLIENTS + PEOPLE
+
+
+@pytest.mark.parametrize(
+    "mix",
+    [
+        {"ambiguous": 0.06, "5xx": 0.04, "drop": 0.02},
+        {"ambiguous": 0.10, "5xx": 0.0, "drop": 0.0},
+    ],
+    ids=["mixed", "ambiguous-only"],
+)
+async def test_fault_mix_with_429_storms_and_latency_spikes(
+    tmp_path: Path, mix: dict[str, float]
+) -> None:
+    config = SandboxConfig(
+        fault_ambiguous=mix["ambiguous"], fault_5xx=mix["5xx"], fault_drop=mix["drop"], seed=7
+    )
+    async with start_sandbox(config) as sb:
+        await admin(sb, "POST", "/sandbox/people", EXISTING_MANAGERS)
+        script = [
+            {"fault": "429", "method": "POST", "times": 6, "retry_after": 1, "skip": 40},
+            {"fault": "429", "method": "GET", "times": 4, "skip": 5},
+            {"fault": "delay", "path": "/api/2.0/files/rooms", "times": 5, "ms": 400},
+            {"fault": "delay", "path": "/api/2.0/people", "times": 5, "ms": 400},
+        ]
+        await admin(sb, "POST", "/sandbox/faults", {"script": script, "append": True})
+        files = write_population(tmp_path / "in", CLIENTS, PEOPLE)
+        intake = load_intake(list(files), load_playbook(None))
+        policy = RetryPolicy(max_attempts=8, base_delay=0.01, max_delay=0.2, max_total_seconds=60)
+        settings = replace(settings_for(sb, tmp_path / "reports"), retry=policy)
+        outcome = await run_job(settings, intake, progress=Progress(), stop=Stop())
+        bad = [
+            (r.row_key, r.failed_step, r.error)
+            for r in outcome.results
+            if r.status.value not in ("created", "updated")
+        ]
+        assert bad == []
+        await _audit(sb.url)
+        stats = outcome.summary["client"]
+        assert stats["rate_limited"] >= 10 and stats["ambiguous_writes"] > 0
+        requests = await admin(sb, "GET", "/sandbox/requests")
+        assert sum(requests["faults"].values()) > 50
+
+
+def _statuses(report: Path) -> list[str]:
+    with report.open(encoding="utf-8-sig", newline="") as fh:
+        return [row["status"] for row in csv.DictReader(fh)]
+
+
+async def test_random_kills_then_resume_and_retry(tmp_path: Path) -> None:
+    """Kill `run` at random points and resume it; kill a `retry` too and retry again."""
+    rng = random.Random(20261122)
+    token = "sk-" + "c0ffee12" * 4
+    files = write_population(tmp_path / "in", CLIENTS, PEOPLE)
+    async with sandbox_process(tmp_path / "portal.db", token) as url:
+        env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
+        # A manager without an account makes some rows fail, to leave work for `retry`.
+        clients = files[0].read_text().replace("lukas.novak@", "not.yet.there@", 3)
+        files[0].write_text(clients)
+        run_id = ""
+        for _ in range(2):
+            rooms = rng.randrange(4, CLIENTS - 10)
+            args = (
+                run_args(tmp_path, "--resume", run_id)
+                if run_id
+                else run_args(tmp_path, *map(str, files))
+            )
+            process = await asyncio.create_subprocess_exec(
+                *args, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            )
+            await until_rooms(url, rooms, process)
+            process.send_signal(signal.SIGKILL)
+            await process.wait()
+            run_id = run_id or next(p.name for p in (tmp_path / "reports").iterdir() if p.is_dir())
+        final = await asyncio.create_subprocess_exec(
+            *run_args(tmp_path, "--resume", run_id),
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        assert await final.wait() == 1  # the rows of the manager without an account failed
+        report = tmp_path / "reports" / run_id / "report.csv"
+        assert _statuses(report).count("failed") > 0
+
+        async with aiohttp.ClientSession() as http:
+            await http.post(
+                f"{url}/sandbox/people",
+                json=[{"email": "not.yet.there@northwind.example", "type": 1}],
+            )
+        retry_args = run_args(tmp_path, str(report), command="retry")
+        first_retry = await asyncio.create_subprocess_exec(
+            *retry_args,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await asyncio.sleep(0.3 + rng.random())  # somewhere in the retry
+        first_retry.send_signal(signal.SIGKILL)
+        await first_retry.wait()
+        second_retry = await asyncio.create_subprocess_exec(
+            *retry_args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        )
+        out, _ = await asyncio.wait_for(second_retry.communicate(), 120)
+        assert second_retry.returncode == 0, out.decode()
+        await _audit(url)
