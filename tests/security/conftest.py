@@ -1,0 +1,100 @@
+"""Helpers for the security checks: a sandbox portal in this process, `bulk-onboard run` in a
+child process (its JSON log is its stderr), and everything a run leaves behind, as text."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "sample_data"
+CASES = ROOT / "tests" / "cases"
+
+MANAGERS = [
+    {"email": email, "type": kind}
+    for email, kind in (
+        ("maria.garcia@northwind.example", 1),
+        ("kenji.tanaka@northwind.example", 1),
+        ("amara.okafor@northwind.example", 3),
+        ("lukas.novak@northwind.example", 1),
+        ("maria@northwind.example", 1),
+    )
+]
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with start_sandbox(SandboxConfig(db=":memory:")) as sb:
+        await admin(sb.url, "POST", "/sandbox/people", MANAGERS)
+        yield sb
+
+
+async def admin(url: str, method: str, path: str, body: Any = None) -> Any:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, f"{url}{path}", json=body) as reply,
+    ):
+        assert reply.status == 200, await reply.text()
+        return await reply.json()
+
+
+@dataclass
+class Ran:
+    exit_code: int
+    stdout: str
+    stderr: str  # the JSON log
+
+
+async def run_tool(
+    url: str, token: str, report_dir: Path, *files: Path, timeout: float = 90
+) -> Ran:
+    """`bulk-onboard run FILES --log-format json` in a child process, as a scheduler runs it."""
+    env = {**os.environ, "DOCSPACE_URL": url, "DOCSPACE_TOKEN": token}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bulk_onboard",
+        "run",
+        *map(str, files),
+        "--report-dir",
+        str(report_dir),
+        "--no-progress",
+        "--log-format",
+        "json",
+        "--rate",
+        "500",  # the sandbox's limiter is off: no need to wait for 24 a second
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return Ran(process.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+
+
+def artefacts(report_dir: Path) -> dict[str, str]:
+    """Every file a run wrote, as text; a workbook as the text of every part inside it."""
+    texts: dict[str, str] = {}
+    for path in sorted(report_dir.rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if data.startswith(b"PK\x03\x04"):
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    texts[f"{path.name}:{member}"] = archive.read(member).decode(errors="replace")
+        else:
+            texts[path.name] = data.decode("utf-8", errors="replace")
+    return texts
