@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from bulk_onboard.api.retry import RetryPolicy
 from bulk_onboard.errors import ConfigError
+from bulk_onboard.logs import redact
 
 LogFormat = Literal["auto", "console", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "console", "json")
@@ -148,26 +149,27 @@ def normalize_portal_url(raw: str) -> str:
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
+    shown = _without_secrets(parts, text)
     scheme = parts.scheme.lower()
     try:
         host = parts.hostname
         parts.port  # noqa: B018  # raises ValueError on a malformed port
     except ValueError:
-        raise ConfigError(f"portal address {raw!r} has an invalid port") from None
+        raise ConfigError(f"portal address {shown!r} has an invalid port") from None
     if not host:
-        raise ConfigError(f"portal address {raw!r} has no host name")
+        raise ConfigError(f"portal address {shown!r} has no host name")
     if parts.username is not None or parts.password is not None:
         raise ConfigError(
             "the portal address must not contain a user name or password; "
             f"give the token through {TOKEN_ENV} or --token-file"
         )
     if parts.query or parts.fragment:
-        raise ConfigError(f"portal address {raw!r} must not have a query or fragment")
+        raise ConfigError(f"portal address {shown!r} must not have a query or fragment")
     if scheme not in ("https", "http"):
-        raise ConfigError(f"portal address {raw!r} must start with https://")
+        raise ConfigError(f"portal address {shown!r} must start with https://")
     if scheme == "http" and not is_loopback(host):
         raise ConfigError(
-            f"portal address {raw!r} uses plain http://, which would send the API token "
+            f"portal address {shown!r} uses plain http://, which would send the API token "
             "unencrypted; use https:// (plain http is only accepted for localhost)"
         )
     path = parts.path.rstrip("/")
@@ -175,6 +177,20 @@ def normalize_portal_url(raw: str) -> str:
         path = path[: -len("/api/2.0")]
     netloc = parts.netloc.lower()
     return f"{scheme}://{netloc}{path}"
+
+
+def _without_secrets(parts: SplitResult, text: str) -> str:
+    """The address as an error may show it: no user info, query or fragment (a token pasted
+    there must not be printed back), and any key-like text redacted."""
+    try:
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a malformed port: show the part before it
+        host, port = (parts.netloc.rpartition("@")[2].rsplit(":", 1)[0], ":<invalid>")
+    shown = f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else text
+    if parts.query or parts.fragment:
+        shown += "?…"
+    return redact(shown)
 
 
 def is_loopback(host: str) -> bool:

@@ -32,6 +32,11 @@ _SEP_LINE = re.compile(r'^"?sep=(.)"?[ \t]*(?:\r\n|\r|\n|$)', re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
 
 
+# The csv module refuses fields over 128 KiB by default and calls that broken quoting; a cell
+# pasted with a whole document in it is still a cell. 64 MiB bounds memory all the same.
+csv.field_size_limit(64 * 1024 * 1024)
+
+
 def decode(data: bytes, name: str) -> str:
     """The text of a CSV file. InputError when it is binary or in no encoding we know."""
     for bom, encoding in _BOMS:
@@ -93,7 +98,10 @@ def choose_delimiter(header_line: str) -> str:
     """The delimiter that splits the header into the most known columns (then most cells)."""
 
     def score(delimiter: str) -> tuple[int, int]:
-        cells = next(csv.reader([header_line], delimiter=delimiter), [])
+        try:
+            cells = next(csv.reader([header_line], delimiter=delimiter), [])
+        except csv.Error:  # e.g. an unbalanced quote under this delimiter: not this one
+            return (0, 0)
         return known_header_count(cells), len(cells)
 
     return max(_DELIMITERS, key=score)  # max keeps the first of equals: comma wins ties

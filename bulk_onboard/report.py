@@ -126,7 +126,8 @@ def write_csv(path: Path, results: Sequence[RowResult]) -> None:
     header = report_header(columns)
     with path.open("w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.DictWriter(fh, fieldnames=header)
-        writer.writeheader()
+        # Input column names come from the user's file: neutralised like any cell.
+        writer.writerow({name: neutralise(name) for name in header})
         for result in results:
             writer.writerow(report_row(result, columns))
 
@@ -160,7 +161,7 @@ def write_xlsx(path: Path, results: Sequence[RowResult]) -> None:
     bold = Font(bold=True)
     head_cells = []
     for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
+        cell = WriteOnlyCell(sheet, value=neutralise(name))
         cell.font = bold
         head_cells.append(cell)
     sheet.append(head_cells)

@@ -65,12 +65,12 @@ def read_report(path: Path) -> list[ReportRow]:
         raise InputError(
             f"{path.name} is not a report; give the report.csv or report.xlsx of a run."
         )
-    if not table or not {"status", "kind", "line"} <= set(table[0]):
+    if not table or not {"status", "kind", "line"} <= {_plain(c) for c in table[0]}:
         raise InputError(
             f"{path.name} is not a bulk-onboard report (it has no status, kind and line columns); "
             "give the report.csv or report.xlsx of a run."
         )
-    header = table[0]
+    header = [_plain(c) for c in table[0]]
     inputs = [c for c in header if c not in LEAD_COLUMNS and c not in RESULT_COLUMNS]
     rows: list[ReportRow] = []
     for number, cells in enumerate(table[1:], start=2):

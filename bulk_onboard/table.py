@@ -62,8 +62,19 @@ class Sheet:
         return self.header.labels.get(column, column)
 
 
+# Every input column goes into the report, and an XLSX sheet holds at most 16,384 columns; a
+# list with hundreds of columns is an export of something else.
+MAX_COLUMNS = 1000
+
+
 def resolve_header(cells: Sequence[str], kind: Kind, where: str, line: int) -> Header:
     """Map header cells to columns; InputError when a column is doubled or a required one missing."""
+    used = sum(1 for cell in cells if cell.strip())
+    if used > MAX_COLUMNS:
+        raise InputError(
+            f"{where} has {used:,} columns in its header (line {line}); a clients or users list "
+            f"has at most {MAX_COLUMNS:,}: export only the columns bulk-onboard uses and try again."
+        )
     keys: list[str | None] = []
     labels: dict[str, str] = {}
     unknown: list[str] = []

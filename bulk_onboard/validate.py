@@ -162,7 +162,7 @@ def _mark_duplicates(
         for index in indices:
             sheet, result = entries[index]
             here = result.origin
-            others = " and ".join(_where(entries[i][1].origin, here) for i in indices if i != index)
+            others = _others(entries, indices, index, here)
             issue = Issue(
                 column,
                 sheet.label(column),
@@ -170,6 +170,18 @@ def _mark_duplicates(
             )
             marked[index] = (sheet, _with_issue(result, issue))
     return marked
+
+
+MAX_NAMED_OTHERS = 3
+
+
+def _others(entries: list[_Entry], indices: list[int], index: int, here: Origin) -> str:
+    """The other rows with the same key: a few named, the rest counted, so that 10,000 copies
+    of one address make 10,000 short messages, not 10,000 lists of 10,000 lines."""
+    others = [i for i in indices if i != index]
+    named = " and ".join(_where(entries[i][1].origin, here) for i in others[:MAX_NAMED_OTHERS])
+    rest = len(others) - MAX_NAMED_OTHERS
+    return named if rest <= 0 else f"{named} and {rest:,} more lines"
 
 
 def _with_issue(result: Result, issue: Issue) -> Invalid:

@@ -133,11 +133,6 @@ def test_the_token_cannot_be_given_on_the_command_line() -> None:
     assert token not in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: config.normalize_portal_url quotes the raw portal address in its errors, "
-    "so a token pasted into the address (user info or query) is printed back",
-)
 @pytest.mark.parametrize("shape", ["http://x:{t}@127.0.0.1:99999", "https://127.0.0.1/?key={t}"])
 def test_a_token_pasted_into_the_portal_address_is_not_printed_back(shape: str) -> None:
     token = "sk-" + secrets.token_hex(20)
