@@ -66,6 +66,12 @@ def connection_options(command: F) -> F:
             "raise it only for a portal whose limiter is off).",
         ),
         click.option(
+            "--max-writes",
+            type=int,
+            default=None,
+            help="Write requests in flight at once (default 10; the portal refuses a 16th).",
+        ),
+        click.option(
             "--report-dir",
             type=click.Path(path_type=Path),
             default=None,
@@ -130,6 +136,7 @@ def settings_from(options: dict[str, Any]) -> Settings:
             token_file=options.get("token_file"),
             concurrency=options.get("concurrency"),
             requests_per_second=options.get("rate"),
+            max_write_inflight=options.get("max_writes"),
             report_dir=options.get("report_dir"),
             log_format=options.get("log_format"),
         )
