@@ -9,6 +9,7 @@ with any delimiter is read with its accents intact. Nothing ends in a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import re
 import subprocess
@@ -51,6 +52,7 @@ UNUSABLE = {
     "bad_sheet_xml.xlsx": "damaged",
     "bad_zip_crc.xlsx": "damaged",
     "bad_docx_named.xlsx": "word",
+    "bad_many_columns.csv": "columns",
 }
 
 # File → {(sheet, line): columns its problems are reported under}; every other row is valid.
@@ -112,9 +114,8 @@ WITH_ROOMS = ["users_pipe.csv", "users_utf16le_tab.csv", "users_utf16be_comma.cs
 VALID = [*ENCODED, "clients_utf8.csv", "clients_utf8_bom_semicolon.csv"]
 VALID += ["clients_cp1252_semicolon.csv", *WITH_ROOMS]
 
-# Known engine defects: kept here, strict, so a fix turns them into failures to clean up.
-SLOW_DUPLICATES = "bad_duplicate_emails.csv"
-WIDE_HEADER = "bad_many_columns.csv"
+# 10,000 copies of one address: checked on its own, against the clock (it once took 40 s).
+DUPLICATES = "bad_duplicate_emails.csv"
 OTHER = {
     "onboarding_two_sheets.xlsx",
     "sample_clients.csv",
@@ -133,7 +134,7 @@ def test_the_corpus_is_complete_and_every_file_has_an_expectation() -> None:
     files = {p.name for p in CASES.iterdir() if p.is_file()}
     inputs = {name for name in files if not name.endswith((".py", ".toml"))}
     assert len(inputs) >= 30
-    covered = set(UNUSABLE) | set(WRONG_ROWS) | set(VALID) | {SLOW_DUPLICATES, WIDE_HEADER}
+    covered = set(UNUSABLE) | set(WRONG_ROWS) | set(VALID) | {DUPLICATES}
     assert files - covered - OTHER == set()
     assert covered - files == set()
     assert len(ENCODED) >= 20  # 5 encodings x 4 delimiters, and more
@@ -232,27 +233,28 @@ async def test_every_encoding_and_delimiter_arrives_intact(
         assert PERSON in people, people
 
 
-def test_ten_thousand_copies_of_one_address_are_reported_in_seconds(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "bulk_onboard", "validate", str(CASES / SLOW_DUPLICATES)]
+@pytest.mark.slow
+async def test_ten_thousand_copies_of_one_address_are_reported_in_seconds(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    command = [sys.executable, "-m", "bulk_onboard", "validate", str(CASES / DUPLICATES)]
     try:
-        done = subprocess.run(command, check=False, capture_output=True, timeout=5, cwd=tmp_path)
+        done = await asyncio.to_thread(
+            subprocess.run, command, check=False, capture_output=True, timeout=10, cwd=tmp_path
+        )
     except subprocess.TimeoutExpired:
-        pytest.fail("validate of 10,000 duplicate addresses took more than 5 s")
+        pytest.fail("validate of 10,000 copies of one address took more than 10 s")
     assert done.returncode == 1
     assert b"Traceback" not in done.stderr
     assert len(done.stdout) < 5_000_000, f"{len(done.stdout):,} bytes of output"
-    rows = [line for line in done.stdout.decode().splitlines() if "email" in line.split()]
-    assert len(rows) >= 9_999  # every copy after the first is named a duplicate
+    listed = [line for line in done.stdout.decode().splitlines() if "email" in line.split()]
+    assert len(listed) == 10_000  # every copy is named a duplicate of the others
 
-
-async def test_a_twenty_thousand_column_header_is_read_or_refused_cleanly(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
-    checked = await validate(CASES / WIDE_HEADER)
-    no_traceback(checked)
-    assert checked.exit_code in (0, 1, 2)
-    ran = await run(sandbox, tmp_path / "reports", CASES / WIDE_HEADER)
+    ran = await run(sandbox, tmp_path / "reports", CASES / DUPLICATES)
     no_traceback(ran)
-    if ran.exit_code == 2:
-        one_sentence_naming(ran, WIDE_HEADER, "")
-        assert await requests_seen(sandbox) == 0
+    assert ran.exit_code == 1, ran.output
+    rows = report_rows(tmp_path / "reports")
+    assert len(rows) == 10_000
+    assert all(r["status"] == "invalid" and "email:" in r["error"] for r in rows)
+    assert max(len(r["error"]) for r in rows) < 1_000
+    assert await requests_seen(sandbox) == 0
