@@ -116,6 +116,8 @@ VALID += ["clients_cp1252_semicolon.csv", *WITH_ROOMS]
 
 # 10,000 copies of one address: checked on its own, against the clock (it once took 40 s).
 DUPLICATES = "bad_duplicate_emails.csv"
+# Extra columns named like the report's own columns.
+COLLIDING = "bad_report_column_names.csv"
 OTHER = {
     "onboarding_two_sheets.xlsx",
     "sample_clients.csv",
@@ -134,7 +136,7 @@ def test_the_corpus_is_complete_and_every_file_has_an_expectation() -> None:
     files = {p.name for p in CASES.iterdir() if p.is_file()}
     inputs = {name for name in files if not name.endswith((".py", ".toml"))}
     assert len(inputs) >= 30
-    covered = set(UNUSABLE) | set(WRONG_ROWS) | set(VALID) | {DUPLICATES}
+    covered = set(UNUSABLE) | set(WRONG_ROWS) | set(VALID) | {DUPLICATES, COLLIDING}
     assert files - covered - OTHER == set()
     assert covered - files == set()
     assert len(ENCODED) >= 20  # 5 encodings x 4 delimiters, and more
@@ -258,3 +260,27 @@ async def test_ten_thousand_copies_of_one_address_are_reported_in_seconds(
     assert all(r["status"] == "invalid" and "email:" in r["error"] for r in rows)
     assert max(len(r["error"]) for r in rows) < 1_000
     assert await requests_seen(sandbox) == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: report.report_row puts input and result columns in one dict, so an input "
+    "column named status, error, requests or room_id (or room_title, a clients column) is "
+    "overwritten by the result of that name and its value is lost from both reports",
+)
+async def test_input_columns_named_like_report_columns_keep_their_values(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    checked = await validate(CASES / COLLIDING)
+    no_traceback(checked)
+    assert checked.exit_code == 0, checked.output
+    ran = await run(sandbox, tmp_path / "reports", CASES / COLLIDING)
+    no_traceback(ran)
+    assert ran.exit_code == 0, ran.output
+    path = next((tmp_path / "reports").rglob("report.csv"))
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header, row = list(csv.reader(handle))[:2]
+    cells = dict(zip(header, row, strict=True))
+    assert "created" in row
+    for value in ("vip", "none so far", "many", "legacy-17"):
+        assert value in row, f"{value!r} is lost: {cells}"

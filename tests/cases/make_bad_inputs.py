@@ -408,6 +408,17 @@ def control_characters() -> None:
     write("bad_unicode_tricks.csv", text(rows))
 
 
+def report_column_names() -> None:
+    """Extra input columns named like the report's own columns: their values must survive."""
+    header = [*CLIENT_HEADER[:4], "status", "error", "requests", "room_id"]
+    rows = [
+        header,
+        ["C-70001", "Acme", "contact@acme.example.com", "maria@northwind.example"]
+        + ["vip", "none so far", "many", "legacy-17"],
+    ]
+    write("bad_report_column_names.csv", text(rows))
+
+
 if __name__ == "__main__":
     encodings()
     broken_files()
@@ -416,4 +427,5 @@ if __name__ == "__main__":
     duplicate_emails()
     wrong_kinds()
     control_characters()
+    report_column_names()
     print(f"bad inputs written to {HERE}")
