@@ -56,7 +56,7 @@ RESULT_COLUMNS = (
     "failed_step",
     "error",
     "room_id",
-    "room_title",
+    "room_name",  # the room's title as the portal has it (room_title is an input column)
     "room_link",
     "person_id",
     "folder_ids",
@@ -91,12 +91,12 @@ def report_row(result: RowResult, input_columns: Sequence[str]) -> dict[str, str
         "sheet": result.origin.sheet or "",
         "line": result.origin.line,
         "kind": result.kind,
-        **{column: values.get(column, "") for column in input_columns},
+        **{report_name(column): values.get(column, "") for column in input_columns},
         "status": result.status.value,
         "failed_step": result.failed_step or "",
         "error": result.error or "",
         "room_id": room.get("id", ""),
-        "room_title": room.get("title", ""),
+        "room_name": room.get("title", ""),
         "room_link": out.get("link", {}).get("url", ""),
         "person_id": out.get("person", {}).get("id", ""),
         "folder_ids": _joined(folders),
@@ -117,8 +117,23 @@ def input_columns_of(results: Iterable[RowResult]) -> list[str]:
     return list(seen)
 
 
+INPUT_SUFFIX = " (input)"
+
+
+def report_name(column: str) -> str:
+    """An input column's name in the report: marked when the report has a column of its own
+    by that name (an extra column called status, error, file...), so neither hides the other."""
+    return column + INPUT_SUFFIX if column in LEAD_COLUMNS or column in RESULT_COLUMNS else column
+
+
+def input_name(header: str) -> str:
+    """The input column a report header stands for (undoes report_name)."""
+    base = header.removesuffix(INPUT_SUFFIX)
+    return base if header != base and (base in LEAD_COLUMNS or base in RESULT_COLUMNS) else header
+
+
 def report_header(input_columns: Sequence[str]) -> list[str]:
-    return [*LEAD_COLUMNS, *input_columns, *RESULT_COLUMNS]
+    return [*LEAD_COLUMNS, *(report_name(c) for c in input_columns), *RESULT_COLUMNS]
 
 
 def write_csv(path: Path, results: Sequence[RowResult]) -> None:

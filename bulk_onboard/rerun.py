@@ -22,7 +22,14 @@ from bulk_onboard.errors import InputError
 from bulk_onboard.intake import Intake, intake_from_sheets
 from bulk_onboard.playbook import Playbook
 from bulk_onboard.records import Origin
-from bulk_onboard.report import LEAD_COLUMNS, RESULT_COLUMNS, RETRY_STATUSES, RowResult, Status
+from bulk_onboard.report import (
+    LEAD_COLUMNS,
+    RESULT_COLUMNS,
+    RETRY_STATUSES,
+    RowResult,
+    Status,
+    input_name,
+)
 from bulk_onboard.table import Header, RawRow, Sheet
 
 _DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
@@ -89,7 +96,7 @@ def read_report(path: Path) -> list[ReportRow]:
             ReportRow(
                 origin=origin,
                 kind=record["kind"],
-                values={c: record.get(c, "") for c in inputs},
+                values={input_name(c): record.get(c, "") for c in inputs},
                 result={c: record.get(c, "") for c in RESULT_COLUMNS},
             )
         )
@@ -170,7 +177,7 @@ def carried_result(row: ReportRow) -> RowResult:
     r = row.result
     outputs: dict[str, dict[str, Any]] = {}
     if r.get("room_id"):
-        outputs["room"] = {"id": _number(r["room_id"]), "title": r.get("room_title", "")}
+        outputs["room"] = {"id": _number(r["room_id"]), "title": r.get("room_name", "")}
     if r.get("room_link"):
         outputs["link"] = {"url": r["room_link"]}
     if r.get("person_id"):

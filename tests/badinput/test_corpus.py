@@ -262,12 +262,6 @@ async def test_ten_thousand_copies_of_one_address_are_reported_in_seconds(
     assert await requests_seen(sandbox) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: report.report_row puts input and result columns in one dict, so an input "
-    "column named status, error, requests or room_id (or room_title, a clients column) is "
-    "overwritten by the result of that name and its value is lost from both reports",
-)
 async def test_input_columns_named_like_report_columns_keep_their_values(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:

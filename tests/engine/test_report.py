@@ -76,3 +76,24 @@ def test_xlsx_report_is_frozen_filtered_and_coloured(tmp_path: Path) -> None:
     assert sheet.cell(2, status_col).fill.start_color.rgb.endswith("C6EFCE")
     assert sheet.cell(3, status_col).fill.start_color.rgb.endswith("FFC7CE")
     assert sheet.cell(2, header.index("client_name") + 1).data_type == "s"
+
+
+def test_input_columns_named_like_report_columns_are_kept_apart(tmp_path: Path) -> None:
+    from bulk_onboard.rerun import read_report
+
+    result = RowResult(
+        row_key="client:C-1",
+        kind="client",
+        origin=Origin("clients.csv", None, 2),
+        values=(("client_id", "C-1"), ("room_title", "Acme room"), ("status", "vip")),
+        status=Status.CREATED,
+        outputs={"room": {"id": 7, "title": "Acme room"}},
+    )
+    path = tmp_path / "report.csv"
+    write_csv(path, [result])
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        row = next(csv.DictReader(fh))
+    assert row["status (input)"] == "vip" and row["status"] == "created"
+    assert row["room_title"] == "Acme room" and row["room_name"] == "Acme room"
+    (back,) = read_report(path)
+    assert back.values == {"client_id": "C-1", "room_title": "Acme room", "status": "vip"}
