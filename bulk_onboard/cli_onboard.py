@@ -13,7 +13,7 @@ import secrets
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -30,7 +30,7 @@ from bulk_onboard.cli_common import (
     settings_from,
     start_logs,
 )
-from bulk_onboard.config import build_settings
+from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.demo import (
     DEMO_SECRET_ENV,
     demo_playbook,
@@ -42,6 +42,7 @@ from bulk_onboard.demo import (
 from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
 from bulk_onboard.jobs import resume_job, retry_job, run_job
+from bulk_onboard.phases import Progress
 from bulk_onboard.pipeline import EXIT_LOCKED, RunOutcome
 from bulk_onboard.rerun import plan_retry, read_report
 from bulk_onboard.runfolder import RunFolder, open_run_folder
@@ -49,19 +50,28 @@ from bulk_onboard.runner import Stop, stop_on_signals
 from bulk_onboard.sandbox import start_sandbox
 
 
-def _go(job: Callable[[Stop], Awaitable[RunOutcome]]) -> RunOutcome:
-    """Run a job with Ctrl-C/SIGTERM routed to a graceful stop; exit 4 when locked out."""
+def _launch(
+    settings: Settings,
+    options: dict[str, Any],
+    job: Callable[[Progress, Stop], Awaitable[RunOutcome]],
+) -> NoReturn:
+    """Run a job with a progress display, Ctrl-C/SIGTERM routed to a graceful stop, and exit
+    with its code (4 when another run holds the report folder)."""
+    progress = progress_for(settings, options.get("show_progress"))
+    start_logs(settings, progress)
 
     async def with_signals() -> RunOutcome:
         stop = Stop()
         with stop_on_signals(stop):
-            return await job(stop)
+            return await job(progress, stop)
 
     try:
-        return asyncio.run(with_signals())
+        outcome = asyncio.run(with_signals())
     except RunLocked as exc:
         fail(str(exc), EXIT_LOCKED)
         raise  # unreachable
+    echo_outcome(outcome)
+    raise SystemExit(outcome.exit_code)
 
 
 @click.command("run")
@@ -101,10 +111,10 @@ def run_command(
         folder = _open_folder(resume, settings.report_dir)
         intake, carried = _folder_intake(folder, playbook)
         check_crm_config(intake)
-        progress = progress_for(settings, options.get("show_progress"))
-        start_logs(settings, progress)
-        outcome = _go(
-            lambda stop: resume_job(
+        _launch(
+            settings,
+            options,
+            lambda progress, stop: resume_job(
                 settings,
                 folder,
                 intake,
@@ -112,15 +122,15 @@ def run_command(
                 progress=progress,
                 stop=stop,
                 env=os.environ,
-            )
+            ),
         )
     else:
         intake = read_intake(files, playbook, kind)
         check_crm_config(intake)
-        progress = progress_for(settings, options.get("show_progress"))
-        start_logs(settings, progress)
-        outcome = _go(
-            lambda stop: run_job(
+        _launch(
+            settings,
+            options,
+            lambda progress, stop: run_job(
                 settings,
                 intake,
                 progress=progress,
@@ -129,10 +139,8 @@ def run_command(
                 playbook_path=playbook,
                 kind=kind,
                 env=os.environ,
-            )
+            ),
         )
-    echo_outcome(outcome)
-    raise SystemExit(outcome.exit_code)
 
 
 def _open_folder(run: str, report_dir: Path) -> RunFolder:
@@ -182,10 +190,10 @@ def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
     if not retry.intake.plans and not retry.intake.invalid:
         click.echo(f"{report.name}: every row succeeded; nothing to retry.")
         raise SystemExit(0)
-    progress = progress_for(settings, options.get("show_progress"))
-    start_logs(settings, progress)
-    outcome = _go(
-        lambda stop: retry_job(
+    _launch(
+        settings,
+        options,
+        lambda progress, stop: retry_job(
             settings,
             report,
             retry,
@@ -193,10 +201,8 @@ def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
             stop=stop,
             playbook_path=chosen,
             env=os.environ,
-        )
+        ),
     )
-    echo_outcome(outcome)
-    raise SystemExit(outcome.exit_code)
 
 
 @click.command("demo")
