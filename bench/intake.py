@@ -195,7 +195,7 @@ def peak_kib() -> int:
 def measure(paths: list[str]) -> dict[str, object]:
     """Run in a child process: time load_intake and report the peak resident memory."""
     from bulk_onboard.intake import load_intake
-    from bulk_onboard.playbook import default_playbook
+    from bulk_onboard.playbook.reader import default_playbook
 
     before = peak_kib()
     start = time.perf_counter()

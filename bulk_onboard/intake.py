@@ -18,14 +18,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulk_onboard.columns import Kind
+from bulk_onboard.model.columns import Kind
 from bulk_onboard.plan import build_plan
-from bulk_onboard.playbook import Playbook
-from bulk_onboard.records import ClientRecord, UserRecord
+from bulk_onboard.playbook.reader import Playbook
+from bulk_onboard.model.records import ClientRecord, UserRecord
 from bulk_onboard.sources import Notice, display_names, open_sources
-from bulk_onboard.steps import Plan
-from bulk_onboard.table import Sheet
-from bulk_onboard.validate import Invalid, validate_sheets
+from bulk_onboard.model.steps import Plan
+from bulk_onboard.sources.table import Sheet
+from bulk_onboard.validate.files import Invalid, validate_sheets
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,9 @@ client of this file is looked up by title before anything is created.
 
 from __future__ import annotations
 
-from bulk_onboard.playbook import Playbook
-from bulk_onboard.records import ClientRecord, UserRecord
-from bulk_onboard.steps import (
+from bulk_onboard.playbook.reader import Playbook
+from bulk_onboard.model.records import ClientRecord, UserRecord
+from bulk_onboard.model.steps import (
     AnnounceCrm,
     CopyFile,
     EnsureFolder,

@@ -9,7 +9,7 @@ Modules:
 """
 
 from bulk_onboard.crm.deliver import CrmDelivery, DeliveryResult, SinkResult, check_crm
-from bulk_onboard.crm.records import build_record, idempotency_key, room_url
+from bulk_onboard.crm.payload import build_record, idempotency_key, room_url
 from bulk_onboard.crm.signing import SIGNATURE_HEADER, sign, verify
 
 __all__ = [

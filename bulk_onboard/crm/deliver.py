@@ -24,11 +24,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from bulk_onboard.crm.files import CsvSink, FileSink, JsonlSink
-from bulk_onboard.crm.records import build_record
+from bulk_onboard.crm.payload import build_record
 from bulk_onboard.crm.webhook import DEFAULT_BACKOFF, Backoff, Clock, Random, Sleep, WebhookSink
 from bulk_onboard.errors import ConfigError, CrmError
 from bulk_onboard.logs import register_secret
-from bulk_onboard.playbook import Crm
+from bulk_onboard.playbook.reader import Crm
 
 if TYPE_CHECKING:  # the webhook sink is the only aiohttp user here
     import aiohttp

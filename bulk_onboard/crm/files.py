@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from bulk_onboard.crm.records import CSV_COLUMNS, csv_row
+from bulk_onboard.crm.payload import CSV_COLUMNS, csv_row
 from bulk_onboard.errors import CrmError
 
 if sys.platform != "win32":

@@ -53,7 +53,7 @@ from bulk_onboard.sandbox.faults import FaultSpecError
 from bulk_onboard.sandbox.portal import portal_of
 from bulk_onboard.sandbox.routes.people import stored_type, valid_email
 from bulk_onboard.sandbox.webhooks import WEBHOOKS
-from bulk_onboard.sandbox.wire import api_datetime, json_response
+from bulk_onboard.sandbox.envelopes import api_datetime, json_response
 
 
 class AdminError(Exception):

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bulk_onboard.sandbox.wire import ValidationFailed, conversion_message
+from bulk_onboard.sandbox.envelopes import ValidationFailed, conversion_message
 
 # --- request bodies ----------------------------------------------------------------------
 

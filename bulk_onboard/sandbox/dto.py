@@ -13,7 +13,7 @@ from bulk_onboard.sandbox.store import (
     Store,
     StoredFile,
 )
-from bulk_onboard.sandbox.wire import api_datetime
+from bulk_onboard.sandbox.envelopes import api_datetime
 
 AVATAR = "/static/images/default_user_photo_size_{0}-{0}.png"
 

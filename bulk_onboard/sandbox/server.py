@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bulk_onboard.sandbox import admin, webhooks
 from bulk_onboard.sandbox.config import SandboxConfig
-from bulk_onboard.sandbox.pipeline import pipeline
+from bulk_onboard.sandbox.middleware import pipeline
 from bulk_onboard.sandbox.portal import PORTAL, Portal
 from bulk_onboard.sandbox.routes import auth, files, links, people, sharing
 

@@ -36,7 +36,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bulk_onboard.sandbox.wire import api_datetime, json_response
+from bulk_onboard.sandbox.envelopes import api_datetime, json_response
 
 SIGNATURE_HEADER = "X-BulkOnboard-Signature"
 TOLERANCE_SECONDS = 300.0
@@ -191,7 +191,7 @@ def _key(request: web.Request, body: Any) -> str | None:
 
 async def receive(request: web.Request) -> web.Response:
     receiver = request.app[WEBHOOKS]
-    raw = await request.read()  # a sender going away here is a quiet note (pipeline.py)
+    raw = await request.read()  # a sender going away here is a quiet note (middleware.py)
     if receiver.delay_ms > 0:
         await asyncio.sleep(receiver.delay_ms / 1000)
     verified = receiver.verified(request.headers.get(SIGNATURE_HEADER, ""), raw)

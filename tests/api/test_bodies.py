@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bulk_onboard.api import bodies
-from bulk_onboard.records import Access, LinkType, RoomType, UserType
+from bulk_onboard.model.records import Access, LinkType, RoomType, UserType
 
 
 def test_share_body_uses_invitations_with_integer_access() -> None:

@@ -13,10 +13,10 @@ import pytest
 
 from bulk_onboard.api import DocSpaceClient
 from bulk_onboard.api.models import member_email, share_link
-from bulk_onboard.api.retry import RetryPolicy
+from bulk_onboard.api.backoff import RetryPolicy
 from bulk_onboard.config import Secret, Settings
 from bulk_onboard.errors import AmbiguousWrite, ApiError, FatalError, PermanentError
-from bulk_onboard.records import Access, LinkType, RoomType, UserType
+from bulk_onboard.model.records import Access, LinkType, RoomType, UserType
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
 
 from .conftest import LogCapture

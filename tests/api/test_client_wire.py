@@ -13,7 +13,7 @@ from yarl import URL
 
 from bulk_onboard.api import DocSpaceClient
 from bulk_onboard.errors import PermanentError
-from bulk_onboard.records import Access, LinkType, RoomType, UserType
+from bulk_onboard.model.records import Access, LinkType, RoomType, UserType
 
 from .conftest import API, TOKEN, LogCapture, make_settings
 

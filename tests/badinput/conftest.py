@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from click.testing import CliRunner
 
-from bulk_onboard.cli import main
+from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
 
 CASES = Path(__file__).resolve().parents[1] / "cases"

@@ -11,10 +11,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from bulk_onboard.crm import CrmDelivery, check_crm
-from bulk_onboard.demo import read_webhooks
+from bulk_onboard.cli.demo import read_webhooks
 from bulk_onboard.errors import ConfigError, CrmError
 from bulk_onboard.logs import redact
-from bulk_onboard.playbook import Crm
+from bulk_onboard.playbook.reader import Crm
 
 from .conftest import SECRET, Receiver, Sleeps
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bulk_onboard.crm.files import CsvSink, FileSink, JsonlSink
-from bulk_onboard.crm.records import CSV_COLUMNS, build_record
+from bulk_onboard.crm.payload import CSV_COLUMNS, build_record
 from bulk_onboard.errors import CrmError
 
 

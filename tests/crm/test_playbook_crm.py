@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bulk_onboard.errors import ConfigError
-from bulk_onboard.playbook import load_playbook
+from bulk_onboard.playbook.reader import load_playbook
 
 
 def playbook(tmp_path: Path, crm: str) -> Path:

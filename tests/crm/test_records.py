@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bulk_onboard.crm.records import (
+from bulk_onboard.crm.payload import (
     CSV_COLUMNS,
     build_record,
     csv_row,

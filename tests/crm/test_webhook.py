@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
 
-from bulk_onboard.crm.records import build_record
+from bulk_onboard.crm.payload import build_record
 from bulk_onboard.crm.signing import verify
 from bulk_onboard.crm.webhook import Backoff, WebhookSink, classify, origin
 from bulk_onboard.errors import CrmError

@@ -13,9 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bulk_onboard.api.retry import RetryPolicy
+from bulk_onboard.api.backoff import RetryPolicy
 from bulk_onboard.config import Settings, build_settings
-from bulk_onboard.demo import EXISTING_MANAGERS
+from bulk_onboard.cli.demo import EXISTING_MANAGERS
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]

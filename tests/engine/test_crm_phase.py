@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 from bulk_onboard.intake import load_intake
-from bulk_onboard.jobs import retry_job, run_job
-from bulk_onboard.phases import Progress
-from bulk_onboard.playbook import load_playbook
-from bulk_onboard.rerun import plan_retry, read_report
-from bulk_onboard.runner import Stop
+from bulk_onboard.engine.modes import retry_job, run_job
+from bulk_onboard.engine.phases import Progress
+from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.report_reader import plan_retry, read_report
+from bulk_onboard.engine.pool import Stop
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.conftest import SAMPLES, admin, settings_for
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bulk_onboard.cli import main
+from bulk_onboard.cli.commands import main
 from tests.engine.conftest import SAMPLES
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 from click.testing import CliRunner
 
-from bulk_onboard.cli import main
+from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.conftest import SAMPLES, admin
 

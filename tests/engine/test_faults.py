@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard.api.retry import RetryPolicy
-from bulk_onboard.demo import EXISTING_MANAGERS
+from bulk_onboard.api.backoff import RetryPolicy
+from bulk_onboard.cli.demo import EXISTING_MANAGERS
 from bulk_onboard.intake import load_intake
-from bulk_onboard.jobs import run_job
-from bulk_onboard.pipeline import Progress
-from bulk_onboard.playbook import load_playbook
-from bulk_onboard.runner import Stop
+from bulk_onboard.engine.modes import run_job
+from bulk_onboard.engine.root import Progress
+from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.engine.pool import Stop
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
 from tests.engine.conftest import SAMPLES, admin, settings_for
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bulk_onboard.journal import Journal, read_journal
+from bulk_onboard.runs.journal import Journal, read_journal
 
 
 def test_records_fold_into_a_checkpoint(tmp_path: Path) -> None:

@@ -6,10 +6,10 @@ import csv
 from pathlib import Path
 
 from bulk_onboard.intake import load_intake
-from bulk_onboard.jobs import run_job
-from bulk_onboard.pipeline import Progress
-from bulk_onboard.playbook import load_playbook
-from bulk_onboard.runner import Stop
+from bulk_onboard.engine.modes import run_job
+from bulk_onboard.engine.root import Progress
+from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.engine.pool import Stop
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.conftest import SAMPLES, admin, settings_for
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import openpyxl
 
-from bulk_onboard.records import Origin
-from bulk_onboard.report import RowResult, Status, neutralise, write_csv, write_xlsx
+from bulk_onboard.model.records import Origin
+from bulk_onboard.runs.report import RowResult, Status, neutralise, write_csv, write_xlsx
 
 
 def _results() -> list[RowResult]:
@@ -79,7 +79,7 @@ def test_xlsx_report_is_frozen_filtered_and_coloured(tmp_path: Path) -> None:
 
 
 def test_input_columns_named_like_report_columns_are_kept_apart(tmp_path: Path) -> None:
-    from bulk_onboard.rerun import read_report
+    from bulk_onboard.runs.report_reader import read_report
 
     result = RowResult(
         row_key="client:C-1",

@@ -13,8 +13,8 @@ from typing import Any
 import openpyxl
 from click.testing import CliRunner
 
-from bulk_onboard.cli import main
-from bulk_onboard.runfolder import report_dir_lock
+from bulk_onboard.cli.commands import main
+from bulk_onboard.runs.folder import report_dir_lock
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.conftest import (
     SAMPLES,

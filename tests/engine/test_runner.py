@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bulk_onboard.runner import Pool, Stop
+from bulk_onboard.engine.pool import Pool, Stop
 
 
 class Ledger:

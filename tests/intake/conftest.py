@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard.columns import Kind
-from bulk_onboard.playbook import Playbook, default_playbook
-from bulk_onboard.table import Notice, RowBuilder, Sheet, resolve_header
-from bulk_onboard.validate import Validated, validate_sheets
+from bulk_onboard.model.columns import Kind
+from bulk_onboard.playbook.reader import Playbook, default_playbook
+from bulk_onboard.sources.table import Notice, RowBuilder, Sheet, resolve_header
+from bulk_onboard.validate.files import Validated, validate_sheets
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bulk_onboard.cell_text import cell_text
+from bulk_onboard.sources.cell_text import cell_text
 
 MARCH_5 = dt.datetime(2024, 3, 5)
 AFTERNOON = dt.datetime(2024, 3, 5, 14, 7, 9)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bulk_onboard.cli import main
+from bulk_onboard.cli.commands import main
 
 from .conftest import CASES
 
@@ -147,7 +147,7 @@ def test_commands_require_a_file() -> None:
 def test_terminal_table_shows_cell_text_literally() -> None:
     import io
 
-    from bulk_onboard.findings import write_table
+    from bulk_onboard.cli.findings import write_table
 
     out = io.StringIO()
     rows = [

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.intake import load_intake
-from bulk_onboard.playbook import default_playbook, load_playbook
+from bulk_onboard.playbook.reader import default_playbook, load_playbook
 
 from .conftest import CASES
 

@@ -11,10 +11,10 @@ import pytest
 
 from bulk_onboard.intake import load_intake
 from bulk_onboard.plan import build_plan
-from bulk_onboard.plan_view import intake_json, intake_text, plan_lines
-from bulk_onboard.playbook import RoomLink, TemplateCopy, default_playbook, load_playbook
-from bulk_onboard.records import Access, LinkType, RoomType, UserType
-from bulk_onboard.steps import (
+from bulk_onboard.cli.plan_output import intake_json, intake_text, plan_lines
+from bulk_onboard.playbook.reader import RoomLink, TemplateCopy, default_playbook, load_playbook
+from bulk_onboard.model.records import Access, LinkType, RoomType, UserType
+from bulk_onboard.model.steps import (
     AnnounceCrm,
     CopyFile,
     EnsureFolder,

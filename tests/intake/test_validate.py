@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from bulk_onboard.playbook import RoomLink, default_playbook
-from bulk_onboard.records import Access, RoomType, UserType
-from bulk_onboard.validate import Invalid
+from bulk_onboard.playbook.reader import RoomLink, default_playbook
+from bulk_onboard.model.records import Access, RoomType, UserType
+from bulk_onboard.validate.files import Invalid
 
 from .conftest import CLIENT, USER, check
 

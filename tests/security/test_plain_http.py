@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from click.testing import CliRunner
 
-from bulk_onboard.cli import main
+from bulk_onboard.cli.commands import main
 from tests.security.conftest import SAMPLES
 
 TOKEN = "sk-" + "5a" * 20

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from click.testing import CliRunner
 
-from bulk_onboard.cli import main
+from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
 from tests.security.conftest import MANAGERS, SAMPLES, Ran, admin, artefacts, run_tool
 

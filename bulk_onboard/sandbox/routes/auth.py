@@ -8,9 +8,9 @@ from aiohttp import web
 
 from bulk_onboard.sandbox import enums
 from bulk_onboard.sandbox.bodies import read_body
-from bulk_onboard.sandbox.pipeline import login
+from bulk_onboard.sandbox.middleware import login
 from bulk_onboard.sandbox.portal import portal_of
-from bulk_onboard.sandbox.wire import (
+from bulk_onboard.sandbox.envelopes import (
     AUTH_FAILED,
     AuthenticationFailed,
     Forbidden,
@@ -18,7 +18,7 @@ from bulk_onboard.sandbox.wire import (
     api_datetime,
     required_message,
 )
-from bulk_onboard.sandbox.wire import success as envelope
+from bulk_onboard.sandbox.envelopes import success as envelope
 
 SESSION_SECONDS = 30 * 86_400.0
 

@@ -20,7 +20,7 @@ from bulk_onboard.sandbox.routes.query import (
     sort_descending,
 )
 from bulk_onboard.sandbox.store import ARCHIVE_ROOT_ID, ROOMS_ROOT_ID, Folder, Person, StoredFile
-from bulk_onboard.sandbox.wire import (
+from bulk_onboard.sandbox.envelopes import (
     FILE_NOT_FOUND,
     FOLDER_NOT_FOUND,
     ArgumentOutOfRange,

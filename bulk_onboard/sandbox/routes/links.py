@@ -21,7 +21,7 @@ from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
 from bulk_onboard.sandbox.routes.query import query_enum, query_items
 from bulk_onboard.sandbox.routes.sharing import read_access
 from bulk_onboard.sandbox.store import Folder, Link
-from bulk_onboard.sandbox.wire import (
+from bulk_onboard.sandbox.envelopes import (
     FOLDER_NOT_FOUND,
     INVALID_OPERATION,
     ROLE_NOT_AVAILABLE,

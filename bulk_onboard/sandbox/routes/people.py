@@ -16,7 +16,7 @@ from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
 from bulk_onboard.sandbox.routes.query import paging, query_enum, query_enums, query_items
 from bulk_onboard.sandbox.store import Person
 from bulk_onboard.sandbox.store.outbox import ACTIVATION, INVITATION
-from bulk_onboard.sandbox.wire import (
+from bulk_onboard.sandbox.envelopes import (
     EMAIL_TAKEN,
     INCORRECT_EMAIL,
     INCORRECT_NAME,

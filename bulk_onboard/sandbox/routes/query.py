@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bulk_onboard.sandbox import enums
-from bulk_onboard.sandbox.wire import ValidationFailed, range_message
+from bulk_onboard.sandbox.envelopes import ValidationFailed, range_message
 
 INT_MAX = 2_147_483_647
 

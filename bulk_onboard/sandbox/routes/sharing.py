@@ -22,7 +22,7 @@ from bulk_onboard.sandbox.routes.people import valid_email
 from bulk_onboard.sandbox.routes.query import paging, query_enum, query_items
 from bulk_onboard.sandbox.store import Folder, Person
 from bulk_onboard.sandbox.store.outbox import ROOM_INVITATION, ROOM_NOTIFICATION
-from bulk_onboard.sandbox.wire import (
+from bulk_onboard.sandbox.envelopes import (
     FOLDER_NOT_FOUND,
     INCORRECT_EMAIL,
     ROLE_NOT_AVAILABLE,

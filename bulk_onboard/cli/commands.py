@@ -1,0 +1,119 @@
+"""The `bulk-onboard` command line: options in, exit code out. No business logic here."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from bulk_onboard import __version__
+from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.cli.options import FILES, KIND, PLAYBOOK, read_intake, settings_from
+from bulk_onboard.cli.onboard import demo_command, retry_command, run_command
+from bulk_onboard.config import Settings
+from bulk_onboard.engine.dry_run import DryRun, dry_run, dry_run_lines
+from bulk_onboard.cli.findings import finding_rows, summary, write_table
+from bulk_onboard.intake import Intake
+from bulk_onboard.logs import configure as configure_logs
+from bulk_onboard.cli.plan_output import intake_json, intake_text
+from bulk_onboard.sandbox.cli import sandbox_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bulk-onboard")
+def main() -> None:
+    """Onboard clients and people into ONLYOFFICE DocSpace in bulk."""
+
+
+main.add_command(sandbox_command)
+main.add_command(run_command)
+main.add_command(retry_command)
+main.add_command(demo_command)
+
+
+# ---- spreadsheet intake: validate and plan -------------------------------------------------
+
+
+@main.command("validate")
+@FILES
+@PLAYBOOK
+@KIND
+def validate_command(files: tuple[Path, ...], playbook: Path | None, kind: str | None) -> None:
+    """Check spreadsheets and list every problem; nothing is sent to the portal.
+
+    Exit status: 0 every row is valid, 1 some rows are invalid, 2 a file cannot be used.
+    """
+    intake = read_intake(files, playbook, kind)
+    write_table(finding_rows(intake), sys.stdout, fancy=sys.stdout.isatty())
+    click.echo(summary(intake))
+    raise SystemExit(1 if intake.invalid else 0)
+
+
+@main.command("plan")
+@FILES
+@PLAYBOOK
+@KIND
+@click.option("--json", "as_json", is_flag=True, help="Print the plans as JSON.")
+@click.option(
+    "--against-portal",
+    is_flag=True,
+    help="Also read the live portal (GET only): what exists, what would be created, "
+    "the writes needed, and the problems the portal would raise.",
+)
+@click.option(
+    "--portal", default=None, help="With --against-portal: the portal (default: $DOCSPACE_URL)."
+)
+@click.option(
+    "--token-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="With --against-portal: file holding the API token (default: $DOCSPACE_TOKEN).",
+)
+@click.option(
+    "--rate", type=float, default=None, help="With --against-portal: requests per second."
+)
+def plan_command(
+    files: tuple[Path, ...],
+    playbook: Path | None,
+    kind: str | None,
+    as_json: bool,
+    against_portal: bool,
+    portal: str | None,
+    token_file: Path | None,
+    rate: float | None,
+) -> None:
+    """Print the steps each row would take (a dry run); nothing is written to the portal.
+
+    With --against-portal the portal is read (never written) to show per row what already
+    exists and what would be created, the write requests the run needs against the portal's
+    daily budget of 10,000, and the problems the portal would raise.
+
+    Exit status: 0 every row is valid (and, against the portal, would succeed), 1 some rows are
+    invalid or would fail, 2 a file or option cannot be used.
+    """
+    intake = read_intake(files, playbook, kind)
+    if against_portal:
+        settings = settings_from({"portal": portal, "token_file": token_file, "rate": rate})
+        configure_logs(fmt="auto", level="warning", secrets=[settings.token.reveal()])
+        checked = asyncio.run(_dry_run(settings, intake))
+        for line in dry_run_lines(checked):
+            click.echo(line)
+        raise SystemExit(1 if checked.problems else 0)
+    if as_json:
+        click.echo(json.dumps(intake_json(intake), indent=2, ensure_ascii=False))
+    else:
+        text = intake_text(intake)
+        if text:
+            click.echo(text + "\n")
+        rows = [r for r in finding_rows(intake) if r[4].startswith("Warning: ")]
+        write_table(rows, sys.stdout, fancy=sys.stdout.isatty())
+        click.echo(summary(intake))
+    raise SystemExit(1 if intake.invalid else 0)
+
+
+async def _dry_run(settings: Settings, intake: Intake) -> DryRun:
+    async with DocSpaceClient(settings) as client:
+        return await dry_run(client, intake, concurrency=settings.concurrency)

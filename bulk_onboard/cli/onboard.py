@@ -1,0 +1,317 @@
+"""The commands that talk to a portal: `run` (and `run --resume`), `retry`, `demo`.
+
+Exit status of all three: 0 every row ok, 1 some rows failed or are invalid, 2 input or
+configuration error (nothing sent), 3 stopped (signal or refused token), 4 another run holds the
+report folder, 5 some rows wait for the portal's daily write budget (deferred).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from bulk_onboard.cli.options import (
+    KIND,
+    PLAYBOOK,
+    check_crm_config,
+    connection_options,
+    echo_outcome,
+    fail,
+    progress_for,
+    read_intake,
+    read_playbook,
+    settings_from,
+    start_logs,
+)
+from bulk_onboard.config import Settings, build_settings
+from bulk_onboard.cli.demo import (
+    DEMO_SECRET_ENV,
+    demo_playbook,
+    demo_sandbox_config,
+    read_audit,
+    read_webhooks,
+    seed_managers,
+)
+from bulk_onboard.errors import ConfigError, InputError, RunLocked
+from bulk_onboard.intake import Intake
+from bulk_onboard.engine.modes import resume_job, retry_job, run_job
+from bulk_onboard.engine.phases import Progress
+from bulk_onboard.engine.root import EXIT_LOCKED, RunOutcome
+from bulk_onboard.runs.report_reader import plan_retry, read_report
+from bulk_onboard.runs.folder import RunFolder, open_run_folder
+from bulk_onboard.engine.pool import Stop, stop_on_signals
+from bulk_onboard.sandbox import start_sandbox
+
+
+def _launch(
+    settings: Settings,
+    options: dict[str, Any],
+    job: Callable[[Progress, Stop], Awaitable[RunOutcome]],
+) -> NoReturn:
+    """Run a job with a progress display, Ctrl-C/SIGTERM routed to a graceful stop, and exit
+    with its code (4 when another run holds the report folder)."""
+    progress = progress_for(settings, options.get("show_progress"))
+    start_logs(settings, progress)
+
+    async def with_signals() -> RunOutcome:
+        stop = Stop()
+        with stop_on_signals(stop):
+            return await job(progress, stop)
+
+    try:
+        outcome = asyncio.run(with_signals())
+    except RunLocked as exc:
+        fail(str(exc), EXIT_LOCKED)
+        raise  # unreachable
+    echo_outcome(outcome)
+    raise SystemExit(outcome.exit_code)
+
+
+@click.command("run")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@PLAYBOOK
+@KIND
+@click.option(
+    "--resume",
+    "resume",
+    default=None,
+    metavar="RUN",
+    help="Continue a stopped or crashed run (its id, or its folder) where it stopped.",
+)
+@connection_options
+def run_command(
+    files: tuple[Path, ...],
+    playbook: Path | None,
+    kind: str | None,
+    resume: str | None,
+    **options: Any,
+) -> None:
+    """Onboard every valid row of the spreadsheets into the portal.
+
+    With --resume RUN, continue that run from its journal: its folder holds copies of its
+    spreadsheets and playbook, so no FILES are needed (a --playbook given overrides).
+
+    Exit status: 0 every row ok, 1 some rows failed or are invalid, 2 input or configuration
+    error (nothing sent), 3 stopped (Ctrl-C, SIGTERM, refused token), 4 another run holds the
+    report folder, 5 rows deferred until the portal's daily write budget renews.
+    """
+    if resume is not None and files:
+        fail("give either spreadsheets or --resume RUN, not both")
+    if resume is None and not files:
+        fail("give the spreadsheets to onboard, or --resume RUN to continue a run")
+    settings = settings_from(options)
+    if resume is not None:
+        folder = _open_folder(resume, settings.report_dir)
+        intake, carried = _folder_intake(folder, playbook)
+        check_crm_config(intake)
+        _launch(
+            settings,
+            options,
+            lambda progress, stop: resume_job(
+                settings,
+                folder,
+                intake,
+                carried=carried,
+                progress=progress,
+                stop=stop,
+                env=os.environ,
+            ),
+        )
+    else:
+        intake = read_intake(files, playbook, kind)
+        check_crm_config(intake)
+        _launch(
+            settings,
+            options,
+            lambda progress, stop: run_job(
+                settings,
+                intake,
+                progress=progress,
+                stop=stop,
+                sources=files,
+                playbook_path=playbook,
+                kind=kind,
+                env=os.environ,
+            ),
+        )
+
+
+def _open_folder(run: str, report_dir: Path) -> RunFolder:
+    try:
+        return open_run_folder(run, report_dir)
+    except ConfigError as exc:
+        fail(str(exc))
+        raise  # unreachable
+
+
+def _folder_intake(folder: RunFolder, playbook: Path | None) -> tuple[Intake, list[Any]]:
+    """What a run folder was given, read again (a retry run re-reads the report it retried)."""
+    chosen = playbook if playbook is not None else folder.playbook
+    if folder.retry_of is None:
+        return read_intake(list(folder.inputs), chosen, folder.kind), []
+    try:
+        retry = plan_retry(folder.inputs[0], read_report(folder.inputs[0]), read_playbook(chosen))
+    except (InputError, ConfigError) as exc:
+        fail(str(exc))
+        raise  # unreachable
+    return retry.intake, list(retry.carried)
+
+
+@click.command("retry")
+@click.argument("report", type=click.Path(path_type=Path))
+@PLAYBOOK
+@connection_options
+def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
+    """Run again only the rows of REPORT that failed, were interrupted, invalid or deferred.
+
+    REPORT is the report.csv or report.xlsx of an earlier run; cells may have been corrected by
+    hand. Each row continues from its failed step with the ids that run recorded; rows that
+    succeeded are left alone and copied into the new report, which names the run it retried.
+    """
+    settings = settings_from(options)
+    run_json = report.parent / "run.json"
+    chosen = playbook
+    if chosen is None and run_json.is_file():
+        chosen = open_run_folder(str(report.parent), settings.report_dir).playbook
+    try:
+        rows = read_report(report)
+        retry = plan_retry(report, rows, read_playbook(chosen))
+    except (InputError, ConfigError) as exc:
+        fail(str(exc))
+        raise  # unreachable
+    check_crm_config(retry.intake)
+    if not retry.intake.plans and not retry.intake.invalid:
+        click.echo(f"{report.name}: every row succeeded; nothing to retry.")
+        raise SystemExit(0)
+    _launch(
+        settings,
+        options,
+        lambda progress, stop: retry_job(
+            settings,
+            report,
+            retry,
+            progress=progress,
+            stop=stop,
+            playbook_path=chosen,
+            env=os.environ,
+        ),
+    )
+
+
+@click.command("demo")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    default=[Path("sample_data/onboarding.xlsx")],
+    show_default=True,
+    help="Spreadsheet(s) to onboard.",
+)
+@PLAYBOOK
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Where the run folders are written.",
+)
+@click.option(
+    "--latency-ms",
+    type=float,
+    default=40.0,
+    show_default=True,
+    help="Latency of the sandbox portal per request (plus up to a quarter of jitter).",
+)
+@click.option(
+    "--progress/--no-progress",
+    "show_progress",
+    default=None,
+    help="Show a progress bar (default: on a terminal).",
+)
+def demo_command(
+    inputs: tuple[Path, ...],
+    playbook: Path | None,
+    report_dir: Path,
+    latency_ms: float,
+    show_progress: bool | None,
+) -> None:
+    """Onboard the sample workbook into a local sandbox portal with the real rate limits,
+    announcing each client to the sandbox's CRM stand-in, then run it a second time to show
+    that nothing is created, mailed or announced twice."""
+    read_intake(inputs, playbook, None)  # a bad file or playbook stops here, before the sandbox
+    try:
+        code = asyncio.run(_demo(inputs, playbook, report_dir, latency_ms, show_progress))
+    except RunLocked as exc:
+        fail(str(exc), EXIT_LOCKED)
+        raise  # unreachable
+    raise SystemExit(code)
+
+
+async def _demo(
+    inputs: tuple[Path, ...],
+    playbook: Path | None,
+    report_dir: Path,
+    latency_ms: float,
+    show_progress: bool | None,
+) -> int:
+    secret = secrets.token_hex(16)
+    config = demo_sandbox_config(
+        latency_ms=latency_ms, jitter_ms=latency_ms / 4, webhook_secret=secret
+    )
+    env = {DEMO_SECRET_ENV: secret}  # in memory only, like the sandbox's API key below
+    async with start_sandbox(config) as sb:
+        await seed_managers(sb.url)
+        click.echo(f"sandbox portal: {sb.url} (1,500 requests a minute, {latency_ms:g} ms latency)")
+        settings = build_settings(
+            {"DOCSPACE_TOKEN": sb.token}, portal=sb.url, report_dir=report_dir
+        )
+        with tempfile.TemporaryDirectory(prefix="bulk-onboard-demo-") as scratch:
+            if playbook is None:
+                crm_file = report_dir / "crm-records.jsonl"
+                playbook = demo_playbook(Path(scratch), sb.url, crm_file)
+                click.echo(f"CRM: webhook {sb.url}/sandbox/webhook (signed) and {crm_file}")
+            intake = read_intake(inputs, playbook, None)
+            first = progress_for(settings, show_progress)
+            start_logs(settings, first)
+            stop = Stop()
+            with stop_on_signals(stop):
+                outcome = await run_job(
+                    settings,
+                    intake,
+                    progress=first,
+                    stop=stop,
+                    sources=inputs,
+                    playbook_path=playbook,
+                    env=env,
+                )
+                echo_outcome(outcome)
+                click.echo(f"CRM webhook received: {(await read_webhooks(sb.url)).summary()}")
+                if outcome.exit_code != 0:
+                    return outcome.exit_code
+                click.echo("\nthe same workbook again (what a nightly run does):")
+                again = await run_job(
+                    settings,
+                    intake,
+                    progress=progress_for(settings, show_progress),
+                    stop=stop,
+                    sources=inputs,
+                    playbook_path=playbook,
+                    env=env,
+                )
+                echo_outcome(again)
+                click.echo(f"CRM webhook received: {(await read_webhooks(sb.url)).summary()}")
+        audit = await read_audit(sb.url)
+    click.echo("\nmail the portal sent (sandbox outbox):")
+    for line in audit.mail_lines():
+        click.echo(line)
+    dupes = sum(len(v) for v in audit.audit["duplicates"].values())
+    click.echo(f"duplicates in the portal: {dupes} (rooms, folders, files, shares, links, mails)")
+    return again.exit_code if dupes == 0 else 1

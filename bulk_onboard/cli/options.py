@@ -1,0 +1,162 @@
+"""What the commands share: the input options, reading the input, settings, logs, progress.
+
+Every failure here ends the command with one sentence on stderr and the documented exit code;
+nothing below the command line prints a traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bulk_onboard.config import Settings, build_settings
+from bulk_onboard.crm.deliver import check_crm
+from bulk_onboard.errors import ConfigError, InputError
+from bulk_onboard.intake import Intake, load_intake
+from bulk_onboard.engine.modes import summary_lines
+from bulk_onboard.logs import configure as configure_logs
+from bulk_onboard.engine.root import EXIT_INPUT, Progress, RunOutcome
+from bulk_onboard.playbook.reader import Playbook, load_playbook
+from bulk_onboard.cli.progress import BarProgress, LogProgress
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FILES = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+PLAYBOOK = click.option(
+    "--playbook",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Playbook TOML file (default: the built-in playbook).",
+)
+KIND = click.option(
+    "--kind",
+    type=click.Choice(["clients", "users"]),
+    default=None,
+    help="Read CSV files as this kind, or only this sheet of a workbook.",
+)
+
+
+def connection_options(command: F) -> F:
+    """The options of every command that talks to a portal."""
+    options = [
+        click.option(
+            "--portal",
+            default=None,
+            help="Portal address, e.g. https://example.onlyoffice.com (default: $DOCSPACE_URL).",
+        ),
+        click.option(
+            "--token-file",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="File holding the API token (default: $DOCSPACE_TOKEN). Never pass the token itself.",
+        ),
+        click.option(
+            "--concurrency", type=int, default=None, help="Rows worked on at once (default 8)."
+        ),
+        click.option(
+            "--rate",
+            type=float,
+            default=None,
+            help="Requests per second (default 24, under the portal's 1,500 a minute; "
+            "raise it only for a portal whose limiter is off).",
+        ),
+        click.option(
+            "--max-writes",
+            type=int,
+            default=None,
+            help="Write requests in flight at once (default 10; the portal refuses a 16th).",
+        ),
+        click.option(
+            "--report-dir",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Where run folders are written (default: reports/).",
+        ),
+        click.option(
+            "--log-format",
+            type=click.Choice(["console", "json"]),
+            default=None,
+            help="console for people, json for schedulers (default: console on a terminal).",
+        ),
+        click.option(
+            "--progress/--no-progress",
+            "show_progress",
+            default=None,
+            help="Show a progress bar (default: on a terminal).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def fail(message: str, code: int = EXIT_INPUT) -> None:
+    click.echo(message, err=True)
+    raise SystemExit(code)
+
+
+def read_playbook(path: Path | None) -> Playbook:
+    try:
+        return load_playbook(path)
+    except (InputError, ConfigError) as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
+
+
+def read_intake(
+    files: tuple[Path, ...] | list[Path], playbook: Path | None, kind: str | None
+) -> Intake:
+    """The checked and planned input, or exit 2 with the one-sentence reason on stderr."""
+    try:
+        return load_intake(list(files), load_playbook(playbook), kind)  # type: ignore[arg-type]
+    except (InputError, ConfigError) as exc:
+        fail(str(exc))
+        raise  # unreachable
+
+
+def check_crm_config(intake: Intake) -> None:
+    """A webhook needs its signing secret in the environment: checked before anything is sent."""
+    try:
+        check_crm(intake.playbook.crm, os.environ, intake.playbook.source)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def settings_from(options: dict[str, Any]) -> Settings:
+    """Settings from the environment and the connection options, or exit 2."""
+    try:
+        return build_settings(
+            os.environ,
+            portal=options.get("portal"),
+            token_file=options.get("token_file"),
+            concurrency=options.get("concurrency"),
+            requests_per_second=options.get("rate"),
+            max_write_inflight=options.get("max_writes"),
+            report_dir=options.get("report_dir"),
+            log_format=options.get("log_format"),
+        )
+    except ConfigError as exc:
+        fail(str(exc))
+        raise  # unreachable
+
+
+def progress_for(settings: Settings, show: bool | None) -> Progress:
+    if show is None:
+        show = sys.stderr.isatty() and settings.log_format != "json"
+    return BarProgress() if show else LogProgress()
+
+
+def start_logs(settings: Settings, progress: Progress) -> None:
+    # Under a progress bar only warnings are logged, so the bar stays readable.
+    level = "warning" if isinstance(progress, BarProgress) else "info"
+    configure_logs(fmt=settings.log_format, level=level, secrets=[settings.token.reveal()])
+
+
+def echo_outcome(outcome: RunOutcome) -> None:
+    for line in summary_lines(outcome):
+        click.echo(line)

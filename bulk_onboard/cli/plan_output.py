@@ -1,0 +1,207 @@
+"""Plans as people and programs read them: one text line per step, or stable JSON.
+
+References to earlier results print symbolically: <room.id> is the id the room step will
+produce; <client:C-10045/room.id> the room id of another row's plan. The JSON form (keys in a
+fixed order, enums as words) is what golden files compare.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from enum import Enum
+from typing import Any
+
+from bulk_onboard.intake import Intake
+from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, UserType
+from bulk_onboard.sources import Notice
+from bulk_onboard.model.steps import (
+    AnnounceCrm,
+    CopyFile,
+    EnsureFolder,
+    EnsureLink,
+    EnsurePerson,
+    EnsureRoom,
+    FindRoom,
+    JoinRoom,
+    Member,
+    Plan,
+    Ref,
+    ShareRoom,
+    Step,
+    TemplatePath,
+)
+from bulk_onboard.validate.files import Invalid
+from bulk_onboard.model.words import ACCESS_NAMES, ROOM_TYPE_NAMES, USER_TYPE_NAMES
+
+_LINK_NAMES = {LinkType.INVITATION: "invitation", LinkType.EXTERNAL: "external"}
+
+
+def word(value: Enum) -> str:
+    """The word an enum value prints as."""
+    if isinstance(value, RoomType):
+        return ROOM_TYPE_NAMES[value]
+    if isinstance(value, Access):
+        return ACCESS_NAMES[value]
+    if isinstance(value, UserType):
+        return USER_TYPE_NAMES[value]
+    if isinstance(value, LinkType):
+        return _LINK_NAMES[value]
+    return str(value.name).lower()
+
+
+def action(step: Step) -> str:
+    """EnsureRoom → ensure_room."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(step).__name__).lower()
+
+
+# ---- text ----------------------------------------------------------------------------------
+
+
+def step_text(step: Step) -> str:
+    """What the step will do, in one line."""
+    match step:
+        case EnsureRoom(title=title, room_type=room_type, tags=tags):
+            extra = f"; tags: {', '.join(tags)}" if tags else ""
+            return f'ensure room "{title}" ({word(room_type)}{extra})'
+        case FindRoom(title=title):
+            return f'find the existing room "{title}"'
+        case EnsureFolder(parent=parent, title=title):
+            return f'ensure folder "{title}" in {parent}'
+        case CopyFile(source=source, dest_folder=dest, dest_title=title):
+            what = f'"{source}"' if isinstance(source, TemplatePath) else f"file {source}"
+            return f'copy {what} to {dest} as "{title}"'
+        case ShareRoom(room=room, members=members, notify=notify, message=message, culture=culture):
+            who = ", ".join(_member_text(m) for m in members)
+            notes = ["notify" if notify else "no notification"]
+            if message:
+                notes.append(f'message "{message}"')
+            if culture:
+                notes.append(f"culture {culture}")
+            return f"share {room} with {who}; {', '.join(notes)}"
+        case EnsureLink(room=room, link_type=link_type, access=access, title=title):
+            return f'ensure {word(link_type)} link "{title}" ({word(access)}) in {room}'
+        case EnsurePerson(
+            email=email, first_name=first, last_name=last, user_type=user_type, culture=culture
+        ):
+            how = f"{first} {last}" if first and last else "invited by e-mail"
+            extra = f", {culture}" if culture else ""
+            return f"ensure person {email} ({how}, {word(user_type)}{extra})"
+        case JoinRoom(room=room, person=person, email=email, access=access, notify=notify):
+            note = "notify" if notify else "no notification"
+            return f"add {person} ({email}) to {room} as {word(access)}; {note}"
+        case AnnounceCrm(fields=fields):
+            return "announce to the CRM: " + ", ".join(
+                f"{name}={_value_text(value)}" for name, value in fields
+            )
+    raise TypeError(f"unknown step {step!r}")
+
+
+def _member_text(member: Member) -> str:
+    how = "by user id" if member.by_id else "by e-mail"
+    return f"{member.email} as {word(member.access)} ({how})"
+
+
+def _value_text(value: str | Ref | tuple[Ref, ...]) -> str:
+    if isinstance(value, tuple):
+        return "[" + " ".join(str(v) for v in value) + "]"
+    return str(value)
+
+
+def plan_lines(plan: Plan) -> list[str]:
+    width = max(len(s.key) for s in plan.steps)
+    lines = [f"{plan.row_key}  ({plan.origin.describe()})"]
+    lines.extend(f"  {s.key.ljust(width)}  {step_text(s)}" for s in plan.steps)
+    return lines
+
+
+def invalid_lines(row: Invalid) -> list[str]:
+    name = f"{row.kind[:-1]}:{row.key}" if row.key else f"{row.kind[:-1]} row"
+    lines = [f"{name}  ({row.origin.describe()})  INVALID, not planned"]
+    lines.extend(f"  {issue.label}: {issue.problem}" for issue in row.issues)
+    return lines
+
+
+def intake_text(intake: Intake) -> str:
+    """Every plan, then every invalid row, separated by blank lines."""
+    blocks = [plan_lines(p) for p in intake.plans] + [invalid_lines(r) for r in intake.invalid]
+    return "\n\n".join("\n".join(block) for block in blocks)
+
+
+# ---- JSON ----------------------------------------------------------------------------------
+
+
+def to_json(value: Any) -> Any:
+    """Steps and their parts as plain JSON values."""
+    if isinstance(value, Ref):
+        ref = {"step": value.step, "field": value.field}
+        return {"ref": ref | ({"row": value.row} if value.row else {})}
+    if isinstance(value, Enum):
+        return word(value)
+    if isinstance(value, TemplatePath):
+        return {"room_title": value.room_title, "file_title": value.file_title}
+    if isinstance(value, AnnounceCrm):
+        return {
+            "key": value.key,
+            "action": action(value),
+            "fields": {name: to_json(v) for name, v in value.fields},
+        }
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(value):
+            out[f.name] = to_json(getattr(value, f.name))
+            if f.name == "key":
+                out["action"] = action(value)  # type: ignore[arg-type]
+        return out
+    if isinstance(value, tuple | list):
+        return [to_json(v) for v in value]
+    return value
+
+
+def _origin(origin: Origin) -> dict[str, Any]:
+    return {"file": origin.file, "sheet": origin.sheet, "line": origin.line}
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "row": plan.row_key,
+        "kind": plan.kind,
+        **_origin(plan.origin),
+        "steps": [to_json(s) for s in plan.steps],
+    }
+
+
+def invalid_json(row: Invalid) -> dict[str, Any]:
+    return {
+        "kind": row.kind,
+        "key": row.key,
+        **_origin(row.origin),
+        "issues": [
+            {"column": i.column, "header": i.label, "problem": i.problem} for i in row.issues
+        ],
+    }
+
+
+def notice_json(notice: Notice) -> dict[str, Any]:
+    return {
+        "file": notice.file,
+        "sheet": notice.sheet,
+        "line": notice.line,
+        "column": notice.column,
+        "message": notice.message,
+    }
+
+
+def intake_json(intake: Intake) -> dict[str, Any]:
+    return {
+        "playbook": intake.playbook.source,
+        "summary": {
+            "rows": intake.rows,
+            "valid": len(intake.plans),
+            "invalid": len(intake.invalid),
+            "warnings": len(intake.notices),
+        },
+        "plans": [plan_json(p) for p in intake.plans],
+        "invalid": [invalid_json(r) for r in intake.invalid],
+        "warnings": [notice_json(n) for n in intake.notices],
+    }

@@ -1,0 +1,108 @@
+"""The record that announces one onboarded client to the CRM. Pure.
+
+The engine resolves the fields of a plan's AnnounceCrm step (client_id, client_name,
+client_email, manager_email, room_id, room_title, link_url when the playbook makes a link,
+folder_ids, copy_ids) and passes them here with the run id and the time. The record is flat,
+so a CRM, Zapier or a spreadsheet can map its keys without unnesting:
+
+    {"event": "client_onboarded", "version": 1, "idempotency_key": "<64 hex>",
+     "client_id", "client_name", "client_email", "manager_email",
+     "room_id", "room_title", "room_url", "link_url" (null without a link),
+     "folder_ids": [...], "copy_ids": [...], "run_id", "onboarded_at": "2026-11-22T09:59:12Z"}
+
+The idempotency key is the hex SHA-256 of "<client_id>\\n<room_id>": the same client in the
+same room gives the same key in every run, so a receiver can drop repeats, and a client whose
+room was deleted and made again is announced again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bulk_onboard.runs.report import neutralise
+
+EVENT = "client_onboarded"
+VERSION = 1
+REQUIRED = ("client_id", "client_name", "client_email", "manager_email", "room_id", "room_title")
+CSV_COLUMNS = (
+    "idempotency_key",
+    "onboarded_at",
+    "run_id",
+    "client_id",
+    "client_name",
+    "client_email",
+    "manager_email",
+    "room_id",
+    "room_title",
+    "room_url",
+    "link_url",
+    "folder_ids",
+    "copy_ids",
+)
+
+
+def idempotency_key(client_id: str, room_id: int | str) -> str:
+    """Stable across runs for the same client and room: hex SHA-256 of "client_id\\nroom_id"."""
+    return hashlib.sha256(f"{client_id}\n{room_id}".encode()).hexdigest()
+
+
+def room_url(portal_url: str, room_id: int | str) -> str:
+    """The room in DocSpace's web client: /rooms/shared/<id>/filter?folder=<id>."""
+    return f"{portal_url.rstrip('/')}/rooms/shared/{room_id}/filter?folder={room_id}"
+
+
+def build_record(
+    fields: Mapping[str, Any], *, run_id: str, portal_url: str, at: float
+) -> dict[str, Any]:
+    """The record for one client from the resolved AnnounceCrm fields; `at` is Unix seconds."""
+    missing = [name for name in REQUIRED if fields.get(name) in (None, "")]
+    if missing:
+        raise ValueError(f"the CRM record needs {', '.join(missing)}")
+    room_id = fields["room_id"]
+    link = fields.get("link_url")
+    return {
+        "event": EVENT,
+        "version": VERSION,
+        "idempotency_key": idempotency_key(str(fields["client_id"]), room_id),
+        "client_id": str(fields["client_id"]),
+        "client_name": str(fields["client_name"]),
+        "client_email": str(fields["client_email"]),
+        "manager_email": str(fields["manager_email"]),
+        "room_id": room_id,
+        "room_title": str(fields["room_title"]),
+        "room_url": room_url(portal_url, room_id),
+        "link_url": str(link) if link else None,
+        "folder_ids": _ids(fields.get("folder_ids")),
+        "copy_ids": _ids(fields.get("copy_ids")),
+        "run_id": run_id,
+        "onboarded_at": timestamp(at),
+    }
+
+
+def timestamp(at: float) -> str:
+    """ISO 8601 in UTC to the second: 2026-11-22T09:59:12Z."""
+    return datetime.fromtimestamp(int(at), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def csv_row(record: Mapping[str, Any]) -> dict[str, str]:
+    """The record as one CSV line: lists joined by spaces, formula-looking cells made inert."""
+    row: dict[str, str] = {}
+    for column in CSV_COLUMNS:
+        value = record.get(column)
+        if isinstance(value, list | tuple):
+            text = " ".join(str(v) for v in value)
+        else:
+            text = "" if value is None else str(value)
+        row[column] = neutralise(text)
+    return row
+
+
+def _ids(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        return [value]
+    return list(value)

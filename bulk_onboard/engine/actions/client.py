@@ -1,0 +1,235 @@
+"""The steps of a client row: room, folders, template copies, access, link.
+
+Each finds before it creates. A room this run created is known to be empty, without members
+and without links, so a fresh client row costs exactly its writes: room, one per folder, one
+per copy, one share for manager and client together, one link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+import structlog
+
+from bulk_onboard.errors import PermanentError
+from bulk_onboard.engine.step_runner import Context, Json, Outcome, RowState, StepDone
+from bulk_onboard.model.records import LinkType
+from bulk_onboard.model.steps import (
+    AnnounceCrm,
+    CopyFile,
+    EnsureFolder,
+    EnsureLink,
+    EnsureRoom,
+    ShareRoom,
+    Step,
+)
+
+log = structlog.get_logger("bulk_onboard")
+
+
+class ClientSteps:
+    """The steps of a client row: room, folders, copies, access, link."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def run(self, state: RowState) -> None:
+        for step in state.plan.steps:
+            if isinstance(step, AnnounceCrm):
+                continue  # announced in its own phase, after every row's DocSpace work
+            await self.ctx.run_step(state, step, self._action(state, step))
+
+    def _action(self, state: RowState, step: Step) -> Callable[[bool], Awaitable[StepDone]]:
+        if isinstance(step, EnsureRoom):
+            return partial(self.room, state, step)
+        if isinstance(step, EnsureFolder):
+            return partial(self.folder, state, step)
+        if isinstance(step, CopyFile):
+            return partial(self.copy, state, step)
+        if isinstance(step, ShareRoom):
+            return partial(self.share, state, step)
+        if isinstance(step, EnsureLink):
+            return partial(self.link, state, step)
+        raise TypeError(f"unexpected step {step!r} in a client plan")
+
+    async def room(self, state: RowState, step: EnsureRoom, recheck: bool) -> StepDone:
+        ctx = self.ctx
+        tag = state.plan.row_key  # "client:<client_id>": marks the rooms this tool made
+        found = await (ctx.rooms.refresh(step.title) if recheck else ctx.rooms.by_title(step.title))
+        ours = [room for room in found if tag in (room.get("tags") or [])]
+        if ours:
+            room = ours[0]
+            return StepDone({"id": room["id"], "title": room["title"]}, "found")
+        if found:
+            raise PermanentError(
+                f'a room titled "{step.title}" already exists but was not created for '
+                f"{tag.split(':', 1)[1]}; set another room_title for this client, or add the tag "
+                f'"{tag}" to that room in DocSpace to adopt it',
+                method="-",
+                path="-",
+            )
+        room = await ctx.client.create_room(step.title, int(step.room_type), [*step.tags, tag])
+        room_id = int(room["id"])
+        ctx.contents.mark_empty(room_id)
+        ctx.fresh_rooms.add(room_id)
+        await ctx.rooms.add(room)
+        return StepDone({"id": room_id, "title": room["title"]}, "created")
+
+    async def folder(self, state: RowState, step: EnsureFolder, recheck: bool) -> StepDone:
+        ctx = self.ctx
+        parent = int(ctx.resolve(step.parent, state))
+        if recheck:
+            ctx.contents.forget(parent)
+        existing = await ctx.contents.folder(parent, step.title)
+        if existing is not None:
+            return StepDone({"id": existing}, "found")
+        folder = await ctx.client.create_folder(parent, step.title)
+        ctx.contents.add_folder(parent, step.title, int(folder["id"]))
+        return StepDone({"id": int(folder["id"])}, "created")
+
+    async def copy(self, state: RowState, step: CopyFile, recheck: bool) -> StepDone:
+        ctx = self.ctx
+        dest = int(ctx.resolve(step.dest_folder, state))
+        if recheck:
+            ctx.contents.forget(dest)
+        existing = await ctx.contents.file(dest, step.dest_title)
+        if existing is not None:
+            return StepDone({"id": existing}, "found")
+        source = await ctx.templates.resolve(step.source)
+        copied = await ctx.client.copy_file_as(source, dest, step.dest_title)
+        ctx.contents.add_file(dest, step.dest_title, int(copied["id"]))
+        return StepDone({"id": int(copied["id"])}, "created")
+
+    async def share(self, state: RowState, step: ShareRoom, recheck: bool) -> StepDone:
+        ctx = self.ctx
+        room_id = int(ctx.resolve(step.room, state))
+        if recheck:
+            ctx.forget_room(room_id)
+        # Whoever may be mailed (an address the portal may not know) is locked first, so two
+        # rows sharing one contact cannot both invite it.
+        by_email = sorted({m.email.lower() for m in step.members if not m.by_id})
+        locks = [ctx.people.lock(email) for email in by_email]
+        for lock in locks:
+            await lock.acquire()
+        mailed: list[str] = []
+        try:
+            current = await current_members(ctx, room_id)
+            invitations: list[tuple[str, int]] = []  # (user id, or e-mail if unknown; access)
+            sent: list[tuple[str, str, int]] = []  # (e-mail, user id or "", access)
+            for member in step.members:
+                person = await ctx.people.get(member.email)
+                if member.by_id:
+                    person = require_manager(member.email, person)
+                    if person.get("isOwner"):
+                        continue  # the owner holds every room already
+                have = current.get(member.email.lower())
+                if have is not None and have[1] == int(member.access):
+                    continue
+                person_id = str(person["id"]) if person is not None else ""
+                invitations.append((person_id or member.email, int(member.access)))
+                sent.append((member.email.lower(), person_id, int(member.access)))
+                if person is None:
+                    mailed.append(member.email)
+            if not invitations:
+                return StepDone({}, "found")
+            reply = await ctx.client.set_room_share(
+                room_id, invitations, notify=step.notify, message=step.message, culture=step.culture
+            )
+        finally:
+            for email in mailed:
+                ctx.people.forget(email)  # now (or perhaps) a pending guest of the portal
+            for lock in locks:
+                lock.release()
+        check_share_reply(reply, room_id)
+        current.update({email: (person_id, access) for email, person_id, access in sent})
+        return StepDone({}, "changed")
+
+    async def link(self, state: RowState, step: EnsureLink, recheck: bool) -> StepDone:
+        ctx = self.ctx
+        room_id = int(ctx.resolve(step.room, state))
+        if recheck:
+            ctx.forget_room(room_id)
+        client = ctx.client
+        if step.link_type == LinkType.EXTERNAL:
+            share = await client.primary_link(room_id)
+            link = share.get("sharedLink") or {}
+            if share.get("access") != int(step.access):
+                share = await client.set_room_link(
+                    room_id,
+                    int(LinkType.EXTERNAL),
+                    int(step.access),
+                    step.title,
+                    link_id=link.get("id"),
+                )
+                link = share.get("sharedLink") or {}
+                return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "changed")
+            outcome: Outcome = "created" if room_id in ctx.fresh_rooms else "found"
+            return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, outcome)
+        existing = None
+        if room_id not in ctx.fresh_rooms:
+            links = await client.room_links(room_id, link_type=int(LinkType.INVITATION))
+            existing = links[0] if links else None
+        if existing is not None:
+            link = existing.get("sharedLink") or {}
+            if existing.get("access") == int(step.access):
+                return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "found")
+            share = await client.set_room_link(
+                room_id,
+                int(LinkType.INVITATION),
+                int(step.access),
+                step.title,
+                link_id=link.get("id"),
+            )
+            link = share.get("sharedLink") or {}
+            return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "changed")
+        share = await client.set_room_link(
+            room_id, int(LinkType.INVITATION), int(step.access), step.title
+        )
+        link = share.get("sharedLink") or {}
+        return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "created")
+
+
+async def current_members(ctx: Context, room_id: int) -> dict[str, tuple[str, int]]:
+    """E-mail -> (user id, access) of the room's members, listed at most once per run;
+    a room made by this run starts with none. Callers update the dict with what they set."""
+    known = ctx.members.get(room_id)
+    if known is not None:
+        return known
+    members: dict[str, tuple[str, int]] = {}
+    if room_id not in ctx.fresh_rooms:
+        for share in await ctx.client.room_share(room_id):
+            user = share.get("sharedToUser")
+            if user and user.get("email"):
+                members[str(user["email"]).lower()] = (str(user["id"]), int(share.get("access", 0)))
+    return ctx.members.setdefault(room_id, members)
+
+
+def require_manager(email: str, person: Json | None) -> Json:
+    if person is None:
+        raise PermanentError(
+            f"the account manager {email} has no DocSpace account; add them as a room admin "
+            "(users sheet, type room-admin) or pick another manager",
+            method="-",
+            path="-",
+        )
+    if not (person.get("isOwner") or person.get("isAdmin") or person.get("isRoomAdmin")):
+        raise PermanentError(
+            f"the account manager {email} is not a room admin or DocSpace admin, so the portal "
+            "cannot make them room manager; change their type in DocSpace or pick another manager",
+            method="-",
+            path="-",
+        )
+    return person
+
+
+def check_share_reply(reply: Json | None, room_id: int) -> None:
+    reply = reply or {}
+    if reply.get("error"):
+        raise PermanentError(
+            f"the portal refused to change the members of room {room_id} (error {reply['error']})",
+            method="PUT",
+            path=f"/api/2.0/files/rooms/{room_id}/share",
+        )
+    if reply.get("warning"):
+        log.warning("share_warning", room=room_id, warning=reply["warning"])

@@ -1,0 +1,259 @@
+"""The phases of a run, each a worker pool over rows, and how a row ends.
+
+people       every user row's person (and the existing room it joins, looked up first), so
+             account managers and members exist before anything refers to them
+clients      room, folders, copies, access, link: the steps of a row in order, rows concurrently
+memberships  grouped per room: one look at the members, one share request per room and batch
+announcements  each onboarded client to the CRM sinks of the playbook, after all DocSpace work
+
+A step failure is a value (the row fails, the run goes on); a refused token stops the run; a
+spent daily budget defers the row; a bug in one row fails that row, not the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import structlog
+
+from bulk_onboard.engine.actions.crm import Announcer
+from bulk_onboard.api.metering import Meter, metered
+from bulk_onboard.engine.actions.client import ClientSteps
+from bulk_onboard.errors import BudgetExhausted, FatalError, PermanentError
+from bulk_onboard.engine.step_runner import Context, RowState, StepFailed, finish, row_status
+from bulk_onboard.engine.actions.people import Inviter, Joiner, MembershipSteps, PersonSteps
+from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
+from bulk_onboard.engine.pool import Pool, Stop
+from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan
+
+log = structlog.get_logger("bulk_onboard")
+
+MEMBERSHIP_BATCH = 50
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Progress:
+    """What the run tells whoever watches it (a progress bar, periodic log lines)."""
+
+    def start(self, total: int) -> None:
+        pass
+
+    def row_done(self, status: Status) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class RunState:
+    """Every row of the run in progress, and how the finished ones ended."""
+
+    states: dict[str, RowState]
+    results: dict[str, RowResult] = field(default_factory=dict)
+    fatal: Exception | None = None
+
+    def interrupted(self, state: RowState, reason: str, progress: Progress) -> None:
+        """A row the run stopped before finishing."""
+        error = StepFailed(_next_step(state), RuntimeError(f"not finished: {reason}"))
+        self.results[state.plan.row_key] = finish(state, Status.INTERRUPTED, error)
+        progress.row_done(Status.INTERRUPTED)
+
+
+def fail_status(failed: StepFailed) -> Status:
+    if isinstance(failed.cause, BudgetExhausted):
+        return Status.DEFERRED  # nothing wrong with the row: the day's writes are spent
+    return Status.INTERRUPTED if isinstance(failed.cause, FatalError) else Status.FAILED
+
+
+class Phases:
+    def __init__(
+        self,
+        ctx: Context,
+        run: RunState,
+        *,
+        progress: Progress,
+        stop: Stop,
+        concurrency: int,
+        announcer: Announcer | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.announcer = announcer
+        self.to_announce: list[RowState] = []
+        self.run = run
+        self.progress = progress
+        self.stop = stop
+        self.concurrency = concurrency
+        self.person_steps = PersonSteps(ctx, Inviter(ctx))
+        self.client_steps = ClientSteps(ctx)
+        self.membership_steps = MembershipSteps(ctx)
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def settle(self, state: RowState, status: Status, error: StepFailed | None = None) -> None:
+        result = finish(state, status, error)
+        self.run.results[state.plan.row_key] = result
+        self.ctx.row_outputs[state.plan.row_key] = dict(state.outputs)
+        self.progress.row_done(status)
+        log.info(
+            "row_finished",
+            row=state.plan.row_key,
+            status=status.value,
+            failed_step=result.failed_step,
+            error=result.error,
+        )
+
+    def failed(self, state: RowState, failure: StepFailed) -> None:
+        if isinstance(failure.cause, FatalError) and self.run.fatal is None:
+            self.run.fatal = failure.cause
+            self.stop.request(f"fatal: {failure.cause}")
+        self.settle(state, fail_status(failure), failure)
+
+    async def guarded(
+        self, state: RowState, body: Callable[[RowState], Awaitable[None]]
+    ) -> StepFailed | None:
+        """Run body for a row, counting its requests; a failure comes back as a value."""
+        with metered(Meter()) as meter:
+            try:
+                await body(state)
+                return None
+            except StepFailed as failure:
+                return failure
+            except Exception as exc:
+                log.exception("row_failed", row=state.plan.row_key)
+                return StepFailed("internal", exc)
+            finally:
+                state.requests += meter.requests
+                state.attempts += meter.attempts
+
+    def _pool(self, work: Callable[[T], Awaitable[R]], done: Callable[[T, R], None]) -> Pool[T, R]:
+        """Items skipped or cancelled by a stop keep no result: they end as interrupted."""
+        return Pool(
+            work,
+            concurrency=self.concurrency,
+            stop=self.stop,
+            on_done=done,
+            on_skipped=lambda item: None,
+            on_cancelled=lambda item: None,
+        )
+
+    # ------------------------------------------------------------------ phases
+
+    async def people(self, plans: Sequence[Plan]) -> None:
+        async def work(plan: Plan) -> StepFailed | None:
+            return await self.guarded(self.run.states[plan.row_key], self.person_steps.run)
+
+        def done(plan: Plan, failure: StepFailed | None) -> None:
+            if failure is not None:
+                self.failed(self.run.states[plan.row_key], failure)
+
+        await self._pool(work, done).run(plans)
+
+    async def clients(self, plans: Sequence[Plan]) -> None:
+        async def work(plan: Plan) -> StepFailed | None:
+            return await self.guarded(self.run.states[plan.row_key], self.client_steps.run)
+
+        def done(plan: Plan, failure: StepFailed | None) -> None:
+            state = self.run.states[plan.row_key]
+            if failure is not None:
+                self.failed(state, failure)
+            elif self.announcer is not None and any(isinstance(s, AnnounceCrm) for s in plan.steps):
+                # Its room is ready for the people who join it; the row itself is settled
+                # by the announcements phase.
+                self.ctx.row_outputs[plan.row_key] = dict(state.outputs)
+                self.to_announce.append(state)
+            else:
+                self.settle(state, row_status(state, "room"))
+
+        await self._pool(work, done).run(plans)
+
+    async def announcements(self) -> None:
+        """Every client whose DocSpace work is done, to the CRM: its own pool, last."""
+        announcer = self.announcer
+        if announcer is None:
+            return
+
+        async def work(state: RowState) -> StepFailed | None:
+            return await self.guarded(state, announcer.run)
+
+        def done(state: RowState, failure: StepFailed | None) -> None:
+            if failure is not None:
+                self.failed(state, failure)
+            else:
+                self.settle(state, row_status(state, "room"))
+
+        await self._pool(work, done).run(self.to_announce)
+
+    async def memberships(self, plans: Sequence[Plan]) -> None:
+        waiting: list[RowState] = []
+        for plan in plans:
+            state = self.run.states[plan.row_key]
+            if plan.row_key in self.run.results:
+                continue
+            if not any(isinstance(step, JoinRoom) for step in plan.steps):
+                self.settle(state, row_status(state, "person"))
+            elif not self._room_is_there(state):
+                continue
+            else:
+                waiting.append(state)
+
+        async def work(group: list[Joiner]) -> dict[str, StepFailed]:
+            with metered(Meter()) as meter:
+                failures = await self.membership_steps.run_room(group)
+            for joiner in group:  # the group's requests, shared out for the report
+                joiner.state.requests += -(-meter.requests // len(group))
+                joiner.state.attempts += -(-meter.attempts // len(group))
+            return failures
+
+        def done(group: list[Joiner], failures: dict[str, StepFailed]) -> None:
+            for joiner in group:
+                failure = failures.get(joiner.state.plan.row_key)
+                if failure is not None:
+                    self.failed(joiner.state, failure)
+                else:
+                    self.settle(joiner.state, row_status(joiner.state, "person"))
+
+        await self._pool(work, done).run(membership_groups(waiting))
+
+    def _room_is_there(self, state: RowState) -> bool:
+        """A person whose client row has no room shares that row's fate and ends here."""
+        join = next(s for s in state.plan.steps if isinstance(s, JoinRoom))
+        owner = join.room.row
+        blocking = self.run.results.get(owner) if owner else None
+        if blocking is None or blocking.status in OK_STATUSES:
+            return True
+        where = f" at step {blocking.failed_step}" if blocking.failed_step else ""
+        cause = PermanentError(
+            f"the room of {owner} is not there: that row is {blocking.status.value}{where}",
+            method="-",
+            path="-",
+        )
+        status = Status.FAILED if blocking.status is Status.INVALID else blocking.status
+        self.settle(state, status, StepFailed(join.key, cause))
+        return False
+
+
+def membership_groups(states: Sequence[RowState]) -> list[list[Joiner]]:
+    """Joiners per room, in batches of MEMBERSHIP_BATCH (one share request each)."""
+    by_room: dict[tuple[str, str], list[Joiner]] = {}
+    for state in states:
+        find = next((s for s in state.plan.steps if isinstance(s, FindRoom)), None)
+        join = next(s for s in state.plan.steps if isinstance(s, JoinRoom))
+        key = ("title", find.title) if find is not None else ("row", str(join.room.row))
+        by_room.setdefault(key, []).append(Joiner(state, join, find))
+    groups: list[list[Joiner]] = []
+    for joiners in by_room.values():
+        for start in range(0, len(joiners), MEMBERSHIP_BATCH):
+            groups.append(joiners[start : start + MEMBERSHIP_BATCH])
+    return groups
+
+
+def _next_step(state: RowState) -> str:
+    for step in state.plan.steps:
+        if step.key not in state.outputs:
+            return step.key
+    return state.plan.steps[-1].key if state.plan.steps else "-"

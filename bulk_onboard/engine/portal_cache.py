@@ -1,0 +1,239 @@
+"""What the run knows of the portal: rooms by title, people by e-mail, folder contents.
+
+Each index is filled once per run (the portal's rooms are listed once with paging, not once per
+row; people are prefetched when that is cheaper than asking one by one) and kept up to date
+with what the run itself creates. After an ambiguous write an entry is refreshed from the
+portal, never guessed. Concurrent askers of the same key share one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from bulk_onboard.api.models import FolderContents
+from bulk_onboard.errors import PermanentError
+from bulk_onboard.model.steps import TemplatePath
+
+Json = dict[str, Any]
+
+
+class PortalReader(Protocol):
+    async def all_rooms(self, filter_value: str | None = None) -> list[Json]: ...
+    async def list_rooms(
+        self, filter_value: str | None = None, start_index: int = 0, count: int = 100
+    ) -> tuple[list[Json], int]: ...
+    async def folder_contents(self, folder_id: int) -> FolderContents: ...
+    async def user_by_email(self, email: str) -> Json | None: ...
+    async def people_page(
+        self, start_index: int = 0, count: int = 100
+    ) -> tuple[list[Json], int]: ...
+
+
+class _Once:
+    """Per-key single flight: concurrent callers of one key await one fetch."""
+
+    def __init__(self) -> None:
+        self._inflight: dict[Any, asyncio.Future[Any]] = {}
+
+    async def run(self, key: Any, fetch: Callable[[], Awaitable[Any]]) -> Any:
+        if key in self._inflight:
+            return await asyncio.shield(self._inflight[key])
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await fetch()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: other waiters re-raise it themselves
+            raise
+        else:
+            future.set_result(value)
+            return value
+        finally:
+            del self._inflight[key]
+
+
+class RoomIndex:
+    """The portal's active rooms by exact title."""
+
+    def __init__(self, client: PortalReader) -> None:
+        self._client = client
+        self._by_title: dict[str, list[Json]] | None = None
+        self._once = _Once()
+
+    async def _load(self) -> dict[str, list[Json]]:
+        if self._by_title is None:
+            rooms = await self._once.run("all", self._client.all_rooms)
+            if self._by_title is None:
+                index: dict[str, list[Json]] = {}
+                for room in rooms:
+                    index.setdefault(room["title"], []).append(room)
+                self._by_title = index
+        return self._by_title
+
+    async def by_title(self, title: str) -> list[Json]:
+        return list((await self._load()).get(title, []))
+
+    async def refresh(self, title: str) -> list[Json]:
+        """Ask the portal again (after an ambiguous create): exact matches only."""
+        found = await self._client.all_rooms(filter_value=title)
+        exact = [room for room in found if room["title"] == title]
+        (await self._load())[title] = exact
+        return list(exact)
+
+    async def add(self, room: Json) -> None:
+        rooms = (await self._load()).setdefault(room["title"], [])
+        if all(r["id"] != room["id"] for r in rooms):
+            rooms.append(room)
+
+
+class PeopleIndex:
+    """People by lower-cased e-mail; None means the portal has no such person."""
+
+    PAGE = 100
+
+    def __init__(self, client: PortalReader, expected_lookups: int) -> None:
+        self._client = client
+        self._known: dict[str, Json | None] = {}
+        self._stale: set[str] = set()
+        self._complete = False  # every person was prefetched: absent means unknown
+        self._decided = False
+        self._expected = expected_lookups
+        self._once = _Once()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def _prefetch(self) -> None:
+        """Prefetch everybody when that takes fewer requests than looking up one by one."""
+        if self._decided:
+            return
+        first, total = await self._client.people_page(start_index=0, count=self.PAGE)
+        people = list(first)
+        pages = -(-total // self.PAGE)
+        if pages <= max(self._expected, 1):
+            for start in range(self.PAGE, total, self.PAGE):
+                page, _ = await self._client.people_page(start_index=start, count=self.PAGE)
+                people.extend(page)
+            self._complete = True
+        for person in people:
+            email = str(person.get("email") or "").lower()
+            if email and email not in self._known:
+                self._known[email] = person
+        self._decided = True
+
+    async def get(self, email: str) -> Json | None:
+        email = email.lower()
+        if not self._decided:
+            await self._once.run("prefetch", self._prefetch)
+        if email in self._known:
+            return self._known[email]
+        if self._complete and email not in self._stale:
+            return None
+        return await self.refresh(email)
+
+    async def refresh(self, email: str) -> Json | None:
+        """Ask the portal for this person now."""
+        email = email.lower()
+        person: Json | None = await self._once.run(
+            ("person", email), lambda: self._client.user_by_email(email)
+        )
+        self._known[email] = person
+        self._stale.discard(email)
+        return person
+
+    def put(self, email: str, person: Json) -> None:
+        self._known[email.lower()] = person
+        self._stale.discard(email.lower())
+
+    def forget(self, email: str) -> None:
+        """The portal may have changed this person (e.g. invited them): ask again next time."""
+        self._known.pop(email.lower(), None)
+        self._stale.add(email.lower())
+
+    def lock(self, email: str) -> asyncio.Lock:
+        """Serialise whatever may mail this address, so no address is invited twice."""
+        return self._locks.setdefault(email.lower(), asyncio.Lock())
+
+
+class ContentsIndex:
+    """Folder contents (sub-folders and files by title), listed at most once per folder.
+
+    A room or folder this run created is known to be empty, so it costs no listing.
+    """
+
+    def __init__(self, client: PortalReader) -> None:
+        self._client = client
+        self._folders: dict[int, dict[str, int]] = {}
+        self._files: dict[int, dict[str, int]] = {}
+        self._once = _Once()
+
+    def mark_empty(self, folder_id: int) -> None:
+        self._folders[folder_id] = {}
+        self._files[folder_id] = {}
+
+    def is_known(self, folder_id: int) -> bool:
+        return folder_id in self._folders
+
+    async def _load(self, folder_id: int) -> None:
+        if folder_id in self._folders:
+            return
+        contents = await self._once.run(folder_id, lambda: self._client.folder_contents(folder_id))
+        folders: dict[str, int] = {}
+        for folder in contents.folders:
+            folders.setdefault(folder["title"], folder["id"])
+        files: dict[str, int] = {}
+        for file in contents.files:
+            files.setdefault(file["title"], file["id"])
+        self._folders[folder_id] = folders
+        self._files[folder_id] = files
+
+    async def folder(self, parent_id: int, title: str) -> int | None:
+        await self._load(parent_id)
+        return self._folders[parent_id].get(title)
+
+    async def file(self, folder_id: int, title: str) -> int | None:
+        await self._load(folder_id)
+        return self._files[folder_id].get(title)
+
+    def add_folder(self, parent_id: int, title: str, folder_id: int) -> None:
+        self._folders.setdefault(parent_id, {}).setdefault(title, folder_id)
+        self.mark_empty(folder_id)
+
+    def add_file(self, folder_id: int, title: str, file_id: int) -> None:
+        self._files.setdefault(folder_id, {}).setdefault(title, file_id)
+
+    def forget(self, folder_id: int) -> None:
+        """After an ambiguous write into this folder: list it again next time."""
+        self._folders.pop(folder_id, None)
+        self._files.pop(folder_id, None)
+
+
+class TemplateIndex:
+    """Template sources: a file id as given, or "Room title/File name" resolved once."""
+
+    def __init__(self, rooms: RoomIndex, contents: ContentsIndex) -> None:
+        self._rooms = rooms
+        self._contents = contents
+
+    async def resolve(self, source: int | TemplatePath) -> int:
+        if isinstance(source, int):
+            return source
+        rooms = await self._rooms.by_title(source.room_title)
+        if not rooms:
+            raise PermanentError(
+                f'the template room "{source.room_title}" does not exist in the portal; '
+                "create it or fix the template path in the playbook",
+                method="-",
+                path="-",
+            )
+        for room in rooms:
+            file_id = await self._contents.file(room["id"], source.file_title)
+            if file_id is not None:
+                return file_id
+        raise PermanentError(
+            f'the template file "{source.file_title}" is not in the room "{source.room_title}"; '
+            "upload it or fix the template path in the playbook",
+            method="-",
+            path="-",
+        )

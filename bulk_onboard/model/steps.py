@@ -1,0 +1,183 @@
+"""The vocabulary of a plan: frozen Step objects that refer to earlier results symbolically.
+
+A Plan is the exact list of DocSpace actions that onboards one spreadsheet row. It is data:
+`bulk-onboard plan` prints it, tests compare it, the journal records which steps the portal
+confirmed. Later steps name the outputs of earlier ones with a Ref (the room id a folder needs,
+the folder id a copy needs); a user's membership may name the room step of a client row.
+
+Outputs each step kind produces (the engine journals them under these field names):
+    EnsureRoom   id, title            FindRoom    id, title
+    EnsureFolder id                   CopyFile    id
+    ShareRoom    (none)               EnsureLink  id, url
+    EnsurePerson id                   JoinRoom    (none)
+    AnnounceCrm  (none)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, UserType
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """Output `field` of step `step`: in the same plan, or in the plan of row `row`."""
+
+    step: str
+    field: str
+    row: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.row}/" if self.row else ""
+        return f"<{where}{self.step}.{self.field}>"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplatePath:
+    """A template file named by the title of the room holding it and its file title."""
+
+    room_title: str
+    file_title: str
+
+    def __str__(self) -> str:
+        return f"{self.room_title}/{self.file_title}"
+
+
+FileSource: TypeAlias = int | TemplatePath
+
+
+@dataclass(frozen=True, slots=True)
+class EnsureRoom:
+    """Find the client's room (journal id, then exact title), else create it."""
+
+    key: str
+    title: str
+    room_type: RoomType
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FindRoom:
+    """An existing room named by exact title (a user row's `room` that is not a client_id)."""
+
+    key: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnsureFolder:
+    key: str
+    parent: Ref
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class CopyFile:
+    """POST files/file/{source}/copyas into dest_folder, skipped if that title is already there."""
+
+    key: str
+    source: FileSource
+    dest_folder: Ref
+    dest_title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One entry of a share request.
+
+    by_id: the person must already exist (looked up by e-mail, shared by user id), as the
+    account manager must. Otherwise the entry is sent by e-mail, so an unknown address becomes
+    a pending Guest and gets the portal's invitation mail.
+    """
+
+    email: str
+    access: Access
+    by_id: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ShareRoom:
+    """One PUT files/rooms/{id}/share carrying every member; nothing sent if already so."""
+
+    key: str
+    room: Ref
+    members: tuple[Member, ...]
+    notify: bool
+    message: str | None
+    culture: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnsureLink:
+    """The primary external link (GET rooms/{id}/link) or the room's invitation link."""
+
+    key: str
+    room: Ref
+    link_type: LinkType
+    access: Access
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnsurePerson:
+    """Find by e-mail; else POST people (with names) or POST people/invite (without)."""
+
+    key: str
+    email: str
+    first_name: str | None
+    last_name: str | None
+    user_type: UserType
+    culture: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRoom:
+    """Give an existing person (by id) an access in a room."""
+
+    key: str
+    room: Ref
+    person: Ref
+    email: str
+    access: Access
+    notify: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnnounceCrm:
+    """Hand the onboarded client to the CRM sinks; fields are literals or Refs."""
+
+    key: str
+    fields: tuple[tuple[str, str | Ref | tuple[Ref, ...]], ...]
+
+
+Step: TypeAlias = (
+    EnsureRoom
+    | FindRoom
+    | EnsureFolder
+    | CopyFile
+    | ShareRoom
+    | EnsureLink
+    | EnsurePerson
+    | JoinRoom
+    | AnnounceCrm
+)
+
+RowKind: TypeAlias = Literal["client", "user"]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every step that onboards one row, in the order they must run."""
+
+    row_key: str  # "client:<client_id>" or "user:<email>"
+    kind: RowKind
+    origin: Origin
+    steps: tuple[Step, ...]
+
+    def step(self, key: str) -> Step:
+        for s in self.steps:
+            if s.key == key:
+                return s
+        raise KeyError(key)

@@ -1,0 +1,321 @@
+"""The playbook: what bulk-onboard does for every client and person, read from TOML.
+
+A playbook file holds only the keys it changes; everything else comes from the packaged
+`default.toml` (tables merge key by key, lists and values replace). Every key of the
+user's file is checked: an unknown key, a wrong type or an impossible value is a ConfigError
+naming the file and the key. Checks that depend on a row (a link or access that the row's
+room type does not allow) are made per row by `validate`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import string
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+from urllib.parse import urlsplit
+
+from bulk_onboard.errors import ConfigError
+from bulk_onboard.playbook.values import Reader, check_keys, merge, parse_toml
+from bulk_onboard.model.records import FOLDER_TITLE_MAX, Access, LinkType, RoomType
+from bulk_onboard.model.steps import FileSource, TemplatePath
+from bulk_onboard.model.words import ACCESS_NAMES, NOT_ROOM_ROLES
+
+LinkKind: TypeAlias = Literal["external", "invitation", "none"]
+
+DEFAULT_NAME = "the built-in playbook"
+_LINK_TITLES = {"invitation": "Invitation link", "external": "Shared link", "none": ""}
+
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateCopy:
+    """A template file copied into every client room."""
+
+    source: FileSource  # a file id, or "Room title/File name"
+    folder: str | None  # one of the playbook's folders; None is the room itself
+    title: str  # the copy's title in the room
+
+
+@dataclass(frozen=True, slots=True)
+class Accesses:
+    """Default accesses: the account manager's, the client's, and people's from the users sheet."""
+
+    manager: Access
+    client: Access
+    users: Access
+
+
+@dataclass(frozen=True, slots=True)
+class RoomLink:
+    """The link made in every client room; kind "none" makes none."""
+
+    kind: LinkKind
+    access: Access
+    title: str
+
+    @property
+    def link_type(self) -> LinkType | None:
+        return {"external": LinkType.EXTERNAL, "invitation": LinkType.INVITATION}.get(self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """How people are told: notify existing members, the message, the mail language."""
+
+    notify: bool
+    message: str | None
+    culture: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Crm:
+    """Where onboarded clients are announced. secret_env is the NAME of a variable."""
+
+    webhook_url: str | None
+    secret_env: str | None
+    timeout_seconds: float
+    max_attempts: int
+    jsonl_path: Path | None
+    csv_path: Path | None
+
+    @property
+    def configured(self) -> bool:
+        """Whether any sink is set, so that plans announce clients."""
+        return bool(self.webhook_url or self.jsonl_path or self.csv_path)
+
+
+@dataclass(frozen=True, slots=True)
+class Playbook:
+    source: str  # the file it came from, for messages
+    room_title: str  # a pattern: "Client - {client_name}"
+    room_type: RoomType
+    tags: tuple[str, ...]
+    folders: tuple[str, ...]
+    copies: tuple[TemplateCopy, ...]
+    access: Accesses
+    link: RoomLink
+    invitation: Invitation
+    crm: Crm
+
+    @property
+    def title_fields(self) -> tuple[str, ...]:
+        """The placeholders of the room title pattern, in order, without repeats."""
+        return placeholders(self.room_title, self.source)
+
+
+def placeholders(pattern: str, source: str) -> tuple[str, ...]:
+    """The {names} of a title pattern; ConfigError for anything but plain {name} fields."""
+    names: list[str] = []
+    try:
+        parsed = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise ConfigError(
+            f"{source}: room.title {pattern!r} has unbalanced braces ({exc}); write a placeholder "
+            "as {client_name} and a literal brace as {{ or }}."
+        ) from None
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not re.fullmatch(r"\w[\w ]*", name) or spec or conversion:
+            raise ConfigError(
+                f"{source}: room.title uses {{{name}{'!' + conversion if conversion else ''}"
+                f"{':' + spec if spec else ''}}}, but placeholders can only name a column, like "
+                "{client_name}."
+            )
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def load_playbook(path: Path | None = None) -> Playbook:
+    """The playbook in `path` over the built-in defaults; the defaults alone when None."""
+    if path is None:
+        return default_playbook()
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"The playbook {path} does not exist; check the --playbook path."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"The playbook {path} cannot be read ({exc}); check the file.") from None
+    data = parse_toml(text, name)
+    check_keys(data, name)
+    return _build(merge(_default_data(), data), name, path.parent)
+
+
+@cache
+def default_playbook() -> Playbook:
+    return _build(_default_data(), DEFAULT_NAME, Path("."))
+
+
+def _default_data() -> dict[str, Any]:
+    text = resources.files("bulk_onboard.playbook").joinpath("default.toml").read_text("utf-8")
+    return parse_toml(text, DEFAULT_NAME)
+
+
+def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
+    read = Reader(name)
+    room, access, link, invite, crm = (
+        data.get(s, {}) for s in ("room", "access", "link", "invitation", "crm")
+    )
+    title = read.text(room, "room", "title", required=True)
+    placeholders(title, name)
+    folders = read.titles(room, "room", "folders", FOLDER_TITLE_MAX)
+    accesses = Accesses(
+        manager=read.access(access, "access", "manager"),
+        client=read.access(access, "access", "client"),
+        users=read.access(access, "access", "users"),
+    )
+    if accesses.client == Access.ROOM_MANAGER:
+        raise ConfigError(
+            f"{name}: access.client cannot be room-manager: a client is invited by e-mail and "
+            "joins as a guest, and guests cannot manage rooms; choose content-creator, editing "
+            "or read."
+        )
+    for key, value in (
+        ("manager", accesses.manager),
+        ("client", accesses.client),
+        ("users", accesses.users),
+    ):
+        if value == Access.NONE:
+            raise ConfigError(f"{name}: access.{key} cannot be none; that would remove the person.")
+    return Playbook(
+        source=name,
+        room_title=title,
+        room_type=read.room_type(room, "room", "type"),
+        tags=read.tags(room, "room", "tags"),
+        folders=folders,
+        copies=_copies(read, data.get("copies", []), folders),
+        access=accesses,
+        link=_link(read, link),
+        invitation=Invitation(
+            notify=read.boolean(invite, "invitation", "notify"),
+            message=read.text(invite, "invitation", "message") or None,
+            culture=read.culture(invite, "invitation", "culture"),
+        ),
+        crm=_crm(read, crm, folder),
+    )
+
+
+def _copies(read: Reader, tables: Any, folders: tuple[str, ...]) -> tuple[TemplateCopy, ...]:
+    if not isinstance(tables, list):
+        raise ConfigError(f"{read.name}: copies must be a list of [[copies]] tables.")
+    copies: list[TemplateCopy] = []
+    for number, table in enumerate(tables, 1):
+        where = f"copies #{number}"
+        title = read.text(table, where, "title", required=True)
+        folder = read.text(table, where, "folder") or None
+        if folder is not None and folder not in folders:
+            raise ConfigError(
+                f'{read.name}: {where} ("{title}") goes to folder "{folder}", which is not in '
+                f"room.folders ({', '.join(folders) or 'none'}); add the folder or leave "
+                "folder empty for the room itself."
+            )
+        if any(c.title.casefold() == title.casefold() for c in copies):
+            raise ConfigError(f'{read.name}: two copies are titled "{title}"; titles must differ.')
+        copies.append(TemplateCopy(_source(read, table, where), folder, title))
+    return tuple(copies)
+
+
+def _source(read: Reader, table: dict[str, Any], where: str) -> FileSource:
+    value = table.get("source")
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, str) and "/" in value.strip("/ "):
+        room_title, _, file_title = value.strip().rpartition("/")
+        if room_title.strip() and file_title.strip():
+            return TemplatePath(room_title.strip(), file_title.strip())
+    raise ConfigError(
+        f'{read.name}: {where}.source must be a file id (a number) or "Room title/File name", '
+        f"not {value!r}."
+    )
+
+
+def _link(read: Reader, table: dict[str, Any]) -> RoomLink:
+    kind = read.text(table, "link", "kind", required=True).lower()
+    if kind not in _LINK_TITLES:
+        raise ConfigError(
+            f'{read.name}: link.kind "{kind}" is not a link kind; use external, invitation or none.'
+        )
+    access = read.access(table, "link", "access")
+    if kind != "none" and (
+        access in (Access.NONE, Access.ROOM_MANAGER) or access in NOT_ROOM_ROLES
+    ):
+        raise ConfigError(
+            f"{read.name}: link.access cannot be {ACCESS_NAMES[access]} for a link; choose read, "
+            "editing, review, comment, fill-forms or content-creator."
+        )
+    title = read.text(table, "link", "title") or _LINK_TITLES[kind]
+    if len(title) > 255:
+        raise ConfigError(f"{read.name}: link.title is longer than 255 characters; shorten it.")
+    return RoomLink(kind, access, title)  # type: ignore[arg-type]  # kind checked above
+
+
+def _crm(read: Reader, table: dict[str, Any], folder: Path) -> Crm:
+    url = read.text(table, "crm", "webhook_url") or None
+    if url is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+        raise ConfigError(
+            f'{read.name}: crm.webhook_url "{url}" is not a web address; write it as '
+            "https://crm.example.com/hooks/onboarded."
+        )
+    if url is not None:
+        _check_webhook_url(read.name, url)
+    secret_env = read.text(table, "crm", "secret_env") or None
+    if secret_env is not None and not _ENV_NAME.fullmatch(secret_env):
+        raise ConfigError(
+            f"{read.name}: crm.secret_env must be the NAME of an environment variable in "
+            "capitals, like CRM_WEBHOOK_SECRET, never the secret itself; put the secret in that "
+            "variable."
+        )
+    if url is not None and secret_env is None:
+        raise ConfigError(
+            f"{read.name}: crm.webhook_url is set but crm.secret_env is not; every webhook "
+            "request is signed, so name the environment variable that holds the signing "
+            'secret, like secret_env = "CRM_WEBHOOK_SECRET".'
+        )
+    paths = [read.text(table, "crm", key) for key in ("jsonl_path", "csv_path")]
+    jsonl, csv_ = (folder / p if p else None for p in paths)
+    return Crm(
+        webhook_url=url,
+        secret_env=secret_env,
+        timeout_seconds=read.number(table, "crm", "timeout_seconds", low=0.1, high=300),
+        max_attempts=int(read.number(table, "crm", "max_attempts", low=1, high=20, integer=True)),
+        jsonl_path=jsonl,
+        csv_path=csv_,
+    )
+
+
+def _check_webhook_url(name: str, url: str) -> None:
+    """https anywhere; plain http only to this computer, where nothing crosses a network."""
+    parts = urlsplit(url)
+    try:
+        host = parts.hostname or ""
+        parts.port  # noqa: B018  # raises ValueError on a malformed port
+    except ValueError:
+        raise ConfigError(f'{name}: crm.webhook_url "{url}" has an invalid port.') from None
+    if parts.scheme.lower() == "http" and not _is_loopback(host):
+        raise ConfigError(
+            f'{name}: crm.webhook_url "{url}" uses plain http://, which would send client '
+            "details unencrypted; use https:// (plain http is only accepted for localhost, "
+            "127.0.0.1 and ::1)."
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    # config.is_loopback, kept here so that reading a playbook loads no HTTP client
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

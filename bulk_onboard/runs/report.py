@@ -1,0 +1,200 @@
+"""Row results, the per-row report (CSV and XLSX) and summary.json.
+
+`report_rows` is pure: results in, flat rows out. The writers put those rows on disk. Every
+cell a user could open in Excel is neutralised: text starting with = + - @, a tab or a
+carriage return gets a leading apostrophe, so a crafted name cannot run a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from bulk_onboard.model.records import Origin
+
+
+class Status(StrEnum):
+    CREATED = "created"  # the row's main object (room, person) was created by this run
+    UPDATED = "updated"  # it existed; this run added or changed something
+    UNCHANGED = "unchanged"  # everything was already in place: look-ups only
+    FAILED = "failed"
+    INVALID = "invalid"  # never sent: the row itself is wrong
+    INTERRUPTED = "interrupted"  # the run stopped before or while doing this row
+    DEFERRED = "deferred"  # the portal's daily write budget ran out: continue it later
+
+
+OK_STATUSES = frozenset({Status.CREATED, Status.UPDATED, Status.UNCHANGED})
+RETRY_STATUSES = frozenset({Status.FAILED, Status.INTERRUPTED, Status.INVALID, Status.DEFERRED})
+
+
+@dataclass
+class RowResult:
+    """What happened to one input row."""
+
+    row_key: str
+    kind: str  # "client" | "user"
+    origin: Origin
+    values: tuple[tuple[str, str], ...]
+    status: Status
+    failed_step: str | None = None
+    error: str | None = None
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)  # step -> created/changed/found
+    requests: int = 0
+    attempts: int = 0
+    duration: float = 0.0
+
+
+RESULT_COLUMNS = (
+    "status",
+    "failed_step",
+    "error",
+    "room_id",
+    "room_name",  # the room's title as the portal has it (room_title is an input column)
+    "room_link",
+    "person_id",
+    "folder_ids",
+    "file_ids",
+    "requests",
+    "attempts",
+    "duration_s",
+)
+LEAD_COLUMNS = ("file", "sheet", "line", "kind")
+
+_DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """Make a cell inert in spreadsheet programs (CSV/formula injection)."""
+    return "'" + value if value.startswith(_DANGEROUS_FIRST) else value
+
+
+def _joined(pairs: Iterable[tuple[str, Any]]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in pairs)
+
+
+def report_row(result: RowResult, input_columns: Sequence[str]) -> dict[str, str]:
+    """One flat report row: where it came from, every input column, what happened."""
+    out = result.outputs
+    values = dict(result.values)
+    folders = [(k.split(":", 1)[1], v.get("id")) for k, v in out.items() if k.startswith("folder:")]
+    files = [(k.split(":", 1)[1], v.get("id")) for k, v in out.items() if k.startswith("copy:")]
+    room = out.get("room", {})
+    row: dict[str, Any] = {
+        "file": result.origin.file,
+        "sheet": result.origin.sheet or "",
+        "line": result.origin.line,
+        "kind": result.kind,
+        **{report_name(column): values.get(column, "") for column in input_columns},
+        "status": result.status.value,
+        "failed_step": result.failed_step or "",
+        "error": result.error or "",
+        "room_id": room.get("id", ""),
+        "room_name": room.get("title", ""),
+        "room_link": out.get("link", {}).get("url", ""),
+        "person_id": out.get("person", {}).get("id", ""),
+        "folder_ids": _joined(folders),
+        "file_ids": _joined(files),
+        "requests": result.requests,
+        "attempts": result.attempts,
+        "duration_s": f"{result.duration:.3f}",
+    }
+    return {key: neutralise(str(value)) for key, value in row.items()}
+
+
+def input_columns_of(results: Iterable[RowResult]) -> list[str]:
+    """The union of input columns, in first-seen order."""
+    seen: dict[str, None] = {}
+    for result in results:
+        for name, _ in result.values:
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+INPUT_SUFFIX = " (input)"
+
+
+def report_name(column: str) -> str:
+    """An input column's name in the report: marked when the report has a column of its own
+    by that name (an extra column called status, error, file...), so neither hides the other."""
+    return column + INPUT_SUFFIX if column in LEAD_COLUMNS or column in RESULT_COLUMNS else column
+
+
+def input_name(header: str) -> str:
+    """The input column a report header stands for (undoes report_name)."""
+    base = header.removesuffix(INPUT_SUFFIX)
+    return base if header != base and (base in LEAD_COLUMNS or base in RESULT_COLUMNS) else header
+
+
+def report_header(input_columns: Sequence[str]) -> list[str]:
+    return [*LEAD_COLUMNS, *(report_name(c) for c in input_columns), *RESULT_COLUMNS]
+
+
+def write_csv(path: Path, results: Sequence[RowResult]) -> None:
+    columns = input_columns_of(results)
+    header = report_header(columns)
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header)
+        # Input column names come from the user's file: neutralised like any cell.
+        writer.writerow({name: neutralise(name) for name in header})
+        for result in results:
+            writer.writerow(report_row(result, columns))
+
+
+_STATUS_FILL = {
+    Status.CREATED: "C6EFCE",
+    Status.UPDATED: "DDEBF7",
+    Status.UNCHANGED: "EDEDED",
+    Status.FAILED: "FFC7CE",
+    Status.INVALID: "F8CBAD",
+    Status.INTERRUPTED: "FFEB9C",
+    Status.DEFERRED: "BDD7EE",
+}
+
+
+def write_xlsx(path: Path, results: Sequence[RowResult]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    columns = input_columns_of(results)
+    header = report_header(columns)
+    status_index = header.index("status")
+    fills = {
+        s.value: PatternFill("solid", start_color=c, end_color=c) for s, c in _STATUS_FILL.items()
+    }
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("report")
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    head_cells = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=neutralise(name))
+        cell.font = bold
+        head_cells.append(cell)
+    sheet.append(head_cells)
+    for result in results:
+        row = report_row(result, columns)
+        cells: list[Any] = [row[name] for name in header]
+        status_cell = WriteOnlyCell(sheet, value=row["status"])
+        status_cell.fill = fills[row["status"]]
+        cells[status_index] = status_cell
+        sheet.append(cells)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(results) + 1}"
+    workbook.save(path)
+
+
+def status_counts(results: Iterable[RowResult]) -> dict[str, int]:
+    counts = Counter(result.status.value for result in results)
+    return {status.value: counts.get(status.value, 0) for status in Status}
+
+
+def write_summary(path: Path, summary: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

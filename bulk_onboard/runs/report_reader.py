@@ -1,0 +1,212 @@
+"""`bulk-onboard retry REPORT`: the rows of an earlier report that did not succeed, again.
+
+The report (CSV or XLSX, possibly edited by hand) is read back into sheets exactly as the input
+looked: same file, sheet and line numbers, every input column. All rows are validated again (so
+a person's `room` still names the clients of the file), but only the rows whose status is
+failed, interrupted, invalid or deferred are planned and run; the others are carried into the
+new report as they were. The journal of the run that wrote the report tells which steps the
+portal already confirmed, so each row continues from its failed step with the ids it got.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bulk_onboard.sources.cell_text import cell_text
+from bulk_onboard.model.columns import COLUMNS, Kind, canonical
+from bulk_onboard.errors import InputError
+from bulk_onboard.intake import Intake, intake_from_sheets
+from bulk_onboard.playbook.reader import Playbook
+from bulk_onboard.model.records import Origin
+from bulk_onboard.runs.report import (
+    LEAD_COLUMNS,
+    RESULT_COLUMNS,
+    RETRY_STATUSES,
+    RowResult,
+    Status,
+    input_name,
+)
+from bulk_onboard.sources.table import Header, RawRow, Sheet
+
+_DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    origin: Origin
+    kind: str  # "client" | "user"
+    values: dict[str, str]  # input columns
+    result: dict[str, str]  # status, ids, ... as the report says
+
+    @property
+    def status(self) -> Status:
+        return Status(self.result["status"])
+
+    @property
+    def to_retry(self) -> bool:
+        return self.status in RETRY_STATUSES
+
+
+def _plain(text: str) -> str:
+    """Undo the report's formula neutralisation ("'=x" was written for "=x")."""
+    if len(text) > 1 and text[0] == "'" and text[1:].startswith(_DANGEROUS_FIRST):
+        return text[1:]
+    return text
+
+
+def read_report(path: Path) -> list[ReportRow]:
+    """Rows of a report written by bulk-onboard (CSV or XLSX), as edited by the user."""
+    if not path.is_file():
+        raise InputError(f"{path} does not exist; give the report.csv or report.xlsx of a run.")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            table = [list(row) for row in csv.reader(fh)]
+    elif suffix == ".xlsx":
+        table = _xlsx_table(path)
+    else:
+        raise InputError(
+            f"{path.name} is not a report; give the report.csv or report.xlsx of a run."
+        )
+    if not table or not {"status", "kind", "line"} <= {_plain(c) for c in table[0]}:
+        raise InputError(
+            f"{path.name} is not a bulk-onboard report (it has no status, kind and line columns); "
+            "give the report.csv or report.xlsx of a run."
+        )
+    header = [_plain(c) for c in table[0]]
+    inputs = [c for c in header if c not in LEAD_COLUMNS and c not in RESULT_COLUMNS]
+    rows: list[ReportRow] = []
+    for number, cells in enumerate(table[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        record = dict(zip(header, (_plain(c) for c in cells), strict=False))
+        try:
+            origin = Origin(record["file"], record.get("sheet") or None, int(record["line"]))
+            Status(record["status"])
+        except (KeyError, ValueError):
+            raise InputError(
+                f"{path.name}, line {number}: the file, line or status cell was changed; put back "
+                "what the report had there and try again."
+            ) from None
+        rows.append(
+            ReportRow(
+                origin=origin,
+                kind=record["kind"],
+                values={input_name(c): record.get(c, "") for c in inputs},
+                result={c: record.get(c, "") for c in RESULT_COLUMNS},
+            )
+        )
+    return rows
+
+
+def _xlsx_table(path: Path) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook gets one sentence
+        raise InputError(
+            f"{path.name} cannot be read as a workbook ({type(exc).__name__})."
+        ) from None
+    try:
+        sheet = book["report"] if "report" in book.sheetnames else book.worksheets[0]
+        return [
+            [cell_text(c.value, getattr(c, "number_format", "General") or "General") for c in row]
+            for row in sheet.iter_rows()
+        ]
+    finally:
+        book.close()
+
+
+def _sheets(rows: Sequence[ReportRow]) -> list[Sheet]:
+    """The report's rows as the sheets they came from (same file, sheet and line)."""
+    groups: dict[tuple[str, str | None, Kind], list[ReportRow]] = {}
+    for row in rows:
+        kind: Kind = "clients" if row.kind == "client" else "users"
+        groups.setdefault((row.origin.file, row.origin.sheet, kind), []).append(row)
+    sheets = []
+    for (file, sheet_name, kind), members in groups.items():
+        used = [
+            c for c in members[0].values if c in COLUMNS[kind] or any(m.values[c] for m in members)
+        ]
+        header = Header(
+            kind=kind,
+            keys=tuple(used),
+            labels={c: c for c in used},
+            unknown=tuple(c for c in used if canonical(kind, c) is None and c not in COLUMNS[kind]),
+            line=1,
+        )
+        raw = (
+            RawRow(m.origin, {c: m.values[c] for c in used})
+            for m in sorted(members, key=lambda m: m.origin.line)
+        )
+        sheets.append(Sheet(file, sheet_name, header, iter(list(raw))))
+    sheets.sort(key=lambda s: (s.kind != "clients", s.file, s.sheet or ""))
+    return sheets
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    intake: Intake  # plans and invalid rows of the rows to run again
+    carried: tuple[RowResult, ...]  # rows left alone, as the report had them
+
+
+def plan_retry(report: Path, rows: Sequence[ReportRow], playbook: Playbook) -> Retry:
+    """Validate every row again; keep plans and problems only for the rows to retry."""
+    wanted = {r.origin for r in rows if r.to_retry}
+    full = intake_from_sheets(_sheets(rows), playbook, files=(report.name,))
+    intake = Intake(
+        files=full.files,
+        playbook=full.playbook,
+        clients=tuple(c for c in full.clients if c.origin in wanted),
+        users=tuple(u for u in full.users if u.origin in wanted),
+        invalid=tuple(i for i in full.invalid if i.origin in wanted),
+        notices=full.notices,
+        plans=tuple(p for p in full.plans if p.origin in wanted),
+    )
+    carried = tuple(carried_result(r) for r in rows if not r.to_retry)
+    return Retry(intake, carried)
+
+
+def carried_result(row: ReportRow) -> RowResult:
+    """A row the retry leaves alone, rebuilt from its report line."""
+    r = row.result
+    outputs: dict[str, dict[str, Any]] = {}
+    if r.get("room_id"):
+        outputs["room"] = {"id": _number(r["room_id"]), "title": r.get("room_name", "")}
+    if r.get("room_link"):
+        outputs["link"] = {"url": r["room_link"]}
+    if r.get("person_id"):
+        outputs["person"] = {"id": r["person_id"]}
+    for prefix, column in (("folder", "folder_ids"), ("copy", "file_ids")):
+        for name, value in _pairs(r.get(column, "")):
+            outputs[f"{prefix}:{name}"] = {"id": _number(value)}
+    key = f"{row.kind}:{row.values.get('client_id') or row.values.get('email', '').lower()}"
+    return RowResult(
+        row_key=key,
+        kind=row.kind,
+        origin=row.origin,
+        values=tuple(row.values.items()),
+        status=row.status,
+        failed_step=r.get("failed_step") or None,
+        error=r.get("error") or None,
+        outputs=outputs,
+        requests=int(_number(r.get("requests") or "0")),
+        attempts=int(_number(r.get("attempts") or "0")),
+        duration=float(r.get("duration_s") or 0),
+    )
+
+
+def _pairs(text: str) -> Iterable[tuple[str, str]]:
+    for part in text.split("; "):
+        if "=" in part:
+            name, _, value = part.rpartition("=")
+            yield name, value
+
+
+def _number(text: str) -> int | str:
+    return int(text) if text.strip().lstrip("-").isdigit() else text

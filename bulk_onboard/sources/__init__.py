@@ -1,0 +1,113 @@
+"""Spreadsheet files in, RawRows out: the edge where bytes become text.
+
+`open_sources` looks at each file's bytes (never its extension alone) to tell a CSV from an
+XLSX workbook from something unusable, reads the header, resolves header aliases to the
+canonical columns and hands back one Sheet per clients or users table. A Sheet's rows are read
+lazily, once, so a 100,000-row file never sits in memory twice.
+
+Anything that makes a file unusable is an InputError whose message is one sentence naming the
+file and saying what to do. Cell-level oddities (a formula without a saved result, a value
+under a blank header) are Notices, and the row is still read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from bulk_onboard.model.columns import Kind
+from bulk_onboard.sources.csv_file import read_csv
+from bulk_onboard.errors import InputError
+from bulk_onboard.sources.table import Header, Notice, RawRow, Sheet
+from bulk_onboard.sources.xlsx_file import read_xlsx
+
+__all__ = ["Header", "Notice", "RawRow", "Sheet", "display_names", "open_sources", "sniff_format"]
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def display_names(paths: Sequence[Path]) -> list[str]:
+    """File names as messages show them: the bare name, unless two inputs share it."""
+    names = [p.name for p in paths]
+    return [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths)]
+
+
+def open_sources(paths: Sequence[Path], kind: Kind | None = None) -> list[Sheet]:
+    """Every clients/users table in the files. `kind` restricts (workbooks) or decides (CSV)."""
+    sheets: list[Sheet] = []
+    for path, name in zip(paths, display_names(paths)):
+        data = _read_bytes(path, name)
+        if sniff_format(data, name) == "xlsx":
+            sheets.extend(read_xlsx(data, name, kind))
+        else:
+            sheets.append(read_csv(data, name, kind))
+    return sheets
+
+
+def _read_bytes(path: Path, name: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name} does not exist; check the file name and folder.") from None
+    except IsADirectoryError:
+        raise InputError(f"{name} is a folder, not a file; name the spreadsheet file.") from None
+    except PermissionError:
+        raise InputError(
+            f"{name} cannot be opened (permission denied); close it in other programs or "
+            "check its permissions and try again."
+        ) from None
+    except OSError as exc:
+        raise InputError(f"{name} cannot be read ({exc.strerror}); check the file.") from None
+
+
+def sniff_format(data: bytes, name: str) -> str:
+    """'xlsx' or 'csv' from the bytes; InputError for everything we cannot read."""
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise InputError(f"{name} is empty; export the spreadsheet again and try again.")
+    if data.startswith(_OLE_MAGIC):
+        if "EncryptionInfo".encode("utf-16-le") in data:
+            raise InputError(
+                f"{name} is protected with a password; open it in Excel, remove the password "
+                "(File > Info > Protect Workbook), save it and try again."
+            )
+        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+            raise InputError(
+                f"{name} is an old Excel 97-2003 workbook; save it as .xlsx or CSV and try again."
+            )
+        raise InputError(
+            f"{name} is an old Microsoft Office document, not a spreadsheet this tool reads; "
+            "save the list as .xlsx or CSV and try again."
+        )
+    if data.startswith(_ZIP_MAGIC):
+        return _zip_kind(data, name)
+    if data.startswith(b"%PDF"):
+        raise InputError(
+            f"{name} is a PDF document, not a spreadsheet; export the list as .xlsx or CSV "
+            "and try again."
+        )
+    return "csv"
+
+
+def _zip_kind(data: bytes, name: str) -> str:
+    head = data[:4096]
+    if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
+        raise InputError(
+            f"{name} is an OpenDocument spreadsheet (.ods); save it as .xlsx or CSV and try again."
+        )
+    if b"mimetypeapplication/vnd.oasis.opendocument" in head:
+        raise InputError(
+            f"{name} is an OpenDocument file, not a spreadsheet; save the list as .xlsx or CSV "
+            "and try again."
+        )
+    if b"xl/" in data:
+        return "xlsx"
+    if b"word/" in data or b"ppt/" in data:
+        raise InputError(
+            f"{name} is a Word or PowerPoint document, not a spreadsheet; put the list in an "
+            ".xlsx or CSV file and try again."
+        )
+    raise InputError(
+        f"{name} is a ZIP archive, not a spreadsheet; unpack it and name the .xlsx or CSV "
+        "file inside."
+    )

@@ -1,0 +1,163 @@
+"""Tables as read from a file: the header resolved to columns, rows as trimmed text.
+
+Shared by the CSV and XLSX readers; `sources` is the entry point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from bulk_onboard.model.columns import REQUIRED, Kind, canonical
+from bulk_onboard.errors import InputError
+from bulk_onboard.model.records import Origin
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One non-blank row: canonical column (or unknown header as written) → text, trimmed."""
+
+    origin: Origin
+    values: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A warning about the input that does not make a row invalid."""
+
+    file: str
+    sheet: str | None
+    line: int | None
+    column: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The header row of a table, resolved."""
+
+    kind: Kind
+    keys: tuple[str | None, ...]  # per position: column, unknown header, or None (blank)
+    labels: dict[str, str]  # key → the header as written in the file
+    unknown: tuple[str, ...]  # keys of headers that are no known column
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """One clients or users table of one file. `rows` can be iterated once."""
+
+    file: str
+    sheet: str | None
+    header: Header
+    rows: Iterator[RawRow]
+    notices: list[Notice] = field(default_factory=list)  # grows while rows are read
+
+    @property
+    def kind(self) -> Kind:
+        return self.header.kind
+
+    def label(self, column: str) -> str:
+        """The column's header as the file writes it (the canonical name if it has none)."""
+        return self.header.labels.get(column, column)
+
+
+# Every input column goes into the report, and an XLSX sheet holds at most 16,384 columns; a
+# list with hundreds of columns is an export of something else.
+MAX_COLUMNS = 1000
+
+
+def resolve_header(cells: Sequence[str], kind: Kind, where: str, line: int) -> Header:
+    """Map header cells to columns; InputError when a column is doubled or a required one missing."""
+    used = sum(1 for cell in cells if cell.strip())
+    if used > MAX_COLUMNS:
+        raise InputError(
+            f"{where} has {used:,} columns in its header (line {line}); a clients or users list "
+            f"has at most {MAX_COLUMNS:,}: export only the columns bulk-onboard uses and try again."
+        )
+    keys: list[str | None] = []
+    labels: dict[str, str] = {}
+    unknown: list[str] = []
+    for position, raw in enumerate(cells):
+        text = " ".join(raw.split())
+        if not text:
+            keys.append(None)
+            continue
+        key = canonical(kind, text)
+        if key is None:
+            key = text
+            while key in labels:
+                key = f"{key} ({position + 1})"
+            unknown.append(key)
+        elif key in labels:
+            raise InputError(
+                f'{where} has two columns for {key} ("{labels[key]}" and "{text}" on line '
+                f"{line}); delete or rename one of them and try again."
+            )
+        keys.append(key)
+        labels[key] = text
+    missing = [c for c in REQUIRED[kind] if c not in labels]
+    if missing:
+        names = " and ".join(", ".join(missing).rsplit(", ", 1))
+        plural = "columns" if len(missing) > 1 else "column"
+        raise InputError(
+            f"{where} is a {kind} list but has no {names} {plural} (header on line {line}); "
+            f"add the {plural} and try again."
+        )
+    return Header(kind, tuple(keys), labels, tuple(unknown), line)
+
+
+class RowBuilder:
+    """Turns the cells of one table's rows into RawRows, noting values under blank headers."""
+
+    __slots__ = ("_file", "_keys", "_notices", "_plain", "_sheet", "_stray_noted", "_width")
+
+    def __init__(self, file: str, sheet: str | None, header: Header, notices: list[Notice]):
+        self._file = file
+        self._sheet = sheet
+        self._keys = header.keys
+        self._width = len(header.keys)
+        self._notices = notices
+        self._stray_noted = False
+        self._plain = None not in header.keys  # every column has a header
+
+    def build(self, cells: Sequence[str], line: int) -> RawRow | None:
+        """A RawRow, or None for a blank row. Cells must already be text."""
+        if self._plain and len(cells) == self._width:  # the common case, kept fast
+            texts = [c.strip() for c in cells]
+            if not any(texts):
+                return None
+            return RawRow(Origin(self._file, self._sheet, line), dict(zip(self._keys, texts)))  # type: ignore[arg-type]
+        values: dict[str, str] = {}
+        blank = True
+        for key, cell in zip(self._keys, cells):
+            text = cell.strip()
+            if text:
+                blank = False
+            if key is not None:
+                values[key] = text
+            elif text and not self._stray_noted:
+                self._note_stray(line)
+        if len(cells) > self._width and any(c.strip() for c in cells[self._width :]):
+            blank = False
+            if not self._stray_noted:
+                self._note_stray(line)
+        if blank:
+            return None
+        for key in self._keys[len(cells) :]:
+            if key is not None:
+                values[key] = ""
+        return RawRow(Origin(self._file, self._sheet, line), values)
+
+    def _note_stray(self, line: int) -> None:
+        self._stray_noted = True
+        self._notices.append(
+            Notice(
+                self._file,
+                self._sheet,
+                line,
+                "(no header)",
+                "A value stands in a column without a header and is ignored; give the "
+                "column a header or delete the value.",
+            )
+        )

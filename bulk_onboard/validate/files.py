@@ -1,0 +1,210 @@
+"""RawRows → ClientRecord | UserRecord | Invalid, with every problem of a row.
+
+Pure: no I/O. Each row is checked on its own (`rows.check_client`, `rows.check_user`), then
+against the others: duplicate client ids, e-mails and room titles, and a person's room that
+names a client of the file. Clients are checked before people, whatever order the files came
+in, because a person's room may be a client's.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from bulk_onboard.model.columns import COLUMNS, Kind, fold_header
+from bulk_onboard.playbook.reader import Playbook
+from bulk_onboard.model.records import ClientRecord, Origin, UserRecord
+from bulk_onboard.validate.rows import ClientRoom, ClientRooms, Issue, check_client, check_user, title_keys
+from bulk_onboard.sources.table import Notice, RawRow, Sheet
+
+__all__ = ["Invalid", "Issue", "Validated", "check_config", "validate_sheets"]
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """A row that cannot be onboarded, with every problem found in it."""
+
+    origin: Origin
+    kind: Kind
+    key: str  # the client_id or e-mail as written ("" when missing)
+    issues: tuple[Issue, ...]
+    values: tuple[tuple[str, str], ...]
+
+
+Result = ClientRecord | UserRecord | Invalid
+_Entry = tuple[Sheet, Result]
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """Everything read: valid records per kind, invalid rows and warnings, in file order."""
+
+    clients: tuple[ClientRecord, ...]
+    users: tuple[UserRecord, ...]
+    invalid: tuple[Invalid, ...]
+    notices: tuple[Notice, ...]
+
+    @property
+    def rows(self) -> int:
+        return len(self.clients) + len(self.users) + len(self.invalid)
+
+
+def check_config(sheets: Sequence[Sheet], playbook: Playbook) -> None:
+    """ConfigError before any row is read when the title pattern names no column of a file."""
+    for sheet in sheets:
+        if sheet.kind == "clients":
+            title_keys(playbook, sheet)
+
+
+def validate_sheets(sheets: Sequence[Sheet], playbook: Playbook) -> Validated:
+    """Read every row of the sheets (clients first) and check them, alone and together."""
+    check_config(sheets, playbook)
+    clients: list[_Entry] = []
+    for sheet in (s for s in sheets if s.kind == "clients"):
+        keys = title_keys(playbook, sheet)
+        for row in sheet.rows:
+            clients.append(
+                (sheet, _result(check_client(row, playbook, sheet, keys), row, sheet.kind))
+            )
+    clients = _mark_duplicates(
+        clients, _client_id, "client_id", "client_id", "every client needs its own id"
+    )
+    clients = _mark_duplicates(
+        clients,
+        _room_title,
+        "room_title",
+        "room title",
+        "rooms are found by title, so both clients would share one room; "
+        "give one of them another room_title",
+    )
+    rooms = client_rooms(result for _, result in clients)
+    users: list[_Entry] = []
+    for sheet in (s for s in sheets if s.kind == "users"):
+        for row in sheet.rows:
+            users.append((sheet, _result(check_user(row, playbook, sheet, rooms), row, sheet.kind)))
+    users = _mark_duplicates(users, _email, "email", "e-mail address", "list every person once")
+    notices = [n for sheet in sheets for n in column_notices(sheet) + sheet.notices]
+    order = {id(sheet): n for n, sheet in enumerate(sheets)}
+    results = [
+        r for _, r in sorted(clients + users, key=lambda e: (order[id(e[0])], e[1].origin.line))
+    ]
+    return Validated(
+        clients=tuple(r for r in results if isinstance(r, ClientRecord)),
+        users=tuple(r for r in results if isinstance(r, UserRecord)),
+        invalid=tuple(r for r in results if isinstance(r, Invalid)),
+        notices=tuple(notices),
+    )
+
+
+def column_notices(sheet: Sheet) -> list[Notice]:
+    """One warning per header that is no known column, with a guess when one is close."""
+    known = {fold_header(c): c for c in COLUMNS[sheet.kind]}
+    notices: list[Notice] = []
+    for key in sheet.header.unknown:
+        label = sheet.label(key)
+        guess = difflib.get_close_matches(fold_header(label), list(known), n=1, cutoff=0.75)
+        hint = f" (did you mean {known[guess[0]]}?)" if guess else ""
+        notices.append(
+            Notice(
+                sheet.file,
+                sheet.sheet,
+                sheet.header.line,
+                label,
+                f"This column is not one bulk-onboard uses{hint}; it is ignored and kept in the "
+                "report.",
+            )
+        )
+    return notices
+
+
+def _result(outcome: ClientRecord | UserRecord | list[Issue], row: RawRow, kind: Kind) -> Result:
+    if isinstance(outcome, (ClientRecord, UserRecord)):
+        return outcome
+    key = row.values.get("client_id" if kind == "clients" else "email", "")
+    return Invalid(row.origin, kind, key, tuple(outcome), tuple(row.values.items()))
+
+
+def _client_id(result: Result) -> str:
+    if isinstance(result, ClientRecord):
+        return result.client_id
+    return result.key if isinstance(result, Invalid) else ""
+
+
+def _room_title(result: Result) -> str:
+    return result.room_title if isinstance(result, ClientRecord) else ""
+
+
+def _email(result: Result) -> str:
+    if isinstance(result, UserRecord):
+        return result.email
+    return result.key.strip().lower() if isinstance(result, Invalid) else ""
+
+
+def _where(origin: Origin, here: Origin) -> str:
+    if (origin.file, origin.sheet) == (here.file, here.sheet):
+        return f"line {origin.line}"
+    return origin.describe()
+
+
+def _mark_duplicates(
+    entries: list[_Entry], key_of: Callable[[Result], str], column: str, what: str, advice: str
+) -> list[_Entry]:
+    """Every row sharing a key with another gets an Issue naming the other rows' lines."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, (_, result) in enumerate(entries):
+        key = key_of(result)
+        if key:
+            groups[key.casefold()].append(index)
+    marked = list(entries)
+    for indices in (g for g in groups.values() if len(g) > 1):
+        for index in indices:
+            sheet, result = entries[index]
+            here = result.origin
+            others = _others(entries, indices, index, here)
+            issue = Issue(
+                column,
+                sheet.label(column),
+                f'"{key_of(result)}" is also the {what} on {others}; {advice}.',
+            )
+            marked[index] = (sheet, _with_issue(result, issue))
+    return marked
+
+
+MAX_NAMED_OTHERS = 3
+
+
+def _others(entries: list[_Entry], indices: list[int], index: int, here: Origin) -> str:
+    """The other rows with the same key: a few named, the rest counted, so that 10,000 copies
+    of one address make 10,000 short messages, not 10,000 lists of 10,000 lines."""
+    others = [i for i in indices if i != index]
+    named = " and ".join(_where(entries[i][1].origin, here) for i in others[:MAX_NAMED_OTHERS])
+    rest = len(others) - MAX_NAMED_OTHERS
+    return named if rest <= 0 else f"{named} and {rest:,} more lines"
+
+
+def _with_issue(result: Result, issue: Issue) -> Invalid:
+    if isinstance(result, Invalid):
+        return replace(result, issues=result.issues + (issue,))
+    if isinstance(result, ClientRecord):
+        return Invalid(result.origin, "clients", result.client_id, (issue,), result.values)
+    written = dict(result.values).get("email", result.email)
+    return Invalid(result.origin, "users", written, (issue,), result.values)
+
+
+def client_rooms(results: Iterable[Result]) -> ClientRooms:
+    """What a person's `room` may name: a client id (any case) or a client's room title."""
+    rooms = ClientRooms()
+    for result in results:
+        if isinstance(result, ClientRecord):
+            room = ClientRoom(result.client_id, result.room_type, result.origin, True)
+            rooms.by_id.setdefault(result.client_id.casefold(), room)
+            rooms.by_title.setdefault(result.room_title, room)
+        elif isinstance(result, Invalid) and result.kind == "clients" and result.key:
+            invalid = ClientRoom(result.key, None, result.origin, False)
+            rooms.by_id.setdefault(result.key.casefold(), invalid)
+            written_title = dict(result.values).get("room_title", "")
+            if written_title:
+                rooms.by_title.setdefault(written_title, invalid)
+    return rooms

@@ -1,0 +1,276 @@
+"""One row at a time: a clients or users row → its record, or every Issue found in it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bulk_onboard.validate.values import (
+    CLIENT_ACCESSES,
+    client_access_problem,
+    email_problem,
+    link_problem,
+    manager_access_problem,
+    member_access_problem,
+    name_problem,
+    title_problem,
+)
+from bulk_onboard.model.columns import CLIENT_COLUMNS, canonical, fold_header
+from bulk_onboard.errors import ConfigError
+from bulk_onboard.playbook.reader import Playbook
+from bulk_onboard.model.records import (
+    ROOM_TITLE_MAX,
+    USER_TYPE_ROLES,
+    Access,
+    ClientRecord,
+    Origin,
+    RoomType,
+    UserRecord,
+    UserType,
+)
+from bulk_onboard.sources.table import RawRow, Sheet
+from bulk_onboard.model.words import (
+    access_list,
+    parse_access,
+    parse_culture,
+    parse_room_type,
+    parse_user_type,
+    room_type_choices,
+)
+
+_USER_TYPES = "user, room-admin or docspace-admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem of a row: the column, and what is wrong and what to do."""
+
+    column: str  # the canonical column name
+    label: str  # the column's header as the file writes it
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRoom:
+    """A client of this file, as a person's `room` may name it."""
+
+    client_id: str
+    room_type: RoomType | None  # None when the client's row is invalid
+    origin: Origin
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRooms:
+    """Client rooms by client id (any case) and by room title (exact)."""
+
+    by_id: dict[str, ClientRoom] = field(default_factory=dict)
+    by_title: dict[str, ClientRoom] = field(default_factory=dict)
+
+    def find(self, room: str) -> ClientRoom | None:
+        return self.by_id.get(room.casefold()) or self.by_title.get(room)
+
+
+def title_keys(playbook: Playbook, sheet: Sheet) -> dict[str, str]:
+    """Each placeholder of the room title pattern → the key of its column in `sheet`'s rows."""
+    keys: dict[str, str] = {}
+    unknown = {fold_header(sheet.label(k)): k for k in sheet.header.unknown}
+    for name in playbook.title_fields:
+        column = canonical("clients", name)
+        if column in CLIENT_COLUMNS and column in sheet.header.labels:
+            keys[name] = column
+        elif fold_header(name) in unknown:
+            keys[name] = unknown[fold_header(name)]
+        else:
+            raise ConfigError(
+                f"The room title pattern of {playbook.source} uses {{{name}}}, but "
+                f"{sheet.file}{', sheet ' + sheet.sheet if sheet.sheet else ''} has no such "
+                "column; use one of its columns, like {client_name}."
+            )
+    return keys
+
+
+def _adder(issues: list[Issue], sheet: Sheet) -> Callable[[str, str], None]:
+    def add(column: str, problem: str) -> None:
+        issues.append(Issue(column, sheet.label(column), problem))
+
+    return add
+
+
+def _email(values: dict[str, str], column: str, who: str, add: Callable[[str, str], None]) -> str:
+    email = values.get(column, "").lower()
+    if not email:
+        add(column, f"The {who} e-mail address is missing; fill it in.")
+    elif (problem := email_problem(email)) is not None:
+        add(column, problem)
+    return email
+
+
+def check_client(
+    row: RawRow, playbook: Playbook, sheet: Sheet, keys: dict[str, str]
+) -> ClientRecord | list[Issue]:
+    values = row.values
+    issues: list[Issue] = []
+    add = _adder(issues, sheet)
+    client_id, name = values.get("client_id", ""), values.get("client_name", "")
+    if not client_id:
+        add("client_id", "The client id is missing; give every client its own id, like C-10045.")
+    if not name:
+        add("client_name", "The client name is missing; fill it in (the room title uses it).")
+    client_email = _email(values, "client_email", "client's", add)
+    manager_email = _email(values, "manager_email", "account manager's", add)
+    if client_email and client_email == manager_email:
+        add(
+            "client_email",
+            "The client's e-mail address is also the account manager's; the "
+            "client needs an address of their own.",
+        )
+
+    written_type = values.get("room_type", "")
+    room_type = parse_room_type(written_type) if written_type else playbook.room_type
+    if room_type is None:
+        add("room_type", f'"{written_type}" is not a room type; use {room_type_choices()}.')
+    written_access = values.get("client_access", "")
+    access = parse_access(written_access) if written_access else playbook.access.client
+    if access is None:
+        allowed = access_list(CLIENT_ACCESSES[room_type or playbook.room_type] - {Access.NONE})
+        add("client_access", f'"{written_access}" is not an access; use {allowed}.')
+    elif room_type is not None and (
+        problem := client_access_problem(access, room_type, bool(written_access))
+    ):
+        add("client_access", problem)
+    if room_type is not None:
+        if problem := manager_access_problem(playbook.access.manager, room_type):
+            add("room_type", problem)
+        if problem := link_problem(playbook.link.kind, playbook.link.access, room_type):
+            add("room_type", problem)
+
+    title = values.get("room_title", "") or _apply_pattern(playbook, keys, values, add)
+    if problem := title_problem(title, ROOM_TITLE_MAX, "room title"):
+        add("room_title", problem)
+    if issues or room_type is None or access is None:
+        return issues
+    row_tags = (t.strip() for t in values.get("tags", "").split(","))
+    return ClientRecord(
+        origin=row.origin,
+        client_id=client_id,
+        client_name=name,
+        client_email=client_email,
+        manager_email=manager_email,
+        room_title=title,
+        room_type=room_type,
+        client_access=access,
+        tags=tuple(dict.fromkeys([*playbook.tags, *(t for t in row_tags if t)])),
+        values=tuple(values.items()),
+    )
+
+
+def _apply_pattern(
+    playbook: Playbook,
+    keys: dict[str, str],
+    values: dict[str, str],
+    add: Callable[[str, str], None],
+) -> str:
+    fields = {name: values.get(key, "") for name, key in keys.items()}
+    for name, key in keys.items():
+        if not fields[name] and key != "client_name":
+            add(
+                key,
+                f'This is empty, but the room title pattern "{playbook.room_title}" uses it; '
+                "fill it in or give the row a room_title.",
+            )
+    return playbook.room_title.format_map(fields).strip()
+
+
+def check_user(
+    row: RawRow, playbook: Playbook, sheet: Sheet, rooms: ClientRooms
+) -> UserRecord | list[Issue]:
+    values = row.values
+    issues: list[Issue] = []
+    add = _adder(issues, sheet)
+    email = _email(values, "email", "person's", add)
+    first, last = values.get("first_name", ""), values.get("last_name", "")
+    if bool(first) != bool(last):
+        missing = "last_name" if first else "first_name"
+        add(
+            missing,
+            f"The {missing.replace('_', ' ')} is missing; fill in both names, or neither "
+            "(the person is then invited by e-mail and enters a name when joining).",
+        )
+    for column, text in (("first_name", first), ("last_name", last)):
+        if text and (problem := name_problem(text, column.replace("_", " "))):
+            add(column, problem)
+    user_type = _user_type(values.get("type", ""), add)
+
+    room, client = values.get("room", ""), None
+    if room:
+        client = rooms.find(room)
+        if client is not None and not client.valid:
+            add(
+                "room",
+                f"The client {client.client_id} ({client.origin.describe()}) has "
+                "problems, so this person cannot join its room; fix that row first.",
+            )
+        elif client is None and len(room) > ROOM_TITLE_MAX:
+            add(
+                "room",
+                f"No room title is longer than {ROOM_TITLE_MAX} characters; write a "
+                "client_id of the clients sheet or the exact title of an existing room.",
+            )
+    written_access = values.get("access", "")
+    access: Access | None = None
+    if written_access and not room:
+        add("access", "An access needs a room; fill in room or clear the access.")
+    elif room:
+        access = parse_access(written_access) if written_access else playbook.access.users
+        room_type = client.room_type if client is not None else None
+        if access is None:
+            possible = USER_TYPE_ROLES[user_type or UserType.USER] - {Access.NONE}
+            add("access", f'"{written_access}" is not an access; use {access_list(possible)}.')
+        elif user_type is not None and (
+            problem := member_access_problem(access, user_type, room_type, bool(written_access))
+        ):
+            add("access", problem)
+
+    written_culture = values.get("culture", "")
+    culture = parse_culture(written_culture) if written_culture else playbook.invitation.culture
+    if written_culture and culture is None:
+        add(
+            "culture", f'"{written_culture}" is not a language code; write one like en-US or de-DE.'
+        )
+    if issues or user_type is None:
+        return issues
+    return UserRecord(
+        origin=row.origin,
+        email=email,
+        first_name=first or None,
+        last_name=last or None,
+        user_type=user_type,
+        room=(client.client_id if client is not None else room) or None,
+        room_is_client=client is not None,
+        access=access,
+        culture=culture,
+        values=tuple(values.items()),
+    )
+
+
+def _user_type(written: str, add: Callable[[str, str], None]) -> UserType | None:
+    user_type = parse_user_type(written) if written else UserType.USER
+    if user_type is None:
+        add("type", f'"{written}" is not a user type; use {_USER_TYPES}.')
+    elif user_type == UserType.GUEST:
+        add(
+            "type",
+            "DocSpace does not let anyone create or invite guests directly; guests join "
+            "through a room. Put the person in the clients sheet as client_email, or make the "
+            "type user.",
+        )
+        return None
+    elif user_type == UserType.ALL:
+        add(
+            "type",
+            f'"{written}" is not a user type (the portal would make the person a paid '
+            f"room admin); use {_USER_TYPES}.",
+        )
+        return None
+    return user_type
