@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import SplitResult, urlsplit
 
-from bulk_onboard.api.backoff import RetryPolicy
+from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.logs import redact
 

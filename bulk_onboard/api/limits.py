@@ -16,7 +16,7 @@ from typing import Protocol
 import structlog
 from asyncio_throttle.throttler import Throttler
 
-from bulk_onboard.api.backoff import Sleep
+from bulk_onboard.backoff import Sleep
 
 Clock = Callable[[], float]
 log = structlog.get_logger("bulk_onboard.api")

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import structlog
 
-from bulk_onboard.api.backoff import RetryPolicy
+from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.engine.portal_cache import ContentsIndex, PeopleIndex, RoomIndex, TemplateIndex

@@ -17,7 +17,7 @@ import structlog
 from aioresponses import aioresponses
 
 from bulk_onboard import logs
-from bulk_onboard.api.backoff import RetryPolicy
+from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.config import Secret, Settings
 
 TOKEN = "sk-0123456789abcdef0123456789abcdef"

@@ -68,7 +68,7 @@ async def test_get_gives_up_after_max_attempts(
 async def test_get_gives_up_when_the_time_budget_would_be_exceeded(
     mock: aioresponses, fake_time: FakeTime
 ) -> None:
-    from bulk_onboard.api.backoff import RetryPolicy
+    from bulk_onboard.backoff import RetryPolicy
 
     policy = RetryPolicy(
         max_attempts=10,

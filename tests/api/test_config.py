@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard.api.backoff import RetryPolicy
+from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.config import Secret, Settings, build_settings, normalize_portal_url
 from bulk_onboard.errors import ConfigError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulk_onboard.api.backoff import RetryPolicy
+from bulk_onboard.backoff import RetryPolicy
 
 
 def test_full_jitter_spans_zero_to_the_exponential_ceiling() -> None:

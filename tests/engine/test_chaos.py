@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bulk_onboard.api.backoff import RetryPolicy
+from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.cli.demo import EXISTING_MANAGERS
 from bulk_onboard.intake import load_intake
 from bulk_onboard.engine.modes import run_job

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard.api.backoff import RetryPolicy
+from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.cli.demo import EXISTING_MANAGERS
 from bulk_onboard.intake import load_intake
 from bulk_onboard.engine.modes import run_job
