@@ -1,5 +1,7 @@
 """How long to keep trying: bounded attempts and time, exponential backoff with full jitter.
 
+One policy for every retry bulk-onboard makes: requests to the portal and CRM deliveries.
+
 The policy holds numbers plus the two seams that make waiting testable: `sleep` (awaited for
 every wait the client makes) and `random` (a float in [0, 1) for the jitter). A test passes a
 sleep that returns at once, so a retry path costs no wall-clock time.
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 
 Sleep = Callable[[float], Awaitable[None]]
 Random = Callable[[], float]
+Clock = Callable[[], float]
 
 
 async def _no_wait(_seconds: float) -> None:
@@ -54,10 +57,13 @@ class RetryPolicy:
     def backoff(self, retry: int) -> float:
         """Seconds to wait before retry number `retry` (1 for the first retry): full jitter,
         a uniform draw between 0 and min(max_delay, base_delay * 2 ** (retry - 1))."""
+        return self.delay(retry, self.random())
+
+    def delay(self, retry: int, draw: float) -> float:
+        """The backoff for retry number `retry` with the jitter `draw` in [0, 1) given."""
         if retry < 1:
             raise ValueError("retry numbers start at 1")
-        ceiling = min(self.max_delay, self.base_delay * 2.0 ** min(retry - 1, 62))
-        return self.random() * ceiling
+        return draw * min(self.max_delay, self.base_delay * 2.0 ** min(retry - 1, 62))
 
     @classmethod
     def immediate(cls, max_attempts: int = 4, max_retry_after: float = 300.0) -> RetryPolicy:

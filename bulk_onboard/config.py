@@ -11,14 +11,12 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 from urllib.parse import SplitResult, urlsplit
 
 from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.errors import ConfigError
-from bulk_onboard.logs import redact
+from bulk_onboard.logs import LogFormat, redact
 
-LogFormat = Literal["auto", "console", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "console", "json")
 
 TOKEN_ENV = "DOCSPACE_TOKEN"
@@ -194,6 +192,7 @@ def _without_secrets(parts: SplitResult, text: str) -> str:
 
 
 def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: an address where nothing crosses a network."""
     if host.lower() == "localhost":
         return True
     try:

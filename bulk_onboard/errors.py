@@ -5,8 +5,12 @@
     │                       nothing is sent, exit code 2
     ├── ConfigError         a playbook, option or environment value is wrong: exit code 2
     ├── RunLocked           another run holds the report folder: exit code 4
-    ├── CrmError            a CRM sink (webhook or file) did not take a record; `transient`
-    │                       says whether trying again later may succeed
+    ├── StepFailed          a step of a row failed for good: carries the step key and the
+    │                       cause (one of the errors below); the row fails, the run goes on
+    ├── RowRefused          bulk-onboard itself refuses a step of a row, before or without a
+    │                       portal answer (a manager without an account, a room title held by
+    │                       a room that is not ours, an earlier step that left no id to use)
+    ├── CrmError            a CRM sink (webhook or file) did not take a record
     └── ApiError            the portal refused or failed a request; carries method, path,
         │                   HTTP status and a redacted excerpt of the body
         ├── TransientError  worth retrying with backoff (429, 502/503/504, timeouts, resets)
@@ -16,7 +20,14 @@
         ├── BudgetExhausted a 429 whose Retry-After is longer than a run may wait (the daily
         │                   write budget): stop sending, defer what is left
         ├── PermanentError  this row fails, the run goes on (400, 403, 404, 402, ...)
-        └── FatalError      the run cannot go on (the token is refused: 401)
+        └── FatalError      the run cannot go on: stop sending, still write the report
+            ├── TokenRefused        the portal refused the token (401)
+            └── PortalUnusable      the address is not a usable DocSpace API (an answer that
+                                    is not JSON, a redirect, a TLS certificate refused)
+
+Every error says whether trying the same thing again later may succeed: `transient` is True
+for TransientError (and its subclasses) and for a CrmError whose every failure was transient;
+False for the rest. The engine, the CRM delivery and the report read only that flag.
 
 Invalid and failed rows are values (validate.Invalid, report rows), not exceptions.
 """
@@ -26,6 +37,8 @@ from __future__ import annotations
 
 class BulkOnboardError(Exception):
     """Base of every error bulk-onboard raises on purpose."""
+
+    transient: bool = False  # may the same attempt succeed later?
 
 
 class InputError(BulkOnboardError):
@@ -38,6 +51,23 @@ class ConfigError(BulkOnboardError):
 
 class RunLocked(BulkOnboardError):
     """Another run is using the same report folder."""
+
+
+class StepFailed(BulkOnboardError):
+    """A step of a row failed for good: carries the step key and the cause."""
+
+    def __init__(self, step: str, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.step = step
+        self.cause = cause
+
+
+class RowRefused(BulkOnboardError):
+    """bulk-onboard refuses a step of a row itself: the message says why and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class ApiError(BulkOnboardError):
@@ -67,12 +97,25 @@ class ApiError(BulkOnboardError):
 class TransientError(ApiError):
     """Retry with backoff; the request had no effect or is safe to repeat."""
 
+    transient = True
+
 
 class RateLimited(TransientError):
     """HTTP 429. retry_after is the portal's Retry-After in seconds, if it sent one."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status: int | None = None,
+        body_excerpt: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message, method=method, path=path, status=status, body_excerpt=body_excerpt
+        )
         self.retry_after = retry_after
 
 
@@ -83,8 +126,19 @@ class AmbiguousWrite(TransientError):
 class BudgetExhausted(ApiError):
     """The portal's longer-term budget (e.g. 10,000 writes a day) is spent."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status: int | None = None,
+        body_excerpt: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message, method=method, path=path, status=status, body_excerpt=body_excerpt
+        )
         self.retry_after = retry_after
 
 
@@ -93,7 +147,15 @@ class PermanentError(ApiError):
 
 
 class FatalError(ApiError):
-    """The run cannot go on (the token is refused)."""
+    """The run cannot go on: no later request of this run can succeed."""
+
+
+class TokenRefused(FatalError):
+    """The portal refused the token (HTTP 401)."""
+
+
+class PortalUnusable(FatalError):
+    """The address does not lead to a usable DocSpace API (not JSON, a redirect, TLS)."""
 
 
 class CrmError(BulkOnboardError):

@@ -5,7 +5,7 @@ The one entry point for every command that reads spreadsheets (`validate`, `plan
     playbook = load_playbook(path_or_None)
     intake = load_intake([Path("clients.csv"), Path("users.csv")], playbook)
     intake.plans      # client plans first (people may join their rooms), then people
-    intake.invalid    # rows that will not run, each with every issue
+    intake.invalid    # rows that will not run, each with every problem
 
 InputError (a file cannot be used) and ConfigError (the playbook does not fit) propagate.
 """
@@ -18,12 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulk_onboard.model.columns import Kind
+from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
+from bulk_onboard.model.steps import Plan
 from bulk_onboard.plan import build_plan
 from bulk_onboard.playbook.reader import Playbook
-from bulk_onboard.model.records import ClientRecord, UserRecord
-from bulk_onboard.sources import Notice, display_names, open_sources
-from bulk_onboard.model.steps import Plan
+from bulk_onboard.sources import InputWarning, display_names, open_sources
 from bulk_onboard.sources.table import Sheet
 from bulk_onboard.validate.files import Invalid, validate_sheets
 
@@ -37,7 +36,7 @@ class Intake:
     clients: tuple[ClientRecord, ...]
     users: tuple[UserRecord, ...]
     invalid: tuple[Invalid, ...]
-    notices: tuple[Notice, ...]
+    warnings: tuple[InputWarning, ...]
     plans: tuple[Plan, ...]  # one per valid record: clients, then users
 
     @property
@@ -46,7 +45,7 @@ class Intake:
 
     @property
     def problems(self) -> int:
-        return sum(len(row.issues) for row in self.invalid)
+        return sum(len(row.problems) for row in self.invalid)
 
 
 @contextmanager
@@ -67,7 +66,7 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def load_intake(paths: Sequence[Path], playbook: Playbook, kind: Kind | None = None) -> Intake:
+def load_intake(paths: Sequence[Path], playbook: Playbook, kind: RowKind | None = None) -> Intake:
     """Read, validate and plan every row of the files."""
     with _without_cycle_collection():
         return intake_from_sheets(open_sources(paths, kind), playbook, tuple(display_names(paths)))
@@ -86,6 +85,6 @@ def intake_from_sheets(
         clients=validated.clients,
         users=validated.users,
         invalid=validated.invalid,
-        notices=validated.notices,
+        warnings=validated.warnings,
         plans=plans,
     )

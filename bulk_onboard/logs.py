@@ -1,7 +1,8 @@
 """The one structlog configuration: console on a TTY, JSON lines otherwise, secrets redacted.
 
-Callers bind context with `structlog.contextvars.bind_contextvars(row=..., step=...)`; every
-event carries it. Events are snake_case names from EVENTS; the data goes in key-values.
+The engine binds the row and step being worked on with
+`structlog.contextvars.bound_contextvars(row=..., step=...)`, so every event logged meanwhile,
+the API client's included, carries them. Events are snake_case names from EVENTS; the data goes in key-values.
 The redaction processor runs last before rendering, over every value (nested dicts, lists,
 formatted tracebacks included), so an API token never reaches the output.
 """
@@ -29,19 +30,12 @@ EVENTS: frozenset[str] = frozenset(
         "run_paused",  # a 429 paused every request; resume_in seconds
         "run_resumed",
         "budget_exhausted",  # the portal's long-term budget is spent; stop sending
-        "config_loaded",
         "report_written",
         "journal_loaded",
         # rows and steps
-        "row_started",
         "row_finished",
         "row_failed",
-        "row_skipped",
-        "step_started",
         "step_finished",
-        "step_skipped",
-        "step_retrying",
-        "step_failed",
         "ambiguous_write",  # a write's outcome is unknown; look before retrying
         "share_warning",  # the portal accepted a share with a warning
         "progress",  # periodic: done, total, rows_per_second, eta_seconds, failed
@@ -53,8 +47,6 @@ EVENTS: frozenset[str] = frozenset(
         "request_retrying",  # method, path, attempt, delay, reason
         "request_failed",
         "rate_limited",  # one 429: method, path, retry_after
-        "client_opened",
-        "client_closed",
     }
 )
 

@@ -8,8 +8,7 @@ client of this file is looked up by title before anything is created.
 
 from __future__ import annotations
 
-from bulk_onboard.playbook.reader import Playbook
-from bulk_onboard.model.records import ClientRecord, UserRecord
+from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
 from bulk_onboard.model.steps import (
     AnnounceCrm,
     CopyFile,
@@ -25,14 +24,15 @@ from bulk_onboard.model.steps import (
     ShareRoom,
     Step,
 )
+from bulk_onboard.playbook.reader import Playbook
 
 ROOM_ID = Ref("room", "id")
 
 
 def build_plan(record: ClientRecord | UserRecord, playbook: Playbook) -> Plan:
     if isinstance(record, ClientRecord):
-        return Plan(record.row_key, "client", record.origin, client_steps(record, playbook))
-    return Plan(record.row_key, "user", record.origin, user_steps(record, playbook))
+        return Plan(record.row_key, RowKind.CLIENT, record.origin, client_steps(record, playbook))
+    return Plan(record.row_key, RowKind.USER, record.origin, user_steps(record, playbook))
 
 
 def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:

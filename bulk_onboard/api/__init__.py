@@ -2,7 +2,7 @@
 
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.limits import ClientStats
-from bulk_onboard.api.models import FolderContents, JsonObject
-from bulk_onboard.backoff import RetryPolicy
+from bulk_onboard.api.models import FolderContents
+from bulk_onboard.api.protocol import PortalClient
 
-__all__ = ["ClientStats", "DocSpaceClient", "FolderContents", "JsonObject", "RetryPolicy"]
+__all__ = ["ClientStats", "DocSpaceClient", "FolderContents", "PortalClient"]

@@ -10,9 +10,8 @@ become 0, which removes a member.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-JsonObject = dict[str, Any]
+from bulk_onboard.model import Json
 
 
 def _int(value: int, what: str) -> int:
@@ -21,15 +20,15 @@ def _int(value: int, what: str) -> int:
     return int(value)  # an IntEnum becomes a plain int on the wire
 
 
-def create_room_body(title: str, room_type: int, tags: Iterable[str] = ()) -> JsonObject:
+def create_room_body(title: str, room_type: int, tags: Iterable[str] = ()) -> Json:
     return {"title": title, "roomType": _int(room_type, "roomType"), "tags": list(tags)}
 
 
-def create_folder_body(title: str) -> JsonObject:
+def create_folder_body(title: str) -> Json:
     return {"title": title}
 
 
-def copy_as_body(dest_folder_id: int, dest_title: str) -> JsonObject:
+def copy_as_body(dest_folder_id: int, dest_title: str) -> Json:
     # A JSON string would select the third-party folder path: always send a number.
     return {"destFolderId": _int(dest_folder_id, "destFolderId"), "destTitle": dest_title}
 
@@ -40,15 +39,15 @@ def share_body(
     notify: bool = False,
     message: str | None = None,
     culture: str | None = None,
-) -> JsonObject:
+) -> Json:
     """PUT files/rooms/{id}/share. Each invitation is (user id or e-mail, FileShare int)."""
-    entries: list[JsonObject] = []
+    entries: list[Json] = []
     for who, access in invitations:
         key = "email" if "@" in who else "id"
         entries.append({key: who, "access": _int(access, "access")})
     if not entries:
         raise ValueError("a share request needs at least one invitation")
-    body: JsonObject = {"invitations": entries, "notify": bool(notify)}
+    body: Json = {"invitations": entries, "notify": bool(notify)}
     if message is not None:
         body["message"] = message
     if culture is not None:
@@ -56,12 +55,12 @@ def share_body(
     return body
 
 
-def invite_body(invitations: Iterable[tuple[str, int]], culture: str | None = None) -> JsonObject:
+def invite_body(invitations: Iterable[tuple[str, int]], culture: str | None = None) -> Json:
     """POST people/invite. Each invitation is (e-mail, EmployeeType int)."""
     entries = [{"email": email, "type": _int(kind, "type")} for email, kind in invitations]
     if not entries:
         raise ValueError("an invite request needs at least one invitation")
-    body: JsonObject = {"invitations": entries}
+    body: Json = {"invitations": entries}
     if culture is not None:
         body["culture"] = culture
     return body
@@ -69,9 +68,9 @@ def invite_body(invitations: Iterable[tuple[str, int]], culture: str | None = No
 
 def member_body(
     email: str, first_name: str, last_name: str, user_type: int, culture: str | None = None
-) -> JsonObject:
+) -> Json:
     """POST people. `type` is always sent: omitted it means 0/All, a paid RoomAdmin seat."""
-    body: JsonObject = {
+    body: Json = {
         "firstName": first_name,
         "lastName": last_name,
         "email": email,
@@ -82,9 +81,9 @@ def member_body(
     return body
 
 
-def link_body(link_type: int, access: int, title: str, link_id: str | None = None) -> JsonObject:
+def link_body(link_type: int, access: int, title: str, link_id: str | None = None) -> Json:
     """PUT files/rooms/{id}/links. No link_id creates a link; with one it updates it."""
-    body: JsonObject = {
+    body: Json = {
         "linkType": _int(link_type, "linkType"),
         "access": _int(access, "access"),
         "title": title,

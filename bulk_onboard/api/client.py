@@ -13,20 +13,19 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 from urllib.parse import quote
 
 import aiohttp
 
 from bulk_onboard.api import bodies
-from bulk_onboard.api.limits import ClientStats, Clock, Throttle
-from bulk_onboard.api.models import FolderContents, JsonObject
-from bulk_onboard.backoff import RetryPolicy
+from bulk_onboard.api.limits import ClientStats, Throttle
+from bulk_onboard.api.models import FolderContents
 from bulk_onboard.api.transport import Params, Transport
+from bulk_onboard.backoff import Clock, RetryPolicy
+from bulk_onboard.config import Settings
 from bulk_onboard.errors import PermanentError
-
-if TYPE_CHECKING:  # config imports api.retry; import Settings for typing only
-    from bulk_onboard.config import Settings
+from bulk_onboard.model import Json
 
 PAGE_SIZE = 100  # the portal's maximum `count`
 _NOT_FOUND = frozenset({404})
@@ -77,14 +76,14 @@ class DocSpaceClient:
 
     # ------------------------------------------------------------------ rooms
 
-    async def create_room(self, title: str, room_type: int, tags: Iterable[str] = ()) -> JsonObject:
+    async def create_room(self, title: str, room_type: int, tags: Iterable[str] = ()) -> Json:
         """POST files/rooms → FolderDto of the new room."""
         body = bodies.create_room_body(title, room_type, tags)
         return _object(await self._call("POST", "create_room", "files/rooms", body=body))
 
     async def list_rooms(
         self, filter_value: str | None = None, start_index: int = 0, count: int = PAGE_SIZE
-    ) -> tuple[list[JsonObject], int]:
+    ) -> tuple[list[Json], int]:
         """GET files/rooms, one page → (rooms, total matching)."""
         params: Params = {"startIndex": start_index, "count": _page_size(count)}
         if filter_value:
@@ -93,9 +92,9 @@ class DocSpaceClient:
         rooms = _objects(content.get("folders"))
         return rooms, _total(content.get("total"), start_index + len(rooms))
 
-    async def all_rooms(self, filter_value: str | None = None) -> list[JsonObject]:
+    async def all_rooms(self, filter_value: str | None = None) -> list[Json]:
         """Every room matching `filter_value` (title substring), all pages."""
-        found: dict[Any, JsonObject] = {}
+        found: dict[Any, Json] = {}
         start = 0
         for _ in range(MAX_PAGES):
             rooms, total = await self.list_rooms(filter_value, start, PAGE_SIZE)
@@ -106,13 +105,13 @@ class DocSpaceClient:
                 break
         return list(found.values())
 
-    async def get_room(self, room_id: int) -> JsonObject:
+    async def get_room(self, room_id: int) -> Json:
         """GET files/rooms/{id} → FolderDto (404 → PermanentError)."""
         return _object(await self._call("GET", "get_room", f"files/rooms/{_id(room_id)}"))
 
     # ------------------------------------------------------------------ folders and files
 
-    async def create_folder(self, parent_id: int, title: str) -> JsonObject:
+    async def create_folder(self, parent_id: int, title: str) -> Json:
         """POST files/folder/{parentId} → FolderDto."""
         path = f"files/folder/{_id(parent_id)}"
         body = bodies.create_folder_body(title)
@@ -120,9 +119,9 @@ class DocSpaceClient:
 
     async def folder_contents(self, folder_id: int) -> FolderContents:
         """GET files/{folderId}, all pages → files and folders directly inside."""
-        files: list[JsonObject] = []
-        folders: list[JsonObject] = []
-        current: JsonObject = {}
+        files: list[Json] = []
+        folders: list[Json] = []
+        current: Json = {}
         start = 0
         for _ in range(MAX_PAGES):
             params: Params = {"startIndex": start, "count": PAGE_SIZE}
@@ -139,7 +138,7 @@ class DocSpaceClient:
                 break
         return FolderContents(files=tuple(files), folders=tuple(folders), current=current)
 
-    async def copy_file_as(self, file_id: int, dest_folder_id: int, dest_title: str) -> JsonObject:
+    async def copy_file_as(self, file_id: int, dest_folder_id: int, dest_title: str) -> Json:
         """POST files/file/{fileId}/copyas → FileDto of the copy."""
         path = f"files/file/{_id(file_id)}/copyas"
         body = bodies.copy_as_body(dest_folder_id, dest_title)
@@ -154,7 +153,7 @@ class DocSpaceClient:
         notify: bool = False,
         message: str | None = None,
         culture: str | None = None,
-    ) -> JsonObject:
+    ) -> Json:
         """PUT files/rooms/{id}/share → RoomSecurityDto {members, warning, error}.
         `invitations`: (user id or e-mail, FileShare int) pairs; access 0 removes."""
         body = bodies.share_body(invitations, notify=notify, message=message, culture=culture)
@@ -162,17 +161,17 @@ class DocSpaceClient:
         reply = await self._call("PUT", "set_room_share", path, body=body)
         return reply if isinstance(reply, dict) else {}
 
-    async def room_share(self, room_id: int, filter_type: int | None = None) -> list[JsonObject]:
+    async def room_share(self, room_id: int, filter_type: int | None = None) -> list[Json]:
         """GET files/rooms/{id}/share, all pages → FileShareDto list (owner included)."""
         extra: Params = {} if filter_type is None else {"filterType": filter_type}
         return await self._pages("room_share", f"files/rooms/{_id(room_id)}/share", extra)
 
-    async def primary_link(self, room_id: int) -> JsonObject:
+    async def primary_link(self, room_id: int) -> Json:
         """GET files/rooms/{id}/link → the primary external link (created if missing)."""
         path = f"files/rooms/{_id(room_id)}/link"
         return _object(await self._call("GET", "primary_link", path))
 
-    async def room_links(self, room_id: int, link_type: int | None = None) -> list[JsonObject]:
+    async def room_links(self, room_id: int, link_type: int | None = None) -> list[Json]:
         """GET files/rooms/{id}/links → FileShareDto list of the room's links."""
         params: Params = {} if link_type is None else {"type": int(link_type)}
         path = f"files/rooms/{_id(room_id)}/links"
@@ -180,7 +179,7 @@ class DocSpaceClient:
 
     async def set_room_link(
         self, room_id: int, link_type: int, access: int, title: str, link_id: str | None = None
-    ) -> JsonObject | None:
+    ) -> Json | None:
         """PUT files/rooms/{id}/links → FileShareDto; None when the link was deleted."""
         body = bodies.link_body(link_type, access, title, link_id)
         path = f"files/rooms/{_id(room_id)}/links"
@@ -196,19 +195,19 @@ class DocSpaceClient:
         last_name: str,
         user_type: int,
         culture: str | None = None,
-    ) -> JsonObject:
+    ) -> Json:
         """POST people → EmployeeFullDto (existing e-mail → PermanentError 400)."""
         body = bodies.member_body(email, first_name, last_name, user_type, culture)
         return _object(await self._call("POST", "add_member", "people", body=body))
 
     async def invite_users(
         self, invitations: Iterable[tuple[str, int]], culture: str | None = None
-    ) -> list[JsonObject]:
+    ) -> list[Json]:
         """POST people/invite → EmployeeDto list of ALL pending users (no e-mails in it)."""
         body = bodies.invite_body(invitations, culture)
         return _objects(await self._call("POST", "invite_users", "people/invite", body=body))
 
-    async def user_by_email(self, email: str) -> JsonObject | None:
+    async def user_by_email(self, email: str) -> Json | None:
         """GET people/email → EmployeeFullDto, or None when no user has that e-mail."""
         try:
             found = await self._transport.request(
@@ -233,7 +232,7 @@ class DocSpaceClient:
         employee_status: int | None = None,
         activation_status: int | None = None,
         employee_type: int | None = None,
-    ) -> list[JsonObject]:
+    ) -> list[Json]:
         """GET people/filter, all pages → EmployeeFullDto list."""
         extra: Params = {}
         for name, value in (
@@ -248,7 +247,7 @@ class DocSpaceClient:
 
     async def people_page(
         self, start_index: int = 0, count: int = PAGE_SIZE
-    ) -> tuple[list[JsonObject], int]:
+    ) -> tuple[list[Json], int]:
         """One page of GET people/filter → (EmployeeFullDto list, total people)."""
         params: Params = {"startIndex": start_index, "count": _page_size(count)}
         reply = await self._transport.request(
@@ -257,7 +256,7 @@ class DocSpaceClient:
         page = _objects(reply.response)
         return page, _total(reply.total, start_index + len(page))
 
-    async def self_profile(self) -> JsonObject:
+    async def self_profile(self) -> Json:
         """GET people/@self → EmployeeFullDto of the token's owner (a cheap token check)."""
         return _object(await self._call("GET", "self_profile", "people/@self"))
 
@@ -275,9 +274,9 @@ class DocSpaceClient:
         reply = await self._transport.request(method, action, path, params=params, body=body)
         return reply.response
 
-    async def _pages(self, action: str, path: str, extra: Params) -> list[JsonObject]:
+    async def _pages(self, action: str, path: str, extra: Params) -> list[Json]:
         """Every item of a list endpoint whose envelope carries `total`."""
-        items: list[JsonObject] = []
+        items: list[Json] = []
         start = 0
         for _ in range(MAX_PAGES):
             params: Params = {**extra, "startIndex": start, "count": PAGE_SIZE}
@@ -306,9 +305,9 @@ def _total(value: Any, fallback: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else fallback
 
 
-def _object(value: Any) -> JsonObject:
+def _object(value: Any) -> Json:
     return value if isinstance(value, dict) else {}
 
 
-def _objects(value: Any) -> list[JsonObject]:
+def _objects(value: Any) -> list[Json]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

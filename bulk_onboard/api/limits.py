@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
 from asyncio_throttle.throttler import Throttler
 
-from bulk_onboard.backoff import Sleep
+from bulk_onboard.backoff import Clock, Sleep
 
-Clock = Callable[[], float]
 log = structlog.get_logger("bulk_onboard.api")
 
 

@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -24,7 +24,9 @@ import structlog
 
 from bulk_onboard import __version__
 from bulk_onboard.api import metering, wire
-from bulk_onboard.api.limits import ClientStats, Clock, PauseGate, Throttle, make_throttler
+from bulk_onboard.api.limits import ClientStats, PauseGate, Throttle, make_throttler
+from bulk_onboard.backoff import Clock
+from bulk_onboard.config import Settings
 from bulk_onboard.errors import (
     AmbiguousWrite,
     ApiError,
@@ -34,9 +36,6 @@ from bulk_onboard.errors import (
     TransientError,
 )
 from bulk_onboard.logs import register_secret
-
-if TYPE_CHECKING:  # config imports api.retry; import Settings for typing only
-    from bulk_onboard.config import Settings
 
 log = structlog.get_logger("bulk_onboard.api")
 Params = dict[str, str | int]

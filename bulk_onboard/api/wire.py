@@ -20,14 +20,14 @@ from bulk_onboard.errors import (
     AmbiguousWrite,
     ApiError,
     BudgetExhausted,
-    FatalError,
     PermanentError,
+    PortalUnusable,
     RateLimited,
+    TokenRefused,
     TransientError,
 )
 from bulk_onboard.logs import redact
 
-JsonObject = dict[str, Any]
 TransportFailure = Literal["connect", "connect_timeout", "timeout", "disconnect", "tls"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -131,7 +131,7 @@ def read_reply(
     failed = status >= 400 or (envelope is not None and envelope.get("status") == 1)
     if not failed and 200 <= status < 300:
         if body is None and raw.strip():
-            raise FatalError(
+            raise PortalUnusable(
                 "the portal answered with something that is not the DocSpace API (not JSON); "
                 "check DOCSPACE_URL",
                 method=method,
@@ -206,7 +206,7 @@ def classify(
         wait = f"retry after {retry_after:g}s" if retry_after is not None else "no Retry-After"
         return RateLimited(f"rate limited by the portal ({wait})", retry_after=retry_after, **kw)
     if status == 401:
-        return FatalError(TOKEN_REFUSED + (f" (portal said: {said})" if said else ""), **kw)
+        return TokenRefused(TOKEN_REFUSED + (f" (portal said: {said})" if said else ""), **kw)
     if status in TRANSIENT_STATUSES:
         reason = said or _REASONS.get(status, "server error")
         if method.upper() in SAFE_METHODS:
@@ -218,7 +218,7 @@ def classify(
         )
     if 300 <= status < 400:
         where = f" to {location.split('?')[0]}" if location else ""
-        return FatalError(
+        return PortalUnusable(
             f"the portal redirected the request{where}; check DOCSPACE_URL (https, host, path)",
             **kw,
         )
@@ -230,7 +230,7 @@ def transport_error(method: str, path: str, failure: TransportFailure, detail: s
     """A request that got no HTTP answer. Only connect failures certainly had no effect."""
     detail = redact(detail)
     if failure == "tls":
-        return FatalError(
+        return PortalUnusable(
             f"the portal's TLS certificate was not accepted ({detail}); check DOCSPACE_URL",
             method=method,
             path=path,

@@ -10,15 +10,12 @@ from pathlib import Path
 import click
 
 from bulk_onboard import __version__
-from bulk_onboard.api.client import DocSpaceClient
-from bulk_onboard.cli.options import FILES, KIND, PLAYBOOK, read_intake, settings_from
 from bulk_onboard.cli.onboard import demo_command, retry_command, run_command
-from bulk_onboard.config import Settings
-from bulk_onboard.engine.dry_run import DryRun, dry_run, dry_run_lines
-from bulk_onboard.cli.findings import finding_rows, summary, write_table
-from bulk_onboard.intake import Intake
-from bulk_onboard.logs import configure as configure_logs
+from bulk_onboard.cli.options import FILES, KIND, PLAYBOOK, read_intake, settings_from
 from bulk_onboard.cli.plan_output import intake_json, intake_text
+from bulk_onboard.cli.problem_table import intake_summary, problem_rows, write_table
+from bulk_onboard.engine.dry_run import dry_run, dry_run_lines
+from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.sandbox.cli import sandbox_command
 
 
@@ -47,8 +44,8 @@ def validate_command(files: tuple[Path, ...], playbook: Path | None, kind: str |
     Exit status: 0 every row is valid, 1 some rows are invalid, 2 a file cannot be used.
     """
     intake = read_intake(files, playbook, kind)
-    write_table(finding_rows(intake), sys.stdout, fancy=sys.stdout.isatty())
-    click.echo(summary(intake))
+    write_table(problem_rows(intake), sys.stdout, fancy=sys.stdout.isatty())
+    click.echo(intake_summary(intake))
     raise SystemExit(1 if intake.invalid else 0)
 
 
@@ -98,7 +95,7 @@ def plan_command(
     if against_portal:
         settings = settings_from({"portal": portal, "token_file": token_file, "rate": rate})
         configure_logs(fmt="auto", level="warning", secrets=[settings.token.reveal()])
-        checked = asyncio.run(_dry_run(settings, intake))
+        checked = asyncio.run(dry_run(settings, intake))
         for line in dry_run_lines(checked):
             click.echo(line)
         raise SystemExit(1 if checked.problems else 0)
@@ -108,12 +105,8 @@ def plan_command(
         text = intake_text(intake)
         if text:
             click.echo(text + "\n")
-        rows = [r for r in finding_rows(intake) if r[4].startswith("Warning: ")]
+        rows = [r for r in problem_rows(intake) if r[4].startswith("Warning: ")]
         write_table(rows, sys.stdout, fancy=sys.stdout.isatty())
-        click.echo(summary(intake))
+        click.echo(intake_summary(intake))
     raise SystemExit(1 if intake.invalid else 0)
 
-
-async def _dry_run(settings: Settings, intake: Intake) -> DryRun:
-    async with DocSpaceClient(settings) as client:
-        return await dry_run(client, intake, concurrency=settings.concurrency)

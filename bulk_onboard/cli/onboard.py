@@ -1,8 +1,6 @@
 """The commands that talk to a portal: `run` (and `run --resume`), `retry`, `demo`.
 
-Exit status of all three: 0 every row ok, 1 some rows failed or are invalid, 2 input or
-configuration error (nothing sent), 3 stopped (signal or refused token), 4 another run holds the
-report folder, 5 some rows wait for the portal's daily write budget (deferred).
+Their exit status is documented in cli/output.py.
 """
 
 from __future__ import annotations
@@ -17,20 +15,6 @@ from typing import Any, NoReturn
 
 import click
 
-from bulk_onboard.cli.options import (
-    KIND,
-    PLAYBOOK,
-    check_crm_config,
-    connection_options,
-    echo_outcome,
-    fail,
-    progress_for,
-    read_intake,
-    read_playbook,
-    settings_from,
-    start_logs,
-)
-from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.cli.demo import (
     DEMO_SECRET_ENV,
     demo_playbook,
@@ -39,39 +23,50 @@ from bulk_onboard.cli.demo import (
     read_webhooks,
     seed_managers,
 )
+from bulk_onboard.cli.options import (
+    KIND,
+    PLAYBOOK,
+    check_crm_config,
+    connection_options,
+    progress_for,
+    read_intake,
+    read_playbook,
+    settings_from,
+    start_logs,
+)
+from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run
+from bulk_onboard.config import Settings, build_settings
+from bulk_onboard.engine import modes
+from bulk_onboard.engine.phases import Progress
+from bulk_onboard.engine.pool import Stop, stop_on_signals
+from bulk_onboard.engine.root import RunSummary
 from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
-from bulk_onboard.engine.modes import resume_job, retry_job, run_job
-from bulk_onboard.engine.phases import Progress
-from bulk_onboard.engine.root import EXIT_LOCKED, RunOutcome
-from bulk_onboard.runs.report_reader import plan_retry, read_report
 from bulk_onboard.runs.folder import RunFolder, open_run_folder
-from bulk_onboard.engine.pool import Stop, stop_on_signals
+from bulk_onboard.runs.report_reader import plan_retry, read_report
 from bulk_onboard.sandbox import start_sandbox
 
 
 def _launch(
     settings: Settings,
     options: dict[str, Any],
-    job: Callable[[Progress, Stop], Awaitable[RunOutcome]],
+    job: Callable[[Progress, Stop], Awaitable[RunSummary]],
 ) -> NoReturn:
     """Run a job with a progress display, Ctrl-C/SIGTERM routed to a graceful stop, and exit
     with its code (4 when another run holds the report folder)."""
     progress = progress_for(settings, options.get("show_progress"))
     start_logs(settings, progress)
 
-    async def with_signals() -> RunOutcome:
+    async def with_signals() -> RunSummary:
         stop = Stop()
         with stop_on_signals(stop):
             return await job(progress, stop)
 
     try:
-        outcome = asyncio.run(with_signals())
+        summary = asyncio.run(with_signals())
     except RunLocked as exc:
         fail(str(exc), EXIT_LOCKED)
-        raise  # unreachable
-    echo_outcome(outcome)
-    raise SystemExit(outcome.exit_code)
+    raise SystemExit(finish_run(summary))
 
 
 @click.command("run")
@@ -114,7 +109,7 @@ def run_command(
         _launch(
             settings,
             options,
-            lambda progress, stop: resume_job(
+            lambda progress, stop: modes.resume(
                 settings,
                 folder,
                 intake,
@@ -130,7 +125,7 @@ def run_command(
         _launch(
             settings,
             options,
-            lambda progress, stop: run_job(
+            lambda progress, stop: modes.start(
                 settings,
                 intake,
                 progress=progress,
@@ -148,7 +143,6 @@ def _open_folder(run: str, report_dir: Path) -> RunFolder:
         return open_run_folder(run, report_dir)
     except ConfigError as exc:
         fail(str(exc))
-        raise  # unreachable
 
 
 def _folder_intake(folder: RunFolder, playbook: Path | None) -> tuple[Intake, list[Any]]:
@@ -160,7 +154,6 @@ def _folder_intake(folder: RunFolder, playbook: Path | None) -> tuple[Intake, li
         retry = plan_retry(folder.inputs[0], read_report(folder.inputs[0]), read_playbook(chosen))
     except (InputError, ConfigError) as exc:
         fail(str(exc))
-        raise  # unreachable
     return retry.intake, list(retry.carried)
 
 
@@ -185,7 +178,6 @@ def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
         retry = plan_retry(report, rows, read_playbook(chosen))
     except (InputError, ConfigError) as exc:
         fail(str(exc))
-        raise  # unreachable
     check_crm_config(retry.intake)
     if not retry.intake.plans and not retry.intake.invalid:
         click.echo(f"{report.name}: every row succeeded; nothing to retry.")
@@ -193,7 +185,7 @@ def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
     _launch(
         settings,
         options,
-        lambda progress, stop: retry_job(
+        lambda progress, stop: modes.retry(
             settings,
             report,
             retry,
@@ -251,7 +243,6 @@ def demo_command(
         code = asyncio.run(_demo(inputs, playbook, report_dir, latency_ms, show_progress))
     except RunLocked as exc:
         fail(str(exc), EXIT_LOCKED)
-        raise  # unreachable
     raise SystemExit(code)
 
 
@@ -283,7 +274,7 @@ async def _demo(
             start_logs(settings, first)
             stop = Stop()
             with stop_on_signals(stop):
-                outcome = await run_job(
+                outcome = await modes.start(
                     settings,
                     intake,
                     progress=first,
@@ -292,12 +283,12 @@ async def _demo(
                     playbook_path=playbook,
                     env=env,
                 )
-                echo_outcome(outcome)
+                first_code = finish_run(outcome)
                 click.echo(f"CRM webhook received: {(await read_webhooks(sb.url)).summary()}")
-                if outcome.exit_code != 0:
-                    return outcome.exit_code
+                if first_code != 0:
+                    return first_code
                 click.echo("\nthe same workbook again (what a nightly run does):")
-                again = await run_job(
+                again = await modes.start(
                     settings,
                     intake,
                     progress=progress_for(settings, show_progress),
@@ -306,7 +297,7 @@ async def _demo(
                     playbook_path=playbook,
                     env=env,
                 )
-                echo_outcome(again)
+                again_code = finish_run(again)
                 click.echo(f"CRM webhook received: {(await read_webhooks(sb.url)).summary()}")
         audit = await read_audit(sb.url)
     click.echo("\nmail the portal sent (sandbox outbox):")
@@ -314,4 +305,4 @@ async def _demo(
         click.echo(line)
     dupes = sum(len(v) for v in audit.audit["duplicates"].values())
     click.echo(f"duplicates in the portal: {dupes} (rooms, folders, files, shares, links, mails)")
-    return again.exit_code if dupes == 0 else 1
+    return again_code if dupes == 0 else 1

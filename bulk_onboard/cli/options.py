@@ -14,15 +14,16 @@ from typing import Any, TypeVar
 
 import click
 
+from bulk_onboard.cli.output import fail
+from bulk_onboard.cli.progress import BarProgress, LogProgress
 from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.crm.deliver import check_crm
+from bulk_onboard.engine.phases import Progress
 from bulk_onboard.errors import ConfigError, InputError
 from bulk_onboard.intake import Intake, load_intake
-from bulk_onboard.engine.modes import summary_lines
 from bulk_onboard.logs import configure as configure_logs
-from bulk_onboard.engine.root import EXIT_INPUT, Progress, RunOutcome
+from bulk_onboard.model.records import RowKind
 from bulk_onboard.playbook.reader import Playbook, load_playbook
-from bulk_onboard.cli.progress import BarProgress, LogProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,17 +96,11 @@ def connection_options(command: F) -> F:
     return command
 
 
-def fail(message: str, code: int = EXIT_INPUT) -> None:
-    click.echo(message, err=True)
-    raise SystemExit(code)
-
-
 def read_playbook(path: Path | None) -> Playbook:
     try:
         return load_playbook(path)
     except (InputError, ConfigError) as exc:
         fail(str(exc))
-        raise  # unreachable: fail() exits
 
 
 def read_intake(
@@ -113,10 +108,10 @@ def read_intake(
 ) -> Intake:
     """The checked and planned input, or exit 2 with the one-sentence reason on stderr."""
     try:
-        return load_intake(list(files), load_playbook(playbook), kind)  # type: ignore[arg-type]
+        chosen = RowKind.from_text(kind) if kind else None
+        return load_intake(list(files), load_playbook(playbook), chosen)
     except (InputError, ConfigError) as exc:
         fail(str(exc))
-        raise  # unreachable
 
 
 def check_crm_config(intake: Intake) -> None:
@@ -142,7 +137,6 @@ def settings_from(options: dict[str, Any]) -> Settings:
         )
     except ConfigError as exc:
         fail(str(exc))
-        raise  # unreachable
 
 
 def progress_for(settings: Settings, show: bool | None) -> Progress:
@@ -156,7 +150,3 @@ def start_logs(settings: Settings, progress: Progress) -> None:
     level = "warning" if isinstance(progress, BarProgress) else "info"
     configure_logs(fmt=settings.log_format, level=level, secrets=[settings.token.reveal()])
 
-
-def echo_outcome(outcome: RunOutcome) -> None:
-    for line in summary_lines(outcome):
-        click.echo(line)

@@ -14,7 +14,6 @@ from typing import Any
 
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, UserType
-from bulk_onboard.sources import Notice
 from bulk_onboard.model.steps import (
     AnnounceCrm,
     CopyFile,
@@ -31,8 +30,9 @@ from bulk_onboard.model.steps import (
     Step,
     TemplatePath,
 )
-from bulk_onboard.validate.files import Invalid
 from bulk_onboard.model.words import ACCESS_NAMES, ROOM_TYPE_NAMES, USER_TYPE_NAMES
+from bulk_onboard.sources import InputWarning
+from bulk_onboard.validate.files import Invalid
 
 _LINK_NAMES = {LinkType.INVITATION: "invitation", LinkType.EXTERNAL: "external"}
 
@@ -116,9 +116,9 @@ def plan_lines(plan: Plan) -> list[str]:
 
 
 def invalid_lines(row: Invalid) -> list[str]:
-    name = f"{row.kind[:-1]}:{row.key}" if row.key else f"{row.kind[:-1]} row"
+    name = f"{row.kind}:{row.key}" if row.key else f"{row.kind} row"
     lines = [f"{name}  ({row.origin.describe()})  INVALID, not planned"]
-    lines.extend(f"  {issue.label}: {issue.problem}" for issue in row.issues)
+    lines.extend(f"  {found.label}: {found.text}" for found in row.problems)
     return lines
 
 
@@ -173,22 +173,22 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 
 def invalid_json(row: Invalid) -> dict[str, Any]:
     return {
-        "kind": row.kind,
+        "kind": row.kind.plural,
         "key": row.key,
         **_origin(row.origin),
         "issues": [
-            {"column": i.column, "header": i.label, "problem": i.problem} for i in row.issues
+            {"column": i.column, "header": i.label, "problem": i.text} for i in row.problems
         ],
     }
 
 
-def notice_json(notice: Notice) -> dict[str, Any]:
+def notice_json(warning: InputWarning) -> dict[str, Any]:
     return {
-        "file": notice.file,
-        "sheet": notice.sheet,
-        "line": notice.line,
-        "column": notice.column,
-        "message": notice.message,
+        "file": warning.file,
+        "sheet": warning.sheet,
+        "line": warning.line,
+        "column": warning.column,
+        "message": warning.message,
     }
 
 
@@ -199,9 +199,9 @@ def intake_json(intake: Intake) -> dict[str, Any]:
             "rows": intake.rows,
             "valid": len(intake.plans),
             "invalid": len(intake.invalid),
-            "warnings": len(intake.notices),
+            "warnings": len(intake.warnings),
         },
         "plans": [plan_json(p) for p in intake.plans],
         "invalid": [invalid_json(r) for r in intake.invalid],
-        "warnings": [notice_json(n) for n in intake.notices],
+        "warnings": [notice_json(n) for n in intake.warnings],
     }

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
+from bulk_onboard.backoff import Clock, Random, RetryPolicy, Sleep
 from bulk_onboard.crm.files import CsvSink, FileSink, JsonlSink
 from bulk_onboard.crm.payload import build_record
-from bulk_onboard.crm.webhook import DEFAULT_BACKOFF, Backoff, Clock, Random, Sleep, WebhookSink
+from bulk_onboard.crm.webhook import DEFAULT_BACKOFF, WebhookSink
 from bulk_onboard.errors import ConfigError, CrmError
 from bulk_onboard.logs import register_secret
 from bulk_onboard.playbook.reader import Crm
@@ -88,7 +89,7 @@ class CrmDelivery:
         sleep: Sleep = asyncio.sleep,
         random: Random = _random.random,
         clock: Clock = time.time,
-        backoff: Backoff = DEFAULT_BACKOFF,
+        backoff: RetryPolicy = DEFAULT_BACKOFF,
     ) -> None:
         secret = check_crm(crm, env, source)
         self.crm = crm

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bulk_onboard.runs.report import neutralise
+from bulk_onboard.model.cells import neutralise
 
 EVENT = "client_onboarded"
 VERSION = 1

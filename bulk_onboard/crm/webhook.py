@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -32,33 +32,19 @@ import structlog
 
 from bulk_onboard import __version__
 from bulk_onboard.api.wire import excerpt, parse_retry_after
+from bulk_onboard.backoff import Clock, Random, RetryPolicy, Sleep
 from bulk_onboard.crm.signing import SIGNATURE_HEADER, sign
 from bulk_onboard.errors import CrmError
 
 log = structlog.get_logger("bulk_onboard.crm")
 
-Sleep = Callable[[float], Awaitable[None]]
-Random = Callable[[], float]
-Clock = Callable[[], float]
 
 EXCERPT_BYTES = 2048
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Waits between attempts: full jitter, a uniform draw in [0, min(max_delay, base_delay *
-    2 ** (retry - 1))]. A Retry-After longer than max_retry_after is not waited out: the
-    delivery fails as transient, for a later `bulk-onboard retry`."""
-
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    max_retry_after: float = 300.0
-
-    def delay(self, retry: int, draw: float) -> float:
-        return draw * min(self.max_delay, self.base_delay * 2.0 ** min(retry - 1, 62))
-
-
-DEFAULT_BACKOFF = Backoff()
+# Waits between attempts: the run's backoff formula (full jitter); a Retry-After longer than
+# max_retry_after is not waited out: the delivery fails as transient, for a later retry.
+DEFAULT_BACKOFF = RetryPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +116,7 @@ class WebhookSink:
         sleep: Sleep = asyncio.sleep,
         random: Random,
         clock: Clock,
-        backoff: Backoff = DEFAULT_BACKOFF,
+        backoff: RetryPolicy = DEFAULT_BACKOFF,
         max_inflight: int = 4,
     ) -> None:
         if max_attempts < 1:

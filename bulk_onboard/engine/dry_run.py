@@ -16,20 +16,22 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.models import FolderContents
+from bulk_onboard.backoff import RetryPolicy
+from bulk_onboard.config import Settings
+from bulk_onboard.engine.modes import invalid_results
+from bulk_onboard.engine.phases import Progress
+from bulk_onboard.engine.pool import Stop
+from bulk_onboard.engine.root import Job, run
 from bulk_onboard.intake import Intake
-from bulk_onboard.engine.modes import invalid_result, row_values
-from bulk_onboard.engine.root import Progress, onboard
+from bulk_onboard.model import Json
 from bulk_onboard.model.records import LinkType, UserType
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
-from bulk_onboard.engine.pool import Stop
 
 DAILY_WRITE_BUDGET = 10_000  # POST + PUT per user and day (docspace-api.md section 7)
-
-Json = dict[str, Any]
 
 
 class PlanningClient:
@@ -41,8 +43,28 @@ class PlanningClient:
         self._last_id = 0
         self._people: dict[str, Json] = {}
 
-    def __getattr__(self, name: str) -> Any:  # reads, stats, retry_policy
-        return getattr(self._real, name)
+    @property
+    def stats(self) -> ClientStats:
+        return self._real.stats
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._real.retry_policy
+
+    # ------------------------------------------------------------------ reads, as they are
+
+    async def list_rooms(
+        self, filter_value: str | None = None, start_index: int = 0, count: int = 100
+    ) -> tuple[list[Json], int]:
+        return await self._real.list_rooms(filter_value, start_index, count)
+
+    async def all_rooms(self, filter_value: str | None = None) -> list[Json]:
+        return await self._real.all_rooms(filter_value)
+
+    async def people_page(self, start_index: int = 0, count: int = 100) -> tuple[list[Json], int]:
+        return await self._real.people_page(start_index, count)
+
+    # ------------------------------------------------------------------ writes, imagined
 
     def _new_id(self) -> int:
         self._last_id -= 1
@@ -60,7 +82,14 @@ class PlanningClient:
         self.writes["POST copy_file_as"] += 1
         return {"id": self._new_id(), "title": dest_title}
 
-    async def set_room_share(self, room_id: int, invitations: Iterable[Any], **_: Any) -> Json:
+    async def set_room_share(
+        self,
+        room_id: int,
+        invitations: Iterable[tuple[str, int]],
+        notify: bool = False,
+        message: str | None = None,
+        culture: str | None = None,
+    ) -> Json:
         self.writes["PUT set_room_share"] += 1
         return {}
 
@@ -140,23 +169,15 @@ class DryRun:
         return [r for r in self.results if r.status not in OK_STATUSES]
 
 
-async def dry_run(client: DocSpaceClient, intake: Intake, *, concurrency: int) -> DryRun:
-    planner = PlanningClient(client)
-    with tempfile.TemporaryDirectory(prefix="bulk-onboard-plan-") as scratch:
-        outcome = await onboard(
-            planner,  # type: ignore[arg-type]
-            intake.plans,
-            row_values(intake),
-            [invalid_result(row) for row in intake.invalid],
-            run_id="dry-run",
-            run_dir=Path(scratch),
-            concurrency=concurrency,
-            stop=Stop(),
-            progress=Progress(),
-            inputs=intake.files,
-        )
-    reads = sum(n for kind, n in client.stats.requests.items() if kind.startswith("GET"))
-    return DryRun(outcome.results, planner.writes, reads)
+async def dry_run(settings: Settings, intake: Intake) -> DryRun:
+    """The run with writes imagined: reads go to the portal, nothing is written there."""
+    async with DocSpaceClient(settings) as real:
+        planner = PlanningClient(real)
+        with tempfile.TemporaryDirectory(prefix="bulk-onboard-plan-") as scratch:
+            job = Job(intake, "dry-run", Path(scratch), settled=invalid_results(intake))
+            summary = await run(settings, job, progress=Progress(), stop=Stop(), client=planner)
+    reads = sum(n for kind, n in real.stats.requests.items() if kind.startswith("GET"))
+    return DryRun(list(summary.results), planner.writes, reads)
 
 
 _WORDS = {"created": "create", "changed": "change", "found": "exists", "journal": "exists"}

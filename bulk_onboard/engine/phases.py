@@ -18,15 +18,17 @@ from typing import TypeVar
 
 import structlog
 
-from bulk_onboard.engine.actions.crm import Announcer
 from bulk_onboard.api.metering import Meter, metered
-from bulk_onboard.engine.actions.client import ClientSteps
-from bulk_onboard.errors import BudgetExhausted, FatalError, PermanentError
-from bulk_onboard.engine.step_runner import Context, RowState, StepFailed, finish, row_status
-from bulk_onboard.engine.actions.people import Inviter, Joiner, MembershipSteps, PersonSteps
-from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
+from bulk_onboard.engine.actions.client import CLIENT_STEPS
+from bulk_onboard.engine.actions.crm import CRM_STEPS
+from bulk_onboard.engine.actions.people import PERSON_STEPS, MembershipActions
+from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.pool import Pool, Stop
-from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan
+from bulk_onboard.engine.row import RowState, finish, row_status
+from bulk_onboard.engine.step_runner import StepRunner
+from bulk_onboard.errors import BudgetExhausted, FatalError, RowRefused, StepFailed
+from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan, Step
+from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -74,23 +76,23 @@ class Phases:
     def __init__(
         self,
         ctx: Context,
+        runner: StepRunner,
         run: RunState,
         *,
         progress: Progress,
         stop: Stop,
         concurrency: int,
-        announcer: Announcer | None = None,
+        announce: bool = False,
     ) -> None:
         self.ctx = ctx
-        self.announcer = announcer
+        self.runner = runner
+        self.announce = announce
         self.to_announce: list[RowState] = []
         self.run = run
         self.progress = progress
         self.stop = stop
         self.concurrency = concurrency
-        self.person_steps = PersonSteps(ctx, Inviter(ctx))
-        self.client_steps = ClientSteps(ctx)
-        self.membership_steps = MembershipSteps(ctx)
+        self.membership = MembershipActions(ctx)
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -113,13 +115,12 @@ class Phases:
             self.stop.request(f"fatal: {failure.cause}")
         self.settle(state, fail_status(failure), failure)
 
-    async def guarded(
-        self, state: RowState, body: Callable[[RowState], Awaitable[None]]
-    ) -> StepFailed | None:
-        """Run body for a row, counting its requests; a failure comes back as a value."""
+    async def guarded(self, state: RowState, kinds: tuple[type[Step], ...]) -> StepFailed | None:
+        """Run the row's steps of these kinds, counting its requests; a failure comes back as
+        a value."""
         with metered(Meter()) as meter:
             try:
-                await body(state)
+                await self.runner.run_row(state, kinds)
                 return None
             except StepFailed as failure:
                 return failure
@@ -145,7 +146,7 @@ class Phases:
 
     async def people(self, plans: Sequence[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
-            return await self.guarded(self.run.states[plan.row_key], self.person_steps.run)
+            return await self.guarded(self.run.states[plan.row_key], PERSON_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
             if failure is not None:
@@ -155,13 +156,13 @@ class Phases:
 
     async def clients(self, plans: Sequence[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
-            return await self.guarded(self.run.states[plan.row_key], self.client_steps.run)
+            return await self.guarded(self.run.states[plan.row_key], CLIENT_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
             state = self.run.states[plan.row_key]
             if failure is not None:
                 self.failed(state, failure)
-            elif self.announcer is not None and any(isinstance(s, AnnounceCrm) for s in plan.steps):
+            elif self.announce and any(isinstance(s, AnnounceCrm) for s in plan.steps):
                 # Its room is ready for the people who join it; the row itself is settled
                 # by the announcements phase.
                 self.ctx.row_outputs[plan.row_key] = dict(state.outputs)
@@ -173,12 +174,11 @@ class Phases:
 
     async def announcements(self) -> None:
         """Every client whose DocSpace work is done, to the CRM: its own pool, last."""
-        announcer = self.announcer
-        if announcer is None:
+        if not self.announce:
             return
 
         async def work(state: RowState) -> StepFailed | None:
-            return await self.guarded(state, announcer.run)
+            return await self.guarded(state, CRM_STEPS)
 
         def done(state: RowState, failure: StepFailed | None) -> None:
             if failure is not None:
@@ -201,21 +201,25 @@ class Phases:
             else:
                 waiting.append(state)
 
-        async def work(group: list[Joiner]) -> dict[str, StepFailed]:
+        async def work(group: list[tuple[RowState, Step]]) -> dict[str, StepFailed]:
             with metered(Meter()) as meter:
-                failures = await self.membership_steps.run_room(group)
-            for joiner in group:  # the group's requests, shared out for the report
-                joiner.state.requests += -(-meter.requests // len(group))
-                joiner.state.attempts += -(-meter.attempts // len(group))
+                try:
+                    failures = await self.runner.run_group(group, self.membership.join)
+                except Exception as exc:
+                    log.exception("row_failed", row=group[0][0].plan.row_key)
+                    failures = {s.plan.row_key: StepFailed(step.key, exc) for s, step in group}
+            for state, _ in group:  # the group's requests, shared out for the report
+                state.requests += -(-meter.requests // len(group))
+                state.attempts += -(-meter.attempts // len(group))
             return failures
 
-        def done(group: list[Joiner], failures: dict[str, StepFailed]) -> None:
-            for joiner in group:
-                failure = failures.get(joiner.state.plan.row_key)
+        def done(group: list[tuple[RowState, Step]], failures: dict[str, StepFailed]) -> None:
+            for state, _ in group:
+                failure = failures.get(state.plan.row_key)
                 if failure is not None:
-                    self.failed(joiner.state, failure)
+                    self.failed(state, failure)
                 else:
-                    self.settle(joiner.state, row_status(joiner.state, "person"))
+                    self.settle(state, row_status(state, "person"))
 
         await self._pool(work, done).run(membership_groups(waiting))
 
@@ -227,25 +231,23 @@ class Phases:
         if blocking is None or blocking.status in OK_STATUSES:
             return True
         where = f" at step {blocking.failed_step}" if blocking.failed_step else ""
-        cause = PermanentError(
-            f"the room of {owner} is not there: that row is {blocking.status.value}{where}",
-            method="-",
-            path="-",
+        cause = RowRefused(
+            f"the room of {owner} is not there: that row is {blocking.status.value}{where}"
         )
         status = Status.FAILED if blocking.status is Status.INVALID else blocking.status
         self.settle(state, status, StepFailed(join.key, cause))
         return False
 
 
-def membership_groups(states: Sequence[RowState]) -> list[list[Joiner]]:
+def membership_groups(states: Sequence[RowState]) -> list[list[tuple[RowState, Step]]]:
     """Joiners per room, in batches of MEMBERSHIP_BATCH (one share request each)."""
-    by_room: dict[tuple[str, str], list[Joiner]] = {}
+    by_room: dict[tuple[str, str], list[tuple[RowState, Step]]] = {}
     for state in states:
         find = next((s for s in state.plan.steps if isinstance(s, FindRoom)), None)
         join = next(s for s in state.plan.steps if isinstance(s, JoinRoom))
         key = ("title", find.title) if find is not None else ("row", str(join.room.row))
-        by_room.setdefault(key, []).append(Joiner(state, join, find))
-    groups: list[list[Joiner]] = []
+        by_room.setdefault(key, []).append((state, join))
+    groups: list[list[tuple[RowState, Step]]] = []
     for joiners in by_room.values():
         for start in range(0, len(joiners), MEMBERSHIP_BATCH):
             groups.append(joiners[start : start + MEMBERSHIP_BATCH])

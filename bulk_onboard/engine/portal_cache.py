@@ -10,25 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
-from bulk_onboard.api.models import FolderContents
-from bulk_onboard.errors import PermanentError
+from bulk_onboard.api.protocol import PortalClient
+from bulk_onboard.errors import RowRefused
+from bulk_onboard.model import Json
 from bulk_onboard.model.steps import TemplatePath
-
-Json = dict[str, Any]
-
-
-class PortalReader(Protocol):
-    async def all_rooms(self, filter_value: str | None = None) -> list[Json]: ...
-    async def list_rooms(
-        self, filter_value: str | None = None, start_index: int = 0, count: int = 100
-    ) -> tuple[list[Json], int]: ...
-    async def folder_contents(self, folder_id: int) -> FolderContents: ...
-    async def user_by_email(self, email: str) -> Json | None: ...
-    async def people_page(
-        self, start_index: int = 0, count: int = 100
-    ) -> tuple[list[Json], int]: ...
 
 
 class _Once:
@@ -58,7 +45,7 @@ class _Once:
 class RoomIndex:
     """The portal's active rooms by exact title."""
 
-    def __init__(self, client: PortalReader) -> None:
+    def __init__(self, client: PortalClient) -> None:
         self._client = client
         self._by_title: dict[str, list[Json]] | None = None
         self._once = _Once()
@@ -94,7 +81,7 @@ class PeopleIndex:
 
     PAGE = 100
 
-    def __init__(self, client: PortalReader, expected_lookups: int) -> None:
+    def __init__(self, client: PortalClient, expected_lookups: int) -> None:
         self._client = client
         self._known: dict[str, Json | None] = {}
         self._stale: set[str] = set()
@@ -162,7 +149,7 @@ class ContentsIndex:
     A room or folder this run created is known to be empty, so it costs no listing.
     """
 
-    def __init__(self, client: PortalReader) -> None:
+    def __init__(self, client: PortalClient) -> None:
         self._client = client
         self._folders: dict[int, dict[str, int]] = {}
         self._files: dict[int, dict[str, int]] = {}
@@ -221,19 +208,15 @@ class TemplateIndex:
             return source
         rooms = await self._rooms.by_title(source.room_title)
         if not rooms:
-            raise PermanentError(
+            raise RowRefused(
                 f'the template room "{source.room_title}" does not exist in the portal; '
-                "create it or fix the template path in the playbook",
-                method="-",
-                path="-",
+                "create it or fix the template path in the playbook"
             )
         for room in rooms:
             file_id = await self._contents.file(room["id"], source.file_title)
             if file_id is not None:
                 return file_id
-        raise PermanentError(
+        raise RowRefused(
             f'the template file "{source.file_title}" is not in the room "{source.room_title}"; '
-            "upload it or fix the template path in the playbook",
-            method="-",
-            path="-",
+            "upload it or fix the template path in the playbook"
         )

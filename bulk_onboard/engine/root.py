@@ -1,28 +1,43 @@
-"""The composition root: plans in, portal work under limits, report and exit code out.
+"""The composition root: a job in, portal work under limits, the run's summary out.
 
-A run opens its journal, runs its phases (phases.py: people, clients, memberships), then writes
-the report and summary.json and decides the exit code. Every row ends in the report with a
-status, whatever happens to the run.
+`run()` is the one place where a run is put together: it opens (on one AsyncExitStack) the
+portal client, the CRM sinks and the journal, builds the run's view of the portal, the step
+runner with every action and the phases, runs the phases (people, clients, memberships, CRM),
+then writes the report and summary.json. Every row ends in the report with a status, whatever
+happens to the run. It returns a frozen RunSummary; what the summary means for an exit code or
+for the lines a person reads is the command line's business.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
-from bulk_onboard.engine.actions.crm import Announcer, Ledger
 from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.api.protocol import PortalClient
+from bulk_onboard.config import Settings
 from bulk_onboard.crm.deliver import CrmDelivery
-from bulk_onboard.engine.step_runner import Context, RowState
-from bulk_onboard.runs.journal import Checkpoint, Journal
+from bulk_onboard.crm.ledger import Ledger
+from bulk_onboard.engine.actions.client import ClientActions
+from bulk_onboard.engine.actions.crm import CrmActions
+from bulk_onboard.engine.actions.people import Inviter, PersonActions
+from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.phases import Phases, Progress, RunState
+from bulk_onboard.engine.pool import Stop
+from bulk_onboard.engine.row import RowState
+from bulk_onboard.engine.step_runner import Action, StepRunner
+from bulk_onboard.intake import Intake
+from bulk_onboard.model.records import RowKind
+from bulk_onboard.model.steps import Step
+from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.report import (
     OK_STATUSES,
     RowResult,
@@ -32,14 +47,11 @@ from bulk_onboard.runs.report import (
     write_summary,
     write_xlsx,
 )
-from bulk_onboard.engine.pool import Stop
-from bulk_onboard.model.steps import Plan
 
 log = structlog.get_logger("bulk_onboard")
 
-__all__ = ["Progress", "RunOutcome", "new_run_id", "onboard"]  # Progress is defined in phases
-
-EXIT_OK, EXIT_ROWS_FAILED, EXIT_INPUT, EXIT_ABORTED, EXIT_LOCKED, EXIT_DEFERRED = 0, 1, 2, 3, 4, 5
+# How a run ended, for whoever acts on it (the command line maps it to an exit code).
+Verdict = Literal["ok", "rows_need_attention", "deferred", "stopped"]
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -48,102 +60,155 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}{secrets.token_hex(1)}"
 
 
-@dataclass
-class RunOutcome:
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What one run is asked to do: the checked input, where the run folder is, the rows that
+    are already settled (invalid, or carried over by a retry) and what the journal holds."""
+
+    intake: Intake
     run_id: str
     run_dir: Path
-    results: list[RowResult]
-    summary: dict[str, Any]
-    exit_code: int
+    settled: tuple[RowResult, ...] = ()
+    checkpoint: Checkpoint = field(default_factory=Checkpoint)
+    # A retry starts a new run folder: its journal begins with what is already done, so a
+    # retry of this retry finds it too.
+    carry_checkpoint: bool = False
+    extra_summary: Mapping[str, Any] = field(default_factory=dict)
 
 
-async def onboard(
-    client: DocSpaceClient,
-    plans: Sequence[Plan],
-    values: dict[str, tuple[tuple[str, str], ...]],
-    settled: Sequence[RowResult],
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """How a run ended: every row's result, the counts, and summary.json as written."""
+
+    run_id: str
+    run_dir: Path
+    results: tuple[RowResult, ...]
+    statuses: Mapping[str, int]
+    verdict: Verdict
+    stopped: str | None
+    document: Mapping[str, Any]  # the content of summary.json
+
+
+async def run(
+    settings: Settings,
+    job: Job,
     *,
-    run_id: str,
-    run_dir: Path,
-    concurrency: int,
-    stop: Stop,
     progress: Progress,
-    checkpoint: Checkpoint | None = None,
-    carry_checkpoint: bool = False,
-    inputs: Sequence[str] = (),
-    extra_summary: dict[str, Any] | None = None,
-    crm: CrmDelivery | None = None,
-    portal_url: str = "",
-) -> RunOutcome:
-    """Onboard every planned row; write journal, report and summary into run_dir."""
+    stop: Stop,
+    env: Mapping[str, str] | None = None,
+    client: PortalClient | None = None,
+) -> RunSummary:
+    """Onboard every planned row of the job; write journal, report and summary into its
+    folder. `client` replaces the real portal client (the dry run's planning client)."""
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    run = RunState(
+    intake = job.intake
+    plans = list(intake.plans)
+    job.run_dir.mkdir(parents=True, exist_ok=True)
+    values = {r.row_key: r.values for r in intake.clients}
+    values.update((r.row_key, r.values) for r in intake.users)
+    state = RunState(
         states={p.row_key: RowState(plan=p, values=values.get(p.row_key, ())) for p in plans}
     )
-    user_plans = [p for p in plans if p.kind == "user"]
-    client_plans = [p for p in plans if p.kind == "client"]
-    progress.start(len(plans) + len(settled))
-    for result in settled:
+    progress.start(len(plans) + len(job.settled))
+    for result in job.settled:
         progress.row_done(result.status)
-    log.info("run_started", run_id=run_id, rows=len(plans), settled=len(settled))
+    log.info("run_started", run_id=job.run_id, rows=len(plans), settled=len(job.settled))
 
-    with Journal(run_dir / "journal.jsonl") as journal:
-        if checkpoint is not None and carry_checkpoint:
-            # A retry starts a new run folder: its journal begins with what is already done,
-            # so a retry of this retry finds it too.
-            for row_key, steps in checkpoint.steps.items():
+    async with AsyncExitStack() as stack:
+        portal: PortalClient
+        if client is None:
+            portal = await stack.enter_async_context(DocSpaceClient(settings))
+        else:
+            portal = client
+        journal = stack.enter_context(Journal(job.run_dir / "journal.jsonl"))
+        if job.carry_checkpoint:
+            for row_key, steps in job.checkpoint.steps.items():
                 for step_key, out in steps.items():
-                    journal.record(row_key, step_key, out, checkpoint.outcome(row_key, step_key))
-        ctx = Context.open(client, journal, checkpoint or Checkpoint(), plans)
-        announcer = None
-        if crm is not None:
-            ledger = Ledger(run_dir.parent / "crm-delivered.txt")
-            announcer = Announcer(ctx, crm, ledger, run_id=run_id, portal_url=portal_url)
+                    journal.record(row_key, step_key, out, job.checkpoint.outcome(row_key, step_key))
+        ctx = Context.open(portal, job.checkpoint, plans)
+        actions: dict[type[Step], Action] = {}
+        runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
+        actions.update(PersonActions(ctx, Inviter(ctx, runner)).actions())
+        actions.update(ClientActions(ctx).actions())
+        playbook = intake.playbook
+        if playbook.crm.configured:
+            crm = await stack.enter_async_context(
+                CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
+            )
+            ledger = Ledger(job.run_dir.parent / "crm-delivered.txt")
+            crm_actions = CrmActions(
+                ctx, crm, ledger, run_id=job.run_id, portal_url=settings.portal_url
+            )
+            actions.update(crm_actions.actions())
         phases = Phases(
-            ctx, run, progress=progress, stop=stop, concurrency=concurrency, announcer=announcer
+            ctx,
+            runner,
+            state,
+            progress=progress,
+            stop=stop,
+            concurrency=settings.concurrency,
+            announce=playbook.crm.configured,
         )
+        user_plans = [p for p in plans if p.kind is RowKind.USER]
         await phases.people(user_plans)
-        await phases.clients(client_plans)
+        await phases.clients([p for p in plans if p.kind is RowKind.CLIENT])
         await phases.memberships(user_plans)
         await phases.announcements()
 
     # Whatever has no result yet was never finished: the run stopped first.
-    reason = str(run.fatal) if run.fatal else (stop.reason or "the run stopped")
-    for key, state in run.states.items():
-        if key not in run.results:
-            run.interrupted(state, reason, progress)
+    reason = str(state.fatal) if state.fatal else (stop.reason or "the run stopped")
+    for key, row in state.states.items():
+        if key not in state.results:
+            state.interrupted(row, reason, progress)
 
-    ordered = [*settled, *(run.results[p.row_key] for p in plans)]
+    ordered = [*job.settled, *(state.results[p.row_key] for p in plans)]
     ordered.sort(key=lambda r: (r.origin.file, r.origin.sheet or "", r.origin.line))
-    write_csv(run_dir / "report.csv", ordered)
-    write_xlsx(run_dir / "report.xlsx", ordered)
+    write_csv(job.run_dir / "report.csv", ordered)
+    write_xlsx(job.run_dir / "report.xlsx", ordered)
+    log.info("report_written", run_id=job.run_id, folder=str(job.run_dir), rows=len(ordered))
     counts = status_counts(ordered)
-    if run.fatal is not None or stop.requested:
-        exit_code = EXIT_ABORTED
-    elif any(r.status is Status.DEFERRED for r in ordered):
-        exit_code = EXIT_DEFERRED
-    elif all(r.status in OK_STATUSES for r in ordered):
-        exit_code = EXIT_OK
-    else:
-        exit_code = EXIT_ROWS_FAILED
-    summary: dict[str, Any] = {
-        "run_id": run_id,
-        "inputs": list(inputs),
+    stopped = reason if (state.fatal is not None or stop.requested) else None
+    if stopped is not None:
+        log.warning("run_stopped", run_id=job.run_id, reason=stopped)
+    verdict = _verdict(ordered, stopped)
+    document: dict[str, Any] = {
+        "run_id": job.run_id,
+        "inputs": list(intake.files),
         "started": started_at.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration_s": round(time.monotonic() - started, 3),
         "rows": len(ordered),
         "statuses": counts,
-        "exit_code": exit_code,
-        "stopped": reason if (run.fatal or stop.requested) else None,
-        "client": client.stats.as_dict(),
-        "report": {"csv": str(run_dir / "report.csv"), "xlsx": str(run_dir / "report.xlsx")},
-        "journal": str(run_dir / "journal.jsonl"),
-        **(extra_summary or {}),
+        "verdict": verdict,
+        "stopped": stopped,
+        "client": portal.stats.as_dict(),
+        "report": {
+            "csv": str(job.run_dir / "report.csv"),
+            "xlsx": str(job.run_dir / "report.xlsx"),
+        },
+        "journal": str(job.run_dir / "journal.jsonl"),
+        **job.extra_summary,
     }
-    write_summary(run_dir / "summary.json", summary)
+    write_summary(job.run_dir / "summary.json", document)
     progress.close()
-    log.info("run_finished", run_id=run_id, exit_code=exit_code, **counts)
-    return RunOutcome(run_id, run_dir, ordered, summary, exit_code)
+    log.info("run_finished", run_id=job.run_id, verdict=verdict, **counts)
+    return RunSummary(
+        run_id=job.run_id,
+        run_dir=job.run_dir,
+        results=tuple(ordered),
+        statuses=counts,
+        verdict=verdict,
+        stopped=stopped,
+        document=document,
+    )
+
+
+def _verdict(results: Sequence[RowResult], stopped: str | None) -> Verdict:
+    if stopped is not None:
+        return "stopped"
+    if any(r.status is Status.DEFERRED for r in results):
+        return "deferred"
+    if all(r.status in OK_STATUSES for r in results):
+        return "ok"
+    return "rows_need_attention"

@@ -7,10 +7,7 @@ A header matches a column ignoring case, spaces, hyphens, underscores and dots, 
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
-
-Kind: TypeAlias = Literal["clients", "users"]
-KINDS: tuple[Kind, ...] = ("clients", "users")
+from bulk_onboard.model.records import RowKind
 
 CLIENT_COLUMNS: tuple[str, ...] = (
     "client_id",
@@ -35,8 +32,14 @@ USER_COLUMNS: tuple[str, ...] = (
 )
 USER_REQUIRED: tuple[str, ...] = ("email",)
 
-COLUMNS: dict[Kind, tuple[str, ...]] = {"clients": CLIENT_COLUMNS, "users": USER_COLUMNS}
-REQUIRED: dict[Kind, tuple[str, ...]] = {"clients": CLIENT_REQUIRED, "users": USER_REQUIRED}
+COLUMNS: dict[RowKind, tuple[str, ...]] = {
+    RowKind.CLIENT: CLIENT_COLUMNS,
+    RowKind.USER: USER_COLUMNS,
+}
+REQUIRED: dict[RowKind, tuple[str, ...]] = {
+    RowKind.CLIENT: CLIENT_REQUIRED,
+    RowKind.USER: USER_REQUIRED,
+}
 
 # Headers (folded) that mark a clients sheet, whatever else it has.
 _CLIENT_ID_HEADERS = frozenset({"clientid", "clientno", "clientnumber", "clientcode", "customerid"})
@@ -111,38 +114,38 @@ def _alias_map(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return table
 
 
-_ALIASES: dict[Kind, dict[str, str]] = {
-    "clients": _alias_map(_CLIENT_ALIASES),
-    "users": _alias_map(_USER_ALIASES),
+_ALIASES: dict[RowKind, dict[str, str]] = {
+    RowKind.CLIENT: _alias_map(_CLIENT_ALIASES),
+    RowKind.USER: _alias_map(_USER_ALIASES),
 }
 
 
-def canonical(kind: Kind, header: str) -> str | None:
+def canonical(kind: RowKind, header: str) -> str | None:
     """The column a header stands for in a sheet of `kind`, or None when it is not one."""
     return _ALIASES[kind].get(fold_header(header))
 
 
-def detect_kind(headers: list[str]) -> Kind | None:
+def detect_kind(headers: list[str]) -> RowKind | None:
     """clients when a client_id header is there; users when an e-mail header is; else None."""
     folded = {fold_header(h) for h in headers}
     if folded & _CLIENT_ID_HEADERS:
-        return "clients"
-    if any(_ALIASES["users"].get(h) == "email" for h in folded):
-        return "users"
+        return RowKind.CLIENT
+    if any(_ALIASES[RowKind.USER].get(h) == "email" for h in folded):
+        return RowKind.USER
     return None
 
 
 def known_header_count(headers: list[str]) -> int:
     """How many headers name a column of either kind (used to choose a CSV delimiter)."""
     folded = [fold_header(h) for h in headers]
-    return max(sum(1 for h in folded if h in _ALIASES[kind]) for kind in KINDS)
+    return max(sum(1 for h in folded if h in _ALIASES[kind]) for kind in RowKind)
 
 
-def sheet_kind(name: str) -> Kind | None:
+def sheet_kind(name: str) -> RowKind | None:
     """The kind a workbook sheet holds by its name: "Clients", "users", "People" ..."""
     key = fold_header(name)
     if key in ("clients", "client"):
-        return "clients"
+        return RowKind.CLIENT
     if key in ("users", "user", "people"):
-        return "users"
+        return RowKind.USER
     return None

@@ -7,7 +7,25 @@ the role matrix is section 6. Nothing here does I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
+
+
+class RowKind(StrEnum):
+    """What a row is: a client (its room and the room's setup) or a person. The value is the
+    word the report's kind column holds; `plural` names the sheet and the --kind choice."""
+
+    CLIENT = "client"
+    USER = "user"
+
+    @property
+    def plural(self) -> str:
+        return f"{self.value}s"
+
+    @classmethod
+    def from_text(cls, text: str) -> RowKind:
+        """"client", "clients", "user" or "users" (any case) as a kind."""
+        word = text.strip().lower()
+        return cls(word[:-1] if word.endswith("s") else word)
 
 
 class RoomType(IntEnum):

@@ -16,9 +16,9 @@ Outputs each step kind produces (the engine journals them under these field name
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
-from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, UserType
+from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, RowKind, UserType
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +163,6 @@ Step: TypeAlias = (
     | JoinRoom
     | AnnounceCrm
 )
-
-RowKind: TypeAlias = Literal["client", "user"]
-
 
 @dataclass(frozen=True, slots=True)
 class Plan:

@@ -9,7 +9,6 @@ room type does not allow) are made per row by `validate`.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import string
 from dataclasses import dataclass
@@ -19,11 +18,12 @@ from pathlib import Path
 from typing import Any, Literal, TypeAlias
 from urllib.parse import urlsplit
 
+from bulk_onboard.config import is_loopback
 from bulk_onboard.errors import ConfigError
-from bulk_onboard.playbook.values import Reader, check_keys, merge, parse_toml
 from bulk_onboard.model.records import FOLDER_TITLE_MAX, Access, LinkType, RoomType
 from bulk_onboard.model.steps import FileSource, TemplatePath
 from bulk_onboard.model.words import ACCESS_NAMES, NOT_ROOM_ROLES
+from bulk_onboard.playbook.values import Reader, check_keys, merge, parse_toml
 
 LinkKind: TypeAlias = Literal["external", "invitation", "none"]
 
@@ -303,19 +303,10 @@ def _check_webhook_url(name: str, url: str) -> None:
         parts.port  # noqa: B018  # raises ValueError on a malformed port
     except ValueError:
         raise ConfigError(f'{name}: crm.webhook_url "{url}" has an invalid port.') from None
-    if parts.scheme.lower() == "http" and not _is_loopback(host):
+    if parts.scheme.lower() == "http" and not is_loopback(host):
         raise ConfigError(
             f'{name}: crm.webhook_url "{url}" uses plain http://, which would send client '
             "details unencrypted; use https:// (plain http is only accepted for localhost, "
             "127.0.0.1 and ::1)."
         )
 
-
-def _is_loopback(host: str) -> bool:
-    # config.is_loopback, kept here so that reading a playbook loads no HTTP client
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

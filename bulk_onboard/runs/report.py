@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from bulk_onboard.model.cells import neutralise
 from bulk_onboard.model.records import Origin
 
 
@@ -66,14 +67,6 @@ RESULT_COLUMNS = (
     "duration_s",
 )
 LEAD_COLUMNS = ("file", "sheet", "line", "kind")
-
-_DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """Make a cell inert in spreadsheet programs (CSV/formula injection)."""
-    return "'" + value if value.startswith(_DANGEROUS_FIRST) else value
-
 
 def _joined(pairs: Iterable[tuple[str, Any]]) -> str:
     return "; ".join(f"{name}={value}" for name, value in pairs)
@@ -198,3 +191,10 @@ def status_counts(results: Iterable[RowResult]) -> dict[str, int]:
 
 def write_summary(path: Path, summary: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def record_exit_code(path: Path, code: int) -> None:
+    """Add the command's exit code to a run's summary.json, for schedulers that read it."""
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    summary["exit_code"] = code
+    write_summary(path, summary)

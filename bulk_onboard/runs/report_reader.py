@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bulk_onboard.sources.cell_text import cell_text
-from bulk_onboard.model.columns import COLUMNS, Kind, canonical
 from bulk_onboard.errors import InputError
 from bulk_onboard.intake import Intake, intake_from_sheets
+from bulk_onboard.model.cells import restore
+from bulk_onboard.model.columns import COLUMNS, canonical
+from bulk_onboard.model.records import Origin, RowKind
 from bulk_onboard.playbook.reader import Playbook
-from bulk_onboard.model.records import Origin
 from bulk_onboard.runs.report import (
     LEAD_COLUMNS,
     RESULT_COLUMNS,
@@ -30,9 +30,8 @@ from bulk_onboard.runs.report import (
     Status,
     input_name,
 )
+from bulk_onboard.sources.cell_text import cell_text
 from bulk_onboard.sources.table import Header, RawRow, Sheet
-
-_DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +50,6 @@ class ReportRow:
         return self.status in RETRY_STATUSES
 
 
-def _plain(text: str) -> str:
-    """Undo the report's formula neutralisation ("'=x" was written for "=x")."""
-    if len(text) > 1 and text[0] == "'" and text[1:].startswith(_DANGEROUS_FIRST):
-        return text[1:]
-    return text
-
-
 def read_report(path: Path) -> list[ReportRow]:
     """Rows of a report written by bulk-onboard (CSV or XLSX), as edited by the user."""
     if not path.is_file():
@@ -72,18 +64,18 @@ def read_report(path: Path) -> list[ReportRow]:
         raise InputError(
             f"{path.name} is not a report; give the report.csv or report.xlsx of a run."
         )
-    if not table or not {"status", "kind", "line"} <= {_plain(c) for c in table[0]}:
+    if not table or not {"status", "kind", "line"} <= {restore(c) for c in table[0]}:
         raise InputError(
             f"{path.name} is not a bulk-onboard report (it has no status, kind and line columns); "
             "give the report.csv or report.xlsx of a run."
         )
-    header = [_plain(c) for c in table[0]]
+    header = [restore(c) for c in table[0]]
     inputs = [c for c in header if c not in LEAD_COLUMNS and c not in RESULT_COLUMNS]
     rows: list[ReportRow] = []
     for number, cells in enumerate(table[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
-        record = dict(zip(header, (_plain(c) for c in cells), strict=False))
+        record = dict(zip(header, (restore(c) for c in cells), strict=False))
         try:
             origin = Origin(record["file"], record.get("sheet") or None, int(record["line"]))
             Status(record["status"])
@@ -124,9 +116,9 @@ def _xlsx_table(path: Path) -> list[list[str]]:
 
 def _sheets(rows: Sequence[ReportRow]) -> list[Sheet]:
     """The report's rows as the sheets they came from (same file, sheet and line)."""
-    groups: dict[tuple[str, str | None, Kind], list[ReportRow]] = {}
+    groups: dict[tuple[str, str | None, RowKind], list[ReportRow]] = {}
     for row in rows:
-        kind: Kind = "clients" if row.kind == "client" else "users"
+        kind = RowKind.from_text(row.kind)
         groups.setdefault((row.origin.file, row.origin.sheet, kind), []).append(row)
     sheets = []
     for (file, sheet_name, kind), members in groups.items():
@@ -145,7 +137,7 @@ def _sheets(rows: Sequence[ReportRow]) -> list[Sheet]:
             for m in sorted(members, key=lambda m: m.origin.line)
         )
         sheets.append(Sheet(file, sheet_name, header, iter(list(raw))))
-    sheets.sort(key=lambda s: (s.kind != "clients", s.file, s.sheet or ""))
+    sheets.sort(key=lambda s: (s.kind is not RowKind.CLIENT, s.file, s.sheet or ""))
     return sheets
 
 
@@ -165,7 +157,7 @@ def plan_retry(report: Path, rows: Sequence[ReportRow], playbook: Playbook) -> R
         clients=tuple(c for c in full.clients if c.origin in wanted),
         users=tuple(u for u in full.users if u.origin in wanted),
         invalid=tuple(i for i in full.invalid if i.origin in wanted),
-        notices=full.notices,
+        warnings=full.warnings,
         plans=tuple(p for p in full.plans if p.origin in wanted),
     )
     carried = tuple(carried_result(r) for r in rows if not r.to_retry)

@@ -49,11 +49,11 @@ from aiohttp import web
 
 from bulk_onboard.sandbox import enums
 from bulk_onboard.sandbox.audit import audit_of, requests_of, state_of
+from bulk_onboard.sandbox.envelopes import api_datetime, json_response
 from bulk_onboard.sandbox.faults import FaultSpecError
 from bulk_onboard.sandbox.portal import portal_of
 from bulk_onboard.sandbox.routes.people import stored_type, valid_email
 from bulk_onboard.sandbox.webhooks import WEBHOOKS
-from bulk_onboard.sandbox.envelopes import api_datetime, json_response
 
 
 class AdminError(Exception):

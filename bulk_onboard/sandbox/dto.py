@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bulk_onboard.sandbox import enums, rights
+from bulk_onboard.sandbox.envelopes import api_datetime
 from bulk_onboard.sandbox.store import (
     ARCHIVE_ROOT_ID,
     Folder,
@@ -13,7 +14,6 @@ from bulk_onboard.sandbox.store import (
     Store,
     StoredFile,
 )
-from bulk_onboard.sandbox.envelopes import api_datetime
 
 AVATAR = "/static/images/default_user_photo_size_{0}-{0}.png"
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bulk_onboard.model.columns import Kind
-from bulk_onboard.sources.csv_file import read_csv
 from bulk_onboard.errors import InputError
-from bulk_onboard.sources.table import Header, Notice, RawRow, Sheet
+from bulk_onboard.model.records import RowKind
+from bulk_onboard.sources.csv_file import read_csv
+from bulk_onboard.sources.table import Header, InputWarning, RawRow, Sheet
 from bulk_onboard.sources.xlsx_file import read_xlsx
 
-__all__ = ["Header", "Notice", "RawRow", "Sheet", "display_names", "open_sources", "sniff_format"]
+__all__ = ["Header", "InputWarning", "RawRow", "Sheet", "display_names", "open_sources", "sniff_format"]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -33,7 +33,7 @@ def display_names(paths: Sequence[Path]) -> list[str]:
     return [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths)]
 
 
-def open_sources(paths: Sequence[Path], kind: Kind | None = None) -> list[Sheet]:
+def open_sources(paths: Sequence[Path], kind: RowKind | None = None) -> list[Sheet]:
     """Every clients/users table in the files. `kind` restricts (workbooks) or decides (CSV)."""
     sheets: list[Sheet] = []
     for path, name in zip(paths, display_names(paths)):

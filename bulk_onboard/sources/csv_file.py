@@ -16,9 +16,10 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from bulk_onboard.model.columns import Kind, detect_kind, known_header_count
 from bulk_onboard.errors import InputError
-from bulk_onboard.sources.table import Notice, RawRow, RowBuilder, Sheet, resolve_header
+from bulk_onboard.model.columns import detect_kind, known_header_count
+from bulk_onboard.model.records import RowKind
+from bulk_onboard.sources.table import InputWarning, RawRow, RowBuilder, Sheet, resolve_header
 
 _DELIMITERS = (",", ";", "\t", "|")
 _BOMS = (
@@ -107,7 +108,7 @@ def choose_delimiter(header_line: str) -> str:
     return max(_DELIMITERS, key=score)  # max keeps the first of equals: comma wins ties
 
 
-def read_csv(data: bytes, name: str, kind: Kind | None) -> Sheet:
+def read_csv(data: bytes, name: str, kind: RowKind | None) -> Sheet:
     """The one table of a CSV file; its kind from `kind` or else from the header."""
     text = decode(data, name)
     sep = _SEP_LINE.match(text)
@@ -127,14 +128,14 @@ def read_csv(data: bytes, name: str, kind: Kind | None) -> Sheet:
             "--kind clients or --kind users."
         )
     header = resolve_header(cells, table_kind, name, header_line)
-    notices: list[Notice] = []
-    rows = _rows(records, RowBuilder(name, None, header, notices))
+    warnings: list[InputWarning] = []
+    rows = _rows(records, RowBuilder(name, None, header, warnings))
     first = next(rows, None)
     if first is None:
         raise InputError(
             f"{name} has a header but no rows below it; add the {table_kind} and try again."
         )
-    return Sheet(name, None, header, itertools.chain([first], rows), notices)
+    return Sheet(name, None, header, itertools.chain([first], rows), warnings)
 
 
 def _rows(records: Iterator[tuple[int, list[str]]], builder: RowBuilder) -> Iterator[RawRow]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from bulk_onboard.model.columns import REQUIRED, Kind, canonical
 from bulk_onboard.errors import InputError
-from bulk_onboard.model.records import Origin
+from bulk_onboard.model.columns import REQUIRED, canonical
+from bulk_onboard.model.records import Origin, RowKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,7 @@ class RawRow:
 
 
 @dataclass(frozen=True, slots=True)
-class Notice:
+class InputWarning:
     """A warning about the input that does not make a row invalid."""
 
     file: str
@@ -36,7 +36,7 @@ class Notice:
 class Header:
     """The header row of a table, resolved."""
 
-    kind: Kind
+    kind: RowKind
     keys: tuple[str | None, ...]  # per position: column, unknown header, or None (blank)
     labels: dict[str, str]  # key → the header as written in the file
     unknown: tuple[str, ...]  # keys of headers that are no known column
@@ -51,10 +51,10 @@ class Sheet:
     sheet: str | None
     header: Header
     rows: Iterator[RawRow]
-    notices: list[Notice] = field(default_factory=list)  # grows while rows are read
+    warnings: list[InputWarning] = field(default_factory=list)  # grows while rows are read
 
     @property
-    def kind(self) -> Kind:
+    def kind(self) -> RowKind:
         return self.header.kind
 
     def label(self, column: str) -> str:
@@ -67,7 +67,7 @@ class Sheet:
 MAX_COLUMNS = 1000
 
 
-def resolve_header(cells: Sequence[str], kind: Kind, where: str, line: int) -> Header:
+def resolve_header(cells: Sequence[str], kind: RowKind, where: str, line: int) -> Header:
     """Map header cells to columns; InputError when a column is doubled or a required one missing."""
     used = sum(1 for cell in cells if cell.strip())
     if used > MAX_COLUMNS:
@@ -101,7 +101,7 @@ def resolve_header(cells: Sequence[str], kind: Kind, where: str, line: int) -> H
         names = " and ".join(", ".join(missing).rsplit(", ", 1))
         plural = "columns" if len(missing) > 1 else "column"
         raise InputError(
-            f"{where} is a {kind} list but has no {names} {plural} (header on line {line}); "
+            f"{where} is a {kind.plural} list but has no {names} {plural} (header on line {line}); "
             f"add the {plural} and try again."
         )
     return Header(kind, tuple(keys), labels, tuple(unknown), line)
@@ -112,12 +112,12 @@ class RowBuilder:
 
     __slots__ = ("_file", "_keys", "_notices", "_plain", "_sheet", "_stray_noted", "_width")
 
-    def __init__(self, file: str, sheet: str | None, header: Header, notices: list[Notice]):
+    def __init__(self, file: str, sheet: str | None, header: Header, warnings: list[InputWarning]):
         self._file = file
         self._sheet = sheet
         self._keys = header.keys
         self._width = len(header.keys)
-        self._notices = notices
+        self._notices = warnings
         self._stray_noted = False
         self._plain = None not in header.keys  # every column has a header
 
@@ -152,7 +152,7 @@ class RowBuilder:
     def _note_stray(self, line: int) -> None:
         self._stray_noted = True
         self._notices.append(
-            Notice(
+            InputWarning(
                 self._file,
                 self._sheet,
                 line,

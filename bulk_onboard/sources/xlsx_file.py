@@ -2,7 +2,7 @@
 
 Sheets are chosen by name ("clients", "users", case-insensitive); a workbook with a single
 sheet of another name is read like a CSV (its kind from the header or --kind). Formulas give
-their saved result; a formula Excel never calculated reads as empty, with a notice. A
+their saved result; a formula Excel never calculated reads as empty, with a warning. A
 vertically merged cell gives its value to every row it spans. Read-only mode does not expose
 merges or tell an uncalculated formula from an empty cell, so the sheet's XML is scanned for
 both (a plain byte search, skipped when the sheet has neither).
@@ -24,10 +24,11 @@ from xml.etree import ElementTree
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from bulk_onboard.sources.cell_text import cell_text
-from bulk_onboard.model.columns import Kind, detect_kind, sheet_kind
 from bulk_onboard.errors import InputError
-from bulk_onboard.sources.table import Notice, RowBuilder, Sheet, resolve_header
+from bulk_onboard.model.columns import detect_kind, sheet_kind
+from bulk_onboard.model.records import RowKind
+from bulk_onboard.sources.cell_text import cell_text
+from bulk_onboard.sources.table import InputWarning, RowBuilder, Sheet, resolve_header
 
 _CHUNK = 1000
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
@@ -93,7 +94,7 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def read_xlsx(data: bytes, name: str, kind: Kind | None) -> list[Sheet]:
+def read_xlsx(data: bytes, name: str, kind: RowKind | None) -> list[Sheet]:
     """The clients and/or users tables of a workbook (only `kind`'s when given)."""
     try:
         with warnings.catch_warnings():
@@ -123,8 +124,8 @@ def read_xlsx(data: bytes, name: str, kind: Kind | None) -> list[Sheet]:
             f"{name} has no rows in sheet {which}; fill in the rows below the header and try again."
         )
     for title in empty:
-        sheets[0].notices.append(
-            Notice(
+        sheets[0].warnings.append(
+            InputWarning(
                 name,
                 title,
                 None,
@@ -136,10 +137,10 @@ def read_xlsx(data: bytes, name: str, kind: Kind | None) -> list[Sheet]:
 
 
 def _choose(
-    worksheets: Sequence[Any], name: str, kind: Kind | None
-) -> list[tuple[Any, Kind | None]]:
+    worksheets: Sequence[Any], name: str, kind: RowKind | None
+) -> list[tuple[Any, RowKind | None]]:
     named = [(ws, sheet_kind(ws.title)) for ws in worksheets]
-    chosen: list[tuple[Any, Kind | None]] = [
+    chosen: list[tuple[Any, RowKind | None]] = [
         (ws, k) for ws, k in named if k is not None and (kind is None or k == kind)
     ]
     if chosen:
@@ -147,7 +148,7 @@ def _choose(
     if len(worksheets) == 1:
         return [(worksheets[0], kind)]
     titles = ", ".join(ws.title for ws in worksheets)
-    wanted = f'"{kind}"' if kind else '"clients" or "users"'
+    wanted = f'"{kind.plural}"' if kind else '"clients" or "users"'
     raise InputError(
         f"{name} has no sheet named {wanted} (its sheets are {titles}); rename the sheet and "
         "try again."
@@ -176,8 +177,8 @@ def _cells(worksheet: Any, name: str) -> Iterator[tuple[Any, ...]]:
 class _Texts:
     """Cells → text for one sheet: formats, errors, uncalculated formulas, merges."""
 
-    def __init__(self, file: str, title: str, extras: _Extras, notices: list[Notice]):
-        self.file, self.title, self.extras, self.notices = file, title, extras, notices
+    def __init__(self, file: str, title: str, extras: _Extras, seen: list[InputWarning]):
+        self.file, self.title, self.extras, self.warnings = file, title, extras, seen
         self.anchor_text: dict[tuple[int, int], str] = {}
 
     def row(self, line: int, cells: tuple[Any, ...]) -> list[str]:
@@ -214,13 +215,13 @@ class _Texts:
 
     def _note(self, line: int, col: int, message: str) -> None:
         cell = f"cell {get_column_letter(col)}{line}"
-        self.notices.append(Notice(self.file, self.title, line, cell, message))
+        self.warnings.append(InputWarning(self.file, self.title, line, cell, message))
 
 
-def _open_sheet(worksheet: Any, name: str, kind: Kind | None, extras: _Extras) -> Sheet | None:
+def _open_sheet(worksheet: Any, name: str, kind: RowKind | None, extras: _Extras) -> Sheet | None:
     """The sheet's table, or None when it has no data rows."""
-    notices: list[Notice] = []
-    texts = _Texts(name, worksheet.title, extras, notices)
+    seen: list[InputWarning] = []
+    texts = _Texts(name, worksheet.title, extras, seen)
     lines = ((n, texts.row(n, cells)) for n, cells in enumerate(_cells(worksheet, name), 1))
     found = next(((n, t) for n, t in lines if any(x.strip() for x in t)), None)
     if found is None:
@@ -234,9 +235,9 @@ def _open_sheet(worksheet: Any, name: str, kind: Kind | None, extras: _Extras) -
             f"{header_line}); fix the header, name the sheet clients or users, or pass --kind."
         )
     header = resolve_header(header_cells, table_kind, where, header_line)
-    builder = RowBuilder(name, worksheet.title, header, notices)
+    builder = RowBuilder(name, worksheet.title, header, seen)
     rows = (r for n, t in lines if (r := builder.build(t, n)) is not None)
     first = next(rows, None)
     if first is None:
         return None
-    return Sheet(name, worksheet.title, header, itertools.chain([first], rows), notices)
+    return Sheet(name, worksheet.title, header, itertools.chain([first], rows), seen)

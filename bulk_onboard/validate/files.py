@@ -13,13 +13,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from bulk_onboard.model.columns import COLUMNS, Kind, fold_header
+from bulk_onboard.model.columns import COLUMNS, fold_header
+from bulk_onboard.model.records import ClientRecord, Origin, RowKind, UserRecord
 from bulk_onboard.playbook.reader import Playbook
-from bulk_onboard.model.records import ClientRecord, Origin, UserRecord
-from bulk_onboard.validate.rows import ClientRoom, ClientRooms, Issue, check_client, check_user, title_keys
-from bulk_onboard.sources.table import Notice, RawRow, Sheet
+from bulk_onboard.sources.table import InputWarning, RawRow, Sheet
+from bulk_onboard.validate.rows import (
+    ClientRoom,
+    ClientRooms,
+    Problem,
+    check_client,
+    check_user,
+    title_keys,
+)
 
-__all__ = ["Invalid", "Issue", "Validated", "check_config", "validate_sheets"]
+__all__ = ["Invalid", "Problem", "Validated", "check_config", "validate_sheets"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +34,9 @@ class Invalid:
     """A row that cannot be onboarded, with every problem found in it."""
 
     origin: Origin
-    kind: Kind
+    kind: RowKind
     key: str  # the client_id or e-mail as written ("" when missing)
-    issues: tuple[Issue, ...]
+    problems: tuple[Problem, ...]
     values: tuple[tuple[str, str], ...]
 
 
@@ -44,7 +51,7 @@ class Validated:
     clients: tuple[ClientRecord, ...]
     users: tuple[UserRecord, ...]
     invalid: tuple[Invalid, ...]
-    notices: tuple[Notice, ...]
+    warnings: tuple[InputWarning, ...]
 
     @property
     def rows(self) -> int:
@@ -54,7 +61,7 @@ class Validated:
 def check_config(sheets: Sequence[Sheet], playbook: Playbook) -> None:
     """ConfigError before any row is read when the title pattern names no column of a file."""
     for sheet in sheets:
-        if sheet.kind == "clients":
+        if sheet.kind is RowKind.CLIENT:
             title_keys(playbook, sheet)
 
 
@@ -62,7 +69,7 @@ def validate_sheets(sheets: Sequence[Sheet], playbook: Playbook) -> Validated:
     """Read every row of the sheets (clients first) and check them, alone and together."""
     check_config(sheets, playbook)
     clients: list[_Entry] = []
-    for sheet in (s for s in sheets if s.kind == "clients"):
+    for sheet in (s for s in sheets if s.kind is RowKind.CLIENT):
         keys = title_keys(playbook, sheet)
         for row in sheet.rows:
             clients.append(
@@ -81,11 +88,11 @@ def validate_sheets(sheets: Sequence[Sheet], playbook: Playbook) -> Validated:
     )
     rooms = client_rooms(result for _, result in clients)
     users: list[_Entry] = []
-    for sheet in (s for s in sheets if s.kind == "users"):
+    for sheet in (s for s in sheets if s.kind is RowKind.USER):
         for row in sheet.rows:
             users.append((sheet, _result(check_user(row, playbook, sheet, rooms), row, sheet.kind)))
     users = _mark_duplicates(users, _email, "email", "e-mail address", "list every person once")
-    notices = [n for sheet in sheets for n in column_notices(sheet) + sheet.notices]
+    warnings = [n for sheet in sheets for n in column_notices(sheet) + sheet.warnings]
     order = {id(sheet): n for n, sheet in enumerate(sheets)}
     results = [
         r for _, r in sorted(clients + users, key=lambda e: (order[id(e[0])], e[1].origin.line))
@@ -94,20 +101,20 @@ def validate_sheets(sheets: Sequence[Sheet], playbook: Playbook) -> Validated:
         clients=tuple(r for r in results if isinstance(r, ClientRecord)),
         users=tuple(r for r in results if isinstance(r, UserRecord)),
         invalid=tuple(r for r in results if isinstance(r, Invalid)),
-        notices=tuple(notices),
+        warnings=tuple(warnings),
     )
 
 
-def column_notices(sheet: Sheet) -> list[Notice]:
+def column_notices(sheet: Sheet) -> list[InputWarning]:
     """One warning per header that is no known column, with a guess when one is close."""
     known = {fold_header(c): c for c in COLUMNS[sheet.kind]}
-    notices: list[Notice] = []
+    warnings: list[InputWarning] = []
     for key in sheet.header.unknown:
         label = sheet.label(key)
         guess = difflib.get_close_matches(fold_header(label), list(known), n=1, cutoff=0.75)
         hint = f" (did you mean {known[guess[0]]}?)" if guess else ""
-        notices.append(
-            Notice(
+        warnings.append(
+            InputWarning(
                 sheet.file,
                 sheet.sheet,
                 sheet.header.line,
@@ -116,13 +123,13 @@ def column_notices(sheet: Sheet) -> list[Notice]:
                 "report.",
             )
         )
-    return notices
+    return warnings
 
 
-def _result(outcome: ClientRecord | UserRecord | list[Issue], row: RawRow, kind: Kind) -> Result:
+def _result(outcome: ClientRecord | UserRecord | list[Problem], row: RawRow, kind: RowKind) -> Result:
     if isinstance(outcome, (ClientRecord, UserRecord)):
         return outcome
-    key = row.values.get("client_id" if kind == "clients" else "email", "")
+    key = row.values.get("client_id" if kind is RowKind.CLIENT else "email", "")
     return Invalid(row.origin, kind, key, tuple(outcome), tuple(row.values.items()))
 
 
@@ -151,7 +158,7 @@ def _where(origin: Origin, here: Origin) -> str:
 def _mark_duplicates(
     entries: list[_Entry], key_of: Callable[[Result], str], column: str, what: str, advice: str
 ) -> list[_Entry]:
-    """Every row sharing a key with another gets an Issue naming the other rows' lines."""
+    """Every row sharing a key with another gets an Problem naming the other rows' lines."""
     groups: dict[str, list[int]] = defaultdict(list)
     for index, (_, result) in enumerate(entries):
         key = key_of(result)
@@ -163,12 +170,12 @@ def _mark_duplicates(
             sheet, result = entries[index]
             here = result.origin
             others = _others(entries, indices, index, here)
-            issue = Issue(
+            found = Problem(
                 column,
                 sheet.label(column),
                 f'"{key_of(result)}" is also the {what} on {others}; {advice}.',
             )
-            marked[index] = (sheet, _with_issue(result, issue))
+            marked[index] = (sheet, _with_problem(result, found))
     return marked
 
 
@@ -184,13 +191,13 @@ def _others(entries: list[_Entry], indices: list[int], index: int, here: Origin)
     return named if rest <= 0 else f"{named} and {rest:,} more lines"
 
 
-def _with_issue(result: Result, issue: Issue) -> Invalid:
+def _with_problem(result: Result, found: Problem) -> Invalid:
     if isinstance(result, Invalid):
-        return replace(result, issues=result.issues + (issue,))
+        return replace(result, problems=result.problems + (found,))
     if isinstance(result, ClientRecord):
-        return Invalid(result.origin, "clients", result.client_id, (issue,), result.values)
+        return Invalid(result.origin, RowKind.CLIENT, result.client_id, (found,), result.values)
     written = dict(result.values).get("email", result.email)
-    return Invalid(result.origin, "users", written, (issue,), result.values)
+    return Invalid(result.origin, RowKind.USER, written, (found,), result.values)
 
 
 def client_rooms(results: Iterable[Result]) -> ClientRooms:
@@ -201,7 +208,7 @@ def client_rooms(results: Iterable[Result]) -> ClientRooms:
             room = ClientRoom(result.client_id, result.room_type, result.origin, True)
             rooms.by_id.setdefault(result.client_id.casefold(), room)
             rooms.by_title.setdefault(result.room_title, room)
-        elif isinstance(result, Invalid) and result.kind == "clients" and result.key:
+        elif isinstance(result, Invalid) and result.kind is RowKind.CLIENT and result.key:
             invalid = ClientRoom(result.key, None, result.origin, False)
             rooms.by_id.setdefault(result.key.casefold(), invalid)
             written_title = dict(result.values).get("room_title", "")

@@ -1,10 +1,33 @@
-"""One row at a time: a clients or users row → its record, or every Issue found in it."""
+"""One row at a time: a clients or users row → its record, or every Problem found in it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bulk_onboard.errors import ConfigError
+from bulk_onboard.model.columns import CLIENT_COLUMNS, canonical, fold_header
+from bulk_onboard.model.records import (
+    ROOM_TITLE_MAX,
+    USER_TYPE_ROLES,
+    Access,
+    ClientRecord,
+    Origin,
+    RoomType,
+    RowKind,
+    UserRecord,
+    UserType,
+)
+from bulk_onboard.model.words import (
+    access_list,
+    parse_access,
+    parse_culture,
+    parse_room_type,
+    parse_user_type,
+    room_type_choices,
+)
+from bulk_onboard.playbook.reader import Playbook
+from bulk_onboard.sources.table import RawRow, Sheet
 from bulk_onboard.validate.values import (
     CLIENT_ACCESSES,
     client_access_problem,
@@ -15,39 +38,17 @@ from bulk_onboard.validate.values import (
     name_problem,
     title_problem,
 )
-from bulk_onboard.model.columns import CLIENT_COLUMNS, canonical, fold_header
-from bulk_onboard.errors import ConfigError
-from bulk_onboard.playbook.reader import Playbook
-from bulk_onboard.model.records import (
-    ROOM_TITLE_MAX,
-    USER_TYPE_ROLES,
-    Access,
-    ClientRecord,
-    Origin,
-    RoomType,
-    UserRecord,
-    UserType,
-)
-from bulk_onboard.sources.table import RawRow, Sheet
-from bulk_onboard.model.words import (
-    access_list,
-    parse_access,
-    parse_culture,
-    parse_room_type,
-    parse_user_type,
-    room_type_choices,
-)
 
 _USER_TYPES = "user, room-admin or docspace-admin"
 
 
 @dataclass(frozen=True, slots=True)
-class Issue:
+class Problem:
     """One problem of a row: the column, and what is wrong and what to do."""
 
     column: str  # the canonical column name
     label: str  # the column's header as the file writes it
-    problem: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ def title_keys(playbook: Playbook, sheet: Sheet) -> dict[str, str]:
     keys: dict[str, str] = {}
     unknown = {fold_header(sheet.label(k)): k for k in sheet.header.unknown}
     for name in playbook.title_fields:
-        column = canonical("clients", name)
+        column = canonical(RowKind.CLIENT, name)
         if column in CLIENT_COLUMNS and column in sheet.header.labels:
             keys[name] = column
         elif fold_header(name) in unknown:
@@ -90,9 +91,9 @@ def title_keys(playbook: Playbook, sheet: Sheet) -> dict[str, str]:
     return keys
 
 
-def _adder(issues: list[Issue], sheet: Sheet) -> Callable[[str, str], None]:
+def _adder(problems: list[Problem], sheet: Sheet) -> Callable[[str, str], None]:
     def add(column: str, problem: str) -> None:
-        issues.append(Issue(column, sheet.label(column), problem))
+        problems.append(Problem(column, sheet.label(column), problem))
 
     return add
 
@@ -108,10 +109,10 @@ def _email(values: dict[str, str], column: str, who: str, add: Callable[[str, st
 
 def check_client(
     row: RawRow, playbook: Playbook, sheet: Sheet, keys: dict[str, str]
-) -> ClientRecord | list[Issue]:
+) -> ClientRecord | list[Problem]:
     values = row.values
-    issues: list[Issue] = []
-    add = _adder(issues, sheet)
+    problems: list[Problem] = []
+    add = _adder(problems, sheet)
     client_id, name = values.get("client_id", ""), values.get("client_name", "")
     if not client_id:
         add("client_id", "The client id is missing; give every client its own id, like C-10045.")
@@ -148,8 +149,8 @@ def check_client(
     title = values.get("room_title", "") or _apply_pattern(playbook, keys, values, add)
     if problem := title_problem(title, ROOM_TITLE_MAX, "room title"):
         add("room_title", problem)
-    if issues or room_type is None or access is None:
-        return issues
+    if problems or room_type is None or access is None:
+        return problems
     row_tags = (t.strip() for t in values.get("tags", "").split(","))
     return ClientRecord(
         origin=row.origin,
@@ -184,10 +185,10 @@ def _apply_pattern(
 
 def check_user(
     row: RawRow, playbook: Playbook, sheet: Sheet, rooms: ClientRooms
-) -> UserRecord | list[Issue]:
+) -> UserRecord | list[Problem]:
     values = row.values
-    issues: list[Issue] = []
-    add = _adder(issues, sheet)
+    problems: list[Problem] = []
+    add = _adder(problems, sheet)
     email = _email(values, "email", "person's", add)
     first, last = values.get("first_name", ""), values.get("last_name", "")
     if bool(first) != bool(last):
@@ -238,8 +239,8 @@ def check_user(
         add(
             "culture", f'"{written_culture}" is not a language code; write one like en-US or de-DE.'
         )
-    if issues or user_type is None:
-        return issues
+    if problems or user_type is None:
+        return problems
     return UserRecord(
         origin=row.origin,
         email=email,

@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bulk_onboard.model.records import NAME_MAX, ROOM_ROLES, USER_TYPE_ROLES, Access, RoomType, UserType
+from bulk_onboard.model.records import (
+    NAME_MAX,
+    ROOM_ROLES,
+    USER_TYPE_ROLES,
+    Access,
+    RoomType,
+    UserType,
+)
 from bulk_onboard.model.words import ACCESS_NAMES, NOT_ROOM_ROLES, ROOM_TYPE_NAMES, access_list
 
 _EMAIL = re.compile(

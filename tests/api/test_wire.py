@@ -14,7 +14,9 @@ from bulk_onboard.errors import (
     BudgetExhausted,
     FatalError,
     PermanentError,
+    PortalUnusable,
     RateLimited,
+    TokenRefused,
     TransientError,
 )
 
@@ -95,14 +97,14 @@ def test_error_envelope_message_is_used() -> None:
 
 def test_empty_401_is_fatal_and_says_what_to_do() -> None:
     err = failure("GET", 401)
-    assert type(err) is FatalError
+    assert type(err) is TokenRefused
     assert "check DOCSPACE_TOKEN" in err.message
     assert err.body_excerpt == ""
 
 
 def test_json_401_keeps_the_portal_message() -> None:
     err = failure("POST", 401, {"error": {"message": "User authentication failed"}, "status": 1})
-    assert type(err) is FatalError
+    assert type(err) is TokenRefused
     assert "User authentication failed" in err.message
 
 
@@ -171,7 +173,7 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
         (403, PermanentError, PermanentError),
         (404, PermanentError, PermanentError),
         (409, PermanentError, PermanentError),
-        (401, FatalError, FatalError),
+        (401, TokenRefused, TokenRefused),
         (429, RateLimited, RateLimited),
         (500, TransientError, AmbiguousWrite),
         (502, TransientError, AmbiguousWrite),
@@ -220,7 +222,7 @@ def test_status_code_inside_a_200_envelope_drives_the_class() -> None:
         ("connect_timeout", TransientError, TransientError),
         ("timeout", TransientError, AmbiguousWrite),
         ("disconnect", TransientError, AmbiguousWrite),
-        ("tls", FatalError, FatalError),
+        ("tls", PortalUnusable, PortalUnusable),
     ],
 )
 def test_transport_failures(

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from bulk_onboard.crm import CrmDelivery, check_crm
 from bulk_onboard.cli.demo import read_webhooks
+from bulk_onboard.crm import CrmDelivery, check_crm
 from bulk_onboard.errors import ConfigError, CrmError
 from bulk_onboard.logs import redact
 from bulk_onboard.playbook.reader import Crm

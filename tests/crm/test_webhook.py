@@ -12,9 +12,10 @@ import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
 
+from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.crm.payload import build_record
 from bulk_onboard.crm.signing import verify
-from bulk_onboard.crm.webhook import Backoff, WebhookSink, classify, origin
+from bulk_onboard.crm.webhook import WebhookSink, classify, origin
 from bulk_onboard.errors import CrmError
 
 from .conftest import SECRET, Receiver, Sleeps
@@ -90,7 +91,7 @@ async def test_backoff_grows_exponentially_up_to_its_ceiling(
         sleeps,
         max_attempts=6,
         random=lambda: 1.0,
-        backoff=Backoff(base_delay=1.0, max_delay=5.0),
+        backoff=RetryPolicy(base_delay=1.0, max_delay=5.0),
     )
     with pytest.raises(CrmError) as raised:
         await send(hook)

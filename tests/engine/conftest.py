@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 
 from bulk_onboard.backoff import RetryPolicy
-from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.cli.demo import EXISTING_MANAGERS
+from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]

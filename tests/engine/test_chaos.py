@@ -19,11 +19,11 @@ import pytest
 
 from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.cli.demo import EXISTING_MANAGERS
-from bulk_onboard.intake import load_intake
-from bulk_onboard.engine.modes import run_job
+from bulk_onboard.engine import modes
 from bulk_onboard.engine.phases import Progress
-from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.engine.pool import Stop
+from bulk_onboard.intake import load_intake
+from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.sandbox import SandboxConfig, start_sandbox
 from tests.engine.conftest import (
     admin,
@@ -86,7 +86,7 @@ async def test_fault_mix_with_429_storms_and_latency_spikes(
         intake = load_intake(list(files), load_playbook(None))
         policy = RetryPolicy(max_attempts=8, base_delay=0.01, max_delay=0.2, max_total_seconds=60)
         settings = replace(settings_for(sb, tmp_path / "reports"), retry=policy)
-        outcome = await run_job(settings, intake, progress=Progress(), stop=Stop())
+        outcome = await modes.start(settings, intake, progress=Progress(), stop=Stop())
         bad = [
             (r.row_key, r.failed_step, r.error)
             for r in outcome.results
@@ -94,7 +94,7 @@ async def test_fault_mix_with_429_storms_and_latency_spikes(
         ]
         assert bad == []
         await _audit(sb.url)
-        stats = outcome.summary["client"]
+        stats = outcome.document["client"]
         assert stats["rate_limited"] >= 10 and stats["ambiguous_writes"] > 0
         requests = await admin(sb, "GET", "/sandbox/requests")
         assert sum(requests["faults"].values()) > 50

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bulk_onboard.intake import load_intake
-from bulk_onboard.engine.modes import retry_job, run_job
+from bulk_onboard.cli.output import exit_code
+from bulk_onboard.engine import modes
 from bulk_onboard.engine.phases import Progress
+from bulk_onboard.engine.pool import Stop
+from bulk_onboard.engine.root import RunSummary
+from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.runs.report_reader import plan_retry, read_report
-from bulk_onboard.engine.pool import Stop
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.conftest import SAMPLES, admin, settings_for
 
@@ -30,9 +32,9 @@ def _playbook(tmp_path: Path, sb: Sandbox) -> Path:
     return path
 
 
-async def _run(sb: Sandbox, tmp_path: Path, playbook: Path) -> object:
+async def _run(sb: Sandbox, tmp_path: Path, playbook: Path) -> RunSummary:
     intake = load_intake([SAMPLES / "onboarding.xlsx"], load_playbook(playbook))
-    return await run_job(
+    return await modes.start(
         settings_for(sb, tmp_path / "reports"),
         intake,
         progress=Progress(),
@@ -48,7 +50,7 @@ async def test_every_client_is_announced_once_signed_and_not_again_at_night(
     await admin(sandbox, "POST", "/sandbox/webhook/config", {"secret": SECRET})
     playbook = _playbook(tmp_path, sandbox)
     outcome = await _run(sandbox, tmp_path, playbook)
-    assert outcome.exit_code == 0  # type: ignore[attr-defined]
+    assert exit_code(outcome) == 0
     hooks = await admin(sandbox, "GET", "/sandbox/webhook")
     assert hooks["accepted"] == hooks["uniqueKeys"] == 25
     assert all(d["verified"] for d in hooks["deliveries"])
@@ -62,7 +64,7 @@ async def test_every_client_is_announced_once_signed_and_not_again_at_night(
     assert len(lines) == 25 and len({json.loads(line)["idempotency_key"] for line in lines}) == 25
 
     again = await _run(sandbox, tmp_path, playbook)  # the nightly rerun
-    assert again.exit_code == 0  # type: ignore[attr-defined]
+    assert exit_code(again) == 0
     assert (await admin(sandbox, "GET", "/sandbox/webhook"))["count"] == 25
     assert len((tmp_path / "crm.jsonl").read_text().splitlines()) == 25
 
@@ -73,8 +75,8 @@ async def test_a_crm_outage_fails_only_the_crm_step_and_retry_redelivers_it(
     await admin(sandbox, "POST", "/sandbox/webhook/config", {"secret": SECRET, "outage": True})
     playbook = _playbook(tmp_path, sandbox)
     outcome = await _run(sandbox, tmp_path, playbook)
-    assert outcome.exit_code == 1  # type: ignore[attr-defined]
-    results = outcome.results  # type: ignore[attr-defined]
+    assert exit_code(outcome) == 1
+    results = outcome.results
     clients = [r for r in results if r.kind == "client"]
     assert {(r.status.value, r.failed_step) for r in clients} == {("failed", "crm")}
     assert all(r.outputs["room"]["id"] for r in clients)  # the rooms were made
@@ -87,7 +89,7 @@ async def test_a_crm_outage_fails_only_the_crm_step_and_retry_redelivers_it(
     report = outcome.run_dir / "report.csv"  # type: ignore[attr-defined]
     retry = plan_retry(report, read_report(report), load_playbook(playbook))
     assert len(retry.intake.plans) == 25
-    again = await retry_job(
+    again = await modes.retry(
         settings_for(sandbox, tmp_path / "reports"),
         report,
         retry,
@@ -96,7 +98,7 @@ async def test_a_crm_outage_fails_only_the_crm_step_and_retry_redelivers_it(
         env={"CRM_WEBHOOK_SECRET": SECRET},
         playbook_path=playbook,
     )
-    assert again.exit_code == 0
+    assert exit_code(again) == 0
     requests = await admin(sandbox, "GET", "/sandbox/requests")
     assert [r for r in requests["byRoute"] if not r.startswith("GET")] == []  # only the CRM step
     hooks = await admin(sandbox, "GET", "/sandbox/webhook")

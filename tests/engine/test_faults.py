@@ -10,11 +10,12 @@ import pytest
 
 from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.cli.demo import EXISTING_MANAGERS
-from bulk_onboard.intake import load_intake
-from bulk_onboard.engine.modes import run_job
-from bulk_onboard.engine.root import Progress
-from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.cli.output import exit_code
+from bulk_onboard.engine import modes
+from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
+from bulk_onboard.intake import load_intake
+from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
 from tests.engine.conftest import SAMPLES, admin, settings_for
 
@@ -27,12 +28,12 @@ async def _audited_run(
     await admin(sb, "POST", "/sandbox/people", EXISTING_MANAGERS)
     intake = load_intake([SAMPLES / "onboarding.xlsx"], load_playbook(None))
     settings = replace(settings_for(sb, tmp_path), **settings_changes)  # type: ignore[arg-type]
-    outcome = await run_job(settings, intake, progress=Progress(), stop=Stop())
+    outcome = await modes.start(settings, intake, progress=Progress(), stop=Stop())
     bad = [
         (r.row_key, r.failed_step, r.error) for r in outcome.results if r.status.value != "created"
     ]
     assert bad == []
-    assert outcome.exit_code == 0
+    assert exit_code(outcome) == 0
     audit = await admin(sb, "GET", "/sandbox/audit")
     assert audit["clean"], audit["duplicates"]
     assert audit["counts"]["rooms"] == 26 and audit["counts"]["folders"] == 75
@@ -45,7 +46,7 @@ async def _audited_run(
     )
     assert max(invitations.values()) == 1
     assert len(invitations) == 52 + 8 + 25  # named people, invited people, client contacts
-    return outcome.summary
+    return outcome.document
 
 
 @pytest.mark.parametrize("seed", [3, 11])

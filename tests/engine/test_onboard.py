@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from bulk_onboard.intake import load_intake
-from bulk_onboard.engine.modes import run_job
-from bulk_onboard.engine.root import Progress
-from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.cli.output import exit_code
+from bulk_onboard.engine import modes
+from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
+from bulk_onboard.intake import load_intake
+from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.conftest import SAMPLES, admin, settings_for
 
@@ -23,11 +24,11 @@ async def test_sample_workbook_onboards_everything_once(sandbox: Sandbox, tmp_pa
     intake = load_intake([SAMPLES / "onboarding.xlsx"], load_playbook(None))
     assert not intake.invalid
     settings = settings_for(sandbox, tmp_path)
-    outcome = await run_job(settings, intake, progress=Progress(), stop=Stop(), run_id="first")
+    outcome = await modes.start(settings, intake, progress=Progress(), stop=Stop(), run_id="first")
     rows = _report(outcome.run_dir / "report.csv")
     failed = [(r["line"], r["failed_step"], r["error"]) for r in rows if r["status"] != "created"]
     assert failed == []
-    assert outcome.exit_code == 0
+    assert exit_code(outcome) == 0
     audit = await admin(sandbox, "GET", "/sandbox/audit")
     assert audit["clean"], audit["duplicates"]
     counts = audit["counts"]
@@ -42,7 +43,7 @@ async def test_sample_workbook_onboards_everything_once(sandbox: Sandbox, tmp_pa
     spent = sorted(int(r["requests"]) for r in clients)
     assert spent[len(spent) // 2] == 8, spent
     assert sum(spent) <= 8 * len(clients) + 6, spent
-    requests = outcome.summary["client"]["requests"]
+    requests = outcome.document["client"]["requests"]
     assert requests["POST create_room"] == 25
     assert requests["POST create_folder"] == 75
     assert requests["POST copy_file_as"] == 50
@@ -50,11 +51,11 @@ async def test_sample_workbook_onboards_everything_once(sandbox: Sandbox, tmp_pa
 
     # Second run of the same spreadsheet: look-ups only, nothing written, no mail.
     mails_before = (await admin(sandbox, "GET", "/sandbox/outbox"))["count"]
-    again = await run_job(settings, intake, progress=Progress(), stop=Stop(), run_id="second")
+    again = await modes.start(settings, intake, progress=Progress(), stop=Stop(), run_id="second")
     statuses = {r["status"] for r in _report(again.run_dir / "report.csv")}
     assert statuses == {"unchanged"}
     writes = {
-        k: v for k, v in again.summary["client"]["requests"].items() if not k.startswith("GET")
+        k: v for k, v in again.document["client"]["requests"].items() if not k.startswith("GET")
     }
     assert writes == {}
     assert (await admin(sandbox, "GET", "/sandbox/outbox"))["count"] == mails_before
@@ -71,7 +72,7 @@ async def test_people_join_existing_rooms_by_title_and_a_wrong_title_creates_nob
         "cy.chan@example.com,,,Templates,editing\n"
     )
     intake = load_intake([users], load_playbook(None))
-    outcome = await run_job(
+    outcome = await modes.start(
         settings_for(sandbox, tmp_path), intake, progress=Progress(), stop=Stop()
     )
     by_email = {dict(r.values)["email"]: r for r in outcome.results}
@@ -89,4 +90,4 @@ async def test_people_join_existing_rooms_by_title_and_a_wrong_title_creates_nob
         if s.get("roomId") == sandbox.templates_room_id
     }
     assert members.get("ana.lima@example.com") == 2 and members.get("cy.chan@example.com") == 10
-    assert outcome.exit_code == 1
+    assert exit_code(outcome) == 1

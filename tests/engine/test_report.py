@@ -7,8 +7,9 @@ from pathlib import Path
 
 import openpyxl
 
+from bulk_onboard.model.cells import neutralise
 from bulk_onboard.model.records import Origin
-from bulk_onboard.runs.report import RowResult, Status, neutralise, write_csv, write_xlsx
+from bulk_onboard.runs.report import RowResult, Status, write_csv, write_xlsx
 
 
 def _results() -> list[RowResult]:

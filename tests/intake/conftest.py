@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard.model.columns import Kind
+from bulk_onboard.model.records import RowKind
 from bulk_onboard.playbook.reader import Playbook, default_playbook
-from bulk_onboard.sources.table import Notice, RowBuilder, Sheet, resolve_header
+from bulk_onboard.sources.table import InputWarning, RowBuilder, Sheet, resolve_header
 from bulk_onboard.validate.files import Validated, validate_sheets
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
@@ -23,17 +23,19 @@ CLIENT = {
 USER = {"email": "wile@acme.example.com"}
 
 
-def make_sheet(kind: Kind, rows: Sequence[dict[str, str]], file: str = "") -> Sheet:
-    """A sheet as the readers would produce it from `rows` (header = union of their keys)."""
-    file = file or f"{kind}.csv"
+def make_sheet(kind_name: str, rows: Sequence[dict[str, str]], file: str = "") -> Sheet:
+    """A sheet as the readers would produce it from `rows` (header = union of their keys);
+    `kind_name` is "clients" or "users"."""
+    kind = RowKind.from_text(kind_name)
+    file = file or f"{kind.plural}.csv"
     header: list[str] = []
     for row in rows:
         header.extend(k for k in row if k not in header)
     resolved = resolve_header(header, kind, file, 1)
-    notices: list[Notice] = []
-    builder = RowBuilder(file, None, resolved, notices)
+    warnings: list[InputWarning] = []
+    builder = RowBuilder(file, None, resolved, warnings)
     built = [builder.build([row.get(h, "") for h in header], n) for n, row in enumerate(rows, 2)]
-    return Sheet(file, None, resolved, iter([r for r in built if r is not None]), notices)
+    return Sheet(file, None, resolved, iter([r for r in built if r is not None]), warnings)
 
 
 def check(

@@ -147,7 +147,7 @@ def test_commands_require_a_file() -> None:
 def test_terminal_table_shows_cell_text_literally() -> None:
     import io
 
-    from bulk_onboard.cli.findings import write_table
+    from bulk_onboard.cli.problem_table import write_table
 
     out = io.StringIO()
     rows = [

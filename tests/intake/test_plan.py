@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard.intake import load_intake
-from bulk_onboard.plan import build_plan
 from bulk_onboard.cli.plan_output import intake_json, intake_text, plan_lines
-from bulk_onboard.playbook.reader import RoomLink, TemplateCopy, default_playbook, load_playbook
+from bulk_onboard.intake import load_intake
 from bulk_onboard.model.records import Access, LinkType, RoomType, UserType
 from bulk_onboard.model.steps import (
     AnnounceCrm,
@@ -27,6 +25,8 @@ from bulk_onboard.model.steps import (
     Ref,
     ShareRoom,
 )
+from bulk_onboard.plan import build_plan
+from bulk_onboard.playbook.reader import RoomLink, TemplateCopy, default_playbook, load_playbook
 
 from .conftest import CASES, CLIENT, USER, check
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from bulk_onboard.errors import ConfigError
-from bulk_onboard.playbook.reader import TemplateCopy, default_playbook, load_playbook
 from bulk_onboard.model.records import Access, LinkType, RoomType
-from bulk_onboard.validate.rows import title_keys
 from bulk_onboard.model.steps import TemplatePath
+from bulk_onboard.playbook.reader import TemplateCopy, default_playbook, load_playbook
+from bulk_onboard.validate.rows import title_keys
 
 from .conftest import CLIENT, make_sheet
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bulk_onboard.errors import InputError
+from bulk_onboard.model.records import RowKind
 from bulk_onboard.sources import Sheet, open_sources
 
 from .conftest import CASES
@@ -23,7 +24,7 @@ ZOE = {
 
 
 def read(name: str, kind: str | None = None) -> list[Sheet]:
-    return open_sources([CASES / name], kind)  # type: ignore[arg-type]
+    return open_sources([CASES / name], RowKind.from_text(kind) if kind else None)
 
 
 def rows_of(sheet: Sheet) -> list[tuple[int, dict[str, str]]]:
@@ -40,7 +41,7 @@ def rows_of(sheet: Sheet) -> list[tuple[int, dict[str, str]]]:
 )
 def test_client_csv_in_every_encoding_and_delimiter_reads_the_same(name: str) -> None:
     [sheet] = read(name)
-    assert sheet.kind == "clients" and sheet.sheet is None and sheet.file == name
+    assert sheet.kind is RowKind.CLIENT and sheet.sheet is None and sheet.file == name
     rows = rows_of(sheet)
     assert [line for line, _ in rows] == [2, 3, 4]
     assert rows[1][1]["client_name"] == "Müller & Söhne GmbH"
@@ -61,7 +62,7 @@ def test_client_csv_in_every_encoding_and_delimiter_reads_the_same(name: str) ->
 )
 def test_user_csv_utf16_and_other_delimiters(name: str) -> None:
     [sheet] = read(name)
-    assert sheet.kind == "users"
+    assert sheet.kind is RowKind.USER
     rows = rows_of(sheet)
     assert rows[1] == (3, ZOE)
     assert rows[2][1]["first_name"] == "" and rows[2][0] == 4
@@ -112,9 +113,9 @@ def test_workbook_with_two_sheets_reads_cells_as_excel_shows_them() -> None:
     clients, users = read("onboarding_two_sheets.xlsx")
     assert (clients.sheet, clients.kind, users.sheet, users.kind) == (
         "Clients",
-        "clients",
+        RowKind.CLIENT,
         "USERS",
-        "users",
+        RowKind.USER,
     )
     rows = rows_of(clients)
     first = rows[0][1]
@@ -146,7 +147,7 @@ def test_workbook_with_two_sheets_reads_cells_as_excel_shows_them() -> None:
 def test_workbook_cell_problems_become_notices_naming_sheet_line_and_cell() -> None:
     clients, _ = read("onboarding_two_sheets.xlsx")
     list(clients.rows)
-    found = {(n.sheet, n.line, n.column): n.message for n in clients.notices}
+    found = {(n.sheet, n.line, n.column): n.message for n in clients.warnings}
     assert "formula with no saved result" in found[("Clients", 5, "cell B5")]
     assert "shows the error #N/A" in found[("Clients", 6, "cell C6")]
 
@@ -158,7 +159,7 @@ def test_kind_option_picks_one_sheet_of_a_workbook() -> None:
 
 def test_single_sheet_workbook_is_told_by_its_header() -> None:
     [sheet] = read("single_sheet.xlsx")
-    assert (sheet.sheet, sheet.kind) == ("Sheet1", "users")
+    assert (sheet.sheet, sheet.kind) == ("Sheet1", RowKind.USER)
     assert rows_of(sheet)[0][1]["email"] == "wile@acme.example.com"
 
 
@@ -226,7 +227,7 @@ def test_values_under_a_blank_header_give_one_notice(tmp_path: Path) -> None:
     [sheet] = open_sources([path])
     rows = rows_of(sheet)
     assert rows[0][1] == {"email": "a@x.example", "first_name": "A", "last_name": "B"}
-    assert [(n.line, n.column) for n in sheet.notices] == [(2, "(no header)")]
+    assert [(n.line, n.column) for n in sheet.warnings] == [(2, "(no header)")]
 
 
 def test_utf16_without_byte_order_mark_is_recognised(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from bulk_onboard.model.records import Access, RoomType, RowKind, UserType
 from bulk_onboard.playbook.reader import RoomLink, default_playbook
-from bulk_onboard.model.records import Access, RoomType, UserType
 from bulk_onboard.validate.files import Invalid
 
 from .conftest import CLIENT, USER, check
@@ -21,8 +21,8 @@ def client_problems(row: dict[str, str], playbook=DEFAULT) -> dict[str, list[str
     assert result.rows == 1
     problems: dict[str, list[str]] = {}
     for invalid in result.invalid:
-        for issue in invalid.issues:
-            problems.setdefault(issue.column, []).append(issue.problem)
+        for found in invalid.problems:
+            problems.setdefault(found.column, []).append(found.text)
     return problems
 
 
@@ -32,9 +32,9 @@ def user_problems(
     result = check(clients=clients or [], users=[{**USER, **row}])
     problems: dict[str, list[str]] = {}
     for invalid in result.invalid:
-        if invalid.kind == "users":
-            for issue in invalid.issues:
-                problems.setdefault(issue.column, []).append(issue.problem)
+        if invalid.kind is RowKind.USER:
+            for found in invalid.problems:
+                problems.setdefault(found.column, []).append(found.text)
     return problems
 
 
@@ -219,8 +219,8 @@ def test_empty_column_used_by_the_title_pattern() -> None:
         playbook=pattern,
     )
     [invalid] = result.invalid
-    assert [i.column for i in invalid.issues] == ["Region"]
-    assert 'the room title pattern "{Region}: {client_name}" uses it' in invalid.issues[0].problem
+    assert [i.column for i in invalid.problems] == ["Region"]
+    assert 'the room title pattern "{Region}: {client_name}" uses it' in invalid.problems[0].text
     assert result.clients[0].room_title == "EMEA: Acme"
 
 
@@ -233,7 +233,7 @@ def test_duplicate_client_ids_flag_every_row_naming_the_others() -> None:
         ]
     )
     assert not result.clients
-    problems = [[i.problem for i in r.issues if i.column == "client_id"] for r in result.invalid]
+    problems = [[i.text for i in r.problems if i.column == "client_id"] for r in result.invalid]
     assert problems[0] == [
         '"C-1" is also the client_id on line 3 and line 4; every client needs its own id.'
     ]
@@ -245,7 +245,7 @@ def test_duplicate_room_titles_would_share_a_room() -> None:
     result = check(clients=[CLIENT, {**CLIENT, "client_id": "C-2"}])
     assert len(result.invalid) == 2
     assert "rooms are found by title, so both clients would share one room" in (
-        result.invalid[0].issues[0].problem
+        result.invalid[0].problems[0].text
     )
 
 
@@ -407,7 +407,7 @@ def test_room_of_an_invalid_client_row() -> None:
 def test_duplicate_emails_ignore_case() -> None:
     result = check(users=[USER, {"email": "WILE@acme.example.com"}])
     assert [r.key for r in result.invalid] == ["wile@acme.example.com", "WILE@acme.example.com"]
-    assert result.invalid[1].issues[0].problem == (
+    assert result.invalid[1].problems[0].text == (
         '"wile@acme.example.com" is also the e-mail address on line 2; list every person once.'
     )
 
@@ -415,7 +415,7 @@ def test_duplicate_emails_ignore_case() -> None:
 def test_unknown_columns_are_warnings_with_a_guess() -> None:
     result = check(users=[{**USER, "Culure": "en-US", "Department": "Sales"}])
     assert len(result.users) == 1 and not result.invalid
-    messages = {n.column: n.message for n in result.notices}
+    messages = {n.column: n.message for n in result.warnings}
     assert messages["Culure"].startswith(
         "This column is not one bulk-onboard uses (did you mean culture?)"
     )
@@ -425,8 +425,8 @@ def test_unknown_columns_are_warnings_with_a_guess() -> None:
 def test_invalid_rows_keep_their_values_and_the_header_as_written() -> None:
     result = check(users=[{"E-mail Address": "nope", "Team": "Blue"}])
     [invalid] = result.invalid
-    assert isinstance(invalid, Invalid) and invalid.kind == "users" and invalid.key == "nope"
-    assert invalid.issues[0].label == "E-mail Address" and invalid.issues[0].column == "email"
+    assert isinstance(invalid, Invalid) and invalid.kind is RowKind.USER and invalid.key == "nope"
+    assert invalid.problems[0].label == "E-mail Address" and invalid.problems[0].column == "email"
     assert dict(invalid.values) == {"email": "nope", "Team": "Blue"}
 
 

@@ -7,16 +7,15 @@ per copy, one share for manager and client together, one link.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from functools import partial
-
 import structlog
 
-from bulk_onboard.errors import PermanentError
-from bulk_onboard.engine.step_runner import Context, Json, Outcome, RowState, StepDone
+from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.row import Outcome, RowState, StepDone
+from bulk_onboard.engine.step_runner import Action
+from bulk_onboard.errors import PermanentError, RowRefused
+from bulk_onboard.model import Json
 from bulk_onboard.model.records import LinkType
 from bulk_onboard.model.steps import (
-    AnnounceCrm,
     CopyFile,
     EnsureFolder,
     EnsureLink,
@@ -28,30 +27,24 @@ from bulk_onboard.model.steps import (
 log = structlog.get_logger("bulk_onboard")
 
 
-class ClientSteps:
-    """The steps of a client row: room, folders, copies, access, link."""
+# The step kinds of a client row run in the clients phase (the CRM step runs last, apart).
+CLIENT_STEPS: tuple[type[Step], ...] = (EnsureRoom, EnsureFolder, CopyFile, ShareRoom, EnsureLink)
+
+
+class ClientActions:
+    """The actions of a client row: room, folders, copies, access, link."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    async def run(self, state: RowState) -> None:
-        for step in state.plan.steps:
-            if isinstance(step, AnnounceCrm):
-                continue  # announced in its own phase, after every row's DocSpace work
-            await self.ctx.run_step(state, step, self._action(state, step))
-
-    def _action(self, state: RowState, step: Step) -> Callable[[bool], Awaitable[StepDone]]:
-        if isinstance(step, EnsureRoom):
-            return partial(self.room, state, step)
-        if isinstance(step, EnsureFolder):
-            return partial(self.folder, state, step)
-        if isinstance(step, CopyFile):
-            return partial(self.copy, state, step)
-        if isinstance(step, ShareRoom):
-            return partial(self.share, state, step)
-        if isinstance(step, EnsureLink):
-            return partial(self.link, state, step)
-        raise TypeError(f"unexpected step {step!r} in a client plan")
+    def actions(self) -> dict[type[Step], Action]:
+        return {
+            EnsureRoom: self.room,
+            EnsureFolder: self.folder,
+            CopyFile: self.copy,
+            ShareRoom: self.share,
+            EnsureLink: self.link,
+        }
 
     async def room(self, state: RowState, step: EnsureRoom, recheck: bool) -> StepDone:
         ctx = self.ctx
@@ -62,12 +55,10 @@ class ClientSteps:
             room = ours[0]
             return StepDone({"id": room["id"], "title": room["title"]}, "found")
         if found:
-            raise PermanentError(
+            raise RowRefused(
                 f'a room titled "{step.title}" already exists but was not created for '
                 f"{tag.split(':', 1)[1]}; set another room_title for this client, or add the tag "
-                f'"{tag}" to that room in DocSpace to adopt it',
-                method="-",
-                path="-",
+                f'"{tag}" to that room in DocSpace to adopt it'
             )
         room = await ctx.client.create_room(step.title, int(step.room_type), [*step.tags, tag])
         room_id = int(room["id"])
@@ -161,7 +152,7 @@ class ClientSteps:
                     int(step.access),
                     step.title,
                     link_id=link.get("id"),
-                )
+                ) or {}
                 link = share.get("sharedLink") or {}
                 return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "changed")
             outcome: Outcome = "created" if room_id in ctx.fresh_rooms else "found"
@@ -180,12 +171,12 @@ class ClientSteps:
                 int(step.access),
                 step.title,
                 link_id=link.get("id"),
-            )
+            ) or {}
             link = share.get("sharedLink") or {}
             return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "changed")
         share = await client.set_room_link(
             room_id, int(LinkType.INVITATION), int(step.access), step.title
-        )
+        ) or {}
         link = share.get("sharedLink") or {}
         return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "created")
 
@@ -207,18 +198,14 @@ async def current_members(ctx: Context, room_id: int) -> dict[str, tuple[str, in
 
 def require_manager(email: str, person: Json | None) -> Json:
     if person is None:
-        raise PermanentError(
+        raise RowRefused(
             f"the account manager {email} has no DocSpace account; add them as a room admin "
-            "(users sheet, type room-admin) or pick another manager",
-            method="-",
-            path="-",
+            "(users sheet, type room-admin) or pick another manager"
         )
     if not (person.get("isOwner") or person.get("isAdmin") or person.get("isRoomAdmin")):
-        raise PermanentError(
+        raise RowRefused(
             f"the account manager {email} is not a room admin or DocSpace admin, so the portal "
-            "cannot make them room manager; change their type in DocSpace or pick another manager",
-            method="-",
-            path="-",
+            "cannot make them room manager; change their type in DocSpace or pick another manager"
         )
     return person
 

@@ -11,20 +11,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
-
-import structlog
 
 from bulk_onboard.engine.actions.client import check_share_reply, current_members
-from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError
-from bulk_onboard.engine.step_runner import Context, RowState, StepDone, StepFailed, journalled
-from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom
+from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.row import Outcome, RowState, StepDone
+from bulk_onboard.engine.step_runner import Action, StepRunner
+from bulk_onboard.errors import PermanentError, RowRefused
+from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Step
 
-log = structlog.get_logger("bulk_onboard")
-
-Json = dict[str, Any]
-
+# The step kinds of a user row that run in the people phase; JoinRoom runs per room, later.
+PERSON_STEPS: tuple[type[Step], ...] = (FindRoom, EnsurePerson)
 
 @dataclass
 class _Pending:
@@ -42,8 +38,11 @@ class _Batch:
 class Inviter:
     """Collect invitations for a moment and send them as one POST people/invite per culture."""
 
-    def __init__(self, ctx: Context, *, batch_size: int = 50, linger: float = 0.05) -> None:
+    def __init__(
+        self, ctx: Context, runner: StepRunner, *, batch_size: int = 50, linger: float = 0.05
+    ) -> None:
         self.ctx = ctx
+        self.runner = runner
         self.batch_size = batch_size
         self.linger = linger
         self._open: dict[str | None, _Batch] = {}
@@ -72,59 +71,49 @@ class Inviter:
 
     async def _send(self, items: list[_Pending], culture: str | None) -> None:
         waiting = list(items)
+
+        async def attempt(recheck: bool) -> None:
+            nonlocal waiting
+            if recheck:
+                # Who did the portal take? Only the others are invited again.
+                still = []
+                for pending in waiting:
+                    if await self.ctx.people.refresh(pending.email) is None:
+                        still.append(pending)
+                    else:
+                        pending.done.set_result(None)
+                waiting = still
+            if waiting:
+                await self.ctx.client.invite_users(
+                    [(p.email, p.user_type) for p in waiting], culture=culture
+                )
+
         try:
-            for attempt in range(1, self.ctx.ambiguous_attempts + 1):
-                try:
-                    await self.ctx.client.invite_users(
-                        [(p.email, p.user_type) for p in waiting], culture=culture
-                    )
-                    break
-                except AmbiguousWrite as exc:
-                    log.warning(
-                        "ambiguous_write", emails=len(waiting), attempt=attempt, error=str(exc)
-                    )
-                    if attempt == self.ctx.ambiguous_attempts:
-                        raise
-                    await self.ctx.pause_before_recheck(attempt)
-                    # Who did the portal take? Only the others are invited again.
-                    still = []
-                    for p in waiting:
-                        if await self.ctx.people.refresh(p.email) is None:
-                            still.append(p)
-                        else:
-                            p.done.set_result(None)
-                    waiting = still
-                    if not waiting:
-                        break
-            for p in waiting:
-                p.done.set_result(None)
+            await self.runner.confirm(attempt, emails=len(waiting), step="invite")
+            for pending in waiting:
+                pending.done.set_result(None)
         except Exception as exc:  # noqa: BLE001 - every waiter learns its batch's outcome
-            for p in waiting:
-                if not p.done.done():
-                    p.done.set_exception(exc)
+            for pending in waiting:
+                if not pending.done.done():
+                    pending.done.set_exception(exc)
 
 
-class PersonSteps:
-    """EnsurePerson for a user row."""
+class PersonActions:
+    """FindRoom and EnsurePerson of a user row. The plan puts FindRoom first, so a wrong room
+    title fails the row before anybody is created or mailed."""
 
     def __init__(self, ctx: Context, inviter: Inviter) -> None:
         self.ctx = ctx
         self.inviter = inviter
 
-    async def run(self, state: RowState) -> None:
-        """The person, after the existing room they join (if any) is known to exist, so a
-        wrong room title fails the row before anybody is created or mailed."""
-        for step in state.plan.steps:
-            if isinstance(step, FindRoom):
-                await self.ctx.run_step(state, step, partial(self.find_room, step))
-            elif isinstance(step, EnsurePerson):
-                await self.ctx.run_step(state, step, partial(self.person, step))
+    def actions(self) -> dict[type[Step], Action]:
+        return {FindRoom: self.find_room, EnsurePerson: self.person}
 
-    async def find_room(self, step: FindRoom, recheck: bool) -> StepDone:
+    async def find_room(self, state: RowState, step: FindRoom, recheck: bool) -> StepDone:
         room_id = await find_room_by_title(self.ctx, step.title)
         return StepDone({"id": room_id, "title": step.title}, "found")
 
-    async def person(self, step: EnsurePerson, recheck: bool) -> StepDone:
+    async def person(self, state: RowState, step: EnsurePerson, recheck: bool) -> StepDone:
         people = self.ctx.people
         async with people.lock(step.email):
             person = await (people.refresh(step.email) if recheck else people.get(step.email))
@@ -166,99 +155,51 @@ async def find_room_by_title(ctx: Context, title: str) -> int:
     if len(rooms) == 1:
         return int(rooms[0]["id"])
     if not rooms:
-        raise PermanentError(
+        raise RowRefused(
             f'no room titled "{title}" exists in the portal; use a client_id of the clients '
-            "sheet or the exact title of an existing room",
-            method="-",
-            path="-",
+            "sheet or the exact title of an existing room"
         )
-    raise PermanentError(
+    raise RowRefused(
         f'{len(rooms)} rooms are titled "{title}"; rename them in DocSpace so the title names '
-        "one room",
-        method="-",
-        path="-",
+        "one room"
     )
 
 
-@dataclass
-class Joiner:
-    """One user row waiting for its membership."""
-
-    state: RowState
-    step: JoinRoom
-    find: FindRoom | None
-
-
-class MembershipSteps:
+class MembershipActions:
     """JoinRoom for many user rows of one room: one member listing, one share per batch."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    async def run_room(self, joiners: Sequence[Joiner]) -> dict[str, StepFailed]:
-        """Join every joiner to its (shared) room; returns the failures by row key."""
+    async def join(
+        self, members: Sequence[tuple[RowState, Step]], recheck: bool
+    ) -> dict[str, StepDone]:
+        """Join every member to its (shared) room; the outcome of each by row key."""
         ctx = self.ctx
-        failures: dict[str, StepFailed] = {}
-        first = joiners[0]
-        try:
-            room_id = await self._room_id(first)
-        except PermanentError as exc:
-            return {j.state.plan.row_key: StepFailed(j.step.key, exc) for j in joiners}
-        todo = []
-        for joiner in joiners:
-            done = ctx.checkpoint.outputs(joiner.state.plan.row_key).get(joiner.step.key)
-            if done is not None:
-                joiner.state.outputs[joiner.step.key] = done
-                joiner.state.outcomes[joiner.step.key] = journalled(
-                    ctx.checkpoint.outcome(joiner.state.plan.row_key, joiner.step.key)
-                )
-            else:
-                todo.append(joiner)
-        recheck = False
-        for attempt in range(1, ctx.ambiguous_attempts + 1):
-            try:
-                await self._join(room_id, todo, recheck)
-                break
-            except AmbiguousWrite as exc:
-                log.warning("ambiguous_write", room=room_id, step="membership", attempt=attempt)
-                if attempt == ctx.ambiguous_attempts:
-                    return {j.state.plan.row_key: StepFailed(j.step.key, exc) for j in todo}
-                recheck = True
-                await ctx.pause_before_recheck(attempt)
-            except ApiError as exc:  # permanent, fatal, budget spent, retries exhausted
-                return {j.state.plan.row_key: StepFailed(j.step.key, exc) for j in todo}
-        return failures
-
-    async def _room_id(self, joiner: Joiner) -> int:
-        return int(self.ctx.resolve(joiner.step.room, joiner.state))
-
-    async def _join(self, room_id: int, joiners: Sequence[Joiner], recheck: bool) -> None:
-        ctx = self.ctx
+        joins = [(state, step) for state, step in members if isinstance(step, JoinRoom)]
+        first_state, first_step = joins[0]
+        room_id = int(ctx.resolve(first_step.room, first_state))
         if recheck:
             ctx.forget_room(room_id)
         current = await current_members(ctx, room_id)
+        done: dict[str, StepDone] = {}
         invitations: list[tuple[str, int]] = []
-        changed: list[Joiner] = []
-        for joiner in joiners:
-            person_id = str(ctx.resolve(joiner.step.person, joiner.state))
-            have = current.get(joiner.step.email.lower())
-            if have is not None and have[1] == int(joiner.step.access):
+        changed: list[tuple[RowState, JoinRoom]] = []
+        for state, step in joins:
+            person_id = str(ctx.resolve(step.person, state))
+            have = current.get(step.email.lower())
+            if have is not None and have[1] == int(step.access):
                 # On a second look, an ambiguous share that was applied after all.
-                self._done(joiner, "changed" if recheck else "found")
+                outcome: Outcome = "changed" if recheck else "found"
+                done[state.plan.row_key] = StepDone({}, outcome)
                 continue
-            invitations.append((person_id, int(joiner.step.access)))
-            changed.append(joiner)
-        if not invitations:
-            return
-        notify = any(j.step.notify for j in changed)
-        reply = await ctx.client.set_room_share(room_id, invitations, notify=notify)
-        check_share_reply(reply, room_id)
-        for (person_id, access), joiner in zip(invitations, changed, strict=True):
-            current[joiner.step.email.lower()] = (person_id, access)
-            self._done(joiner, "changed")
-
-    def _done(self, joiner: Joiner, outcome: str) -> None:
-        key = joiner.step.key
-        joiner.state.outputs[key] = {}
-        joiner.state.outcomes[key] = outcome  # type: ignore[assignment]
-        self.ctx.journal.record(joiner.state.plan.row_key, key, {}, outcome)
+            invitations.append((person_id, int(step.access)))
+            changed.append((state, step))
+        if invitations:
+            notify = any(step.notify for _, step in changed)
+            reply = await ctx.client.set_room_share(room_id, invitations, notify=notify)
+            check_share_reply(reply, room_id)
+            for (person_id, access), (state, step) in zip(invitations, changed, strict=True):
+                current[step.email.lower()] = (person_id, access)
+                done[state.plan.row_key] = StepDone({}, "changed")
+        return done

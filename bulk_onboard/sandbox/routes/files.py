@@ -9,17 +9,6 @@ from aiohttp import web
 
 from bulk_onboard.sandbox import enums, rights
 from bulk_onboard.sandbox.bodies import Body, read_body
-from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
-from bulk_onboard.sandbox.routes import links, sharing
-from bulk_onboard.sandbox.routes.query import (
-    paging,
-    query_bool,
-    query_enum,
-    query_enums,
-    query_items,
-    sort_descending,
-)
-from bulk_onboard.sandbox.store import ARCHIVE_ROOT_ID, ROOMS_ROOT_ID, Folder, Person, StoredFile
 from bulk_onboard.sandbox.envelopes import (
     FILE_NOT_FOUND,
     FOLDER_NOT_FOUND,
@@ -34,6 +23,17 @@ from bulk_onboard.sandbox.envelopes import (
     required_message,
     success,
 )
+from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
+from bulk_onboard.sandbox.routes import links, sharing
+from bulk_onboard.sandbox.routes.query import (
+    paging,
+    query_bool,
+    query_enum,
+    query_enums,
+    query_items,
+    sort_descending,
+)
+from bulk_onboard.sandbox.store import ARCHIVE_ROOT_ID, ROOMS_ROOT_ID, Folder, Person, StoredFile
 
 ROOM_TITLE_MAX, FOLDER_TITLE_MAX = 170, 165
 ROOM_TYPE_CLR = "ASC.Files.Core.ApiModels.RequestDto.RoomType"

@@ -17,10 +17,6 @@ from aiohttp import web
 
 from bulk_onboard.sandbox import enums, rights
 from bulk_onboard.sandbox.bodies import EMPTY_GUID, Body, read_body
-from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
-from bulk_onboard.sandbox.routes.query import query_enum, query_items
-from bulk_onboard.sandbox.routes.sharing import read_access
-from bulk_onboard.sandbox.store import Folder, Link
 from bulk_onboard.sandbox.envelopes import (
     FOLDER_NOT_FOUND,
     INVALID_OPERATION,
@@ -36,6 +32,10 @@ from bulk_onboard.sandbox.envelopes import (
     range_message,
     success,
 )
+from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
+from bulk_onboard.sandbox.routes.query import query_enum, query_items
+from bulk_onboard.sandbox.routes.sharing import read_access
+from bulk_onboard.sandbox.store import Folder, Link
 
 EXTERNAL_TITLE = "Shared link"
 INVITATION_TITLE = "Invitation link"

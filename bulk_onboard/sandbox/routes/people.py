@@ -12,10 +12,6 @@ from aiohttp import web
 
 from bulk_onboard.sandbox import enums, rights
 from bulk_onboard.sandbox.bodies import Body, read_body
-from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
-from bulk_onboard.sandbox.routes.query import paging, query_enum, query_enums, query_items
-from bulk_onboard.sandbox.store import Person
-from bulk_onboard.sandbox.store.outbox import ACTIVATION, INVITATION
 from bulk_onboard.sandbox.envelopes import (
     EMAIL_TAKEN,
     INCORRECT_EMAIL,
@@ -31,6 +27,10 @@ from bulk_onboard.sandbox.envelopes import (
     required_message,
     success,
 )
+from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
+from bulk_onboard.sandbox.routes.query import paging, query_enum, query_enums, query_items
+from bulk_onboard.sandbox.store import Person
+from bulk_onboard.sandbox.store.outbox import ACTIVATION, INVITATION
 
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"

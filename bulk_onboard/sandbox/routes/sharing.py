@@ -17,11 +17,6 @@ from aiohttp import web
 
 from bulk_onboard.sandbox import enums, rights
 from bulk_onboard.sandbox.bodies import EMPTY_GUID, Body, read_body
-from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
-from bulk_onboard.sandbox.routes.people import valid_email
-from bulk_onboard.sandbox.routes.query import paging, query_enum, query_items
-from bulk_onboard.sandbox.store import Folder, Person
-from bulk_onboard.sandbox.store.outbox import ROOM_INVITATION, ROOM_NOTIFICATION
 from bulk_onboard.sandbox.envelopes import (
     FOLDER_NOT_FOUND,
     INCORRECT_EMAIL,
@@ -33,6 +28,11 @@ from bulk_onboard.sandbox.envelopes import (
     conversion_message,
     success,
 )
+from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
+from bulk_onboard.sandbox.routes.people import valid_email
+from bulk_onboard.sandbox.routes.query import paging, query_enum, query_items
+from bulk_onboard.sandbox.store import Folder, Person
+from bulk_onboard.sandbox.store.outbox import ROOM_INVITATION, ROOM_NOTIFICATION
 
 FILE_SHARE_CLR = "ASC.Files.Core.Security.FileShare"
 

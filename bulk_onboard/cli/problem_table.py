@@ -17,29 +17,29 @@ from bulk_onboard.intake import Intake
 HEADINGS = ("file", "sheet", "line", "column", "problem")
 
 
-def finding_rows(intake: Intake) -> list[tuple[str, str, str, str, str]]:
-    """One row per issue and per warning, in file order, warnings marked as such."""
+def problem_rows(intake: Intake) -> list[tuple[str, str, str, str, str]]:
+    """One row per problem and per warning, in file order, warnings marked as such."""
     order = {name: n for n, name in enumerate(intake.files)}
     keyed: list[tuple[tuple[int, str, int, int], tuple[str, str, str, str, str]]] = []
     for row in intake.invalid:
         origin = row.origin
-        for issue in row.issues:
+        for found in row.problems:
             keyed.append(
                 (
                     (order.get(origin.file, 0), origin.sheet or "", origin.line, 0),
-                    (origin.file, origin.sheet or "", str(origin.line), issue.label, issue.problem),
+                    (origin.file, origin.sheet or "", str(origin.line), found.label, found.text),
                 )
             )
-    for notice in intake.notices:
+    for warning in intake.warnings:
         keyed.append(
             (
-                (order.get(notice.file, 0), notice.sheet or "", notice.line or 0, 1),
+                (order.get(warning.file, 0), warning.sheet or "", warning.line or 0, 1),
                 (
-                    notice.file,
-                    notice.sheet or "",
-                    str(notice.line or ""),
-                    notice.column,
-                    f"Warning: {notice.message}",
+                    warning.file,
+                    warning.sheet or "",
+                    str(warning.line or ""),
+                    warning.column,
+                    f"Warning: {warning.message}",
                 ),
             )
         )
@@ -59,7 +59,7 @@ def _count(number: int, one: str, many: str) -> str:
     return f"{number:,} {one if number == 1 else many}"
 
 
-def summary(intake: Intake) -> str:
+def intake_summary(intake: Intake) -> str:
     """One line: what was read and how much of it is usable."""
     files = ", ".join(intake.files)
     kinds = (
@@ -73,7 +73,7 @@ def summary(intake: Intake) -> str:
             f"{len(intake.plans):,} valid ({kinds}), {len(intake.invalid):,} invalid with "
             f"{_count(intake.problems, 'problem', 'problems')}"
         )
-    warnings = len(intake.notices)
+    warnings = len(intake.warnings)
     tail = f", {_count(warnings, 'warning', 'warnings')}" if warnings else ""
     return f"{files}: {_count(intake.rows, 'row', 'rows')}, {state}{tail}."
 

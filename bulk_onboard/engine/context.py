@@ -1,0 +1,57 @@
+"""What the steps of a run share: the portal client, what the run knows of the portal, and
+the outputs of every row so far."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulk_onboard.api.protocol import PortalClient
+from bulk_onboard.engine.portal_cache import ContentsIndex, PeopleIndex, RoomIndex, TemplateIndex
+from bulk_onboard.engine.row import RowState
+from bulk_onboard.errors import RowRefused
+from bulk_onboard.model import Json
+from bulk_onboard.model.records import RowKind
+from bulk_onboard.model.steps import Plan, Ref
+from bulk_onboard.runs.journal import Checkpoint
+
+
+class Context:
+    """Everything the actions of a run share."""
+
+    def __init__(self, client: PortalClient, *, expected_lookups: int = 1) -> None:
+        self.client = client
+        self.rooms = RoomIndex(client)
+        self.contents = ContentsIndex(client)
+        # Prefetching people pays off when it takes fewer requests than one per address.
+        self.people = PeopleIndex(client, expected_lookups=expected_lookups)
+        self.templates = TemplateIndex(self.rooms, self.contents)
+        # Rooms this run created: their members and links are known without asking.
+        self.fresh_rooms: set[int] = set()
+        # Members of each room as last seen or set by this run: e-mail -> (user id, access).
+        self.members: dict[int, dict[str, tuple[str, int]]] = {}
+        # Outputs of every row so far, for steps that refer to another row (memberships).
+        self.row_outputs: dict[str, dict[str, Json]] = {}
+
+    @classmethod
+    def open(cls, client: PortalClient, checkpoint: Checkpoint, plans: list[Plan]) -> Context:
+        """The context of a run: empty indexes over the portal, outputs of journalled rows."""
+        users = sum(1 for plan in plans if plan.kind is RowKind.USER)
+        ctx = cls(client, expected_lookups=users + 2 * (len(plans) - users))
+        for key, outputs in checkpoint.steps.items():
+            ctx.row_outputs[key] = dict(outputs)
+        return ctx
+
+    def resolve(self, ref: Ref, state: RowState) -> Any:
+        outputs = state.outputs if ref.row is None else self.row_outputs.get(ref.row, {})
+        try:
+            return outputs[ref.step][ref.field]
+        except KeyError:
+            owner = ref.row or state.plan.row_key
+            raise RowRefused(
+                f"step {ref.step} of {owner} did not complete, so there is no {ref.field} to use"
+            ) from None
+
+    def forget_room(self, room_id: int) -> None:
+        """After an ambiguous write to a room: ask the portal about it again."""
+        self.fresh_rooms.discard(room_id)
+        self.members.pop(room_id, None)
