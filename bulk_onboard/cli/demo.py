@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from bulk_onboard.sandbox import SandboxConfig, start_sandbox
+from bulk_onboard.sandbox.inspect import sandbox_call
 
 # The account managers the sample clients name, as they exist in the company's portal.
 # (sofia.rossi@northwind.example is new: the users sheet creates her as a room admin.)
@@ -79,11 +78,7 @@ def demo_playbook(folder: Path, sandbox_url: str, crm_file: Path) -> Path:
 
 
 async def seed_managers(url: str) -> None:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{url}/sandbox/people", json=EXISTING_MANAGERS) as reply,
-    ):
-        reply.raise_for_status()
+    await sandbox_call(url, "POST", "/sandbox/people", EXISTING_MANAGERS)
 
 
 @dataclass
@@ -97,13 +92,8 @@ class Audit:
 
 
 async def read_audit(url: str) -> Audit:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{url}/sandbox/outbox") as reply:
-            reply.raise_for_status()
-            outbox = await reply.json()
-        async with session.get(f"{url}/sandbox/audit") as reply:
-            reply.raise_for_status()
-            audit = await reply.json()
+    outbox = await sandbox_call(url, "GET", "/sandbox/outbox")
+    audit = await sandbox_call(url, "GET", "/sandbox/audit")
     mails = outbox.get("mails", outbox) if isinstance(outbox, dict) else outbox
     return Audit(outbox=list(mails), audit=audit)
 
@@ -132,9 +122,7 @@ def _s(count: int) -> str:
 
 async def read_webhooks(url: str) -> Webhooks:
     """The deliveries the sandbox at `url` received on POST /sandbox/webhook."""
-    async with aiohttp.ClientSession() as session, session.get(f"{url}/sandbox/webhook") as reply:
-        reply.raise_for_status()
-        listing = await reply.json()
+    listing = await sandbox_call(url, "GET", "/sandbox/webhook")
     return Webhooks(
         deliveries=list(listing["deliveries"]),
         accepted=int(listing["accepted"]),

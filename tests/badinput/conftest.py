@@ -4,41 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import aiohttp
-import pytest
 from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
-from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
-
-CASES = Path(__file__).resolve().parents[1] / "cases"
-
-# The account managers the case files name, as the company's portal has them.
-MANAGERS = [
-    {"email": f"{name}@northwind.example", "type": kind}
-    for name, kind in (("maria", 1), ("kenji", 1), ("amara", 3), ("lukas", 1))
-]
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with start_sandbox(SandboxConfig(db=":memory:")) as sb:
-        await admin(sb, "POST", "/sandbox/people", MANAGERS)
-        yield sb
-
-
-async def admin(sb: Sandbox, method: str, path: str, body: Any = None) -> Any:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(method, f"{sb.url}{path}", json=body) as reply,
-    ):
-        assert reply.status == 200, await reply.text()
-        return await reply.json()
+from bulk_onboard.sandbox import Sandbox
 
 
 @dataclass

@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 
 from bulk_onboard.sandbox import Sandbox
-from tests.badinput.conftest import CASES, Outcome, admin, run, validate
+from tests.badinput.conftest import Outcome, run, validate
+from tests.helpers import CASES, admin
+
+pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 # File → a word its one-sentence message must contain (what is wrong with it).
 UNUSABLE = {

@@ -25,24 +25,16 @@ from bulk_onboard.engine.pool import Stop
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.sandbox import SandboxConfig, start_sandbox
-from tests.engine.conftest import (
-    admin,
-    get_json,
-    run_args,
-    sandbox_process,
-    settings_for,
-    until_rooms,
-    write_population,
-)
+from tests.engine.conftest import run_args, sandbox_process, until_rooms, write_population
+from tests.helpers import admin, assert_clean, get_json, settings_for
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 
 CLIENTS, PEOPLE = 80, 220  # 300 rows
 
 
 async def _audit(url: str) -> None:
-    audit = await get_json(f"{url}/sandbox/audit")
-    assert audit["clean"], audit["duplicates"]
+    audit = await assert_clean(url)
     counts = audit["counts"]
     assert (counts["rooms"], counts["folders"], counts["files"], counts["links"]) == (
         1 + CLIENTS,

@@ -8,18 +8,15 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import (
-    SAMPLES,
-    admin,
-    get_json,
-    run_args,
-    sandbox_process,
-    until_rooms,
-)
+from tests.engine.conftest import run_args, sandbox_process, until_rooms
+from tests.helpers import SAMPLES, admin, assert_sample_onboarded_once, get_json
+
+pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 
 def _run(sb: Sandbox, tmp_path: Path, *args: str, token: str | None = None) -> tuple[int, str]:
@@ -126,17 +123,7 @@ async def _rerun_and_audit(url: str, env: dict[str, str], tmp_path: Path) -> Non
     )
     out, _ = await asyncio.wait_for(second.communicate(), 120)
     assert second.returncode == 0, out.decode()
-    audit = await get_json(f"{url}/sandbox/audit")
-    outbox = await get_json(f"{url}/sandbox/outbox")
-    assert audit["clean"], audit["duplicates"]
-    assert audit["counts"]["rooms"] == 26 and audit["counts"]["folders"] == 75
-    assert audit["counts"]["files"] == 52 and audit["counts"]["links"] == 25
-    invited = [
-        m["to"]
-        for m in outbox["mails"]
-        if m["kind"] in ("activation", "invitation", "room_invitation")
-    ]
-    assert len(invited) == len(set(invited)) == 85
+    await assert_sample_onboarded_once(url)
 
 
 async def test_killed_mid_run_then_rerun_onboards_everything_exactly_once(tmp_path: Path) -> None:

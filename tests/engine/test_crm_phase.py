@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bulk_onboard.cli.output import exit_code
 from bulk_onboard.engine import modes
 from bulk_onboard.engine.phases import Progress
@@ -14,7 +16,9 @@ from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.runs.report_reader import plan_retry, read_report
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import SAMPLES, admin, settings_for
+from tests.helpers import SAMPLES, admin, settings_for
+
+pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 SECRET = "whsec-test-0123456789"
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
-from tests.engine.conftest import SAMPLES
+from tests.helpers import SAMPLES
+
+pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 
 def _demo(tmp_path: Path) -> tuple[int, str]:

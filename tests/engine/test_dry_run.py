@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 
 import aiohttp
+import pytest
 from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import SAMPLES, admin
+from tests.helpers import SAMPLES, admin
+
+pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 
 def _cli(sb: Sandbox, *args: str) -> tuple[int, str]:

@@ -17,9 +17,9 @@ from bulk_onboard.engine.pool import Stop
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
-from tests.engine.conftest import SAMPLES, admin, settings_for
+from tests.helpers import SAMPLES, admin, assert_clean, settings_for
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 
 
 async def _audited_run(
@@ -34,8 +34,7 @@ async def _audited_run(
     ]
     assert bad == []
     assert exit_code(outcome) == 0
-    audit = await admin(sb, "GET", "/sandbox/audit")
-    assert audit["clean"], audit["duplicates"]
+    audit = await assert_clean(sb)
     assert audit["counts"]["rooms"] == 26 and audit["counts"]["folders"] == 75
     assert audit["counts"]["files"] == 52 and audit["counts"]["links"] == 25
     outbox = await admin(sb, "GET", "/sandbox/outbox")

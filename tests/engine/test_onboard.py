@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from bulk_onboard.cli.output import exit_code
 from bulk_onboard.engine import modes
 from bulk_onboard.engine.phases import Progress
@@ -12,7 +14,9 @@ from bulk_onboard.engine.pool import Stop
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import SAMPLES, admin, settings_for
+from tests.helpers import SAMPLES, admin, assert_clean, settings_for
+
+pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 
 def _report(path: Path) -> list[dict[str, str]]:
@@ -29,8 +33,7 @@ async def test_sample_workbook_onboards_everything_once(sandbox: Sandbox, tmp_pa
     failed = [(r["line"], r["failed_step"], r["error"]) for r in rows if r["status"] != "created"]
     assert failed == []
     assert exit_code(outcome) == 0
-    audit = await admin(sandbox, "GET", "/sandbox/audit")
-    assert audit["clean"], audit["duplicates"]
+    audit = await assert_clean(sandbox)
     counts = audit["counts"]
     assert counts["rooms"] == 1 + 25  # the Templates room and one per client
     assert counts["folders"] == 25 * 3

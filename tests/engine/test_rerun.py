@@ -11,21 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.runs.folder import report_dir_lock
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import (
-    SAMPLES,
-    admin,
-    get_json,
-    run_args,
-    sandbox_process,
-    until_rooms,
-)
+from tests.engine.conftest import run_args, sandbox_process, until_rooms
+from tests.helpers import SAMPLES, admin, assert_clean, assert_sample_onboarded_once
 
-EXPECTED = {"rooms": 26, "folders": 75, "files": 52, "links": 25}
+pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 
 def _cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
@@ -60,20 +55,6 @@ def _rows(report: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-async def _assert_exactly_once(url: str) -> None:
-    audit = await get_json(f"{url}/sandbox/audit")
-    assert audit["clean"], audit["duplicates"]
-    for what, count in EXPECTED.items():
-        assert audit["counts"][what] == count, (what, audit["counts"])
-    outbox = await get_json(f"{url}/sandbox/outbox")
-    invited = [
-        m["to"]
-        for m in outbox["mails"]
-        if m["kind"] in ("activation", "invitation", "room_invitation")
-    ]
-    assert len(invited) == len(set(invited)) == 85
-
-
 async def test_killed_three_times_and_resumed_ends_as_one_perfect_run(tmp_path: Path) -> None:
     token = "sk-" + "9abc1234" * 4
     async with sandbox_process(tmp_path / "portal.db", token) as url:
@@ -97,7 +78,7 @@ async def test_killed_three_times_and_resumed_ends_as_one_perfect_run(tmp_path: 
         )
         out, _ = await asyncio.wait_for(final.communicate(), 120)
         assert final.returncode == 0, out.decode()
-        await _assert_exactly_once(url)
+        await assert_sample_onboarded_once(url)
         rows = _rows(_runs(tmp_path)[0] / "report.csv")
         assert len(rows) == 85 and {r["status"] for r in rows} <= {
             "created",
@@ -167,8 +148,7 @@ async def test_retry_runs_only_failed_rows_from_their_failed_step(
 
 
 async def _assert_exactly_once_for(sb: Sandbox, rooms: int) -> None:
-    audit = await admin(sb, "GET", "/sandbox/audit")
-    assert audit["clean"], audit["duplicates"]
+    audit = await assert_clean(sb)
     assert audit["counts"]["rooms"] == rooms
 
 
@@ -242,4 +222,4 @@ async def test_daily_budget_spent_defers_rows_and_resume_finishes_them(
     )
     code, output = await cli(sandbox, tmp_path, "run", "--resume", run.name)
     assert code == 0, output
-    await _assert_exactly_once(sandbox.url)
+    await assert_sample_onboarded_once(sandbox.url)

@@ -7,46 +7,10 @@ import asyncio
 import os
 import sys
 import zipfile
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import aiohttp
-import pytest
-
-from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sample_data"
-CASES = ROOT / "tests" / "cases"
-
-MANAGERS = [
-    {"email": email, "type": kind}
-    for email, kind in (
-        ("maria.garcia@northwind.example", 1),
-        ("kenji.tanaka@northwind.example", 1),
-        ("amara.okafor@northwind.example", 3),
-        ("lukas.novak@northwind.example", 1),
-        ("maria@northwind.example", 1),
-    )
-]
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with start_sandbox(SandboxConfig(db=":memory:")) as sb:
-        await admin(sb.url, "POST", "/sandbox/people", MANAGERS)
-        yield sb
-
-
-async def admin(url: str, method: str, path: str, body: Any = None) -> Any:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(method, f"{url}{path}", json=body) as reply,
-    ):
-        assert reply.status == 200, await reply.text()
-        return await reply.json()
+from tests.helpers import ROOT
 
 
 @dataclass

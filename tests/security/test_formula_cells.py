@@ -13,7 +13,10 @@ from xml.etree import ElementTree
 import pytest
 
 from bulk_onboard.sandbox import Sandbox
-from tests.security.conftest import CASES, run_tool
+from tests.helpers import CASES
+from tests.security.conftest import run_tool
+
+pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

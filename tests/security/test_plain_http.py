@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
-from tests.security.conftest import SAMPLES
+from tests.helpers import SAMPLES
 
 TOKEN = "sk-" + "5a" * 20
 

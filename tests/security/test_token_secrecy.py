@@ -16,7 +16,10 @@ from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
-from tests.security.conftest import MANAGERS, SAMPLES, Ran, admin, artefacts, run_tool
+from tests.helpers import MANAGERS, SAMPLES, admin
+from tests.security.conftest import Ran, artefacts, run_tool
+
+pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 
 def fragments(token: str) -> list[str]:
