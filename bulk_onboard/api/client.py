@@ -19,9 +19,9 @@ from urllib.parse import quote
 import aiohttp
 
 from bulk_onboard.api import bodies
+from bulk_onboard.api.backoff import RetryPolicy
 from bulk_onboard.api.limits import ClientStats, Clock, Throttle
 from bulk_onboard.api.models import FolderContents, JsonObject
-from bulk_onboard.api.backoff import RetryPolicy
 from bulk_onboard.api.transport import Params, Transport
 from bulk_onboard.errors import PermanentError
 

@@ -9,7 +9,7 @@ GET  /sandbox/state      {owner:{id,email}, templatesRoomId, templateIds, rooms:
                           title,shareLink}]}
 GET  /sandbox/outbox     ?to=&kind= → {count, mails:[{seq,to,kind,roomId,userId,subject,message,
                           link,culture,time}]}; kind: activation | invitation | room_invitation |
-                          room_notification
+                          room_notification | type_changed
 GET  /sandbox/audit      {clean, duplicates:{rooms:[{title,ids}], folders:[{parentId,title,ids}],
                           files:[{folderId,title,ids}], shares:[{roomId,email,invitations}],
                           links:[{roomId,title,ids}], mails:[{email,count,kinds}]},
@@ -49,11 +49,11 @@ from aiohttp import web
 
 from bulk_onboard.sandbox import enums
 from bulk_onboard.sandbox.audit import audit_of, requests_of, state_of
+from bulk_onboard.sandbox.envelopes import api_datetime, json_response
 from bulk_onboard.sandbox.faults import FaultSpecError
 from bulk_onboard.sandbox.portal import portal_of
 from bulk_onboard.sandbox.routes.people import stored_type, valid_email
 from bulk_onboard.sandbox.webhooks import WEBHOOKS
-from bulk_onboard.sandbox.envelopes import api_datetime, json_response
 
 
 class AdminError(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bulk_onboard.sandbox import enums, rights
+from bulk_onboard.sandbox.envelopes import api_datetime
 from bulk_onboard.sandbox.store import (
     ARCHIVE_ROOT_ID,
     Folder,
@@ -13,7 +14,6 @@ from bulk_onboard.sandbox.store import (
     Store,
     StoredFile,
 )
-from bulk_onboard.sandbox.envelopes import api_datetime
 
 AVATAR = "/static/images/default_user_photo_size_{0}-{0}.png"
 
@@ -221,7 +221,11 @@ class Dtos:
     def share_url(self, code: str) -> str:
         return f"{self.share_base}/s/{code}"
 
-    def link_share(self, link: Link, now: float) -> dict[str, Any]:
+    def link_share(
+        self, link: Link, now: float, *, can_edit_internal: bool = False
+    ) -> dict[str, Any]:
+        """A link's FileShareDto. FileSharing.ToAceAsync sets canEditAccess false for every
+        link; canEditInternal is the caller's EditInternal right on the room."""
         invitation = link.subject_type == enums.SUBJECT_INVITATION_LINK
         shared = {
             "id": link.id,
@@ -244,8 +248,8 @@ class Dtos:
             "sharedTo": shared,
             "isLocked": False,
             "isOwner": False,
-            "canEditAccess": True,
-            "canEditInternal": False,
+            "canEditAccess": False,
+            "canEditInternal": can_edit_internal,
             "canEditDenyDownload": not invitation,
             "canEditExpirationDate": not link.primary,
             "canRevoke": True,

@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from bulk_onboard.api import DocSpaceClient
-from bulk_onboard.api.models import member_email, share_link
 from bulk_onboard.api.backoff import RetryPolicy
+from bulk_onboard.api.models import member_email, share_link
 from bulk_onboard.config import Secret, Settings
 from bulk_onboard.errors import AmbiguousWrite, ApiError, FatalError, PermanentError
 from bulk_onboard.model.records import Access, LinkType, RoomType, UserType

@@ -8,8 +8,6 @@ from aiohttp import web
 
 from bulk_onboard.sandbox import enums
 from bulk_onboard.sandbox.bodies import read_body
-from bulk_onboard.sandbox.middleware import login
-from bulk_onboard.sandbox.portal import portal_of
 from bulk_onboard.sandbox.envelopes import (
     AUTH_FAILED,
     AuthenticationFailed,
@@ -19,6 +17,8 @@ from bulk_onboard.sandbox.envelopes import (
     required_message,
 )
 from bulk_onboard.sandbox.envelopes import success as envelope
+from bulk_onboard.sandbox.middleware import login
+from bulk_onboard.sandbox.portal import portal_of
 
 SESSION_SECONDS = 30 * 86_400.0
 

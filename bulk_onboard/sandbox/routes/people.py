@@ -12,10 +12,6 @@ from aiohttp import web
 
 from bulk_onboard.sandbox import enums, rights
 from bulk_onboard.sandbox.bodies import Body, read_body
-from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
-from bulk_onboard.sandbox.routes.query import paging, query_enum, query_enums, query_items
-from bulk_onboard.sandbox.store import Person
-from bulk_onboard.sandbox.store.outbox import ACTIVATION, INVITATION
 from bulk_onboard.sandbox.envelopes import (
     EMAIL_TAKEN,
     INCORRECT_EMAIL,
@@ -31,6 +27,10 @@ from bulk_onboard.sandbox.envelopes import (
     required_message,
     success,
 )
+from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
+from bulk_onboard.sandbox.routes.query import paging, query_enum, query_enums, query_items
+from bulk_onboard.sandbox.store import Person
+from bulk_onboard.sandbox.store.outbox import ACTIVATION, INVITATION
 
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -72,7 +72,7 @@ def stored_type(requested: int) -> int:
     return enums.ROOM_ADMIN if requested == enums.ALL else requested
 
 
-def _confirm_link(portal: Portal, kind: str) -> str:
+def confirm_link(portal: Portal, kind: str) -> str:
     return f"{portal.url}/confirm/{kind}?key={secrets.token_urlsafe(16)}"
 
 
@@ -120,7 +120,7 @@ async def add_member(request: web.Request) -> web.Response:
             kind=ACTIVATION,
             user_id=person.id,
             subject="Confirm your e-mail address",
-            link=_confirm_link(portal, "Activation"),
+            link=confirm_link(portal, "Activation"),
             culture=culture,
             now=portal.now(),
         )
@@ -174,7 +174,7 @@ async def invite_users(request: web.Request) -> web.Response:
                 kind=INVITATION,
                 user_id=person.id,
                 subject="Join the portal",
-                link=_confirm_link(portal, "LinkInvite"),
+                link=confirm_link(portal, "LinkInvite"),
                 culture=culture,
                 now=portal.now(),
             )
