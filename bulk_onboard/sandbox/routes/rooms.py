@@ -120,8 +120,8 @@ def operation_dto(portal: Portal, caller: Person, operation: Operation) -> dict[
 
 async def _move_room(request: web.Request, destination_id: int) -> web.Response:
     portal, caller = portal_of(request), caller_of(request)
-    if not request.headers.get("Content-Type"):
-        return web.Response(status=415)  # [FromBody] without a content type
+    if "json" not in request.content_type:
+        return web.Response(status=415)  # [FromBody]: no JSON input formatter for it
     body = await read_body(request)
     delete_after = body.boolean("deleteAfter")
     folder = portal.store.tree.folder(int(request.match_info["id"]))
