@@ -183,3 +183,28 @@ async def test_titles_are_cleaned_on_create(api: Api) -> None:
     assert long.status == 200
     emoji = await api.post("/api/2.0/files/rooms", {"title": "\U0001f600" * 86, "roomType": 5})
     assert emoji.status == 400  # 172 UTF-16 units
+
+
+def test_the_sandbox_imports_nothing_else_of_the_package() -> None:
+    import ast
+    from pathlib import Path
+
+    import bulk_onboard.sandbox
+
+    root = Path(bulk_onboard.sandbox.__file__).parent
+    outside = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            outside += [
+                f"{path.name}: {n}"
+                for n in names
+                if n.startswith("bulk_onboard") and not n.startswith("bulk_onboard.sandbox")
+            ]
+    assert outside == []
