@@ -91,3 +91,31 @@ def link_body(link_type: int, access: int, title: str, link_id: str | None = Non
     if link_id is not None:
         body["linkId"] = link_id
     return body
+
+
+def update_room_body(title: str | None = None, tags: Iterable[str] | None = None) -> Json:
+    """PUT files/rooms/{id}. Omitted values stay as they are; `tags=[]` removes every tag."""
+    body: Json = {}
+    if title is not None:
+        if not title.strip():
+            raise ValueError("a blank title renames nothing; leave it out instead")
+        body["title"] = title
+    if tags is not None:
+        body["tags"] = list(tags)
+    if not body:
+        raise ValueError("a room update needs a title or tags")
+    return body
+
+
+def archive_body(delete_after: bool = False) -> Json:
+    """PUT files/rooms/{id}/archive|unarchive: the body must be present, `{}` at least.
+    deleteAfter=true only drops the finished operation from the status list unseen."""
+    return {"deleteAfter": True} if delete_after else {}
+
+
+def user_ids_body(user_ids: Iterable[str]) -> Json:
+    """PUT people/type/{type}, people/status/{status}, people/invite."""
+    ids = [str(u) for u in user_ids]
+    if not ids:
+        raise ValueError("the request needs at least one user id")
+    return {"userIds": ids}

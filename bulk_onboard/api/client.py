@@ -19,6 +19,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bulk_onboard.api import bodies
+from bulk_onboard.api.changes import RoomAndPeopleChanges
 from bulk_onboard.api.limits import ClientStats, Throttle
 from bulk_onboard.api.models import FolderContents
 from bulk_onboard.api.transport import Params, Transport
@@ -30,9 +31,14 @@ from bulk_onboard.model import Json
 PAGE_SIZE = 100  # the portal's maximum `count`
 _NOT_FOUND = frozenset({404})
 MAX_PAGES = 10_000  # a runaway guard: a million entries
+# `fields=` (docspace-api.md 10.3) where the engine, the dry run and the portal cache read only
+# a few fields: rooms by id/title/tags/roomType, people by id/e-mail and the admin flags.
+ROOM_FIELDS = "total,folders.id,folders.title,folders.tags,folders.roomType"
+PERSON_FIELDS = "id,email,isOwner,isAdmin,isRoomAdmin"
+INVITED_FIELDS = "id"
 
 
-class DocSpaceClient:
+class DocSpaceClient(RoomAndPeopleChanges):
     """The portal's REST API under the run's limits. Use as an async context manager."""
 
     def __init__(
@@ -84,10 +90,12 @@ class DocSpaceClient:
     async def list_rooms(
         self, filter_value: str | None = None, start_index: int = 0, count: int = PAGE_SIZE
     ) -> tuple[list[Json], int]:
-        """GET files/rooms, one page → (rooms, total matching)."""
+        """GET files/rooms, one page → (rooms, total matching); each room trimmed to id,
+        title, tags and roomType."""
         params: Params = {"startIndex": start_index, "count": _page_size(count)}
         if filter_value:
             params["filterValue"] = filter_value
+        params["fields"] = ROOM_FIELDS
         content = _object(await self._call("GET", "list_rooms", "files/rooms", params=params))
         rooms = _objects(content.get("folders"))
         return rooms, _total(content.get("total"), start_index + len(rooms))
@@ -203,15 +211,20 @@ class DocSpaceClient:
     async def invite_users(
         self, invitations: Iterable[tuple[str, int]], culture: str | None = None
     ) -> list[Json]:
-        """POST people/invite → EmployeeDto list of ALL pending users (no e-mails in it)."""
+        """POST people/invite → the ids ({"id": …}) of every activation-pending user the
+        caller can see (the EmployeeDto carries no e-mail anyway)."""
         body = bodies.invite_body(invitations, culture)
-        return _objects(await self._call("POST", "invite_users", "people/invite", body=body))
+        params: Params = {"fields": INVITED_FIELDS}
+        reply = await self._call("POST", "invite_users", "people/invite", params=params, body=body)
+        return _objects(reply)
 
     async def user_by_email(self, email: str) -> Json | None:
-        """GET people/email → EmployeeFullDto, or None when no user has that e-mail."""
+        """GET people/email → the person's id, email, isOwner, isAdmin and isRoomAdmin, or
+        None when no user has that e-mail."""
+        params: Params = {"email": email, "fields": PERSON_FIELDS}
         try:
             found = await self._transport.request(
-                "GET", "user_by_email", "people/email", params={"email": email}, expected=_NOT_FOUND
+                "GET", "user_by_email", "people/email", params=params, expected=_NOT_FOUND
             )
         except PermanentError as err:
             if err.status == 404:
@@ -248,8 +261,12 @@ class DocSpaceClient:
     async def people_page(
         self, start_index: int = 0, count: int = PAGE_SIZE
     ) -> tuple[list[Json], int]:
-        """One page of GET people/filter → (EmployeeFullDto list, total people)."""
-        params: Params = {"startIndex": start_index, "count": _page_size(count)}
+        """One page of GET people/filter → (people trimmed as user_by_email's, total people)."""
+        params: Params = {
+            "startIndex": start_index,
+            "count": _page_size(count),
+            "fields": PERSON_FIELDS,
+        }
         reply = await self._transport.request(
             "GET", "filter_people", "people/filter", params=params
         )

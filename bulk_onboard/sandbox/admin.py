@@ -9,7 +9,7 @@ GET  /sandbox/state      {owner:{id,email}, templatesRoomId, templateIds, rooms:
                           title,shareLink}]}
 GET  /sandbox/outbox     ?to=&kind= → {count, mails:[{seq,to,kind,roomId,userId,subject,message,
                           link,culture,time}]}; kind: activation | invitation | room_invitation |
-                          room_notification
+                          room_notification | type_changed
 GET  /sandbox/audit      {clean, duplicates:{rooms:[{title,ids}], folders:[{parentId,title,ids}],
                           files:[{folderId,title,ids}], shares:[{roomId,email,invitations}],
                           links:[{roomId,title,ids}], mails:[{email,count,kinds}]},

@@ -100,6 +100,13 @@ async def _serve(config: SandboxConfig, stop_after: float) -> None:
 @click.option("--fault-ambiguous", default=0.0, show_default=True, callback=_probability)
 @click.option("--seed", default=0, show_default=True, help="Seed of the fault/latency dice.")
 @click.option(
+    "--fileop-ms",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="How long an archive/restore operation runs before it finishes.",
+)
+@click.option(
     "--stop-after",
     default=3600.0,
     show_default=True,
@@ -124,6 +131,7 @@ def sandbox_command(
     fault_drop: float,
     fault_ambiguous: float,
     seed: int,
+    fileop_ms: float,
     stop_after: float,
 ) -> None:
     """Run a local DocSpace portal emulator (REST API v2.0 subset) on a loopback address."""
@@ -146,6 +154,7 @@ def sandbox_command(
             fault_ambiguous=fault_ambiguous,
             seed=seed,
             public_url=public_url,
+            fileop_ms=fileop_ms,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

@@ -33,7 +33,8 @@ class SandboxConfig:
     people, shares, links, the outbox and the API token across restarts.
     token: the owner's API key ("sk-<hex>"); None = generate one (or reuse the one stored
     in a file db). clock: wall-clock seconds used by the rate limiter (inject a fake one in
-    tests); None = time.time. webhook_secret: the secret POST /sandbox/webhook checks
+    tests); None = time.time. fileop_ms: how long an archive/restore operation runs before the
+    room moves (docspace-api.md 10.9: 300 ms). webhook_secret: the secret POST /sandbox/webhook checks
     signatures with (None = refuse every delivery until POST /sandbox/webhook/config sets one).
     """
 
@@ -59,6 +60,7 @@ class SandboxConfig:
     owner_password: str | None = None
     clock: Callable[[], float] | None = None
     webhook_secret: str | None = None
+    fileop_ms: float = 300.0
 
     def __post_init__(self) -> None:
         if not is_loopback_host(self.host):
@@ -72,7 +74,7 @@ class SandboxConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} is a probability (0..1), not {value}")
-        for name in ("latency_ms", "jitter_ms"):
+        for name in ("latency_ms", "jitter_ms", "fileop_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         for name in (

@@ -221,7 +221,11 @@ class Dtos:
     def share_url(self, code: str) -> str:
         return f"{self.share_base}/s/{code}"
 
-    def link_share(self, link: Link, now: float) -> dict[str, Any]:
+    def link_share(
+        self, link: Link, now: float, *, can_edit_internal: bool = False
+    ) -> dict[str, Any]:
+        """A link's FileShareDto. FileSharing.ToAceAsync sets canEditAccess false for every
+        link; canEditInternal is the caller's EditInternal right on the room."""
         invitation = link.subject_type == enums.SUBJECT_INVITATION_LINK
         shared = {
             "id": link.id,
@@ -244,8 +248,8 @@ class Dtos:
             "sharedTo": shared,
             "isLocked": False,
             "isOwner": False,
-            "canEditAccess": True,
-            "canEditInternal": False,
+            "canEditAccess": False,
+            "canEditInternal": can_edit_internal,
             "canEditDenyDownload": not invitation,
             "canEditExpirationDate": not link.primary,
             "canRevoke": True,

@@ -15,6 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bulk_onboard.sandbox.fields import requested_fields, trim
+
 JSON_TYPE = "application/json"
 
 
@@ -166,7 +168,7 @@ def success(
 ) -> web.Response:
     envelope: dict[str, Any] = {}
     if response is not None:
-        envelope["response"] = prune(response)
+        envelope["response"] = _trimmed(request, prune(response))
     if count is None:
         count = len(response) if isinstance(response, list) else (0 if response is None else 1)
     envelope["count"] = count
@@ -176,6 +178,12 @@ def success(
     envelope["status"] = 0
     envelope["statusCode"] = 200
     return json_response(envelope)
+
+
+def _trimmed(request: web.Request, response: Any) -> Any:
+    """`fields=` trims the envelope's `response` only (docspace-api.md 10.3)."""
+    rules = requested_fields(request)
+    return response if rules is None else trim(response, rules)
 
 
 def error_response(error: ApiError) -> web.Response:
@@ -202,7 +210,7 @@ def validation_response(request: web.Request, failure: ValidationFailed) -> web.
         "traceId": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00",
     }
     envelope = {
-        "response": problem,
+        "response": _trimmed(request, problem),
         "count": 1,
         "links": _links(request),
         "status": 1,

@@ -26,6 +26,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 WINDOW, CONCURRENCY, DAILY = "window", "concurrency", "daily"
+SENSITIVE = "sensitive"
+# The named policy `sensitive_api`: 5 requests per 15 minutes per user and path (sliding).
+SENSITIVE_LIMIT, SENSITIVE_SECONDS = 5, 900.0
 
 
 @dataclass(slots=True)
@@ -88,6 +91,8 @@ class RateLimiter:
         self.clock = clock
         self._partitions: dict[str, _Partition] = {}
         self.rejections: dict[str, int] = {WINDOW: 0, CONCURRENCY: 0, DAILY: 0}
+        self.sensitive_rejections = 0
+        self._sensitive: dict[str, deque[float]] = {}
         self.peak_inflight: dict[str, int] = {"GET": 0, "write": 0}
 
     def reset(self) -> None:
@@ -96,6 +101,8 @@ class RateLimiter:
             part.window.clear()
             part.daily_count = 0
             part.daily_expires_at = None
+        self._sensitive.clear()
+        self.sensitive_rejections = 0
         self.rejections = dict.fromkeys(self.rejections, 0)
 
     def acquire(self, partition: str, method: str) -> Lease | Rejection:
@@ -111,6 +118,29 @@ class RateLimiter:
             return self._reject(refused)
         self._enter(part, is_get)
         return Lease(part, is_get)
+
+    def sensitive(self, partition: str, path: str) -> Rejection | None:
+        """The `sensitive_api` policy an endpoint adds after the global chain (section 7):
+        a sliding window of 5 per 15 minutes per partition and path; its rejection carries
+        the sliding window's headers."""
+        if not self.settings.enabled:
+            return None
+        now = self.clock()
+        window = self._sensitive.setdefault(f"{partition} {path}", deque())
+        while window and window[0] <= now - SENSITIVE_SECONDS:
+            window.popleft()
+        if len(window) < SENSITIVE_LIMIT:
+            window.append(now)
+            return None
+        self.sensitive_rejections += 1
+        return Rejection(
+            SENSITIVE,
+            {
+                "X-RateLimit-Limit": str(SENSITIVE_LIMIT),
+                "X-RateLimit-Remaining": "0",
+                "Retry-After": str(max(0, int(window[0] + SENSITIVE_SECONDS - now))),
+            },
+        )
 
     def _reject(self, rejection: Rejection) -> Rejection:
         self.rejections[rejection.limiter] += 1

@@ -16,13 +16,20 @@ from aiohttp import web
 from bulk_onboard.sandbox import enums, envelopes, faults
 from bulk_onboard.sandbox.limits import Rejection
 from bulk_onboard.sandbox.portal import CALLER, Portal, portal_of
-from bulk_onboard.sandbox.store import Person
+from bulk_onboard.sandbox.rights import LINK_VISITOR_SEQ
+from bulk_onboard.sandbox.store import ARCHIVE_ROOT_ID, Person
 
 log = logging.getLogger("bulk_onboard.sandbox")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-ANONYMOUS = frozenset({("POST", "/api/2.0/authentication")})
+ANONYMOUS = frozenset({("POST", "/api/2.0/authentication"), ("GET", "/api/2.0/files/fileops")})
+# Endpoints under the `sensitive_api` policy (docspace-api.md 7, 10.5).
+SENSITIVE_ROUTES = frozenset({("PUT", "/api/2.0/people/invite")})
+# Routes an anonymous visitor of a shared link may call with its Request-Token header.
+LINK_VISITOR_ROUTES = frozenset(
+    {("GET", "/api/2.0/files/{folderId}"), ("GET", "/api/2.0/files/rooms/{id}")}
+)
 CLIENT_GONE = 499  # counted under this status; nobody is left to receive it
 
 
@@ -63,6 +70,39 @@ def authenticate(portal: Portal, request: web.Request) -> Person | None:
         return None
     person = portal.store.people.session_user(token, portal.now())
     return person if person is not None and person.status == enums.ACTIVE else None
+
+
+def link_visitor(portal: Portal, request: web.Request) -> Person | None:
+    """A request without credentials that carries a shared link's Request-Token acts as an
+    anonymous visitor of that link (ExternalShare): it reads the link's room with the link's
+    access. Expired or password-protected links and archived rooms do not open."""
+    token = request.headers.get("Request-Token", "").strip()
+    if not token or (request.method, route_template(request)) not in LINK_VISITOR_ROUTES:
+        return None
+    link = portal.store.access.link_by_request_token(token)
+    if link is None or link.subject_type == enums.SUBJECT_INVITATION_LINK or link.password:
+        return None
+    room = portal.store.tree.folder(link.room_id)
+    if link.expiration is not None and link.expiration <= portal.now():
+        return None
+    if room is None or room.parent_id == ARCHIVE_ROOT_ID:
+        return None
+    return Person(
+        seq=LINK_VISITOR_SEQ,
+        id=link.id,
+        email="",
+        first_name="Anonymous",
+        last_name="",
+        user_name="",
+        type=enums.GUEST,
+        status=enums.ACTIVE,
+        activation=enums.ACTIVATED,
+        is_owner=False,
+        password=None,
+        culture=None,
+        created=link.created,
+        created_by=None,
+    )
 
 
 class Dropped(web.Response):
@@ -135,10 +175,19 @@ async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse
 
 async def _guarded(portal: Portal, request: web.Request, handler: Handler) -> web.StreamResponse:
     caller = authenticate(portal, request)
+    if caller is None and not (
+        request.headers.get("Authorization") or request.cookies.get("asc_auth_key")
+    ):
+        caller = link_visitor(portal, request)
     partition = f"user:{caller.id}" if caller else f"ip:{request.remote}"
     lease = portal.limiter.acquire(partition, request.method)
     if isinstance(lease, Rejection):
         return web.Response(status=429, headers=lease.headers)
+    if (request.method, route_template(request)) in SENSITIVE_ROUTES:
+        refused = portal.limiter.sensitive(partition, request.path.lower())
+        if refused is not None:
+            lease.release()
+            return web.Response(status=429, headers=refused.headers)
     try:
         fault = portal.faults.choose(request.method, request.path)
         delay = portal.faults.delay_seconds() + (fault.ms / 1000 if fault else 0.0)
@@ -155,6 +204,7 @@ async def _guarded(portal: Portal, request: web.Request, handler: Handler) -> we
             return web.Response(status=401)
         if caller is not None:
             request[CALLER] = caller
+        portal.operations.settle(portal.store, portal.now())
         response = await call_handler(handler, request)
         if fault is not None and fault.kind in faults.AFTER:
             return injected(request, fault)

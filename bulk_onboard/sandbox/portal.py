@@ -12,6 +12,7 @@ from bulk_onboard.sandbox.config import SandboxConfig
 from bulk_onboard.sandbox.dto import Dtos
 from bulk_onboard.sandbox.faults import FaultInjector
 from bulk_onboard.sandbox.limits import LimitSettings, RateLimiter
+from bulk_onboard.sandbox.operations import Operations
 from bulk_onboard.sandbox.store import Person, Seed, Store
 
 
@@ -39,6 +40,7 @@ class Portal:
     limiter: RateLimiter
     faults: FaultInjector
     stats: RequestStats = field(default_factory=RequestStats)
+    operations: Operations = field(default_factory=lambda: Operations(0.3))
     url: str = ""
     _dtos: Dtos | None = None
 
@@ -52,7 +54,14 @@ class Portal:
             now=time.time(),
         )
         limiter = RateLimiter(_limit_settings(config), config.clock or time.time)
-        return cls(config=config, store=store, seed=seed, limiter=limiter, faults=_injector(config))
+        return cls(
+            config=config,
+            store=store,
+            seed=seed,
+            limiter=limiter,
+            faults=_injector(config),
+            operations=Operations(config.fileop_ms / 1000),
+        )
 
     def restore_runtime_settings(self) -> None:
         """Limits, fault rates, fault script and counters back to the configuration."""
@@ -62,6 +71,7 @@ class Portal:
         self.limiter.peak_inflight = dict.fromkeys(self.limiter.peak_inflight, 0)
         self.faults = _injector(config)
         self.stats.reset()
+        self.operations.clear()
 
     def bind(self, url: str) -> None:
         self.url = url.rstrip("/")
@@ -111,6 +121,11 @@ CALLER = web.RequestKey("caller", Person)
 
 def portal_of(request: web.Request) -> Portal:
     return request.app[PORTAL]
+
+
+def caller_or_none(request: web.Request) -> Person | None:
+    """The caller of an [AllowAnonymous] action: None when nobody logged in."""
+    return request.get(CALLER)
 
 
 def caller_of(request: web.Request) -> Person:

@@ -13,14 +13,23 @@ from bulk_onboard.sandbox import admin, webhooks
 from bulk_onboard.sandbox.config import SandboxConfig
 from bulk_onboard.sandbox.middleware import pipeline
 from bulk_onboard.sandbox.portal import PORTAL, Portal
-from bulk_onboard.sandbox.routes import auth, files, links, people, sharing
+from bulk_onboard.sandbox.routes import (
+    auth,
+    files,
+    links,
+    people,
+    people_state,
+    roomlist,
+    rooms,
+    sharing,
+)
 
 
 def build_app(portal: Portal) -> web.Application:
     """The /api/2.0 routes behind the pipeline, plus the sandbox-only /sandbox/ routes."""
     app = web.Application(middlewares=[pipeline], client_max_size=4 * 1024 * 1024)
     app[PORTAL] = portal
-    for module in (files, sharing, links, people, auth, admin):
+    for module in (files, roomlist, rooms, sharing, links, people, people_state, auth, admin):
         module.add_routes(app)
     receiver = webhooks.WebhookReceiver(
         secret=portal.config.webhook_secret, clock=portal.config.clock or time.time

@@ -12,6 +12,7 @@ from aioresponses import aioresponses
 from yarl import URL
 
 from bulk_onboard.api import DocSpaceClient
+from bulk_onboard.api.client import PERSON_FIELDS, ROOM_FIELDS
 from bulk_onboard.errors import PermanentError
 from bulk_onboard.model.records import Access, LinkType, RoomType, UserType
 
@@ -112,7 +113,7 @@ WRITES: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any], Any]] = [
     (
         "invite_users",
         "POST",
-        "people/invite",
+        "people/invite?fields=id",
         ([("bo@example.com", UserType.USER)], "en-US"),
         {"invitations": [{"email": "bo@example.com", "type": 4}], "culture": "en-US"},
         [{"id": "u2", "displayName": "bo"}],
@@ -154,7 +155,7 @@ READS: list[tuple[str, str, tuple[Any, ...], Any, Any]] = [
     ("self_profile", "people/@self", (), {"id": "me"}, {"id": "me"}),
     (
         "user_by_email",
-        "people/email?email=ann%40example.com",
+        f"people/email?email=ann%40example.com&fields={PERSON_FIELDS}",
         ("ann@example.com",),
         {"id": "u1"},
         {"id": "u1"},
@@ -212,7 +213,7 @@ async def test_list_rooms_reads_folders_and_total(
     client: DocSpaceClient, mock: aioresponses
 ) -> None:
     mock.get(
-        f"{API}/files/rooms?count=10&filterValue=Acme&startIndex=20",
+        f"{API}/files/rooms?count=10&filterValue=Acme&startIndex=20&fields={ROOM_FIELDS}",
         payload=ok({"folders": [{"id": 1}], "files": [], "total": 21, "count": 1}),
     )
     assert await client.list_rooms("Acme", start_index=20, count=10) == ([{"id": 1}], 21)
@@ -223,11 +224,11 @@ async def test_list_rooms_reads_folders_and_total(
 async def test_all_rooms_pages_through(client: DocSpaceClient, mock: aioresponses) -> None:
     first = [{"id": i} for i in range(100)]
     mock.get(
-        f"{API}/files/rooms?count=100&startIndex=0",
+        f"{API}/files/rooms?count=100&startIndex=0&fields={ROOM_FIELDS}",
         payload=ok({"folders": first, "total": 130}),
     )
     mock.get(
-        f"{API}/files/rooms?count=100&startIndex=100",
+        f"{API}/files/rooms?count=100&startIndex=100&fields={ROOM_FIELDS}",
         payload=ok({"folders": [{"id": i} for i in range(100, 130)], "total": 130}),
     )
     rooms = await client.all_rooms()

@@ -74,6 +74,9 @@ class Api:
     async def put(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
         return await self.call("PUT", path, json_body=body, **kwargs)
 
+    async def delete_user(self, user: str, **kwargs: Any) -> Reply:
+        return await self.call("DELETE", f"/api/2.0/people/{user}", **kwargs)
+
     # --- shortcuts ---------------------------------------------------------------------
 
     async def room(self, title: str = "Client room", room_type: int | str = 5) -> int:

@@ -183,7 +183,7 @@ async def test_invite_may_raise_an_existing_type(api: Api) -> None:
     [
         ({"invitations": [{"email": "g@example.com", "type": 2}]}, 403),
         (
-            {"invitations": [{"email": "ok@example.com", "type": 4}, {"email": "bad", "type": 4}]},
+            {"invitations": [{"email": "bad", "type": 4}, {"email": "ok@example.com", "type": 4}]},
             400,
         ),
         ({"invitations": [{"email": "g@example.com", "type": "Visitor"}]}, 400),
@@ -194,6 +194,18 @@ async def test_invite_errors_change_nothing(api: Api, body: dict[str, object], s
     reply = await api.post("/api/2.0/people/invite", body)
     assert reply.status == status
     assert len((await api.state())["people"]) == 1 and await api.outbox() == []
+
+
+async def test_invite_entries_run_in_order_and_an_error_keeps_the_earlier_ones(
+    api: Api,
+) -> None:
+    """docspace-api.md 10.5 (UserController.InviteUsers): an error stops the batch with the
+    earlier entries done and mailed."""
+    body = {"invitations": [{"email": "ok@example.com", "type": 4}, {"email": "bad", "type": 4}]}
+    reply = await api.post("/api/2.0/people/invite", body)
+    assert reply.status == 400 and reply.error["message"] == "Incorrect email"
+    assert [m["to"] for m in await api.outbox()] == ["ok@example.com"]
+    assert [p["email"] for p in (await api.state())["people"]][1:] == ["ok@example.com"]
 
 
 async def test_inviting_a_terminated_user_is_refused(api: Api) -> None:

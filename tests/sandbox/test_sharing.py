@@ -145,10 +145,23 @@ async def test_unknown_email_becomes_a_pending_guest_with_an_invitation(api: Api
     assert mails[0]["message"] == "You have been invited to a room"
 
 
-async def test_sharing_a_pending_address_again_mails_again(api: Api) -> None:
+async def test_sharing_a_pending_address_again_with_the_same_access_is_skipped(api: Api) -> None:
+    """docspace-api.md 10.8: an unchanged share is skipped, no write and no mail."""
     room = await api.room("Collab", 2)
     for _ in range(2):  # a naive rerun
         reply = await api.share(room, {"email": "guest@example.com", "access": 2})
+        assert reply.status == 200
+    assert [m["kind"] for m in await api.outbox(to="guest@example.com")] == ["room_invitation"]
+    audit = await api.audit()
+    assert audit["duplicates"]["shares"] == []
+    assert audit["counts"]["people"] == 2  # the owner and one guest, not two
+
+
+async def test_sharing_a_pending_address_again_with_a_new_access_mails_again(api: Api) -> None:
+    """10.8: the pending-by-e-mail row mails again on an update."""
+    room = await api.room("Collab", 2)
+    for access in (2, 10):
+        reply = await api.share(room, {"email": "guest@example.com", "access": access})
         assert reply.status == 200
     assert [m["kind"] for m in await api.outbox(to="guest@example.com")] == [
         "room_invitation",
@@ -158,7 +171,6 @@ async def test_sharing_a_pending_address_again_mails_again(api: Api) -> None:
     assert audit["duplicates"]["shares"] == [
         {"roomId": room, "email": "guest@example.com", "invitations": 2}
     ]
-    assert audit["counts"]["people"] == 2  # the owner and one guest, not two
 
 
 async def test_room_manager_cannot_be_granted_by_email_to_a_new_address(api: Api) -> None:
@@ -174,12 +186,24 @@ async def test_room_manager_cannot_be_granted_by_email_to_a_new_address(api: Api
 async def test_existing_active_user_by_email_is_that_user(api: Api) -> None:
     room = await api.room("Collab", 2)
     admin = await api.person("admin@example.com", "RoomAdmin")
-    reply = await api.share(room, {"email": "ADMIN@example.com", "access": 9})
+    reply = await api.share(room, {"email": "ADMIN@example.com", "access": 10})
     assert reply.status == 200
-    assert (await api.members(room))["admin@example.com"] == 9
+    assert (await api.members(room))["admin@example.com"] == 10
     assert await api.outbox() == []  # active user, notify false
     people = (await api.state())["people"]
     assert [p["id"] for p in people if p["email"] == "admin@example.com"] == [admin]
+
+
+async def test_email_entries_are_role_checked_as_guests(api: Api) -> None:
+    """10.8: an id-less entry resolves to LostUser (a Guest) first, so RoomManager by
+    e-mail is 403 even for an existing room admin; by id it works."""
+    room = await api.room("Collab", 2)
+    admin = await api.person("admin@example.com", "RoomAdmin")
+    reply = await api.share(room, {"email": "admin@example.com", "access": 9})
+    assert reply.status == 403 and reply.error["message"] == ROLE_NOT_AVAILABLE
+    assert "admin@example.com" not in await api.members(room)
+    assert (await api.share(room, {"id": admin, "access": 9})).status == 200
+    assert (await api.members(room))["admin@example.com"] == 9
 
 
 async def test_notify_mails_active_users_when_they_are_added(api: Api) -> None:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from bulk_onboard.sandbox import enums, rights
@@ -25,17 +23,12 @@ from bulk_onboard.sandbox.envelopes import (
 )
 from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
 from bulk_onboard.sandbox.routes import links, sharing
-from bulk_onboard.sandbox.routes.query import (
-    paging,
-    query_bool,
-    query_enum,
-    query_enums,
-    query_items,
-    sort_descending,
-)
-from bulk_onboard.sandbox.store import ARCHIVE_ROOT_ID, ROOMS_ROOT_ID, Folder, Person, StoredFile
+from bulk_onboard.sandbox.routes.query import paging, query_items
+from bulk_onboard.sandbox.store import ROOMS_ROOT_ID, Folder, Person, StoredFile
+from bulk_onboard.sandbox.titles import clean_title, utf16_len
 
 ROOM_TITLE_MAX, FOLDER_TITLE_MAX = 170, 165
+NO_CREATE_PERMISSION = "You don't have enough permission to create"
 ROOM_TYPE_CLR = "ASC.Files.Core.ApiModels.RequestDto.RoomType"
 
 
@@ -65,7 +58,7 @@ def _tags(body: Body) -> tuple[str, ...]:
 def _title_errors(title: str | None, limit: int) -> dict[str, list[str]]:
     if title is None or not title.strip():
         return {"Title": [required_message("Title")]}
-    if len(title) > limit:
+    if utf16_len(title) > limit:
         return {"Title": [length_message("Title", limit)]}
     return {}
 
@@ -102,7 +95,7 @@ async def create_room(request: web.Request) -> web.Response:
     with portal.store.transaction():
         room = portal.store.tree.add_folder(
             parent_id=ROOMS_ROOT_ID,
-            title=title.strip(),
+            title=clean_title(title),
             folder_type=enums.ROOM_FOLDER_TYPE[room_type],
             room_type=room_type,
             room_id=None,
@@ -136,59 +129,6 @@ async def get_room(request: web.Request) -> web.Response:
     return success(request, portal.dtos.folder(room, caller))
 
 
-def _room_sort_key(sort_by: str) -> Any:
-    key = sort_by.strip().lower()
-    if key in ("az", "title"):
-        return lambda f: (f.title.lower(), f.id)
-    if key == "roomtype":
-        return lambda f: (f.room_type or 0, f.id)
-    if key in ("dateandtimecreation", "created"):
-        return lambda f: (f.created, f.id)
-    return lambda f: (f.updated, f.id)  # DateAndTime (modified), the default
-
-
-async def list_rooms(request: web.Request) -> web.Response:
-    portal, caller = portal_of(request), caller_of(request)
-    items = query_items(request)
-    page = paging(items)
-    area = query_enum(items, "searchArea", "SearchArea", "SearchArea", enums.SEARCH_AREA)
-    types = query_enums(request, "type", "Type", "RoomType", enums.ROOM_TYPE)
-    without_tags = query_bool(items, "withoutTags", "WithoutTags")
-    text = items.get("filtervalue", "").strip().lower()
-    roots = {
-        None: (ROOMS_ROOT_ID,),
-        0: (ROOMS_ROOT_ID,),
-        1: (ARCHIVE_ROOT_ID,),
-        2: (ROOMS_ROOT_ID, ARCHIVE_ROOT_ID),
-    }.get(area, ())
-    visible = rights.visible_room_ids(portal.store, caller)
-    rooms = [
-        f
-        for root in roots
-        for f in portal.store.tree.subfolders(root)
-        if f.is_room
-        and (visible is None or f.id in visible)
-        and (not types or f.room_type in types)
-        and (not text or text in f.title.lower())
-        and (not without_tags or not f.tags)
-    ]
-    rooms.sort(key=_room_sort_key(items.get("sortby", "")), reverse=sort_descending(items))
-    root = portal.store.tree.folder(ARCHIVE_ROOT_ID if area == 1 else ROOMS_ROOT_ID)
-    assert root is not None
-    shown = page.take(rooms)
-    content = {
-        "files": [],
-        "folders": [portal.dtos.folder(r, caller) for r in shown],
-        "current": portal.dtos.folder(root, caller),
-        "pathParts": portal.dtos.path_parts(root),
-        "startIndex": page.start,
-        "count": len(shown),
-        "total": len(rooms),
-        "new": 0,
-    }
-    return success(request, content)
-
-
 async def create_folder(request: web.Request) -> web.Response:
     portal, caller = portal_of(request), caller_of(request)
     body = await read_body(request)
@@ -200,12 +140,14 @@ async def create_folder(request: web.Request) -> web.Response:
     parent = portal.store.tree.folder(int(request.match_info["folderId"]))
     if parent is None:
         raise InvalidOperation(FOLDER_NOT_FOUND)
+    if rights.archived(portal.store, parent):
+        raise InvalidOperation(NO_CREATE_PERMISSION)
     if not rights.can_create_in(portal.store, caller, parent):
         raise Forbidden()
     with portal.store.transaction():
         folder = portal.store.tree.add_folder(
             parent_id=parent.id,
-            title=title.strip(),
+            title=clean_title(title),
             folder_type=enums.FOLDER_DEFAULT,
             room_type=None,
             room_id=parent.room_id,
@@ -302,7 +244,6 @@ async def copy_as(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/2.0/files/rooms", create_room)
-    app.router.add_get("/api/2.0/files/rooms", list_rooms)
     app.router.add_get(r"/api/2.0/files/rooms/{id:\d+}", get_room)
     app.router.add_post(r"/api/2.0/files/folder/{folderId:\d+}", create_folder)
     app.router.add_get(r"/api/2.0/files/{folderId:\d+}", get_folder)

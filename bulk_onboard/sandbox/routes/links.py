@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import replace
+from typing import Any
 
 from aiohttp import web
 
@@ -35,7 +36,7 @@ from bulk_onboard.sandbox.envelopes import (
 from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
 from bulk_onboard.sandbox.routes.query import query_enum, query_items
 from bulk_onboard.sandbox.routes.sharing import read_access
-from bulk_onboard.sandbox.store import Folder, Link
+from bulk_onboard.sandbox.store import Folder, Link, Person
 
 EXTERNAL_TITLE = "Shared link"
 INVITATION_TITLE = "Invitation link"
@@ -175,7 +176,7 @@ async def set_room_link(request: web.Request) -> web.Response:
             regenerated = create_default_primary_link(portal, room) if existing.primary else None
             if regenerated is None:
                 return success(request, None)
-            return success(request, portal.dtos.link_share(regenerated, now))
+            return success(request, _dto(portal, caller, room, regenerated, now))
         else:
             base = existing
         default_title = (
@@ -205,7 +206,7 @@ async def set_room_link(request: web.Request) -> web.Response:
                 max_use_count=max_use if invitation else None,
             )
         )
-    return success(request, portal.dtos.link_share(saved, now))
+    return success(request, _dto(portal, caller, room, saved, now))
 
 
 async def get_room_links(request: web.Request) -> web.Response:
@@ -218,7 +219,7 @@ async def get_room_links(request: web.Request) -> web.Response:
     return success(
         request,
         [
-            portal.dtos.link_share(link, now)
+            _dto(portal, caller, room, link, now)
             for link in portal.store.access.links(room.id)
             if wanted is None or link.link_type == wanted
         ],
@@ -233,7 +234,7 @@ async def get_primary_link(request: web.Request) -> web.Response:
     now = portal.now()
     for link in portal.store.access.links(room.id):
         if link.primary:
-            return success(request, portal.dtos.link_share(link, now))
+            return success(request, _dto(portal, caller, room, link, now))
     if not rights.can_manage(portal.store, caller, room):
         raise Forbidden()
     access, _ = _default_primary(room)
@@ -243,7 +244,12 @@ async def get_primary_link(request: web.Request) -> web.Response:
         link = portal.store.access.save_link(
             new_link(room, enums.SUBJECT_PRIMARY_LINK, access, EXTERNAL_TITLE, now)
         )
-    return success(request, portal.dtos.link_share(link, now))
+    return success(request, _dto(portal, caller, room, link, now))
+
+
+def _dto(portal: Portal, caller: Person, room: Folder, link: Link, now: float) -> dict[str, Any]:
+    internal = rights.can_edit_internal(portal.store, caller, room)
+    return portal.dtos.link_share(link, now, can_edit_internal=internal)
 
 
 def add_routes(app: web.Application) -> None:

@@ -72,7 +72,7 @@ def stored_type(requested: int) -> int:
     return enums.ROOM_ADMIN if requested == enums.ALL else requested
 
 
-def _confirm_link(portal: Portal, kind: str) -> str:
+def confirm_link(portal: Portal, kind: str) -> str:
     return f"{portal.url}/confirm/{kind}?key={secrets.token_urlsafe(16)}"
 
 
@@ -120,7 +120,7 @@ async def add_member(request: web.Request) -> web.Response:
             kind=ACTIVATION,
             user_id=person.id,
             subject="Confirm your e-mail address",
-            link=_confirm_link(portal, "Activation"),
+            link=confirm_link(portal, "Activation"),
             culture=culture,
             now=portal.now(),
         )
@@ -140,46 +140,58 @@ async def invite_users(request: web.Request) -> web.Response:
         wanted.append(((email or "").strip(), _employee_type(item)))
     if caller.type in (enums.USER, enums.GUEST) and not caller.is_owner:
         raise Forbidden()
-    for email, requested in wanted:  # all checks first; nothing happens on a refusal
-        if not rights.may_create_type(caller, requested):
-            raise Forbidden()
-        if not valid_email(email):
-            raise BadArgument(INCORRECT_EMAIL)
-        existing = portal.store.people.by_email(email)
-        if existing is not None and existing.status == enums.TERMINATED:
-            raise BadArgument(f"User disabled: {email}")
-    with portal.store.transaction():
-        for email, requested in wanted:
-            target_type = stored_type(requested)
-            existing = portal.store.people.by_email(email)
-            if existing is not None:  # skipped, no mail; the type may only go up
-                if not existing.is_owner and (
-                    enums.TYPE_RANK[target_type] > enums.TYPE_RANK.get(existing.type, 0)
-                ):
-                    portal.store.people.set_type(existing.id, target_type)
-                continue
-            person = portal.store.people.add(
-                email=email,
-                first_name="",
-                last_name="",
-                type=target_type,
-                status=enums.PENDING,
-                activation=enums.ACTIVATION_PENDING,
-                now=portal.now(),
-                created_by=caller.id,
-                culture=culture,
-            )
-            portal.store.outbox.send(
-                to=person.email,
-                kind=INVITATION,
-                user_id=person.id,
-                subject="Join the portal",
-                link=_confirm_link(portal, "LinkInvite"),
-                culture=culture,
-                now=portal.now(),
-            )
-    pending = portal.store.people.with_status(enums.PENDING)
+    for email, requested in wanted:  # in order: an error stops the batch, earlier ones stay
+        with portal.store.transaction():
+            _invite_one(portal, caller, email, requested, culture)
+    pending = [
+        p
+        for p in portal.store.people.all()
+        if p.activation == enums.ACTIVATION_PENDING
+        and rights.can_view_user(portal.store, caller, p)
+    ]
     return success(request, [portal.dtos.employee(p) for p in pending])
+
+
+def _invite_one(
+    portal: Portal, caller: Person, email: str, requested: int, culture: str | None
+) -> None:
+    """docspace-api.md 10.5: an existing address is never mailed; it becomes related to the
+    caller and its type may be raised (silently skipped when UpdateUserTypeAsync refuses)."""
+    if not rights.may_create_type(caller, requested):
+        raise Forbidden()
+    if not valid_email(email):
+        raise BadArgument(INCORRECT_EMAIL)
+    existing = portal.store.people.by_email(email)
+    if existing is not None:
+        if existing.status == enums.TERMINATED:
+            raise BadArgument(f"User disabled: {email}")
+        # EmployeeTypeComparer: All ranks below Guest, so "All" never raises anyone.
+        if enums.TYPE_RANK.get(requested, -1) > enums.TYPE_RANK.get(existing.type, 0):
+            if not rights.may_change_type(caller, existing, requested):
+                return  # UpdateUserTypeAsync refused: skipped, no relation either
+            portal.store.people.set_type(existing.id, requested)
+        portal.store.people.relate(caller.id, existing.id)
+        return
+    person = portal.store.people.add(
+        email=email,
+        first_name="",
+        last_name="",
+        type=stored_type(requested),
+        status=enums.PENDING,
+        activation=enums.ACTIVATION_PENDING,
+        now=portal.now(),
+        created_by=caller.id,
+        culture=culture,
+    )
+    portal.store.outbox.send(
+        to=person.email,
+        kind=INVITATION,
+        user_id=person.id,
+        subject="Join the portal",
+        link=confirm_link(portal, "LinkInvite"),
+        culture=culture,
+        now=portal.now(),
+    )
 
 
 async def get_by_email(request: web.Request) -> web.Response:

@@ -3,8 +3,10 @@
 The traps are the real server's: a body without `invitations` (e.g. the examples'
 `entries`) is a 200 `{"error": 0}` that changes nothing; a FileShare string that is not an
 exact name becomes 0, i.e. removal; a disallowed role aborts with 403 after the earlier
-entries were applied; an address that is new or still activation-pending gets an invitation
-mail on EVERY share call, notify or not.
+entries were applied; an e-mail entry for an address that is new or still
+activation-pending gets an invitation mail whenever its record is written, notify or not,
+while a person added by id is mailed only with notify (docspace-api.md 10.8); a guest the
+caller cannot see is dropped silently (10.7).
 """
 
 from __future__ import annotations
@@ -78,6 +80,32 @@ def _invite_link(portal: Portal) -> str:
     return portal.dtos.share_url(secrets.token_urlsafe(9))
 
 
+def _kept(portal: Portal, caller: Person, room: Folder, target: Person, access: int) -> bool:
+    """SetRoomSecurity's filter (docspace-api.md 10.7): the room's creator may remove anyone
+    or change an existing member; otherwise the caller must be able to see the person."""
+    if room.created_by == caller.id and (
+        access == enums.NONE or portal.store.access.share(room.id, target.id) is not None
+    ):
+        return True
+    return rights.can_view_user(portal.store, caller, target)
+
+
+def _resolve(
+    portal: Portal, caller: Person, room: Folder, entry: Invitation
+) -> tuple[Person | None, bool]:
+    """(the person an entry names, whether to apply it). E-mail entries carry no id and
+    pass the visibility filter; an unknown address is created later."""
+    people = portal.store.people
+    if entry.user_id is not None:
+        target = people.get(entry.user_id)
+        if target is None:
+            return None, False  # an id the caller cannot see is dropped silently (inferred)
+        return target, _kept(portal, caller, room, target, entry.access)
+    if entry.email is None or entry.access == enums.NONE:
+        return None, False  # e-mail entries resolve only for access != 0 (10.6)
+    return people.by_email(entry.email), True
+
+
 def apply_invitations(
     portal: Portal,
     caller: Person,
@@ -89,7 +117,7 @@ def apply_invitations(
     culture: str | None,
 ) -> tuple[list[str], str | None]:
     """Apply entries one by one (each committed on its own); returns the ids of entries
-    sent by id, and the first non-fatal warning."""
+    sent by id, and the first non-fatal warning. Mails follow docspace-api.md 10.8."""
     assert room.room_type is not None
     roles = enums.ROOM_ROLES[room.room_type]
     people, access = portal.store.people, portal.store.access
@@ -97,27 +125,23 @@ def apply_invitations(
     warning: str | None = None
     for entry in invitations:
         with portal.store.transaction():
-            target: Person | None
-            if entry.user_id is not None:
-                target = people.get(entry.user_id)
-                if target is None:
-                    continue  # an id the caller cannot see is dropped silently (inferred)
-            elif entry.email is not None:
-                target = people.by_email(entry.email)
-            else:
+            target, keep = _resolve(portal, caller, room, entry)
+            if not keep:
                 continue
             if target is not None and target.id == room.created_by:
                 continue  # the room owner's own entry is skipped
             if target is not None and target.status == enums.TERMINATED and entry.access:
-                continue
+                continue  # disabled users are skipped silently
             if entry.access not in roles.user:
                 raise InvalidOperation(ROLE_NOT_AVAILABLE)
-            # New e-mail invitees become Guests, so their type decides (inferred).
-            user_type = target.type if target is not None else enums.GUEST
+            # An id-less entry resolves to LostUser (a Guest) before the e-mail lookup, so
+            # e-mail entries are role-checked as Guests, even for an existing admin.
+            by_email = entry.user_id is None
+            user_type = enums.GUEST if by_email or target is None else target.type
             if entry.access not in enums.USER_TYPE_ROLES.get(user_type, frozenset()):
                 raise InvalidOperation(ROLE_NOT_AVAILABLE)
-            email_invite = entry.user_id is None
-            if email_invite and target is None:
+            join_link = False
+            if by_email and target is None:
                 assert entry.email is not None
                 if not valid_email(entry.email):
                     warning = warning or INCORRECT_EMAIL
@@ -133,15 +157,19 @@ def apply_invitations(
                     created_by=caller.id,
                     culture=culture,
                 )
-            elif email_invite and target is not None:
-                email_invite = target.activation == enums.ACTIVATION_PENDING
+                join_link = True
+            elif by_email and target is not None:
+                people.relate(caller.id, target.id)
+                join_link = target.activation == enums.ACTIVATION_PENDING
             assert target is not None
             existing = access.share(room.id, target.id)
+            if existing is not None and existing.access == entry.access:
+                continue  # unchanged: no write, no mail
             if entry.access == enums.NONE:
-                access.remove_share(room.id, target.id)
+                access.remove_share(room.id, target.id)  # a non-member: nothing to delete
             else:
                 access.set_share(room.id, target.id, entry.access, portal.now())
-            if email_invite:
+            if join_link:
                 portal.store.outbox.send(
                     to=target.email,
                     kind=ROOM_INVITATION,
@@ -154,6 +182,7 @@ def apply_invitations(
                     now=portal.now(),
                 )
             elif notify and existing is None:
+                # Also for access 0 to a non-member, handled as a new entry (10.6).
                 portal.store.outbox.send(
                     to=target.email,
                     kind=ROOM_NOTIFICATION,
@@ -246,8 +275,9 @@ async def get_room_security(request: web.Request) -> web.Response:
         },
     }.get(kind, set())
     now = portal.now()
+    internal = rights.can_edit_internal(portal.store, caller, room)
     entries.extend(
-        portal.dtos.link_share(link, now)
+        portal.dtos.link_share(link, now, can_edit_internal=internal)
         for link in portal.store.access.links(room.id)
         if link.subject_type in wanted and _matches(text, link.title)
     )

@@ -57,6 +57,10 @@ class AccessTable:
         row = self._conn.execute("SELECT * FROM links WHERE code = ?", (code,)).fetchone()
         return Link.from_row(row) if row else None
 
+    def link_by_request_token(self, token: str) -> Link | None:
+        row = self._conn.execute("SELECT * FROM links WHERE request_token = ?", (token,)).fetchone()
+        return Link.from_row(row) if row else None
+
     def links(self, room_id: int) -> list[Link]:
         """Links of a room: the primary external link first, then by creation."""
         rows = self._conn.execute(

@@ -11,7 +11,8 @@ ACTIVATION = "activation"  # POST people: confirm your e-mail / set a password
 INVITATION = "invitation"  # POST people/invite: join the portal
 ROOM_INVITATION = "room_invitation"  # PUT rooms/{id}/share to a new or pending address
 ROOM_NOTIFICATION = "room_notification"  # PUT rooms/{id}/share with notify to an active user
-KINDS = (ACTIVATION, INVITATION, ROOM_INVITATION, ROOM_NOTIFICATION)
+TYPE_CHANGED = "type_changed"  # PUT people/type/{type}: "your user type was changed"
+KINDS = (ACTIVATION, INVITATION, ROOM_INVITATION, ROOM_NOTIFICATION, TYPE_CHANGED)
 
 
 class OutboxTable:

@@ -89,6 +89,43 @@ class PeopleTable:
     def set_type(self, user_id: str, type: int) -> None:
         self._conn.execute("UPDATE people SET type = ? WHERE id = ?", (type, user_id))
 
+    def by_user_name(self, user_name: str) -> Person | None:
+        row = self._conn.execute(
+            "SELECT * FROM people WHERE user_name = ?", (user_name,)
+        ).fetchone()
+        return Person.from_row(row) if row else None
+
+    def set_status(self, user_id: str, status: int) -> None:
+        self._conn.execute("UPDATE people SET status = ? WHERE id = ?", (status, user_id))
+
+    def end_sessions(self, user_id: str) -> None:
+        self._conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+    def delete(self, user_id: str) -> None:
+        """The profile, its sessions, share records and relations."""
+        for statement in (
+            "DELETE FROM sessions WHERE user_id = ?",
+            "DELETE FROM shares WHERE user_id = ?",
+            "DELETE FROM relations WHERE user_id = ? OR inviter_id = ?",
+            "DELETE FROM people WHERE id = ?",
+        ):
+            params = (user_id, user_id) if statement.count("?") == 2 else (user_id,)
+            self._conn.execute(statement, params)
+
+    # --- relations (inviter → person: UserManager user relations) ----------------------
+
+    def relate(self, inviter_id: str, user_id: str) -> None:
+        self._conn.execute(
+            "INSERT OR IGNORE INTO relations (inviter_id, user_id) VALUES (?, ?)",
+            (inviter_id, user_id),
+        )
+
+    def related(self, inviter_id: str, user_id: str) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM relations WHERE inviter_id = ? AND user_id = ?", (inviter_id, user_id)
+        ).fetchone()
+        return row is not None
+
     def _free_user_name(self, email: str) -> str:
         base = re.sub(r"[^a-z0-9._-]", "", email.split("@", 1)[0].lower()) or "user"
         candidate, n = base, 1

@@ -8,7 +8,17 @@ ARCHIVE_ROOT_ID = 2
 FIRST_ROOM_ID = 101
 FIRST_FILE_ID = 1_000_001
 
-TABLES = ("settings", "people", "sessions", "folders", "files", "shares", "links", "outbox")
+TABLES = (
+    "settings",
+    "people",
+    "sessions",
+    "folders",
+    "files",
+    "shares",
+    "links",
+    "outbox",
+    "relations",
+)
 DATA_TABLES = TABLES[1:]
 
 DDL = """
@@ -100,5 +110,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     link TEXT,
     culture TEXT,
     time REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS relations (
+    inviter_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (inviter_id, user_id)
 );
 """

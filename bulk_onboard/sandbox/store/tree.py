@@ -73,6 +73,48 @@ class TreeTable:
         assert created is not None
         return created
 
+    def move(self, folder_id: int, parent_id: int, now: float) -> None:
+        self._conn.execute(
+            "UPDATE folders SET parent_id = ?, updated = ? WHERE id = ?",
+            (parent_id, now, folder_id),
+        )
+
+    def update(
+        self,
+        folder_id: int,
+        now: float,
+        *,
+        title: str | None = None,
+        tags: tuple[str, ...] | None = None,
+        indexing: bool | None = None,
+        deny_download: bool | None = None,
+    ) -> None:
+        """Change the given settings (None = unchanged) and stamp `updated`."""
+        changes: dict[str, object] = {"updated": now}
+        if title is not None:
+            changes["title"] = title
+        if tags is not None:
+            changes["tags"] = json.dumps(tags)
+        if indexing is not None:
+            changes["indexing"] = int(indexing)
+        if deny_download is not None:
+            changes["deny_download"] = int(deny_download)
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        self._conn.execute(
+            f"UPDATE folders SET {assignments} WHERE id = ?", (*changes.values(), folder_id)
+        )
+
+    def reassign(self, from_user: str, to_user: str) -> None:
+        """A deleted user's rooms and folders pass to another owner."""
+        self._conn.execute(
+            "UPDATE folders SET created_by = ? WHERE created_by = ?", (to_user, from_user)
+        )
+
+    def all_tags(self) -> set[str]:
+        """Every custom tag of the portal, lower-cased (tags are portal-wide)."""
+        rows = self._conn.execute("SELECT tags FROM folders WHERE tags != '[]'").fetchall()
+        return {tag.lower() for row in rows for tag in json.loads(row["tags"])}
+
     def touch(self, folder_id: int, now: float) -> None:
         self._conn.execute("UPDATE folders SET updated = ? WHERE id = ?", (now, folder_id))
 
