@@ -1,26 +1,40 @@
-# The two commands a newcomer needs: `make demo` and `make test`.
+# The two commands a newcomer needs: `make demo` and `make check` (lint, types, tests).
 # Each creates the local virtualenv .venv on first use (only python3 is required).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test sandbox clean
+.PHONY: demo check lint types test quick sandbox clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/bulk-onboard demo
 
+# What CI runs: every check, the whole test suite included.
+check: lint types test
+
+lint: $(STAMP)
+	$(BIN)/ruff check bulk_onboard tests bench
+	$(BIN)/ruff format --check bulk_onboard tests bench
+
+types: $(STAMP)
+	$(BIN)/mypy --strict bulk_onboard
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The inner loop: everything but the whole runs against the sandbox (about 20 s).
+quick: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not e2e"
 
 sandbox: $(STAMP)
 	$(BIN)/bulk-onboard sandbox
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -52,17 +52,17 @@ class RoomAndPeopleChanges:
         return await self.update_room(room_id, title=title)
 
     async def archive_room(
-        self, room_id: int, *, timeout: float = POLL_TIMEOUT, interval: float = POLL_SECONDS
+        self, room_id: int, *, give_up_after: float = POLL_TIMEOUT, interval: float = POLL_SECONDS
     ) -> Json:
         """PUT files/rooms/{id}/archive, then poll until the room is in the Archive →
-        its FolderDto. Gives up after `timeout` seconds with AmbiguousWrite."""
-        return await self._move(room_id, "archive", ARCHIVE_FOLDER_TYPE, timeout, interval)
+        its FolderDto. Gives up after `give_up_after` seconds with AmbiguousWrite."""
+        return await self._move(room_id, "archive", ARCHIVE_FOLDER_TYPE, give_up_after, interval)
 
     async def unarchive_room(
-        self, room_id: int, *, timeout: float = POLL_TIMEOUT, interval: float = POLL_SECONDS
+        self, room_id: int, *, give_up_after: float = POLL_TIMEOUT, interval: float = POLL_SECONDS
     ) -> Json:
         """PUT files/rooms/{id}/unarchive, then poll until the room is back in Rooms."""
-        return await self._move(room_id, "unarchive", ROOMS_FOLDER_TYPE, timeout, interval)
+        return await self._move(room_id, "unarchive", ROOMS_FOLDER_TYPE, give_up_after, interval)
 
     async def file_operations(self, operation_id: str | None = None) -> list[Json]:
         """GET files/fileops → the caller's FileOperationDto list (a finished operation is
@@ -72,18 +72,18 @@ class RoomAndPeopleChanges:
         return [o for o in reply if isinstance(o, dict)] if isinstance(reply, list) else []
 
     async def _move(
-        self, room_id: int, verb: str, folder_type: int, timeout: float, interval: float
+        self, room_id: int, verb: str, folder_type: int, give_up_after: float, interval: float
     ) -> Json:
         path = f"files/rooms/{_id(room_id)}/{verb}"
         started = await self._call("PUT", f"{verb}_room", path, body=bodies.archive_body())
         operation = started if isinstance(started, dict) else {}
         op_id = str(operation.get("id") or "")
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + give_up_after
         while not operation.get("finished"):
             if time.monotonic() >= deadline:
                 raise AmbiguousWrite(
                     f"the portal did not finish the {verb} of room {room_id} within "
-                    f"{timeout:g} s (operation {op_id or 'unknown'}); read the room before "
+                    f"{give_up_after:g} s (operation {op_id or 'unknown'}); read the room before "
                     "trying again",
                     method="PUT",
                     path=path,

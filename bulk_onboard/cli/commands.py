@@ -109,4 +109,3 @@ def plan_command(
         write_table(rows, sys.stdout, fancy=sys.stdout.isatty())
         click.echo(intake_summary(intake))
     raise SystemExit(1 if intake.invalid else 0)
-

@@ -149,4 +149,3 @@ def start_logs(settings: Settings, progress: Progress) -> None:
     # Under a progress bar only warnings are logged, so the bar stays readable.
     level = "warning" if isinstance(progress, BarProgress) else "info"
     configure_logs(fmt=settings.log_format, level=level, secrets=[settings.token.reveal()])
-

@@ -125,7 +125,9 @@ async def run(
         if job.carry_checkpoint:
             for row_key, steps in job.checkpoint.steps.items():
                 for step_key, out in steps.items():
-                    journal.record(row_key, step_key, out, job.checkpoint.outcome(row_key, step_key))
+                    journal.record(
+                        row_key, step_key, out, job.checkpoint.outcome(row_key, step_key)
+                    )
         ctx = Context.open(portal, job.checkpoint, plans)
         actions: dict[type[Step], Action] = {}
         runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)

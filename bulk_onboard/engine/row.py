@@ -35,7 +35,11 @@ class RowState:
     attempts: int = 0
 
 
-_AS_JOURNALLED: dict[str | None, Outcome] = {"created": "created", "changed": "changed", "found": "found"}
+_AS_JOURNALLED: dict[str | None, Outcome] = {
+    "created": "created",
+    "changed": "changed",
+    "found": "found",
+}
 
 
 def journalled(outcome: str | None) -> Outcome:

@@ -23,7 +23,7 @@ class RowKind(StrEnum):
 
     @classmethod
     def from_text(cls, text: str) -> RowKind:
-        """"client", "clients", "user" or "users" (any case) as a kind."""
+        """ "client", "clients", "user" or "users" (any case) as a kind."""
         word = text.strip().lower()
         return cls(word[:-1] if word.endswith("s") else word)
 

@@ -164,6 +164,7 @@ Step: TypeAlias = (
     | AnnounceCrm
 )
 
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """Every step that onboards one row, in the order they must run."""

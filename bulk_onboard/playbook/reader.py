@@ -309,4 +309,3 @@ def _check_webhook_url(name: str, url: str) -> None:
             "details unencrypted; use https:// (plain http is only accepted for localhost, "
             "127.0.0.1 and ::1)."
         )
-

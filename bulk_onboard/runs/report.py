@@ -68,6 +68,7 @@ RESULT_COLUMNS = (
 )
 LEAD_COLUMNS = ("file", "sheet", "line", "kind")
 
+
 def _joined(pairs: Iterable[tuple[str, Any]]) -> str:
     return "; ".join(f"{name}={value}" for name, value in pairs)
 

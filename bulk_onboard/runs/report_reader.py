@@ -100,7 +100,7 @@ def _xlsx_table(path: Path) -> list[list[str]]:
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook gets one sentence
+    except Exception as exc:
         raise InputError(
             f"{path.name} cannot be read as a workbook ({type(exc).__name__})."
         ) from None

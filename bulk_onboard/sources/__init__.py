@@ -21,7 +21,15 @@ from bulk_onboard.sources.csv_file import read_csv
 from bulk_onboard.sources.table import Header, InputWarning, RawRow, Sheet
 from bulk_onboard.sources.xlsx_file import read_xlsx
 
-__all__ = ["Header", "InputWarning", "RawRow", "Sheet", "display_names", "open_sources", "sniff_format"]
+__all__ = [
+    "Header",
+    "InputWarning",
+    "RawRow",
+    "Sheet",
+    "display_names",
+    "open_sources",
+    "sniff_format",
+]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -30,13 +38,13 @@ _ZIP_MAGIC = b"PK\x03\x04"
 def display_names(paths: Sequence[Path]) -> list[str]:
     """File names as messages show them: the bare name, unless two inputs share it."""
     names = [p.name for p in paths]
-    return [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths)]
+    return [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths, strict=True)]
 
 
 def open_sources(paths: Sequence[Path], kind: RowKind | None = None) -> list[Sheet]:
     """Every clients/users table in the files. `kind` restricts (workbooks) or decides (CSV)."""
     sheets: list[Sheet] = []
-    for path, name in zip(paths, display_names(paths)):
+    for path, name in zip(paths, display_names(paths), strict=True):
         data = _read_bytes(path, name)
         if sniff_format(data, name) == "xlsx":
             sheets.extend(read_xlsx(data, name, kind))

@@ -110,7 +110,16 @@ def resolve_header(cells: Sequence[str], kind: RowKind, where: str, line: int) -
 class RowBuilder:
     """Turns the cells of one table's rows into RawRows, noting values under blank headers."""
 
-    __slots__ = ("_file", "_keys", "_notices", "_plain", "_sheet", "_stray_noted", "_width")
+    __slots__ = (
+        "_file",
+        "_keys",
+        "_named",
+        "_notices",
+        "_plain",
+        "_sheet",
+        "_stray_noted",
+        "_width",
+    )
 
     def __init__(self, file: str, sheet: str | None, header: Header, warnings: list[InputWarning]):
         self._file = file
@@ -119,7 +128,8 @@ class RowBuilder:
         self._width = len(header.keys)
         self._notices = warnings
         self._stray_noted = False
-        self._plain = None not in header.keys  # every column has a header
+        self._named = tuple(key for key in header.keys if key is not None)
+        self._plain = len(self._named) == self._width  # every column has a header
 
     def build(self, cells: Sequence[str], line: int) -> RawRow | None:
         """A RawRow, or None for a blank row. Cells must already be text."""
@@ -127,10 +137,11 @@ class RowBuilder:
             texts = [c.strip() for c in cells]
             if not any(texts):
                 return None
-            return RawRow(Origin(self._file, self._sheet, line), dict(zip(self._keys, texts)))  # type: ignore[arg-type]
+            named = dict(zip(self._named, texts, strict=True))
+            return RawRow(Origin(self._file, self._sheet, line), named)
         values: dict[str, str] = {}
         blank = True
-        for key, cell in zip(self._keys, cells):
+        for key, cell in zip(self._keys, cells, strict=False):  # short rows: missing cells
             text = cell.strip()
             if text:
                 blank = False

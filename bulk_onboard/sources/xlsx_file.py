@@ -102,7 +102,7 @@ def read_xlsx(data: bytes, name: str, kind: RowKind | None) -> list[Sheet]:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             archive = zipfile.ZipFile(io.BytesIO(data))
             parts = _sheet_parts(archive)
-    except Exception as exc:  # noqa: BLE001  openpyxl raises many kinds for a damaged file
+    except Exception as exc:
         raise InputError(
             f"{name} is damaged or not a real Excel workbook ({type(exc).__name__}); open it "
             "in Excel, save it again as .xlsx and try again."
@@ -164,7 +164,7 @@ def _cells(worksheet: Any, name: str) -> Iterator[tuple[Any, ...]]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 chunk = list(itertools.islice(rows, _CHUNK))
-        except Exception as exc:  # noqa: BLE001  as above, while reading rows
+        except Exception as exc:
             raise InputError(
                 f"{name}, sheet {worksheet.title} is damaged ({type(exc).__name__}); open it in "
                 "Excel, save it again as .xlsx and try again."
@@ -185,7 +185,7 @@ class _Texts:
         texts: list[str] = []
         for cell in cells:
             value = cell.value
-            if value is None or isinstance(value, str) and cell.data_type != "e":
+            if value is None or (isinstance(value, str) and cell.data_type != "e"):
                 texts.append(value or "")
             elif cell.data_type == "e":
                 texts.append("")

@@ -126,7 +126,9 @@ def column_notices(sheet: Sheet) -> list[InputWarning]:
     return warnings
 
 
-def _result(outcome: ClientRecord | UserRecord | list[Problem], row: RawRow, kind: RowKind) -> Result:
+def _result(
+    outcome: ClientRecord | UserRecord | list[Problem], row: RawRow, kind: RowKind
+) -> Result:
     if isinstance(outcome, (ClientRecord, UserRecord)):
         return outcome
     key = row.values.get("client_id" if kind is RowKind.CLIENT else "email", "")
@@ -193,7 +195,7 @@ def _others(entries: list[_Entry], indices: list[int], index: int, here: Origin)
 
 def _with_problem(result: Result, found: Problem) -> Invalid:
     if isinstance(result, Invalid):
-        return replace(result, problems=result.problems + (found,))
+        return replace(result, problems=(*result.problems, found))
     if isinstance(result, ClientRecord):
         return Invalid(result.origin, RowKind.CLIENT, result.client_id, (found,), result.values)
     written = dict(result.values).get("email", result.email)

@@ -75,7 +75,7 @@ async def test_archive_gives_up_with_a_clear_error(
     mock.put(f"{API}/files/rooms/7/archive", payload=ok(OP))
     mock.get(re.compile(r".*/files/fileops\?id=op-1"), payload=ok([OP], count=1), repeat=True)
     with pytest.raises(AmbiguousWrite, match="did not finish the archive of room 7") as info:
-        await wire.archive_room(7, timeout=0.05, interval=0.01)
+        await wire.archive_room(7, give_up_after=0.05, interval=0.01)
     assert "op-1" in str(info.value) and "read the room" in str(info.value)
 
 

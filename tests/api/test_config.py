@@ -85,7 +85,7 @@ def test_token_file_problems(tmp_path: Path) -> None:
 
 
 def test_missing_portal() -> None:
-    with pytest.raises(ConfigError, match="DOCSPACE_URL.*--portal"):
+    with pytest.raises(ConfigError, match=r"DOCSPACE_URL.*--portal"):
         build_settings({"DOCSPACE_TOKEN": TOKEN})
 
 

@@ -413,8 +413,10 @@ def report_column_names() -> None:
     header = [*CLIENT_HEADER[:4], "status", "error", "requests", "room_id"]
     rows = [
         header,
-        ["C-70001", "Acme", "contact@acme.example.com", "maria@northwind.example"]
-        + ["vip", "none so far", "many", "legacy-17"],
+        [
+            *("C-70001", "Acme", "contact@acme.example.com", "maria@northwind.example"),
+            *("vip", "none so far", "many", "legacy-17"),
+        ],
     ]
     write("bad_report_column_names.csv", text(rows))
 

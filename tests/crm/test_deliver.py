@@ -54,7 +54,7 @@ def test_a_webhook_without_its_secret_is_a_config_error(env: dict[str, str], pro
 
 def test_a_webhook_without_secret_env_is_a_config_error() -> None:
     book = replace(crm("https://crm.example.com/hook"), secret_env=None)
-    with pytest.raises(ConfigError, match="crm.secret_env is not"):
+    with pytest.raises(ConfigError, match=r"crm\.secret_env is not"):
         check_crm(book, ENV, "playbook.toml")
 
 

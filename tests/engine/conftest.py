@@ -51,7 +51,6 @@ async def sandbox_process(db: Path, token: str) -> AsyncIterator[str]:
         await process.wait()
 
 
-
 async def until_rooms(url: str, rooms: int, run: asyncio.subprocess.Process) -> None:
     """Wait until the run has created some rooms (the Templates room counts too)."""
     for _ in range(400):

@@ -146,13 +146,16 @@ class ClientActions:
             share = await client.primary_link(room_id)
             link = share.get("sharedLink") or {}
             if share.get("access") != int(step.access):
-                share = await client.set_room_link(
-                    room_id,
-                    int(LinkType.EXTERNAL),
-                    int(step.access),
-                    step.title,
-                    link_id=link.get("id"),
-                ) or {}
+                share = (
+                    await client.set_room_link(
+                        room_id,
+                        int(LinkType.EXTERNAL),
+                        int(step.access),
+                        step.title,
+                        link_id=link.get("id"),
+                    )
+                    or {}
+                )
                 link = share.get("sharedLink") or {}
                 return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "changed")
             outcome: Outcome = "created" if room_id in ctx.fresh_rooms else "found"
@@ -165,18 +168,24 @@ class ClientActions:
             link = existing.get("sharedLink") or {}
             if existing.get("access") == int(step.access):
                 return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "found")
-            share = await client.set_room_link(
-                room_id,
-                int(LinkType.INVITATION),
-                int(step.access),
-                step.title,
-                link_id=link.get("id"),
-            ) or {}
+            share = (
+                await client.set_room_link(
+                    room_id,
+                    int(LinkType.INVITATION),
+                    int(step.access),
+                    step.title,
+                    link_id=link.get("id"),
+                )
+                or {}
+            )
             link = share.get("sharedLink") or {}
             return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "changed")
-        share = await client.set_room_link(
-            room_id, int(LinkType.INVITATION), int(step.access), step.title
-        ) or {}
+        share = (
+            await client.set_room_link(
+                room_id, int(LinkType.INVITATION), int(step.access), step.title
+            )
+            or {}
+        )
         link = share.get("sharedLink") or {}
         return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "created")
 

@@ -22,6 +22,7 @@ from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Step
 # The step kinds of a user row that run in the people phase; JoinRoom runs per room, later.
 PERSON_STEPS: tuple[type[Step], ...] = (FindRoom, EnsurePerson)
 
+
 @dataclass
 class _Pending:
     email: str
@@ -92,7 +93,7 @@ class Inviter:
             await self.runner.confirm(attempt, emails=len(waiting), step="invite")
             for pending in waiting:
                 pending.done.set_result(None)
-        except Exception as exc:  # noqa: BLE001 - every waiter learns its batch's outcome
+        except Exception as exc:
             for pending in waiting:
                 if not pending.done.done():
                     pending.done.set_exception(exc)
