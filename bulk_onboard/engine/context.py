@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
+
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.engine.portal_cache import ContentsIndex, PeopleIndex, RoomIndex, TemplateIndex
 from bulk_onboard.engine.row import RowState
-from bulk_onboard.errors import RowRefused
+from bulk_onboard.errors import PermanentError, RowRefused
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.model.steps import Plan, Ref
 from bulk_onboard.runs.journal import Checkpoint
+
+log = structlog.get_logger("bulk_onboard")
 
 
 class Context:
@@ -55,3 +59,32 @@ class Context:
         """After an ambiguous write to a room: ask the portal about it again."""
         self.fresh_rooms.discard(room_id)
         self.members.pop(room_id, None)
+
+    async def room_members(self, room_id: int) -> dict[str, tuple[str, int]]:
+        """E-mail -> (user id, access) of the room's members, listed at most once per run;
+        a room made by this run starts with none. Callers update the dict with what they set."""
+        known = self.members.get(room_id)
+        if known is not None:
+            return known
+        members: dict[str, tuple[str, int]] = {}
+        if room_id not in self.fresh_rooms:
+            for share in await self.client.room_share(room_id):
+                user = share.get("sharedToUser")
+                if user and user.get("email"):
+                    members[str(user["email"]).lower()] = (
+                        str(user["id"]),
+                        int(share.get("access", 0)),
+                    )
+        return self.members.setdefault(room_id, members)
+
+
+def check_share_reply(reply: Json | None, room_id: int) -> None:
+    reply = reply or {}
+    if reply.get("error"):
+        raise PermanentError(
+            f"the portal refused to change the members of room {room_id} (error {reply['error']})",
+            method="PUT",
+            path=f"/api/2.0/files/rooms/{room_id}/share",
+        )
+    if reply.get("warning"):
+        log.warning("share_warning", room=room_id, warning=reply["warning"])

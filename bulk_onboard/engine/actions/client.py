@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import structlog
 
-from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.step_runner import Action
-from bulk_onboard.errors import PermanentError, RowRefused
+from bulk_onboard.errors import RowRefused
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import LinkType
 from bulk_onboard.model.steps import (
@@ -105,7 +105,7 @@ class ClientActions:
             await lock.acquire()
         mailed: list[str] = []
         try:
-            current = await current_members(ctx, room_id)
+            current = await ctx.room_members(room_id)
             invitations: list[tuple[str, int]] = []  # (user id, or e-mail if unknown; access)
             sent: list[tuple[str, str, int]] = []  # (e-mail, user id or "", access)
             for member in step.members:
@@ -190,21 +190,6 @@ class ClientActions:
         return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "created")
 
 
-async def current_members(ctx: Context, room_id: int) -> dict[str, tuple[str, int]]:
-    """E-mail -> (user id, access) of the room's members, listed at most once per run;
-    a room made by this run starts with none. Callers update the dict with what they set."""
-    known = ctx.members.get(room_id)
-    if known is not None:
-        return known
-    members: dict[str, tuple[str, int]] = {}
-    if room_id not in ctx.fresh_rooms:
-        for share in await ctx.client.room_share(room_id):
-            user = share.get("sharedToUser")
-            if user and user.get("email"):
-                members[str(user["email"]).lower()] = (str(user["id"]), int(share.get("access", 0)))
-    return ctx.members.setdefault(room_id, members)
-
-
 def require_manager(email: str, person: Json | None) -> Json:
     if person is None:
         raise RowRefused(
@@ -217,15 +202,3 @@ def require_manager(email: str, person: Json | None) -> Json:
             "cannot make them room manager; change their type in DocSpace or pick another manager"
         )
     return person
-
-
-def check_share_reply(reply: Json | None, room_id: int) -> None:
-    reply = reply or {}
-    if reply.get("error"):
-        raise PermanentError(
-            f"the portal refused to change the members of room {room_id} (error {reply['error']})",
-            method="PUT",
-            path=f"/api/2.0/files/rooms/{room_id}/share",
-        )
-    if reply.get("warning"):
-        log.warning("share_warning", room=room_id, warning=reply["warning"])

@@ -12,8 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bulk_onboard.engine.actions.client import check_share_reply, current_members
-from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.step_runner import Action, StepRunner
 from bulk_onboard.errors import PermanentError, RowRefused
@@ -182,7 +181,7 @@ class MembershipActions:
         room_id = int(ctx.resolve(first_step.room, first_state))
         if recheck:
             ctx.forget_room(room_id)
-        current = await current_members(ctx, room_id)
+        current = await ctx.room_members(room_id)
         done: dict[str, StepDone] = {}
         invitations: list[tuple[str, int]] = []
         changed: list[tuple[RowState, JoinRoom]] = []
