@@ -24,6 +24,7 @@ BENCHMARKS = {
     "baseline": (["baseline.py"], ["baseline.py", "--quick"]),
     "throughput": (["throughput.py"], ["throughput.py", "--quick"]),
     "scale": (["scale.py"], ["scale.py", "--quick"]),
+    "duplicates": (["duplicates.py"], ["duplicates.py", "--repeat", "1"]),
 }
 
 
