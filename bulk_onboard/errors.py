@@ -94,52 +94,41 @@ class ApiError(BulkOnboardError):
         return f"{self.method} {self.path}{status}: {self.message}"
 
 
+class _WithRetryAfter(ApiError):
+    """An ApiError that says how long the portal asked to wait (seconds), if it did."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status: int | None = None,
+        body_excerpt: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message, method=method, path=path, status=status, body_excerpt=body_excerpt
+        )
+        self.retry_after = retry_after
+
+
 class TransientError(ApiError):
     """Retry with backoff; the request had no effect or is safe to repeat."""
 
     transient = True
 
 
-class RateLimited(TransientError):
+class RateLimited(_WithRetryAfter, TransientError):
     """HTTP 429. retry_after is the portal's Retry-After in seconds, if it sent one."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        method: str,
-        path: str,
-        status: int | None = None,
-        body_excerpt: str = "",
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(
-            message, method=method, path=path, status=status, body_excerpt=body_excerpt
-        )
-        self.retry_after = retry_after
 
 
 class AmbiguousWrite(TransientError):
     """A write may or may not have been applied: find before trying again."""
 
 
-class BudgetExhausted(ApiError):
+class BudgetExhausted(_WithRetryAfter):
     """The portal's longer-term budget (e.g. 10,000 writes a day) is spent."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        method: str,
-        path: str,
-        status: int | None = None,
-        body_excerpt: str = "",
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(
-            message, method=method, path=path, status=status, body_excerpt=body_excerpt
-        )
-        self.retry_after = retry_after
 
 
 class PermanentError(ApiError):

@@ -144,50 +144,34 @@ class ClientActions:
         client = ctx.client
         if step.link_type == LinkType.EXTERNAL:
             share = await client.primary_link(room_id)
-            link = share.get("sharedLink") or {}
             if share.get("access") != int(step.access):
-                share = (
-                    await client.set_room_link(
-                        room_id,
-                        int(LinkType.EXTERNAL),
-                        int(step.access),
-                        step.title,
-                        link_id=link.get("id"),
-                    )
-                    or {}
-                )
-                link = share.get("sharedLink") or {}
-                return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "changed")
+                return await self._set_link(room_id, step, share, "changed")
             outcome: Outcome = "created" if room_id in ctx.fresh_rooms else "found"
-            return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, outcome)
+            return _link_done(share, outcome)
         existing = None
         if room_id not in ctx.fresh_rooms:
             links = await client.room_links(room_id, link_type=int(LinkType.INVITATION))
             existing = links[0] if links else None
-        if existing is not None:
-            link = existing.get("sharedLink") or {}
-            if existing.get("access") == int(step.access):
-                return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "found")
-            share = (
-                await client.set_room_link(
-                    room_id,
-                    int(LinkType.INVITATION),
-                    int(step.access),
-                    step.title,
-                    link_id=link.get("id"),
-                )
-                or {}
-            )
-            link = share.get("sharedLink") or {}
-            return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "changed")
-        share = (
-            await client.set_room_link(
-                room_id, int(LinkType.INVITATION), int(step.access), step.title
-            )
-            or {}
+        if existing is None:
+            return await self._set_link(room_id, step, None, "created")
+        if existing.get("access") == int(step.access):
+            return _link_done(existing, "found")
+        return await self._set_link(room_id, step, existing, "changed")
+
+    async def _set_link(
+        self, room_id: int, step: EnsureLink, current: Json | None, outcome: Outcome
+    ) -> StepDone:
+        """Create the link (current None) or give the current one the step's access."""
+        link_id = (current.get("sharedLink") or {}).get("id") if current is not None else None
+        share = await self.ctx.client.set_room_link(
+            room_id, int(step.link_type), int(step.access), step.title, link_id=link_id
         )
-        link = share.get("sharedLink") or {}
-        return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, "created")
+        return _link_done(share or {}, outcome)
+
+
+def _link_done(share: Json, outcome: Outcome) -> StepDone:
+    link = share.get("sharedLink") or {}
+    return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, outcome)
 
 
 def require_manager(email: str, person: Json | None) -> Json:
