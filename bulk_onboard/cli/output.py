@@ -49,7 +49,7 @@ def summary_lines(summary: RunSummary) -> list[str]:
         f"report: {s['report']['xlsx']}",
         f"        {s['report']['csv']}",
     ]
-    if s.get("retry_of"):
+    if s.get("retry_of") and "retried_rows" in s:  # a resumed retry says only retry_of
         lines.append(f"retried {s['retried_rows']} rows of run {s['retry_of']}")
     if summary.stopped:
         lines.append(f"stopped: {summary.stopped}")

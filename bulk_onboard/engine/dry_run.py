@@ -174,7 +174,13 @@ async def dry_run(settings: Settings, intake: Intake) -> DryRun:
     async with DocSpaceClient(settings) as real:
         planner = PlanningClient(real)
         with tempfile.TemporaryDirectory(prefix="bulk-onboard-plan-") as scratch:
-            job = Job(intake, "dry-run", Path(scratch), settled=invalid_results(intake))
+            job = Job(
+                intake,
+                "dry-run",
+                Path(scratch) / "dry-run",
+                settled=invalid_results(intake),
+                announce=False,  # a dry run writes nothing anywhere, the CRM included
+            )
             summary = await run(settings, job, progress=Progress(), stop=Stop(), client=planner)
     reads = sum(n for kind, n in real.stats.requests.items() if kind.startswith("GET"))
     return DryRun(list(summary.results), planner.writes, reads)

@@ -74,6 +74,8 @@ class Job:
     # retry of this retry finds it too.
     carry_checkpoint: bool = False
     extra_summary: Mapping[str, Any] = field(default_factory=dict)
+    # Announce onboarded clients to the playbook's CRM sinks (never in a dry run).
+    announce: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,8 @@ async def run(
         actions.update(PersonActions(ctx, Inviter(ctx, runner)).actions())
         actions.update(ClientActions(ctx).actions())
         playbook = intake.playbook
-        if playbook.crm.configured:
+        announce = job.announce and playbook.crm.configured
+        if announce:
             crm = await stack.enter_async_context(
                 CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
             )
@@ -150,7 +153,7 @@ async def run(
             progress=progress,
             stop=stop,
             concurrency=settings.concurrency,
-            announce=playbook.crm.configured,
+            announce=announce,
         )
         user_plans = [p for p in plans if p.kind is RowKind.USER]
         await phases.people(user_plans)

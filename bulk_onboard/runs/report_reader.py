@@ -37,7 +37,7 @@ from bulk_onboard.sources.table import Header, RawRow, Sheet
 @dataclass(frozen=True, slots=True)
 class ReportRow:
     origin: Origin
-    kind: str  # "client" | "user"
+    kind: RowKind
     values: dict[str, str]  # input columns
     result: dict[str, str]  # status, ids, ... as the report says
 
@@ -79,15 +79,16 @@ def read_report(path: Path) -> list[ReportRow]:
         try:
             origin = Origin(record["file"], record.get("sheet") or None, int(record["line"]))
             Status(record["status"])
+            kind = RowKind.from_text(record["kind"])
         except (KeyError, ValueError):
             raise InputError(
-                f"{path.name}, line {number}: the file, line or status cell was changed; put back "
+                f"{path.name}, line {number}: the file, line, kind or status cell was changed; put back "
                 "what the report had there and try again."
             ) from None
         rows.append(
             ReportRow(
                 origin=origin,
-                kind=record["kind"],
+                kind=kind,
                 values={input_name(c): record.get(c, "") for c in inputs},
                 result={c: record.get(c, "") for c in RESULT_COLUMNS},
             )
@@ -118,7 +119,7 @@ def _sheets(rows: Sequence[ReportRow]) -> list[Sheet]:
     """The report's rows as the sheets they came from (same file, sheet and line)."""
     groups: dict[tuple[str, str | None, RowKind], list[ReportRow]] = {}
     for row in rows:
-        kind = RowKind.from_text(row.kind)
+        kind = row.kind
         groups.setdefault((row.origin.file, row.origin.sheet, kind), []).append(row)
     sheets = []
     for (file, sheet_name, kind), members in groups.items():

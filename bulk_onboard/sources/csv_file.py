@@ -133,7 +133,7 @@ def read_csv(data: bytes, name: str, kind: RowKind | None) -> Sheet:
     first = next(rows, None)
     if first is None:
         raise InputError(
-            f"{name} has a header but no rows below it; add the {table_kind} and try again."
+            f"{name} has a header but no rows below it; add the {table_kind.plural} and try again."
         )
     return Sheet(name, None, header, itertools.chain([first], rows), warnings)
 

@@ -111,3 +111,25 @@ async def test_dry_run_names_the_problems_the_portal_would_raise(
         'problem at copy:Hello.pdf: the template file "Missing.pdf" is not in the room ' in output
     )
     assert await _writes(sandbox) == {"POST /api/2.0/files/rooms": 1}  # only the test's own room
+
+
+async def test_a_dry_run_announces_nothing_to_the_crm(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A playbook with CRM sinks: the dry run writes no CRM record, no ledger, and needs no
+    webhook secret (it sends nothing)."""
+    records = tmp_path / "crm.jsonl"
+    playbook = tmp_path / "playbook.toml"
+    playbook.write_text(
+        "[crm]\n"
+        f'webhook_url = "{sandbox.url}/sandbox/webhook"\n'
+        'secret_env = "CRM_SECRET_NOT_SET"\n'
+        f"jsonl_path = {json.dumps(str(records))}\n"
+    )
+    workbook = str(SAMPLES / "onboarding.xlsx")
+    code, output = await cli(
+        sandbox, "plan", workbook, "--playbook", str(playbook), "--against-portal", "--rate", "500"
+    )
+    assert code == 0, output
+    assert "85 rows: 85 would be created" in output
+    assert "announce" not in output
+    assert not records.exists()
+    assert (await admin(sandbox, "GET", "/sandbox/webhook"))["deliveries"] == []

@@ -12,7 +12,7 @@ import structlog
 from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.step_runner import Action
-from bulk_onboard.errors import RowRefused
+from bulk_onboard.errors import PermanentError, RowRefused
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import LinkType
 from bulk_onboard.model.steps import (
@@ -166,7 +166,13 @@ class ClientActions:
         share = await self.ctx.client.set_room_link(
             room_id, int(step.link_type), int(step.access), step.title, link_id=link_id
         )
-        return _link_done(share or {}, outcome)
+        if share is None:
+            raise PermanentError(
+                "the portal answered without the link it was asked to set",
+                method="PUT",
+                path=f"/api/2.0/files/rooms/{room_id}/links",
+            )
+        return _link_done(share, outcome)
 
 
 def _link_done(share: Json, outcome: Outcome) -> StepDone:

@@ -9,6 +9,7 @@ room's members and one share request per room and batch.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -65,7 +66,11 @@ class Inviter:
             return
         if batch.timer is not None:
             batch.timer.cancel()
-        task = asyncio.get_running_loop().create_task(self._send(batch.items, culture))
+        # A batch belongs to no one row: it runs in a context of its own, so its log lines do
+        # not carry the row whose invitation happened to open the batch.
+        task = asyncio.get_running_loop().create_task(
+            self._send(batch.items, culture), context=contextvars.Context()
+        )
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
