@@ -35,10 +35,11 @@ from bulk_onboard.cli.options import (
     start_logs,
 )
 from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run
+from bulk_onboard.cli.signals import stop_on_signals
 from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.engine import modes
 from bulk_onboard.engine.phases import Progress
-from bulk_onboard.engine.pool import Stop, stop_on_signals
+from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import RunSummary
 from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake

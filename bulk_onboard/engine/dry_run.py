@@ -29,7 +29,7 @@ from bulk_onboard.engine.root import Job, run
 from bulk_onboard.intake import Intake
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import LinkType, UserType
-from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
+from bulk_onboard.runs.report import OK_STATUSES, RowResult
 
 DAILY_WRITE_BUDGET = 10_000  # POST + PUT per user and day (docspace-api.md section 7)
 
@@ -184,43 +184,3 @@ async def dry_run(settings: Settings, intake: Intake) -> DryRun:
             summary = await run(settings, job, progress=Progress(), stop=Stop(), client=planner)
     reads = sum(n for kind, n in real.stats.requests.items() if kind.startswith("GET"))
     return DryRun(list(summary.results), planner.writes, reads)
-
-
-_WORDS = {"created": "create", "changed": "change", "found": "exists", "journal": "exists"}
-
-
-def dry_run_lines(run: DryRun) -> list[str]:
-    """Per row: what would be created and what exists; then problems and the write budget."""
-    lines: list[str] = []
-    for result in run.results:
-        where = result.origin.describe()
-        if result.status in OK_STATUSES:
-            verdict = {
-                "created": "would be created",
-                "updated": "would be completed",
-                "unchanged": "already onboarded",
-            }[result.status.value]
-        else:
-            verdict = f"problem at {result.failed_step}: {result.error}"
-        lines.append(f"{result.row_key}  ({where})  {verdict}")
-        for step, outcome in result.outcomes.items():
-            lines.append(f"  {step:<40} {_WORDS.get(outcome, outcome)}")
-    counts = Counter(r.status for r in run.results)
-    lines.append("")
-    lines.append(
-        f"{len(run.results)} rows: {counts[Status.CREATED]} would be created, "
-        f"{counts[Status.UPDATED]} completed, {counts[Status.UNCHANGED]} already onboarded, "
-        f"{len(run.problems)} with problems"
-    )
-    share = 100 * run.write_total / DAILY_WRITE_BUDGET
-    lines.append(
-        f"the run needs {run.write_total} write requests (POST+PUT) of the portal's "
-        f"{DAILY_WRITE_BUDGET:,} a day per user ({share:.1f}%); this check sent {run.reads} reads "
-        "and no writes"
-    )
-    if run.write_total > DAILY_WRITE_BUDGET:
-        lines.append(
-            "more than one day's budget: the run will defer the rest; continue it the next day "
-            "with `bulk-onboard run --resume RUN`"
-        )
-    return lines

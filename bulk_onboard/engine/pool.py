@@ -1,17 +1,15 @@
 """A generic worker pool: one TaskGroup, a bounded queue, N workers, a graceful stop.
 
 It knows nothing of DocSpace. Items run concurrently; what an item does inside is the
-worker's business. The first stop request (SIGINT/SIGTERM) stops taking new items and lets
-the ones in flight finish; a second one cancels them. Items never started are handed to
+worker's business. The first stop request (the command line routes SIGINT and SIGTERM to it)
+stops taking new items and lets the ones in flight finish; a second one cancels them. Items never started are handed to
 `on_skipped`, so the caller can account for every one of them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -41,24 +39,6 @@ class Stop:
     def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
         self._cancel_hooks.append(hook)
         return lambda: self._cancel_hooks.remove(hook)
-
-
-@contextmanager
-def stop_on_signals(stop: Stop) -> Iterator[None]:
-    """Route SIGINT and SIGTERM to `stop` while the block runs (main thread only)."""
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.request, f"signal {sig.name}")
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
-            pass
-    try:
-        yield
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
 
 
 class Pool(Generic[T, R]):

@@ -1,0 +1,48 @@
+"""What `plan --against-portal` prints: per row what would be created and what exists, then the
+problems and the writes the run needs against the portal's daily budget."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bulk_onboard.engine.dry_run import DAILY_WRITE_BUDGET, DryRun
+from bulk_onboard.runs.report import OK_STATUSES, Status
+
+_WORDS = {"created": "create", "changed": "change", "found": "exists", "journal": "exists"}
+
+
+def dry_run_lines(run: DryRun) -> list[str]:
+    """Per row: what would be created and what exists; then problems and the write budget."""
+    lines: list[str] = []
+    for result in run.results:
+        where = result.origin.describe()
+        if result.status in OK_STATUSES:
+            verdict = {
+                "created": "would be created",
+                "updated": "would be completed",
+                "unchanged": "already onboarded",
+            }[result.status.value]
+        else:
+            verdict = f"problem at {result.failed_step}: {result.error}"
+        lines.append(f"{result.row_key}  ({where})  {verdict}")
+        for step, outcome in result.outcomes.items():
+            lines.append(f"  {step:<40} {_WORDS.get(outcome, outcome)}")
+    counts = Counter(r.status for r in run.results)
+    lines.append("")
+    lines.append(
+        f"{len(run.results)} rows: {counts[Status.CREATED]} would be created, "
+        f"{counts[Status.UPDATED]} completed, {counts[Status.UNCHANGED]} already onboarded, "
+        f"{len(run.problems)} with problems"
+    )
+    share = 100 * run.write_total / DAILY_WRITE_BUDGET
+    lines.append(
+        f"the run needs {run.write_total} write requests (POST+PUT) of the portal's "
+        f"{DAILY_WRITE_BUDGET:,} a day per user ({share:.1f}%); this check sent {run.reads} reads "
+        "and no writes"
+    )
+    if run.write_total > DAILY_WRITE_BUDGET:
+        lines.append(
+            "more than one day's budget: the run will defer the rest; continue it the next day "
+            "with `bulk-onboard run --resume RUN`"
+        )
+    return lines
