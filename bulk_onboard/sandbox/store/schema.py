@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS people (
     created REAL NOT NULL,
     created_by TEXT
 );
+-- Every authenticated request looks up the owner; invitation answers list people by status.
+CREATE INDEX IF NOT EXISTS people_owner ON people(is_owner) WHERE is_owner = 1;
+CREATE INDEX IF NOT EXISTS people_status ON people(status, seq);
 CREATE TABLE IF NOT EXISTS sessions (
     token TEXT PRIMARY KEY,
     user_id TEXT NOT NULL,
