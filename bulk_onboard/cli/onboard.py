@@ -66,6 +66,8 @@ def _launch(
         summary = asyncio.run(with_signals())
     except RunLocked as exc:
         fail(str(exc), EXIT_LOCKED)
+    except ConfigError as exc:  # an unusable report folder, found before anything is sent
+        fail(str(exc))
     raise SystemExit(finish_run(summary))
 
 
@@ -243,6 +245,8 @@ def demo_command(
         code = asyncio.run(_demo(inputs, playbook, report_dir, latency_ms, show_progress))
     except RunLocked as exc:
         fail(str(exc), EXIT_LOCKED)
+    except ConfigError as exc:
+        fail(str(exc))
     raise SystemExit(code)
 
 

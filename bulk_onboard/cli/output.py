@@ -2,7 +2,10 @@
 
 Exit status of `run`, `retry` and `demo`: 0 every row ok, 1 some rows failed or are invalid,
 2 input or configuration error (nothing sent), 3 stopped (signal or refused token), 4 another
-run holds the report folder, 5 some rows wait for the portal's daily write budget (deferred).
+run holds the report folder, 5 some rows wait for the portal's daily write budget (deferred),
+6 the portal could not be reached or used (DNS, refused connection, TLS, not a DocSpace API, or
+an outage that kept failing rows): the run failed as a whole, its unfinished rows are
+interrupted.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from bulk_onboard.engine.root import RunSummary, Verdict
 from bulk_onboard.runs.report import record_exit_code
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_INPUT, EXIT_ABORTED, EXIT_LOCKED, EXIT_DEFERRED = 0, 1, 2, 3, 4, 5
+EXIT_PORTAL = 6
 
 EXIT_CODES: dict[Verdict, int] = {
     "ok": EXIT_OK,
     "rows_need_attention": EXIT_ROWS_FAILED,
     "stopped": EXIT_ABORTED,
     "deferred": EXIT_DEFERRED,
+    "portal_unreachable": EXIT_PORTAL,
 }
 
 
@@ -51,7 +56,13 @@ def summary_lines(summary: RunSummary) -> list[str]:
     ]
     if s.get("retry_of"):
         lines.append(f"retried {s['retried_rows']} rows of run {s['retry_of']}")
-    if summary.stopped:
+    if summary.verdict == "portal_unreachable":
+        lines.append(f"run failed: {summary.stopped}")
+        lines.append(
+            "check the portal address and the network, then continue with: "
+            f"bulk-onboard run --resume {summary.run_id}"
+        )
+    elif summary.stopped:
         lines.append(f"stopped: {summary.stopped}")
     deferred = summary.statuses.get("deferred", 0)
     if deferred:

@@ -8,6 +8,11 @@ announcements  each onboarded client to the CRM sinks of the playbook, after all
 
 A step failure is a value (the row fails, the run goes on); a refused token stops the run; a
 spent daily budget defers the row; a bug in one row fails that row, not the run.
+
+An outage is the run's failure, not the rows': a row that fails because no connection could be
+opened while the portal has not answered a single request yet, or OUTAGE_ROWS rows in a row
+that fail on outages (no connection, 5xx, timeouts: retries spent) with no row finishing well
+in between, stop the run with PortalDown; those rows and every unfinished one are interrupted.
 """
 
 from __future__ import annotations
@@ -26,13 +31,23 @@ from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.pool import Pool, Stop
 from bulk_onboard.engine.row import RowState, finish, row_status
 from bulk_onboard.engine.step_runner import StepRunner
-from bulk_onboard.errors import BudgetExhausted, FatalError, RowRefused, StepFailed
+from bulk_onboard.errors import (
+    BudgetExhausted,
+    FatalError,
+    PortalDown,
+    PortalUnreachable,
+    RateLimited,
+    RowRefused,
+    StepFailed,
+    TransientError,
+)
 from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan, Step
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
 log = structlog.get_logger("bulk_onboard")
 
 MEMBERSHIP_BATCH = 50
+OUTAGE_ROWS = 3  # rows in a row failing on an outage that make it the run's failure
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -66,6 +81,15 @@ class RunState:
         progress.row_done(Status.INTERRUPTED)
 
 
+def is_outage(cause: BaseException) -> bool:
+    """A failure of the portal as a whole (no connection, 5xx, timeouts), not of the row."""
+    if isinstance(cause, PortalUnreachable):
+        return True
+    if isinstance(cause, RateLimited) or not isinstance(cause, TransientError):
+        return False
+    return cause.status is None or cause.status >= 500
+
+
 def fail_status(failed: StepFailed) -> Status:
     if isinstance(failed.cause, BudgetExhausted):
         return Status.DEFERRED  # nothing wrong with the row: the day's writes are spent
@@ -93,10 +117,13 @@ class Phases:
         self.stop = stop
         self.concurrency = concurrency
         self.membership = MembershipActions(ctx)
+        self.outage_streak: list[RowState] = []  # rows failed on outages since the last good one
 
     # ------------------------------------------------------------------ bookkeeping
 
     def settle(self, state: RowState, status: Status, error: StepFailed | None = None) -> None:
+        if status in OK_STATUSES:
+            self.outage_streak.clear()
         result = finish(state, status, error)
         self.run.results[state.plan.row_key] = result
         self.ctx.row_outputs[state.plan.row_key] = dict(state.outputs)
@@ -110,10 +137,38 @@ class Phases:
         )
 
     def failed(self, state: RowState, failure: StepFailed) -> None:
+        if self._outage(state, failure):
+            self.settle(state, Status.INTERRUPTED, failure)
+            return
         if isinstance(failure.cause, FatalError) and self.run.fatal is None:
             self.run.fatal = failure.cause
             self.stop.request(f"fatal: {failure.cause}")
         self.settle(state, fail_status(failure), failure)
+
+    def _outage(self, state: RowState, failure: StepFailed) -> bool:
+        """Is this failure (with the ones before it) the portal's outage? Then the run stops
+        and the rows of the streak become interrupted too."""
+        if self.run.fatal is not None:
+            return isinstance(self.run.fatal, PortalDown) and is_outage(failure.cause)
+        if not is_outage(failure.cause):
+            return False
+        self.outage_streak.append(state)
+        never_answered = (
+            isinstance(failure.cause, PortalUnreachable) and self.ctx.client.stats.answers == 0
+        )
+        if not never_answered and len(self.outage_streak) < OUTAGE_ROWS:
+            return False
+        if never_answered:
+            why = "it has not answered a single request"
+        else:
+            why = f"{len(self.outage_streak)} rows in a row failed on it"
+        self.run.fatal = PortalDown(f"the portal cannot be reached ({why}): {failure.cause}")
+        self.stop.request(str(self.run.fatal))
+        for earlier in self.outage_streak[:-1]:
+            done = self.run.results.get(earlier.plan.row_key)
+            if done is not None and done.status is Status.FAILED:
+                done.status = Status.INTERRUPTED
+        return True
 
     async def guarded(self, state: RowState, kinds: tuple[type[Step], ...]) -> StepFailed | None:
         """Run the row's steps of these kinds, counting its requests; a failure comes back as

@@ -34,6 +34,7 @@ from bulk_onboard.engine.phases import Phases, Progress, RunState
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.row import RowState
 from bulk_onboard.engine.step_runner import Action, StepRunner
+from bulk_onboard.errors import PortalDown, PortalUnusable
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.model.steps import Step
@@ -51,7 +52,9 @@ from bulk_onboard.runs.report import (
 log = structlog.get_logger("bulk_onboard")
 
 # How a run ended, for whoever acts on it (the command line maps it to an exit code).
-Verdict = Literal["ok", "rows_need_attention", "deferred", "stopped"]
+# portal_unreachable: the run as a whole failed on the portal (no connection, TLS refused, not a
+# DocSpace API, or an outage that kept failing rows); its unfinished rows are interrupted.
+Verdict = Literal["ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable"]
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -173,7 +176,7 @@ async def run(
     stopped = reason if (state.fatal is not None or stop.requested) else None
     if stopped is not None:
         log.warning("run_stopped", run_id=job.run_id, reason=stopped)
-    verdict = _verdict(ordered, stopped)
+    verdict = _verdict(ordered, stopped, state.fatal)
     document: dict[str, Any] = {
         "run_id": job.run_id,
         "inputs": list(intake.files),
@@ -206,7 +209,9 @@ async def run(
     )
 
 
-def _verdict(results: Sequence[RowResult], stopped: str | None) -> Verdict:
+def _verdict(results: Sequence[RowResult], stopped: str | None, fatal: Exception | None) -> Verdict:
+    if isinstance(fatal, PortalDown | PortalUnusable):
+        return "portal_unreachable"
     if stopped is not None:
         return "stopped"
     if any(r.status is Status.DEFERRED for r in results):
