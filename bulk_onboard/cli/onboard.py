@@ -97,7 +97,8 @@ def run_command(
 
     Exit status: 0 every row ok, 1 some rows failed or are invalid, 2 input or configuration
     error (nothing sent), 3 stopped (Ctrl-C, SIGTERM, refused token), 4 another run holds the
-    report folder, 5 rows deferred until the portal's daily write budget renews.
+    report folder, 5 rows deferred until the portal's daily write budget renews, 6 the portal
+    could not be reached or kept failing (the run failed; its rows are interrupted).
     """
     if resume is not None and files:
         fail("give either spreadsheets or --resume RUN, not both")
