@@ -184,7 +184,8 @@ def test_single_sheet_workbook_is_told_by_its_header() -> None:
         ("clients_missing_columns.csv", "is a clients list but has no manager_email column"),
         (
             "no_named_sheet.xlsx",
-            'has no sheet named "clients" or "users" (its sheets are Contacts, Other)',
+            # sheets are told by their columns: both are (empty) users sheets
+            "has no rows in sheet Contacts, Other",
         ),
         ("missing.csv", "missing.csv does not exist"),
     ],
