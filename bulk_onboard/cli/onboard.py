@@ -26,6 +26,7 @@ from bulk_onboard.cli.demo import (
 from bulk_onboard.cli.options import (
     KIND,
     PLAYBOOK,
+    REANNOUNCE,
     check_crm_config,
     connection_options,
     progress_for,
@@ -82,12 +83,14 @@ def _launch(
     metavar="RUN",
     help="Continue a stopped or crashed run (its id, or its folder) where it stopped.",
 )
+@REANNOUNCE
 @connection_options
 def run_command(
     files: tuple[Path, ...],
     playbook: Path | None,
     kind: str | None,
     resume: str | None,
+    reannounce: bool,
     **options: Any,
 ) -> None:
     """Onboard every valid row of the spreadsheets into the portal.
@@ -120,6 +123,7 @@ def run_command(
                 progress=progress,
                 stop=stop,
                 env=os.environ,
+                reannounce=reannounce,
             ),
         )
     else:
@@ -137,6 +141,7 @@ def run_command(
                 playbook_path=playbook,
                 kind=kind,
                 env=os.environ,
+                reannounce=reannounce,
             ),
         )
 
@@ -163,8 +168,9 @@ def _folder_intake(folder: RunFolder, playbook: Path | None) -> tuple[Intake, li
 @click.command("retry")
 @click.argument("report", type=click.Path(path_type=Path))
 @PLAYBOOK
+@REANNOUNCE
 @connection_options
-def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
+def retry_command(report: Path, playbook: Path | None, reannounce: bool, **options: Any) -> None:
     """Run again only the rows of REPORT that failed, were interrupted, invalid or deferred.
 
     REPORT is the report.csv or report.xlsx of an earlier run; cells may have been corrected by
@@ -196,6 +202,7 @@ def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
             stop=stop,
             playbook_path=chosen,
             env=os.environ,
+            reannounce=reannounce,
         ),
     )
 
@@ -266,10 +273,14 @@ async def _demo(
     async with start_sandbox(config) as sb:
         await seed_managers(sb.url)
         click.echo(f"sandbox portal: {sb.url} (1,500 requests a minute, {latency_ms:g} ms latency)")
-        settings = build_settings(
-            {"DOCSPACE_TOKEN": sb.token}, portal=sb.url, report_dir=report_dir
-        )
         with tempfile.TemporaryDirectory(prefix="bulk-onboard-demo-") as scratch:
+            # the demo portal lives as long as the demo: so does its state (the CRM ledger)
+            settings = build_settings(
+                {"DOCSPACE_TOKEN": sb.token},
+                portal=sb.url,
+                report_dir=report_dir,
+                state_dir=Path(scratch) / "state",
+            )
             if playbook is None:
                 crm_file = report_dir / "crm-records.jsonl"
                 playbook = demo_playbook(Path(scratch), sb.url, crm_file)

@@ -41,6 +41,14 @@ KIND = click.option(
     help="Read CSV files as this kind, or only this sheet of a workbook.",
 )
 
+REANNOUNCE = click.option(
+    "--reannounce",
+    is_flag=True,
+    default=False,
+    help="Announce every onboarded client to the CRM again, even those the portal's CRM "
+    "ledger says the CRM took (for a CRM that lost its records).",
+)
+
 
 def connection_options(command: F) -> F:
     """The options of every command that talks to a portal."""

@@ -25,7 +25,7 @@ from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings
 from bulk_onboard.crm.deliver import CrmDelivery
-from bulk_onboard.crm.ledger import Ledger
+from bulk_onboard.crm.ledger import LEDGER_NAME, Ledger
 from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.people import Inviter, PersonActions
@@ -76,6 +76,7 @@ class Job:
     # A retry starts a new run folder: its journal begins with what is already done, so a
     # retry of this retry finds it too.
     carry_checkpoint: bool = False
+    reannounce: bool = False  # announce to the CRM even what the portal's ledger holds
     extra_summary: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -141,9 +142,16 @@ async def run(
             crm = await stack.enter_async_context(
                 CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
             )
-            ledger = Ledger(job.run_dir.parent / "crm-delivered.txt")
+            ledger = Ledger.for_portal(
+                settings.state_dir, settings.portal_url, legacy=job.run_dir.parent / LEDGER_NAME
+            )
             crm_actions = CrmActions(
-                ctx, crm, ledger, run_id=job.run_id, portal_url=settings.portal_url
+                ctx,
+                crm,
+                ledger,
+                run_id=job.run_id,
+                portal_url=settings.portal_url,
+                reannounce=job.reannounce,
             )
             actions.update(crm_actions.actions())
         phases = Phases(
