@@ -48,6 +48,20 @@ from bulk_onboard.runs.report_reader import plan_retry, read_report
 from bulk_onboard.sandbox import start_sandbox
 
 
+def say_stopping(stop: Stop, reason: str) -> None:
+    """What a Ctrl-C (or SIGTERM) does, said at once; the summary ends with the resume command."""
+    if not reason.startswith("signal"):
+        return  # a stop of the run's own (a refused token, an outage): the summary says why
+    rows = f"{stop.in_flight} row{'s' if stop.in_flight != 1 else ''} in flight"
+    if stop.requests == 1:
+        click.echo(f"stopping: finishing {rows}; Ctrl-C again to cancel them", err=True)
+    elif stop.requests == 2:
+        click.echo(
+            f"cancelling {rows}; they are reported as interrupted, the report is still written",
+            err=True,
+        )
+
+
 def _launch(
     settings: Settings,
     options: dict[str, Any],
@@ -60,6 +74,7 @@ def _launch(
 
     async def with_signals() -> RunSummary:
         stop = Stop()
+        stop.on_request(say_stopping)
         with stop_on_signals(stop):
             return await job(progress, stop)
 
@@ -289,6 +304,7 @@ async def _demo(
             first = progress_for(settings, show_progress)
             start_logs(settings, first)
             stop = Stop()
+            stop.on_request(say_stopping)
             with stop_on_signals(stop):
                 outcome = await modes.start(
                     settings,

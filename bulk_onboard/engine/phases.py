@@ -62,6 +62,9 @@ class Progress:
     def row_done(self, status: Status) -> None:
         pass
 
+    def row_changed(self, old: Status, new: Status) -> None:
+        """A finished row's status was corrected (failed rows of an outage: interrupted)."""
+
     def close(self) -> None:
         pass
 
@@ -168,6 +171,7 @@ class Phases:
             done = self.run.results.get(earlier.plan.row_key)
             if done is not None and done.status is Status.FAILED:
                 done.status = Status.INTERRUPTED
+                self.progress.row_changed(Status.FAILED, Status.INTERRUPTED)
         return True
 
     async def guarded(self, state: RowState, kinds: tuple[type[Step], ...]) -> StepFailed | None:
@@ -186,7 +190,12 @@ class Phases:
                 state.requests += meter.requests
                 state.attempts += meter.attempts
 
-    def _pool(self, work: Callable[[T], Awaitable[R]], done: Callable[[T, R], None]) -> Pool[T, R]:
+    def _pool(
+        self,
+        work: Callable[[T], Awaitable[R]],
+        done: Callable[[T, R], None],
+        weight: Callable[[T], int] = lambda item: 1,
+    ) -> Pool[T, R]:
         """Items skipped or cancelled by a stop keep no result: they end as interrupted."""
         return Pool(
             work,
@@ -195,6 +204,7 @@ class Phases:
             on_done=done,
             on_skipped=lambda item: None,
             on_cancelled=lambda item: None,
+            weight=weight,
         )
 
     # ------------------------------------------------------------------ phases
@@ -276,7 +286,7 @@ class Phases:
                 else:
                     self.settle(state, row_status(state, "person"))
 
-        await self._pool(work, done).run(membership_groups(waiting))
+        await self._pool(work, done, weight=len).run(membership_groups(waiting))
 
     def _room_is_there(self, state: RowState) -> bool:
         """A person whose client row has no room shares that row's fate and ends here."""
