@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bulk_onboard.api.client import DocSpaceClient
@@ -29,6 +29,7 @@ from bulk_onboard.engine.root import Job, run
 from bulk_onboard.intake import Intake
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import LinkType, UserType
+from bulk_onboard.playbook.reader import Crm
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
 DAILY_WRITE_BUDGET = 10_000  # POST + PUT per user and day (docspace-api.md section 7)
@@ -154,6 +155,16 @@ class PlanningClient:
         return [] if room_id < 0 else await self._real.room_links(room_id, link_type)
 
 
+NO_CRM = Crm(
+    webhook_url=None,
+    secret_env=None,
+    timeout_seconds=10.0,
+    max_attempts=1,
+    jsonl_path=None,
+    csv_path=None,
+)
+
+
 @dataclass
 class DryRun:
     results: list[RowResult]
@@ -171,10 +182,12 @@ class DryRun:
 
 async def dry_run(settings: Settings, intake: Intake) -> DryRun:
     """The run with writes imagined: reads go to the portal, nothing is written there."""
+    # Nothing is announced either: the CRM sinks are left out (the plans still show the step).
+    quiet = replace(intake, playbook=replace(intake.playbook, crm=NO_CRM))
     async with DocSpaceClient(settings) as real:
         planner = PlanningClient(real)
         with tempfile.TemporaryDirectory(prefix="bulk-onboard-plan-") as scratch:
-            job = Job(intake, "dry-run", Path(scratch), settled=invalid_results(intake))
+            job = Job(quiet, "dry-run", Path(scratch), settled=invalid_results(intake))
             summary = await run(settings, job, progress=Progress(), stop=Stop(), client=planner)
     reads = sum(n for kind, n in real.stats.requests.items() if kind.startswith("GET"))
     return DryRun(list(summary.results), planner.writes, reads)
