@@ -180,19 +180,39 @@ def _folder_intake(folder: RunFolder, playbook: Path | None) -> tuple[Intake, li
     return retry.intake, list(retry.carried)
 
 
+def _report_of(given: Path, report_dir: Path) -> Path:
+    """A report named by its file, its run folder or its run id (in the report folder)."""
+    if given.is_file():
+        return given
+    for folder in (given, report_dir / given):
+        if folder.is_dir():
+            for name in ("report.xlsx", "report.csv"):
+                if (folder / name).is_file():
+                    return folder / name
+            fail(
+                f"{folder} holds no report.xlsx or report.csv: the run did not finish; "
+                f"continue it with: bulk-onboard run --resume {folder}"
+            )
+    fail(
+        f"{given} is not a report file, a run folder or a run id in {report_dir}/; give the "
+        "report.xlsx (or report.csv) of a run, its folder or its id"
+    )
+
+
 @click.command("retry")
-@click.argument("report", type=click.Path(path_type=Path))
+@click.argument("report", metavar="REPORT|RUN", type=click.Path(path_type=Path))
 @PLAYBOOK
 @REANNOUNCE
 @connection_options
 def retry_command(report: Path, playbook: Path | None, reannounce: bool, **options: Any) -> None:
     """Run again only the rows of REPORT that failed, were interrupted, invalid or deferred.
 
-    REPORT is the report.csv or report.xlsx of an earlier run; cells may have been corrected by
-    hand. Each row continues from its failed step with the ids that run recorded; rows that
+    REPORT is the report.csv or report.xlsx of an earlier run (cells may have been corrected by
+    hand), or RUN its run folder or run id, as for `run --resume` (its report.xlsx is read). Each row continues from its failed step with the ids that run recorded; rows that
     succeeded are left alone and copied into the new report, which names the run it retried.
     """
     settings = settings_from(options)
+    report = _report_of(report, settings.report_dir)
     run_json = report.parent / "run.json"
     chosen = playbook
     if chosen is None and run_json.is_file():

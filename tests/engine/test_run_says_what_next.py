@@ -134,3 +134,22 @@ def test_the_progress_bar_counts_statuses_apart() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert "1 failed, 1 invalid, 1 deferred" in shown
+
+
+async def test_retry_takes_a_run_folder_or_a_run_id(sandbox: Sandbox, tmp_path: Path) -> None:
+    clients = _clients(tmp_path, 2)
+    reports = tmp_path / "reports"
+    common = ("--report-dir", str(reports), "--no-progress")
+    code, out, err = await asyncio.to_thread(_run, sandbox, "run", str(clients), *common)
+    assert code == 1, out + err
+    (folder,) = [p for p in reports.iterdir() if p.is_dir()]
+    for given in (folder.name, str(folder)):
+        code, out, err = await asyncio.to_thread(_run, sandbox, "retry", given, *common)
+        assert code == 1, out + err
+        assert f"retried 3 rows of run {folder.name}" in out
+    code, out, err = await asyncio.to_thread(_run, sandbox, "retry", "no-such-run", *common)
+    assert code == 2
+    assert err.strip() == (
+        f"no-such-run is not a report file, a run folder or a run id in {reports}/; give the "
+        "report.xlsx (or report.csv) of a run, its folder or its id"
+    )
