@@ -218,6 +218,37 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+API_KEY_PREFIX = "sk-"
+
+
+def token_warnings(env: Mapping[str, str], token_file: str | Path | None) -> list[str]:
+    """What is odd about the token (never its value): a token that does not look like a
+    DocSpace API key, a token file other users can read. Call after build_settings."""
+    found: list[str] = []
+    if token_file is not None:
+        path = Path(token_file)
+        source = f"the token file {str(path)!r}"
+        try:
+            mode = path.stat().st_mode
+            value = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return found
+        if mode & 0o077:
+            found.append(
+                f"{source} can be read by other users (mode {mode & 0o777:o}); "
+                f"make it private: chmod 600 {path}"
+            )
+    else:
+        source, value = TOKEN_ENV, env.get(TOKEN_ENV, "").strip()
+    if value and not value.startswith(API_KEY_PREFIX):
+        found.append(
+            f"the token in {source} does not look like a DocSpace API key (those start with "
+            f"{API_KEY_PREFIX!r}; create one under Developer Tools > API keys); if the portal "
+            "refuses it, the run stops with exit code 3"
+        )
+    return found
+
+
 def _read_token(env: Mapping[str, str], token_file: str | Path | None) -> Secret:
     if token_file is not None:
         path = Path(token_file)
