@@ -47,6 +47,15 @@ from bulk_onboard.runs.folder import RunFolder, open_run_folder
 from bulk_onboard.runs.report_reader import plan_retry, read_report
 from bulk_onboard.sandbox import start_sandbox
 
+SAMPLE_WORKBOOK = Path("sample_data/onboarding.xlsx")
+
+
+def sample_workbook() -> Path:
+    """The clone's sample workbook when run from the clone, else the copy in the package."""
+    if SAMPLE_WORKBOOK.is_file():
+        return SAMPLE_WORKBOOK
+    return Path(__file__).resolve().parent / "samples" / "onboarding.xlsx"
+
 
 def say_stopping(stop: Stop, reason: str) -> None:
     """What a Ctrl-C (or SIGTERM) does, said at once; the summary ends with the resume command."""
@@ -248,9 +257,9 @@ def retry_command(report: Path, playbook: Path | None, reannounce: bool, **optio
     "inputs",
     multiple=True,
     type=click.Path(path_type=Path),
-    default=[Path("sample_data/onboarding.xlsx")],
-    show_default=True,
-    help="Spreadsheet(s) to onboard.",
+    default=[],
+    help="Spreadsheet(s) to onboard (default: sample_data/onboarding.xlsx, or the copy of it "
+    "that comes with bulk-onboard when there is no such file here).",
 )
 @PLAYBOOK
 @click.option(
@@ -283,6 +292,7 @@ def demo_command(
     """Onboard the sample workbook into a local sandbox portal with the real rate limits,
     announcing each client to the sandbox's CRM stand-in, then run it a second time to show
     that nothing is created, mailed or announced twice."""
+    inputs = inputs or (sample_workbook(),)
     read_intake(inputs, playbook, None)  # a bad file or playbook stops here, before the sandbox
     try:
         code = asyncio.run(_demo(inputs, playbook, report_dir, latency_ms, show_progress))

@@ -54,8 +54,7 @@ def email_problem(text: str) -> str | None:
     bad = _bad_character(text)
     if bad is not None:
         return (
-            f'"{text}" contains {_character(bad)}, which an e-mail address cannot hold; '
-            f"{example}."
+            f'"{text}" contains {_character(bad)}, which an e-mail address cannot hold; {example}.'
         )
     return f'"{text}" is not a valid e-mail address; {example}.'
 
