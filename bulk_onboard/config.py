@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
+from platformdirs import user_state_path
+
 from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.logs import LogFormat, redact
@@ -21,6 +23,7 @@ LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "console", "json")
 
 TOKEN_ENV = "DOCSPACE_TOKEN"
 PORTAL_ENV = "DOCSPACE_URL"
+STATE_DIR_ENV = "BULK_ONBOARD_STATE_DIR"
 
 # The portal's own limits (docspace-api.md section 7): 1,500 requests a minute per user,
 # 50 GETs and 15 other requests in flight. Defaults keep a margin under each.
@@ -78,6 +81,8 @@ class Settings:
     connect_timeout: float = 15.0
     report_dir: Path = Path("reports")
     log_format: LogFormat = "auto"
+    # per-portal state kept across runs and report folders (the CRM ledger)
+    state_dir: Path = field(default_factory=lambda: default_state_dir({}))
 
     @property
     def api_url(self) -> str:
@@ -97,6 +102,7 @@ def build_settings(
     request_timeout: float | None = None,
     report_dir: str | Path | None = None,
     log_format: str | None = None,
+    state_dir: str | Path | None = None,
 ) -> Settings:
     """Settings from the environment mapping and explicit option values (None = not given).
 
@@ -133,8 +139,19 @@ def build_settings(
         request_timeout=_timeout(request_timeout),
         report_dir=Path(report_dir) if report_dir is not None else Path("reports"),
         log_format=_log_format(log_format),
+        state_dir=Path(state_dir) if state_dir is not None else default_state_dir(env),
     )
     return settings
+
+
+def default_state_dir(env: Mapping[str, str]) -> Path:
+    """$BULK_ONBOARD_STATE_DIR, else the user's state folder (platformdirs: e.g.
+    ~/.local/state/bulk-onboard on Linux, ~/Library/Application Support/bulk-onboard on macOS,
+    %LOCALAPPDATA%\\bulk-onboard on Windows)."""
+    given = env.get(STATE_DIR_ENV, "").strip()
+    if given:
+        return Path(given).expanduser()
+    return Path(user_state_path("bulk-onboard", appauthor=False))
 
 
 def normalize_portal_url(raw: str) -> str:
@@ -199,6 +216,37 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+API_KEY_PREFIX = "sk-"
+
+
+def token_warnings(env: Mapping[str, str], token_file: str | Path | None) -> list[str]:
+    """What is odd about the token (never its value): a token that does not look like a
+    DocSpace API key, a token file other users can read. Call after build_settings."""
+    found: list[str] = []
+    if token_file is not None:
+        path = Path(token_file)
+        source = f"the token file {str(path)!r}"
+        try:
+            mode = path.stat().st_mode
+            value = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return found
+        if mode & 0o077:
+            found.append(
+                f"{source} can be read by other users (mode {mode & 0o777:o}); "
+                f"make it private: chmod 600 {path}"
+            )
+    else:
+        source, value = TOKEN_ENV, env.get(TOKEN_ENV, "").strip()
+    if value and not value.startswith(API_KEY_PREFIX):
+        found.append(
+            f"the token in {source} does not look like a DocSpace API key (those start with "
+            f"{API_KEY_PREFIX!r}; create one under Developer Tools > API keys); if the portal "
+            "refuses it, the run stops with exit code 3"
+        )
+    return found
 
 
 def _read_token(env: Mapping[str, str], token_file: str | Path | None) -> Secret:

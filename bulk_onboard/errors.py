@@ -15,6 +15,8 @@
         │                   HTTP status and a redacted excerpt of the body
         ├── TransientError  worth retrying with backoff (429, 502/503/504, timeouts, resets)
         │   ├── RateLimited         a 429; retry_after seconds when the portal said so
+        │   ├── PortalUnreachable   no connection could be opened (DNS, refused, connect
+        │   │                       timeout): certainly no effect
         │   └── AmbiguousWrite      a write whose outcome is unknown (timeout, 5xx or a dropped
         │                           connection after the request was sent): look before retrying
         ├── BudgetExhausted a 429 whose Retry-After is longer than a run may wait (the daily
@@ -22,8 +24,11 @@
         ├── PermanentError  this row fails, the run goes on (400, 403, 404, 402, ...)
         └── FatalError      the run cannot go on: stop sending, still write the report
             ├── TokenRefused        the portal refused the token (401)
-            └── PortalUnusable      the address is not a usable DocSpace API (an answer that
-                                    is not JSON, a redirect, a TLS certificate refused)
+            ├── PortalUnusable      the address is not a usable DocSpace API (an answer that
+            │                       is not JSON, a redirect, a TLS certificate refused)
+            └── PortalDown          raised by the engine, not a request: the portal never
+                                    answered, or rows kept failing on outages (see
+                                    engine/phases.py); the run stops, its rows are interrupted
 
 Every error says whether trying the same thing again later may succeed: `transient` is True
 for TransientError (and its subclasses) and for a CrmError whose every failure was transient;
@@ -123,6 +128,10 @@ class RateLimited(_WithRetryAfter, TransientError):
     """HTTP 429. retry_after is the portal's Retry-After in seconds, if it sent one."""
 
 
+class PortalUnreachable(TransientError):
+    """No connection to the portal could be opened: the request had no effect."""
+
+
 class AmbiguousWrite(TransientError):
     """A write may or may not have been applied: find before trying again."""
 
@@ -155,3 +164,13 @@ class CrmError(BulkOnboardError):
         super().__init__(message)
         self.message = message
         self.transient = transient
+
+
+class PortalDown(FatalError):
+    """The portal cannot be reached or keeps failing: the run as a whole failed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, method="-", path="-")
+
+    def __str__(self) -> str:
+        return self.message

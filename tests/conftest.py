@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
+from bulk_onboard import config
 from bulk_onboard.sandbox import Sandbox
 from tests.helpers import seeded_sandbox
+
+
+@pytest.fixture(autouse=True)
+def state_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Per-portal state (the CRM ledger) goes to a fresh folder of each test, never to the real
+    home: for commands run in this process or in a child ($BULK_ONBOARD_STATE_DIR), and for
+    settings built without that variable."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv(config.STATE_DIR_ENV, str(folder))
+    monkeypatch.setattr(config, "user_state_path", lambda *a, **k: folder / "default")
+    yield folder
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ class ClientStats:
 
     requests: Counter[str] = field(default_factory=Counter)
     attempts: int = 0
+    answers: int = 0  # attempts the portal answered (any HTTP status)
     retries: int = 0
     rate_limited: int = 0  # 429 answers
     pauses: int = 0  # times the whole run was paused by a 429
@@ -55,6 +56,7 @@ class ClientStats:
             "requests": dict(sorted(self.requests.items())),
             "requests_total": sum(self.requests.values()),
             "attempts": self.attempts,
+            "answers": self.answers,
             "retries": self.retries,
             "rate_limited": self.rate_limited,
             "pauses": self.pauses,

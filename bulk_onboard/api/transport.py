@@ -252,6 +252,7 @@ class Transport:
                 raw = await response.read()
                 headers = response.headers
                 status = response.status
+                self.stats.answers += 1
         except aiohttp.ClientSSLError as exc:
             raise wire.transport_error(method, shown, "tls", _detail(exc)) from None
         except aiohttp.ClientConnectorError as exc:

@@ -21,6 +21,7 @@ from bulk_onboard.errors import (
     ApiError,
     BudgetExhausted,
     PermanentError,
+    PortalUnreachable,
     PortalUnusable,
     RateLimited,
     TokenRefused,
@@ -236,7 +237,7 @@ def transport_error(method: str, path: str, failure: TransportFailure, detail: s
             path=path,
         )
     if failure in ("connect", "connect_timeout"):
-        return TransientError(
+        return PortalUnreachable(
             f"could not connect to the portal: {detail}", method=method, path=path
         )
     what = "timed out" if failure == "timeout" else "lost the connection"

@@ -13,7 +13,7 @@ from bulk_onboard import __version__
 from bulk_onboard.cli.dry_run_output import dry_run_lines
 from bulk_onboard.cli.onboard import demo_command, retry_command, run_command
 from bulk_onboard.cli.options import FILES, KIND, PLAYBOOK, read_intake, settings_from
-from bulk_onboard.cli.plan_output import intake_json, intake_text
+from bulk_onboard.cli.plan_output import dry_run_json, intake_json, intake_text
 from bulk_onboard.cli.problem_table import intake_summary, problem_rows, write_table
 from bulk_onboard.engine.dry_run import dry_run
 from bulk_onboard.logs import configure as configure_logs
@@ -54,7 +54,12 @@ def validate_command(files: tuple[Path, ...], playbook: Path | None, kind: str |
 @FILES
 @PLAYBOOK
 @KIND
-@click.option("--json", "as_json", is_flag=True, help="Print the plans as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: the plans, or with --against-portal the rows, problems and writes.",
+)
 @click.option(
     "--against-portal",
     is_flag=True,
@@ -97,8 +102,11 @@ def plan_command(
         settings = settings_from({"portal": portal, "token_file": token_file, "rate": rate})
         configure_logs(fmt="auto", level="warning", secrets=[settings.token.reveal()])
         checked = asyncio.run(dry_run(settings, intake))
-        for line in dry_run_lines(checked):
-            click.echo(line)
+        if as_json:
+            click.echo(json.dumps(dry_run_json(checked), indent=2, ensure_ascii=False))
+        else:
+            for line in dry_run_lines(checked):
+                click.echo(line)
         raise SystemExit(1 if checked.problems else 0)
     if as_json:
         click.echo(json.dumps(intake_json(intake), indent=2, ensure_ascii=False))

@@ -26,6 +26,7 @@ from bulk_onboard.cli.demo import (
 from bulk_onboard.cli.options import (
     KIND,
     PLAYBOOK,
+    REANNOUNCE,
     check_crm_config,
     connection_options,
     progress_for,
@@ -47,6 +48,29 @@ from bulk_onboard.runs.folder import RunFolder, open_run_folder
 from bulk_onboard.runs.report_reader import plan_retry, read_report
 from bulk_onboard.sandbox import start_sandbox
 
+SAMPLE_WORKBOOK = Path("sample_data/onboarding.xlsx")
+
+
+def sample_workbook() -> Path:
+    """The clone's sample workbook when run from the clone, else the copy in the package."""
+    if SAMPLE_WORKBOOK.is_file():
+        return SAMPLE_WORKBOOK
+    return Path(__file__).resolve().parent / "samples" / "onboarding.xlsx"
+
+
+def say_stopping(stop: Stop, reason: str) -> None:
+    """What a Ctrl-C (or SIGTERM) does, said at once; the summary ends with the resume command."""
+    if not reason.startswith("signal"):
+        return  # a stop of the run's own (a refused token, an outage): the summary says why
+    rows = f"{stop.in_flight} row{'s' if stop.in_flight != 1 else ''} in flight"
+    if stop.requests == 1:
+        click.echo(f"stopping: finishing {rows}; Ctrl-C again to cancel them", err=True)
+    elif stop.requests == 2:
+        click.echo(
+            f"cancelling {rows}; they are reported as interrupted, the report is still written",
+            err=True,
+        )
+
 
 def _launch(
     settings: Settings,
@@ -60,6 +84,7 @@ def _launch(
 
     async def with_signals() -> RunSummary:
         stop = Stop()
+        stop.on_request(say_stopping)
         with stop_on_signals(stop):
             return await job(progress, stop)
 
@@ -67,6 +92,8 @@ def _launch(
         summary = asyncio.run(with_signals())
     except RunLocked as exc:
         fail(str(exc), EXIT_LOCKED)
+    except ConfigError as exc:  # an unusable report folder, found before anything is sent
+        fail(str(exc))
     raise SystemExit(finish_run(summary))
 
 
@@ -81,12 +108,14 @@ def _launch(
     metavar="RUN",
     help="Continue a stopped or crashed run (its id, or its folder) where it stopped.",
 )
+@REANNOUNCE
 @connection_options
 def run_command(
     files: tuple[Path, ...],
     playbook: Path | None,
     kind: str | None,
     resume: str | None,
+    reannounce: bool,
     **options: Any,
 ) -> None:
     """Onboard every valid row of the spreadsheets into the portal.
@@ -96,7 +125,8 @@ def run_command(
 
     Exit status: 0 every row ok, 1 some rows failed or are invalid, 2 input or configuration
     error (nothing sent), 3 stopped (Ctrl-C, SIGTERM, refused token), 4 another run holds the
-    report folder, 5 rows deferred until the portal's daily write budget renews.
+    report folder, 5 rows deferred until the portal's daily write budget renews, 6 the portal
+    could not be reached or kept failing (the run failed; its rows are interrupted).
     """
     if resume is not None and files:
         fail("give either spreadsheets or --resume RUN, not both")
@@ -118,6 +148,7 @@ def run_command(
                 progress=progress,
                 stop=stop,
                 env=os.environ,
+                reannounce=reannounce,
             ),
         )
     else:
@@ -135,6 +166,7 @@ def run_command(
                 playbook_path=playbook,
                 kind=kind,
                 env=os.environ,
+                reannounce=reannounce,
             ),
         )
 
@@ -158,18 +190,39 @@ def _folder_intake(folder: RunFolder, playbook: Path | None) -> tuple[Intake, li
     return retry.intake, list(retry.carried)
 
 
+def _report_of(given: Path, report_dir: Path) -> Path:
+    """A report named by its file, its run folder or its run id (in the report folder)."""
+    if given.is_file():
+        return given
+    for folder in (given, report_dir / given):
+        if folder.is_dir():
+            for name in ("report.xlsx", "report.csv"):
+                if (folder / name).is_file():
+                    return folder / name
+            fail(
+                f"{folder} holds no report.xlsx or report.csv: the run did not finish; "
+                f"continue it with: bulk-onboard run --resume {folder}"
+            )
+    fail(
+        f"{given} is not a report file, a run folder or a run id in {report_dir}/; give the "
+        "report.xlsx (or report.csv) of a run, its folder or its id"
+    )
+
+
 @click.command("retry")
-@click.argument("report", type=click.Path(path_type=Path))
+@click.argument("report", metavar="REPORT|RUN", type=click.Path(path_type=Path))
 @PLAYBOOK
+@REANNOUNCE
 @connection_options
-def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
+def retry_command(report: Path, playbook: Path | None, reannounce: bool, **options: Any) -> None:
     """Run again only the rows of REPORT that failed, were interrupted, invalid or deferred.
 
-    REPORT is the report.csv or report.xlsx of an earlier run; cells may have been corrected by
-    hand. Each row continues from its failed step with the ids that run recorded; rows that
+    REPORT is the report.csv or report.xlsx of an earlier run (cells may have been corrected by
+    hand), or RUN its run folder or run id, as for `run --resume` (its report.xlsx is read). Each row continues from its failed step with the ids that run recorded; rows that
     succeeded are left alone and copied into the new report, which names the run it retried.
     """
     settings = settings_from(options)
+    report = _report_of(report, settings.report_dir)
     run_json = report.parent / "run.json"
     chosen = playbook
     if chosen is None and run_json.is_file():
@@ -194,6 +247,7 @@ def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
             stop=stop,
             playbook_path=chosen,
             env=os.environ,
+            reannounce=reannounce,
         ),
     )
 
@@ -204,9 +258,9 @@ def retry_command(report: Path, playbook: Path | None, **options: Any) -> None:
     "inputs",
     multiple=True,
     type=click.Path(path_type=Path),
-    default=[Path("sample_data/onboarding.xlsx")],
-    show_default=True,
-    help="Spreadsheet(s) to onboard.",
+    default=[],
+    help="Spreadsheet(s) to onboard (default: sample_data/onboarding.xlsx, or the copy of it "
+    "that comes with bulk-onboard when there is no such file here).",
 )
 @PLAYBOOK
 @click.option(
@@ -239,11 +293,14 @@ def demo_command(
     """Onboard the sample workbook into a local sandbox portal with the real rate limits,
     announcing each client to the sandbox's CRM stand-in, then run it a second time to show
     that nothing is created, mailed or announced twice."""
+    inputs = inputs or (sample_workbook(),)
     read_intake(inputs, playbook, None)  # a bad file or playbook stops here, before the sandbox
     try:
         code = asyncio.run(_demo(inputs, playbook, report_dir, latency_ms, show_progress))
     except RunLocked as exc:
         fail(str(exc), EXIT_LOCKED)
+    except ConfigError as exc:
+        fail(str(exc))
     raise SystemExit(code)
 
 
@@ -262,10 +319,14 @@ async def _demo(
     async with start_sandbox(config) as sb:
         await seed_managers(sb.url)
         click.echo(f"sandbox portal: {sb.url} (1,500 requests a minute, {latency_ms:g} ms latency)")
-        settings = build_settings(
-            {"DOCSPACE_TOKEN": sb.token}, portal=sb.url, report_dir=report_dir
-        )
         with tempfile.TemporaryDirectory(prefix="bulk-onboard-demo-") as scratch:
+            # the demo portal lives as long as the demo: so does its state (the CRM ledger)
+            settings = build_settings(
+                {"DOCSPACE_TOKEN": sb.token},
+                portal=sb.url,
+                report_dir=report_dir,
+                state_dir=Path(scratch) / "state",
+            )
             if playbook is None:
                 crm_file = report_dir / "crm-records.jsonl"
                 playbook = demo_playbook(Path(scratch), sb.url, crm_file)
@@ -274,6 +335,7 @@ async def _demo(
             first = progress_for(settings, show_progress)
             start_logs(settings, first)
             stop = Stop()
+            stop.on_request(say_stopping)
             with stop_on_signals(stop):
                 outcome = await modes.start(
                     settings,

@@ -16,7 +16,7 @@ import click
 
 from bulk_onboard.cli.output import fail
 from bulk_onboard.cli.progress import BarProgress, LogProgress
-from bulk_onboard.config import Settings, build_settings
+from bulk_onboard.config import Settings, build_settings, token_warnings
 from bulk_onboard.crm.deliver import check_crm
 from bulk_onboard.engine.phases import Progress
 from bulk_onboard.errors import ConfigError, InputError
@@ -39,6 +39,14 @@ KIND = click.option(
     type=click.Choice(["clients", "users"]),
     default=None,
     help="Read CSV files as this kind, or only this sheet of a workbook.",
+)
+
+REANNOUNCE = click.option(
+    "--reannounce",
+    is_flag=True,
+    default=False,
+    help="Announce every onboarded client to the CRM again, even those the portal's CRM "
+    "ledger says the CRM took (for a CRM that lost its records).",
 )
 
 
@@ -123,7 +131,15 @@ def check_crm_config(intake: Intake) -> None:
 
 
 def settings_from(options: dict[str, Any]) -> Settings:
-    """Settings from the environment and the connection options, or exit 2."""
+    """Settings from the environment and the connection options, or exit 2; what is odd
+    about the token is a warning on stderr."""
+    settings = _settings(options)
+    for warning in token_warnings(os.environ, options.get("token_file")):
+        click.echo(f"warning: {warning}", err=True)
+    return settings
+
+
+def _settings(options: dict[str, Any]) -> Settings:
     try:
         return build_settings(
             os.environ,

@@ -2,25 +2,37 @@
 
 Exit status of `run`, `retry` and `demo`: 0 every row ok, 1 some rows failed or are invalid,
 2 input or configuration error (nothing sent), 3 stopped (signal or refused token), 4 another
-run holds the report folder, 5 some rows wait for the portal's daily write budget (deferred).
+run holds the report folder, 5 some rows wait for the portal's daily write budget (deferred),
+6 the portal could not be reached or used (DNS, refused connection, TLS, not a DocSpace API, or
+an outage that kept failing rows): the run failed as a whole, its unfinished rows are
+interrupted.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
+from collections import Counter
+from collections.abc import Sequence
 from typing import NoReturn
 
 import click
 
 from bulk_onboard.engine.root import RunSummary, Verdict
-from bulk_onboard.runs.report import record_exit_code
+from bulk_onboard.runs.report import RowResult, Status, record_exit_code
+
+MAX_PROBLEMS = 10  # rows shown after a run with failures; the rest are counted
+MAX_CAUSES = 5
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_INPUT, EXIT_ABORTED, EXIT_LOCKED, EXIT_DEFERRED = 0, 1, 2, 3, 4, 5
+EXIT_PORTAL = 6
 
 EXIT_CODES: dict[Verdict, int] = {
     "ok": EXIT_OK,
     "rows_need_attention": EXIT_ROWS_FAILED,
     "stopped": EXIT_ABORTED,
     "deferred": EXIT_DEFERRED,
+    "portal_unreachable": EXIT_PORTAL,
 }
 
 
@@ -51,15 +63,67 @@ def summary_lines(summary: RunSummary) -> list[str]:
     ]
     if s.get("retry_of") and "retried_rows" in s:  # a resumed retry says only retry_of
         lines.append(f"retried {s['retried_rows']} rows of run {s['retry_of']}")
-    if summary.stopped:
+    lines.extend(problem_lines(summary.results))
+    resume = f"bulk-onboard run --resume {summary.run_id}"
+    if summary.verdict == "portal_unreachable":
+        lines.append(f"run failed: {summary.stopped}")
+        lines.append(f"check the portal address and the network, then continue with: {resume}")
+    elif summary.stopped:
         lines.append(f"stopped: {summary.stopped}")
+        lines.append(f"continue with: {resume}")
     deferred = summary.statuses.get("deferred", 0)
     if deferred:
         lines.append(
             f"deferred: {deferred} rows wait for the portal's daily write budget; "
-            f"continue with: bulk-onboard run --resume {summary.run_id}"
+            f"continue with: {resume}"
         )
+    if summary.verdict == "rows_need_attention":
+        report = shlex.quote(str(s["report"]["xlsx"]))
+        lines.append(f"next: fix what the report says, then: bulk-onboard retry {report}")
     return lines
+
+
+def problem_lines(results: Sequence[RowResult]) -> list[str]:
+    """The first rows that need attention (row, step, error), then the count by cause. Rows
+    interrupted or deferred need nothing but the resume command the summary ends with."""
+    bad = [r for r in results if r.status in (Status.FAILED, Status.INVALID)]
+    if not bad:
+        return []
+    lines = [f"rows that need attention ({len(bad)}):"]
+    for row in bad[:MAX_PROBLEMS]:
+        step = f" at {row.failed_step}" if row.failed_step else ""
+        lines.append(
+            f"  {row.origin.describe()}  {row.row_key}  {row.status.value}{step}: "
+            f"{_short(row.error or '')}"
+        )
+    if len(bad) > MAX_PROBLEMS:
+        lines.append(f"  and {len(bad) - MAX_PROBLEMS} more (all of them are in the report)")
+    causes = Counter(cause(row) for row in bad)
+    shown = causes.most_common(MAX_CAUSES)
+    lines.append("by cause:")
+    lines.extend(f"  {n:>5}  {what}" for what, n in shown)
+    rest = sum(causes.values()) - sum(n for _, n in shown)
+    if rest:
+        lines.append(f"  {rest:>5}  other causes")
+    return lines
+
+
+_QUOTED = re.compile(r'"[^"]*"')
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_NUMBER = re.compile(r"\b\d+\b")
+
+
+def cause(row: RowResult) -> str:
+    """A row's failure with what is particular to the row (names, addresses, ids) left out,
+    so rows that failed alike count as one cause."""
+    text = _NUMBER.sub("N", _EMAIL.sub("<e-mail>", _QUOTED.sub('"…"', row.error or "")))
+    step = f" at {row.failed_step}" if row.failed_step else ""
+    return f"{row.status.value}{step}: {_short(text, 100)}"
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def finish_run(summary: RunSummary) -> int:

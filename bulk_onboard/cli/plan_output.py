@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from enum import Enum
 from typing import Any
 
+from bulk_onboard.engine.dry_run import DAILY_WRITE_BUDGET, DryRun
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, UserType
 from bulk_onboard.model.steps import (
@@ -31,6 +33,7 @@ from bulk_onboard.model.steps import (
     TemplatePath,
 )
 from bulk_onboard.model.words import ACCESS_NAMES, ROOM_TYPE_NAMES, USER_TYPE_NAMES
+from bulk_onboard.runs.report import OK_STATUSES
 from bulk_onboard.sources import InputWarning
 from bulk_onboard.validate.files import Invalid
 
@@ -204,4 +207,38 @@ def intake_json(intake: Intake) -> dict[str, Any]:
         "plans": [plan_json(p) for p in intake.plans],
         "invalid": [invalid_json(r) for r in intake.invalid],
         "warnings": [notice_json(n) for n in intake.warnings],
+    }
+
+
+def dry_run_json(checked: DryRun) -> dict[str, Any]:
+    """`plan --against-portal --json`: per row what exists and what would be made, the
+    problems, and the writes the run needs against the portal's daily budget."""
+    counts = Counter(r.status.value for r in checked.results)
+    return {
+        "rows": [
+            {
+                "row": r.row_key,
+                "kind": r.kind,
+                **_origin(r.origin),
+                "status": r.status.value,
+                "problem": None
+                if r.status in OK_STATUSES
+                else {"step": r.failed_step, "error": r.error},
+                "steps": dict(r.outcomes),
+            }
+            for r in checked.results
+        ],
+        "summary": {
+            "rows": len(checked.results),
+            "would_be_created": counts["created"],
+            "would_be_completed": counts["updated"],
+            "already_onboarded": counts["unchanged"],
+            "with_problems": len(checked.problems),
+        },
+        "writes": {
+            "needed": checked.write_total,
+            "by_request": dict(sorted(checked.writes.items())),
+            "daily_budget": DAILY_WRITE_BUDGET,
+        },
+        "reads_sent": checked.reads,
     }

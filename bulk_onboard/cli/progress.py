@@ -25,9 +25,23 @@ from bulk_onboard.runs.report import OK_STATUSES, Status
 
 log = structlog.get_logger("bulk_onboard")
 
+# The statuses counted apart, as the run's summary line names them.
+NOT_OK = (Status.FAILED, Status.INVALID, Status.INTERRUPTED, Status.DEFERRED)
+
+
+def not_ok_counts(counts: Counter[str]) -> dict[str, int]:
+    return {status.value: counts[status.value] for status in NOT_OK}
+
+
+def counts_text(counts: Counter[str]) -> str:
+    """ "2 failed, 1 invalid" (only those that happened), or "0 failed"."""
+    parts = [f"{n} {status}" for status, n in not_ok_counts(counts).items() if n]
+    return ", ".join(parts) or "0 failed"
+
 
 class BarProgress(Progress):
-    """rich progress bar: rows done, rate, ETA, failures."""
+    """rich progress bar: rows done, rate, ETA, and the rows failed, invalid, interrupted and
+    deferred, each counted apart as the summary counts them."""
 
     def __init__(self, console: Console | None = None) -> None:
         self._console = console or Console(stderr=True)
@@ -37,7 +51,7 @@ class BarProgress(Progress):
             MofNCompleteColumn(),
             TaskProgressColumn(),
             TextColumn("{task.fields[rate]:.1f} rows/s"),
-            TextColumn("[red]{task.fields[failed]} failed"),
+            TextColumn("[red]{task.fields[problems]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
@@ -45,21 +59,25 @@ class BarProgress(Progress):
             transient=False,
         )
         self._task: Any = None
-        self._failed = 0
+        self._counts: Counter[str] = Counter()
         self._done = 0
         self._started = time.monotonic()
 
     def start(self, total: int) -> None:
         self._started = time.monotonic()
         self._bar.start()
-        self._task = self._bar.add_task("rows", total=total, failed=0, rate=0.0)
+        self._task = self._bar.add_task("rows", total=total, problems="0 failed", rate=0.0)
 
     def row_done(self, status: Status) -> None:
         self._done += 1
-        if status not in OK_STATUSES:
-            self._failed += 1
+        self._counts[status.value] += 1
         rate = self._done / max(time.monotonic() - self._started, 1e-6)
-        self._bar.update(self._task, advance=1, failed=self._failed, rate=rate)
+        self._bar.update(self._task, advance=1, problems=counts_text(self._counts), rate=rate)
+
+    def row_changed(self, old: Status, new: Status) -> None:
+        self._counts[old.value] -= 1
+        self._counts[new.value] += 1
+        self._bar.update(self._task, problems=counts_text(self._counts))
 
     def close(self) -> None:
         self._bar.stop()
@@ -80,6 +98,10 @@ class LogProgress(Progress):
         self._total = total
         self._started = self._last = self._clock()
 
+    def row_changed(self, old: Status, new: Status) -> None:
+        self._counts[old.value] -= 1
+        self._counts[new.value] += 1
+
     def row_done(self, status: Status) -> None:
         self._counts[status.value] += 1
         now = self._clock()
@@ -98,7 +120,8 @@ class LogProgress(Progress):
             total=self._total,
             rows_per_second=round(rate, 2),
             eta_seconds=round(eta, 1) if eta is not None else None,
-            failed=sum(n for s, n in self._counts.items() if Status(s) not in OK_STATUSES),
+            ok=sum(n for s, n in self._counts.items() if Status(s) in OK_STATUSES),
+            **not_ok_counts(self._counts),
         )
 
     def close(self) -> None:

@@ -1,26 +1,76 @@
-"""The ledger: idempotency keys the CRM has taken, kept across runs (one key per line)."""
+"""The ledger: idempotency keys the CRM has taken, kept across runs (one key per line).
+
+It belongs to the portal, not to a report folder: every run against one portal, whatever its
+--report-dir or working directory, uses
+
+    <state folder>/portals/<host>-<hash of the address>/crm-delivered.txt
+
+where the state folder is $BULK_ONBOARD_STATE_DIR or the user's state folder of the platform
+(config.default_state_dir). Its keys are (portal address, client, room), so a fresh portal
+whose rooms reuse ids is announced in full. A ledger of an earlier version
+(reports/crm-delivered.txt, keys of client and room only) is taken over by the first portal
+that runs with that report folder, and renamed so that no other portal inherits it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
+
+LEDGER_NAME = "crm-delivered.txt"
+
+
+def portal_state_dir(state_dir: Path, portal_url: str) -> Path:
+    """The folder of one portal's state: readable host, plus a hash of the whole address."""
+    address = portal_url.strip().rstrip("/").lower()
+    parts = urlsplit(address)
+    readable = re.sub(r"[^a-z0-9.-]+", "-", f"{parts.hostname or 'portal'}-{parts.port or ''}")
+    digest = hashlib.sha256(address.encode()).hexdigest()[:12]
+    return state_dir / "portals" / f"{readable.strip('-')}-{digest}"
+
+
+def _read(path: Path) -> set[str]:
+    return {line.strip() for line in path.read_text().splitlines() if line.strip()}
 
 
 class Ledger:
     """Every record the CRM took, so a nightly rerun announces only what it has not taken."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, portal_url: str = "", legacy: Path | None = None) -> None:
         self.path = path
         self.keys: set[str] = set()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if portal_url and not (path.parent / "portal.txt").exists():
+            (path.parent / "portal.txt").write_text(portal_url + "\n", encoding="utf-8")
         if path.exists():
-            self.keys = {line.strip() for line in path.read_text().splitlines() if line.strip()}
+            self.keys = _read(path)
+        if legacy is not None and legacy.is_file():
+            self._take_over(legacy)
+
+    @classmethod
+    def for_portal(cls, state_dir: Path, portal_url: str, *, legacy: Path | None = None) -> Ledger:
+        folder = portal_state_dir(state_dir, portal_url)
+        return cls(folder / LEDGER_NAME, portal_url=portal_url, legacy=legacy)
+
+    def _take_over(self, legacy: Path) -> None:
+        """Keys of an earlier version's ledger: appended here, the old file renamed."""
+        old = _read(legacy) - self.keys
+        if old:
+            self._append(sorted(old))
+        legacy.rename(legacy.with_name(f"{legacy.name}.moved-to-state-folder"))
 
     def __contains__(self, key: str) -> bool:
         return key in self.keys
 
     def add(self, key: str) -> None:
+        self._append([key])
+
+    def _append(self, keys: list[str]) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(key + "\n")
+            fh.write("".join(k + "\n" for k in keys))
             fh.flush()
             os.fsync(fh.fileno())
-        self.keys.add(key)
+        self.keys.update(keys)

@@ -44,9 +44,13 @@ CSV_COLUMNS = (
 )
 
 
-def idempotency_key(client_id: str, room_id: int | str) -> str:
-    """Stable across runs for the same client and room: hex SHA-256 of "client_id\\nroom_id"."""
-    return hashlib.sha256(f"{client_id}\n{room_id}".encode()).hexdigest()
+def idempotency_key(client_id: str, room_id: int | str, portal_url: str = "") -> str:
+    """Stable across runs for the same portal, client and room: hex SHA-256 of
+    "portal\\nclient_id\\nroom_id" (a fresh portal reusing room ids is news). Without a
+    portal, the key of earlier versions, "client_id\\nroom_id", which old ledgers hold."""
+    portal = portal_url.strip().rstrip("/").lower()
+    text = f"{portal}\n{client_id}\n{room_id}" if portal else f"{client_id}\n{room_id}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def room_url(portal_url: str, room_id: int | str) -> str:
@@ -66,7 +70,7 @@ def build_record(
     return {
         "event": EVENT,
         "version": VERSION,
-        "idempotency_key": idempotency_key(str(fields["client_id"]), room_id),
+        "idempotency_key": idempotency_key(str(fields["client_id"]), room_id, portal_url),
         "client_id": str(fields["client_id"]),
         "client_name": str(fields["client_name"]),
         "client_email": str(fields["client_email"]),

@@ -56,12 +56,19 @@ async def start(
     playbook_path: Path | None = None,
     kind: str | None = None,
     env: Mapping[str, str] | None = None,
+    reannounce: bool = False,
 ) -> RunSummary:
     """A new run: reports/<run-id>/ keeps copies of the sources and playbook for --resume."""
     report_dir = Path(settings.report_dir)
     with report_dir_lock(report_dir):
         folder = create_run_folder(report_dir, run_id or new_run_id(), sources, playbook_path, kind)
-        job = Job(intake, folder.run_id, folder.path, settled=invalid_results(intake))
+        job = Job(
+            intake,
+            folder.run_id,
+            folder.path,
+            settled=invalid_results(intake),
+            reannounce=reannounce,
+        )
         return await run(settings, job, progress=progress, stop=stop, env=env, client=client)
 
 
@@ -75,6 +82,7 @@ async def resume(
     carried: Sequence[RowResult] = (),
     client: PortalClient | None = None,
     env: Mapping[str, str] | None = None,
+    reannounce: bool = False,
 ) -> RunSummary:
     """Continue a run in its own folder: journalled steps are not done again."""
     with report_dir_lock(folder.path.parent):
@@ -95,6 +103,7 @@ async def resume(
             settled=(*invalid_results(intake), *carried),
             checkpoint=checkpoint,
             extra_summary=extra,
+            reannounce=reannounce,
         )
         return await run(settings, job, progress=progress, stop=stop, env=env, client=client)
 
@@ -109,6 +118,7 @@ async def retry(
     client: PortalClient | None = None,
     playbook_path: Path | None = None,
     env: Mapping[str, str] | None = None,
+    reannounce: bool = False,
 ) -> RunSummary:
     """Run the failed rows of a report again, in a new run folder that names the old one."""
     checkpoint = read_journal(report.parent / "journal.jsonl")
@@ -125,6 +135,7 @@ async def retry(
             settled=(*invalid_results(retry.intake), *retry.carried),
             checkpoint=checkpoint,
             carry_checkpoint=True,
+            reannounce=reannounce,
             extra_summary={
                 "retry_of": retry_of,
                 "retried_rows": len(retry.intake.plans) + len(retry.intake.invalid),

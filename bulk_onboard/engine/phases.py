@@ -8,6 +8,11 @@ announcements  each onboarded client to the CRM sinks of the playbook, after all
 
 A step failure is a value (the row fails, the run goes on); a refused token stops the run; a
 spent daily budget defers the row; a bug in one row fails that row, not the run.
+
+An outage is the run's failure, not the rows': a row that fails because no connection could be
+opened while the portal has not answered a single request yet, or OUTAGE_ROWS rows in a row
+that fail on outages (no connection, 5xx, timeouts: retries spent) with no row finishing well
+in between, stop the run with PortalDown; those rows and every unfinished one are interrupted.
 """
 
 from __future__ import annotations
@@ -26,13 +31,23 @@ from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.pool import Pool, Stop
 from bulk_onboard.engine.row import RowState, finish, row_status
 from bulk_onboard.engine.step_runner import StepRunner
-from bulk_onboard.errors import BudgetExhausted, FatalError, RowRefused, StepFailed
+from bulk_onboard.errors import (
+    BudgetExhausted,
+    FatalError,
+    PortalDown,
+    PortalUnreachable,
+    RateLimited,
+    RowRefused,
+    StepFailed,
+    TransientError,
+)
 from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan, Step
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
 log = structlog.get_logger("bulk_onboard")
 
 MEMBERSHIP_BATCH = 50
+OUTAGE_ROWS = 3  # rows in a row failing on an outage that make it the run's failure
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,6 +61,9 @@ class Progress:
 
     def row_done(self, status: Status) -> None:
         pass
+
+    def row_changed(self, old: Status, new: Status) -> None:
+        """A finished row's status was corrected (failed rows of an outage: interrupted)."""
 
     def close(self) -> None:
         pass
@@ -64,6 +82,15 @@ class RunState:
         error = StepFailed(_next_step(state), RuntimeError(f"not finished: {reason}"))
         self.results[state.plan.row_key] = finish(state, Status.INTERRUPTED, error)
         progress.row_done(Status.INTERRUPTED)
+
+
+def is_outage(cause: BaseException) -> bool:
+    """A failure of the portal as a whole (no connection, 5xx, timeouts), not of the row."""
+    if isinstance(cause, PortalUnreachable):
+        return True
+    if isinstance(cause, RateLimited) or not isinstance(cause, TransientError):
+        return False
+    return cause.status is None or cause.status >= 500
 
 
 def fail_status(failed: StepFailed) -> Status:
@@ -93,10 +120,13 @@ class Phases:
         self.stop = stop
         self.concurrency = concurrency
         self.membership = MembershipActions(ctx)
+        self.outage_streak: list[RowState] = []  # rows failed on outages since the last good one
 
     # ------------------------------------------------------------------ bookkeeping
 
     def settle(self, state: RowState, status: Status, error: StepFailed | None = None) -> None:
+        if status in OK_STATUSES:
+            self.outage_streak.clear()
         result = finish(state, status, error)
         self.run.results[state.plan.row_key] = result
         self.ctx.row_outputs[state.plan.row_key] = dict(state.outputs)
@@ -110,10 +140,39 @@ class Phases:
         )
 
     def failed(self, state: RowState, failure: StepFailed) -> None:
+        if self._outage(state, failure):
+            self.settle(state, Status.INTERRUPTED, failure)
+            return
         if isinstance(failure.cause, FatalError) and self.run.fatal is None:
             self.run.fatal = failure.cause
             self.stop.request(f"fatal: {failure.cause}")
         self.settle(state, fail_status(failure), failure)
+
+    def _outage(self, state: RowState, failure: StepFailed) -> bool:
+        """Is this failure (with the ones before it) the portal's outage? Then the run stops
+        and the rows of the streak become interrupted too."""
+        if self.run.fatal is not None:
+            return isinstance(self.run.fatal, PortalDown) and is_outage(failure.cause)
+        if not is_outage(failure.cause):
+            return False
+        self.outage_streak.append(state)
+        never_answered = (
+            isinstance(failure.cause, PortalUnreachable) and self.ctx.client.stats.answers == 0
+        )
+        if not never_answered and len(self.outage_streak) < OUTAGE_ROWS:
+            return False
+        if never_answered:
+            why = "it has not answered a single request"
+        else:
+            why = f"{len(self.outage_streak)} rows in a row failed on it"
+        self.run.fatal = PortalDown(f"the portal cannot be reached ({why}): {failure.cause}")
+        self.stop.request(str(self.run.fatal))
+        for earlier in self.outage_streak[:-1]:
+            done = self.run.results.get(earlier.plan.row_key)
+            if done is not None and done.status is Status.FAILED:
+                done.status = Status.INTERRUPTED
+                self.progress.row_changed(Status.FAILED, Status.INTERRUPTED)
+        return True
 
     async def guarded(self, state: RowState, kinds: tuple[type[Step], ...]) -> StepFailed | None:
         """Run the row's steps of these kinds, counting its requests; a failure comes back as
@@ -131,7 +190,12 @@ class Phases:
                 state.requests += meter.requests
                 state.attempts += meter.attempts
 
-    def _pool(self, work: Callable[[T], Awaitable[R]], done: Callable[[T, R], None]) -> Pool[T, R]:
+    def _pool(
+        self,
+        work: Callable[[T], Awaitable[R]],
+        done: Callable[[T, R], None],
+        weight: Callable[[T], int] = lambda item: 1,
+    ) -> Pool[T, R]:
         """Items skipped or cancelled by a stop keep no result: they end as interrupted."""
         return Pool(
             work,
@@ -140,6 +204,7 @@ class Phases:
             on_done=done,
             on_skipped=lambda item: None,
             on_cancelled=lambda item: None,
+            weight=weight,
         )
 
     # ------------------------------------------------------------------ phases
@@ -221,7 +286,7 @@ class Phases:
                 else:
                     self.settle(state, row_status(state, "person"))
 
-        await self._pool(work, done).run(membership_groups(waiting))
+        await self._pool(work, done, weight=len).run(membership_groups(waiting))
 
     def _room_is_there(self, state: RowState) -> bool:
         """A person whose client row has no room shares that row's fate and ends here."""

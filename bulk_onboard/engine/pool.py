@@ -22,7 +22,9 @@ class Stop:
     def __init__(self) -> None:
         self.requests = 0
         self.reason: str | None = None
+        self.in_flight = 0  # rows being worked on now, across the pools of the run
         self._cancel_hooks: list[Callable[[], None]] = []
+        self._request_hooks: list[Callable[[Stop, str], None]] = []
 
     @property
     def requested(self) -> bool:
@@ -32,9 +34,16 @@ class Stop:
         self.requests += 1
         if self.reason is None:
             self.reason = reason
+        for listener in list(self._request_hooks):
+            listener(self, reason)
         if self.requests >= 2:
             for hook in list(self._cancel_hooks):
                 hook()
+
+    def on_request(self, listener: Callable[[Stop, str], None]) -> None:
+        """Call `listener(stop, reason)` at every request, before it takes effect (so whoever
+        watches can say at once what the stop will do)."""
+        self._request_hooks.append(listener)
 
     def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
         self._cancel_hooks.append(hook)
@@ -53,6 +62,7 @@ class Pool(Generic[T, R]):
         on_done: Callable[[T, R], None],
         on_skipped: Callable[[T], None],
         on_cancelled: Callable[[T], None],
+        weight: Callable[[T], int] = lambda item: 1,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -62,6 +72,7 @@ class Pool(Generic[T, R]):
         self._on_done = on_done
         self._on_skipped = on_skipped
         self._on_cancelled = on_cancelled
+        self._weight = weight
 
     async def run(self, items: Iterable[T]) -> None:
         queue: asyncio.Queue[T] = asyncio.Queue(maxsize=self._concurrency * 2)
@@ -110,11 +121,15 @@ class Pool(Generic[T, R]):
                 if self._stop.requested:
                     self._on_skipped(item)
                     continue
+                rows = self._weight(item)
+                self._stop.in_flight += rows
                 try:
                     result = await self._work(item)
                 except asyncio.CancelledError:
                     self._on_cancelled(item)
                     raise
+                finally:
+                    self._stop.in_flight -= rows
                 self._on_done(item, result)
             finally:
                 queue.task_done()

@@ -25,7 +25,7 @@ from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings
 from bulk_onboard.crm.deliver import CrmDelivery
-from bulk_onboard.crm.ledger import Ledger
+from bulk_onboard.crm.ledger import LEDGER_NAME, Ledger
 from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.people import Inviter, PersonActions
@@ -34,6 +34,7 @@ from bulk_onboard.engine.phases import Phases, Progress, RunState
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.row import RowState
 from bulk_onboard.engine.step_runner import Action, StepRunner
+from bulk_onboard.errors import PortalDown, PortalUnusable
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.model.steps import Step
@@ -51,7 +52,9 @@ from bulk_onboard.runs.report import (
 log = structlog.get_logger("bulk_onboard")
 
 # How a run ended, for whoever acts on it (the command line maps it to an exit code).
-Verdict = Literal["ok", "rows_need_attention", "deferred", "stopped"]
+# portal_unreachable: the run as a whole failed on the portal (no connection, TLS refused, not a
+# DocSpace API, or an outage that kept failing rows); its unfinished rows are interrupted.
+Verdict = Literal["ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable"]
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -73,6 +76,7 @@ class Job:
     # A retry starts a new run folder: its journal begins with what is already done, so a
     # retry of this retry finds it too.
     carry_checkpoint: bool = False
+    reannounce: bool = False  # announce to the CRM even what the portal's ledger holds
     extra_summary: Mapping[str, Any] = field(default_factory=dict)
     # Announce onboarded clients to the playbook's CRM sinks (never in a dry run).
     announce: bool = True
@@ -141,9 +145,16 @@ async def run(
             crm = await stack.enter_async_context(
                 CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
             )
-            ledger = Ledger(job.run_dir.parent / "crm-delivered.txt")
+            ledger = Ledger.for_portal(
+                settings.state_dir, settings.portal_url, legacy=job.run_dir.parent / LEDGER_NAME
+            )
             crm_actions = CrmActions(
-                ctx, crm, ledger, run_id=job.run_id, portal_url=settings.portal_url
+                ctx,
+                crm,
+                ledger,
+                run_id=job.run_id,
+                portal_url=settings.portal_url,
+                reannounce=job.reannounce,
             )
             actions.update(crm_actions.actions())
         phases = Phases(
@@ -176,7 +187,7 @@ async def run(
     stopped = reason if (state.fatal is not None or stop.requested) else None
     if stopped is not None:
         log.warning("run_stopped", run_id=job.run_id, reason=stopped)
-    verdict = _verdict(ordered, stopped)
+    verdict = _verdict(ordered, stopped, state.fatal)
     document: dict[str, Any] = {
         "run_id": job.run_id,
         "inputs": list(intake.files),
@@ -209,7 +220,9 @@ async def run(
     )
 
 
-def _verdict(results: Sequence[RowResult], stopped: str | None) -> Verdict:
+def _verdict(results: Sequence[RowResult], stopped: str | None, fatal: Exception | None) -> Verdict:
+    if isinstance(fatal, PortalDown | PortalUnusable):
+        return "portal_unreachable"
     if stopped is not None:
         return "stopped"
     if any(r.status is Status.DEFERRED for r in results):

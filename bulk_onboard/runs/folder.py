@@ -110,10 +110,9 @@ def report_dir_lock(report_dir: Path) -> Iterator[None]:
     """Hold reports/.lock for the run; another run on the same folder gets RunLocked.
 
     flock is released by the kernel when the process dies, so a killed run leaves no stale lock.
+    A folder that cannot be used is a ConfigError, before anything is sent.
     """
-    report_dir.mkdir(parents=True, exist_ok=True)
-    path = report_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock(report_dir)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -130,3 +129,25 @@ def report_dir_lock(report_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the flock
+
+
+def _open_lock(report_dir: Path) -> int:
+    if report_dir.exists() and not report_dir.is_dir():
+        raise ConfigError(
+            f"--report-dir {report_dir} is not a folder: give a folder, or a path where one "
+            "can be created"
+        )
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the report folder {report_dir} ({exc.strerror or exc}): give "
+            "another --report-dir"
+        ) from None
+    try:
+        return os.open(report_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write in the report folder {report_dir} ({exc.strerror or exc}): give "
+            "another --report-dir"
+        ) from None

@@ -54,19 +54,24 @@ def open_sources(paths: Sequence[Path], kind: RowKind | None = None) -> list[She
 
 
 def _read_bytes(path: Path, name: str) -> bytes:
+    """The file's bytes; a file that cannot be read is named by the path as given."""
+    given = str(path)
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{name} does not exist; check the file name and folder.") from None
+        raise InputError(f"{given} does not exist; check the file name and folder.") from None
     except IsADirectoryError:
-        raise InputError(f"{name} is a folder, not a file; name the spreadsheet file.") from None
+        raise InputError(
+            f"{given} is a folder ({path.resolve()}), not a file; name the spreadsheet files "
+            f"in it, e.g. {path / 'clients.csv'}."
+        ) from None
     except PermissionError:
         raise InputError(
-            f"{name} cannot be opened (permission denied); close it in other programs or "
+            f"{given} cannot be opened (permission denied); close it in other programs or "
             "check its permissions and try again."
         ) from None
     except OSError as exc:
-        raise InputError(f"{name} cannot be read ({exc.strerror}); check the file.") from None
+        raise InputError(f"{given} cannot be read ({exc.strerror}); check the file.") from None
 
 
 def sniff_format(data: bytes, name: str) -> str:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 
 from bulk_onboard.errors import InputError
-from bulk_onboard.model.columns import detect_kind, known_header_count
+from bulk_onboard.model.columns import classify, known_header_count
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.sources.table import InputWarning, RawRow, RowBuilder, Sheet, resolve_header
 
@@ -120,7 +120,14 @@ def read_csv(data: bytes, name: str, kind: RowKind | None) -> Sheet:
     header_line, cells = next(((n, c) for n, c in records if any(x.strip() for x in c)), (0, []))
     if not cells:
         raise InputError(f"{name} has no header line and no rows; export the list again.")
-    table_kind = kind or detect_kind(cells)
+    found = classify(cells)
+    if kind is None and found.ambiguous:
+        raise InputError(
+            f"{name} could be a clients or a users list: its header (line {header_line}) has "
+            f"{found.deciding()}; pass --kind clients or --kind users to say which, or remove "
+            "the columns of the other kind."
+        )
+    table_kind = kind or found.kind
     if table_kind is None:
         raise InputError(
             f"{name} has neither a client_id nor an email column in its header (line "

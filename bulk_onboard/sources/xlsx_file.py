@@ -1,7 +1,11 @@
 """XLSX workbooks through openpyxl in read-only mode, every cell as the text Excel shows.
 
-Sheets are chosen by name ("clients", "users", case-insensitive); a workbook with a single
-sheet of another name is read like a CSV (its kind from the header or --kind). Formulas give
+Every sheet is classified by its columns (model.columns.classify), its name deciding only
+when the columns could be either: a clients sheet may be called "Customers" or "Kunden". A
+sheet with neither kind of column, an empty one or one of the kind --kind left out is not read,
+with a warning naming it and why; one whose columns could be either (or contradict its name) is
+an InputError that says which columns decided and how to rename. A workbook with a single sheet
+is read like a CSV (its kind from the header or --kind). Formulas give
 their saved result; a formula Excel never calculated reads as empty, with a warning. A
 vertically merged cell gives its value to every row it spans. Read-only mode does not expose
 merges or tell an uncalculated formula from an empty cell, so the sheet's XML is scanned for
@@ -16,7 +20,7 @@ import posixpath
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
@@ -25,7 +29,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from bulk_onboard.errors import InputError
-from bulk_onboard.model.columns import detect_kind, sheet_kind
+from bulk_onboard.model.columns import CLIENT_MARKERS, Classified, classify, sheet_kind
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.sources.cell_text import cell_text
 from bulk_onboard.sources.table import InputWarning, RowBuilder, Sheet, resolve_header
@@ -107,18 +111,24 @@ def read_xlsx(data: bytes, name: str, kind: RowKind | None) -> list[Sheet]:
             f"{name} is damaged or not a real Excel workbook ({type(exc).__name__}); open it "
             "in Excel, save it again as .xlsx and try again."
         ) from None
-    chosen = _choose(book.worksheets, name, kind)
+    single = len(book.worksheets) == 1
     sheets: list[Sheet] = []
     empty: list[str] = []
-    for worksheet, sheet_kind_ in chosen:
+    skipped: list[tuple[str, str]] = []  # (sheet, why it is not read)
+    for worksheet in book.worksheets:
         part = parts.get(worksheet.title)
         extras = _scan(archive.read(part) if part in archive.namelist() else b"")
-        sheet = _open_sheet(worksheet, name, sheet_kind_, extras)
-        if sheet is None:
+        opened = _open_sheet(worksheet, name, kind, extras, single=single)
+        if opened is None:
             empty.append(worksheet.title)
+        elif isinstance(opened, str):
+            skipped.append((worksheet.title, opened))
         else:
-            sheets.append(sheet)
+            sheets.append(opened)
     if not sheets:
+        if skipped:
+            why = "; ".join(f"sheet {title} is not read: {reason}" for title, reason in skipped)
+            raise InputError(f"{name} has no clients or users sheet ({why}).")
         which = ", ".join(empty)
         raise InputError(
             f"{name} has no rows in sheet {which}; fill in the rows below the header and try again."
@@ -133,26 +143,50 @@ def read_xlsx(data: bytes, name: str, kind: RowKind | None) -> list[Sheet]:
                 "This sheet has no rows, so nothing is read from it.",
             )
         )
+    for title, reason in skipped:
+        sheets[0].warnings.append(
+            InputWarning(name, title, None, "", f"This sheet is not read: {reason}.")
+        )
     return sheets
 
 
-def _choose(
-    worksheets: Sequence[Any], name: str, kind: RowKind | None
-) -> list[tuple[Any, RowKind | None]]:
-    named = [(ws, sheet_kind(ws.title)) for ws in worksheets]
-    chosen: list[tuple[Any, RowKind | None]] = [
-        (ws, k) for ws, k in named if k is not None and (kind is None or k == kind)
-    ]
-    if chosen:
-        return chosen
-    if len(worksheets) == 1:
-        return [(worksheets[0], kind)]
-    titles = ", ".join(ws.title for ws in worksheets)
-    wanted = f'"{kind.plural}"' if kind else '"clients" or "users"'
-    raise InputError(
-        f"{name} has no sheet named {wanted} (its sheets are {titles}); rename the sheet and "
-        "try again."
-    )
+_NEITHER = (
+    f"it has none of the columns of a clients sheet ({', '.join(CLIENT_MARKERS)}) or of a "
+    "users sheet (email)"
+)
+
+
+def sheet_kind_of(
+    title: str, found: Classified, where: str, forced: RowKind | None, single: bool
+) -> RowKind | str:
+    """The kind of a workbook sheet, or why it is not read. InputError when it could be
+    either."""
+    if single and forced is not None:
+        return forced
+    named = sheet_kind(title)
+    decided = found.kind
+    if decided is not None and named is not None and decided != named:
+        raise InputError(
+            f"{where} is named {title} but its columns ({found.deciding()}) are those of a "
+            f"{decided.plural} sheet; rename the sheet to {decided.plural}, or fix its header."
+        )
+    if decided is None and found.ambiguous and named is None:
+        raise InputError(
+            f"{where} could be a clients or a users sheet: it has {found.deciding()}; rename "
+            'the sheet to "clients" or "users" to say which, or remove the columns of the '
+            "other kind."
+        )
+    kind = decided or named
+    if kind is None:
+        if single:
+            raise InputError(
+                f"{where} has neither a client_id nor an email column in its header; fix "
+                "the header, name the sheet clients or users, or pass --kind."
+            )
+        return _NEITHER
+    if forced is not None and kind != forced:
+        return f"it is a {kind.plural} sheet and --kind {forced.plural} was given"
+    return kind
 
 
 def _cells(worksheet: Any, name: str) -> Iterator[tuple[Any, ...]]:
@@ -218,8 +252,11 @@ class _Texts:
         self.warnings.append(InputWarning(self.file, self.title, line, cell, message))
 
 
-def _open_sheet(worksheet: Any, name: str, kind: RowKind | None, extras: _Extras) -> Sheet | None:
-    """The sheet's table, or None when it has no data rows."""
+def _open_sheet(
+    worksheet: Any, name: str, forced: RowKind | None, extras: _Extras, *, single: bool
+) -> Sheet | str | None:
+    """The sheet's table; None when it has no data rows; why it is not read (a sheet of
+    neither kind, or of the kind --kind leaves out)."""
     seen: list[InputWarning] = []
     texts = _Texts(name, worksheet.title, extras, seen)
     lines = ((n, texts.row(n, cells)) for n, cells in enumerate(_cells(worksheet, name), 1))
@@ -227,13 +264,10 @@ def _open_sheet(worksheet: Any, name: str, kind: RowKind | None, extras: _Extras
     if found is None:
         return None
     header_line, header_cells = found
-    table_kind = kind or detect_kind(header_cells)
     where = f"{name}, sheet {worksheet.title}"
-    if table_kind is None:
-        raise InputError(
-            f"{where} has neither a client_id nor an email column in its header (line "
-            f"{header_line}); fix the header, name the sheet clients or users, or pass --kind."
-        )
+    table_kind = sheet_kind_of(worksheet.title, classify(header_cells), where, forced, single)
+    if not isinstance(table_kind, RowKind):  # (a RowKind is a str too)
+        return table_kind
     header = resolve_header(header_cells, table_kind, where, header_line)
     builder = RowBuilder(name, worksheet.title, header, seen)
     rows = (r for n, t in lines if (r := builder.build(t, n)) is not None)

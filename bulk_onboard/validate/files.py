@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from bulk_onboard.model.columns import COLUMNS, fold_header
+from bulk_onboard.model.columns import COLUMNS, close_column, fold_header
 from bulk_onboard.model.records import ClientRecord, Origin, RowKind, UserRecord
 from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.sources.table import InputWarning, RawRow, Sheet
@@ -112,7 +112,8 @@ def column_notices(sheet: Sheet) -> list[InputWarning]:
     for key in sheet.header.unknown:
         label = sheet.label(key)
         guess = difflib.get_close_matches(fold_header(label), list(known), n=1, cutoff=0.75)
-        hint = f" (did you mean {known[guess[0]]}?)" if guess else ""
+        meant = known[guess[0]] if guess else close_column(sheet.kind, label)
+        hint = f" (did you mean {meant}?)" if meant else ""
         warnings.append(
             InputWarning(
                 sheet.file,

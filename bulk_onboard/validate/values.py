@@ -51,7 +51,34 @@ def email_problem(text: str) -> str | None:
         return f'"{text}" contains a space; {example}.'
     if ".." in text:
         return f'"{text}" has two dots in a row; {example}.'
+    bad = _bad_character(text)
+    if bad is not None:
+        return (
+            f'"{text}" contains {_character(bad)}, which an e-mail address cannot hold; {example}.'
+        )
     return f'"{text}" is not a valid e-mail address; {example}.'
+
+
+_LOCAL_EXTRA = frozenset("!#$%&'*+/=?^_`{|}~.-")
+
+
+def _bad_character(text: str) -> str | None:
+    """The first character neither the part before the @ nor the domain may hold."""
+    local, _, domain = text.rpartition("@")
+    for char in local:
+        if not (char.isascii() and (char.isalnum() or char in _LOCAL_EXTRA)):
+            return char
+    for char in domain:
+        if not (char.isalnum() or char in "-."):
+            return char
+    return None
+
+
+def _character(char: str) -> str:
+    """A character as a message shows it: itself when visible, always with its name."""
+    name = unicodedata.name(char, "").lower() or "a control character"
+    shown = f'"{char}"' if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
+    return f"the character {shown} ({name})"
 
 
 def name_problem(text: str, which: str) -> str | None:

@@ -14,6 +14,7 @@ from bulk_onboard.errors import (
     BudgetExhausted,
     FatalError,
     PermanentError,
+    PortalUnreachable,
     PortalUnusable,
     RateLimited,
     TokenRefused,
@@ -218,8 +219,9 @@ def test_status_code_inside_a_200_envelope_drives_the_class() -> None:
 @pytest.mark.parametrize(
     ("failure_kind", "get_kind", "post_kind"),
     [
-        ("connect", TransientError, TransientError),
-        ("connect_timeout", TransientError, TransientError),
+        # no connection: certainly no effect, retried like any transient failure
+        ("connect", PortalUnreachable, PortalUnreachable),
+        ("connect_timeout", PortalUnreachable, PortalUnreachable),
         ("timeout", TransientError, AmbiguousWrite),
         ("disconnect", TransientError, AmbiguousWrite),
         ("tls", PortalUnusable, PortalUnusable),
@@ -229,6 +231,7 @@ def test_transport_failures(
     failure_kind: wire.TransportFailure, get_kind: type[ApiError], post_kind: type[ApiError]
 ) -> None:
     assert type(wire.transport_error("GET", PATH, failure_kind, "x")) is get_kind
+    assert issubclass(PortalUnreachable, TransientError)
     post = wire.transport_error("POST", PATH, failure_kind, f"reset {TOKEN}")
     assert type(post) is post_kind
     assert post.status is None

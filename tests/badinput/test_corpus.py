@@ -37,7 +37,7 @@ UNUSABLE = {
     "header_only.csv": "no rows",
     "header_only.xlsx": "no rows",
     "no_kind.csv": "neither",
-    "no_named_sheet.xlsx": "no sheet",
+    "no_named_sheet.xlsx": "no rows",  # sheets are told by their columns, not their names
     "duplicate_columns.csv": "two columns",
     "clients_missing_columns.csv": "manager_email",
     "unclosed_quote.csv": "quote",

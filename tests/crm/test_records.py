@@ -38,6 +38,14 @@ def test_idempotency_key_is_sha256_of_client_and_room() -> None:
     assert idempotency_key("C-1004", 55012) != idempotency_key("C-10045", 5012)
 
 
+def test_the_key_names_the_portal() -> None:
+    key = idempotency_key("C-10045", 5012, "https://p.example/")
+    assert key == hashlib.sha256(b"https://p.example\nC-10045\n5012").hexdigest()
+    assert key == idempotency_key("C-10045", 5012, "HTTPS://P.example")
+    assert key != idempotency_key("C-10045", 5012, "https://other.example")
+    assert key != idempotency_key("C-10045", 5012)  # the key of an earlier version
+
+
 def test_the_record_holds_everything_a_crm_needs() -> None:
     record = build_record(
         FIELDS, run_id="20251122-095859-e417", portal_url="https://p.example/", at=AT
@@ -45,7 +53,8 @@ def test_the_record_holds_everything_a_crm_needs() -> None:
     assert record == {
         "event": "client_onboarded",
         "version": 1,
-        "idempotency_key": hashlib.sha256(b"C-10045\n5012").hexdigest(),
+        # the portal is part of the key: a fresh portal reusing room ids is news to the CRM
+        "idempotency_key": hashlib.sha256(b"https://p.example\nC-10045\n5012").hexdigest(),
         "client_id": "C-10045",
         "client_name": "Acme Corporation",
         "client_email": "contact@acme.example.com",

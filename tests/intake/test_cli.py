@@ -111,7 +111,8 @@ def test_kind_option_reads_a_csv_as_the_given_kind(tmp_path: Path) -> None:
     assert run("validate", users).exit_code == 2  # a client_id header: a clients list
     result = run("validate", users, "--kind", "users")
     assert result.exit_code == 0, result.output
-    assert "1 row, all valid (0 clients, 1 person), 1 warning." in result.stdout
+    # in a users list "client_id" names the person's room: no longer an unknown column
+    assert "people.csv: 1 row, all valid (0 clients, 1 person).\n" in result.stdout
 
 
 def test_plan_prints_steps_per_row_and_invalid_rows_with_their_issues() -> None:
@@ -159,3 +160,29 @@ def test_terminal_table_shows_cell_text_literally() -> None:
     assert "users.csv" in text.splitlines()[0]  # one file: named in the title
     assert "[bold]Blue[/bold]" in text and '"x" has no @' in text
     assert "sheet" not in text
+
+
+def test_messages_keep_the_path_the_user_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("validate", "nosuchdir/clients.csv")
+    assert result.exit_code == 2
+    assert (
+        result.stderr == "nosuchdir/clients.csv does not exist; check the file name and folder.\n"
+    )
+    result = run("validate", ".")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f". is a folder ({tmp_path}), not a file; name the spreadsheet")
+
+
+def test_an_email_refused_for_a_character_names_it(tmp_path: Path) -> None:
+    users = write(
+        tmp_path, "users.csv", 'email\n"anna,smith@acme.example.com"\nbo\u200bb@acme.example.com\n'
+    )
+    result = run("validate", users)
+    assert result.exit_code == 1
+    assert (
+        'contains the character "," (comma), which an e-mail address cannot hold' in result.stdout
+    )
+    assert "contains the character U+200B (zero width space)" in result.stdout

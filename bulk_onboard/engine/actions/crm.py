@@ -1,10 +1,11 @@
 """The CRM step of a client row: announce the onboarded client once, never lose it.
 
 It runs after the DocSpace work of every row (its own phase), so a CRM outage never holds up
-rooms, people or invitations. The step runner journals it like any step, and the ledger
-(`crm-delivered.txt`, one idempotency key per line) remembers every record the CRM took,
-across runs: a nightly rerun announces only what the CRM has not taken yet, and a record whose
-delivery failed is announced again by `retry`, `--resume` or the next run.
+rooms, people or invitations. The step runner journals it like any step, and the portal's
+ledger (crm/ledger.py: one idempotency key of portal, client and room per line) remembers every
+record the CRM took, across runs and report folders: a nightly rerun announces only what the
+CRM has not taken yet, and a record whose delivery failed is announced again by `retry`,
+`--resume` or the next run. `reannounce` sends every record again (and keeps the ledger).
 """
 
 from __future__ import annotations
@@ -25,8 +26,16 @@ CRM_STEPS: tuple[type[Step], ...] = (AnnounceCrm,)
 
 class CrmActions:
     def __init__(
-        self, ctx: Context, crm: CrmDelivery, ledger: Ledger, *, run_id: str, portal_url: str
+        self,
+        ctx: Context,
+        crm: CrmDelivery,
+        ledger: Ledger,
+        *,
+        run_id: str,
+        portal_url: str,
+        reannounce: bool = False,
     ) -> None:
+        self.reannounce = reannounce
         self.ctx = ctx
         self.crm = crm
         self.ledger = ledger
@@ -38,12 +47,15 @@ class CrmActions:
 
     async def announce(self, state: RowState, step: AnnounceCrm, recheck: bool) -> StepDone:
         fields = {name: self._value(value, state) for name, value in step.fields}
-        key = idempotency_key(str(fields["client_id"]), fields["room_id"])
-        if key in self.ledger:
+        client_id, room_id = str(fields["client_id"]), fields["room_id"]
+        key = idempotency_key(client_id, room_id, self.portal_url)
+        earlier = idempotency_key(client_id, room_id)  # the key of an earlier version's ledger
+        if not self.reannounce and (key in self.ledger or earlier in self.ledger):
             taken: Json = {"idempotency_key": key, "crm": "taken before"}
             return StepDone(taken, "found")
         result = await self.crm.announce(fields, run_id=self.run_id, portal_url=self.portal_url)
-        self.ledger.add(key)
+        if key not in self.ledger:
+            self.ledger.add(key)
         return StepDone(result.outputs(), "created")
 
     def _value(self, value: object, state: RowState) -> Any:
