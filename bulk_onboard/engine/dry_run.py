@@ -15,13 +15,14 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.models import FolderContents
 from bulk_onboard.backoff import RetryPolicy
-from bulk_onboard.config import Settings
+from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.engine.modes import invalid_results
 from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
@@ -30,6 +31,7 @@ from bulk_onboard.intake import Intake
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import LinkType, UserType
 from bulk_onboard.playbook.reader import Crm
+from bulk_onboard.runs.portal_memory import budget_refused_recently
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
 DAILY_WRITE_BUDGET = 10_000  # POST + PUT per user and day (docspace-api.md section 7)
@@ -170,6 +172,9 @@ class DryRun:
     results: list[RowResult]
     writes: Counter[str]
     reads: int
+    # when the portal refused writes for the day: seen by this check, or by the last run
+    budget_refused_at: datetime | None = None
+    budget_refused_now: bool = False
 
     @property
     def write_total(self) -> int:
@@ -190,7 +195,9 @@ async def dry_run(settings: Settings, intake: Intake) -> DryRun:
             job = Job(quiet, "dry-run", Path(scratch), settled=invalid_results(intake))
             summary = await run(settings, job, progress=Progress(), stop=Stop(), client=planner)
     reads = sum(n for kind, n in real.stats.requests.items() if kind.startswith("GET"))
-    return DryRun(list(summary.results), planner.writes, reads)
+    now = real.stats.failures.get("BudgetExhausted", 0) > 0
+    last = budget_refused_recently(portal_state_dir(settings.state_dir, settings.portal_url))
+    return DryRun(list(summary.results), planner.writes, reads, last, now)
 
 
 _WORDS = {"created": "create", "changed": "change", "found": "exists", "journal": "exists"}
@@ -219,12 +226,21 @@ def dry_run_lines(run: DryRun) -> list[str]:
         f"{counts[Status.UPDATED]} completed, {counts[Status.UNCHANGED]} already onboarded, "
         f"{len(run.problems)} with problems"
     )
-    share = 100 * run.write_total / DAILY_WRITE_BUDGET
     lines.append(
-        f"the run needs {run.write_total} write requests (POST+PUT) of the portal's "
-        f"{DAILY_WRITE_BUDGET:,} a day per user ({share:.1f}%); this check sent {run.reads} reads "
-        "and no writes"
+        f"the run needs {run.write_total} write requests (POST+PUT); the portal allows "
+        f"{DAILY_WRITE_BUDGET:,} a day per user, and how many are spent today only the portal "
+        f"knows; this check sent {run.reads} reads and no writes"
     )
+    if run.budget_refused_now:
+        lines.append(
+            "the portal refused requests for the day during this check: the run would defer "
+            "its writes until the budget renews"
+        )
+    elif run.budget_refused_at is not None:
+        lines.append(
+            f"the last run against this portal was refused writes for the day at "
+            f"{run.budget_refused_at:%Y-%m-%d %H:%M} UTC: the budget may not have renewed yet"
+        )
     if run.write_total > DAILY_WRITE_BUDGET:
         lines.append(
             "more than one day's budget: the run will defer the rest; continue it the next day "

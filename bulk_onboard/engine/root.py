@@ -23,7 +23,7 @@ import structlog
 
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.protocol import PortalClient
-from bulk_onboard.config import Settings
+from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.crm.ledger import LEDGER_NAME, Ledger
 from bulk_onboard.engine.actions.client import ClientActions
@@ -39,6 +39,7 @@ from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.model.steps import Step
 from bulk_onboard.runs.journal import Checkpoint, Journal
+from bulk_onboard.runs.portal_memory import remember_budget_refused
 from bulk_onboard.runs.report import (
     OK_STATUSES,
     RowResult,
@@ -181,6 +182,9 @@ async def run(
     write_xlsx(job.run_dir / "report.xlsx", ordered)
     log.info("report_written", run_id=job.run_id, folder=str(job.run_dir), rows=len(ordered))
     counts = status_counts(ordered)
+    if counts.get(Status.DEFERRED.value) and client is None:
+        # the next plan against this portal says so instead of promising the budget
+        remember_budget_refused(portal_state_dir(settings.state_dir, settings.portal_url))
     stopped = reason if (state.fatal is not None or stop.requested) else None
     if stopped is not None:
         log.warning("run_stopped", run_id=job.run_id, reason=stopped)
