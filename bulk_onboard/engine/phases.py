@@ -17,6 +17,7 @@ in between, stop the run with PortalDown; those rows and every unfinished one ar
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -131,7 +132,9 @@ class Phases:
         self.run.results[state.plan.row_key] = result
         self.ctx.row_outputs[state.plan.row_key] = dict(state.outputs)
         self.progress.row_done(status)
-        log.info(
+        # every row at debug; a row that did not succeed also at the default level
+        log.log(
+            logging.DEBUG if status in OK_STATUSES else logging.INFO,
             "row_finished",
             row=state.plan.row_key,
             status=status.value,
