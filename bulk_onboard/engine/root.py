@@ -37,7 +37,7 @@ from bulk_onboard.engine.step_runner import Action, StepRunner
 from bulk_onboard.errors import PortalDown, PortalUnusable
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import RowKind
-from bulk_onboard.model.steps import Step
+from bulk_onboard.model.steps import JoinRoom, Plan, Step
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
 from bulk_onboard.runs.report import (
@@ -176,6 +176,7 @@ async def run(
         if key not in state.results:
             state.interrupted(row, reason, progress)
 
+    _show_joined_rooms(plans, state.results)
     ordered = [*job.settled, *(state.results[p.row_key] for p in plans)]
     ordered.sort(key=lambda r: (r.origin.file, r.origin.sheet or "", r.origin.line))
     write_csv(job.run_dir / "report.csv", ordered)
@@ -219,6 +220,20 @@ async def run(
         stopped=stopped,
         document=document,
     )
+
+
+def _show_joined_rooms(plans: Sequence[Plan], results: Mapping[str, RowResult]) -> None:
+    """A person row shows the room it joined (its id and title), also when that room is a
+    client row's of this run, so the report says where everyone went."""
+    for plan in plans:
+        result = results[plan.row_key]
+        join = next((s for s in plan.steps if isinstance(s, JoinRoom)), None)
+        if join is None or "room" in result.outputs or join.room.row is None:
+            continue
+        owner = results.get(join.room.row)
+        room = owner.outputs.get("room") if owner is not None else None
+        if room and "id" in room:
+            result.outputs["room"] = {"id": room["id"], "title": room.get("title", "")}
 
 
 def _verdict(results: Sequence[RowResult], stopped: str | None, fatal: Exception | None) -> Verdict:
