@@ -50,13 +50,15 @@ def summary_lines(summary: RunSummary) -> list[str]:
     """The few lines a person reads at the end of a run."""
     s = summary.document
     counts = ", ".join(f"{n} {status}" for status, n in summary.statuses.items() if n)
-    client = s["client"]
+    api = s["requests"]
+    unsent = api["total"] + api["retries"] - api["attempts"]  # refused before sending
     lines = [
         f"run {summary.run_id}: {s['rows']} rows in {s['duration_s']:.1f}s: "
         f"{counts or 'nothing to do'}",
         (
-            f"requests: {client['requests_total']} ({client['attempts']} sent, "
-            f"{client['retries']} retries, {client['rate_limited']} rate-limited)"
+            f"requests: {api['total']} API calls; {api['attempts']} sent ({api['retries']} of "
+            f"them retries), {api['rate_limited']} answered 429"
+            + (f"; {unsent} not sent (the daily write budget was spent)" if unsent > 0 else "")
         ),
         f"report: {s['report']['xlsx']}",
         f"        {s['report']['csv']}",

@@ -200,7 +200,7 @@ async def run(
         "statuses": counts,
         "verdict": verdict,
         "stopped": stopped,
-        "client": portal.stats.as_dict(),
+        "requests": portal.stats.as_dict(),  # the API requests of the run
         "report": {
             "csv": str(job.run_dir / "report.csv"),
             "xlsx": str(job.run_dir / "report.xlsx"),

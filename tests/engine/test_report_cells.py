@@ -5,6 +5,7 @@ the room they joined."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,13 @@ from bulk_onboard.sandbox import Sandbox
 pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 
-def _run(sb: Sandbox, tmp_path: Path, *files: Path) -> int:
+def _run(sb: Sandbox, tmp_path: Path, *files: Path) -> tuple[int, str]:
     result = CliRunner().invoke(
         main,
         ["run", *map(str, files), "--report-dir", str(tmp_path / "reports"), "--no-progress"],
         env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
     )
-    return result.exit_code
+    return result.exit_code, result.stdout
 
 
 async def test_the_report_workbook_has_numbers_text_as_typed_and_joined_rooms(
@@ -37,7 +38,8 @@ async def test_the_report_workbook_has_numbers_text_as_typed_and_joined_rooms(
     )
     users = tmp_path / "users.csv"
     users.write_text("email,first_name,last_name,room\nwile@acme.example.com,Wile,Coyote,C-1\n")
-    assert await asyncio.to_thread(_run, sandbox, tmp_path, clients, users) == 0
+    code, out = await asyncio.to_thread(_run, sandbox, tmp_path, clients, users)
+    assert code == 0, out
     (report,) = (tmp_path / "reports").glob("*/report.xlsx")
     sheet = load_workbook(report)["report"]
     header = [c.value for c in sheet[1]]
@@ -63,3 +65,26 @@ async def test_the_report_workbook_has_numbers_text_as_typed_and_joined_rooms(
     }
     assert widths["room_link"] > widths["line"] >= len("line")
     assert max(widths.values()) <= 62
+
+
+async def test_summary_json_names_its_request_figures_and_the_line_adds_up(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    clients = tmp_path / "clients.csv"
+    clients.write_text(
+        "client_id,client_name,client_email,manager_email\n"
+        "C-1,Acme,contact@acme.example.com,maria@northwind.example\n"
+    )
+    code, out = await asyncio.to_thread(_run, sandbox, tmp_path, clients)
+    assert code == 0, out
+    (summary,) = (tmp_path / "reports").glob("*/summary.json")
+    document = json.loads(summary.read_text())
+    assert "client" not in document
+    api = document["requests"]
+    assert api["total"] == sum(api["by_call"].values())
+    line = next(line for line in out.splitlines() if line.startswith("requests: "))
+    assert line == (
+        f"requests: {api['total']} API calls; {api['attempts']} sent ({api['retries']} of "
+        f"them retries), {api['rate_limited']} answered 429"
+    )
+    assert api["total"] + api["retries"] == api["attempts"]
