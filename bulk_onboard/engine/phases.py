@@ -57,8 +57,12 @@ R = TypeVar("R")
 class Progress:
     """What the run tells whoever watches it (a progress bar, periodic log lines)."""
 
-    def start(self, total: int) -> None:
-        pass
+    def start(self, total: int, extra_work: int = 0) -> None:
+        """`total` rows; `extra_work` units done before some rows finish (the people phase of
+        each user row), so an ETA counts them from the start."""
+
+    def work_done(self) -> None:
+        """One unit of extra work done (a user row's person is in place)."""
 
     def row_done(self, status: Status) -> None:
         pass
@@ -217,6 +221,7 @@ class Phases:
             return await self.guarded(self.run.states[plan.row_key], PERSON_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
+            self.progress.work_done()
             if failure is not None:
                 self.failed(self.run.states[plan.row_key], failure)
 

@@ -115,7 +115,8 @@ async def run(
     state = RunState(
         states={p.row_key: RowState(plan=p, values=values.get(p.row_key, ())) for p in plans}
     )
-    progress.start(len(plans) + len(job.settled))
+    users = sum(1 for p in plans if p.kind is RowKind.USER)
+    progress.start(len(plans) + len(job.settled), extra_work=users)
     for result in job.settled:
         progress.row_done(result.status)
     log.info("run_started", run_id=job.run_id, rows=len(plans), settled=len(job.settled))
