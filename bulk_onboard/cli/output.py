@@ -66,7 +66,8 @@ def summary_lines(summary: RunSummary) -> list[str]:
     if s.get("retry_of"):
         lines.append(f"retried {s['retried_rows']} rows of run {s['retry_of']}")
     lines.extend(problem_lines(summary.results))
-    resume = f"bulk-onboard run --resume {summary.run_id}"
+    # the run folder as the report folder was given: right whatever --report-dir was
+    resume = f"bulk-onboard run --resume {shlex.quote(str(summary.run_dir))}"
     if summary.verdict == "portal_unreachable":
         lines.append(f"run failed: {summary.stopped}")
         lines.append(f"check the portal address and the network, then continue with: {resume}")
