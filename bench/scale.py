@@ -95,7 +95,7 @@ def one_size(tmp: Path, series: str, people: int, clients: int) -> dict[str, Any
         "requests_per_second": round(counters["total"] / run.wall_s, 1),
         "tool_cpu_s": round(run.cpu_s, 2),
         "portal_cpu_s": round(portal_cpu, 2),
-        "bytes_received_mb": round(summary["client"]["bytes_received"] / 1e6, 1),
+        "bytes_received_mb": round(summary["requests"]["bytes_received"] / 1e6, 1),
         "peak_rss_mib": round(run.peak_rss_mib, 1),
         "rss_by_quarter_mib": quarters,
         "validate_s": round(check.wall_s, 2),

@@ -7,7 +7,9 @@ token file it is pointed at.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,6 +144,16 @@ def build_settings(
         state_dir=Path(state_dir) if state_dir is not None else default_state_dir(env),
     )
     return settings
+
+
+def portal_state_dir(state_dir: Path, portal_url: str) -> Path:
+    """The folder of one portal's state (its CRM ledger, what it refused last): the portal's
+    readable host and port, plus a hash of its whole address."""
+    address = portal_url.strip().rstrip("/").lower()
+    parts = urlsplit(address)
+    readable = re.sub(r"[^a-z0-9.-]+", "-", f"{parts.hostname or 'portal'}-{parts.port or ''}")
+    digest = hashlib.sha256(address.encode()).hexdigest()[:12]
+    return state_dir / "portals" / f"{readable.strip('-')}-{digest}"
 
 
 def default_state_dir(env: Mapping[str, str]) -> Path:

@@ -5,6 +5,12 @@ The engine binds the row and step being worked on with
 the API client's included, carries them. Events are snake_case names from EVENTS; the data goes in key-values.
 The redaction processor runs last before rendering, over every value (nested dicts, lists,
 formatted tracebacks included), so an API token never reaches the output.
+
+Levels: `info` (the default off a terminal) has the run's start and end, progress, every row
+that did not succeed and every warning; `debug` adds each step and each row that succeeded,
+each retry and each refused request. A warning repeated with the same event, error class and method
+(250 writes refused by a spent budget) is logged once; `flush_repeats()` then logs one line
+with how many more there were.
 """
 
 from __future__ import annotations
@@ -50,6 +56,11 @@ EVENTS: frozenset[str] = frozenset(
     }
 )
 
+# What makes two warnings "the same" for the burst filter.
+_REPEAT_KEYS = ("event", "error", "method")
+_repeats: dict[tuple[Any, ...], int] = {}
+_first: dict[tuple[Any, ...], EventDict] = {}
+
 REDACTED = "[redacted]"
 _KEY_PATTERN = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}")
 _secrets: tuple[str, ...] = ()
@@ -89,6 +100,31 @@ def redact_processor(_logger: WrappedLogger, _method: str, event_dict: EventDict
     return {key: _redact_value(value) for key, value in event_dict.items()}
 
 
+def collapse_repeats(_logger: WrappedLogger, method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: a warning like one already logged is counted, not logged."""
+    if method not in ("warning", "warn"):
+        return event_dict
+    key = tuple(str(event_dict.get(k)) for k in _REPEAT_KEYS)
+    if key in _repeats:
+        _repeats[key] += 1
+        raise structlog.DropEvent
+    _repeats[key] = 0
+    _first[key] = {k: v for k, v in event_dict.items() if k in _REPEAT_KEYS}
+    return event_dict
+
+
+def flush_repeats() -> None:
+    """One line per warning that was repeated: the event, and how many more times it came."""
+    logger = structlog.get_logger("bulk_onboard")
+    for key, more in list(_repeats.items()):
+        if more:
+            fields = {k: v for k, v in _first[key].items() if k != "event"}
+            _repeats.pop(key)
+            logger.info(str(_first[key]["event"]), repeated=more, **fields)
+    _repeats.clear()
+    _first.clear()
+
+
 def configure(
     *,
     fmt: LogFormat = "auto",
@@ -109,7 +145,10 @@ def configure(
         renderer = structlog.dev.ConsoleRenderer(colors=_is_tty(out))
     else:
         renderer = structlog.processors.JSONRenderer(sort_keys=False)
+    _repeats.clear()
+    _first.clear()
     processors: list[Processor] = [
+        collapse_repeats,
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

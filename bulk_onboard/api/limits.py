@@ -53,8 +53,8 @@ class ClientStats:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "requests": dict(sorted(self.requests.items())),
-            "requests_total": sum(self.requests.values()),
+            "total": sum(self.requests.values()),  # calls made, retries not counted
+            "by_call": dict(sorted(self.requests.items())),
             "attempts": self.attempts,
             "answers": self.answers,
             "retries": self.retries,

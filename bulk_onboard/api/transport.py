@@ -128,7 +128,7 @@ class Transport:
                         self._count_failure(err, method, attempt)
                     raise
                 self.stats.retries += 1
-                log.info(
+                log.debug(
                     "request_retrying",
                     method=method,
                     path=shown,
@@ -187,7 +187,7 @@ class Transport:
             self.stats.ambiguous_writes += 1
         # A refusal is the row's business (reported there); giving up on a retryable failure,
         # an unknown write outcome or a refused token concern the whole run.
-        level = logging.INFO if type(err) is PermanentError else logging.WARNING
+        level = logging.DEBUG if type(err) is PermanentError else logging.WARNING
         log.log(
             level,
             "request_failed",

@@ -34,12 +34,21 @@ def dry_run_lines(run: DryRun) -> list[str]:
         f"{counts[Status.UPDATED]} completed, {counts[Status.UNCHANGED]} already onboarded, "
         f"{len(run.problems)} with problems"
     )
-    share = 100 * run.write_total / DAILY_WRITE_BUDGET
     lines.append(
-        f"the run needs {run.write_total} write requests (POST+PUT) of the portal's "
-        f"{DAILY_WRITE_BUDGET:,} a day per user ({share:.1f}%); this check sent {run.reads} reads "
-        "and no writes"
+        f"the run needs {run.write_total} write requests (POST+PUT); the portal allows "
+        f"{DAILY_WRITE_BUDGET:,} a day per user, and how many are spent today only the portal "
+        f"knows; this check sent {run.reads} reads and no writes"
     )
+    if run.budget_refused_now:
+        lines.append(
+            "the portal refused requests for the day during this check: the run would defer "
+            "its writes until the budget renews"
+        )
+    elif run.budget_refused_at is not None:
+        lines.append(
+            f"the last run against this portal was refused writes for the day at "
+            f"{run.budget_refused_at:%Y-%m-%d %H:%M} UTC: the budget may not have renewed yet"
+        )
     if run.write_total > DAILY_WRITE_BUDGET:
         lines.append(
             "more than one day's budget: the run will defer the rest; continue it the next day "

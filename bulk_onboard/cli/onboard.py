@@ -44,6 +44,7 @@ from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import RunSummary
 from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
+from bulk_onboard.logs import flush_repeats
 from bulk_onboard.runs.folder import RunFolder, open_run_folder
 from bulk_onboard.runs.report_reader import plan_retry, read_report
 from bulk_onboard.sandbox import start_sandbox
@@ -80,7 +81,7 @@ def _launch(
     """Run a job with a progress display, Ctrl-C/SIGTERM routed to a graceful stop, and exit
     with its code (4 when another run holds the report folder)."""
     progress = progress_for(settings, options.get("show_progress"))
-    start_logs(settings, progress)
+    start_logs(settings, progress, options.get("log_level"))
 
     async def with_signals() -> RunSummary:
         stop = Stop()
@@ -94,6 +95,7 @@ def _launch(
         fail(str(exc), EXIT_LOCKED)
     except ConfigError as exc:  # an unusable report folder, found before anything is sent
         fail(str(exc))
+    flush_repeats()
     raise SystemExit(finish_run(summary))
 
 
@@ -346,6 +348,7 @@ async def _demo(
                     playbook_path=playbook,
                     env=env,
                 )
+                flush_repeats()
                 first_code = finish_run(outcome)
                 click.echo(f"CRM webhook received: {(await read_webhooks(sb.url)).summary()}")
                 if first_code != 0:
@@ -360,6 +363,7 @@ async def _demo(
                     playbook_path=playbook,
                     env=env,
                 )
+                flush_repeats()
                 again_code = finish_run(again)
                 click.echo(f"CRM webhook received: {(await read_webhooks(sb.url)).summary()}")
         audit = await read_audit(sb.url)

@@ -93,6 +93,13 @@ def connection_options(command: F) -> F:
             help="console for people, json for schedulers (default: console on a terminal).",
         ),
         click.option(
+            "--log-level",
+            type=click.Choice(["debug", "info", "warning", "error"]),
+            default=None,
+            help="info: run start and end, progress, rows that did not succeed, warnings; "
+            "debug: every step and row too (default: info, warning under a progress bar).",
+        ),
+        click.option(
             "--progress/--no-progress",
             "show_progress",
             default=None,
@@ -161,7 +168,8 @@ def progress_for(settings: Settings, show: bool | None) -> Progress:
     return BarProgress() if show else LogProgress()
 
 
-def start_logs(settings: Settings, progress: Progress) -> None:
+def start_logs(settings: Settings, progress: Progress, level: str | None = None) -> None:
     # Under a progress bar only warnings are logged, so the bar stays readable.
-    level = "warning" if isinstance(progress, BarProgress) else "info"
+    if level is None:
+        level = "warning" if isinstance(progress, BarProgress) else "info"
     configure_logs(fmt=settings.log_format, level=level, secrets=[settings.token.reveal()])

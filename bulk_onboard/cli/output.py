@@ -50,13 +50,15 @@ def summary_lines(summary: RunSummary) -> list[str]:
     """The few lines a person reads at the end of a run."""
     s = summary.document
     counts = ", ".join(f"{n} {status}" for status, n in summary.statuses.items() if n)
-    client = s["client"]
+    api = s["requests"]
+    unsent = api["total"] + api["retries"] - api["attempts"]  # refused before sending
     lines = [
         f"run {summary.run_id}: {s['rows']} rows in {s['duration_s']:.1f}s: "
         f"{counts or 'nothing to do'}",
         (
-            f"requests: {client['requests_total']} ({client['attempts']} sent, "
-            f"{client['retries']} retries, {client['rate_limited']} rate-limited)"
+            f"requests: {api['total']} API calls; {api['attempts']} sent ({api['retries']} of "
+            f"them retries), {api['rate_limited']} answered 429"
+            + (f"; {unsent} not sent (the daily write budget was spent)" if unsent > 0 else "")
         ),
         f"report: {s['report']['xlsx']}",
         f"        {s['report']['csv']}",
@@ -64,7 +66,8 @@ def summary_lines(summary: RunSummary) -> list[str]:
     if s.get("retry_of") and "retried_rows" in s:  # a resumed retry says only retry_of
         lines.append(f"retried {s['retried_rows']} rows of run {s['retry_of']}")
     lines.extend(problem_lines(summary.results))
-    resume = f"bulk-onboard run --resume {summary.run_id}"
+    # the run folder as the report folder was given: right whatever --report-dir was
+    resume = f"bulk-onboard run --resume {shlex.quote(str(summary.run_dir))}"
     if summary.verdict == "portal_unreachable":
         lines.append(f"run failed: {summary.stopped}")
         lines.append(f"check the portal address and the network, then continue with: {resume}")

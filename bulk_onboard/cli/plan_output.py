@@ -239,6 +239,11 @@ def dry_run_json(checked: DryRun) -> dict[str, Any]:
             "needed": checked.write_total,
             "by_request": dict(sorted(checked.writes.items())),
             "daily_budget": DAILY_WRITE_BUDGET,
+            "spent_today": None,  # only the portal knows
+            "refused_during_check": checked.budget_refused_now,
+            "last_refused_at": checked.budget_refused_at.isoformat()
+            if checked.budget_refused_at
+            else None,
         },
         "reads_sent": checked.reads,
     }

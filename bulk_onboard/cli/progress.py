@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -14,7 +15,6 @@ from rich.progress import (
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.progress import (
     Progress as RichProgressBar,
@@ -31,6 +31,33 @@ NOT_OK = (Status.FAILED, Status.INVALID, Status.INTERRUPTED, Status.DEFERRED)
 
 def not_ok_counts(counts: Counter[str]) -> dict[str, int]:
     return {status.value: counts[status.value] for status in NOT_OK}
+
+
+class Work:
+    """Rows done plus the people phase of user rows, for an ETA that is sensible from the
+    start: user rows finish only after their memberships, late in the run."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.total = 0
+        self.done = 0
+        self.started = clock()
+
+    def start(self, total: int) -> None:
+        self.total, self.done, self.started = total, 0, self.clock()
+
+    def eta(self) -> float | None:
+        elapsed = self.clock() - self.started
+        if self.done <= 0 or elapsed <= 0:
+            return None
+        return max(self.total - self.done, 0) / (self.done / elapsed)
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def counts_text(counts: Counter[str]) -> str:
@@ -53,8 +80,7 @@ class BarProgress(Progress):
             TextColumn("{task.fields[rate]:.1f} rows/s"),
             TextColumn("[red]{task.fields[problems]}"),
             TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
+            TextColumn("ETA {task.fields[eta]}"),
             console=self._console,
             transient=False,
         )
@@ -62,17 +88,32 @@ class BarProgress(Progress):
         self._counts: Counter[str] = Counter()
         self._done = 0
         self._started = time.monotonic()
+        self._work = Work()
 
-    def start(self, total: int) -> None:
+    def start(self, total: int, extra_work: int = 0) -> None:
         self._started = time.monotonic()
+        self._work.start(total + extra_work)
         self._bar.start()
-        self._task = self._bar.add_task("rows", total=total, problems="0 failed", rate=0.0)
+        self._task = self._bar.add_task(
+            "rows", total=total, problems="0 failed", rate=0.0, eta=eta_text(None)
+        )
+
+    def work_done(self) -> None:
+        self._work.done += 1
+        self._bar.update(self._task, eta=eta_text(self._work.eta()))
 
     def row_done(self, status: Status) -> None:
         self._done += 1
+        self._work.done += 1
         self._counts[status.value] += 1
         rate = self._done / max(time.monotonic() - self._started, 1e-6)
-        self._bar.update(self._task, advance=1, problems=counts_text(self._counts), rate=rate)
+        self._bar.update(
+            self._task,
+            advance=1,
+            problems=counts_text(self._counts),
+            rate=rate,
+            eta=eta_text(self._work.eta()),
+        )
 
     def row_changed(self, old: Status, new: Status) -> None:
         self._counts[old.value] -= 1
@@ -93,10 +134,15 @@ class LogProgress(Progress):
         self._counts: Counter[str] = Counter()
         self._started = clock()
         self._last = self._started
+        self._work = Work(clock)
 
-    def start(self, total: int) -> None:
+    def start(self, total: int, extra_work: int = 0) -> None:
         self._total = total
         self._started = self._last = self._clock()
+        self._work.start(total + extra_work)
+
+    def work_done(self) -> None:
+        self._work.done += 1
 
     def row_changed(self, old: Status, new: Status) -> None:
         self._counts[old.value] -= 1
@@ -104,6 +150,7 @@ class LogProgress(Progress):
 
     def row_done(self, status: Status) -> None:
         self._counts[status.value] += 1
+        self._work.done += 1
         now = self._clock()
         if now - self._last >= self._every:
             self._last = now
@@ -113,7 +160,7 @@ class LogProgress(Progress):
         done = sum(self._counts.values())
         elapsed = max(now - self._started, 1e-6)
         rate = done / elapsed
-        eta = (self._total - done) / rate if rate > 0 else None
+        eta = self._work.eta() if done < self._total else 0.0
         log.info(
             "progress",
             done=done,

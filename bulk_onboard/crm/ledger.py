@@ -6,7 +6,7 @@ It belongs to the portal, not to a report folder: every run against one portal, 
     <state folder>/portals/<host>-<hash of the address>/crm-delivered.txt
 
 where the state folder is $BULK_ONBOARD_STATE_DIR or the user's state folder of the platform
-(config.default_state_dir). Its keys are (portal address, client, room), so a fresh portal
+(config.default_state_dir, config.portal_state_dir). Its keys are (portal address, client, room), so a fresh portal
 whose rooms reuse ids is announced in full. A ledger of an earlier version
 (reports/crm-delivered.txt, keys of client and room only) is taken over by the first portal
 that runs with that report folder, and renamed so that no other portal inherits it.
@@ -14,22 +14,12 @@ that runs with that report folder, and renamed so that no other portal inherits 
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from bulk_onboard.config import portal_state_dir
 
 LEDGER_NAME = "crm-delivered.txt"
-
-
-def portal_state_dir(state_dir: Path, portal_url: str) -> Path:
-    """The folder of one portal's state: readable host, plus a hash of the whole address."""
-    address = portal_url.strip().rstrip("/").lower()
-    parts = urlsplit(address)
-    readable = re.sub(r"[^a-z0-9.-]+", "-", f"{parts.hostname or 'portal'}-{parts.port or ''}")
-    digest = hashlib.sha256(address.encode()).hexdigest()[:12]
-    return state_dir / "portals" / f"{readable.strip('-')}-{digest}"
 
 
 def _read(path: Path) -> set[str]:

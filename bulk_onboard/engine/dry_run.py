@@ -15,13 +15,14 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.models import FolderContents
 from bulk_onboard.backoff import RetryPolicy
-from bulk_onboard.config import Settings
+from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.engine.modes import invalid_results
 from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
@@ -29,6 +30,7 @@ from bulk_onboard.engine.root import Job, run
 from bulk_onboard.intake import Intake
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import LinkType, UserType
+from bulk_onboard.runs.portal_memory import budget_refused_recently
 from bulk_onboard.runs.report import OK_STATUSES, RowResult
 
 DAILY_WRITE_BUDGET = 10_000  # POST + PUT per user and day (docspace-api.md section 7)
@@ -159,6 +161,9 @@ class DryRun:
     results: list[RowResult]
     writes: Counter[str]
     reads: int
+    # when the portal refused writes for the day: seen by this check, or by the last run
+    budget_refused_at: datetime | None = None
+    budget_refused_now: bool = False
 
     @property
     def write_total(self) -> int:
@@ -183,4 +188,6 @@ async def dry_run(settings: Settings, intake: Intake) -> DryRun:
             )
             summary = await run(settings, job, progress=Progress(), stop=Stop(), client=planner)
     reads = sum(n for kind, n in real.stats.requests.items() if kind.startswith("GET"))
-    return DryRun(list(summary.results), planner.writes, reads)
+    now = real.stats.failures.get("BudgetExhausted", 0) > 0
+    last = budget_refused_recently(portal_state_dir(settings.state_dir, settings.portal_url))
+    return DryRun(list(summary.results), planner.writes, reads, last, now)

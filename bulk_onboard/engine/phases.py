@@ -17,6 +17,7 @@ in between, stop the run with PortalDown; those rows and every unfinished one ar
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -56,8 +57,12 @@ R = TypeVar("R")
 class Progress:
     """What the run tells whoever watches it (a progress bar, periodic log lines)."""
 
-    def start(self, total: int) -> None:
-        pass
+    def start(self, total: int, extra_work: int = 0) -> None:
+        """`total` rows; `extra_work` units done before some rows finish (the people phase of
+        each user row), so an ETA counts them from the start."""
+
+    def work_done(self) -> None:
+        """One unit of extra work done (a user row's person is in place)."""
 
     def row_done(self, status: Status) -> None:
         pass
@@ -131,7 +136,9 @@ class Phases:
         self.run.results[state.plan.row_key] = result
         self.ctx.row_outputs[state.plan.row_key] = dict(state.outputs)
         self.progress.row_done(status)
-        log.info(
+        # every row at debug; a row that did not succeed also at the default level
+        log.log(
+            logging.DEBUG if status in OK_STATUSES else logging.INFO,
             "row_finished",
             row=state.plan.row_key,
             status=status.value,
@@ -214,6 +221,7 @@ class Phases:
             return await self.guarded(self.run.states[plan.row_key], PERSON_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
+            self.progress.work_done()
             if failure is not None:
                 self.failed(self.run.states[plan.row_key], failure)
 

@@ -23,7 +23,7 @@ import structlog
 
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.protocol import PortalClient
-from bulk_onboard.config import Settings
+from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.crm.ledger import LEDGER_NAME, Ledger
 from bulk_onboard.engine.actions.client import ClientActions
@@ -37,8 +37,9 @@ from bulk_onboard.engine.step_runner import Action, StepRunner
 from bulk_onboard.errors import PortalDown, PortalUnusable
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import RowKind
-from bulk_onboard.model.steps import Step
+from bulk_onboard.model.steps import JoinRoom, Plan, Step
 from bulk_onboard.runs.journal import Checkpoint, Journal
+from bulk_onboard.runs.portal_memory import remember_budget_refused
 from bulk_onboard.runs.report import (
     OK_STATUSES,
     RowResult,
@@ -116,7 +117,8 @@ async def run(
     state = RunState(
         states={p.row_key: RowState(plan=p, values=values.get(p.row_key, ())) for p in plans}
     )
-    progress.start(len(plans) + len(job.settled))
+    users = sum(1 for p in plans if p.kind is RowKind.USER)
+    progress.start(len(plans) + len(job.settled), extra_work=users)
     for result in job.settled:
         progress.row_done(result.status)
     log.info("run_started", run_id=job.run_id, rows=len(plans), settled=len(job.settled))
@@ -178,12 +180,16 @@ async def run(
         if key not in state.results:
             state.interrupted(row, reason, progress)
 
+    _show_joined_rooms(plans, state.results)
     ordered = [*job.settled, *(state.results[p.row_key] for p in plans)]
     ordered.sort(key=lambda r: (r.origin.file, r.origin.sheet or "", r.origin.line))
     write_csv(job.run_dir / "report.csv", ordered)
     write_xlsx(job.run_dir / "report.xlsx", ordered)
     log.info("report_written", run_id=job.run_id, folder=str(job.run_dir), rows=len(ordered))
     counts = status_counts(ordered)
+    if counts.get(Status.DEFERRED.value) and client is None:
+        # the next plan against this portal says so instead of promising the budget
+        remember_budget_refused(portal_state_dir(settings.state_dir, settings.portal_url))
     stopped = reason if (state.fatal is not None or stop.requested) else None
     if stopped is not None:
         log.warning("run_stopped", run_id=job.run_id, reason=stopped)
@@ -198,7 +204,7 @@ async def run(
         "statuses": counts,
         "verdict": verdict,
         "stopped": stopped,
-        "client": portal.stats.as_dict(),
+        "requests": portal.stats.as_dict(),  # the API requests of the run
         "report": {
             "csv": str(job.run_dir / "report.csv"),
             "xlsx": str(job.run_dir / "report.xlsx"),
@@ -218,6 +224,20 @@ async def run(
         stopped=stopped,
         document=document,
     )
+
+
+def _show_joined_rooms(plans: Sequence[Plan], results: Mapping[str, RowResult]) -> None:
+    """A person row shows the room it joined (its id and title), also when that room is a
+    client row's of this run, so the report says where everyone went."""
+    for plan in plans:
+        result = results[plan.row_key]
+        join = next((s for s in plan.steps if isinstance(s, JoinRoom)), None)
+        if join is None or "room" in result.outputs or join.room.row is None:
+            continue
+        owner = results.get(join.room.row)
+        room = owner.outputs.get("room") if owner is not None else None
+        if room and "id" in room:
+            result.outputs["room"] = {"id": room["id"], "title": room.get("title", "")}
 
 
 def _verdict(results: Sequence[RowResult], stopped: str | None, fatal: Exception | None) -> Verdict:

@@ -125,5 +125,5 @@ class StepRunner:
         state.outputs[step.key] = result.outputs
         state.outcomes[step.key] = result.outcome
         if result.outcome != "found":
-            log.info("step_finished", row=row, step=step.key, outcome=result.outcome)
+            log.debug("step_finished", row=row, step=step.key, outcome=result.outcome)
         self.journal.record(row, step.key, result.outputs, result.outcome)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bulk_onboard.model.cells import neutralise
+from bulk_onboard.model.cells import FORMULA_FIRST, neutralise
 from bulk_onboard.model.records import Origin
 
 
@@ -73,14 +73,15 @@ def _joined(pairs: Iterable[tuple[str, Any]]) -> str:
     return "; ".join(f"{name}={value}" for name, value in pairs)
 
 
-def report_row(result: RowResult, input_columns: Sequence[str]) -> dict[str, str]:
-    """One flat report row: where it came from, every input column, what happened."""
+def report_values(result: RowResult, input_columns: Sequence[str]) -> dict[str, Any]:
+    """One flat report row as values: where it came from, every input column (as text, as
+    typed), what happened (numbers as numbers)."""
     out = result.outputs
     values = dict(result.values)
     folders = [(k.split(":", 1)[1], v.get("id")) for k, v in out.items() if k.startswith("folder:")]
     files = [(k.split(":", 1)[1], v.get("id")) for k, v in out.items() if k.startswith("copy:")]
     room = out.get("room", {})
-    row: dict[str, Any] = {
+    return {
         "file": result.origin.file,
         "sheet": result.origin.sheet or "",
         "line": result.origin.line,
@@ -97,8 +98,14 @@ def report_row(result: RowResult, input_columns: Sequence[str]) -> dict[str, str
         "file_ids": _joined(files),
         "requests": result.requests,
         "attempts": result.attempts,
-        "duration_s": f"{result.duration:.3f}",
+        "duration_s": round(result.duration, 3),
     }
+
+
+def report_row(result: RowResult, input_columns: Sequence[str]) -> dict[str, str]:
+    """The row as CSV text, every cell made inert for spreadsheet programs."""
+    row = report_values(result, input_columns)
+    row["duration_s"] = f"{result.duration:.3f}"
     return {key: neutralise(str(value)) for key, value in row.items()}
 
 
@@ -152,7 +159,15 @@ _STATUS_FILL = {
 }
 
 
+NUMBER_COLUMNS = frozenset({"line", "room_id", "requests", "attempts", "duration_s"})
+MAX_WIDTH = 60
+WIDTH_SAMPLE = 2000  # rows looked at to size the columns
+
+
 def write_xlsx(path: Path, results: Sequence[RowResult]) -> None:
+    """The report as a workbook: numbers as numbers, text as typed (a text that a spreadsheet
+    would take for a formula, or a phone number like +49 30 1234, is a text cell Excel shows
+    unchanged and never evaluates), columns as wide as their content, status coloured."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
@@ -160,26 +175,46 @@ def write_xlsx(path: Path, results: Sequence[RowResult]) -> None:
 
     columns = input_columns_of(results)
     header = report_header(columns)
-    status_index = header.index("status")
     fills = {
         s.value: PatternFill("solid", start_color=c, end_color=c) for s, c in _STATUS_FILL.items()
     }
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("report")
     sheet.freeze_panes = "A2"
+    rows = [report_values(result, columns) for result in results]
+    for index, name in enumerate(header, start=1):
+        longest = max((len(str(row[name])) for row in rows[:WIDTH_SAMPLE]), default=0)
+        width = min(max(len(name), longest) + 2, MAX_WIDTH)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+    def inert(value: str) -> Any:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # a text, never a formula
+        cell.quotePrefix = True  # and it stays one when edited in Excel
+        return cell
+
+    def text_cell(value: str) -> Any:
+        return inert(value) if value.startswith(FORMULA_FIRST) else value
+
     bold = Font(bold=True)
     head_cells = []
     for name in header:
-        cell = WriteOnlyCell(sheet, value=neutralise(name))
+        cell = inert(name) if name.startswith(FORMULA_FIRST) else WriteOnlyCell(sheet, value=name)
         cell.font = bold
         head_cells.append(cell)
     sheet.append(head_cells)
-    for result in results:
-        row = report_row(result, columns)
-        cells: list[Any] = [row[name] for name in header]
-        status_cell = WriteOnlyCell(sheet, value=row["status"])
-        status_cell.fill = fills[row["status"]]
-        cells[status_index] = status_cell
+    for row in rows:
+        cells: list[Any] = []
+        for name in header:
+            value = row[name]
+            if name == "status":
+                status_cell = WriteOnlyCell(sheet, value=value)
+                status_cell.fill = fills[value]
+                cells.append(status_cell)
+            elif name in NUMBER_COLUMNS and isinstance(value, int | float):
+                cells.append(value)
+            else:
+                cells.append(text_cell(str(value)))
         sheet.append(cells)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(results) + 1}"
     workbook.save(path)

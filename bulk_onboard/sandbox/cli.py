@@ -87,17 +87,83 @@ async def _serve(config: SandboxConfig, stop_after: float) -> None:
 )
 @click.option("--token", default=None, help="API key to accept (sk-<hex>); default: generated.")
 @click.option("--public-url", default=None, help="Base URL written into share links.")
-@click.option("--latency-ms", default=0.0, show_default=True, type=click.FloatRange(0))
-@click.option("--jitter-ms", default=0.0, show_default=True, type=click.FloatRange(0))
-@click.option("--rate-limit", type=click.Choice(["on", "off"]), default="on", show_default=True)
-@click.option("--window-limit", default=1500, show_default=True, type=click.IntRange(1))
-@click.option("--window-seconds", default=60.0, show_default=True, type=click.FloatRange(0.001))
-@click.option("--max-get-inflight", default=50, show_default=True, type=click.IntRange(1))
-@click.option("--max-write-inflight", default=15, show_default=True, type=click.IntRange(1))
-@click.option("--daily-write-limit", default=10_000, show_default=True, type=click.IntRange(1))
-@click.option("--fault-5xx", default=0.0, show_default=True, callback=_probability)
-@click.option("--fault-drop", default=0.0, show_default=True, callback=_probability)
-@click.option("--fault-ambiguous", default=0.0, show_default=True, callback=_probability)
+@click.option(
+    "--latency-ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Time the portal takes to answer each request, in milliseconds.",
+)
+@click.option(
+    "--jitter-ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Up to this many milliseconds more, drawn at random per request (see --seed).",
+)
+@click.option(
+    "--rate-limit",
+    type=click.Choice(["on", "off"]),
+    default="on",
+    show_default=True,
+    help="Enforce the real portal's limits below (off: none of them, for fast tests).",
+)
+@click.option(
+    "--window-limit",
+    default=1500,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Requests allowed per window and token; more are answered 429 with Retry-After.",
+)
+@click.option(
+    "--window-seconds",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0.001),
+    help="Length of the rate-limit window, in seconds.",
+)
+@click.option(
+    "--max-get-inflight",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1),
+    help="GET requests handled at once; one more is answered 429.",
+)
+@click.option(
+    "--max-write-inflight",
+    default=15,
+    show_default=True,
+    type=click.IntRange(1),
+    help="POST/PUT/DELETE requests handled at once; one more is answered 429.",
+)
+@click.option(
+    "--daily-write-limit",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Writes allowed per day and token; then 429 with a Retry-After until the next day.",
+)
+@click.option(
+    "--fault-5xx",
+    default=0.0,
+    show_default=True,
+    callback=_probability,
+    help="Probability (0 to 1) that a request is answered 500/502/503 without effect.",
+)
+@click.option(
+    "--fault-drop",
+    default=0.0,
+    show_default=True,
+    callback=_probability,
+    help="Probability that the connection is closed without an answer and without effect.",
+)
+@click.option(
+    "--fault-ambiguous",
+    default=0.0,
+    show_default=True,
+    callback=_probability,
+    help="Probability that a write is applied, then answered 502 or with a dropped connection.",
+)
 @click.option("--seed", default=0, show_default=True, help="Seed of the fault/latency dice.")
 @click.option(
     "--fileop-ms",
@@ -134,7 +200,13 @@ def sandbox_command(
     fileop_ms: float,
     stop_after: float,
 ) -> None:
-    """Run a local DocSpace portal emulator (REST API v2.0 subset) on a loopback address."""
+    """Run a local DocSpace portal emulator (REST API v2.0 subset) on a loopback address.
+
+    Its webhook receiver stands in for a CRM: set the secret it checks signatures with by
+    POST /sandbox/webhook/config {"secret": "..."} (also failNext, status, retryAfter, outage,
+    delayMs to make it fail), point a playbook's webhook_url at <url>/sandbox/webhook, and
+    read what it received with GET /sandbox/webhook.
+    """
     try:
         config = SandboxConfig(
             db=db,

@@ -86,7 +86,7 @@ async def test_fault_mix_with_429_storms_and_latency_spikes(
         ]
         assert bad == []
         await _audit(sb.url)
-        stats = outcome.document["client"]
+        stats = outcome.document["requests"]
         assert stats["rate_limited"] >= 10 and stats["ambiguous_writes"] > 0
         requests = await admin(sb, "GET", "/sandbox/requests")
         assert sum(requests["faults"].values()) > 50

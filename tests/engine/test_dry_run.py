@@ -61,7 +61,7 @@ async def test_dry_run_predicts_the_writes_of_the_real_run_and_sends_none(
     assert code == 0, output
     summary = json.loads(next(tmp_path.rglob("summary.json")).read_text())
     actual = sum(
-        n for kind, n in summary["client"]["requests"].items() if kind.startswith(("POST", "PUT"))
+        n for kind, n in summary["requests"]["by_call"].items() if kind.startswith(("POST", "PUT"))
     )
     assert predicted == actual
 

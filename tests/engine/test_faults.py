@@ -58,7 +58,7 @@ async def test_ambiguous_writes_5xx_and_drops_create_nothing_twice(
         requests = await admin(sb, "GET", "/sandbox/requests")
     faults = requests.get("faults") or requests.get("injected") or {}
     assert sum(faults.values()) >= 20, requests  # the run really went through weather
-    assert summary["client"]["ambiguous_writes"] > 0  # type: ignore[index]
+    assert summary["requests"]["ambiguous_writes"] > 0  # type: ignore[index]
 
 
 async def test_scripted_ambiguous_create_room_is_found_not_recreated(tmp_path: Path) -> None:
@@ -95,5 +95,5 @@ async def test_429_storm_pauses_and_finishes(tmp_path: Path) -> None:
     async with start_sandbox(config) as sb:
         policy = RetryPolicy(max_attempts=8, base_delay=0.05, max_delay=1.0, max_total_seconds=60)
         summary = await _audited_run(sb, tmp_path, retry=policy, requests_per_second=200.0)
-    client = summary["client"]
+    client = summary["requests"]
     assert client["rate_limited"] > 0 and client["pauses"] > 0  # type: ignore[index]

