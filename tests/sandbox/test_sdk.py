@@ -7,49 +7,78 @@ in-process sandbox serves on the test's event loop."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import warnings
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from .conftest import Api
 
-with warnings.catch_warnings():
-    # The SDK's models shadow BaseModel.copy, which pydantic warns about at import time.
-    warnings.simplefilter("ignore", UserWarning)
-    sdk = pytest.importorskip(
-        "docspace_api_sdk", reason="docspace-api-sdk is not installed (it is in the test extra)"
+# The SDK takes about 6 s to import (its pydantic models), so it is imported by the first test
+# that needs it, not when the suite is collected; these tests are whole-SDK checks (e2e).
+pytestmark = pytest.mark.e2e
+
+NAMES = {
+    "OperationsApi": "docspace_api_sdk.api.files.operations_api",
+    "ProfilesApi": "docspace_api_sdk.api.people.profiles_api",
+    "UserStatusApi": "docspace_api_sdk.api.people.user_status_api",
+    "UserTypeApi": "docspace_api_sdk.api.people.user_type_api",
+    "RoomsApi": "docspace_api_sdk.api.rooms.rooms_api",
+    "ArchiveRoomRequest": "docspace_api_sdk.models.archive_room_request",
+    "UpdateMembersRequestDto": "docspace_api_sdk.models.update_members_request_dto",
+    "UpdateRoomRequest": "docspace_api_sdk.models.update_room_request",
+}
+
+
+@pytest.fixture(scope="module")
+def sdk() -> Any:
+    """The SDK package, with the API and model classes these tests use as attributes."""
+    with warnings.catch_warnings():
+        # The SDK's models shadow BaseModel.copy, which pydantic warns about at import time.
+        warnings.simplefilter("ignore", UserWarning)
+        package = pytest.importorskip(
+            "docspace_api_sdk", reason="docspace-api-sdk is not installed (it is in the test extra)"
+        )
+        found = {
+            name: getattr(importlib.import_module(module), name) for name, module in NAMES.items()
+        }
+    return SimpleNamespace(
+        **found,
+        **{
+            name: getattr(package, name)
+            for name in (
+                "Configuration",
+                "ApiClient",
+                "ApiException",
+                "EmployeeType",
+                "EmployeeStatus",
+            )
+        },
     )
-    from docspace_api_sdk.api.files.operations_api import OperationsApi
-    from docspace_api_sdk.api.people.profiles_api import ProfilesApi
-    from docspace_api_sdk.api.people.user_status_api import UserStatusApi
-    from docspace_api_sdk.api.people.user_type_api import UserTypeApi
-    from docspace_api_sdk.api.rooms.rooms_api import RoomsApi
-    from docspace_api_sdk.models.archive_room_request import ArchiveRoomRequest
-    from docspace_api_sdk.models.update_members_request_dto import UpdateMembersRequestDto
-    from docspace_api_sdk.models.update_room_request import UpdateRoomRequest
 
 
 async def _run(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return await asyncio.to_thread(call, *args, **kwargs)
 
 
-def _client(api: Api) -> Any:
+def _client(sdk: Any, api: Api) -> Any:
     config = sdk.Configuration(host=api.base, access_token=api.sandbox.token)
     return sdk.ApiClient(config)
 
 
-async def test_sdk_updates_archives_and_restores_a_room(api: Api) -> None:
+async def test_sdk_updates_archives_and_restores_a_room(api: Api, sdk: Any) -> None:
     room = await api.room("Acme")
-    with _client(api) as client:
-        rooms, operations = RoomsApi(client), OperationsApi(client)
+    with _client(sdk, api) as client:
+        rooms, operations = sdk.RoomsApi(client), sdk.OperationsApi(client)
         updated = await _run(
-            rooms.update_room, room, UpdateRoomRequest(title="Acme/Sales", tags=["vip"])
+            rooms.update_room, room, sdk.UpdateRoomRequest(title="Acme/Sales", tags=["vip"])
         )
         assert updated.status_code == 200
         assert updated.response.title == "Acme_Sales" and updated.response.tags == ["vip"]
-        started = await _run(rooms.archive_room, room, ArchiveRoomRequest(delete_after=False))
+        started = await _run(rooms.archive_room, room, sdk.ArchiveRoomRequest(delete_after=False))
         assert started.response.finished is False
         op_id = started.response.id
         await asyncio.sleep(0.35)
@@ -69,37 +98,43 @@ async def test_sdk_updates_archives_and_restores_a_room(api: Api) -> None:
         # get_room_info is sent without credentials too (the spec allows anonymous access).
         info = await _run(rooms.get_room_info, room, _headers=auth)
         assert info.response.root_folder_type == 20
-        restored = await _run(rooms.unarchive_room, room, ArchiveRoomRequest())
+        restored = await _run(rooms.unarchive_room, room, sdk.ArchiveRoomRequest())
         assert restored.response.id
     await asyncio.sleep(0.35)
     assert (await api.get(f"/api/2.0/files/rooms/{room}")).response["rootFolderType"] == 14
 
 
-async def test_sdk_without_an_archive_body_gets_the_server_answer(api: Api) -> None:
+async def test_sdk_without_an_archive_body_gets_the_server_answer(api: Api, sdk: Any) -> None:
     """docspace-api.md 10.2: archive_room(id) sends the JSON content type and no body → 400."""
     room = await api.room("Acme")
-    with _client(api) as client, pytest.raises(sdk.ApiException) as info:
-        await _run(RoomsApi(client).archive_room, room)
+    with _client(sdk, api) as client, pytest.raises(sdk.ApiException) as info:
+        await _run(sdk.RoomsApi(client).archive_room, room)
     assert info.value.status == 400
 
 
-async def test_sdk_changes_people_state(api: Api) -> None:
+async def test_sdk_changes_people_state(api: Api, sdk: Any) -> None:
     guest = await api.person("g@example.com", "Guest")
     pending = await api.person("p@example.com", "User", status="Pending")
-    with _client(api) as client:
-        types, statuses, profiles = UserTypeApi(client), UserStatusApi(client), ProfilesApi(client)
+    with _client(sdk, api) as client:
+        types, statuses, profiles = (
+            sdk.UserTypeApi(client),
+            sdk.UserStatusApi(client),
+            sdk.ProfilesApi(client),
+        )
         raised = await _run(
-            types.update_user_type, sdk.EmployeeType.USER, UpdateMembersRequestDto(user_ids=[guest])
+            types.update_user_type,
+            sdk.EmployeeType.USER,
+            sdk.UpdateMembersRequestDto(user_ids=[guest]),
         )
         assert raised.response[0].is_collaborator is True
         resent = await _run(
-            profiles.resend_user_invites, UpdateMembersRequestDto(user_ids=[pending])
+            profiles.resend_user_invites, sdk.UpdateMembersRequestDto(user_ids=[pending])
         )
         assert [str(p.id) for p in resent.response] == [pending]
         disabled = await _run(
             statuses.update_user_status,
             sdk.EmployeeStatus(2),
-            UpdateMembersRequestDto(user_ids=[guest]),
+            sdk.UpdateMembersRequestDto(user_ids=[guest]),
         )
         assert disabled.response[0].status == 2
         deleted = await _run(profiles.delete_member, guest)
