@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 
 from bulk_onboard import __version__
-from bulk_onboard.cli.dry_run_output import dry_run_lines
+from bulk_onboard.cli.dry_run_output import dry_run_json, dry_run_lines
 from bulk_onboard.cli.onboard import demo_command, retry_command, run_command
 from bulk_onboard.cli.options import FILES, KIND, PLAYBOOK, read_intake, settings_from
-from bulk_onboard.cli.plan_output import dry_run_json, intake_json, intake_text
+from bulk_onboard.cli.plan_output import intake_json, intake_text
 from bulk_onboard.cli.problem_table import intake_summary, problem_rows, write_table
 from bulk_onboard.engine.dry_run import dry_run
 from bulk_onboard.logs import configure as configure_logs

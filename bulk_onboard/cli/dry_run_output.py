@@ -1,10 +1,12 @@
-"""What `plan --against-portal` prints: per row what would be created and what exists, then the
+"""What `plan --against-portal` prints (as lines, or as JSON with --json): per row what would be created and what exists, then the
 problems and the writes the run needs against the portal's daily budget."""
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
+from bulk_onboard.cli.plan_output import origin_json
 from bulk_onboard.engine.dry_run import DAILY_WRITE_BUDGET, DryRun
 from bulk_onboard.runs.report import OK_STATUSES, Status
 
@@ -55,3 +57,42 @@ def dry_run_lines(run: DryRun) -> list[str]:
             "with `bulk-onboard run --resume RUN`"
         )
     return lines
+
+
+def dry_run_json(checked: DryRun) -> dict[str, Any]:
+    """`plan --against-portal --json`: per row what exists and what would be made, the
+    problems, and the writes the run needs against the portal's daily budget."""
+    counts = Counter(r.status.value for r in checked.results)
+    return {
+        "rows": [
+            {
+                "row": r.row_key,
+                "kind": r.kind,
+                **origin_json(r.origin),
+                "status": r.status.value,
+                "problem": None
+                if r.status in OK_STATUSES
+                else {"step": r.failed_step, "error": r.error},
+                "steps": dict(r.outcomes),
+            }
+            for r in checked.results
+        ],
+        "summary": {
+            "rows": len(checked.results),
+            "would_be_created": counts["created"],
+            "would_be_completed": counts["updated"],
+            "already_onboarded": counts["unchanged"],
+            "with_problems": len(checked.problems),
+        },
+        "writes": {
+            "needed": checked.write_total,
+            "by_request": dict(sorted(checked.writes.items())),
+            "daily_budget": DAILY_WRITE_BUDGET,
+            "spent_today": None,  # only the portal knows
+            "refused_during_check": checked.budget_refused_now,
+            "last_refused_at": checked.budget_refused_at.isoformat()
+            if checked.budget_refused_at
+            else None,
+        },
+        "reads_sent": checked.reads,
+    }

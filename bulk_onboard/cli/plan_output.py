@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections import Counter
 from enum import Enum
 from typing import Any
 
-from bulk_onboard.engine.dry_run import DAILY_WRITE_BUDGET, DryRun
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, UserType
 from bulk_onboard.model.steps import (
@@ -33,7 +31,6 @@ from bulk_onboard.model.steps import (
     TemplatePath,
 )
 from bulk_onboard.model.words import ACCESS_NAMES, ROOM_TYPE_NAMES, USER_TYPE_NAMES
-from bulk_onboard.runs.report import OK_STATUSES
 from bulk_onboard.sources import InputWarning
 from bulk_onboard.validate.files import Invalid
 
@@ -161,7 +158,7 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def _origin(origin: Origin) -> dict[str, Any]:
+def origin_json(origin: Origin) -> dict[str, Any]:
     return {"file": origin.file, "sheet": origin.sheet, "line": origin.line}
 
 
@@ -169,7 +166,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "row": plan.row_key,
         "kind": plan.kind,
-        **_origin(plan.origin),
+        **origin_json(plan.origin),
         "steps": [to_json(s) for s in plan.steps],
     }
 
@@ -178,7 +175,7 @@ def invalid_json(row: Invalid) -> dict[str, Any]:
     return {
         "kind": row.kind.plural,
         "key": row.key,
-        **_origin(row.origin),
+        **origin_json(row.origin),
         "issues": [
             {"column": i.column, "header": i.label, "problem": i.text} for i in row.problems
         ],
@@ -207,43 +204,4 @@ def intake_json(intake: Intake) -> dict[str, Any]:
         "plans": [plan_json(p) for p in intake.plans],
         "invalid": [invalid_json(r) for r in intake.invalid],
         "warnings": [notice_json(n) for n in intake.warnings],
-    }
-
-
-def dry_run_json(checked: DryRun) -> dict[str, Any]:
-    """`plan --against-portal --json`: per row what exists and what would be made, the
-    problems, and the writes the run needs against the portal's daily budget."""
-    counts = Counter(r.status.value for r in checked.results)
-    return {
-        "rows": [
-            {
-                "row": r.row_key,
-                "kind": r.kind,
-                **_origin(r.origin),
-                "status": r.status.value,
-                "problem": None
-                if r.status in OK_STATUSES
-                else {"step": r.failed_step, "error": r.error},
-                "steps": dict(r.outcomes),
-            }
-            for r in checked.results
-        ],
-        "summary": {
-            "rows": len(checked.results),
-            "would_be_created": counts["created"],
-            "would_be_completed": counts["updated"],
-            "already_onboarded": counts["unchanged"],
-            "with_problems": len(checked.problems),
-        },
-        "writes": {
-            "needed": checked.write_total,
-            "by_request": dict(sorted(checked.writes.items())),
-            "daily_budget": DAILY_WRITE_BUDGET,
-            "spent_today": None,  # only the portal knows
-            "refused_during_check": checked.budget_refused_now,
-            "last_refused_at": checked.budget_refused_at.isoformat()
-            if checked.budget_refused_at
-            else None,
-        },
-        "reads_sent": checked.reads,
     }
