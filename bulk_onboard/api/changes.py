@@ -8,10 +8,10 @@ DocSpaceClient mixes these in; they use its `_call` and the retry policy's `slee
 from __future__ import annotations
 
 import time
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
 from bulk_onboard.api import bodies
+from bulk_onboard.api.wire import path_id
 from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.errors import AmbiguousWrite, PermanentError
 from bulk_onboard.model import Json
@@ -21,22 +21,22 @@ POLL_SECONDS, POLL_TIMEOUT = 0.1, 30.0  # what the server's own tests use (BaseT
 
 
 class RoomAndPeopleChanges:
-    """Mixed into DocSpaceClient."""
+    """Mixed into DocSpaceClient, which provides `_call` and `retry_policy`."""
 
-    async def _call(
-        self,
-        method: str,
-        action: str,
-        path: str,
-        *,
-        params: dict[str, str | int] | None = None,
-        body: Any = None,
-    ) -> Any:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # what DocSpaceClient provides, declared for the type checker only
 
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        raise NotImplementedError
+        async def _call(
+            self,
+            method: str,
+            action: str,
+            path: str,
+            *,
+            params: dict[str, str | int] | None = None,
+            body: Any = None,
+        ) -> Any: ...
+
+        @property
+        def retry_policy(self) -> RetryPolicy: ...
 
     async def update_room(
         self, room_id: int, *, title: str | None = None, tags: list[str] | None = None
@@ -44,7 +44,7 @@ class RoomAndPeopleChanges:
         """PUT files/rooms/{id} → FolderDto. The portal cleans the title (`/` → `_` …):
         read the stored title from the answer, never match rooms by the title sent."""
         body = bodies.update_room_body(title, tags)
-        reply = await self._call("PUT", "update_room", f"files/rooms/{_id(room_id)}", body=body)
+        reply = await self._call("PUT", "update_room", f"files/rooms/{path_id(room_id)}", body=body)
         return reply if isinstance(reply, dict) else {}
 
     async def rename_room(self, room_id: int, title: str) -> Json:
@@ -74,7 +74,7 @@ class RoomAndPeopleChanges:
     async def _move(
         self, room_id: int, verb: str, folder_type: int, give_up_after: float, interval: float
     ) -> Json:
-        path = f"files/rooms/{_id(room_id)}/{verb}"
+        path = f"files/rooms/{path_id(room_id)}/{verb}"
         started = await self._call("PUT", f"{verb}_room", path, body=bodies.archive_body())
         operation = started if isinstance(started, dict) else {}
         op_id = str(operation.get("id") or "")
@@ -95,7 +95,7 @@ class RoomAndPeopleChanges:
             operation = found[0]
         if operation.get("error"):
             raise PermanentError(str(operation["error"]), method="PUT", path=path, status=200)
-        room = await self._call("GET", "get_room", f"files/rooms/{_id(room_id)}")
+        room = await self._call("GET", "get_room", f"files/rooms/{path_id(room_id)}")
         room = room if isinstance(room, dict) else {}
         if room.get("rootFolderType") != folder_type:
             raise PermanentError(
@@ -123,12 +123,6 @@ class RoomAndPeopleChanges:
         if "@" in user_id:
             raise ValueError("remove a member by user id; an e-mail entry removes nothing")
         body = bodies.share_body([(user_id, 0)], notify=False)
-        path = f"files/rooms/{_id(room_id)}/share"
+        path = f"files/rooms/{path_id(room_id)}/share"
         reply = await self._call("PUT", "remove_member", path, body=body)
         return reply if isinstance(reply, dict) else {}
-
-
-def _id(value: int | str) -> str:
-    if isinstance(value, bool):
-        raise TypeError(f"an id must be an integer or string, not {value!r}")
-    return quote(str(value), safe="")

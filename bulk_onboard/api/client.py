@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote
 
 import aiohttp
 
@@ -23,6 +22,7 @@ from bulk_onboard.api.changes import RoomAndPeopleChanges
 from bulk_onboard.api.limits import ClientStats, Throttle
 from bulk_onboard.api.models import FolderContents
 from bulk_onboard.api.transport import Params, Transport
+from bulk_onboard.api.wire import path_id
 from bulk_onboard.backoff import Clock, RetryPolicy
 from bulk_onboard.config import Settings
 from bulk_onboard.errors import PermanentError
@@ -115,13 +115,13 @@ class DocSpaceClient(RoomAndPeopleChanges):
 
     async def get_room(self, room_id: int) -> Json:
         """GET files/rooms/{id} → FolderDto (404 → PermanentError)."""
-        return _object(await self._call("GET", "get_room", f"files/rooms/{_id(room_id)}"))
+        return _object(await self._call("GET", "get_room", f"files/rooms/{path_id(room_id)}"))
 
     # ------------------------------------------------------------------ folders and files
 
     async def create_folder(self, parent_id: int, title: str) -> Json:
         """POST files/folder/{parentId} → FolderDto."""
-        path = f"files/folder/{_id(parent_id)}"
+        path = f"files/folder/{path_id(parent_id)}"
         body = bodies.create_folder_body(title)
         return _object(await self._call("POST", "create_folder", path, body=body))
 
@@ -133,7 +133,7 @@ class DocSpaceClient(RoomAndPeopleChanges):
         start = 0
         for _ in range(MAX_PAGES):
             params: Params = {"startIndex": start, "count": PAGE_SIZE}
-            path = f"files/{_id(folder_id)}"
+            path = f"files/{path_id(folder_id)}"
             page = _object(await self._call("GET", "folder_contents", path, params=params))
             new_files, new_folders = _objects(page.get("files")), _objects(page.get("folders"))
             files += new_files
@@ -148,7 +148,7 @@ class DocSpaceClient(RoomAndPeopleChanges):
 
     async def copy_file_as(self, file_id: int, dest_folder_id: int, dest_title: str) -> Json:
         """POST files/file/{fileId}/copyas → FileDto of the copy."""
-        path = f"files/file/{_id(file_id)}/copyas"
+        path = f"files/file/{path_id(file_id)}/copyas"
         body = bodies.copy_as_body(dest_folder_id, dest_title)
         return _object(await self._call("POST", "copy_file_as", path, body=body))
 
@@ -165,24 +165,24 @@ class DocSpaceClient(RoomAndPeopleChanges):
         """PUT files/rooms/{id}/share → RoomSecurityDto {members, warning, error}.
         `invitations`: (user id or e-mail, FileShare int) pairs; access 0 removes."""
         body = bodies.share_body(invitations, notify=notify, message=message, culture=culture)
-        path = f"files/rooms/{_id(room_id)}/share"
+        path = f"files/rooms/{path_id(room_id)}/share"
         reply = await self._call("PUT", "set_room_share", path, body=body)
         return reply if isinstance(reply, dict) else {}
 
     async def room_share(self, room_id: int, filter_type: int | None = None) -> list[Json]:
         """GET files/rooms/{id}/share, all pages → FileShareDto list (owner included)."""
         extra: Params = {} if filter_type is None else {"filterType": filter_type}
-        return await self._pages("room_share", f"files/rooms/{_id(room_id)}/share", extra)
+        return await self._pages("room_share", f"files/rooms/{path_id(room_id)}/share", extra)
 
     async def primary_link(self, room_id: int) -> Json:
         """GET files/rooms/{id}/link → the primary external link (created if missing)."""
-        path = f"files/rooms/{_id(room_id)}/link"
+        path = f"files/rooms/{path_id(room_id)}/link"
         return _object(await self._call("GET", "primary_link", path))
 
     async def room_links(self, room_id: int, link_type: int | None = None) -> list[Json]:
         """GET files/rooms/{id}/links → FileShareDto list of the room's links."""
         params: Params = {} if link_type is None else {"type": int(link_type)}
-        path = f"files/rooms/{_id(room_id)}/links"
+        path = f"files/rooms/{path_id(room_id)}/links"
         return _objects(await self._call("GET", "room_links", path, params=params))
 
     async def set_room_link(
@@ -190,7 +190,7 @@ class DocSpaceClient(RoomAndPeopleChanges):
     ) -> Json | None:
         """PUT files/rooms/{id}/links → FileShareDto; None when the link was deleted."""
         body = bodies.link_body(link_type, access, title, link_id)
-        path = f"files/rooms/{_id(room_id)}/links"
+        path = f"files/rooms/{path_id(room_id)}/links"
         reply = await self._call("PUT", "set_room_link", path, body=body)
         return reply if isinstance(reply, dict) else None
 
@@ -304,12 +304,6 @@ class DocSpaceClient(RoomAndPeopleChanges):
             if not page or start >= _total(reply.total, start):
                 break
         return items
-
-
-def _id(value: int | str) -> str:
-    if isinstance(value, bool):
-        raise TypeError(f"an id must be an integer or string, not {value!r}")
-    return quote(str(value), safe="")
 
 
 def _page_size(count: int) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 from bulk_onboard.errors import (
     AmbiguousWrite,
@@ -269,3 +270,10 @@ _REASONS: dict[int, str] = {
     503: "service unavailable",
     504: "gateway timeout",
 }
+
+
+def path_id(value: int | str) -> str:
+    """An id as one segment of a request path (quoted; a bool is refused, not sent as 1)."""
+    if isinstance(value, bool):
+        raise TypeError(f"an id must be an integer or string, not {value!r}")
+    return quote(str(value), safe="")
