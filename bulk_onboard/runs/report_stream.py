@@ -14,7 +14,6 @@ constant-memory mode.
 from __future__ import annotations
 
 import csv
-import io
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,6 +37,24 @@ BOM = "\ufeff".encode()
 FLUSH_EVERY = 500  # rows: how often the lines written so far are handed to the system
 
 
+class _Line:
+    """Where the CSV writer puts one row, taken away after each row."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        self.parts.clear()
+        return text
+
+
 def _sort_key(origin: Origin) -> tuple[str, str, int]:
     return (origin.file, origin.sheet or "", origin.line)
 
@@ -57,7 +74,7 @@ class ReportStream:
         # per row: (its place in the input, offset of its line, length of its line)
         self._spans: list[tuple[tuple[str, str, int], int, int]] = []
         self._keys: dict[str, str] = {}  # interned file and sheet names
-        self._text = io.StringIO()
+        self._text = _Line()
         self._writer = csv.writer(self._text)
         self._fh: IO[bytes] = self.csv_path.open("wb")
         head = BOM + self._line([neutralise(name) for name in self.header])
@@ -67,10 +84,8 @@ class ReportStream:
         self.closed = False
 
     def _line(self, cells: Iterable[str]) -> bytes:
-        self._text.seek(0)
-        self._text.truncate()
         self._writer.writerow(cells)
-        return self._text.getvalue().encode("utf-8")
+        return self._text.take().encode("utf-8")
 
     def add(self, result: RowResult) -> None:
         """Append one finished row; nothing of it but its place stays in memory."""
