@@ -32,6 +32,8 @@ class Dtos:
         self.store = store
         self.url = portal_url.rstrip("/")
         self.share_base = share_base.rstrip("/")
+        # EmployeeDto by (id, display name, user name): all it is made of
+        self._employees: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     # --- people ------------------------------------------------------------------------
 
@@ -49,6 +51,15 @@ class Dtos:
             "hasAvatar": False,
             "isAnonim": False,
         }
+
+    def employee_cached(self, person: Person) -> dict[str, Any]:
+        """The same EmployeeDto, built once per person and name (answers that list many
+        people, such as every invitation's); never to be changed by the caller."""
+        key = (person.id, person.display_name, person.user_name)
+        dto = self._employees.get(key)
+        if dto is None:
+            dto = self._employees[key] = self.employee(person)
+        return dto
 
     def employee_by_id(self, user_id: str) -> dict[str, Any] | None:
         person = self.store.people.get(user_id)

@@ -1,6 +1,6 @@
 """A run holds no finished row: what it keeps per row, once every row is done and just
-before the report is put in order, is a few dozen bytes (the row's place in report.csv, its
-key, a client's room id), not its result.
+before the report is put in order, is a few hundred bytes (the row's place in report.csv,
+its key, a client's room id), not its result.
 
 Measured with tracemalloc over the blocks that the run's own bookkeeping allocated (the
 phases, the rows, the composition root, the step runner, the report and journal writers) and

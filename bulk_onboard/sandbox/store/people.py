@@ -38,6 +38,13 @@ class PeopleTable:
         rows = self._conn.execute("SELECT * FROM people ORDER BY seq").fetchall()
         return [Person.from_row(r) for r in rows]
 
+    def with_activation(self, activation: int) -> list[Person]:
+        """The people of one activation status, in the order they were added."""
+        rows = self._conn.execute(
+            "SELECT * FROM people WHERE activation = ? ORDER BY seq", (activation,)
+        ).fetchall()
+        return [Person.from_row(r) for r in rows]
+
     def with_status(self, status: int) -> list[Person]:
         rows = self._conn.execute(
             "SELECT * FROM people WHERE status = ? ORDER BY seq", (status,)
