@@ -52,13 +52,24 @@ class Dtos:
             "isAnonim": False,
         }
 
-    def employee_cached(self, person: Person) -> dict[str, Any]:
-        """The same EmployeeDto, built once per person and name (answers that list many
-        people, such as every invitation's); never to be changed by the caller."""
-        key = (person.id, person.display_name, person.user_name)
+    def employee_brief(self, user_id: str, display_name: str, user_name: str) -> dict[str, Any]:
+        """The EmployeeDto of a person, built once per id and names (for answers that list
+        many people, such as every invitation's); never to be changed by the caller."""
+        key = (user_id, display_name, user_name)
         dto = self._employees.get(key)
         if dto is None:
-            dto = self._employees[key] = self.employee(person)
+            dto = self._employees[key] = {
+                "id": user_id,
+                "displayName": display_name,
+                "avatar": AVATAR.format(82),
+                "avatarOriginal": AVATAR.format(200),
+                "avatarMax": AVATAR.format(200),
+                "avatarMedium": AVATAR.format(48),
+                "avatarSmall": AVATAR.format(32),
+                "profileUrl": f"{self.url}/accounts/view/{user_name}",
+                "hasAvatar": False,
+                "isAnonim": False,
+            }
         return dto
 
     def employee_by_id(self, user_id: str) -> dict[str, Any] | None:

@@ -145,12 +145,15 @@ async def invite_users(request: web.Request) -> web.Response:
             _invite_one(portal, caller, email, requested, culture)
     # Every activation-pending user the caller can see, whoever invited them (docspace-api.md
     # 10.5): the answer grows with the portal, so its parts are built once per person.
-    pending = [
-        p
-        for p in portal.store.people.with_activation(enums.ACTIVATION_PENDING)
-        if rights.can_view_user(portal.store, caller, p)
+    store, dtos = portal.store, portal.dtos
+    answer = [
+        dtos.employee_brief(user_id, name, user_name)
+        for user_id, name, user_name, user_type, created_by in store.people.brief_with_activation(
+            enums.ACTIVATION_PENDING
+        )
+        if rights.can_view(store, caller, user_id, user_type, created_by)
     ]
-    return success(request, [portal.dtos.employee_cached(p) for p in pending], pruned=True)
+    return success(request, answer, pruned=True)
 
 
 def _invite_one(
