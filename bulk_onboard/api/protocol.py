@@ -61,7 +61,11 @@ class PortalClient(Protocol):
         culture: str | None = None,
     ) -> Json: ...
     async def invite_users(
-        self, invitations: Iterable[tuple[str, int]], culture: str | None = None
+        self,
+        invitations: Iterable[tuple[str, int]],
+        culture: str | None = None,
+        *,
+        answer: bool = True,
     ) -> list[Json]: ...
     async def user_by_email(self, email: str) -> Json | None: ...
     async def people_page(

@@ -105,6 +105,7 @@ class Transport:
         params: Params | None = None,
         body: Any = None,
         expected: frozenset[int] = frozenset(),
+        unread: bool = False,
     ) -> wire.Reply:
         """Send `method path` (relative to /api/2.0/) with retries; `action` names the call.
 
@@ -119,7 +120,7 @@ class Transport:
         while True:
             attempt += 1
             try:
-                reply = await self._attempt(method, path, shown, params, body)
+                reply = await self._attempt(method, path, shown, params, body, unread)
             except ApiError as err:
                 limited += isinstance(err, RateLimited)
                 delay = self._retry_delay(err, method, attempt - limited, limited, started)
@@ -200,7 +201,13 @@ class Transport:
         )
 
     async def _attempt(
-        self, method: str, path: str, shown: str, params: Params | None, body: Any
+        self,
+        method: str,
+        path: str,
+        shown: str,
+        params: Params | None,
+        body: Any,
+        unread: bool = False,
     ) -> wire.Reply:
         if method not in wire.SAFE_METHODS and self._clock() < self._write_budget_until:
             wait = self._write_budget_until - self._clock()
@@ -230,6 +237,7 @@ class Transport:
             headers,
             max_retry_after=self.policy.max_retry_after,
             secrets=(self._token,),
+            unread=unread,
         )
 
     async def _send(

@@ -123,7 +123,11 @@ class PlanningClient:
         return self._planned_person(email, user_type)
 
     async def invite_users(
-        self, invitations: Iterable[tuple[str, int]], culture: str | None = None
+        self,
+        invitations: Iterable[tuple[str, int]],
+        culture: str | None = None,
+        *,
+        answer: bool = True,
     ) -> list[Json]:
         self.writes["POST invite_users"] += 1
         for email, user_type in invitations:
