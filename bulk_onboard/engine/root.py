@@ -26,6 +26,7 @@ from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.crm.ledger import LEDGER_NAME, Ledger
+from bulk_onboard.engine import guard
 from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.people import Inviter, PersonActions
@@ -34,7 +35,7 @@ from bulk_onboard.engine.phases import Phases, Progress, RunState
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.row import RowState
 from bulk_onboard.engine.step_runner import Action, StepRunner
-from bulk_onboard.errors import PortalDown, PortalUnusable
+from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.model.steps import JoinRoom, Plan, Step
@@ -55,7 +56,10 @@ log = structlog.get_logger("bulk_onboard")
 # How a run ended, for whoever acts on it (the command line maps it to an exit code).
 # portal_unreachable: the run as a whole failed on the portal (no connection, TLS refused, not a
 # DocSpace API, or an outage that kept failing rows); its unfinished rows are interrupted.
-Verdict = Literal["ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable"]
+# guarded: the run would have created more than the playbook's [guard] allows; nothing written.
+Verdict = Literal[
+    "ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable", "guarded"
+]
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -81,6 +85,8 @@ class Job:
     extra_summary: Mapping[str, Any] = field(default_factory=dict)
     # Announce onboarded clients to the playbook's CRM sinks (never in a dry run).
     announce: bool = True
+    # Count what the run would create against the playbook's [guard] (not in a dry run).
+    check_guard: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,11 +174,18 @@ async def run(
             concurrency=settings.concurrency,
             announce=announce,
         )
-        user_plans = [p for p in plans if p.kind is RowKind.USER]
-        await phases.people(user_plans)
-        await phases.clients([p for p in plans if p.kind is RowKind.CLIENT])
-        await phases.memberships(user_plans)
-        await phases.announcements()
+        guarded = None
+        if job.check_guard and playbook.guard.set:
+            guarded = await guard.check(ctx, plans, job.checkpoint, playbook.guard)
+            if guarded.message is not None:
+                state.fatal = GuardTripped(guarded.message)
+                log.warning("guard_stopped_run", run_id=job.run_id, reason=guarded.message)
+        if state.fatal is None:
+            user_plans = [p for p in plans if p.kind is RowKind.USER]
+            await phases.people(user_plans)
+            await phases.clients([p for p in plans if p.kind is RowKind.CLIENT])
+            await phases.memberships(user_plans)
+            await phases.announcements()
 
     # Whatever has no result yet was never finished: the run stopped first.
     reason = str(state.fatal) if state.fatal else (stop.reason or "the run stopped")
@@ -210,6 +223,7 @@ async def run(
             "xlsx": str(job.run_dir / "report.xlsx"),
         },
         "journal": str(job.run_dir / "journal.jsonl"),
+        **({"guard": guarded.as_dict()} if guarded is not None else {}),
         **job.extra_summary,
     }
     write_summary(job.run_dir / "summary.json", document)
@@ -243,6 +257,8 @@ def _show_joined_rooms(plans: Sequence[Plan], results: Mapping[str, RowResult]) 
 def _verdict(results: Sequence[RowResult], stopped: str | None, fatal: Exception | None) -> Verdict:
     if isinstance(fatal, PortalDown | PortalUnusable):
         return "portal_unreachable"
+    if isinstance(fatal, GuardTripped):
+        return "guarded"
     if stopped is not None:
         return "stopped"
     if any(r.status is Status.DEFERRED for r in results):
