@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import structlog
+from structlog.contextvars import bound_contextvars
 
+from bulk_onboard.api import metering
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings, portal_state_dir
@@ -39,6 +41,7 @@ from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.model.steps import JoinRoom, Plan, Step
+from bulk_onboard.runs.html_report import write_html
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
 from bulk_onboard.runs.report import (
@@ -50,6 +53,7 @@ from bulk_onboard.runs.report import (
     write_summary,
     write_xlsx,
 )
+from bulk_onboard.runs.timeline import Timeline
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -129,7 +133,9 @@ async def run(
         progress.row_done(result.status)
     log.info("run_started", run_id=job.run_id, rows=len(plans), settled=len(job.settled))
 
+    timeline = Timeline()
     async with AsyncExitStack() as stack:
+        stack.enter_context(metering.watching(timeline))
         portal: PortalClient
         if client is None:
             portal = await stack.enter_async_context(DocSpaceClient(settings))
@@ -176,16 +182,24 @@ async def run(
         )
         guarded = None
         if job.check_guard and playbook.guard.set:
-            guarded = await guard.check(ctx, plans, job.checkpoint, playbook.guard)
+            timeline.phase("guard")
+            with bound_contextvars(step="guard"):
+                guarded = await guard.check(ctx, plans, job.checkpoint, playbook.guard)
             if guarded.message is not None:
                 state.fatal = GuardTripped(guarded.message)
                 log.warning("guard_stopped_run", run_id=job.run_id, reason=guarded.message)
         if state.fatal is None:
             user_plans = [p for p in plans if p.kind is RowKind.USER]
+            timeline.phase("people")
             await phases.people(user_plans)
+            timeline.phase("clients")
             await phases.clients([p for p in plans if p.kind is RowKind.CLIENT])
+            timeline.phase("memberships")
             await phases.memberships(user_plans)
+            if announce:
+                timeline.phase("announcements")
             await phases.announcements()
+        timeline.close()
 
     # Whatever has no result yet was never finished: the run stopped first.
     reason = str(state.fatal) if state.fatal else (stop.reason or "the run stopped")
@@ -217,16 +231,26 @@ async def run(
         "statuses": counts,
         "verdict": verdict,
         "stopped": stopped,
+        "portal": settings.portal_url,
         "requests": portal.stats.as_dict(),  # the API requests of the run
+        "limits": {  # what the client kept to
+            "requests_per_second": settings.requests_per_second,
+            "max_write_inflight": settings.max_write_inflight,
+            "max_read_inflight": settings.max_read_inflight,
+            "concurrency": settings.concurrency,
+        },
         "report": {
             "csv": str(job.run_dir / "report.csv"),
             "xlsx": str(job.run_dir / "report.xlsx"),
+            "html": str(job.run_dir / "report.html"),
         },
         "journal": str(job.run_dir / "journal.jsonl"),
         **({"guard": guarded.as_dict()} if guarded is not None else {}),
         **job.extra_summary,
+        "timeline": timeline.as_dict(),  # what report.html draws
     }
     write_summary(job.run_dir / "summary.json", document)
+    write_html(job.run_dir / "report.html", document, ordered, job.run_dir)
     progress.close()
     log.info("run_finished", run_id=job.run_id, verdict=verdict, **counts)
     return RunSummary(

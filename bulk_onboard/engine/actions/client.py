@@ -7,6 +7,8 @@ per copy, one share for manager and client together, one link.
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 
 from bulk_onboard.engine.context import Context, check_share_reply
@@ -108,6 +110,7 @@ class ClientActions:
             current = await ctx.room_members(room_id)
             invitations: list[tuple[str, int]] = []  # (user id, or e-mail if unknown; access)
             sent: list[tuple[str, str, int]] = []  # (e-mail, user id or "", access)
+            added: list[list[Any]] = []  # [e-mail, user id or "", access]: new members (undo)
             for member in step.members:
                 person = await ctx.people.get(member.email)
                 if member.by_id:
@@ -120,6 +123,8 @@ class ClientActions:
                 person_id = str(person["id"]) if person is not None else ""
                 invitations.append((person_id or member.email, int(member.access)))
                 sent.append((member.email.lower(), person_id, int(member.access)))
+                if have is None:
+                    added.append([member.email.lower(), person_id, int(member.access)])
                 if person is None:
                     mailed.append(member.email)
             if not invitations:
@@ -134,7 +139,9 @@ class ClientActions:
                 lock.release()
         check_share_reply(reply, room_id)
         current.update({email: (person_id, access) for email, person_id, access in sent})
-        return StepDone({}, "changed")
+        # what undo takes back: the members this share added, the addresses it invited
+        invited = sorted(email.lower() for email in mailed)
+        return StepDone({"room": room_id, "added": added, "invited": invited}, "changed")
 
     async def link(self, state: RowState, step: EnsureLink, recheck: bool) -> StepDone:
         ctx = self.ctx

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bulk_onboard.engine.context import Context, check_share_reply
-from bulk_onboard.engine.row import Outcome, RowState, StepDone
+from bulk_onboard.engine.row import RowState, StepDone
 from bulk_onboard.engine.step_runner import Action, StepRunner
 from bulk_onboard.errors import PermanentError, RowRefused
 from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Step
@@ -195,8 +195,12 @@ class MembershipActions:
             have = current.get(step.email.lower())
             if have is not None and have[1] == int(step.access):
                 # On a second look, an ambiguous share that was applied after all.
-                outcome: Outcome = "changed" if recheck else "found"
-                done[state.plan.row_key] = StepDone({}, outcome)
+                if recheck:
+                    added = {"room": room_id, "person": person_id, "access": int(step.access)}
+                    added["added"] = True
+                    done[state.plan.row_key] = StepDone(added, "changed")
+                else:
+                    done[state.plan.row_key] = StepDone({}, "found")
                 continue
             invitations.append((person_id, int(step.access)))
             changed.append((state, step))
@@ -205,6 +209,9 @@ class MembershipActions:
             reply = await ctx.client.set_room_share(room_id, invitations, notify=notify)
             check_share_reply(reply, room_id)
             for (person_id, access), (state, step) in zip(invitations, changed, strict=True):
+                # for undo: the room, the person, and whether they were not a member before
+                was = current.get(step.email.lower())
                 current[step.email.lower()] = (person_id, access)
-                done[state.plan.row_key] = StepDone({}, "changed")
+                out = {"room": room_id, "person": person_id, "access": access, "added": was is None}
+                done[state.plan.row_key] = StepDone(out, "changed")
         return done
