@@ -79,8 +79,7 @@ def timeline_chart(timeline: Mapping[str, Any]) -> str:
         show_dots=False,
         x_title="seconds since the run started",
         y_title="per second / at once",
-        legend_at_bottom=True,
-        legend_at_bottom_columns=4,
+        legend_at_bottom=False,  # at the bottom pygal cuts its second row off
         range=(0, top),
         include_x_axis=True,
         truncate_legend=-1,
