@@ -43,7 +43,6 @@ EVENTS: frozenset[str] = frozenset(
         # undo of a run
         "undo_started",
         "undo_step",  # what: archived, removed, disabled, deleted, offboarded; item
-        "undo_left_alone",  # item, reason
         "undo_failed",  # item, error
         "undo_finished",
         # rows and steps

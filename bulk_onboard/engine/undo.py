@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
@@ -112,8 +113,9 @@ class Undo:
 
     async def look(self) -> list[Decision]:
         """A decision for every effect of the run, from the portal as it is now."""
-        self._me = str((await self.client.self_profile()).get("id", ""))
         e = self.effects
+        log.info("undo_started", run_id=e.run_id, undo_id=self.undo_id, effects=e.total)
+        self._me = str((await self.client.self_profile()).get("id", ""))
         rooms = await _each(e.rooms, self._look_room)
         self._room_decisions = {d.effect.room_id: d for d in rooms}
         members = await _each(e.members, self._look_member)
@@ -257,6 +259,8 @@ class Undo:
                 [d for d in todo if d.effect.kind == kind], lambda d: self._apply(d, journal)
             )
         self.progress.close()
+        states = Counter(str(d.state) for d in decisions)
+        log.info("undo_finished", run_id=self.effects.run_id, undo_id=self.undo_id, **states)
 
     async def _apply(self, decision: Decision, journal: Journal) -> Decision:
         e = decision.effect

@@ -236,7 +236,7 @@ async def test_an_undo_killed_midway_finishes_when_run_again(
     )
     assert code == 0, output
     run_dir = next((tmp_path / "reports").glob("2*"))
-    await admin(sandbox, "POST", "/sandbox/faults", {"rates": {"latency_ms": 60}})
+    await admin(sandbox, "POST", "/sandbox/faults", {"rates": {"latency_ms": 20}})
     undo = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
