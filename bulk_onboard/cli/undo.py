@@ -2,7 +2,8 @@
 
 Exit status: 0 nothing failed (what is left alone is listed, and is in the report), 1 the
 portal or a CRM sink refused some of it (run the same command again), 2 the run or an option
-cannot be used, 4 another run holds the report folder.
+cannot be used, 3 the portal refused the token, 4 another run holds the report folder, 6 the
+portal could not be reached (nothing was changed).
 """
 
 from __future__ import annotations
@@ -26,14 +27,22 @@ from rich.progress import Progress as RichProgressBar
 
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.cli.options import connection_options, settings_from
-from bulk_onboard.cli.output import EXIT_LOCKED, EXIT_ROWS_FAILED, fail
+from bulk_onboard.cli.output import EXIT_ABORTED, EXIT_LOCKED, EXIT_PORTAL, EXIT_ROWS_FAILED, fail
 from bulk_onboard.config import Settings
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.engine import undo as undo_engine
 from bulk_onboard.engine.root import new_run_id
 from bulk_onboard.engine.undo import Decision, Undo
 from bulk_onboard.engine.undo_scope import RunEffects, read_effects, run_family
-from bulk_onboard.errors import ApiError, ConfigError, InputError, RunLocked
+from bulk_onboard.errors import (
+    ApiError,
+    ConfigError,
+    InputError,
+    PortalUnreachable,
+    PortalUnusable,
+    RunLocked,
+    TokenRefused,
+)
 from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.model.cells import neutralise
 from bulk_onboard.playbook.reader import load_playbook
@@ -102,7 +111,8 @@ def undo_command(run: str, yes: bool, **options: Any) -> None:
     does nothing.
 
     Exit status: 0 nothing failed, 1 something was refused (run it again), 2 the run or an
-    option cannot be used, 4 another run holds the report folder.
+    option cannot be used, 3 the token was refused, 4 another run holds the report folder, 6
+    the portal could not be reached.
     """
     settings = settings_from(options)
     try:
@@ -175,7 +185,12 @@ async def _undo(
         try:
             decisions = await undo.look()
         except ApiError as exc:
-            fail(f"could not read the portal: {exc}", EXIT_ROWS_FAILED)
+            code = EXIT_ROWS_FAILED
+            if isinstance(exc, PortalUnreachable | PortalUnusable):
+                code = EXIT_PORTAL
+            elif isinstance(exc, TokenRefused):
+                code = EXIT_ABORTED
+            fail(f"undo could not read the portal, nothing was changed: {exc}", code)
         for line in scope_lines(folder, effects):
             click.echo(line)
         if not yes:
