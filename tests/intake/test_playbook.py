@@ -154,6 +154,9 @@ webhook_url = "https://crm.example.com/hooks/onboarded"
         ('[crm]\nwebhook_url = "crm.example.com/hook"', "is not a web address"),
         ("[crm]\ntimeout_seconds = 0", "crm.timeout_seconds must be a number from 0.1 to 300"),
         ("[crm]\nmax_attempts = 2.5", "crm.max_attempts must be a whole number from 1 to 20"),
+        ("[guard]\nmax_new_rooms = -1", "guard.max_new_rooms must be a whole number from 0 to"),
+        ('[guard]\nmax_new_people = "50"', "guard.max_new_people must be a whole number"),
+        ("[guard]\nmax_rooms = 5", 'unknown key "guard.max_rooms"'),
         (
             '[[copies]]\nsource = "Welcome.pdf"\ntitle = "W.pdf"',
             'copies #1.source must be a file id (a number) or "Room title/File name"',
