@@ -149,12 +149,20 @@ async def run(
                         row_key, step_key, out, job.checkpoint.outcome(row_key, step_key)
                     )
         ctx = Context.open(portal, job.checkpoint, plans)
+        guarded = None  # before anything is written anywhere, the CRM's files included
+        if job.check_guard and intake.playbook.guard.set:
+            timeline.phase("guard")
+            with bound_contextvars(step="guard"):
+                guarded = await guard.check(ctx, plans, job.checkpoint, intake.playbook.guard)
+            if guarded.message is not None:
+                state.fatal = GuardTripped(guarded.message)
+                log.warning("guard_stopped_run", run_id=job.run_id, reason=guarded.message)
         actions: dict[type[Step], Action] = {}
         runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
         actions.update(PersonActions(ctx, Inviter(ctx, runner)).actions())
         actions.update(ClientActions(ctx).actions())
         playbook = intake.playbook
-        announce = job.announce and playbook.crm.configured
+        announce = job.announce and playbook.crm.configured and state.fatal is None
         if announce:
             crm = await stack.enter_async_context(
                 CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
@@ -180,14 +188,6 @@ async def run(
             concurrency=settings.concurrency,
             announce=announce,
         )
-        guarded = None
-        if job.check_guard and playbook.guard.set:
-            timeline.phase("guard")
-            with bound_contextvars(step="guard"):
-                guarded = await guard.check(ctx, plans, job.checkpoint, playbook.guard)
-            if guarded.message is not None:
-                state.fatal = GuardTripped(guarded.message)
-                log.warning("guard_stopped_run", run_id=job.run_id, reason=guarded.message)
         if state.fatal is None:
             user_plans = [p for p in plans if p.kind is RowKind.USER]
             timeline.phase("people")

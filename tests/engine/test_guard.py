@@ -63,10 +63,13 @@ async def test_a_run_over_the_guard_writes_nothing_and_exits_7(
 ) -> None:
     before = await admin(sandbox, "GET", "/sandbox/state")
     await admin(sandbox, "DELETE", "/sandbox/requests")
+    playbook = tmp_path / "nightly.toml"
+    playbook.write_text('[guard]\nmax_new_rooms = 5\n\n[crm]\ncsv_path = "crm.csv"\n')
     code, output = await asyncio.to_thread(
-        _run, sandbox, tmp_path, *_inputs(tmp_path), "--max-new-rooms", "5"
+        _run, sandbox, tmp_path, *_inputs(tmp_path), "--playbook", str(playbook)
     )
     assert code == EXIT_GUARD == 7, output
+    assert not (tmp_path / "crm.csv").exists()  # nor anything for the CRM
     # 6 rooms; 7 people: six client contacts (invited by the room share) and one user row
     assert (
         "guard: this export would create 6 rooms; the guard allows 5 rooms; check the export "
