@@ -37,7 +37,15 @@ def _inputs(tmp_path: Path) -> list[str]:
 def _run(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(
         main,
-        ["run", *args, "--report-dir", str(tmp_path / "reports"), "--no-progress"],
+        [
+            "run",
+            *args,
+            "--report-dir",
+            str(tmp_path / "reports"),
+            "--no-progress",
+            "--rate",
+            "1000",
+        ],
         env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
         catch_exceptions=False,
     )
