@@ -195,10 +195,9 @@ class MembershipActions:
             have = current.get(step.email.lower())
             if have is not None and have[1] == int(step.access):
                 # On a second look, an ambiguous share that was applied after all.
-                if recheck:
-                    added = {"room": room_id, "person": person_id, "access": int(step.access)}
-                    added["added"] = True
-                    done[state.plan.row_key] = StepDone(added, "changed")
+                if recheck:  # for undo, as below: not a member before the first look
+                    out = {"room": room_id, "person": person_id, "access": have[1], "added": True}
+                    done[state.plan.row_key] = StepDone(out, "changed")
                 else:
                     done[state.plan.row_key] = StepDone({}, "found")
                 continue
