@@ -35,6 +35,7 @@ class Context:
         self.members: dict[int, dict[str, tuple[str, int]]] = {}
         # Outputs of every row so far, for steps that refer to another row (memberships).
         self.row_outputs: dict[str, dict[str, Json]] = {}
+        self._warned: set[tuple[str, str]] = set()
 
     @classmethod
     def open(cls, client: PortalClient, checkpoint: Checkpoint, plans: list[Plan]) -> Context:
@@ -54,6 +55,13 @@ class Context:
             raise RowRefused(
                 f"step {ref.step} of {owner} did not complete, so there is no {ref.field} to use"
             ) from None
+
+    def warn_once(self, event: str, **values: str) -> None:
+        """A warning the run gives once, however many rows meet it."""
+        key = (event, repr(sorted(values.items())))
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning(event, **values)
 
     def forget_room(self, room_id: int) -> None:
         """After an ambiguous write to a room: ask the portal about it again."""

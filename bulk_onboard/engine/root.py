@@ -139,7 +139,8 @@ async def run(
         ctx = Context.open(portal, job.checkpoint, plans)
         actions: dict[type[Step], Action] = {}
         runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
-        actions.update(PersonActions(ctx, Inviter(ctx, runner)).actions())
+        inviter = Inviter(ctx, runner)
+        actions.update(PersonActions(ctx, inviter).actions())
         actions.update(ClientActions(ctx).actions())
         playbook = intake.playbook
         announce = job.announce and playbook.crm.configured
@@ -169,6 +170,8 @@ async def run(
             announce=announce,
         )
         user_plans = [p for p in plans if p.kind is RowKind.USER]
+        # people without names: invited in full batches before anyone else is looked at
+        await inviter.invite_up_front([state.states[p.row_key] for p in user_plans])
         await phases.people(user_plans)
         await phases.clients([p for p in plans if p.kind is RowKind.CLIENT])
         await phases.memberships(user_plans)

@@ -1,23 +1,32 @@
 """People and their rooms: ensure each person once, invite in batches, join rooms per room.
 
-A person the portal knows gets no mail. A new person with names is created with POST people
-and their user type (the portal sends the activation mail); new people without names are
-invited in batches with POST people/invite. Memberships are grouped per room: one look at the
-room's members and one share request per room and batch.
+A person the portal knows gets no mail, except the portal's "type changed" notice when the
+sheet asks for a higher type than the portal has (a type is raised, never lowered: PUT
+people/type, docspace-api.md 10.5); a disabled account fails its row. A new person with names
+is created with POST people and their user type (the portal sends the activation mail); new
+people without names are invited with POST people/invite, in full batches sent before the
+people phase (the answer lists every pending user of the portal, so fewer requests also means
+far fewer bytes). Memberships are grouped per room: one look at the room's members and one
+share request per room and batch, shaped by actions/shares so nobody is mailed twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bulk_onboard.engine.context import Context, check_share_reply
+from bulk_onboard.engine.actions import shares
+from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.portal_cache import ACTIVE, TYPE_RANK, Person
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.step_runner import Action, StepRunner
 from bulk_onboard.errors import PermanentError, RowRefused
+from bulk_onboard.model.records import UserType
 from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Step
+from bulk_onboard.model.words import USER_TYPE_NAMES
 
 # The step kinds of a user row that run in the people phase; JoinRoom runs per room, later.
 PERSON_STEPS: tuple[type[Step], ...] = (FindRoom, EnsurePerson)
@@ -37,7 +46,9 @@ class _Batch:
 
 
 class Inviter:
-    """Collect invitations for a moment and send them as one POST people/invite per culture."""
+    """Invite people without names: those of the whole input up front, in full batches (one
+    POST people/invite per culture and 50 addresses); any others as they come, collected for
+    a moment."""
 
     def __init__(
         self, ctx: Context, runner: StepRunner, *, batch_size: int = 50, linger: float = 0.05
@@ -48,6 +59,63 @@ class Inviter:
         self.linger = linger
         self._open: dict[str | None, _Batch] = {}
         self._sending: set[asyncio.Task[None]] = set()
+        # Addresses invited up front: None when the portal took them, else what failed.
+        self._up_front: dict[str, BaseException | None] = {}
+
+    async def invite_up_front(self, states: Sequence[RowState]) -> int:
+        """Before the people phase: every new person without names of these rows, invited
+        in full batches. A row whose room title names no room is left to the people phase
+        (which fails it before anybody is mailed), and so is anyone the portal knows.
+        Returns the number of invitation requests sent."""
+        wanted: dict[str, tuple[str, int, str | None]] = {}
+        for state in states:
+            step = next((s for s in state.plan.steps if isinstance(s, EnsurePerson)), None)
+            if step is None or (step.first_name and step.last_name):
+                continue
+            if step.key in self.runner.checkpoint.outputs(state.plan.row_key):
+                continue
+            find = next((s for s in state.plan.steps if isinstance(s, FindRoom)), None)
+            if find is not None and not await self._room_found(find.title):
+                continue
+            wanted.setdefault(step.email.lower(), (step.email, int(step.user_type), step.culture))
+        by_culture: dict[str | None, list[_Pending]] = defaultdict(list)
+        items = list(wanted.values())
+        loop = asyncio.get_running_loop()
+        for start in range(0, len(items), self.batch_size):
+            chunk = items[start : start + self.batch_size]
+            found = await asyncio.gather(
+                *(self.ctx.people.get(email) for email, _, _ in chunk), return_exceptions=True
+            )
+            for (email, user_type, culture), person in zip(chunk, found, strict=True):
+                if person is None:  # unknown to the portal (a failed look-up: left for later)
+                    by_culture[culture].append(_Pending(email, user_type, loop.create_future()))
+        batches = [
+            (pending[start : start + self.batch_size], culture)
+            for culture, pending in by_culture.items()
+            for start in range(0, len(pending), self.batch_size)
+        ]
+        await asyncio.gather(*(self._send(batch, culture) for batch, culture in batches))
+        for batch, _ in batches:
+            for pending in batch:
+                error = pending.done.exception()
+                self._up_front[pending.email.lower()] = error
+        return len(batches)
+
+    async def _room_found(self, title: str) -> bool:
+        try:
+            await find_room_by_title(self.ctx, title)
+        except RowRefused:
+            return False
+        return True
+
+    def invited_up_front(self, email: str) -> bool:
+        """Was this address invited up front? Raises what failed if that invitation did."""
+        if email.lower() not in self._up_front:
+            return False
+        error = self._up_front.pop(email.lower())
+        if error is not None:
+            raise error
+        return True
 
     async def invite(self, email: str, user_type: int, culture: str | None) -> None:
         loop = asyncio.get_running_loop()
@@ -110,6 +178,7 @@ class PersonActions:
     def __init__(self, ctx: Context, inviter: Inviter) -> None:
         self.ctx = ctx
         self.inviter = inviter
+        self._raising: set[str] = set()  # addresses whose type this run set out to raise
 
     def actions(self) -> dict[type[Step], Action]:
         return {FindRoom: self.find_room, EnsurePerson: self.person}
@@ -120,13 +189,18 @@ class PersonActions:
 
     async def person(self, state: RowState, step: EnsurePerson, recheck: bool) -> StepDone:
         people = self.ctx.people
-        async with people.lock(step.email):
+        async with people.locked(step.email):
+            if self.inviter.invited_up_front(step.email):
+                return await self._invited(step)
             person = await (people.refresh(step.email) if recheck else people.get(step.email))
             if person is not None:
-                return StepDone({"id": person["id"]}, "created" if recheck else "found")
+                again: Outcome = "created" if recheck else "found"
+                if recheck and step.email.lower() in self._raising:
+                    again = "changed"  # the raise that failed unclearly had been applied
+                return await self._existing(state, step, person, again)
             if step.first_name and step.last_name:
                 try:
-                    person = await self.ctx.client.add_member(
+                    made = await self.ctx.client.add_member(
                         step.email,
                         step.first_name,
                         step.last_name,
@@ -139,19 +213,63 @@ class PersonActions:
                     person = await people.refresh(step.email)  # someone else made them meanwhile
                     if person is None:
                         raise
-                    return StepDone({"id": person["id"]}, "found")
-                people.put(step.email, person)
-                return StepDone({"id": person["id"]}, "created")
+                    return await self._existing(state, step, person, "found")
+                person = people.put(step.email, made)
+                return StepDone({"id": person.id}, "created")
             await self.inviter.invite(step.email, int(step.user_type), step.culture)
-            person = await people.refresh(step.email)
-            if person is None:
-                raise PermanentError(
-                    f"the portal accepted the invitation of {step.email} but does not list them; "
-                    "check the portal's invitation settings",
-                    method="POST",
-                    path="/api/2.0/people/invite",
-                )
-            return StepDone({"id": person["id"]}, "created")
+            return await self._invited(step)
+
+    async def _invited(self, step: EnsurePerson) -> StepDone:
+        person = await self.ctx.people.refresh(step.email)
+        if person is None:
+            raise PermanentError(
+                f"the portal accepted the invitation of {step.email} but does not list them; "
+                "check the portal's invitation settings",
+                method="POST",
+                path="/api/2.0/people/invite",
+            )
+        return StepDone({"id": person.id}, "created")
+
+    async def _existing(
+        self, state: RowState, step: EnsurePerson, person: Person, outcome: Outcome
+    ) -> StepDone:
+        """A person the portal has: disabled fails the row; a lower type than the sheet's is
+        raised (PUT people/type, docspace-api.md 10.5), a higher one is kept and said."""
+        if person.disabled:
+            raise shares.disabled(step.email)
+        wanted = int(step.user_type)
+        have, want = TYPE_RANK.get(person.type, 0), TYPE_RANK.get(wanted, 0)
+        if want > have:
+            self._raising.add(step.email.lower())
+            try:
+                await self.ctx.client.set_user_type(wanted, [person.id])
+            except PermanentError as exc:
+                if exc.status != 403:
+                    raise
+                raise RowRefused(
+                    f"{step.email} is a {_type_name(person.type)} in DocSpace and the portal "
+                    f"refused to make them a {_type_name(wanted)} ({exc.message}); change their "
+                    "type in DocSpace, or the type in the sheet"
+                ) from exc
+            self.ctx.people.put(step.email, replace(person, type=wanted))
+            state.note(
+                f"{step.email} was a {_type_name(person.type)} in DocSpace and is now a "
+                f"{_type_name(wanted)}, as the sheet asks"
+            )
+            return StepDone({"id": person.id}, "changed")
+        if want < have:
+            state.note(
+                f"{step.email} is a {_type_name(person.type)} in DocSpace, above the sheet's "
+                f"{_type_name(wanted)}; bulk-onboard never lowers a type"
+            )
+        return StepDone({"id": person.id}, outcome)
+
+
+def _type_name(user_type: int) -> str:
+    try:
+        return USER_TYPE_NAMES[UserType(user_type)]
+    except ValueError:
+        return str(user_type)
 
 
 async def find_room_by_title(ctx: Context, title: str) -> int:
@@ -188,23 +306,29 @@ class MembershipActions:
             ctx.forget_room(room_id)
         current = await ctx.room_members(room_id)
         done: dict[str, StepDone] = {}
-        invitations: list[tuple[str, int]] = []
-        changed: list[tuple[RowState, JoinRoom]] = []
+        entries: list[shares.Entry] = []
+        changed: list[RowState] = []
         for state, step in joins:
             person_id = str(ctx.resolve(step.person, state))
-            have = current.get(step.email.lower())
-            if have is not None and have[1] == int(step.access):
+            # As the people phase left them; without a record, as one who has not activated
+            # (so never mailed twice).
+            person = await ctx.people.get(step.email) or Person(person_id, 0, ACTIVE, False)
+            entry = await shares.entry_for(
+                ctx, state, step.email, int(step.access), current, person=person
+            )
+            if entry is shares.Skip.SAME:
                 # On a second look, an ambiguous share that was applied after all.
                 outcome: Outcome = "changed" if recheck else "found"
                 done[state.plan.row_key] = StepDone({}, outcome)
-                continue
-            invitations.append((person_id, int(step.access)))
-            changed.append((state, step))
-        if invitations:
-            notify = any(step.notify for _, step in changed)
-            reply = await ctx.client.set_room_share(room_id, invitations, notify=notify)
-            check_share_reply(reply, room_id)
-            for (person_id, access), (state, step) in zip(invitations, changed, strict=True):
-                current[step.email.lower()] = (person_id, access)
+            elif entry is shares.Skip.API_USER:
+                done[state.plan.row_key] = StepDone({}, "found")
+            else:
+                assert isinstance(entry, shares.Entry)
+                entries.append(entry)
+                changed.append(state)
+        if entries:
+            notify = any(step.notify for _, step in joins)
+            await shares.send(ctx, room_id, entries, notify=notify)
+            for state in changed:
                 done[state.plan.row_key] = StepDone({}, "changed")
         return done
