@@ -334,8 +334,7 @@ class Phases:
         else:
             why = f" ({blocking.error})" if blocking.error else ""
             cause = RowRefused(
-                f"the room of {owner} is not there: that row is {blocking.status.value}{where}"
-                f"{why}"
+                f"the room of {owner} is not there: that row is {blocking.status.value}{where}{why}"
             )
         status = Status.FAILED if blocking.status is Status.INVALID else blocking.status
         self.settle(state, status, StepFailed(join.key, cause))
