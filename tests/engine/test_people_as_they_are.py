@@ -305,3 +305,22 @@ async def test_a_copy_that_would_convert_stops_the_run_before_any_request(
     assert code == 2 and 'copies #1.title "Welcome.docx"' in output, output
     assert "copyas-extension-change" in output
     assert (await admin(sandbox, "GET", "/sandbox/requests"))["total"] == 0
+
+
+async def test_the_plan_counts_a_type_raise_as_a_write(sandbox: Sandbox, tmp_path: Path) -> None:
+    await admin(sandbox, "POST", "/sandbox/people", [{"email": "guest@example.com", "type": 2}])
+    users = tmp_path / "users.csv"
+    users.write_text("email,type\nguest@example.com,user\n")
+    planned = await asyncio.to_thread(
+        CliRunner().invoke,
+        main,
+        ["plan", str(users), "--against-portal"],
+        env={"DOCSPACE_TOKEN": sandbox.token, "DOCSPACE_URL": sandbox.url},
+    )
+    assert planned.exit_code == 0, planned.output
+    assert "the run needs 1 write requests" in planned.output, planned.output
+    assert await writes(sandbox) == {}
+    code, output = await cli(sandbox, tmp_path, "run", str(users))
+    assert code == 0 and "1 updated" in output, output
+    assert await writes(sandbox) == {"PUT /api/2.0/people/type/{type}": 1}
+    assert person(await state(sandbox), "guest@example.com")["type"] == 4
