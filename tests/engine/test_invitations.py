@@ -4,10 +4,13 @@ people index keeping no lock for an address once nobody holds it."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from bulk_onboard.config import Secret
 from bulk_onboard.engine import modes
 from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
@@ -80,3 +83,44 @@ async def test_an_address_lock_is_dropped_once_nobody_holds_it() -> None:
     with pytest.raises(asyncio.CancelledError):
         await waiting
     assert people.locks_held == 0
+
+
+@pytest.mark.e2e
+async def test_an_invitation_the_portal_refuses_fails_its_row_alone(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Entries of POST people/invite run in order and a refusal stops the batch with the
+    earlier ones invited (docspace-api.md 10.5): those rows are created, the refused one
+    fails, the rest are sent again; nobody is mailed twice."""
+    await admin(
+        sandbox,
+        "POST",
+        "/sandbox/people",
+        [{"email": "admin@example.org", "type": 3, "password": "Secret-pass-1"}],
+    )
+    async with aiohttp.ClientSession() as http:
+        reply = await http.post(
+            f"{sandbox.url}/api/2.0/authentication",
+            json={"userName": "admin@example.org", "password": "Secret-pass-1"},
+        )
+        session = (await reply.json())["response"]["token"]  # a DocSpace admin, not the owner
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "email,type\na@example.org,user\nb@example.org,docspace-admin\nc@example.org,user\n"
+    )
+    settings = replace(settings_for(sandbox, tmp_path), token=Secret(session))
+    intake = load_intake([users], load_playbook(None))
+    outcome = await modes.start(settings, intake, progress=Progress(), stop=Stop())
+    status = {r.row_key: (r.status.value, r.error) for r in outcome.results}
+    assert status["user:a@example.org"] == ("created", None)
+    assert status["user:c@example.org"] == ("created", None)
+    assert status["user:b@example.org"] == (
+        "failed",
+        "the portal refused to invite b@example.org as a docspace-admin (Access denied): a "
+        "room admin may invite users only, a DocSpace admin also room admins, only the owner "
+        "DocSpace admins; change the type or invite them in DocSpace",
+    )
+    assert outcome.document["requests"]["by_call"]["POST invite_users"] == 2
+    outbox = await admin(sandbox, "GET", "/sandbox/outbox")
+    assert sorted(m["to"] for m in outbox["mails"]) == ["a@example.org", "c@example.org"]
+    await assert_clean(sandbox)

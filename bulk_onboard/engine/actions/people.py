@@ -161,14 +161,54 @@ class Inviter:
                     [(p.email, p.user_type) for p in waiting], culture=culture
                 )
 
-        try:
-            await self.runner.confirm(attempt, emails=len(waiting), step="invite")
-            for pending in waiting:
-                pending.done.set_result(None)
-        except Exception as exc:
-            for pending in waiting:
-                if not pending.done.done():
-                    pending.done.set_exception(exc)
+        refused_before: str | None = None
+        while waiting:
+            try:
+                await self.runner.confirm(attempt, emails=len(waiting), step="invite")
+            except PermanentError as exc:
+                # Entries run in order and an error stops the batch (docspace-api.md 10.5):
+                # those before the refused one were invited (and mailed), that one fails, the
+                # rest go again. The same refusal twice with nobody taken is the batch's own
+                # (e.g. "Invitation limit is exceeded"): it fails them all.
+                try:
+                    still = [p for p in waiting if await self.ctx.people.refresh(p.email) is None]
+                except Exception as error:
+                    _fail(waiting, error)
+                    return
+                for pending in waiting:
+                    if pending not in still:
+                        pending.done.set_result(None)
+                if not still:
+                    return
+                if len(still) == len(waiting) and refused_before == exc.message:
+                    _fail(still, exc)
+                    return
+                refused_before = exc.message if len(still) == len(waiting) else None
+                _fail(still[:1], _refused(still[0], exc))
+                waiting = still[1:]
+            except Exception as exc:
+                _fail(waiting, exc)
+                return
+            else:
+                for pending in waiting:
+                    pending.done.set_result(None)
+                return
+
+
+def _refused(pending: _Pending, exc: PermanentError) -> Exception:
+    if exc.status != 403:
+        return exc
+    return RowRefused(
+        f"the portal refused to invite {pending.email} as a {_type_name(pending.user_type)} "
+        f"({exc.message}): a room admin may invite users only, a DocSpace admin also room "
+        "admins, only the owner DocSpace admins; change the type or invite them in DocSpace"
+    )
+
+
+def _fail(items: Sequence[_Pending], error: BaseException) -> None:
+    for pending in items:
+        if not pending.done.done():
+            pending.done.set_exception(error)
 
 
 class PersonActions:
