@@ -182,6 +182,7 @@ async def test_people_as_the_portal_has_them(sandbox: Sandbox, tmp_path: Path) -
     await admin(sandbox, "DELETE", "/sandbox/requests")
     code, output = await cli(sandbox, tmp_path, "run", str(clients), str(users))
     assert code == 1, output
+    assert output.count("share_skipped_api_user") == 1, output  # two rows, said once
     rows = rows_of(last_report(tmp_path))
     status = {k: (r["status"], r["failed_step"]) for k, r in rows.items()}
     assert status == {

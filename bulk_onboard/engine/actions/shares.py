@@ -113,7 +113,8 @@ async def entry_for(
             f"{email} is the account bulk-onboard works as; it has full access to the rooms it "
             "creates, so no share was sent for it"
         )
-        ctx.warn_once("share_skipped_api_user", email=email)
+        if ctx.first_time("api_user", email.lower()):
+            log.warning("share_skipped_api_user", email=email)
         return Skip.API_USER
     have = current.get(email.lower())
     if have is not None and have[1] == access:
