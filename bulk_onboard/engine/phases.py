@@ -3,6 +3,7 @@
 people       every user row's person (and the existing room it joins, looked up first), so
              account managers and members exist before anything refers to them
 clients      room, folders, copies, access, link: the steps of a row in order, rows concurrently
+             (the people of its share checked first, so a row they would fail makes no room)
 memberships  grouped per room: one look at the members, one share request per room and batch
 announcements  each onboarded client to the CRM sinks of the playbook, after all DocSpace work
 
