@@ -158,6 +158,7 @@ async def test_people_as_the_portal_has_them(sandbox: Sandbox, tmp_path: Path) -
         [
             {"email": "gone@example.com", "type": "User", "status": "Terminated"},
             {"email": "guest@example.com", "type": "Guest"},
+            {"email": "pg@example.com", "type": "Guest", "status": "Pending"},  # not joined yet
             {"email": "ra@example.com", "type": "RoomAdmin"},
             {"email": "plain@example.com", "type": "User"},
         ],
@@ -177,6 +178,7 @@ async def test_people_as_the_portal_has_them(sandbox: Sandbox, tmp_path: Path) -
         f"{owner},,,user,C-1,editing\n"  # the API user as a member: no entry, never lowered
         "gone@example.com,,,user,C-1,read\n"
         "guest@example.com,,,user,C-1,read\n"  # a guest the sheet makes a user: raised
+        "pg@example.com,,,user,C-1,read\n"  # the same, not activated: raised without mail
         "ra@example.com,,,user,C-1,read\n"  # a room admin the sheet calls a user: kept
     )
     await admin(sandbox, "DELETE", "/sandbox/requests")
@@ -193,6 +195,7 @@ async def test_people_as_the_portal_has_them(sandbox: Sandbox, tmp_path: Path) -
         owner: ("unchanged", ""),
         "gone@example.com": ("failed", "person"),
         "guest@example.com": ("updated", ""),
+        "pg@example.com": ("updated", ""),
         "ra@example.com": ("updated", ""),  # joined C-1; its type kept
     }
     disabled = (
@@ -208,6 +211,7 @@ async def test_people_as_the_portal_has_them(sandbox: Sandbox, tmp_path: Path) -
     titles = {r["title"] for r in portal["rooms"]}
     assert "Client - Initech" not in titles and "Client - Umbrella" not in titles  # no room
     assert person(portal, "guest@example.com")["type"] == 4
+    assert person(portal, "pg@example.com")["type"] == 4
     assert person(portal, "ra@example.com")["type"] == 1
     assert person(portal, owner)["type"] == 3
     assert not [s for s in portal["shares"] if s["email"] in (owner, "gone@example.com")]
@@ -215,6 +219,7 @@ async def test_people_as_the_portal_has_them(sandbox: Sandbox, tmp_path: Path) -
         MANAGER: 9,
         "contact@acme.example.com": 2,
         "guest@example.com": 2,
+        "pg@example.com": 2,
         "ra@example.com": 2,
     }
     expected = Counter(
@@ -228,7 +233,8 @@ async def test_people_as_the_portal_has_them(sandbox: Sandbox, tmp_path: Path) -
     )
     assert await mails(sandbox) == expected
     first = await writes(sandbox)
-    assert first["PUT /api/2.0/people/type/{type}"] == 1
+    assert first["PUT /api/2.0/people/type/{type}"] == 1  # the active guest
+    assert first["POST /api/2.0/people/invite"] == 1  # the one who has not activated
     assert first["POST /api/2.0/files/rooms"] == 2  # only C-1 and C-2
 
     # Rerun: nothing written (no share for the API user, no second raise), nobody mailed.

@@ -1,8 +1,9 @@
 """People and their rooms: ensure each person once, invite in batches, join rooms per room.
 
-A person the portal knows gets no mail, except the portal's "type changed" notice when the
-sheet asks for a higher type than the portal has (a type is raised, never lowered: PUT
-people/type, docspace-api.md 10.5); a disabled account fails its row. A new person with names
+A person the portal knows gets no invitation; when the sheet asks for a higher type than the
+portal has, the type is raised (never lowered, docspace-api.md 10.5): with PUT people/type for an
+active person, who gets the portal's "type changed" mail, and silently with POST people/invite
+for one who has not activated yet. A disabled account fails its row. A new person with names
 is created with POST people and their user type (the portal sends the activation mail); new
 people without names are invited with POST people/invite, in full batches sent before the
 people phase (the answer lists every pending user of the portal, so fewer requests also means
@@ -112,24 +113,15 @@ class PersonActions:
         self, state: RowState, step: EnsurePerson, person: Person, outcome: Outcome
     ) -> StepDone:
         """A person the portal has: disabled fails the row; a lower type than the sheet's is
-        raised (PUT people/type, docspace-api.md 10.5), a higher one is kept and said."""
+        raised, a higher one is kept and said (docspace-api.md 10.5)."""
         if person.disabled:
             raise shares.disabled(step.email)
         wanted = int(step.user_type)
         have, want = TYPE_RANK.get(person.type, 0), TYPE_RANK.get(wanted, 0)
         if want > have:
             self._raising.add(step.email.lower())
-            try:
-                await self.ctx.client.set_user_type(wanted, [person.id])
-            except PermanentError as exc:
-                if exc.status != 403:
-                    raise
-                raise RowRefused(
-                    f"{step.email} is a {type_name(person.type)} in DocSpace and the portal "
-                    f"refused to make them a {type_name(wanted)} ({exc.message}); change their "
-                    "type in DocSpace, or the type in the sheet"
-                ) from exc
-            self.ctx.people.put(step.email, replace(person, type=wanted))
+            raised = await self._raise(step, person, wanted)
+            self.ctx.people.put(step.email, raised)
             state.note(
                 f"{step.email} was a {type_name(person.type)} in DocSpace and is now a "
                 f"{type_name(wanted)}, as the sheet asks"
@@ -141,6 +133,30 @@ class PersonActions:
                 f"{type_name(wanted)}; bulk-onboard never lowers a type"
             )
         return StepDone({"id": person.id}, outcome)
+
+    async def _raise(self, step: EnsurePerson, person: Person, wanted: int) -> Person:
+        """PUT people/type for an active person (the portal mails them "type changed"). A
+        person who has not activated had their one mail: POST people/invite raises an
+        existing address without any (10.5), and is silently skipped when the portal refuses,
+        so the person is read again."""
+        refused = (
+            f"{step.email} is a {type_name(person.type)} in DocSpace and the portal refused to "
+            f"make them a {type_name(wanted)}"
+        )
+        advice = "change their type in DocSpace, or the type in the sheet"
+        try:
+            if person.activated:
+                await self.ctx.client.set_user_type(wanted, [person.id])
+                return replace(person, type=wanted)
+            await self.ctx.client.invite_users([(step.email, wanted)], culture=step.culture)
+        except PermanentError as exc:
+            if exc.status != 403:
+                raise
+            raise RowRefused(f"{refused} ({exc.message}); {advice}") from exc
+        now = await self.ctx.people.refresh(step.email)
+        if now is None or TYPE_RANK.get(now.type, 0) < TYPE_RANK.get(wanted, 0):
+            raise RowRefused(f"{refused}; {advice}")
+        return now
 
 
 async def find_room_by_title(ctx: Context, title: str) -> int:
