@@ -6,8 +6,7 @@ active person, who gets the portal's "type changed" mail, and silently with POST
 for one who has not activated yet. A disabled account fails its row. A new person with names
 is created with POST people and their user type (the portal sends the activation mail); new
 people without names are invited with POST people/invite, in full batches sent before the
-people phase (the answer lists every pending user of the portal, so fewer requests also means
-far fewer bytes). Memberships are grouped per room: one look at the room's members and one
+people phase (actions/invitations). Memberships are grouped per room: one look at the room's members and one
 share request per room and batch, shaped by actions/shares so nobody is mailed twice.
 """
 
