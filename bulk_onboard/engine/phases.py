@@ -3,6 +3,7 @@
 people       every user row's person (and the existing room it joins, looked up first), so
              account managers and members exist before anything refers to them
 clients      room, folders, copies, access, link: the steps of a row in order, rows concurrently
+             (the people of its share checked first, so a row they would fail makes no room)
 memberships  grouped per room: one look at the members, one share request per room and batch
 announcements  each onboarded client to the CRM sinks of the playbook, after all DocSpace work
 
@@ -28,10 +29,11 @@ from bulk_onboard.api.metering import Meter, metered
 from bulk_onboard.engine.actions.client import CLIENT_STEPS
 from bulk_onboard.engine.actions.crm import CRM_STEPS
 from bulk_onboard.engine.actions.people import PERSON_STEPS, MembershipActions
+from bulk_onboard.engine.actions.shares import check_share_people
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.pool import Pool, Stop
 from bulk_onboard.engine.row import RowState, finish, row_status
-from bulk_onboard.engine.step_runner import StepRunner
+from bulk_onboard.engine.step_runner import STEP_ERRORS, StepRunner
 from bulk_onboard.errors import (
     BudgetExhausted,
     FatalError,
@@ -44,7 +46,7 @@ from bulk_onboard.errors import (
 )
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import RowKind
-from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan, Step
+from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan, ShareRoom, Step
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 from bulk_onboard.runs.report_stream import ReportStream
 
@@ -77,6 +79,23 @@ class Progress:
         pass
 
 
+@dataclass(frozen=True, slots=True)
+class ClientEnd:
+    """How a client row ended, for the people who join its room."""
+
+    status: Status
+    failed_step: str | None
+    error: str | None
+    has_room: bool
+
+    @classmethod
+    def of(cls, result: RowResult) -> ClientEnd:
+        if result.status in OK_STATUSES:
+            return cls(result.status, None, None, True)
+        has_room = "id" in result.outputs.get("room", {})
+        return cls(result.status, result.failed_step, result.error, has_room)
+
+
 @dataclass
 class RunState:
     """The rows of the run in progress, and what the run keeps of the finished ones.
@@ -93,7 +112,7 @@ class RunState:
     values: Callable[[Plan], tuple[tuple[str, str], ...]]
     states: dict[str, RowState] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
-    clients: dict[str, tuple[Status, str | None]] = field(default_factory=dict)
+    clients: dict[str, ClientEnd] = field(default_factory=dict)
     held: dict[str, RowResult] = field(default_factory=dict)
     fatal: Exception | None = None
 
@@ -109,7 +128,7 @@ class RunState:
         self.finished.add(key)
         self.states.pop(key, None)
         if result.kind == RowKind.CLIENT:
-            self.clients[key] = (result.status, result.failed_step)
+            self.clients[key] = ClientEnd.of(result)
         if hold:
             self.held[key] = result
         else:
@@ -246,7 +265,7 @@ class Phases:
             if done is not None and done.status is Status.FAILED:
                 done.status = Status.INTERRUPTED
                 if done.kind == RowKind.CLIENT:
-                    self.run.clients[done.row_key] = (done.status, done.failed_step)
+                    self.run.clients[done.row_key] = ClientEnd.of(done)
                 self.progress.row_changed(Status.FAILED, Status.INTERRUPTED)
         return True
 
@@ -265,6 +284,22 @@ class Phases:
             finally:
                 state.requests += meter.requests
                 state.attempts += meter.attempts
+
+    async def guarded_check(self, state: RowState) -> StepFailed | None:
+        """The people of a client row's share as the portal has them (the manager a room
+        admin, nobody disabled), checked before its room is made; skipped once journalled."""
+        share = next((s for s in state.plan.steps if isinstance(s, ShareRoom)), None)
+        if share is None or share.key in self.runner.checkpoint.outputs(state.plan.row_key):
+            return None
+        with metered(Meter()) as meter:
+            try:
+                await check_share_people(self.ctx, share)
+            except STEP_ERRORS as exc:
+                return StepFailed(share.key, exc)
+            finally:
+                state.requests += meter.requests
+                state.attempts += meter.attempts
+        return None
 
     def _pool(
         self,
@@ -301,7 +336,9 @@ class Phases:
 
     async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
-            return await self.guarded(self.run.state(plan), CLIENT_STEPS)
+            state = self.run.state(plan)
+            refused = await self.guarded_check(state)  # before its room is made
+            return refused or await self.guarded(state, CLIENT_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
             state = self.run.states[plan.row_key]
@@ -373,14 +410,23 @@ class Phases:
         join = next(s for s in state.plan.steps if isinstance(s, JoinRoom))
         owner = join.room.row
         blocking = self.run.clients.get(owner) if owner else None
-        if blocking is None or blocking[0] in OK_STATUSES:
+        if blocking is None or blocking.status in OK_STATUSES:
             return True
-        owner_status, failed_step = blocking
-        where = f" at step {failed_step}" if failed_step else ""
-        cause = RowRefused(
-            f"the room of {owner} is not there: that row is {owner_status.value}{where}"
-        )
-        status = Status.FAILED if owner_status is Status.INVALID else owner_status
+        where = f" at step {blocking.failed_step}" if blocking.failed_step else ""
+        if blocking.has_room:
+            # The room is there; what failed is a later step of that row, e.g. its share.
+            step = "share" if blocking.failed_step == "share" else f"step {blocking.failed_step}"
+            why = f": {blocking.error}" if blocking.error else ""
+            cause = RowRefused(
+                f"the room of {owner} exists, but its {step} failed{why}; this person joins "
+                "it once that row is fixed (`bulk-onboard retry`)"
+            )
+        else:
+            why = f" ({blocking.error})" if blocking.error else ""
+            cause = RowRefused(
+                f"the room of {owner} is not there: that row is {blocking.status.value}{where}{why}"
+            )
+        status = Status.FAILED if blocking.status is Status.INVALID else blocking.status
         self.settle(state, status, StepFailed(join.key, cause))
         return False
 

@@ -20,35 +20,44 @@ from pathlib import Path
 from typing import Any, Literal
 
 import structlog
+from structlog.contextvars import bound_contextvars
 
+from bulk_onboard.api import metering
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.crm.ledger import LEDGER_NAME, Ledger
+from bulk_onboard.engine import guard
 from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.actions.crm import CrmActions
-from bulk_onboard.engine.actions.people import Inviter, PersonActions
+from bulk_onboard.engine.actions.invitations import Inviter
+from bulk_onboard.engine.actions.people import PersonActions
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.phases import Phases, Progress, RunState
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.step_runner import Action, StepRunner
-from bulk_onboard.errors import PortalDown, PortalUnusable
+from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
 from bulk_onboard.model.steps import Plan, Step
+from bulk_onboard.runs.html_report import write_html
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status, write_summary
 from bulk_onboard.runs.report_reader import read_results
 from bulk_onboard.runs.report_stream import ReportStream
+from bulk_onboard.runs.timeline import Timeline
 
 log = structlog.get_logger("bulk_onboard")
 
 # How a run ended, for whoever acts on it (the command line maps it to an exit code).
 # portal_unreachable: the run as a whole failed on the portal (no connection, TLS refused, not a
 # DocSpace API, or an outage that kept failing rows); its unfinished rows are interrupted.
-Verdict = Literal["ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable"]
+# guarded: the run would have created more than the playbook's [guard] allows; nothing written.
+Verdict = Literal[
+    "ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable", "guarded"
+]
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -77,6 +86,8 @@ class Job:
     # Keep every row's result in memory for the caller (the dry run shows each step's
     # outcome); a run streams them to the report and keeps only the rows that did not succeed.
     keep_results: bool = False
+    # Count what the run would create against the playbook's [guard] (not in a dry run).
+    check_guard: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +137,9 @@ async def run(
         progress.row_done(result.status)
     log.info("run_started", run_id=job.run_id, rows=len(plans), settled=len(job.settled))
 
+    timeline = Timeline()
     async with AsyncExitStack() as stack:
+        stack.enter_context(metering.watching(timeline))
         portal: PortalClient
         if client is None:
             portal = await stack.enter_async_context(DocSpaceClient(settings))
@@ -140,12 +153,21 @@ async def run(
                         row_key, step_key, out, job.checkpoint.outcome(row_key, step_key)
                     )
         ctx = Context.open(portal, job.checkpoint, plans)
+        guarded = None  # before anything is written anywhere, the CRM's files included
+        if job.check_guard and intake.playbook.guard.set:
+            timeline.phase("guard")
+            with bound_contextvars(step="guard"):
+                guarded = await guard.check(ctx, plans, job.checkpoint, intake.playbook.guard)
+            if guarded.message is not None:
+                state.fatal = GuardTripped(guarded.message)
+                log.warning("guard_stopped_run", run_id=job.run_id, reason=guarded.message)
         actions: dict[type[Step], Action] = {}
         runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
-        actions.update(PersonActions(ctx, Inviter(ctx, runner)).actions())
+        persons = PersonActions(ctx, Inviter(ctx, runner))
+        actions.update(persons.actions())
         actions.update(ClientActions(ctx).actions())
         playbook = intake.playbook
-        announce = job.announce and playbook.crm.configured
+        announce = job.announce and playbook.crm.configured and state.fatal is None
         if announce:
             crm = await stack.enter_async_context(
                 CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
@@ -171,10 +193,22 @@ async def run(
             concurrency=settings.concurrency,
             announce=announce,
         )
-        await phases.people(p for p in plans if p.kind is RowKind.USER)
-        await phases.clients(p for p in plans if p.kind is RowKind.CLIENT)
-        await phases.memberships(p for p in plans if p.kind is RowKind.USER)
-        await phases.announcements()
+        if state.fatal is None:
+            timeline.phase("invitations")
+            # people without names: invited in full batches before anyone else is looked at
+            await persons.invite_up_front(
+                [p for p in plans if p.kind is RowKind.USER], job.checkpoint
+            )
+            timeline.phase("people")
+            await phases.people(p for p in plans if p.kind is RowKind.USER)
+            timeline.phase("clients")
+            await phases.clients(p for p in plans if p.kind is RowKind.CLIENT)
+            timeline.phase("memberships")
+            await phases.memberships(p for p in plans if p.kind is RowKind.USER)
+            if announce:
+                timeline.phase("announcements")
+            await phases.announcements()
+        timeline.close()
 
     # Whatever has no result yet was never finished: the run stopped first.
     reason = str(state.fatal) if state.fatal else (stop.reason or "the run stopped")
@@ -202,15 +236,27 @@ async def run(
         "statuses": counts,
         "verdict": verdict,
         "stopped": stopped,
+        "portal": settings.portal_url,
         "requests": portal.stats.as_dict(),  # the API requests of the run
+        "limits": {  # what the client kept to
+            "requests_per_second": settings.requests_per_second,
+            "max_write_inflight": settings.max_write_inflight,
+            "max_read_inflight": settings.max_read_inflight,
+            "concurrency": settings.concurrency,
+        },
         "report": {
             "csv": str(job.run_dir / "report.csv"),
             "xlsx": str(job.run_dir / "report.xlsx"),
+            "html": str(job.run_dir / "report.html"),
         },
         "journal": str(job.run_dir / "journal.jsonl"),
+        **({"guard": guarded.as_dict()} if guarded is not None else {}),
         **job.extra_summary,
+        "timeline": timeline.as_dict(),  # what report.html draws
     }
     write_summary(job.run_dir / "summary.json", document)
+    # the page lists the rows that did not succeed: the only ones the run kept
+    write_html(job.run_dir / "report.html", document, report.problems, job.run_dir)
     progress.close()
     log.info("run_finished", run_id=job.run_id, verdict=verdict, **counts)
     return RunSummary(
@@ -257,6 +303,8 @@ def values_of(intake: Intake) -> Callable[[Plan], tuple[tuple[str, str], ...]]:
 def _verdict(counts: Mapping[str, int], stopped: str | None, fatal: Exception | None) -> Verdict:
     if isinstance(fatal, PortalDown | PortalUnusable):
         return "portal_unreachable"
+    if isinstance(fatal, GuardTripped):
+        return "guarded"
     if stopped is not None:
         return "stopped"
     if counts.get(Status.DEFERRED.value):

@@ -91,6 +91,18 @@ class Crm:
 
 
 @dataclass(frozen=True, slots=True)
+class Guard:
+    """How many rooms and people one run may create; None is no limit."""
+
+    max_new_rooms: int | None = None
+    max_new_people: int | None = None
+
+    @property
+    def set(self) -> bool:
+        return self.max_new_rooms is not None or self.max_new_people is not None
+
+
+@dataclass(frozen=True, slots=True)
 class Playbook:
     source: str  # the file it came from, for messages
     room_title: str  # a pattern: "Client - {client_name}"
@@ -102,6 +114,7 @@ class Playbook:
     link: RoomLink
     invitation: Invitation
     crm: Crm
+    guard: Guard = Guard()
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -202,7 +215,20 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
             culture=read.culture(invite, "invitation", "culture"),
         ),
         crm=_crm(read, crm, folder),
+        guard=_guard(read, data.get("guard", {})),
     )
+
+
+GUARD_MAX = 10_000_000
+
+
+def _guard(read: Reader, table: dict[str, Any]) -> Guard:
+    def limit(key: str) -> int | None:
+        if key not in table:
+            return None
+        return int(read.number(table, "guard", key, low=0, high=GUARD_MAX, integer=True))
+
+    return Guard(limit("max_new_rooms"), limit("max_new_people"))
 
 
 def _copies(read: Reader, tables: Any, folders: tuple[str, ...]) -> tuple[TemplateCopy, ...]:
@@ -221,8 +247,33 @@ def _copies(read: Reader, tables: Any, folders: tuple[str, ...]) -> tuple[Templa
             )
         if any(c.title.casefold() == title.casefold() for c in copies):
             raise ConfigError(f'{read.name}: two copies are titled "{title}"; titles must differ.')
-        copies.append(TemplateCopy(_source(read, table, where), folder, title))
+        source = _source(read, table, where)
+        if isinstance(source, TemplatePath):
+            _check_extension(read.name, where, title, source)
+        copies.append(TemplateCopy(source, folder, title))
     return tuple(copies)
+
+
+def _extension(title: str) -> str:
+    name = title.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[1].lower() if "." in name.strip(".") else ""
+
+
+def _check_extension(name: str, where: str, title: str, source: TemplatePath) -> None:
+    """A copy whose title has another extension than its template would be a conversion
+    (POST copyas with another extension, docspace-api.md 5.3): a playbook error."""
+    want, have = _extension(source.file_title), _extension(title)
+    if want == have:
+        return
+
+    def described(extension: str) -> str:
+        return f"the extension .{extension}" if extension else "no extension"
+
+    raise ConfigError(
+        f'{name}: {where}.title "{title}" has {described(have)}, but its template "{source}" '
+        f"has {described(want)}; the portal would convert the file instead of copying it "
+        f"(copyas-extension-change). Give {where}.title the extension of its template."
+    )
 
 
 def _source(read: Reader, table: dict[str, Any], where: str) -> FileSource:

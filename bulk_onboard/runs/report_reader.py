@@ -11,6 +11,7 @@ portal already confirmed, so each row continues from its failed step with the id
 from __future__ import annotations
 
 import csv
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +99,9 @@ def read_report(path: Path) -> list[ReportRow]:
 
 
 def _xlsx_table(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImportWarning)  # openpyxl's optional numpy
+        from openpyxl import load_workbook
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
@@ -188,6 +191,7 @@ def carried_result(row: ReportRow) -> RowResult:
         status=row.status,
         failed_step=r.get("failed_step") or None,
         error=r.get("error") or None,
+        note=r.get("note") or None,
         outputs=outputs,
         requests=int(_number(r.get("requests") or "0")),
         attempts=int(_number(r.get("attempts") or "0")),

@@ -97,11 +97,11 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
 
 def read_xlsx(data: bytes, name: str, kind: RowKind | None) -> list[Sheet]:
     """The clients and/or users tables of a workbook (only `kind`'s when given)."""
-    from openpyxl import load_workbook  # imported when a workbook is read (0.15 s)
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            from openpyxl import load_workbook  # imported when a workbook is read (0.15 s)
+
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             archive = zipfile.ZipFile(io.BytesIO(data))
             parts = _sheet_parts(archive)

@@ -51,7 +51,7 @@ async def test_values_starting_with_an_apostrophe_survive_a_retry(
     sandbox: Sandbox, tmp_path: Path, report_name: str
 ) -> None:
     clients = tmp_path / "clients.csv"
-    lines = ["client_id,client_name,client_email,manager_email,note"]
+    lines = ["client_id,client_name,client_email,manager_email,remark"]
     for n, value in enumerate(TYPED, start=1):
         # every other row fails at its share (a manager the portal does not have yet)
         manager = "nobody@northwind.example" if n % 2 else "maria.garcia@northwind.example"
@@ -80,7 +80,7 @@ async def test_values_starting_with_an_apostrophe_survive_a_retry(
     # report's own apostrophe
     for n, value in enumerate(TYPED, start=1):
         row = rows[f"C-{n}"]
-        assert restore(row["note"]) == value, (n, row["note"])
+        assert restore(row["remark"]) == value, (n, row["remark"])
         assert restore(row["client_name"]) == f"{value} Ltd"
     # the retried rows' rooms carry the name as typed on the portal (which replaces a + in
     # titles, docspace-api.md §10.1)
