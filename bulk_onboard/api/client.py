@@ -21,7 +21,8 @@ from bulk_onboard.api import bodies
 from bulk_onboard.api.changes import RoomAndPeopleChanges
 from bulk_onboard.api.limits import ClientStats, Throttle
 from bulk_onboard.api.models import FolderContents
-from bulk_onboard.api.transport import Params, Transport
+from bulk_onboard.api.session import Params
+from bulk_onboard.api.transport import Transport
 from bulk_onboard.api.wire import path_id
 from bulk_onboard.backoff import Clock, RetryPolicy
 from bulk_onboard.config import Settings

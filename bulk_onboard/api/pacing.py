@@ -20,7 +20,10 @@ each other and the upper one is used. With a short one (Retry-After is then 0 an
 are a second apart) the pacer searches: upwards from the lower bound in doubling steps
 while the portal refuses (a 429 at length w shows the window is longer), and once a full
 window at length w was saturated without a 429 (so the window is no longer than w), by
-halving the gap, until the bounds are within SETTLED; then it keeps to the upper bound.
+halving the gap, until the bounds are within SETTLED; then it keeps to the upper bound. A
+refusal after that is taken for a slow way to the portal (the time a request was stamped here
+and the time it arrived there differ on a busy machine): the slack grows by JITTER_STEP, up
+to JITTER_MAX of the window, before the window itself is taken to be longer.
 
 A 429 with Retry-After but no X-RateLimit-Limit (some proxy's limiter) lowers the rate to
 BACKOFF times what was sent in the last second; growth then resumes by GROWTH_AFTER_429 per
@@ -53,6 +56,8 @@ BURST_SECONDS = 0.1  # a paced caller may catch up this much lost time at once
 MARGIN = 0.01  # of the learned allowance kept unused (at least one request)
 SETTLED = 0.02  # the window length is known well enough when its bounds are this close
 STEP = 0.04  # the first step of the search above the lower bound, of that bound
+JITTER_STEP = 0.005  # seconds of slack added per refusal at a length that held before
+JITTER_MAX = 0.02  # of the window: more slack than that, and the window itself is longer
 HISTORY = 20_000  # send times kept (the real window holds 1,500)
 
 
@@ -112,6 +117,7 @@ class Pacer:
         self._probe_from: float | None = None  # when the window in use was last changed
         self._confirmed = False  # a length held: the upper bound is tested, not only derived
         self._step = 0.0
+        self._jitter = 0.0  # extra slack learned from refusals at a settled length
         self._saturated = 0  # callers the window held back since then
         self._lock = asyncio.Lock()
 
@@ -156,7 +162,7 @@ class Pacer:
         return max(1, self.limit - max(1, math.ceil(self.limit * MARGIN)))
 
     def _slack(self) -> float:
-        return min(0.25, 0.01 * self.window) + 0.005
+        return min(0.25, 0.01 * self.window) + 0.005 + self._jitter
 
     def _grow(self, now: float) -> None:
         if self.pinned is not None:
@@ -238,6 +244,12 @@ class Pacer:
         if not counted:
             self.window_low = max(self.window_low, min(low, self.window_high))
             return True
+        if not first and self._settled() and self._jitter < JITTER_MAX * self.window:
+            # Refused at a length already found to hold: the way to the portal took longer
+            # this time (a busy machine or network), not a longer window. More slack, a little.
+            self._jitter = min(JITTER_MAX * self.window, self._jitter + JITTER_STEP)
+            self._count(now)
+            return True
         if not first and math.isfinite(self.window):
             low = max(low, self.window)  # refused at this length: the window is longer
             self._step *= 2
@@ -276,6 +288,7 @@ class Pacer:
                     round(self.window_high, 3) if math.isfinite(self.window_high) else None,
                 ],
                 "allowance": self.allowance(),
+                "slack_s": round(self._slack(), 4),
             }
         return {
             "mode": "pinned" if self.pinned is not None else "adaptive",

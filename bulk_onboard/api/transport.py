@@ -1,4 +1,4 @@
-"""One aiohttp session per run, with the limits and the retry loop around every request.
+"""The limits and the retry loop around every request of a run (the HTTP in session.py).
 
 Per attempt: take a read or write slot (separate caps that adapt, inflight.py: the portal
 rejects a 16th concurrent write), wait at the shared pause gate and the outage gate
@@ -29,12 +29,12 @@ from urllib.parse import urlsplit
 import aiohttp
 import structlog
 
-from bulk_onboard import __version__
 from bulk_onboard.api import metering, wire
 from bulk_onboard.api.inflight import InflightCap, Slot
 from bulk_onboard.api.limits import ClientStats, PauseGate, Throttle
 from bulk_onboard.api.outage import OutageGate
 from bulk_onboard.api.pacing import Pacer, refusal_of
+from bulk_onboard.api.session import Params, PortalSession
 from bulk_onboard.backoff import Clock
 from bulk_onboard.config import (
     DEFAULT_WRITE_INFLIGHT,
@@ -53,7 +53,6 @@ from bulk_onboard.errors import (
 from bulk_onboard.logs import register_secret
 
 log = structlog.get_logger("bulk_onboard.api")
-Params = dict[str, str | int]
 RETRY_AFTER_ROUNDING = 1.0
 # Which limiter refused an attempt (a 429), as the transport tells them apart.
 CONCURRENCY, WINDOW, PAUSE, BUDGET = "concurrency", "window", "pause", "budget"
@@ -84,8 +83,6 @@ class Transport:
         self.stats = ClientStats()
         self._token = settings.token.reveal()
         register_secret(self._token)
-        self._session = session
-        self._owns_session = session is None
         self.pacer = Pacer(
             clock=clock, sleep=self.policy.sleep, pinned=settings.requests_per_second
         )
@@ -108,6 +105,14 @@ class Transport:
             max_wait=settings.outage_wait,
         )
         self.stats.limits = self.limits_state
+        self._http = PortalSession(
+            settings,
+            self._token,
+            self.stats,
+            session=session,
+            connections=self._reads.ceiling + self._writes.ceiling,
+            on_answer=self.outage.answered,
+        )
         self._write_budget_until = -float("inf")
         self._api_path = urlsplit(settings.api_url).path.rstrip("/")
 
@@ -121,31 +126,11 @@ class Transport:
         }
 
     async def open(self) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(
-                    total=self.settings.request_timeout, connect=self.settings.connect_timeout
-                ),
-                connector=aiohttp.TCPConnector(limit=self._reads.ceiling + self._writes.ceiling),
-                raise_for_status=False,
-            )
-        forbid_silent_resend(self._session)
+        await self._http.open()
 
     async def close(self) -> None:
         log.info("limits_final", **self.limits_state())
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _headers(self, has_body: bool) -> dict[str, str]:
-        headers = {
-            "Authorization": f"Bearer {self._token}",
-            "Accept": "application/json",
-            "User-Agent": f"bulk-onboard/{__version__}",
-        }
-        if has_body:
-            headers["Content-Type"] = "application/json"
-        return headers
+        await self._http.close()
 
     async def request(
         self,
@@ -328,7 +313,7 @@ class Transport:
             sent_epoch = self.pacer.epoch
             self.stats.attempts += 1
             metering.count_attempt()
-            status, raw, headers = await self._send(method, path, shown, params, data)
+            status, raw, headers = await self._http.send(method, path, shown, params, data)
             self._observe(cap, slot, status, headers, sent_epoch, seen)
         finally:
             await cap.release()
@@ -365,72 +350,6 @@ class Transport:
             seen.limiter = WINDOW
         else:
             seen.limiter = PAUSE
-
-    async def _send(
-        self, method: str, path: str, shown: str, params: Params | None, data: bytes | None
-    ) -> tuple[int, bytes, Mapping[str, str]]:
-        if self._session is None:
-            raise RuntimeError("the client is not open: use `async with DocSpaceClient(...)`")
-        url = f"{self.settings.api_url}/{path}"
-        query = {k: str(v) for k, v in (params or {}).items()}
-        started = time.monotonic()
-        try:
-            async with self._session.request(
-                method,
-                url,
-                params=query or None,
-                data=data,
-                headers=self._headers(data is not None),
-                allow_redirects=False,
-            ) as response:
-                raw = await response.read()
-                headers = response.headers
-                status = response.status
-                self.stats.answers += 1
-                self.outage.answered()
-        except aiohttp.ClientSSLError as exc:
-            # A portal that answered before and now fails its handshake is an outage (a
-            # proxy restarting); one that never answered has an address or certificate
-            # problem.
-            failure: wire.TransportFailure = "connect" if self.stats.answers else "tls"
-            raise wire.transport_error(method, shown, failure, _detail(exc)) from None
-        except aiohttp.ClientConnectorError as exc:
-            raise wire.transport_error(method, shown, "connect", _detail(exc)) from None
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise wire.transport_error(method, shown, "connect_timeout", _detail(exc)) from None
-        except TimeoutError as exc:
-            raise wire.transport_error(method, shown, "timeout", _detail(exc)) from None
-        except aiohttp.ClientError as exc:
-            raise wire.transport_error(method, shown, "disconnect", _detail(exc)) from None
-        self.stats.bytes_sent += len(data or b"")
-        self.stats.bytes_received += len(raw)
-        log.debug(
-            "request_finished",
-            method=method,
-            path=shown,
-            status=status,
-            ms=round((time.monotonic() - started) * 1000),
-        )
-        return status, raw, headers
-
-
-def forbid_silent_resend(session: aiohttp.ClientSession) -> None:
-    """Stop aiohttp from resending a request by itself.
-
-    aiohttp resends a PUT (an "idempotent" method in HTTP terms) once when a reused keep-alive
-    connection drops before the answer. For the portal a PUT is not idempotent: a second
-    `PUT rooms/{id}/links` makes a second link or fails with "The maximum number of links may
-    not exceed 1", a second share mails a pending guest again. Every resend must go through
-    our own look-before-retry path, so the automatic one is switched off (the same switch
-    aiohttp's own test client uses; it has no public option for it).
-    """
-    if hasattr(session, "_retry_connection"):
-        session._retry_connection = False
-
-
-def _detail(exc: BaseException) -> str:
-    text = str(exc).split("?")[0].strip()  # never echo a query string
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _reason(err: ApiError) -> str:

@@ -316,7 +316,7 @@ async def test_an_injected_session_is_used_and_not_closed(mock: aioresponses) ->
 
 async def test_an_owned_session_does_not_resend_by_itself() -> None:
     async with DocSpaceClient(make_settings()) as client:
-        session = client._transport._session
+        session = client._transport._http._session
         assert session is not None
         assert session._retry_connection is False
     assert session.closed

@@ -65,6 +65,12 @@ async def test_a_minute_window_is_learned_from_one_refusal(fake_time: FakeTime) 
     before = fake_time.now
     await pacer.acquire()
     assert fake_time.now - before > 10.0
+    # a later refusal at that length is a slow way to the portal: more slack, same window
+    slack = learned["slack_s"]
+    await pacer.acquire()
+    assert pacer.refused(window_refusal(1500, 0.0), pacer.epoch)
+    assert pacer.state()["learned"]["window_s"] == high
+    assert pacer.state()["learned"]["slack_s"] > slack
 
 
 async def test_a_short_window_is_searched_up_from_its_lower_bound(fake_time: FakeTime) -> None:
