@@ -20,10 +20,12 @@ each other and the upper one is used. With a short one (Retry-After is then 0 an
 are a second apart) the pacer searches: upwards from the lower bound in doubling steps
 while the portal refuses (a 429 at length w shows the window is longer), and once a full
 window at length w was saturated without a 429 (so the window is no longer than w), by
-halving the gap, until the bounds are within SETTLED; then it keeps to the upper bound. A
-refusal after that is taken for a slow way to the portal (the time a request was stamped here
-and the time it arrived there differ on a busy machine): the slack grows by JITTER_STEP, up
-to JITTER_MAX of the window, before the window itself is taken to be longer.
+halving the gap, until the bounds are within SETTLED; then it keeps to the upper bound.
+The time a request is stamped here and the time it reaches the portal differ a little, more
+on a busy machine: so one refusal now and then (up to TOLERATED of the requests sent at a
+length) changes nothing, the retry just goes through the pacer again; more than that at a
+settled length adds JITTER_STEP of slack (up to JITTER_MAX of the window), and only then is
+the window itself taken to be longer.
 
 A 429 with Retry-After but no X-RateLimit-Limit (some proxy's limiter) lowers the rate to
 BACKOFF times what was sent in the last second; growth then resumes by GROWTH_AFTER_429 per
@@ -58,6 +60,7 @@ SETTLED = 0.02  # the window length is known well enough when its bounds are thi
 STEP = 0.04  # the first step of the search above the lower bound, of that bound
 JITTER_STEP = 0.005  # seconds of slack added per refusal at a length that held before
 JITTER_MAX = 0.02  # of the window: more slack than that, and the window itself is longer
+TOLERATED = 0.02  # refusals per request sent at a length that are put down to the way there
 HISTORY = 20_000  # send times kept (the real window holds 1,500)
 
 
@@ -118,6 +121,8 @@ class Pacer:
         self._confirmed = False  # a length held: the upper bound is tested, not only derived
         self._step = 0.0
         self._jitter = 0.0  # extra slack learned from refusals at a settled length
+        self._sent_here = 0  # requests sent, and refused, at the window length in use
+        self._refused_here = 0
         self._saturated = 0  # callers the window held back since then
         self._lock = asyncio.Lock()
 
@@ -139,6 +144,7 @@ class Pacer:
             self._grow(now)
             self._next_at = max(self._next_at, now - BURST_SECONDS) + 1.0 / self.rate
             self._sent.append(now)
+            self._sent_here += 1
 
     def _rate_wait(self, now: float) -> float:
         return self._next_at - now if self.limit is None else 0.0
@@ -162,7 +168,7 @@ class Pacer:
         return max(1, self.limit - max(1, math.ceil(self.limit * MARGIN)))
 
     def _slack(self) -> float:
-        return min(0.25, 0.01 * self.window) + 0.005 + self._jitter
+        return min(0.25, 0.005 * self.window) + 0.002 + self._jitter
 
     def _grow(self, now: float) -> None:
         if self.pinned is not None:
@@ -199,6 +205,7 @@ class Pacer:
 
     def _use_window(self, seconds: float, now: float) -> None:
         self.window = seconds
+        self._sent_here = self._refused_here = 0
         self.rate = self.allowance() / seconds if seconds > 0 else MAX_RATE
         self._probe_from = now
         self._saturated = 0
@@ -229,45 +236,57 @@ class Pacer:
     def _learn(self, refusal: Refusal, now: float, counted: bool) -> bool:
         limit = refusal.limit
         assert limit is not None
+        if self.limit != limit:
+            return self._first_learned(refusal, now)
+        if not counted:
+            return True  # a burst the pacer already reacted to
+        self._refused_here += 1
+        if self._refused_here <= max(1.0, TOLERATED * self._sent_here):
+            return True  # now and then: a slow way to the portal, not a longer window
+        if self._settled() and self._jitter < JITTER_MAX * self.window:
+            # Refused at a length already found to hold: requests took longer to reach the
+            # portal than they used to (a busy machine or network). More slack, a little.
+            self._jitter = min(JITTER_MAX * self.window, self._jitter + JITTER_STEP)
+            self._sent_here = self._refused_here = 0
+            self._count(now)
+            return True
+        # refused again and again at this length: the window is longer
+        self.window_low = max(self.window_low, self.window)
+        self._step *= 2
+        if self.window_high <= self.window_low:
+            self.window_high = self.window_low * (1 + SETTLED)
+        self._use_window(self._next_window(), now)
+        self._count(now)
+        self._log_learned()
+        return True
+
+    def _first_learned(self, refusal: Refusal, now: float) -> bool:
+        limit = refusal.limit
+        assert limit is not None
         if len(self._sent) < limit - 1:
             # We have not sent that many: another client shares the window, or it is a
             # per-endpoint policy (5 per 15 minutes); nothing to learn about the run's pace.
             return False
         retry = refusal.retry_after or 0.0
         oldest = self._sent[-min(limit, len(self._sent))]
-        low, high = now + retry - oldest, now + retry + 1.0 - oldest
-        first = self.limit != limit
         self.limit = limit
-        if first:
-            self.window_low, self.window_high, self._confirmed = 0.0, math.inf, False
-            self._step = STEP * max(low, 0.001)
-        if not counted:
-            self.window_low = max(self.window_low, min(low, self.window_high))
-            return True
-        if not first and self._settled() and self._jitter < JITTER_MAX * self.window:
-            # Refused at a length already found to hold: the way to the portal took longer
-            # this time (a busy machine or network), not a longer window. More slack, a little.
-            self._jitter = min(JITTER_MAX * self.window, self._jitter + JITTER_STEP)
-            self._count(now)
-            return True
-        if not first and math.isfinite(self.window):
-            low = max(low, self.window)  # refused at this length: the window is longer
-            self._step *= 2
-        self.window_low = max(self.window_low, low)
-        if high > self.window_low:
-            self.window_high = min(self.window_high, high)
-        if self.window_high <= self.window_low:
-            self.window_high = self.window_low * (1 + SETTLED)
+        self.window_low = max(0.001, now + retry - oldest)
+        self.window_high = now + retry + 1.0 - oldest
+        self._confirmed = False
+        self._step = STEP * self.window_low
         self._use_window(self._next_window(), now)
         self._count(now)
+        self._log_learned()
+        return True
+
+    def _log_learned(self) -> None:
         log.info(
             "rate_limit_learned",
-            limit=limit,
+            limit=self.limit,
             window_s=round(self.window, 3),
             window_low_s=round(self.window_low, 3),
             rate=round(self.rate, 2),
         )
-        return True
 
     def _count(self, now: float) -> None:
         self.refusals += 1

@@ -54,7 +54,8 @@ async def test_a_minute_window_is_learned_from_one_refusal(fake_time: FakeTime) 
     retry_after = float(int(60.0 - elapsed))
     epoch = pacer.epoch
     assert pacer.refused(window_refusal(1500, retry_after), epoch)
-    assert not pacer.refused(window_refusal(1500, retry_after), epoch)  # same burst
+    assert pacer.refused(window_refusal(1500, retry_after), epoch)  # the same burst: held
+    assert pacer.refusals == 1  # and counted once
     learned = pacer.state()["learned"]
     assert learned["limit"] == 1500 and learned["allowance"] == 1485
     low, high = learned["window_bounds_s"]
@@ -65,9 +66,11 @@ async def test_a_minute_window_is_learned_from_one_refusal(fake_time: FakeTime) 
     before = fake_time.now
     await pacer.acquire()
     assert fake_time.now - before > 10.0
-    # a later refusal at that length is a slow way to the portal: more slack, same window
+    # refusals at that settled length are a slow way to the portal: one is let be, more
+    # add slack; the window stays
     slack = learned["slack_s"]
-    await pacer.acquire()
+    assert pacer.refused(window_refusal(1500, 0.0), pacer.epoch)
+    assert pacer.state()["learned"]["slack_s"] == slack
     assert pacer.refused(window_refusal(1500, 0.0), pacer.epoch)
     assert pacer.state()["learned"]["window_s"] == high
     assert pacer.state()["learned"]["slack_s"] > slack
@@ -82,7 +85,10 @@ async def test_a_short_window_is_searched_up_from_its_lower_bound(fake_time: Fak
     assert first < pacer.window_high  # not the upper bound a second away
     for _ in range(5):
         await pacer.acquire()
-    assert pacer.refused(window_refusal(40, 0.0), pacer.epoch)  # still refused: longer
+    assert pacer.refused(window_refusal(40, 0.0), pacer.epoch)
+    assert pacer.window == first  # one refusal now and then: the way to the portal
+    await pacer.acquire()
+    assert pacer.refused(window_refusal(40, 0.0), pacer.epoch)  # again: the window is longer
     assert pacer.window > first
     assert pacer.window_low >= first
 
