@@ -44,6 +44,7 @@ EVENTS: frozenset[str] = frozenset(
         "step_finished",
         "ambiguous_write",  # a write's outcome is unknown; look before retrying
         "share_warning",  # the portal accepted a share with a warning
+        "share_skipped_api_user",  # the run's own account named in a sheet: no entry, once
         "progress",  # periodic: done, total, rows_per_second, eta_seconds, failed
         # CRM announcements
         "crm_retrying",

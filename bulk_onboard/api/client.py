@@ -35,12 +35,14 @@ MAX_PAGES = 10_000  # a runaway guard: a million entries
 # `fields=` (docspace-api.md 10.3) on the listings and on people/invite (whose answer lists
 # every activation-pending user of the portal, 10.5): only what the engine, the dry run and the
 # portal cache read. Rooms by id/title/tags/roomType (portal_cache.RoomIndex); people by
-# id/e-mail and the admin flags (PeopleIndex, require_manager); a folder's files and folders
+# id/e-mail, type flags and state (PeopleIndex, require_manager); a folder's files and folders
 # by id and title (ContentsIndex), `total` for paging; members by user id/e-mail and access
 # (Context.room_members); links by access and sharedLink id/shareLink/primary
 # (ClientActions.link, the dry run's primary_link). Pass fields=None for whole DTOs.
 ROOM_FIELDS = "total,folders.id,folders.title,folders.tags,folders.roomType"
-PERSON_FIELDS = "id,email,isOwner,isAdmin,isRoomAdmin"
+PERSON_FIELDS = (
+    "id,email,isOwner,isAdmin,isRoomAdmin,isCollaborator,isVisitor,status,activationStatus"
+)
 INVITED_FIELDS = "id"
 CONTENTS_FIELDS = "total,current.id,files.id,files.title,folders.id,folders.title"
 MEMBER_FIELDS = "access,sharedToUser.id,sharedToUser.email"
@@ -243,8 +245,8 @@ class DocSpaceClient(RoomAndPeopleChanges):
         return _objects(reply)
 
     async def user_by_email(self, email: str) -> Json | None:
-        """GET people/email → the person's id, email, isOwner, isAdmin and isRoomAdmin, or
-        None when no user has that e-mail."""
+        """GET people/email → the person's id, email, type flags, status and
+        activationStatus, or None when no user has that e-mail."""
         params: Params = {"email": email, "fields": PERSON_FIELDS}
         try:
             found = await self._transport.request(

@@ -35,6 +35,7 @@ class Context:
         self.members: dict[int, dict[str, tuple[str, int]]] = {}
         # Outputs of every row so far, for steps that refer to another row (memberships).
         self.row_outputs: dict[str, dict[str, Json]] = {}
+        self._warned: set[tuple[str, ...]] = set()
 
     @classmethod
     def open(cls, client: PortalClient, checkpoint: Checkpoint, plans: list[Plan]) -> Context:
@@ -54,6 +55,14 @@ class Context:
             raise RowRefused(
                 f"step {ref.step} of {owner} did not complete, so there is no {ref.field} to use"
             ) from None
+
+    def first_time(self, *key: str) -> bool:
+        """True the first time the run meets `key`: for what it says once, however many rows
+        meet it."""
+        if key in self._warned:
+            return False
+        self._warned.add(key)
+        return True
 
     def forget_room(self, room_id: int) -> None:
         """After an ambiguous write to a room: ask the portal about it again."""

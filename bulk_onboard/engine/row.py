@@ -33,6 +33,12 @@ class RowState:
     started: float = field(default_factory=time.monotonic)
     requests: int = 0
     attempts: int = 0
+    # What the row should tell the user although nothing failed (said once each).
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
 
 _AS_JOURNALLED: dict[str | None, Outcome] = {
@@ -66,6 +72,7 @@ def finish(state: RowState, status: Status, error: StepFailed | None = None) -> 
         status=status,
         failed_step=error.step if error else None,
         error=explain(error.cause) if error else None,
+        note="; ".join(state.notes) or None,
         outputs=dict(state.outputs),
         outcomes=dict(state.outcomes),
         requests=state.requests,

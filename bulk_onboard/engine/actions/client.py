@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import structlog
 
-from bulk_onboard.engine.context import Context, check_share_reply
+from bulk_onboard.engine.actions.shares import share_members
+from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.step_runner import Action
 from bulk_onboard.errors import PermanentError, RowRefused
@@ -97,44 +98,8 @@ class ClientActions:
         room_id = int(ctx.resolve(step.room, state))
         if recheck:
             ctx.forget_room(room_id)
-        # Whoever may be mailed (an address the portal may not know) is locked first, so two
-        # rows sharing one contact cannot both invite it.
-        by_email = sorted({m.email.lower() for m in step.members if not m.by_id})
-        locks = [ctx.people.lock(email) for email in by_email]
-        for lock in locks:
-            await lock.acquire()
-        mailed: list[str] = []
-        try:
-            current = await ctx.room_members(room_id)
-            invitations: list[tuple[str, int]] = []  # (user id, or e-mail if unknown; access)
-            sent: list[tuple[str, str, int]] = []  # (e-mail, user id or "", access)
-            for member in step.members:
-                person = await ctx.people.get(member.email)
-                if member.by_id:
-                    person = require_manager(member.email, person)
-                    if person.get("isOwner"):
-                        continue  # the owner holds every room already
-                have = current.get(member.email.lower())
-                if have is not None and have[1] == int(member.access):
-                    continue
-                person_id = str(person["id"]) if person is not None else ""
-                invitations.append((person_id or member.email, int(member.access)))
-                sent.append((member.email.lower(), person_id, int(member.access)))
-                if person is None:
-                    mailed.append(member.email)
-            if not invitations:
-                return StepDone({}, "found")
-            reply = await ctx.client.set_room_share(
-                room_id, invitations, notify=step.notify, message=step.message, culture=step.culture
-            )
-        finally:
-            for email in mailed:
-                ctx.people.forget(email)  # now (or perhaps) a pending guest of the portal
-            for lock in locks:
-                lock.release()
-        check_share_reply(reply, room_id)
-        current.update({email: (person_id, access) for email, person_id, access in sent})
-        return StepDone({}, "changed")
+        sent = await share_members(ctx, state, room_id, step)  # one mail per new address
+        return StepDone({}, "changed" if sent else "found")
 
     async def link(self, state: RowState, step: EnsureLink, recheck: bool) -> StepDone:
         ctx = self.ctx
@@ -178,17 +143,3 @@ class ClientActions:
 def _link_done(share: Json, outcome: Outcome) -> StepDone:
     link = share.get("sharedLink") or {}
     return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, outcome)
-
-
-def require_manager(email: str, person: Json | None) -> Json:
-    if person is None:
-        raise RowRefused(
-            f"the account manager {email} has no DocSpace account; add them as a room admin "
-            "(users sheet, type room-admin) or pick another manager"
-        )
-    if not (person.get("isOwner") or person.get("isAdmin") or person.get("isRoomAdmin")):
-        raise RowRefused(
-            f"the account manager {email} is not a room admin or DocSpace admin, so the portal "
-            "cannot make them room manager; change their type in DocSpace or pick another manager"
-        )
-    return person
