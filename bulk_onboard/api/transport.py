@@ -290,14 +290,7 @@ class Transport:
         seen: _Attempt,
         probing: bool = False,
     ) -> wire.Reply:
-        if method not in wire.SAFE_METHODS and self._clock() < self._write_budget_until:
-            wait = self._write_budget_until - self._clock()
-            raise BudgetExhausted(
-                f"the portal's write budget is spent; not sending more writes for {wait:.0f}s",
-                method=method,
-                path=shown,
-                retry_after=wait,
-            )
+        self._check_budget(method, shown)
         data = json.dumps(body).encode() if body is not None else None
         cap = self._reads if method in wire.SAFE_METHODS else self._writes
         if not probing:  # before taking a slot: the probe must find one free
@@ -310,6 +303,7 @@ class Transport:
                 await self._throttle.acquire()
                 if self.gate.epoch == epoch:
                     break
+            self._check_budget(method, shown)  # spent while this one waited for its turn
             sent_epoch = self.pacer.epoch
             self.stats.attempts += 1
             metering.count_attempt()
@@ -326,6 +320,16 @@ class Transport:
             max_retry_after=self.policy.max_retry_after,
             secrets=(self._token,),
         )
+
+    def _check_budget(self, method: str, shown: str) -> None:
+        if method not in wire.SAFE_METHODS and self._clock() < self._write_budget_until:
+            wait = self._write_budget_until - self._clock()
+            raise BudgetExhausted(
+                f"the portal's write budget is spent; not sending more writes for {wait:.0f}s",
+                method=method,
+                path=shown,
+                retry_after=wait,
+            )
 
     def _observe(
         self,
