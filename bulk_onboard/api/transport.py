@@ -198,6 +198,7 @@ class Transport:
         self, err: ApiError, method: str, shown: str, attempt: int, delay: float
     ) -> None:
         self.stats.retries += 1
+        metering.count_retry()
         log.debug(
             "request_retrying",
             method=method,
@@ -306,8 +307,9 @@ class Transport:
             self._check_budget(method, shown)  # spent while this one waited for its turn
             sent_epoch = self.pacer.epoch
             self.stats.attempts += 1
-            metering.count_attempt()
-            status, raw, headers = await self._http.send(method, path, shown, params, data)
+            with metering.sending(method) as sent:
+                status, raw, headers = await self._http.send(method, path, shown, params, data)
+                sent.status = status
             self._observe(cap, slot, status, headers, sent_epoch, seen)
         finally:
             await cap.release()

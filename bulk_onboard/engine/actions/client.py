@@ -99,7 +99,12 @@ class ClientActions:
         if recheck:
             ctx.forget_room(room_id)
         sent = await share_members(ctx, state, room_id, step)  # one mail per new address
-        return StepDone({}, "changed" if sent else "found")
+        if not sent:
+            return StepDone({}, "found")
+        # what undo takes back: the members this share added, the addresses it invited
+        added = [[e.email, e.person.id if e.person else "", e.access] for e in sent if e.new]
+        invited = sorted(e.email for e in sent if e.person is None)
+        return StepDone({"room": room_id, "added": added, "invited": invited}, "changed")
 
     async def link(self, state: RowState, step: EnsureLink, recheck: bool) -> StepDone:
         ctx = self.ctx
