@@ -102,6 +102,8 @@ class Playbook:
     link: RoomLink
     invitation: Invitation
     crm: Crm
+    # a client's room whose title differs from the sheet's: renamed (true) or kept, reported
+    rename_rooms: bool = True
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -202,6 +204,7 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
             culture=read.culture(invite, "invitation", "culture"),
         ),
         crm=_crm(read, crm, folder),
+        rename_rooms=read.boolean(room, "room", "rename"),
     )
 
 

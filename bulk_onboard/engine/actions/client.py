@@ -1,15 +1,24 @@
 """The steps of a client row: room, folders, template copies, access, link.
 
-Each finds before it creates. A room this run created is known to be empty, without members
-and without links, so a fresh client row costs exactly its writes: room, one per folder, one
-per copy, one share for manager and client together, one link.
+Each finds before it creates. A client's room is the one carrying its `client:<client_id>`
+tag, whatever its title (renamed to the sheet's title, or kept when the playbook says so);
+an archived room or two rooms with the tag fail the row, never a second room. After an
+ambiguous create each looks again several times over the request timeout (LookAgain) before
+creating again. A room this run created is known to be empty, without members and without
+links, so a fresh client row costs exactly its writes: room, one per folder, one per copy, one
+share for manager and client together, one link.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
 import structlog
 
+from bulk_onboard.api.wire import stored_title
 from bulk_onboard.engine.context import Context, check_share_reply
+from bulk_onboard.engine.portal_cache import RoomEntry
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.step_runner import Action
 from bulk_onboard.errors import PermanentError, RowRefused
@@ -47,44 +56,91 @@ class ClientActions:
         }
 
     async def room(self, state: RowState, step: EnsureRoom, recheck: bool) -> StepDone:
+        """The room carrying the client's tag (active or archived), else a new one. Its title
+        follows the sheet (renamed) unless the playbook says to keep it."""
         ctx = self.ctx
-        tag = state.plan.row_key  # "client:<client_id>": marks the rooms this tool made
-        found = await (ctx.rooms.refresh(step.title) if recheck else ctx.rooms.by_title(step.title))
-        ours = [room for room in found if tag in (room.get("tags") or [])]
-        if ours:
-            room = ours[0]
-            return StepDone({"id": room["id"], "title": room["title"]}, "found")
-        if found:
+        tag = state.plan.row_key  # "client:<client_id>": the client's identity in the portal
+        if recheck:
+            found = await ctx.look_again.find(lambda: _some(ctx.rooms.refresh_tag(tag))) or []
+        else:
+            found = await ctx.rooms.by_tag(tag)
+        if len(found) > 1:
+            ids = " and ".join(str(r.id) for r in sorted(found, key=lambda r: r.id))
             raise RowRefused(
-                f'a room titled "{step.title}" already exists but was not created for '
-                f"{tag.split(':', 1)[1]}; set another room_title for this client, or add the tag "
-                f'"{tag}" to that room in DocSpace to adopt it'
+                f'{len(found)} rooms carry the tag "{tag}" (ids {ids}), so which one is the '
+                "client's is not clear; remove the tag from every room but the client's (or "
+                "delete the extra room) in DocSpace, then run again"
             )
+        if found:
+            return await self._existing_room(state, step, found[0])
+        if await ctx.rooms.by_title(step.title):
+            raise RowRefused(
+                f'a room titled "{stored_title(step.title)}" already exists but was not created '
+                f"for {tag.split(':', 1)[1]}; set another room_title for this client, or add "
+                f'the tag "{tag}" to that room in DocSpace to adopt it'
+            )
+        ctx.intend(tag, step.key)
         room = await ctx.client.create_room(step.title, int(step.room_type), [*step.tags, tag])
         room_id = int(room["id"])
         ctx.contents.mark_empty(room_id)
         ctx.fresh_rooms.add(room_id)
-        await ctx.rooms.add(room)
-        return StepDone({"id": room_id, "title": room["title"]}, "created")
+        entry = await ctx.rooms.add({"tags": [tag], **room})
+        return StepDone({"id": room_id, "title": entry.title}, "created")
+
+    async def _existing_room(self, state: RowState, step: EnsureRoom, room: RoomEntry) -> StepDone:
+        ctx = self.ctx
+        if room.archived:
+            raise RowRefused(
+                f'the client\'s room is archived (room {room.id}, "{room.title}"); restore it '
+                "in DocSpace, then run again"
+            )
+        wanted = stored_title(step.title)  # compare with what the portal would store
+        if room.title == wanted:
+            return StepDone({"id": room.id, "title": room.title}, "found")
+        if not step.rename:
+            log.warning(
+                "room_title_kept",
+                row=state.plan.row_key,
+                room=room.id,
+                title=room.title,
+                sheet_title=wanted,
+            )
+            return StepDone({"id": room.id, "title": room.title}, "found")
+        renamed = await ctx.client.update_room(room.id, title=step.title)
+        title = str(renamed.get("title") or wanted)  # the title the portal stored
+        await ctx.rooms.add({"id": room.id, "title": title, "tags": [state.plan.row_key]})
+        return StepDone({"id": room.id, "title": title}, "changed")
 
     async def folder(self, state: RowState, step: EnsureFolder, recheck: bool) -> StepDone:
         ctx = self.ctx
         parent = int(ctx.resolve(step.parent, state))
-        if recheck:
+
+        async def look() -> int | None:
             ctx.contents.forget(parent)
-        existing = await ctx.contents.folder(parent, step.title)
+            return await ctx.contents.folder(parent, step.title)
+
+        if recheck:
+            existing = await ctx.look_again.find(look)
+        else:
+            existing = await ctx.contents.folder(parent, step.title)
         if existing is not None:
             return StepDone({"id": existing}, "found")
         folder = await ctx.client.create_folder(parent, step.title)
-        ctx.contents.add_folder(parent, step.title, int(folder["id"]))
+        ctx.contents.add_folder(parent, str(folder.get("title") or step.title), int(folder["id"]))
         return StepDone({"id": int(folder["id"])}, "created")
 
     async def copy(self, state: RowState, step: CopyFile, recheck: bool) -> StepDone:
         ctx = self.ctx
         dest = int(ctx.resolve(step.dest_folder, state))
-        if recheck:
+
+        async def look() -> int | None:
             ctx.contents.forget(dest)
-        existing = await ctx.contents.file(dest, step.dest_title)
+            return await ctx.contents.file(dest, step.dest_title)
+
+        if recheck:
+            existing = await ctx.look_again.find(look)
+        else:
+            existing = await ctx.contents.file(dest, step.dest_title)
         if existing is not None:
             return StepDone({"id": existing}, "found")
         source = await ctx.templates.resolve(step.source)
@@ -93,10 +149,16 @@ class ClientActions:
         return StepDone({"id": int(copied["id"])}, "created")
 
     async def share(self, state: RowState, step: ShareRoom, recheck: bool) -> StepDone:
+        """Manager and client with their accesses, in one request; nothing sent if already
+        so. On a second try of the row (a corrected manager_email, client_email or access),
+        whoever this tool set before and the row no longer names is removed, if their access
+        is still the one the tool gave: never a member someone else added."""
         ctx = self.ctx
         room_id = int(ctx.resolve(step.room, state))
         if recheck:
             ctx.forget_room(room_id)
+        wanted = {m.email.lower(): int(m.access) for m in step.members}
+        before = {str(e): int(a) for e, a in (state.hints.get(step.key) or {}).get("set", [])}
         # Whoever may be mailed (an address the portal may not know) is locked first, so two
         # rows sharing one contact cannot both invite it.
         by_email = sorted({m.email.lower() for m in step.members if not m.by_id})
@@ -104,6 +166,7 @@ class ClientActions:
         for lock in locks:
             await lock.acquire()
         mailed: list[str] = []
+        ours = {e: a for e, a in before.items() if wanted.get(e) == a}
         try:
             current = await ctx.room_members(room_id)
             invitations: list[tuple[str, int]] = []  # (user id, or e-mail if unknown; access)
@@ -120,10 +183,18 @@ class ClientActions:
                 person_id = str(person["id"]) if person is not None else ""
                 invitations.append((person_id or member.email, int(member.access)))
                 sent.append((member.email.lower(), person_id, int(member.access)))
+                ours[member.email.lower()] = int(member.access)
                 if person is None:
                     mailed.append(member.email)
+            for email, access in sorted(before.items()):
+                have = current.get(email)
+                if email in wanted or have is None or have[1] != access:
+                    continue  # still named, gone already, or changed by someone else
+                invitations.append((have[0], 0))  # by id: an e-mail entry removes nothing
+                sent.append((email, have[0], 0))
+            done = {"set": sorted([e, a] for e, a in ours.items())}
             if not invitations:
-                return StepDone({}, "found")
+                return StepDone(done, "found")
             reply = await ctx.client.set_room_share(
                 room_id, invitations, notify=step.notify, message=step.message, culture=step.culture
             )
@@ -133,8 +204,12 @@ class ClientActions:
             for lock in locks:
                 lock.release()
         check_share_reply(reply, room_id)
-        current.update({email: (person_id, access) for email, person_id, access in sent})
-        return StepDone({}, "changed")
+        for email, person_id, access in sent:
+            if access:
+                current[email] = (person_id, access)
+            else:
+                current.pop(email, None)
+        return StepDone(done, "changed")
 
     async def link(self, state: RowState, step: EnsureLink, recheck: bool) -> StepDone:
         ctx = self.ctx
@@ -143,20 +218,34 @@ class ClientActions:
             ctx.forget_room(room_id)
         client = ctx.client
         if step.link_type == LinkType.EXTERNAL:
-            share = await client.primary_link(room_id)
+            share = await client.primary_link(room_id)  # GET: made on first call, once
             if share.get("access") != int(step.access):
                 return await self._set_link(room_id, step, share, "changed")
             outcome: Outcome = "created" if room_id in ctx.fresh_rooms else "found"
             return _link_done(share, outcome)
         existing = None
-        if room_id not in ctx.fresh_rooms:
-            links = await client.room_links(room_id, link_type=int(LinkType.INVITATION))
-            existing = links[0] if links else None
+        if recheck:
+            existing = await ctx.look_again.find(lambda: self._invitation_link(room_id))
+        elif room_id not in ctx.fresh_rooms:
+            existing = await self._invitation_link(room_id)
         if existing is None:
-            return await self._set_link(room_id, step, None, "created")
+            try:
+                return await self._set_link(room_id, step, None, "created")
+            except PermanentError as exc:
+                # One invitation link per room (docspace-api.md 5.5, 9e): another writer made
+                # it meanwhile. Look, and use that one.
+                if exc.status != 403 or "maximum number of links" not in exc.message.lower():
+                    raise
+                existing = await self._invitation_link(room_id)
+                if existing is None:
+                    raise
         if existing.get("access") == int(step.access):
             return _link_done(existing, "found")
         return await self._set_link(room_id, step, existing, "changed")
+
+    async def _invitation_link(self, room_id: int) -> Json | None:
+        links = await self.ctx.client.room_links(room_id, link_type=int(LinkType.INVITATION))
+        return links[0] if links else None
 
     async def _set_link(
         self, room_id: int, step: EnsureLink, current: Json | None, outcome: Outcome
@@ -173,6 +262,14 @@ class ClientActions:
                 path=f"/api/2.0/files/rooms/{room_id}/links",
             )
         return _link_done(share, outcome)
+
+
+T = TypeVar("T")
+
+
+async def _some(found: Awaitable[list[T]]) -> list[T] | None:
+    """A look for LookAgain: an empty list is nothing found."""
+    return (await found) or None
 
 
 def _link_done(share: Json, outcome: Outcome) -> StepDone:
