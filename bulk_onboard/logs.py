@@ -43,6 +43,9 @@ EVENTS: frozenset[str] = frozenset(
         "row_failed",
         "step_finished",
         "ambiguous_write",  # a write's outcome is unknown; look before retrying
+        "looked_again",  # after an ambiguous write: looks, window_s, found
+        "room_title_kept",  # a client's room keeps its title (playbook room.rename = false)
+        "lock_taken_over",  # the portal lock of a run that died was taken over
         "share_warning",  # the portal accepted a share with a warning
         "progress",  # periodic: done, total, rows_per_second, eta_seconds, failed
         # CRM announcements

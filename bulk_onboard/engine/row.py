@@ -33,6 +33,11 @@ class RowState:
     started: float = field(default_factory=time.monotonic)
     requests: int = 0
     attempts: int = 0
+    # What the journal held for steps that run again (a changed step, a step whose result
+    # is checked against the portal): the earlier outputs, for the action to compare with.
+    hints: dict[str, Json] = field(default_factory=dict)
+    # The journal's later steps of this row no longer hold (its room was made again).
+    journal_stale: bool = False
 
 
 _AS_JOURNALLED: dict[str | None, Outcome] = {

@@ -121,7 +121,10 @@ class PersonActions:
     async def person(self, state: RowState, step: EnsurePerson, recheck: bool) -> StepDone:
         people = self.ctx.people
         async with people.lock(step.email):
-            person = await (people.refresh(step.email) if recheck else people.get(step.email))
+            if recheck:  # a create the portal may apply late: look more than once
+                person = await self.ctx.look_again.find(lambda: people.refresh(step.email))
+            else:
+                person = await people.get(step.email)
             if person is not None:
                 return StepDone({"id": person["id"]}, "created" if recheck else "found")
             if step.first_name and step.last_name:
@@ -158,7 +161,7 @@ async def find_room_by_title(ctx: Context, title: str) -> int:
     """The one existing room with exactly this title."""
     rooms = await ctx.rooms.by_title(title)
     if len(rooms) == 1:
-        return int(rooms[0]["id"])
+        return rooms[0].id
     if not rooms:
         raise RowRefused(
             f'no room titled "{title}" exists in the portal; use a client_id of the clients '
