@@ -5,8 +5,11 @@ and a retry takes the portal, not the journal, as the truth."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ from bulk_onboard.engine.dry_run import dry_run
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.sandbox import Sandbox
+from tests.engine.conftest import run_args
 from tests.engine.portal_checks import (
     KENJI,
     MARIA,
@@ -257,3 +261,44 @@ def _correct(report: Path, cells: dict[str, str]) -> None:
         writer = csv.DictWriter(fh, fields)
         writer.writeheader()
         writer.writerows(rows)
+
+
+async def test_a_room_sent_just_before_a_crash_counts_as_created_on_resume(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", MARIA)])
+    # The create is held at the portal, which applies it 0.8 s later, whatever the client does.
+    held = {"fault": "late_timeout", "method": "POST", "regex": r"/api/2\.0/files/rooms", "ms": 800}
+    await admin(sandbox, "POST", "/sandbox/faults", {"script": [held]})
+    env = {**os.environ, "DOCSPACE_TOKEN": sandbox.token, "DOCSPACE_URL": sandbox.url}
+    process = await asyncio.create_subprocess_exec(
+        *run_args(tmp_path, str(sheet)),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    for _ in range(400):  # until the room's create is at the portal, not yet answered
+        routes = (await admin(sandbox, "GET", "/sandbox/requests"))["byRoute"]
+        if routes.get("POST /api/2.0/files/rooms"):
+            break
+        await asyncio.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    await process.wait()
+    for _ in range(100):  # the portal finishes the request the dead run sent
+        if rooms_of(await portal_state(sandbox), "K-1"):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the portal did not apply the create the run sent")
+    run = last_run(reports)
+    code, output = await cli(sandbox, reports, "run", "--resume", run.name)
+    assert code == 0, output
+    assert report_rows(run)["K-1"]["status"] == "created"  # this run made it, before the crash
+    assert len(rooms_of(await portal_state(sandbox), "K-1")) == 1
+    await clear_counters(sandbox)
+    code, output = await cli(sandbox, reports, "retry", str(run / "report.csv"))
+    assert code == 0, output
+    assert await writes(sandbox) == {}
+    assert await invitations(sandbox) == ["it@acme.example"]
+    await assert_clean(sandbox)
