@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -62,27 +63,35 @@ def step_digest(step: Step) -> str:
     return hashlib.sha256(repr(step).encode()).hexdigest()[:16]
 
 
+# Set while an action looks again after a write the portal answered with a 500: the server's
+# own error answer comes after its action ended, so the write cannot land later; one look does.
+_ANSWERED: ContextVar[bool] = ContextVar("answered", default=False)
+FINISHED_STATUSES = frozenset({500})
+
+
 @dataclass(frozen=True, slots=True)
 class LookAgain:
     """After an ambiguous create: look `looks` times, spaced evenly over `window` seconds (at
     least the request timeout: a request the client gave up on may still be applied that late),
     and take the first thing found. Only when every look found nothing may the action create
-    again. `sleep` waits in real time: what is waited for happens on the portal."""
+    again. After a 500 (the portal's own error answer, given once its action ended) one look
+    is enough. `sleep` waits in real time: what is waited for happens on the portal."""
 
     window: float = 60.0
     looks: int = 3
     sleep: Sleep = field(default=asyncio.sleep, compare=False, repr=False)
 
     async def find(self, look: Callable[[], Awaitable[T | None]]) -> T | None:
-        gap = self.window / max(self.looks - 1, 1)
-        for number in range(self.looks):
+        looks = 1 if _ANSWERED.get() else self.looks
+        gap = self.window / max(looks - 1, 1)
+        for number in range(looks):
             if number:
                 await self.sleep(gap)
             found = await look()
             if found is not None:
                 log.debug("looked_again", look=number + 1, found=True)
                 return found
-        log.info("looked_again", looks=self.looks, window_s=self.window, found=False)
+        log.info("looked_again", looks=looks, window_s=self.window, found=False)
         return None
 
 
@@ -145,15 +154,20 @@ class StepRunner:
         backoff and run it again with recheck=True. Returns the result and whether a second
         look was needed. The last AmbiguousWrite is raised when the attempts are spent."""
         recheck = False
-        for number in range(1, self.retry.max_attempts + 1):
-            try:
-                return await attempt(recheck), recheck
-            except AmbiguousWrite as exc:
-                log.warning("ambiguous_write", attempt=number, error=str(exc), **context)
-                if number == self.retry.max_attempts:
-                    raise
-                recheck = True
-                await self.retry.sleep(self.retry.backoff(number))
+        answered = _ANSWERED.set(False)
+        try:
+            for number in range(1, self.retry.max_attempts + 1):
+                try:
+                    return await attempt(recheck), recheck
+                except AmbiguousWrite as exc:
+                    log.warning("ambiguous_write", attempt=number, error=str(exc), **context)
+                    if number == self.retry.max_attempts:
+                        raise
+                    recheck = True
+                    _ANSWERED.set(exc.status in FINISHED_STATUSES)
+                    await self.retry.sleep(self.retry.backoff(number))
+        finally:
+            _ANSWERED.reset(answered)
         raise AssertionError("unreachable: max_attempts is at least 1")
 
     def take_journalled(self, state: RowState, step: Step) -> bool:
