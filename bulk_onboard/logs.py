@@ -47,6 +47,7 @@ EVENTS: frozenset[str] = frozenset(
         "room_title_kept",  # a client's room keeps its title (playbook room.rename = false)
         "lock_taken_over",  # the portal lock of a run that died was taken over
         "share_warning",  # the portal accepted a share with a warning
+        "share_skipped_api_user",  # the run's own account named in a sheet: no entry, once
         "progress",  # periodic: done, total, rows_per_second, eta_seconds, failed
         # CRM announcements
         "crm_retrying",

@@ -33,10 +33,13 @@ PAGE_SIZE = 100  # the portal's maximum `count`
 _NOT_FOUND = frozenset({404})
 MAX_PAGES = 10_000  # a runaway guard: a million entries
 # `fields=` (docspace-api.md 10.3) where the engine, the dry run and the portal cache read only
-# a few fields: rooms by id/title/tags/roomType, people by id/e-mail and the admin flags.
+# a few fields: rooms by id/title/tags/roomType/archived, people by id/e-mail, type flags and
+# state.
 ROOM_FIELDS = "total,folders.id,folders.title,folders.tags,folders.roomType,folders.rootFolderType"
 SEARCH_ACTIVE, SEARCH_ARCHIVE, SEARCH_ANY = 0, 1, 2  # GET files/rooms `searchArea` (10.2)
-PERSON_FIELDS = "id,email,isOwner,isAdmin,isRoomAdmin"
+PERSON_FIELDS = (
+    "id,email,isOwner,isAdmin,isRoomAdmin,isCollaborator,isVisitor,status,activationStatus"
+)
 INVITED_FIELDS = "id"
 
 
@@ -242,8 +245,8 @@ class DocSpaceClient(RoomAndPeopleChanges):
         return _objects(reply)
 
     async def user_by_email(self, email: str) -> Json | None:
-        """GET people/email → the person's id, email, isOwner, isAdmin and isRoomAdmin, or
-        None when no user has that e-mail."""
+        """GET people/email → the person's id, email, type flags, status and
+        activationStatus, or None when no user has that e-mail."""
         params: Params = {"email": email, "fields": PERSON_FIELDS}
         try:
             found = await self._transport.request(

@@ -42,6 +42,7 @@ class Context:
         self.look_again = LookAgain()
         # Writes "about to create" to the journal (root sets it); a no-op without a journal.
         self.intend: Callable[[str, str], None] = lambda row, step: None
+        self._warned: set[tuple[str, ...]] = set()
 
     @classmethod
     def open(cls, client: PortalClient, checkpoint: Checkpoint, plans: list[Plan]) -> Context:
@@ -61,6 +62,14 @@ class Context:
             raise RowRefused(
                 f"step {ref.step} of {owner} did not complete, so there is no {ref.field} to use"
             ) from None
+
+    def first_time(self, *key: str) -> bool:
+        """True the first time the run meets `key`: for what it says once, however many rows
+        meet it."""
+        if key in self._warned:
+            return False
+        self._warned.add(key)
+        return True
 
     def forget_room(self, room_id: int) -> None:
         """After an ambiguous write to a room: ask the portal about it again."""

@@ -64,6 +64,9 @@ class PlanningClient:
     async def people_page(self, start_index: int = 0, count: int = 100) -> tuple[list[Json], int]:
         return await self._real.people_page(start_index, count)
 
+    async def self_profile(self) -> Json:
+        return await self._real.self_profile()
+
     # ------------------------------------------------------------------ writes, imagined
 
     def _new_id(self) -> int:
@@ -134,12 +137,20 @@ class PlanningClient:
             self._planned_person(email, user_type)
         return []
 
+    async def set_user_type(self, user_type: int, user_ids: list[str]) -> list[Json]:
+        self.writes["PUT set_user_type"] += 1
+        return []
+
     def _planned_person(self, email: str, user_type: int) -> Json:
         person = {
             "id": f"(new {email})",
             "email": email,
             "isRoomAdmin": user_type == int(UserType.ROOM_ADMIN),
             "isAdmin": user_type == int(UserType.DOCSPACE_ADMIN),
+            "isCollaborator": user_type == int(UserType.USER),
+            "isVisitor": user_type == int(UserType.GUEST),
+            "status": 1,
+            "activationStatus": 2,  # pending until they confirm their address
         }
         self._people[email.lower()] = person
         return person

@@ -3,6 +3,7 @@
 people       every user row's person (and the existing room it joins, looked up first), so
              account managers and members exist before anything refers to them
 clients      room, folders, copies, access, link: the steps of a row in order, rows concurrently
+             (the people of its share checked first, so a row they would fail makes no room)
 memberships  grouped per room: one look at the members, one share request per room and batch
 announcements  each onboarded client to the CRM sinks of the playbook, after all DocSpace work
 
@@ -28,10 +29,11 @@ from bulk_onboard.api.metering import Meter, metered
 from bulk_onboard.engine.actions.client import CLIENT_STEPS
 from bulk_onboard.engine.actions.crm import CRM_STEPS
 from bulk_onboard.engine.actions.people import PERSON_STEPS, MembershipActions
+from bulk_onboard.engine.actions.shares import check_share_people
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.pool import Pool, Stop
 from bulk_onboard.engine.row import RowState, finish, row_status
-from bulk_onboard.engine.step_runner import StepRunner
+from bulk_onboard.engine.step_runner import STEP_ERRORS, StepRunner
 from bulk_onboard.errors import (
     BudgetExhausted,
     FatalError,
@@ -42,7 +44,7 @@ from bulk_onboard.errors import (
     StepFailed,
     TransientError,
 )
-from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan, Step
+from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan, ShareRoom, Step
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
 log = structlog.get_logger("bulk_onboard")
@@ -197,6 +199,22 @@ class Phases:
                 state.requests += meter.requests
                 state.attempts += meter.attempts
 
+    async def guarded_check(self, state: RowState) -> StepFailed | None:
+        """The people of a client row's share as the portal has them (the manager a room
+        admin, nobody disabled), checked before its room is made; skipped once journalled."""
+        share = next((s for s in state.plan.steps if isinstance(s, ShareRoom)), None)
+        if share is None or share.key in self.runner.checkpoint.outputs(state.plan.row_key):
+            return None
+        with metered(Meter()) as meter:
+            try:
+                await check_share_people(self.ctx, share)
+            except STEP_ERRORS as exc:
+                return StepFailed(share.key, exc)
+            finally:
+                state.requests += meter.requests
+                state.attempts += meter.attempts
+        return None
+
     def _pool(
         self,
         work: Callable[[T], Awaitable[R]],
@@ -229,7 +247,9 @@ class Phases:
 
     async def clients(self, plans: Sequence[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
-            return await self.guarded(self.run.states[plan.row_key], CLIENT_STEPS)
+            state = self.run.states[plan.row_key]
+            refused = await self.guarded_check(state)  # before its room is made
+            return refused or await self.guarded(state, CLIENT_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
             state = self.run.states[plan.row_key]
@@ -304,9 +324,19 @@ class Phases:
         if blocking is None or blocking.status in OK_STATUSES:
             return True
         where = f" at step {blocking.failed_step}" if blocking.failed_step else ""
-        cause = RowRefused(
-            f"the room of {owner} is not there: that row is {blocking.status.value}{where}"
-        )
+        if "id" in blocking.outputs.get("room", {}):
+            # The room is there; what failed is a later step of that row, e.g. its share.
+            step = "share" if blocking.failed_step == "share" else f"step {blocking.failed_step}"
+            why = f": {blocking.error}" if blocking.error else ""
+            cause = RowRefused(
+                f"the room of {owner} exists, but its {step} failed{why}; this person joins "
+                "it once that row is fixed (`bulk-onboard retry`)"
+            )
+        else:
+            why = f" ({blocking.error})" if blocking.error else ""
+            cause = RowRefused(
+                f"the room of {owner} is not there: that row is {blocking.status.value}{where}{why}"
+            )
         status = Status.FAILED if blocking.status is Status.INVALID else blocking.status
         self.settle(state, status, StepFailed(join.key, cause))
         return False

@@ -10,7 +10,8 @@ portal, never guessed. Concurrent askers of the same key share one request.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,20 +131,67 @@ def _client_tags(room: Json) -> list[str]:
     return [t.lower() for t in room.get("tags") or () if str(t).lower().startswith(CLIENT_TAG)]
 
 
+# EmployeeType (docspace-api.md 4) and how types rank (EmployeeTypeComparer, 10.5).
+ROOM_ADMIN, GUEST, DOCSPACE_ADMIN, USER = 1, 2, 3, 4
+TYPE_RANK = {GUEST: 1, USER: 2, ROOM_ADMIN: 3, DOCSPACE_ADMIN: 4}
+ACTIVE, TERMINATED, PENDING = 1, 2, 4  # EmployeeStatus
+ACTIVATED = 1  # EmployeeActivationStatus flag: the person confirmed their address
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What a run needs of a portal user: who it is, its type and its state."""
+
+    id: str
+    type: int  # EmployeeType: DOCSPACE_ADMIN (the owner too), ROOM_ADMIN, USER or GUEST
+    status: int  # EmployeeStatus: ACTIVE, TERMINATED (disabled) or PENDING (invited)
+    activated: bool  # False while activation is pending: invited or never confirmed
+
+    @classmethod
+    def from_dto(cls, dto: Json) -> Person:
+        """From an EmployeeFullDto (trimmed to PERSON_FIELDS). A user in no group is
+        reported as a room admin (docspace-api.md 4)."""
+        if dto.get("isOwner") or dto.get("isAdmin"):
+            kind = DOCSPACE_ADMIN
+        elif dto.get("isCollaborator"):
+            kind = USER
+        elif dto.get("isVisitor"):
+            kind = GUEST
+        else:
+            kind = ROOM_ADMIN
+        activation = dto.get("activationStatus")
+        return cls(
+            id=str(dto["id"]),
+            type=kind,
+            status=int(dto.get("status") or ACTIVE),
+            activated=isinstance(activation, int) and bool(activation & ACTIVATED),
+        )
+
+    @property
+    def disabled(self) -> bool:
+        return self.status == TERMINATED
+
+    @property
+    def admin(self) -> bool:
+        """May be a room manager: a room admin or a DocSpace admin."""
+        return self.type in (ROOM_ADMIN, DOCSPACE_ADMIN)
+
+
 class PeopleIndex:
-    """People by lower-cased e-mail; None means the portal has no such person."""
+    """People by lower-cased e-mail (id, type, state); None: the portal has no such person."""
 
     PAGE = 100
 
     def __init__(self, client: PortalClient, expected_lookups: int) -> None:
         self._client = client
-        self._known: dict[str, Json | None] = {}
+        self._known: dict[str, Person | None] = {}
         self._stale: set[str] = set()
         self._complete = False  # every person was prefetched: absent means unknown
         self._decided = False
         self._expected = expected_lookups
         self._once = _Once()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # held or awaited only
+        self._api_user: str | None = None
 
     async def _prefetch(self) -> None:
         """Prefetch everybody when that takes fewer requests than looking up one by one."""
@@ -159,11 +207,11 @@ class PeopleIndex:
             self._complete = True
         for person in people:
             email = str(person.get("email") or "").lower()
-            if email and email not in self._known:
-                self._known[email] = person
+            if email and "id" in person and email not in self._known:
+                self._known[email] = Person.from_dto(person)
         self._decided = True
 
-    async def get(self, email: str) -> Json | None:
+    async def get(self, email: str) -> Person | None:
         email = email.lower()
         if not self._decided:
             await self._once.run("prefetch", self._prefetch)
@@ -173,28 +221,66 @@ class PeopleIndex:
             return None
         return await self.refresh(email)
 
-    async def refresh(self, email: str) -> Json | None:
+    async def refresh(self, email: str) -> Person | None:
         """Ask the portal for this person now."""
         email = email.lower()
-        person: Json | None = await self._once.run(
-            ("person", email), lambda: self._client.user_by_email(email)
-        )
+
+        async def fetch() -> Person | None:
+            found = await self._client.user_by_email(email)
+            return Person.from_dto(found) if found and "id" in found else None
+
+        person: Person | None = await self._once.run(("person", email), fetch)
         self._known[email] = person
         self._stale.discard(email)
         return person
 
-    def put(self, email: str, person: Json) -> None:
-        self._known[email.lower()] = person
+    def put(self, email: str, person: Json | Person) -> Person:
+        known = person if isinstance(person, Person) else Person.from_dto(person)
+        self._known[email.lower()] = known
         self._stale.discard(email.lower())
+        return known
 
     def forget(self, email: str) -> None:
         """The portal may have changed this person (e.g. invited them): ask again next time."""
         self._known.pop(email.lower(), None)
         self._stale.add(email.lower())
 
-    def lock(self, email: str) -> asyncio.Lock:
-        """Serialise whatever may mail this address, so no address is invited twice."""
-        return self._locks.setdefault(email.lower(), asyncio.Lock())
+    async def api_user(self) -> str:
+        """The id of the account the run works as (GET people/@self, once per run)."""
+        if self._api_user is None:
+            me = await self._once.run("me", self._client.self_profile)
+            self._api_user = str(me.get("id") or "")
+        return self._api_user
+
+    @contextlib.asynccontextmanager
+    async def locked(self, *emails: str) -> AsyncIterator[None]:
+        """Serialise whatever may mail these addresses, so no address is invited twice. A
+        lock lives only while someone holds or awaits it: a run of a million addresses
+        keeps none of them once it is past them."""
+        keys = sorted({email.lower() for email in emails})
+        joined: list[str] = []  # counted as users of the lock
+        acquired: set[str] = set()
+        try:
+            for key in keys:
+                lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+                self._locks[key] = (lock, users + 1)
+                joined.append(key)
+                await lock.acquire()
+                acquired.add(key)
+            yield
+        finally:
+            for key in reversed(joined):
+                lock, users = self._locks[key]
+                if key in acquired:
+                    lock.release()
+                if users <= 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
+
+    @property
+    def locks_held(self) -> int:
+        return len(self._locks)
 
 
 class ContentsIndex:

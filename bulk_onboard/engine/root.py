@@ -28,7 +28,8 @@ from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.crm.ledger import LEDGER_NAME, Ledger
 from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.actions.crm import CrmActions
-from bulk_onboard.engine.actions.people import Inviter, PersonActions
+from bulk_onboard.engine.actions.invitations import Inviter
+from bulk_onboard.engine.actions.people import PersonActions
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.phases import Phases, Progress, RunState
 from bulk_onboard.engine.pool import Stop
@@ -141,7 +142,8 @@ async def run(
         runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
         ctx.look_again = LookAgain(window=settings.request_timeout)
         ctx.intend = runner.intend
-        actions.update(PersonActions(ctx, Inviter(ctx, runner)).actions())
+        persons = PersonActions(ctx, Inviter(ctx, runner))
+        actions.update(persons.actions())
         actions.update(ClientActions(ctx).actions())
         playbook = intake.playbook
         announce = job.announce and playbook.crm.configured
@@ -171,6 +173,8 @@ async def run(
             announce=announce,
         )
         user_plans = [p for p in plans if p.kind is RowKind.USER]
+        # people without names: invited in full batches before anyone else is looked at
+        await persons.invite_up_front([state.states[p.row_key] for p in user_plans], job.checkpoint)
         await phases.people(user_plans)
         await phases.clients([p for p in plans if p.kind is RowKind.CLIENT])
         await phases.memberships(user_plans)

@@ -38,6 +38,12 @@ class RowState:
     hints: dict[str, Json] = field(default_factory=dict)
     # The journal's later steps of this row no longer hold (its room was made again).
     journal_stale: bool = False
+    # What the row should tell the user although nothing failed (said once each).
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
 
 _AS_JOURNALLED: dict[str | None, Outcome] = {
@@ -71,6 +77,7 @@ def finish(state: RowState, status: Status, error: StepFailed | None = None) -> 
         status=status,
         failed_step=error.step if error else None,
         error=explain(error.cause) if error else None,
+        note="; ".join(state.notes) or None,
         outputs=dict(state.outputs),
         outcomes=dict(state.outcomes),
         requests=state.requests,

@@ -224,8 +224,33 @@ def _copies(read: Reader, tables: Any, folders: tuple[str, ...]) -> tuple[Templa
             )
         if any(c.title.casefold() == title.casefold() for c in copies):
             raise ConfigError(f'{read.name}: two copies are titled "{title}"; titles must differ.')
-        copies.append(TemplateCopy(_source(read, table, where), folder, title))
+        source = _source(read, table, where)
+        if isinstance(source, TemplatePath):
+            _check_extension(read.name, where, title, source)
+        copies.append(TemplateCopy(source, folder, title))
     return tuple(copies)
+
+
+def _extension(title: str) -> str:
+    name = title.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[1].lower() if "." in name.strip(".") else ""
+
+
+def _check_extension(name: str, where: str, title: str, source: TemplatePath) -> None:
+    """A copy whose title has another extension than its template would be a conversion
+    (POST copyas with another extension, docspace-api.md 5.3): a playbook error."""
+    want, have = _extension(source.file_title), _extension(title)
+    if want == have:
+        return
+
+    def described(extension: str) -> str:
+        return f"the extension .{extension}" if extension else "no extension"
+
+    raise ConfigError(
+        f'{name}: {where}.title "{title}" has {described(have)}, but its template "{source}" '
+        f"has {described(want)}; the portal would convert the file instead of copying it "
+        f"(copyas-extension-change). Give {where}.title the extension of its template."
+    )
 
 
 def _source(read: Reader, table: dict[str, Any], where: str) -> FileSource:

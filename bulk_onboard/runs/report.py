@@ -45,6 +45,7 @@ class RowResult:
     status: Status
     failed_step: str | None = None
     error: str | None = None
+    note: str | None = None  # what a row that did not fail should still say
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     outcomes: dict[str, str] = field(default_factory=dict)  # step -> created/changed/found
     requests: int = 0
@@ -56,6 +57,7 @@ RESULT_COLUMNS = (
     "status",
     "failed_step",
     "error",
+    "note",
     "room_id",
     "room_name",  # the room's title as the portal has it (room_title is an input column)
     "room_link",
@@ -90,6 +92,7 @@ def report_values(result: RowResult, input_columns: Sequence[str]) -> dict[str, 
         "status": result.status.value,
         "failed_step": result.failed_step or "",
         "error": result.error or "",
+        "note": result.note or "",
         "room_id": room.get("id", ""),
         "room_name": room.get("title", ""),
         "room_link": out.get("link", {}).get("url", ""),

@@ -187,6 +187,7 @@ def carried_result(row: ReportRow) -> RowResult:
         status=row.status,
         failed_step=r.get("failed_step") or None,
         error=r.get("error") or None,
+        note=r.get("note") or None,
         outputs=outputs,
         requests=int(_number(r.get("requests") or "0")),
         attempts=int(_number(r.get("attempts") or "0")),

@@ -8,7 +8,12 @@ from typing import Any
 
 from bulk_onboard.sandbox import enums
 from bulk_onboard.sandbox.portal import Portal
-from bulk_onboard.sandbox.store.outbox import ACTIVATION, INVITATION, ROOM_INVITATION
+from bulk_onboard.sandbox.store.outbox import (
+    ACTIVATION,
+    INVITATION,
+    ROOM_INVITATION,
+    ROOM_NOTIFICATION,
+)
 
 
 def state_of(portal: Portal) -> dict[str, Any]:
@@ -100,10 +105,20 @@ def audit_of(portal: Portal) -> dict[str, Any]:
     mails = store.outbox.all()
     links = [k for k in store.access.all_links() if k.subject_type == enums.SUBJECT_EXTERNAL_LINK]
     invites = Counter((m.room_id, m.to.lower()) for m in mails if m.kind == ROOM_INVITATION)
+    # Repeated mail: an address invited more than once (portal, activation or room invitation),
+    # a person who has not activated mailed more than once (a room notice counts: it is a
+    # second "you were invited" before they joined), or one room notice twice for one room.
+    pending = {
+        p.email.lower() for p in store.people.all() if p.activation == enums.ACTIVATION_PENDING
+    }
+    notices = Counter((m.room_id, m.to.lower()) for m in mails if m.kind == ROOM_NOTIFICATION)
     per_address: dict[str, Counter[str]] = defaultdict(Counter)
     for m in mails:
-        if m.kind in (ACTIVATION, INVITATION, ROOM_INVITATION):
-            per_address[m.to.lower()][m.kind] += 1
+        to = m.to.lower()
+        if m.kind in (ACTIVATION, INVITATION, ROOM_INVITATION) or (
+            m.kind == ROOM_NOTIFICATION and (to in pending or notices[(m.room_id, to)] > 1)
+        ):
+            per_address[to][m.kind] += 1
     duplicates = {
         "rooms": [
             {"title": k[0], "ids": v}

@@ -1,8 +1,8 @@
 """RawRows → ClientRecord | UserRecord | Invalid, with every problem of a row.
 
 Pure: no I/O. Each row is checked on its own (`rows.check_client`, `rows.check_user`), then
-against the others: duplicate client ids, e-mails and room titles, and a person's room that
-names a client of the file. Clients are checked before people, whatever order the files came
+against the others: duplicate client ids, e-mails and room titles, a person's room that
+names a client of the file, and a person given a second access in a client's room. Clients are checked before people, whatever order the files came
 in, because a person's room may be a client's.
 """
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from bulk_onboard.model.columns import COLUMNS, close_column, fold_header
 from bulk_onboard.model.records import ClientRecord, Origin, RowKind, UserRecord
+from bulk_onboard.model.words import ACCESS_NAMES
 from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.sources.table import InputWarning, RawRow, Sheet
 from bulk_onboard.validate.rows import (
@@ -92,6 +93,7 @@ def validate_sheets(sheets: Sequence[Sheet], playbook: Playbook) -> Validated:
         for row in sheet.rows:
             users.append((sheet, _result(check_user(row, playbook, sheet, rooms), row, sheet.kind)))
     users = _mark_duplicates(users, _email, "email", "e-mail address", "list every person once")
+    users = _mark_second_access(users, clients, playbook)
     warnings = [n for sheet in sheets for n in column_notices(sheet) + sheet.warnings]
     order = {id(sheet): n for n, sheet in enumerate(sheets)}
     results = [
@@ -201,6 +203,43 @@ def _with_problem(result: Result, found: Problem) -> Invalid:
         return Invalid(result.origin, RowKind.CLIENT, result.client_id, (found,), result.values)
     written = dict(result.values).get("email", result.email)
     return Invalid(result.origin, RowKind.USER, written, (found,), result.values)
+
+
+def _mark_second_access(
+    users: list[_Entry], clients: list[_Entry], playbook: Playbook
+) -> list[_Entry]:
+    """A person the clients sheet already gives an access in a room (its account manager or
+    its contact) whom the users sheet gives another access in that room: a problem naming both
+    lines, never a share that changes back and forth on each run. The same access is fine."""
+    by_id = {
+        result.client_id.casefold(): result
+        for _, result in clients
+        if isinstance(result, ClientRecord)
+    }
+    marked = list(users)
+    for index, (sheet, result) in enumerate(users):
+        if not isinstance(result, UserRecord) or not result.room_is_client or not result.room:
+            continue
+        client = by_id.get(result.room.casefold())
+        if client is None or result.access is None:
+            continue
+        for role, email, access in (
+            ("account manager", client.manager_email, playbook.access.manager),
+            ("client contact", client.client_email, client.client_access),
+        ):
+            if result.email != email or result.access == access:
+                continue
+            found = Problem(
+                "access",
+                sheet.label("access"),
+                f"{result.email} is the {role} of {client.client_id} "
+                f"({_where(client.origin, result.origin)}), with {ACCESS_NAMES[access]} in its "
+                f"room; this line gives them {ACCESS_NAMES[result.access]} there. A person has one "
+                "access per room: clear room and access on this line, or give it the same access.",
+            )
+            marked[index] = (sheet, _with_problem(result, found))
+            break
+    return marked
 
 
 def client_rooms(results: Iterable[Result]) -> ClientRooms:

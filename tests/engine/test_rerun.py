@@ -107,7 +107,7 @@ async def test_retry_runs_only_failed_rows_from_their_failed_step(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     # Sofia is the manager of 5 clients; without her account those rows fail at the share step,
-    # and the 10 people of those rooms with them.
+    # checked before their rooms are made, and the 10 people of those rooms with them.
     users = tmp_path / "users.csv"
     lines = (SAMPLES / "users.csv").read_text(encoding="utf-8").splitlines()
     users.write_text("\n".join(line for line in lines if not line.startswith("sofia.rossi")) + "\n")
@@ -120,7 +120,7 @@ async def test_retry_runs_only_failed_rows_from_their_failed_step(
         == [("client", "share")] * 5 + [("user", "membership")] * 10
     )
     rooms_before = (await admin(sandbox, "GET", "/sandbox/audit"))["counts"]["rooms"]
-    assert rooms_before == 26  # the failed rows got their rooms before failing
+    assert rooms_before == 21  # the failed rows failed before their rooms were made
 
     await admin(
         sandbox,
@@ -134,9 +134,11 @@ async def test_retry_runs_only_failed_rows_from_their_failed_step(
     assert f"retried 15 rows of run {first.name}" in output
     requests = await admin(sandbox, "GET", "/sandbox/requests")
     writes = {route: n for route, n in requests["byRoute"].items() if not route.startswith("GET")}
-    # From the failed step on: a share and a link per client, one membership share per room;
-    # no room, folder, file or person again.
+    # The 5 clients from their first step, one membership share per room; nobody again.
     assert writes == {
+        "POST /api/2.0/files/rooms": 5,
+        "POST /api/2.0/files/folder/{folderId}": 15,
+        "POST /api/2.0/files/file/{fileId}/copyas": 10,
         "PUT /api/2.0/files/rooms/{id}/share": 10,
         "PUT /api/2.0/files/rooms/{id}/links": 5,
     }, writes
@@ -187,9 +189,9 @@ async def test_a_report_corrected_by_hand_is_validated_and_retried(
     rows = {r["client_id"]: r for r in _rows(_runs(tmp_path)[1] / "report.csv")}
     assert rows["C-1"]["status"] == "created"  # carried as it was
     assert rows["C-2"]["status"] == "created" and rows["C-3"]["status"] == "created"
-    assert rows["C-3"]["room_id"] == next(
-        r["room_id"] for r in _rows(first / "report.csv") if r["client_id"] == "C-3"
-    )  # the room the failed run made is the one used
+    failed = next(r for r in _rows(first / "report.csv") if r["client_id"] == "C-3")
+    assert failed["room_id"] == "" and failed["failed_step"] == "share"  # refused before its room
+    assert rows["C-3"]["room_id"]
     await _assert_exactly_once_for(sandbox, rooms=4)
 
 

@@ -112,6 +112,10 @@ async def test_a_playbook_can_keep_the_room_title_and_the_run_says_so(
     assert (kept["title"], kept["sheet_title"]) == ("Client - Acme", "Client - Acme Holding")
     row = report_rows(last_run(reports))["K-1"]
     assert (row["status"], row["room_name"]) == ("unchanged", "Client - Acme")
+    assert row["note"] == (
+        'the room keeps its title "Client - Acme" (the sheet gives "Client - Acme Holding"; the '
+        "playbook's room.rename is false)"
+    )
 
 
 async def test_an_archived_room_is_reported_not_duplicated_and_a_retry_after_restoring_it(
@@ -177,14 +181,15 @@ async def test_a_retry_makes_a_room_gone_from_the_portal_again(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     reports = tmp_path / "reports"
-    newcomer = "new.manager@northwind.example"
-    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", newcomer)])
+    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", MARIA)])
+    links = {"fault": "5xx", "method": "PUT", "regex": r"/api/2\.0/files/rooms/\d+/links"}
+    await admin(sandbox, "POST", "/sandbox/faults", {"script": [{**links, "times": 100}]})
     code, output = await cli(sandbox, reports, "run", str(sheet))
-    assert code == 1, output  # the manager has no account yet: the share failed
-    assert report_rows(last_run(reports))["K-1"]["failed_step"] == "share"
+    assert code == 1, output  # the room, its folders, copies and share are there; no link
+    assert report_rows(last_run(reports))["K-1"]["failed_step"] == "link"
+    await admin(sandbox, "POST", "/sandbox/faults", {"clear": True})
     [gone] = rooms_of(await portal_state(sandbox), "K-1")
     await admin(sandbox, "DELETE", f"/sandbox/rooms/{gone['id']}")  # someone deleted it
-    await admin(sandbox, "POST", "/sandbox/people", [{"email": newcomer, "type": 1}])
 
     code, output = await cli(sandbox, reports, "retry", str(last_run(reports) / "report.csv"))
     assert code == 0, output
@@ -195,7 +200,7 @@ async def test_a_retry_makes_a_room_gone_from_the_portal_again(
     assert room["id"] != gone["id"] and row["room_id"] == str(room["id"])
     assert len([f for f in state["folders"] if f["roomId"] == room["id"]]) == 3
     assert {(s["email"], s["access"]) for s in state["shares"] if s["roomId"] == room["id"]} >= {
-        (newcomer, 9),
+        (MARIA, 9),
         ("it@acme.example", 2),
     }
     assert [k["roomId"] for k in state["links"]].count(room["id"]) == 1

@@ -162,6 +162,19 @@ webhook_url = "https://crm.example.com/hooks/onboarded"
             '[[copies]]\nsource = 5\ntitle = "W.pdf"\n[[copies]]\nsource = 6\ntitle = "w.pdf"',
             'two copies are titled "w.pdf"',
         ),
+        (
+            '[[copies]]\nsource = "Templates/Welcome.pdf"\ntitle = "Welcome.docx"',
+            (
+                'copies #1.title "Welcome.docx" has the extension .docx, but its template '
+                '"Templates/Welcome.pdf" has the extension .pdf; the portal would convert the '
+                "file instead of copying it (copyas-extension-change). Give copies #1.title the "
+                "extension of its template."
+            ),
+        ),
+        (
+            '[[copies]]\nsource = "Templates/Guide.pdf"\ntitle = "Read me first"',
+            'copies #1.title "Read me first" has no extension, but its template',
+        ),
     ],
 )
 def test_wrong_playbooks_are_config_errors_naming_file_and_key(
@@ -201,3 +214,8 @@ def test_unknown_placeholder_is_a_config_error_naming_it(tmp_path: Path) -> None
         "The room title pattern of playbook.toml uses {regoin}, but clients.csv has no such "
         "column; use one of its columns, like {client_name}."
     )
+
+
+def test_a_copy_keeps_its_templates_extension_whatever_the_case(tmp_path: Path) -> None:
+    book = load_playbook(write(tmp_path, '[[copies]]\nsource = "T/Guide.PDF"\ntitle = "G.pdf"'))
+    assert [c.title for c in book.copies] == ["G.pdf"]

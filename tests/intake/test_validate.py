@@ -438,3 +438,36 @@ def test_results_keep_file_order_with_clients_checked_first() -> None:
     assert [c.client_id for c in result.clients] == ["C-1", "C-2"]
     assert [u.room for u in result.users] == ["C-2"]
     assert [r.origin.line for r in result.invalid] == [3]
+
+
+@pytest.mark.parametrize(
+    ("user", "role", "given"),
+    [
+        (
+            {"email": "maria@northwind.example", "access": "editing"},
+            "account manager",
+            "room-manager",
+        ),
+        ({"email": "contact@acme.example.com", "access": "editing"}, "client contact", "read"),
+    ],
+)
+def test_a_second_access_in_a_clients_room_names_both_lines(
+    user: dict[str, str], role: str, given: str
+) -> None:
+    """issue 12 item 7: one person, two accesses to one room, is a problem naming both lines,
+    not a share that flips on every run."""
+    problems = user_problems({**user, "room": "C-1", "type": "room-admin"}, clients=[CLIENT])
+    assert problems == {
+        "access": [
+            f"{user['email']} is the {role} of C-1 (clients.csv, line 2), with {given} in its "
+            "room; this line gives them editing there. A person has one access per room: clear "
+            "room and access on this line, or give it the same access."
+        ]
+    }
+
+
+def test_the_same_access_twice_is_no_contradiction() -> None:
+    manager = {"email": "maria@northwind.example", "type": "room-admin", "room": "C-1"}
+    assert user_problems({**manager, "access": "room-manager"}, clients=[CLIENT]) == {}
+    contact = {"email": "contact@acme.example.com", "room": "C-1", "access": "read"}
+    assert user_problems(contact, clients=[CLIENT]) == {}

@@ -236,10 +236,71 @@ async def test_unknown_ids_are_dropped_and_bad_ids_are_validation_errors(api: Ap
     assert await api.members(room) == {api.sandbox.owner_email: 1}
 
 
-async def test_invalid_email_is_a_warning(api: Api) -> None:
+@pytest.mark.parametrize("email", ["not-an-address", "", "@example.com", "a@b@example.com"])
+async def test_an_email_without_one_inner_at_is_a_validation_error(api: Api, email: str) -> None:
+    """10.8: `[EmailAddress]` on RoomInvitation.Email: 400 ProblemDetails, nothing applied."""
     room = await api.room("Collab", 2)
-    reply = await api.share(room, {"email": "not-an-address", "access": 2})
+    user = await api.person("u@example.com", "User")
+    reply = await api.share(room, {"id": user, "access": 2}, {"email": email, "access": 2})
+    assert reply.status == 400
+    assert reply.response["errors"] == {
+        "Invitations[1].Email": ["The Email field is not a valid e-mail address."]
+    }
+    assert "u@example.com" not in await api.members(room)
+    assert await api.outbox() == []
+
+
+async def test_an_email_the_attribute_passes_but_the_portal_rejects_is_a_warning(
+    api: Api,
+) -> None:
+    room = await api.room("Collab", 2)
+    reply = await api.share(room, {"email": "two..dots@example.com", "access": 2})
     assert reply.status == 200 and reply.response["warning"] == "Incorrect email"
+    assert await api.outbox() == []
+
+
+async def test_a_pending_person_added_by_id_without_notify_gets_no_mail(api: Api) -> None:
+    """10.8: an entry by id with notify false mails nobody, pending or not; with notify a new
+    record mails the room notice (no join link), also to a pending person."""
+    one, two = await api.room("One", 2), await api.room("Two", 2)
+    invited = await api.post("/api/2.0/people/invite", {"invitations": [{"email": "p@x.com"}]})
+    assert invited.status == 200
+    pending = (await api.get("/api/2.0/people/email", params={"email": "p@x.com"})).response
+    assert pending["activationStatus"] == 2
+    await api.share(one, {"id": pending["id"], "access": 10}, notify=False)
+    assert [m["kind"] for m in await api.outbox(to="p@x.com")] == ["invitation"]
+    assert (await api.audit())["duplicates"]["mails"] == []
+    await api.share(two, {"id": pending["id"], "access": 10}, notify=True)
+    mails = await api.outbox(to="p@x.com")
+    assert [(m["kind"], m["roomId"]) for m in mails] == [
+        ("invitation", None),
+        ("room_notification", two),
+    ]
+    assert "/confirm/" not in (mails[1]["link"] or "")  # the room's address, no join link
+    assert (await api.audit())["duplicates"]["mails"] == [
+        {"email": "p@x.com", "count": 2, "kinds": {"invitation": 1, "room_notification": 1}}
+    ]
+
+
+async def test_an_invited_person_added_by_email_is_mailed_twice(api: Api) -> None:
+    """10.8: adding by e-mail after POST people/invite means two invitation mails, and the
+    e-mail entry is role-checked as a guest."""
+    room = await api.room("Collab", 2)
+    await api.post("/api/2.0/people/invite", {"invitations": [{"email": "p@x.com", "type": 4}]})
+    reply = await api.share(room, {"email": "p@x.com", "access": 10})
+    assert reply.status == 200
+    assert [m["kind"] for m in await api.outbox(to="p@x.com")] == ["invitation", "room_invitation"]
+    assert (await api.audit())["duplicates"]["mails"][0]["email"] == "p@x.com"
+    person = (await api.get("/api/2.0/people/email", params={"email": "p@x.com"})).response
+    assert person["isCollaborator"] is True  # an existing person keeps their type
+
+
+async def test_disabled_people_by_id_are_skipped_silently(api: Api) -> None:
+    room = await api.room("Collab", 2)
+    gone = await api.person("gone@example.com", "User", status=2)
+    reply = await api.share(room, {"id": gone, "access": 2}, notify=True)
+    assert reply.status == 200 and reply.response["members"] == []
+    assert "gone@example.com" not in await api.members(room)
     assert await api.outbox() == []
 
 

@@ -17,6 +17,7 @@ from typing import TypeVar
 import structlog
 
 from bulk_onboard.api.wire import stored_title
+from bulk_onboard.engine.actions.shares import share_members
 from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.portal_cache import RoomEntry
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
@@ -98,6 +99,10 @@ class ClientActions:
         if room.title == wanted:
             return StepDone({"id": room.id, "title": room.title}, "found")
         if not step.rename:
+            state.note(
+                f'the room keeps its title "{room.title}" (the sheet gives "{wanted}"; the '
+                "playbook's room.rename is false)"
+            )
             log.warning(
                 "room_title_kept",
                 row=state.plan.row_key,
@@ -157,59 +162,36 @@ class ClientActions:
         room_id = int(ctx.resolve(step.room, state))
         if recheck:
             ctx.forget_room(room_id)
+        current = await ctx.room_members(room_id)
+        had = {email: access for email, (_, access) in current.items()}
+        sent = await share_members(ctx, state, room_id, step)  # one mail per new address
         wanted = {m.email.lower(): int(m.access) for m in step.members}
         before = {str(e): int(a) for e, a in (state.hints.get(step.key) or {}).get("set", [])}
-        # Whoever may be mailed (an address the portal may not know) is locked first, so two
-        # rows sharing one contact cannot both invite it.
-        by_email = sorted({m.email.lower() for m in step.members if not m.by_id})
-        locks = [ctx.people.lock(email) for email in by_email]
-        for lock in locks:
-            await lock.acquire()
-        mailed: list[str] = []
         ours = {e: a for e, a in before.items() if wanted.get(e) == a}
-        try:
-            current = await ctx.room_members(room_id)
-            invitations: list[tuple[str, int]] = []  # (user id, or e-mail if unknown; access)
-            sent: list[tuple[str, str, int]] = []  # (e-mail, user id or "", access)
-            for member in step.members:
-                person = await ctx.people.get(member.email)
-                if member.by_id:
-                    person = require_manager(member.email, person)
-                    if person.get("isOwner"):
-                        continue  # the owner holds every room already
-                have = current.get(member.email.lower())
-                if have is not None and have[1] == int(member.access):
-                    continue
-                person_id = str(person["id"]) if person is not None else ""
-                invitations.append((person_id or member.email, int(member.access)))
-                sent.append((member.email.lower(), person_id, int(member.access)))
-                ours[member.email.lower()] = int(member.access)
-                if person is None:
-                    mailed.append(member.email)
-            for email, access in sorted(before.items()):
-                have = current.get(email)
-                if email in wanted or have is None or have[1] != access:
-                    continue  # still named, gone already, or changed by someone else
-                invitations.append((have[0], 0))  # by id: an e-mail entry removes nothing
-                sent.append((email, have[0], 0))
-            done = {"set": sorted([e, a] for e, a in ours.items())}
-            if not invitations:
-                return StepDone(done, "found")
+        for email, access in wanted.items():
+            have = current.get(email)
+            if have is not None and have[1] == access and had.get(email) != access:
+                ours[email] = access  # given by this share
+        # Whom this tool gave access before and the corrected row no longer names: removed
+        # by id (an e-mail entry removes nothing, 10.6), while their access is still the one
+        # the tool gave; a member someone else added or changed is never touched.
+        gone = [
+            (email, have[0])
+            for email, access in sorted(before.items())
+            if email not in wanted
+            and (have := current.get(email)) is not None
+            and have[0]
+            and have[1] == access
+        ]
+        if gone:
             reply = await ctx.client.set_room_share(
-                room_id, invitations, notify=step.notify, message=step.message, culture=step.culture
+                room_id, [(user_id, 0) for _, user_id in gone], notify=False
             )
-        finally:
-            for email in mailed:
-                ctx.people.forget(email)  # now (or perhaps) a pending guest of the portal
-            for lock in locks:
-                lock.release()
-        check_share_reply(reply, room_id)
-        for email, person_id, access in sent:
-            if access:
-                current[email] = (person_id, access)
-            else:
+            check_share_reply(reply, room_id)
+            for email, _ in gone:
                 current.pop(email, None)
-        return StepDone(done, "changed")
+        done = {"set": sorted([e, a] for e, a in ours.items())}
+        return StepDone(done, "changed" if sent or gone else "found")
 
     async def link(self, state: RowState, step: EnsureLink, recheck: bool) -> StepDone:
         ctx = self.ctx
@@ -275,17 +257,3 @@ async def _some(found: Awaitable[list[T]]) -> list[T] | None:
 def _link_done(share: Json, outcome: Outcome) -> StepDone:
     link = share.get("sharedLink") or {}
     return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, outcome)
-
-
-def require_manager(email: str, person: Json | None) -> Json:
-    if person is None:
-        raise RowRefused(
-            f"the account manager {email} has no DocSpace account; add them as a room admin "
-            "(users sheet, type room-admin) or pick another manager"
-        )
-    if not (person.get("isOwner") or person.get("isAdmin") or person.get("isRoomAdmin")):
-        raise RowRefused(
-            f"the account manager {email} is not a room admin or DocSpace admin, so the portal "
-            "cannot make them room manager; change their type in DocSpace or pick another manager"
-        )
-    return person

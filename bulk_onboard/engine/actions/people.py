@@ -1,106 +1,32 @@
 """People and their rooms: ensure each person once, invite in batches, join rooms per room.
 
-A person the portal knows gets no mail. A new person with names is created with POST people
-and their user type (the portal sends the activation mail); new people without names are
-invited in batches with POST people/invite. Memberships are grouped per room: one look at the
-room's members and one share request per room and batch.
+A person the portal knows gets no invitation; when the sheet asks for a higher type than the
+portal has, the type is raised (never lowered, docspace-api.md 10.5): with PUT people/type for an
+active person, who gets the portal's "type changed" mail, and silently with POST people/invite
+for one who has not activated yet. A disabled account fails its row. A new person with names
+is created with POST people and their user type (the portal sends the activation mail); new
+people without names are invited with POST people/invite, in full batches sent before the
+people phase (actions/invitations). Memberships are grouped per room: one look at the room's members and one
+share request per room and batch, shaped by actions/shares so nobody is mailed twice.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 
-from bulk_onboard.engine.context import Context, check_share_reply
+from bulk_onboard.engine.actions import shares
+from bulk_onboard.engine.actions.invitations import Inviter, type_name
+from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.portal_cache import ACTIVE, TYPE_RANK, Person
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
-from bulk_onboard.engine.step_runner import Action, StepRunner
+from bulk_onboard.engine.step_runner import Action
 from bulk_onboard.errors import PermanentError, RowRefused
 from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Step
+from bulk_onboard.runs.journal import Checkpoint
 
 # The step kinds of a user row that run in the people phase; JoinRoom runs per room, later.
 PERSON_STEPS: tuple[type[Step], ...] = (FindRoom, EnsurePerson)
-
-
-@dataclass
-class _Pending:
-    email: str
-    user_type: int
-    done: asyncio.Future[None]
-
-
-@dataclass
-class _Batch:
-    items: list[_Pending] = field(default_factory=list)
-    timer: asyncio.TimerHandle | None = None
-
-
-class Inviter:
-    """Collect invitations for a moment and send them as one POST people/invite per culture."""
-
-    def __init__(
-        self, ctx: Context, runner: StepRunner, *, batch_size: int = 50, linger: float = 0.05
-    ) -> None:
-        self.ctx = ctx
-        self.runner = runner
-        self.batch_size = batch_size
-        self.linger = linger
-        self._open: dict[str | None, _Batch] = {}
-        self._sending: set[asyncio.Task[None]] = set()
-
-    async def invite(self, email: str, user_type: int, culture: str | None) -> None:
-        loop = asyncio.get_running_loop()
-        pending = _Pending(email, user_type, loop.create_future())
-        batch = self._open.setdefault(culture, _Batch())
-        batch.items.append(pending)
-        if len(batch.items) >= self.batch_size:
-            self._flush(culture)
-        elif batch.timer is None:
-            batch.timer = loop.call_later(self.linger, self._flush, culture)
-        await pending.done
-
-    def _flush(self, culture: str | None) -> None:
-        batch = self._open.pop(culture, None)
-        if batch is None:
-            return
-        if batch.timer is not None:
-            batch.timer.cancel()
-        # A batch belongs to no one row: it runs in a context of its own, so its log lines do
-        # not carry the row whose invitation happened to open the batch.
-        task = asyncio.get_running_loop().create_task(
-            self._send(batch.items, culture), context=contextvars.Context()
-        )
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
-
-    async def _send(self, items: list[_Pending], culture: str | None) -> None:
-        waiting = list(items)
-
-        async def attempt(recheck: bool) -> None:
-            nonlocal waiting
-            if recheck:
-                # Who did the portal take? Only the others are invited again.
-                still = []
-                for pending in waiting:
-                    if await self.ctx.people.refresh(pending.email) is None:
-                        still.append(pending)
-                    else:
-                        pending.done.set_result(None)
-                waiting = still
-            if waiting:
-                await self.ctx.client.invite_users(
-                    [(p.email, p.user_type) for p in waiting], culture=culture
-                )
-
-        try:
-            await self.runner.confirm(attempt, emails=len(waiting), step="invite")
-            for pending in waiting:
-                pending.done.set_result(None)
-        except Exception as exc:
-            for pending in waiting:
-                if not pending.done.done():
-                    pending.done.set_exception(exc)
 
 
 class PersonActions:
@@ -110,9 +36,30 @@ class PersonActions:
     def __init__(self, ctx: Context, inviter: Inviter) -> None:
         self.ctx = ctx
         self.inviter = inviter
+        self._raising: set[str] = set()  # addresses whose type this run set out to raise
 
     def actions(self) -> dict[type[Step], Action]:
         return {FindRoom: self.find_room, EnsurePerson: self.person}
+
+    async def invite_up_front(self, states: Sequence[RowState], checkpoint: Checkpoint) -> int:
+        """Before the people phase: every new person without names of these rows, invited
+        in full batches. A row whose room title names no room is left to the people phase
+        (which fails it before anybody is mailed), and so is a row the journal holds."""
+        wanted: dict[str, tuple[str, int, str | None]] = {}
+        for state in states:
+            step = next((s for s in state.plan.steps if isinstance(s, EnsurePerson)), None)
+            if step is None or (step.first_name and step.last_name):
+                continue
+            if step.key in checkpoint.outputs(state.plan.row_key):
+                continue
+            find = next((s for s in state.plan.steps if isinstance(s, FindRoom)), None)
+            if find is not None:
+                try:
+                    await find_room_by_title(self.ctx, find.title)
+                except RowRefused:
+                    continue
+            wanted.setdefault(step.email.lower(), (step.email, int(step.user_type), step.culture))
+        return await self.inviter.invite_all(list(wanted.values()))
 
     async def find_room(self, state: RowState, step: FindRoom, recheck: bool) -> StepDone:
         room_id = await find_room_by_title(self.ctx, step.title)
@@ -120,16 +67,21 @@ class PersonActions:
 
     async def person(self, state: RowState, step: EnsurePerson, recheck: bool) -> StepDone:
         people = self.ctx.people
-        async with people.lock(step.email):
+        async with people.locked(step.email):
+            if self.inviter.invited_up_front(step.email):
+                return await self._invited(step)
             if recheck:  # a create the portal may apply late: look more than once
                 person = await self.ctx.look_again.find(lambda: people.refresh(step.email))
             else:
                 person = await people.get(step.email)
             if person is not None:
-                return StepDone({"id": person["id"]}, "created" if recheck else "found")
+                again: Outcome = "created" if recheck else "found"
+                if recheck and step.email.lower() in self._raising:
+                    again = "changed"  # the raise that failed unclearly had been applied
+                return await self._existing(state, step, person, again)
             if step.first_name and step.last_name:
                 try:
-                    person = await self.ctx.client.add_member(
+                    made = await self.ctx.client.add_member(
                         step.email,
                         step.first_name,
                         step.last_name,
@@ -142,19 +94,71 @@ class PersonActions:
                     person = await people.refresh(step.email)  # someone else made them meanwhile
                     if person is None:
                         raise
-                    return StepDone({"id": person["id"]}, "found")
-                people.put(step.email, person)
-                return StepDone({"id": person["id"]}, "created")
+                    return await self._existing(state, step, person, "found")
+                person = people.put(step.email, made)
+                return StepDone({"id": person.id}, "created")
             await self.inviter.invite(step.email, int(step.user_type), step.culture)
-            person = await people.refresh(step.email)
-            if person is None:
-                raise PermanentError(
-                    f"the portal accepted the invitation of {step.email} but does not list them; "
-                    "check the portal's invitation settings",
-                    method="POST",
-                    path="/api/2.0/people/invite",
-                )
-            return StepDone({"id": person["id"]}, "created")
+            return await self._invited(step)
+
+    async def _invited(self, step: EnsurePerson) -> StepDone:
+        person = await self.ctx.people.refresh(step.email)
+        if person is None:
+            raise PermanentError(
+                f"the portal accepted the invitation of {step.email} but does not list them; "
+                "check the portal's invitation settings",
+                method="POST",
+                path="/api/2.0/people/invite",
+            )
+        return StepDone({"id": person.id}, "created")
+
+    async def _existing(
+        self, state: RowState, step: EnsurePerson, person: Person, outcome: Outcome
+    ) -> StepDone:
+        """A person the portal has: disabled fails the row; a lower type than the sheet's is
+        raised, a higher one is kept and said (docspace-api.md 10.5)."""
+        if person.disabled:
+            raise shares.disabled(step.email)
+        wanted = int(step.user_type)
+        have, want = TYPE_RANK.get(person.type, 0), TYPE_RANK.get(wanted, 0)
+        if want > have:
+            self._raising.add(step.email.lower())
+            raised = await self._raise(step, person, wanted)
+            self.ctx.people.put(step.email, raised)
+            state.note(
+                f"{step.email} was a {type_name(person.type)} in DocSpace and is now a "
+                f"{type_name(wanted)}, as the sheet asks"
+            )
+            return StepDone({"id": person.id}, "changed")
+        if want < have:
+            state.note(
+                f"{step.email} is a {type_name(person.type)} in DocSpace, above the sheet's "
+                f"{type_name(wanted)}; bulk-onboard never lowers a type"
+            )
+        return StepDone({"id": person.id}, outcome)
+
+    async def _raise(self, step: EnsurePerson, person: Person, wanted: int) -> Person:
+        """PUT people/type for an active person (the portal mails them "type changed"). A
+        person who has not activated had their one mail: POST people/invite raises an
+        existing address without any (10.5), and is silently skipped when the portal refuses,
+        so the person is read again."""
+        refused = (
+            f"{step.email} is a {type_name(person.type)} in DocSpace and the portal refused to "
+            f"make them a {type_name(wanted)}"
+        )
+        advice = "change their type in DocSpace, or the type in the sheet"
+        try:
+            if person.activated:
+                await self.ctx.client.set_user_type(wanted, [person.id])
+                return replace(person, type=wanted)
+            await self.ctx.client.invite_users([(step.email, wanted)], culture=step.culture)
+        except PermanentError as exc:
+            if exc.status != 403:
+                raise
+            raise RowRefused(f"{refused} ({exc.message}); {advice}") from exc
+        now = await self.ctx.people.refresh(step.email)
+        if now is None or TYPE_RANK.get(now.type, 0) < TYPE_RANK.get(wanted, 0):
+            raise RowRefused(f"{refused}; {advice}")
+        return now
 
 
 async def find_room_by_title(ctx: Context, title: str) -> int:
@@ -191,23 +195,29 @@ class MembershipActions:
             ctx.forget_room(room_id)
         current = await ctx.room_members(room_id)
         done: dict[str, StepDone] = {}
-        invitations: list[tuple[str, int]] = []
-        changed: list[tuple[RowState, JoinRoom]] = []
+        entries: list[shares.Entry] = []
+        changed: list[RowState] = []
         for state, step in joins:
             person_id = str(ctx.resolve(step.person, state))
-            have = current.get(step.email.lower())
-            if have is not None and have[1] == int(step.access):
+            # As the people phase left them; without a record, as one who has not activated
+            # (so never mailed twice).
+            person = await ctx.people.get(step.email) or Person(person_id, 0, ACTIVE, False)
+            entry = await shares.entry_for(
+                ctx, state, step.email, int(step.access), current, person=person
+            )
+            if entry is shares.Skip.SAME:
                 # On a second look, an ambiguous share that was applied after all.
                 outcome: Outcome = "changed" if recheck else "found"
                 done[state.plan.row_key] = StepDone({}, outcome)
-                continue
-            invitations.append((person_id, int(step.access)))
-            changed.append((state, step))
-        if invitations:
-            notify = any(step.notify for _, step in changed)
-            reply = await ctx.client.set_room_share(room_id, invitations, notify=notify)
-            check_share_reply(reply, room_id)
-            for (person_id, access), (state, step) in zip(invitations, changed, strict=True):
-                current[step.email.lower()] = (person_id, access)
+            elif entry is shares.Skip.API_USER:
+                done[state.plan.row_key] = StepDone({}, "found")
+            else:
+                assert isinstance(entry, shares.Entry)
+                entries.append(entry)
+                changed.append(state)
+        if entries:
+            notify = any(step.notify for _, step in joins)
+            await shares.send(ctx, room_id, entries, notify=notify)
+            for state in changed:
                 done[state.plan.row_key] = StepDone({}, "changed")
         return done

@@ -58,14 +58,30 @@ def read_access(body: Body, name: str = "access") -> int:
         raise ValidationFailed({where: [conversion_message(where, FILE_SHARE_CLR)]}) from None
 
 
-def read_invitations(body: Body, key: str, *, id_key: str = "id") -> list[Invitation] | None:
+def passes_email_attribute(value: str) -> bool:
+    """`[EmailAddress]` as docspace-api.md 10.8 has it: exactly one '@', neither the first
+    nor the last character."""
+    at = value.find("@")
+    return 0 < at < len(value) - 1 and at == value.rfind("@")
+
+
+def read_invitations(
+    body: Body, key: str, *, id_key: str = "id", email_attribute: bool = False
+) -> list[Invitation] | None:
+    """The entries of a share body. With `email_attribute` (RoomInvitation.Email carries
+    `[EmailAddress]`, 10.8) a value without exactly one inner '@', also "", makes the request a
+    400 ProblemDetails; it runs after the body was read, so conversion errors come first."""
     items = body.objects(key)
     if items is None:
         return None
     invitations: list[Invitation] = []
-    for item in items:
+    invalid: dict[str, list[str]] = {}
+    for index, item in enumerate(items):
         user_id = item.guid(id_key)
         email = item.string("email")
+        if email_attribute and email is not None and not passes_email_attribute(email):
+            field = f"{key[:1].upper()}{key[1:]}[{index}].Email"
+            invalid[field] = ["The Email field is not a valid e-mail address."]
         invitations.append(
             Invitation(
                 user_id=None if user_id in (None, EMPTY_GUID) else user_id,
@@ -73,6 +89,8 @@ def read_invitations(body: Body, key: str, *, id_key: str = "id") -> list[Invita
                 access=read_access(item),
             )
         )
+    if invalid:
+        raise ValidationFailed(invalid)
     return invitations
 
 
@@ -215,7 +233,7 @@ def _member_dtos(portal: Portal, caller: Person, room: Folder, ids: list[str]) -
 async def set_room_security(request: web.Request) -> web.Response:
     portal, caller = portal_of(request), caller_of(request)
     body = await read_body(request)
-    invitations = read_invitations(body, "invitations")
+    invitations = read_invitations(body, "invitations", email_attribute=True)
     notify = body.boolean("notify")
     message, culture = body.string("message"), body.string("culture")
     body.boolean("force")

@@ -1,0 +1,189 @@
+"""Invitations of people without names: POST people/invite in batches.
+
+The people of the whole input are invited before the people phase, in full batches (50
+addresses per culture and request): the answer lists every activation-pending user of the
+portal, so fewer requests also means far fewer bytes. Anyone else is collected for a moment
+and sent with whoever comes along. Entries of one request run in order and a refusal stops it
+with the earlier ones invited (docspace-api.md 10.5): those count as invited, the refused one
+fails its row, the rest are sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.step_runner import StepRunner
+from bulk_onboard.errors import PermanentError, RowRefused
+from bulk_onboard.model.records import UserType
+from bulk_onboard.model.words import USER_TYPE_NAMES
+
+
+@dataclass
+class _Pending:
+    email: str
+    user_type: int
+    done: asyncio.Future[None]
+
+
+@dataclass
+class _Batch:
+    items: list[_Pending] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
+
+
+class Inviter:
+    """Invite people without names: those of the whole input up front, in full batches (one
+    POST people/invite per culture and 50 addresses); any others as they come, collected for
+    a moment."""
+
+    def __init__(
+        self, ctx: Context, runner: StepRunner, *, batch_size: int = 50, linger: float = 0.05
+    ) -> None:
+        self.ctx = ctx
+        self.runner = runner
+        self.batch_size = batch_size
+        self.linger = linger
+        self._open: dict[str | None, _Batch] = {}
+        self._sending: set[asyncio.Task[None]] = set()
+        # Addresses invited up front: None when the portal took them, else what failed.
+        self._up_front: dict[str, BaseException | None] = {}
+
+    async def invite_all(self, wanted: Sequence[tuple[str, int, str | None]]) -> int:
+        """(e-mail, type, culture) of people without names, before the people phase: those
+        the portal does not know are invited in full batches per culture. Returns the number
+        of invitation requests sent."""
+        by_culture: dict[str | None, list[_Pending]] = defaultdict(list)
+        loop = asyncio.get_running_loop()
+        for start in range(0, len(wanted), self.batch_size):
+            chunk = wanted[start : start + self.batch_size]
+            found = await asyncio.gather(
+                *(self.ctx.people.get(email) for email, _, _ in chunk), return_exceptions=True
+            )
+            for (email, user_type, culture), person in zip(chunk, found, strict=True):
+                if person is None:  # unknown to the portal (a failed look-up: left for later)
+                    by_culture[culture].append(_Pending(email, user_type, loop.create_future()))
+        batches = [
+            (pending[start : start + self.batch_size], culture)
+            for culture, pending in by_culture.items()
+            for start in range(0, len(pending), self.batch_size)
+        ]
+        await asyncio.gather(*(self._send(batch, culture) for batch, culture in batches))
+        for batch, _ in batches:
+            for pending in batch:
+                self._up_front[pending.email.lower()] = pending.done.exception()
+        return len(batches)
+
+    def invited_up_front(self, email: str) -> bool:
+        """Was this address invited up front? Raises what failed if that invitation did."""
+        if email.lower() not in self._up_front:
+            return False
+        error = self._up_front.pop(email.lower())
+        if error is not None:
+            raise error
+        return True
+
+    async def invite(self, email: str, user_type: int, culture: str | None) -> None:
+        loop = asyncio.get_running_loop()
+        pending = _Pending(email, user_type, loop.create_future())
+        batch = self._open.setdefault(culture, _Batch())
+        batch.items.append(pending)
+        if len(batch.items) >= self.batch_size:
+            self._flush(culture)
+        elif batch.timer is None:
+            batch.timer = loop.call_later(self.linger, self._flush, culture)
+        await pending.done
+
+    def _flush(self, culture: str | None) -> None:
+        batch = self._open.pop(culture, None)
+        if batch is None:
+            return
+        if batch.timer is not None:
+            batch.timer.cancel()
+        # A batch belongs to no one row: it runs in a context of its own, so its log lines do
+        # not carry the row whose invitation happened to open the batch.
+        task = asyncio.get_running_loop().create_task(
+            self._send(batch.items, culture), context=contextvars.Context()
+        )
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, items: list[_Pending], culture: str | None) -> None:
+        waiting = list(items)
+
+        async def attempt(recheck: bool) -> None:
+            nonlocal waiting
+            if recheck:
+                # Who did the portal take? Only the others are invited again.
+                still = []
+                for pending in waiting:
+                    if await self.ctx.people.refresh(pending.email) is None:
+                        still.append(pending)
+                    else:
+                        pending.done.set_result(None)
+                waiting = still
+            if waiting:
+                await self.ctx.client.invite_users(
+                    [(p.email, p.user_type) for p in waiting], culture=culture
+                )
+
+        refused_before: str | None = None
+        while waiting:
+            try:
+                await self.runner.confirm(attempt, emails=len(waiting), step="invite")
+            except PermanentError as exc:
+                # Entries run in order and an error stops the batch (docspace-api.md 10.5):
+                # those before the refused one were invited (and mailed), that one fails, the
+                # rest go again. The same refusal twice with nobody taken is the batch's own
+                # (e.g. "Invitation limit is exceeded"): it fails them all.
+                try:
+                    still = [p for p in waiting if await self.ctx.people.refresh(p.email) is None]
+                except Exception as error:
+                    _fail(waiting, error)
+                    return
+                for pending in waiting:
+                    if pending not in still:
+                        pending.done.set_result(None)
+                if not still:
+                    return
+                if len(still) == len(waiting) and refused_before == exc.message:
+                    _fail(still, exc)
+                    return
+                refused_before = exc.message if len(still) == len(waiting) else None
+                _fail(still[:1], _refused(still[0], exc))
+                waiting = still[1:]
+            except Exception as exc:
+                _fail(waiting, exc)
+                return
+            else:
+                for pending in waiting:
+                    pending.done.set_result(None)
+                return
+
+
+def _refused(pending: _Pending, exc: PermanentError) -> Exception:
+    if exc.status != 403:
+        return exc
+    return RowRefused(
+        f"the portal refused to invite {pending.email} as a {type_name(pending.user_type)} "
+        f"({exc.message}): a room admin may invite users only, a DocSpace admin also room "
+        "admins, only the owner DocSpace admins; change the type or invite them in DocSpace"
+    )
+
+
+def _fail(items: Sequence[_Pending], error: BaseException) -> None:
+    for pending in items:
+        if not pending.done.done():
+            pending.done.set_exception(error)
+
+
+def type_name(user_type: int) -> str:
+    """The word the sheet uses for a user type."""
+    try:
+        return USER_TYPE_NAMES[UserType(user_type)]
+    except ValueError:
+        return str(user_type)
