@@ -5,6 +5,8 @@
     │                       nothing is sent, exit code 2
     ├── ConfigError         a playbook, option or environment value is wrong: exit code 2
     ├── RunLocked           another run holds the report folder: exit code 4
+    ├── GuardTripped        the run would create more rooms or people than the playbook's
+    │                       [guard] allows: stopped before its first write, exit code 7
     ├── StepFailed          a step of a row failed for good: carries the step key and the
     │                       cause (one of the errors below); the row fails, the run goes on
     ├── RowRefused          bulk-onboard itself refuses a step of a row, before or without a
@@ -56,6 +58,10 @@ class ConfigError(BulkOnboardError):
 
 class RunLocked(BulkOnboardError):
     """Another run is using the same report folder."""
+
+
+class GuardTripped(BulkOnboardError):
+    """The run would create more than the guard allows; nothing was written."""
 
 
 class StepFailed(BulkOnboardError):

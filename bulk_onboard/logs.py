@@ -38,6 +38,13 @@ EVENTS: frozenset[str] = frozenset(
         "budget_exhausted",  # the portal's long-term budget is spent; stop sending
         "report_written",
         "journal_loaded",
+        "guard_checked",  # what the run would create (new_rooms, new_people) against the limits
+        "guard_stopped_run",  # the guard stopped the run before its first write; reason
+        # undo of a run
+        "undo_started",
+        "undo_step",  # what: archived, removed, disabled, deleted, offboarded; item
+        "undo_failed",  # item, error
+        "undo_finished",
         # rows and steps
         "row_finished",
         "row_failed",

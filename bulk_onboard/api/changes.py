@@ -17,6 +17,7 @@ from bulk_onboard.errors import AmbiguousWrite, PermanentError
 from bulk_onboard.model import Json
 
 ARCHIVE_FOLDER_TYPE, ROOMS_FOLDER_TYPE = 20, 14
+PERSON_STATE_FIELDS = "id,email,status,activationStatus,isOwner,isAdmin"
 POLL_SECONDS, POLL_TIMEOUT = 0.1, 30.0  # what the server's own tests use (BaseTest)
 
 
@@ -126,3 +127,31 @@ class RoomAndPeopleChanges:
         path = f"files/rooms/{path_id(room_id)}/share"
         reply = await self._call("PUT", "remove_member", path, body=body)
         return reply if isinstance(reply, dict) else {}
+
+    async def set_user_status(self, status: int, user_ids: list[str]) -> list[Json]:
+        """PUT people/status/{status}: 1 Active, 2 Terminated (disable) → EmployeeFullDto list.
+        Every user is checked first: the owner, yourself or an unknown id → 403, nothing
+        changed (docspace-api.md 10.5). No mail."""
+        path = f"people/status/{int(status)}"
+        reply = await self._call(
+            "PUT", "set_user_status", path, body=bodies.user_ids_body(user_ids)
+        )
+        return [p for p in reply if isinstance(p, dict)] if isinstance(reply, list) else []
+
+    async def delete_user(self, user_id: str) -> Json:
+        """DELETE people/{id} → the deleted user's EmployeeFullDto. Only a disabled user:
+        otherwise 403 "The user is not suspended" (disable first, docspace-api.md 10.5)."""
+        reply = await self._call("DELETE", "delete_user", f"people/{path_id(user_id)}")
+        return reply if isinstance(reply, dict) else {}
+
+    async def person_state(self, email: str) -> Json | None:
+        """GET people/email with id, email, status and activationStatus (1 Activated: the
+        person accepted; 0 NotActivated, 2 Pending: not yet), or None when no such user."""
+        params: dict[str, str | int] = {"email": email, "fields": PERSON_STATE_FIELDS}
+        try:
+            found = await self._call("GET", "person_state", "people/email", params=params)
+        except PermanentError as err:
+            if err.status == 404:
+                return None
+            raise
+        return found if isinstance(found, dict) else None

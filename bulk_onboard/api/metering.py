@@ -3,14 +3,19 @@
 The caller opens `metered(Meter())` around a row's work; every request the client sends from
 that task (and from tasks it starts) is counted on that meter, so the report can say what each
 row cost without the client knowing what a row is.
+
+Watchers (`watching(...)`) are told of every attempt: when it starts and ends, its status, and
+each retry, for the run's time series (requests a second, writes in flight, 429s, retries).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass
@@ -41,3 +46,55 @@ def count_attempt() -> None:
     meter = _current.get()
     if meter is not None:
         meter.attempts += 1
+
+
+# ---- watchers: the run's time series (runs/timeline.py) ----------------------------------
+
+
+class Watcher(Protocol):
+    """Told of every attempt the client sends, whichever task sends it."""
+
+    def attempt_started(self, method: str) -> None: ...
+
+    def attempt_ended(self, method: str, status: int | None, seconds: float) -> None: ...
+
+    def retried(self) -> None: ...
+
+
+_watchers: list[Watcher] = []
+
+
+@contextmanager
+def watching(watcher: Watcher) -> Iterator[Watcher]:
+    """Tell `watcher` of every attempt while the block runs (a process runs one run at a
+    time; the invitation batches run in a context of their own, so this is not a ContextVar)."""
+    _watchers.append(watcher)
+    try:
+        yield watcher
+    finally:
+        _watchers.remove(watcher)
+
+
+@dataclass
+class Sent:
+    status: int | None = None  # the HTTP status, None when no answer came
+
+
+@contextmanager
+def sending(method: str) -> Iterator[Sent]:
+    """Around one attempt on the wire: counted on the task's meter and told to the watchers."""
+    count_attempt()
+    sent = Sent()
+    for watcher in _watchers:
+        watcher.attempt_started(method)
+    started = time.monotonic()
+    try:
+        yield sent
+    finally:
+        for watcher in _watchers:
+            watcher.attempt_ended(method, sent.status, time.monotonic() - started)
+
+
+def count_retry() -> None:
+    for watcher in _watchers:
+        watcher.retried()

@@ -128,6 +128,7 @@ class Transport:
                         self._count_failure(err, method, attempt)
                     raise
                 self.stats.retries += 1
+                metering.count_retry()
                 log.debug(
                     "request_retrying",
                     method=method,
@@ -220,8 +221,9 @@ class Transport:
                 if self.gate.epoch == epoch:
                     break
             self.stats.attempts += 1
-            metering.count_attempt()
-            status, raw, headers = await self._send(method, path, shown, params, data)
+            with metering.sending(method) as sent:
+                status, raw, headers = await self._send(method, path, shown, params, data)
+                sent.status = status
         return wire.read_reply(
             method,
             shown,

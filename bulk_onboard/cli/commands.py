@@ -15,6 +15,7 @@ from bulk_onboard.cli.onboard import demo_command, retry_command, run_command
 from bulk_onboard.cli.options import FILES, KIND, PLAYBOOK, read_intake, settings_from
 from bulk_onboard.cli.plan_output import intake_json, intake_text
 from bulk_onboard.cli.problem_table import intake_summary, problem_rows, write_table
+from bulk_onboard.cli.undo import undo_command
 from bulk_onboard.engine.dry_run import dry_run
 from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.sandbox.cli import sandbox_command
@@ -30,6 +31,7 @@ main.add_command(sandbox_command)
 main.add_command(run_command)
 main.add_command(retry_command)
 main.add_command(demo_command)
+main.add_command(undo_command)
 
 
 # ---- spreadsheet intake: validate and plan -------------------------------------------------

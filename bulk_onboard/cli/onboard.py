@@ -10,6 +10,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -29,11 +30,13 @@ from bulk_onboard.cli.options import (
     REANNOUNCE,
     check_crm_config,
     connection_options,
+    guard_options,
     progress_for,
     read_intake,
     read_playbook,
     settings_from,
     start_logs,
+    with_guard,
 )
 from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run
 from bulk_onboard.cli.signals import stop_on_signals
@@ -111,6 +114,7 @@ def _launch(
     help="Continue a stopped or crashed run (its id, or its folder) where it stopped.",
 )
 @REANNOUNCE
+@guard_options
 @connection_options
 def run_command(
     files: tuple[Path, ...],
@@ -118,6 +122,8 @@ def run_command(
     kind: str | None,
     resume: str | None,
     reannounce: bool,
+    max_new_rooms: int | None,
+    max_new_people: int | None,
     **options: Any,
 ) -> None:
     """Onboard every valid row of the spreadsheets into the portal.
@@ -128,7 +134,9 @@ def run_command(
     Exit status: 0 every row ok, 1 some rows failed or are invalid, 2 input or configuration
     error (nothing sent), 3 stopped (Ctrl-C, SIGTERM, refused token), 4 another run holds the
     report folder, 5 rows deferred until the portal's daily write budget renews, 6 the portal
-    could not be reached or kept failing (the run failed; its rows are interrupted).
+    could not be reached or kept failing (the run failed; its rows are interrupted), 7 the
+    guard stopped the run before its first write (it would create more rooms or people than
+    allowed; nothing was written).
     """
     if resume is not None and files:
         fail("give either spreadsheets or --resume RUN, not both")
@@ -138,6 +146,7 @@ def run_command(
     if resume is not None:
         folder = _open_folder(resume, settings.report_dir)
         intake, carried = _folder_intake(folder, playbook)
+        intake = with_guard(intake, max_new_rooms, max_new_people)
         check_crm_config(intake)
         _launch(
             settings,
@@ -154,7 +163,7 @@ def run_command(
             ),
         )
     else:
-        intake = read_intake(files, playbook, kind)
+        intake = with_guard(read_intake(files, playbook, kind), max_new_rooms, max_new_people)
         check_crm_config(intake)
         _launch(
             settings,
@@ -215,8 +224,16 @@ def _report_of(given: Path, report_dir: Path) -> Path:
 @click.argument("report", metavar="REPORT|RUN", type=click.Path(path_type=Path))
 @PLAYBOOK
 @REANNOUNCE
+@guard_options
 @connection_options
-def retry_command(report: Path, playbook: Path | None, reannounce: bool, **options: Any) -> None:
+def retry_command(
+    report: Path,
+    playbook: Path | None,
+    reannounce: bool,
+    max_new_rooms: int | None,
+    max_new_people: int | None,
+    **options: Any,
+) -> None:
     """Run again only the rows of REPORT that failed, were interrupted, invalid or deferred.
 
     REPORT is the report.csv or report.xlsx of an earlier run (cells may have been corrected by
@@ -234,6 +251,7 @@ def retry_command(report: Path, playbook: Path | None, reannounce: bool, **optio
         retry = plan_retry(report, rows, read_playbook(chosen))
     except (InputError, ConfigError) as exc:
         fail(str(exc))
+    retry = replace(retry, intake=with_guard(retry.intake, max_new_rooms, max_new_people))
     check_crm_config(retry.intake)
     if not retry.intake.plans and not retry.intake.invalid:
         click.echo(f"{report.name}: every row succeeded; nothing to retry.")

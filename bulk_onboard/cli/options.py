@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from bulk_onboard.errors import ConfigError, InputError
 from bulk_onboard.intake import Intake, load_intake
 from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.model.records import RowKind
-from bulk_onboard.playbook.reader import Playbook, load_playbook
+from bulk_onboard.playbook.reader import Guard, Playbook, load_playbook
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,6 +49,32 @@ REANNOUNCE = click.option(
     help="Announce every onboarded client to the CRM again, even those the portal's CRM "
     "ledger says the CRM took (for a CRM that lost its records).",
 )
+
+
+def guard_options(command: F) -> F:
+    """--max-new-rooms / --max-new-people: the playbook's [guard] for this run."""
+    for flag, what in (("--max-new-people", "people"), ("--max-new-rooms", "rooms")):
+        command = click.option(
+            flag,
+            type=click.IntRange(min=0),
+            default=None,
+            help=f"Stop before the first write if the run would create more than N {what} "
+            f"(default: the playbook's guard.max_new_{what}; exit status 7).",
+            metavar="N",
+        )(command)
+    return command
+
+
+def with_guard(intake: Intake, max_new_rooms: int | None, max_new_people: int | None) -> Intake:
+    """The intake with the command line's guard limits over the playbook's."""
+    if max_new_rooms is None and max_new_people is None:
+        return intake
+    old = intake.playbook.guard
+    limits = Guard(
+        old.max_new_rooms if max_new_rooms is None else max_new_rooms,
+        old.max_new_people if max_new_people is None else max_new_people,
+    )
+    return replace(intake, playbook=replace(intake.playbook, guard=limits))
 
 
 def connection_options(command: F) -> F:

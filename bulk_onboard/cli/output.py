@@ -5,7 +5,9 @@ Exit status of `run`, `retry` and `demo`: 0 every row ok, 1 some rows failed or 
 run holds the report folder, 5 some rows wait for the portal's daily write budget (deferred),
 6 the portal could not be reached or used (DNS, refused connection, TLS, not a DocSpace API, or
 an outage that kept failing rows): the run failed as a whole, its unfinished rows are
-interrupted.
+interrupted, 7 the guard stopped the run before its first write: it would have created more
+rooms or people than the playbook's [guard] (or --max-new-rooms / --max-new-people) allows;
+nothing was written.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ MAX_PROBLEMS = 10  # rows shown after a run with failures; the rest are counted
 MAX_CAUSES = 5
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_INPUT, EXIT_ABORTED, EXIT_LOCKED, EXIT_DEFERRED = 0, 1, 2, 3, 4, 5
-EXIT_PORTAL = 6
+EXIT_PORTAL, EXIT_GUARD = 6, 7
 
 EXIT_CODES: dict[Verdict, int] = {
     "ok": EXIT_OK,
@@ -33,6 +35,7 @@ EXIT_CODES: dict[Verdict, int] = {
     "stopped": EXIT_ABORTED,
     "deferred": EXIT_DEFERRED,
     "portal_unreachable": EXIT_PORTAL,
+    "guarded": EXIT_GUARD,
 }
 
 
@@ -49,6 +52,13 @@ def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
 def summary_lines(summary: RunSummary) -> list[str]:
     """The few lines a person reads at the end of a run."""
     s = summary.document
+    if summary.verdict == "guarded":
+        return [
+            f"run {summary.run_id}: stopped by the guard before its first write; nothing was "
+            "written to the portal",
+            f"guard: {summary.stopped}",
+            f"report: {s['report']['xlsx']}",
+        ]
     counts = ", ".join(f"{n} {status}" for status, n in summary.statuses.items() if n)
     api = s["requests"]
     unsent = api["total"] + api["retries"] - api["attempts"]  # refused before sending

@@ -86,6 +86,29 @@ def build_record(
     }
 
 
+OFFBOARDED = "client_offboarded"
+
+
+def build_offboard_record(
+    client_id: str, room_id: int | str, room_title: str, *, run_id: str, portal_url: str, at: float
+) -> dict[str, Any]:
+    """The record that takes back a client the run announced (`bulk-onboard undo`): the room
+    was archived. Its key differs from the onboarding record's, so file sinks keep both."""
+    onboarded = idempotency_key(client_id, room_id, portal_url)
+    return {
+        "event": OFFBOARDED,
+        "version": VERSION,
+        "idempotency_key": hashlib.sha256(f"{OFFBOARDED}\n{onboarded}".encode()).hexdigest(),
+        "onboarding_key": onboarded,
+        "client_id": client_id,
+        "room_id": room_id,
+        "room_title": room_title,
+        "room_url": room_url(portal_url, room_id),
+        "run_id": run_id,
+        "offboarded_at": timestamp(at),
+    }
+
+
 def timestamp(at: float) -> str:
     """ISO 8601 in UTC to the second: 2026-11-22T09:59:12Z."""
     return datetime.fromtimestamp(int(at), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -6,7 +6,7 @@ The HTTP edge of CRM delivery (the one aiohttp user outside api/ and sandbox/). 
     User-Agent: bulk-onboard/<version>
     Content-Type: application/json; charset=utf-8
     Idempotency-Key: <the record's idempotency_key>      same in every attempt and every run
-    X-BulkOnboard-Event: client_onboarded
+    X-BulkOnboard-Event: client_onboarded (client_offboarded for a run's undo)
     X-BulkOnboard-Attempt: <1, 2, ...>
     X-BulkOnboard-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>   (see signing.py)
 
@@ -149,8 +149,9 @@ class WebhookSink:
         """Deliver one record; CrmError(transient=...) once it cannot be delivered."""
         key = str(record["idempotency_key"])
         body = encode(record)
+        event = str(record.get("event") or "client_onboarded")
         for attempt in range(1, self._max_attempts + 1):
-            verdict = await self._attempt(body, key, attempt)
+            verdict = await self._attempt(body, key, attempt, event)
             if verdict.kind == "delivered":
                 log.debug("crm_delivered", sink="webhook", key=key, attempts=attempt)
                 return Receipt(status=verdict.status or 200, attempts=attempt)
@@ -183,14 +184,16 @@ class WebhookSink:
             await self._sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")
 
-    async def _attempt(self, body: bytes, key: str, attempt: int) -> Verdict:
+    async def _attempt(
+        self, body: bytes, key: str, attempt: int, event: str = "client_onboarded"
+    ) -> Verdict:
         if self._session is None:
             raise RuntimeError("the webhook sink is not open")
         headers = {
             "User-Agent": f"bulk-onboard/{__version__}",
             "Content-Type": "application/json; charset=utf-8",
             "Idempotency-Key": key,
-            "X-BulkOnboard-Event": "client_onboarded",
+            "X-BulkOnboard-Event": event,
             "X-BulkOnboard-Attempt": str(attempt),
             SIGNATURE_HEADER: sign(self._secret, int(self._clock()), body),
         }

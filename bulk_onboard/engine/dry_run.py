@@ -200,6 +200,7 @@ async def dry_run(settings: Settings, intake: Intake) -> DryRun:
                 Path(scratch) / "dry-run",
                 settled=invalid_results(intake),
                 announce=False,  # a dry run writes nothing anywhere, the CRM included
+                check_guard=False,
             )
             summary = await run(settings, job, progress=Progress(), stop=Stop(), client=planner)
     reads = sum(n for kind, n in real.stats.requests.items() if kind.startswith("GET"))

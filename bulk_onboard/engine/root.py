@@ -20,12 +20,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import structlog
+from structlog.contextvars import bound_contextvars
 
+from bulk_onboard.api import metering
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.crm.ledger import LEDGER_NAME, Ledger
+from bulk_onboard.engine import guard
 from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.invitations import Inviter
@@ -35,10 +38,11 @@ from bulk_onboard.engine.phases import Phases, Progress, RunState
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.row import RowState
 from bulk_onboard.engine.step_runner import Action, LookAgain, StepRunner
-from bulk_onboard.errors import PortalDown, PortalUnusable
+from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.model.steps import JoinRoom, Plan, Step
+from bulk_onboard.runs.html_report import write_html
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
 from bulk_onboard.runs.report import (
@@ -50,13 +54,17 @@ from bulk_onboard.runs.report import (
     write_summary,
     write_xlsx,
 )
+from bulk_onboard.runs.timeline import Timeline
 
 log = structlog.get_logger("bulk_onboard")
 
 # How a run ended, for whoever acts on it (the command line maps it to an exit code).
 # portal_unreachable: the run as a whole failed on the portal (no connection, TLS refused, not a
 # DocSpace API, or an outage that kept failing rows); its unfinished rows are interrupted.
-Verdict = Literal["ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable"]
+# guarded: the run would have created more than the playbook's [guard] allows; nothing written.
+Verdict = Literal[
+    "ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable", "guarded"
+]
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -82,6 +90,8 @@ class Job:
     extra_summary: Mapping[str, Any] = field(default_factory=dict)
     # Announce onboarded clients to the playbook's CRM sinks (never in a dry run).
     announce: bool = True
+    # Count what the run would create against the playbook's [guard] (not in a dry run).
+    check_guard: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +134,9 @@ async def run(
         progress.row_done(result.status)
     log.info("run_started", run_id=job.run_id, rows=len(plans), settled=len(job.settled))
 
+    timeline = Timeline()
     async with AsyncExitStack() as stack:
+        stack.enter_context(metering.watching(timeline))
         portal: PortalClient
         if client is None:
             portal = await stack.enter_async_context(DocSpaceClient(settings))
@@ -138,6 +150,14 @@ async def run(
                         row_key, step_key, out, job.checkpoint.outcome(row_key, step_key)
                     )
         ctx = Context.open(portal, job.checkpoint, plans)
+        guarded = None  # before anything is written anywhere, the CRM's files included
+        if job.check_guard and intake.playbook.guard.set:
+            timeline.phase("guard")
+            with bound_contextvars(step="guard"):
+                guarded = await guard.check(ctx, plans, job.checkpoint, intake.playbook.guard)
+            if guarded.message is not None:
+                state.fatal = GuardTripped(guarded.message)
+                log.warning("guard_stopped_run", run_id=job.run_id, reason=guarded.message)
         actions: dict[type[Step], Action] = {}
         runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
         ctx.look_again = LookAgain(window=settings.request_timeout)
@@ -146,7 +166,7 @@ async def run(
         actions.update(persons.actions())
         actions.update(ClientActions(ctx).actions())
         playbook = intake.playbook
-        announce = job.announce and playbook.crm.configured
+        announce = job.announce and playbook.crm.configured and state.fatal is None
         if announce:
             crm = await stack.enter_async_context(
                 CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
@@ -172,13 +192,23 @@ async def run(
             concurrency=settings.concurrency,
             announce=announce,
         )
-        user_plans = [p for p in plans if p.kind is RowKind.USER]
-        # people without names: invited in full batches before anyone else is looked at
-        await persons.invite_up_front([state.states[p.row_key] for p in user_plans], job.checkpoint)
-        await phases.people(user_plans)
-        await phases.clients([p for p in plans if p.kind is RowKind.CLIENT])
-        await phases.memberships(user_plans)
-        await phases.announcements()
+        if state.fatal is None:
+            user_plans = [p for p in plans if p.kind is RowKind.USER]
+            timeline.phase("invitations")
+            # people without names: invited in full batches before anyone else is looked at
+            await persons.invite_up_front(
+                [state.states[p.row_key] for p in user_plans], job.checkpoint
+            )
+            timeline.phase("people")
+            await phases.people(user_plans)
+            timeline.phase("clients")
+            await phases.clients([p for p in plans if p.kind is RowKind.CLIENT])
+            timeline.phase("memberships")
+            await phases.memberships(user_plans)
+            if announce:
+                timeline.phase("announcements")
+            await phases.announcements()
+        timeline.close()
 
     # Whatever has no result yet was never finished: the run stopped first.
     reason = str(state.fatal) if state.fatal else (stop.reason or "the run stopped")
@@ -210,15 +240,26 @@ async def run(
         "statuses": counts,
         "verdict": verdict,
         "stopped": stopped,
+        "portal": settings.portal_url,
         "requests": portal.stats.as_dict(),  # the API requests of the run
+        "limits": {  # what the client kept to
+            "requests_per_second": settings.requests_per_second,
+            "max_write_inflight": settings.max_write_inflight,
+            "max_read_inflight": settings.max_read_inflight,
+            "concurrency": settings.concurrency,
+        },
         "report": {
             "csv": str(job.run_dir / "report.csv"),
             "xlsx": str(job.run_dir / "report.xlsx"),
+            "html": str(job.run_dir / "report.html"),
         },
         "journal": str(job.run_dir / "journal.jsonl"),
+        **({"guard": guarded.as_dict()} if guarded is not None else {}),
         **job.extra_summary,
+        "timeline": timeline.as_dict(),  # what report.html draws
     }
     write_summary(job.run_dir / "summary.json", document)
+    write_html(job.run_dir / "report.html", document, ordered, job.run_dir)
     progress.close()
     log.info("run_finished", run_id=job.run_id, verdict=verdict, **counts)
     return RunSummary(
@@ -249,6 +290,8 @@ def _show_joined_rooms(plans: Sequence[Plan], results: Mapping[str, RowResult]) 
 def _verdict(results: Sequence[RowResult], stopped: str | None, fatal: Exception | None) -> Verdict:
     if isinstance(fatal, PortalDown | PortalUnusable):
         return "portal_unreachable"
+    if isinstance(fatal, GuardTripped):
+        return "guarded"
     if stopped is not None:
         return "stopped"
     if any(r.status is Status.DEFERRED for r in results):

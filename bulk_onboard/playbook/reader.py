@@ -91,6 +91,18 @@ class Crm:
 
 
 @dataclass(frozen=True, slots=True)
+class Guard:
+    """How many rooms and people one run may create; None is no limit."""
+
+    max_new_rooms: int | None = None
+    max_new_people: int | None = None
+
+    @property
+    def set(self) -> bool:
+        return self.max_new_rooms is not None or self.max_new_people is not None
+
+
+@dataclass(frozen=True, slots=True)
 class Playbook:
     source: str  # the file it came from, for messages
     room_title: str  # a pattern: "Client - {client_name}"
@@ -102,6 +114,7 @@ class Playbook:
     link: RoomLink
     invitation: Invitation
     crm: Crm
+    guard: Guard = Guard()
     # a client's room whose title differs from the sheet's: renamed (true) or kept, reported
     rename_rooms: bool = True
 
@@ -204,8 +217,21 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
             culture=read.culture(invite, "invitation", "culture"),
         ),
         crm=_crm(read, crm, folder),
+        guard=_guard(read, data.get("guard", {})),
         rename_rooms=read.boolean(room, "room", "rename"),
     )
+
+
+GUARD_MAX = 10_000_000
+
+
+def _guard(read: Reader, table: dict[str, Any]) -> Guard:
+    def limit(key: str) -> int | None:
+        if key not in table:
+            return None
+        return int(read.number(table, "guard", key, low=0, high=GUARD_MAX, integer=True))
+
+    return Guard(limit("max_new_rooms"), limit("max_new_people"))
 
 
 def _copies(read: Reader, tables: Any, folders: tuple[str, ...]) -> tuple[TemplateCopy, ...]:

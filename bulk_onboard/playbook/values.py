@@ -28,6 +28,7 @@ SCHEMA: dict[str, frozenset[str]] = {
     "crm": frozenset(
         {"webhook_url", "secret_env", "timeout_seconds", "max_attempts", "jsonl_path", "csv_path"}
     ),
+    "guard": frozenset({"max_new_rooms", "max_new_people"}),
 }
 
 _ROOM_ROLES_LISTED = frozenset(a for a in Access if a not in NOT_ROOM_ROLES)

@@ -37,6 +37,10 @@ POST /sandbox/people     [{email, firstName?, lastName?, type? (name|int, defaul
                           an address already registered → 409
 DELETE /sandbox/rooms/{id}  the room, its folders, files, members and links removed, as when
                           someone deletes it in DocSpace and empties the trash → {deleted}
+POST /sandbox/people/accept  {"email"} → {person: EmployeeFullDto}: the person follows their
+                          invitation's join link and sets a password, as a person does in the
+                          browser: status Active, activationStatus Activated (1); no mail;
+                          unknown address → 404, disabled → 409
 GET  /s/{code}           a room link's landing page (404 for unknown codes)
 /sandbox/webhook         a webhook receiver standing in for a CRM (see webhooks.py); reset
                           forgets its deliveries and scripted failures too
@@ -269,6 +273,28 @@ async def add_people(request: web.Request) -> web.Response:
     return json_response({"people": [portal.dtos.employee_full(p) for p in created]})
 
 
+async def accept_invitation(request: web.Request) -> web.Response:
+    portal = portal_of(request)
+    try:
+        body = await _json(request)
+        email = str(body.get("email", "")).strip() if isinstance(body, dict) else ""
+        if not email:
+            raise AdminError('send {"email": "<the invited address>"}')
+    except AdminError as exc:
+        return _fail(str(exc))
+    person = portal.store.people.by_email(email)
+    if person is None:
+        return _fail(f"no person has the address {email}", status=404)
+    if person.status == enums.TERMINATED:
+        return _fail(f"{email} is disabled and cannot accept", status=409)
+    with portal.store.transaction():
+        portal.store.people.set_status(person.id, enums.ACTIVE)
+        portal.store.people.set_activation(person.id, enums.ACTIVATED)
+    accepted = portal.store.people.get(person.id)
+    assert accepted is not None
+    return json_response({"person": portal.dtos.employee_full(accepted)})
+
+
 async def share_landing(request: web.Request) -> web.Response:
     portal = portal_of(request)
     link = portal.store.access.link_by_code(request.match_info["code"])
@@ -292,4 +318,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_route("POST", "/sandbox/limits", limits)
     app.router.add_post("/sandbox/people", add_people)
     app.router.add_delete(r"/sandbox/rooms/{id:\d+}", delete_room)
+    app.router.add_post("/sandbox/people/accept", accept_invitation)
     app.router.add_get("/s/{code}", share_landing)

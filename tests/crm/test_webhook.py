@@ -13,7 +13,7 @@ from aiohttp import web
 from structlog.testing import capture_logs
 
 from bulk_onboard.backoff import RetryPolicy
-from bulk_onboard.crm.payload import build_record
+from bulk_onboard.crm.payload import build_offboard_record, build_record, idempotency_key
 from bulk_onboard.crm.signing import verify
 from bulk_onboard.crm.webhook import WebhookSink, classify, origin
 from bulk_onboard.errors import CrmError
@@ -222,9 +222,13 @@ async def test_the_request_carries_the_documented_headers(sleeps: Sleeps) -> Non
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
+    offboarded = build_offboard_record(
+        "C-1", 7, "Client - Acme", run_id="r", portal_url="https://p.example", at=0
+    )
     try:
         port = runner.addresses[0][1]
         receipt = await send(sink(f"http://127.0.0.1:{port}/hook", sleeps))
+        await send(sink(f"http://127.0.0.1:{port}/hook", sleeps), offboarded)
     finally:
         await runner.cleanup()
     assert (receipt.status, receipt.attempts) == (204, 1)
@@ -235,3 +239,8 @@ async def test_the_request_carries_the_documented_headers(sleeps: Sleeps) -> Non
     assert headers["X-BulkOnboard-Event"] == "client_onboarded"
     assert headers["User-Agent"].startswith("bulk-onboard/")
     assert verify(SECRET.encode(), headers["X-BulkOnboard-Signature"], body, now=time.time())
+    # undo's record names its own event, with a key of its own
+    assert seen[1][0]["X-BulkOnboard-Event"] == "client_offboarded"
+    assert seen[1][0]["Idempotency-Key"] == offboarded["idempotency_key"]
+    assert offboarded["onboarding_key"] == idempotency_key("C-1", 7, "https://p.example")
+    assert offboarded["idempotency_key"] != offboarded["onboarding_key"]

@@ -9,7 +9,7 @@ import pytest
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.model.records import Access, LinkType, RoomType
 from bulk_onboard.model.steps import TemplatePath
-from bulk_onboard.playbook.reader import TemplateCopy, default_playbook, load_playbook
+from bulk_onboard.playbook.reader import Guard, TemplateCopy, default_playbook, load_playbook
 from bulk_onboard.validate.rows import title_keys
 
 from .conftest import CLIENT, make_sheet
@@ -56,12 +56,16 @@ def test_default_playbook_is_the_documented_one() -> None:
 
 
 def test_sample_playbook_documents_every_key_with_the_default_values() -> None:
+    """...except the guard, where the sample shows limits for a nightly job (the default has
+    none)."""
     sample = load_playbook(SAMPLE)
     assert sample.source == "playbook.toml"
+    assert default_playbook().guard == Guard(None, None)
     assert sample == load_playbook(None).__class__(
         **{
             **{f: getattr(default_playbook(), f) for f in default_playbook().__slots__},
             "source": "playbook.toml",
+            "guard": Guard(max_new_rooms=50, max_new_people=200),
         }
     )
 
@@ -150,6 +154,9 @@ webhook_url = "https://crm.example.com/hooks/onboarded"
         ('[crm]\nwebhook_url = "crm.example.com/hook"', "is not a web address"),
         ("[crm]\ntimeout_seconds = 0", "crm.timeout_seconds must be a number from 0.1 to 300"),
         ("[crm]\nmax_attempts = 2.5", "crm.max_attempts must be a whole number from 1 to 20"),
+        ("[guard]\nmax_new_rooms = -1", "guard.max_new_rooms must be a whole number from 0 to"),
+        ('[guard]\nmax_new_people = "50"', "guard.max_new_people must be a whole number"),
+        ("[guard]\nmax_rooms = 5", 'unknown key "guard.max_rooms"'),
         (
             '[[copies]]\nsource = "Welcome.pdf"\ntitle = "W.pdf"',
             'copies #1.source must be a file id (a number) or "Room title/File name"',

@@ -190,8 +190,16 @@ class ClientActions:
             check_share_reply(reply, room_id)
             for email, _ in gone:
                 current.pop(email, None)
-        done = {"set": sorted([e, a] for e, a in ours.items())}
-        return StepDone(done, "changed" if sent or gone else "found")
+        done: Json = {"set": sorted([e, a] for e, a in ours.items())}
+        if not sent and not gone:
+            return StepDone(done, "found")
+        # what undo takes back: the members this share added, the addresses it invited
+        done["room"] = room_id
+        done["added"] = [
+            [e.email, e.person.id if e.person else "", e.access] for e in sent if e.new
+        ]
+        done["invited"] = sorted(e.email for e in sent if e.person is None)
+        return StepDone(done, "changed")
 
     async def link(self, state: RowState, step: EnsureLink, recheck: bool) -> StepDone:
         ctx = self.ctx

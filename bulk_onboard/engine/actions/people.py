@@ -207,8 +207,11 @@ class MembershipActions:
             )
             if entry is shares.Skip.SAME:
                 # On a second look, an ambiguous share that was applied after all.
-                outcome: Outcome = "changed" if recheck else "found"
-                done[state.plan.row_key] = StepDone({}, outcome)
+                if recheck:  # for undo, as below: not a member before the first look
+                    out = {"room": room_id, "person": person_id, "access": int(step.access)}
+                    done[state.plan.row_key] = StepDone({**out, "added": True}, "changed")
+                else:
+                    done[state.plan.row_key] = StepDone({}, "found")
             elif entry is shares.Skip.API_USER:
                 done[state.plan.row_key] = StepDone({}, "found")
             else:
@@ -218,6 +221,8 @@ class MembershipActions:
         if entries:
             notify = any(step.notify for _, step in joins)
             await shares.send(ctx, room_id, entries, notify=notify)
-            for state in changed:
-                done[state.plan.row_key] = StepDone({}, "changed")
+            for state, entry in zip(changed, entries, strict=True):
+                # for undo: the room, the person, and whether they were not a member before
+                out = {"room": room_id, "person": entry.who, "access": entry.access}
+                done[state.plan.row_key] = StepDone({**out, "added": entry.new}, "changed")
         return done

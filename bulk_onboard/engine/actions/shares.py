@@ -164,9 +164,11 @@ async def send(
             current[entry.email] = (entry.who if entry.person else "", entry.access)
 
 
-async def share_members(ctx: Context, state: RowState, room_id: int, step: ShareRoom) -> bool:
+async def share_members(
+    ctx: Context, state: RowState, room_id: int, step: ShareRoom
+) -> list[Entry]:
     """The client row's share: manager by id, the contact by id or (new address) by e-mail.
-    True when a request was sent."""
+    The entries sent (none: no request was needed)."""
     by_email = [m.email for m in step.members if not m.by_id]
     # Whoever may be mailed is locked first, so two rows sharing one contact cannot both
     # invite it.
@@ -183,7 +185,7 @@ async def share_members(ctx: Context, state: RowState, room_id: int, step: Share
             if isinstance(entry, Entry):
                 entries.append(entry)
         if not entries:
-            return False
+            return []
         await send(
             ctx,
             room_id,
@@ -192,4 +194,4 @@ async def share_members(ctx: Context, state: RowState, room_id: int, step: Share
             message=step.message,
             culture=step.culture,
         )
-    return True
+    return entries

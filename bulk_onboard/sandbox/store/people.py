@@ -98,6 +98,9 @@ class PeopleTable:
     def set_status(self, user_id: str, status: int) -> None:
         self._conn.execute("UPDATE people SET status = ? WHERE id = ?", (status, user_id))
 
+    def set_activation(self, user_id: str, activation: int) -> None:
+        self._conn.execute("UPDATE people SET activation = ? WHERE id = ?", (activation, user_id))
+
     def end_sessions(self, user_id: str) -> None:
         self._conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 

@@ -1,0 +1,313 @@
+"""`bulk-onboard undo RUN [--yes]`: what a run did and, with --yes, taking it back.
+
+Exit status: 0 nothing failed (what is left alone is listed, and is in the report), 1 the
+portal or a CRM sink refused some of it (run the same command again), 2 the run or an option
+cannot be used, 3 the portal refused the token, 4 another run holds the report folder, 6 the
+portal could not be reached (nothing was changed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import shlex
+import sys
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgressBar
+
+from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.cli.options import connection_options, settings_from
+from bulk_onboard.cli.output import EXIT_ABORTED, EXIT_LOCKED, EXIT_PORTAL, EXIT_ROWS_FAILED, fail
+from bulk_onboard.config import Settings
+from bulk_onboard.crm.deliver import CrmDelivery
+from bulk_onboard.engine import undo as undo_engine
+from bulk_onboard.engine.root import new_run_id
+from bulk_onboard.engine.undo import Decision, Undo
+from bulk_onboard.engine.undo_scope import RunEffects, read_effects, run_family
+from bulk_onboard.errors import (
+    ApiError,
+    ConfigError,
+    InputError,
+    PortalUnreachable,
+    PortalUnusable,
+    RunLocked,
+    TokenRefused,
+)
+from bulk_onboard.logs import configure as configure_logs
+from bulk_onboard.model.cells import neutralise
+from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.folder import RunFolder, open_run_folder, report_dir_lock
+from bulk_onboard.runs.journal import Journal, read_journal
+
+MAX_LINES = 40  # items listed on the terminal; all of them are in undo's report
+SAYS = {  # what each decision is called in the list
+    "archive": "archive",
+    "remove": "remove",
+    "disable_delete": "disable+delete",
+    "delete": "delete",
+    "offboard": "offboard",
+}
+DONE = {
+    "archive": "rooms archived",
+    "remove": "members removed",
+    "disable_delete": "people disabled and deleted",
+    "delete": "people deleted",
+    "offboard": "client_offboarded records sent",
+}
+
+
+class BarUndoProgress(undo_engine.Progress):
+    def __init__(self) -> None:
+        self._bar = RichProgressBar(
+            TextColumn("[bold]undoing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        self._bar.start()
+        self._task = self._bar.add_task("undo", total=total)
+
+    def advance(self) -> None:
+        self._bar.advance(self._task)
+
+    def close(self) -> None:
+        self._bar.stop()
+
+
+@click.command("undo")
+@click.argument("run", metavar="RUN")
+@click.option(
+    "--yes",
+    is_flag=True,
+    default=False,
+    help="Take it back: archive the rooms, remove the members, delete the people who have "
+    "not accepted, tell the CRM. Without it, only show what would be done.",
+)
+@connection_options
+def undo_command(run: str, yes: bool, **options: Any) -> None:
+    """Show what RUN (with its resumes and retries) created and changed, as the portal has
+    it now; with --yes, take it back.
+
+    Rooms the run created are archived, never deleted (a room used since, with folders, files
+    or members the run did not add, is left alone); members it added to rooms that existed
+    before are removed; people it invited who have not accepted are disabled, then deleted;
+    people who accepted, or existed before, are never touched; clients it announced get a
+    client_offboarded record through the playbook's CRM sinks (webhook and JSONL). Undo is
+    journalled in the run folder (undo.jsonl): run it again after a stop, and a second undo
+    does nothing.
+
+    Exit status: 0 nothing failed, 1 something was refused (run it again), 2 the run or an
+    option cannot be used, 3 the token was refused, 4 another run holds the report folder, 6
+    the portal could not be reached.
+    """
+    settings = settings_from(options)
+    try:
+        folder = open_run_folder(run, settings.report_dir)
+        family = run_family(folder, [settings.report_dir])
+        effects = read_effects(family)
+        crm = _crm(folder)
+    except (ConfigError, InputError) as exc:
+        fail(str(exc))
+    configure_logs(
+        fmt=settings.log_format,
+        level=options.get("log_level") or "warning",
+        secrets=[settings.token.reveal()],
+    )
+    show = options.get("show_progress")
+    if show is None:
+        show = sys.stderr.isatty()
+    progress = BarUndoProgress() if show and yes else undo_engine.Progress()
+    try:
+        with report_dir_lock(folder.path.parent):
+            code = asyncio.run(_undo(settings, folder, effects, crm, yes, progress))
+    except RunLocked as exc:
+        fail(str(exc), EXIT_LOCKED)
+    raise SystemExit(code)
+
+
+def _crm(folder: RunFolder) -> CrmDelivery | None:
+    """The run's CRM sinks: from the playbook the run was given when it is still there (its
+    relative paths are relative to it), else from the copy in the run folder. The CSV sink is
+    left out: its columns are the onboarding record's, and an offboarding row would read as
+    one."""
+    given = _given_playbook(folder)
+    playbook = load_playbook(given if given is not None and given.is_file() else folder.playbook)
+    if not (playbook.crm.webhook_url or playbook.crm.jsonl_path):
+        return None
+    crm = replace(playbook.crm, csv_path=None)
+    return CrmDelivery(crm, env=os.environ, source=playbook.source)
+
+
+def _given_playbook(folder: RunFolder) -> Path | None:
+    try:
+        meta = json.loads((folder.path / "run.json").read_text(encoding="utf-8"))
+        given = (meta.get("playbook") or {}).get("given")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return Path(given) if given else None
+
+
+async def _undo(
+    settings: Settings,
+    folder: RunFolder,
+    effects: RunEffects,
+    crm: CrmDelivery | None,
+    yes: bool,
+    progress: undo_engine.Progress,
+) -> int:
+    done = read_journal(folder.path / "undo.jsonl")
+    undo_id = new_run_id()
+    started = datetime.now(UTC)
+    async with DocSpaceClient(settings) as client:
+        undo = Undo(
+            client,
+            effects,
+            done,
+            portal_url=settings.portal_url,
+            undo_id=undo_id,
+            crm=crm,
+            progress=progress,
+        )
+        try:
+            decisions = await undo.look()
+        except ApiError as exc:
+            code = EXIT_ROWS_FAILED
+            if isinstance(exc, PortalUnreachable | PortalUnusable):
+                code = EXIT_PORTAL
+            elif isinstance(exc, TokenRefused):
+                code = EXIT_ABORTED
+            fail(f"undo could not read the portal, nothing was changed: {exc}", code)
+        for line in scope_lines(folder, effects):
+            click.echo(line)
+        if not yes:
+            for line in decision_lines(decisions):
+                click.echo(line)
+            todo = sum(1 for d in decisions if d.state == "to_do")
+            if todo:
+                click.echo(
+                    f"take it back with: bulk-onboard undo {shlex.quote(run_arg(folder))} --yes"
+                )
+            else:
+                click.echo("nothing to take back")
+            return 0
+        with Journal(folder.path / "undo.jsonl") as journal:
+            if crm is not None and any(d.action == "offboard" for d in decisions):
+                async with crm:
+                    await undo.apply(decisions, journal)
+            else:
+                await undo.apply(decisions, journal)
+    for line in decision_lines(decisions, done=True):
+        click.echo(line)
+    report = write_undo_report(folder, decisions, undo_id, started)
+    for line in result_lines(decisions):
+        click.echo(line)
+    click.echo(f"report: {report}")
+    return EXIT_ROWS_FAILED if any(d.state == "failed" for d in decisions) else 0
+
+
+def run_arg(folder: RunFolder) -> str:
+    return str(folder.path)
+
+
+def scope_lines(folder: RunFolder, effects: RunEffects) -> list[str]:
+    retries = len(effects.folders) - 1
+    with_retries = f" and {retries} retr{'ies' if retries != 1 else 'y'} of it" if retries else ""
+    return [
+        f"run {folder.run_id}{with_retries}: {len(effects.rooms)} rooms created, "
+        f"{len(effects.members)} members added to rooms that existed before, "
+        f"{len(effects.people)} people added to the portal, {len(effects.announced)} clients announced"
+    ]
+
+
+def decision_lines(decisions: list[Decision], *, done: bool = False) -> list[str]:
+    """What undo would do (or did) to each effect: what is left alone and what failed first,
+    since those need a person; at most MAX_LINES of them, then the counts."""
+    order = {"failed": 0, "left_alone": 1, "to_do": 2, "done": 2}
+    shown = sorted(
+        (d for d in decisions if d.state != "nothing_to_do"), key=lambda d: order[d.state]
+    )
+    lines: list[str] = []
+    for d in shown[:MAX_LINES]:
+        if d.state in ("to_do", "done"):
+            verb = SAYS[d.action or "archive"]
+        elif d.state == "failed":
+            verb = "FAILED"
+        else:
+            verb = "leave alone"
+        detail = f": {d.detail}" if d.detail else ""
+        lines.append(f"  {verb:<16} {d.what}{detail}")
+    if len(shown) > MAX_LINES:
+        where = "undo's report" if done else "the report --yes writes"
+        lines.append(f"  and {len(shown) - MAX_LINES} more (every one is in {where})")
+    states = Counter(d.state for d in decisions)
+    taken = states["to_do"] + states["done"] + states["failed"]
+    lines.append(
+        f"{'taken back' if done else 'to take back'}: {taken}; left alone: "
+        f"{states['left_alone']}; nothing to do (undone already, or gone): "
+        f"{states['nothing_to_do']}"
+    )
+    return lines
+
+
+def result_lines(decisions: list[Decision]) -> list[str]:
+    done = Counter(d.action for d in decisions if d.state == "done" and d.action)
+    said = ", ".join(f"{n} {DONE[action]}" for action, n in done.items()) or "nothing"
+    failed = sum(1 for d in decisions if d.state == "failed")
+    lines = [f"undone: {said}"]
+    if failed:
+        lines.append(f"failed: {failed} (the portal's answer is in the report); run undo again")
+    return lines
+
+
+REPORT_COLUMNS = ("item", "kind", "what", "outcome", "action", "detail", "row")
+
+
+def write_undo_report(
+    folder: RunFolder, decisions: list[Decision], undo_id: str, started: datetime
+) -> Path:
+    """undo/<undo-id>/report.csv (one line per effect of the run) and summary.json beside
+    it, in the run folder: each undo keeps its own."""
+    where = folder.path / "undo" / undo_id
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / "report.csv"
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(REPORT_COLUMNS)
+        for d in decisions:
+            writer.writerow(
+                neutralise(str(v))
+                for v in (
+                    d.effect.key,
+                    d.effect.kind,
+                    d.what,
+                    d.state,
+                    d.action or "",
+                    d.detail,
+                    d.effect.row,
+                )
+            )
+    summary = {
+        "undo_id": undo_id,
+        "run_id": folder.run_id,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "outcomes": dict(Counter(d.state for d in decisions)),
+        "done": dict(Counter(d.action for d in decisions if d.state == "done" and d.action)),
+        "report": str(path),
+    }
+    (where / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,328 @@
+"""`bulk-onboard undo RUN`: take back what a run did, and nothing else.
+
+First every effect the run's journals hold (engine/undo_scope.py) is looked at on the portal
+as it is now, and gets a decision:
+
+    room the run created      archived (docspace-api.md 10.2: never deleted); left alone when
+                              someone used it since: a folder, file or member the run did not
+                              add; nothing to do when it is archived or gone already
+    member the run added to   removed (10.6: PUT rooms/{id}/share, access 0, by id); left alone
+    a room that existed       when their access was changed since, or the room was archived
+    person the run invited    disabled, then deleted (10.5: DELETE needs a disabled user); left
+                              alone once they accepted (activationStatus 1), when the address
+                              now belongs to another account, or while they are a member of a
+                              room of the run that stays
+    client it announced       a client_offboarded record through the playbook's CRM sinks,
+                              once its room is archived
+
+`look()` only reads. `apply()` does the decided actions in that order (rooms, members, people,
+CRM), each journalled in the run folder's undo.jsonl once the portal confirmed it. A killed
+undo runs again from the portal's state: an archived room, a removed member, a disabled or
+deleted person are seen as such, and the journal keeps a CRM record from being sent twice. So
+a second undo finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+import structlog
+
+from bulk_onboard.api.changes import ARCHIVE_FOLDER_TYPE
+from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.crm.deliver import CrmDelivery
+from bulk_onboard.crm.payload import build_offboard_record
+from bulk_onboard.engine.undo_scope import Effect, RunEffects
+from bulk_onboard.errors import ApiError, CrmError, PermanentError
+from bulk_onboard.model import Json
+from bulk_onboard.runs.journal import Checkpoint, Journal
+
+log = structlog.get_logger("bulk_onboard")
+
+ACTIVATED, TERMINATED = 1, 2  # EmployeeActivationStatus.Activated, EmployeeStatus.Terminated
+AT_ONCE = 4  # effects looked at or taken back at once
+
+T = TypeVar("T")
+
+Action = Literal["archive", "remove", "disable_delete", "delete", "offboard"]
+State = Literal["to_do", "done", "left_alone", "nothing_to_do", "failed"]
+
+
+@dataclass
+class Decision:
+    effect: Effect
+    state: State
+    action: Action | None = None
+    detail: str = ""
+    person_id: str = ""  # the id to act on, as the portal has it now
+
+    @property
+    def what(self) -> str:
+        e = self.effect
+        if e.kind == "room":
+            return f'room {e.room_id} "{e.title}"'
+        if e.kind == "member":
+            return f"member {e.email} of room {e.room_id}"
+        if e.kind == "person":
+            return f"person {e.email}"
+        return f"CRM record of {e.row.split(':', 1)[1]} (room {e.room_id})"
+
+
+class Progress:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class Undo:
+    def __init__(
+        self,
+        client: DocSpaceClient,
+        effects: RunEffects,
+        done: Checkpoint,
+        *,
+        portal_url: str,
+        undo_id: str,
+        crm: CrmDelivery | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.client = client
+        self.effects = effects
+        self.done = done  # what earlier undos of this run journalled
+        self.portal_url = portal_url
+        self.undo_id = undo_id
+        self.crm = crm
+        self.progress = progress or Progress()
+        self._rooms: dict[int, Json | None] = {}
+        self._room_decisions: dict[int | None, Decision] = {}
+        self._staying: set[int | None] = set()  # rooms of the run that are left alone
+        self._staying_members: set[tuple[int | None, str]] = set()
+        self._me = ""
+
+    # ------------------------------------------------------------------ looking
+
+    async def look(self) -> list[Decision]:
+        """A decision for every effect of the run, from the portal as it is now."""
+        e = self.effects
+        log.info("undo_started", run_id=e.run_id, undo_id=self.undo_id, effects=e.total)
+        self._me = str((await self.client.self_profile()).get("id", ""))
+        rooms = await _each(e.rooms, self._look_room)
+        self._room_decisions = {d.effect.room_id: d for d in rooms}
+        members = await _each(e.members, self._look_member)
+        self._staying = {d.effect.room_id for d in rooms if d.state == "left_alone"}
+        self._staying_members = {
+            (d.effect.room_id, d.effect.email) for d in members if d.state == "left_alone"
+        }
+        people = await _each(e.people, self._look_person)
+        crm = [self._look_crm(x) for x in e.announced]
+        return [*rooms, *members, *people, *crm]
+
+    def _room_goes(self, room_id: int | None) -> bool:
+        """Is (or will) the room be archived or gone, so its client is offboarded?"""
+        decision = self._room_decisions.get(room_id)
+        if decision is None:
+            return False
+        return (decision.action == "archive" and decision.state != "failed") or (
+            decision.state == "nothing_to_do"
+        )
+
+    async def _room(self, room_id: int) -> Json | None:
+        """The room as the portal has it now; None when it is gone (or no longer ours to see)."""
+        if room_id not in self._rooms:
+            try:
+                self._rooms[room_id] = await self.client.get_room(room_id)
+            except ApiError as err:
+                if err.status not in (403, 404):
+                    raise
+                self._rooms[room_id] = None
+        return self._rooms[room_id]
+
+    async def _look_room(self, effect: Effect) -> Decision:
+        assert effect.room_id is not None
+        room = await self._room(effect.room_id)
+        if room is None:
+            return Decision(effect, "nothing_to_do", detail="the room is gone")
+        if room.get("rootFolderType") == ARCHIVE_FOLDER_TYPE:
+            return Decision(effect, "nothing_to_do", detail="archived already")
+        used = await self._used_since(effect.room_id)
+        if used:
+            return Decision(effect, "left_alone", detail=f"used since the run: {used}")
+        return Decision(effect, "to_do", "archive")
+
+    async def _used_since(self, room_id: int) -> str:
+        """What is in the room that the run did not put there ("" for nothing)."""
+        folders = self.effects.made_folders.get(room_id, set())
+        files = self.effects.made_files.get(room_id, set())
+        other_folders = other_files = 0
+        todo = [room_id]
+        while todo:
+            contents = await self.client.folder_contents(todo.pop())
+            for folder in contents.folders:
+                if int(folder["id"]) in folders:
+                    todo.append(int(folder["id"]))
+                else:
+                    other_folders += 1
+            other_files += sum(1 for f in contents.files if int(f["id"]) not in files)
+        joined = self.effects.joined_room.get(room_id, set())
+        other_members = 0
+        for share in await self.client.room_share(room_id):
+            user = share.get("sharedToUser") or {}
+            if not user or share.get("isOwner") or str(user.get("id")) == self._me:
+                continue
+            if str(user.get("email", "")).lower() not in joined:
+                other_members += 1
+        parts = [
+            _count(other_folders, "folder"),
+            _count(other_files, "file"),
+            _count(other_members, "member"),
+        ]
+        said = [p for p in parts if p]
+        return " and ".join(said) + " the run did not add" if said else ""
+
+    async def _look_member(self, effect: Effect) -> Decision:
+        assert effect.room_id is not None
+        room = await self._room(effect.room_id)
+        if room is None:
+            return Decision(effect, "nothing_to_do", detail="the room is gone")
+        if room.get("rootFolderType") == ARCHIVE_FOLDER_TYPE:
+            return Decision(
+                effect, "left_alone", detail="the room was archived since; its members stay"
+            )
+        for share in await self.client.room_share(effect.room_id):
+            user = share.get("sharedToUser") or {}
+            same = (effect.person_id and str(user.get("id")) == effect.person_id) or (
+                str(user.get("email", "")).lower() == effect.email
+            )
+            if not user or not same:
+                continue
+            if effect.access is not None and int(share.get("access", -1)) != effect.access:
+                return Decision(
+                    effect,
+                    "left_alone",
+                    detail=f"their access was changed since the run (now {share.get('access')})",
+                )
+            return Decision(effect, "to_do", "remove", person_id=str(user["id"]))
+        return Decision(effect, "nothing_to_do", detail="not a member any more")
+
+    async def _look_person(self, effect: Effect) -> Decision:
+        for room_id, emails in sorted(self.effects.joined_room.items()):
+            if effect.email in emails and (
+                room_id in self._staying or (room_id, effect.email) in self._staying_members
+            ):
+                return Decision(
+                    effect,
+                    "left_alone",
+                    detail=f"still a member of room {room_id}, which stays",
+                )
+        person = await self.client.person_state(effect.email)
+        if person is None:
+            return Decision(effect, "nothing_to_do", detail="deleted already")
+        person_id = str(person.get("id", ""))
+        if effect.person_id and person_id != effect.person_id:
+            return Decision(
+                effect, "left_alone", detail="the address belongs to another account now"
+            )
+        if person.get("activationStatus") == ACTIVATED:
+            return Decision(effect, "left_alone", detail="accepted the invitation")
+        if person.get("isOwner"):
+            return Decision(effect, "left_alone", detail="the portal's owner")
+        action: Action = "delete" if person.get("status") == TERMINATED else "disable_delete"
+        return Decision(effect, "to_do", action, detail="has not accepted", person_id=person_id)
+
+    def _look_crm(self, effect: Effect) -> Decision:
+        if self.done.outputs(effect.key).get("offboard") is not None:
+            return Decision(effect, "nothing_to_do", detail="client_offboarded sent already")
+        if not self._room_goes(effect.room_id):
+            return Decision(effect, "left_alone", detail="its room stays, so the client does too")
+        if self.crm is None:
+            return Decision(effect, "left_alone", detail="the playbook names no CRM sink now")
+        return Decision(effect, "to_do", "offboard")
+
+    # ------------------------------------------------------------------ taking back
+
+    async def apply(self, decisions: Sequence[Decision], journal: Journal) -> None:
+        """Do every decided action, in order; each confirmed one is journalled."""
+        todo = [d for d in decisions if d.state == "to_do"]
+        self.progress.start(len(todo))
+        for kind in ("room", "member", "person", "crm"):
+            await _each(
+                [d for d in todo if d.effect.kind == kind], lambda d: self._apply(d, journal)
+            )
+        self.progress.close()
+        states = Counter(str(d.state) for d in decisions)
+        log.info("undo_finished", run_id=self.effects.run_id, undo_id=self.undo_id, **states)
+
+    async def _apply(self, decision: Decision, journal: Journal) -> Decision:
+        e = decision.effect
+        try:
+            if decision.action == "archive":
+                assert e.room_id is not None
+                await self.client.archive_room(e.room_id)
+                self._journal(journal, decision, "archive", {"room": e.room_id})
+            elif decision.action == "remove":
+                assert e.room_id is not None
+                reply = await self.client.remove_member(e.room_id, decision.person_id)
+                if reply.get("error"):
+                    raise PermanentError(
+                        f"the portal refused to remove the member (error {reply['error']})",
+                        method="PUT",
+                        path=f"/api/2.0/files/rooms/{e.room_id}/share",
+                    )
+                self._journal(journal, decision, "remove", {"person": decision.person_id})
+            elif decision.action in ("disable_delete", "delete"):
+                if decision.action == "disable_delete":
+                    await self.client.set_user_status(TERMINATED, [decision.person_id])
+                    self._journal(journal, decision, "disable", {"person": decision.person_id})
+                await self.client.delete_user(decision.person_id)
+                self._journal(journal, decision, "delete", {"person": decision.person_id})
+            elif decision.action == "offboard":
+                assert self.crm is not None and e.room_id is not None
+                if not self._room_goes(e.room_id):
+                    decision.state, decision.detail = "left_alone", "its room was not archived"
+                    self.progress.advance()
+                    return decision
+                record = build_offboard_record(
+                    e.row.split(":", 1)[1],
+                    e.room_id,
+                    e.title,
+                    run_id=self.undo_id,
+                    portal_url=self.portal_url,
+                    at=time.time(),
+                )
+                result = await self.crm.deliver(record)
+                self._journal(journal, decision, "offboard", result.outputs())
+            decision.state = "done"
+        except (ApiError, CrmError) as exc:
+            decision.state, decision.detail = "failed", str(exc)
+            log.warning("undo_failed", item=e.key, error=str(exc))
+        self.progress.advance()
+        return decision
+
+    def _journal(self, journal: Journal, decision: Decision, what: str, out: Json) -> None:
+        journal.record(decision.effect.key, what, out, "done")
+        log.info("undo_step", what=what, item=decision.effect.key)
+
+
+async def _each(items: Sequence[T], work: Callable[[T], Awaitable[Decision]]) -> list[Decision]:
+    """`work` for every item, AT_ONCE at a time, results in the items' order."""
+    gate = asyncio.Semaphore(AT_ONCE)
+
+    async def one(item: T) -> Decision:
+        async with gate:
+            return await work(item)
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}" if n else ""

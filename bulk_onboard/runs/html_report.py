@@ -1,0 +1,151 @@
+"""report.html: the run at a glance, one self-contained file (no network: it opens from disk
+or as an e-mail attachment).
+
+What it shows, all from summary.json and the rows: the counts by status; the run over time
+(requests a second, writes in flight, 429s and retries marked, phases shaded), drawn by pygal
+as inline SVG without its online tooltip script; the rows that failed, are invalid, deferred or
+interrupted, with their error and the command to type next; the slowest steps; the portal and
+the limits the run worked under and met. The page is a Jinja2 template with autoescaping, so
+a cell holding markup is shown as text.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pygal
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from pygal.style import Style
+
+from bulk_onboard.runs.report import RowResult, Status
+
+MAX_ROWS_SHOWN = 500  # problem rows in the page; the rest are in report.xlsx
+PROBLEMS = (Status.FAILED, Status.INVALID, Status.DEFERRED, Status.INTERRUPTED)
+STATUS_COLOURS = {
+    "created": "#2e7d32",
+    "updated": "#1565c0",
+    "unchanged": "#607d8b",
+    "failed": "#c62828",
+    "invalid": "#ef6c00",
+    "interrupted": "#6a1b9a",
+    "deferred": "#f9a825",
+}
+PHASE_COLOURS = ("#90caf9", "#a5d6a7", "#ffcc80", "#ce93d8", "#f48fb1", "#b0bec5")
+
+_env = Environment(
+    loader=PackageLoader("bulk_onboard.runs", "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def next_command(result: RowResult, run_dir: Path, report_xlsx: str) -> str:
+    """What to type for this row: fix and retry a failed or invalid row; continue a run whose
+    row was deferred or interrupted."""
+    if result.status in (Status.FAILED, Status.INVALID):
+        return f"bulk-onboard retry {shlex.quote(report_xlsx)}"
+    return f"bulk-onboard run --resume {shlex.quote(str(run_dir))}"
+
+
+def timeline_chart(timeline: Mapping[str, Any]) -> str:
+    """The run over time as an SVG element (no XML declaration, no external script)."""
+    width = float(timeline.get("bucket_seconds", 1))
+    rates: Sequence[float] = timeline.get("requests_per_second", [])
+    writes: Sequence[int] = timeline.get("writes_in_flight", [])
+    limited: Sequence[int] = timeline.get("rate_limited", [])
+    retries: Sequence[int] = timeline.get("retries", [])
+    phases: Sequence[Mapping[str, Any]] = timeline.get("phases", [])
+    top = max([1.0, *rates, *writes, *limited, *retries]) * 1.1
+    colours = [PHASE_COLOURS[i % len(PHASE_COLOURS)] for i in range(len(phases))]
+    style = Style(
+        background="white",
+        plot_background="white",
+        colors=(*colours, "#1565c0", "#2e7d32", "#c62828", "#ef6c00"),
+        opacity="0.35",
+        opacity_hover="0.5",
+        font_family="sans-serif",
+    )
+    chart = pygal.XY(
+        style=style,
+        js=[],  # pygal's tooltips load a script from the web: the page stays offline
+        disable_xml_declaration=True,
+        width=1000,
+        height=440,
+        show_dots=False,
+        x_title="seconds since the run started",
+        y_title="per second / at once",
+        legend_at_bottom=False,  # at the bottom pygal cuts its second row off
+        range=(0, top),
+        include_x_axis=True,
+        truncate_legend=-1,
+    )
+    for phase in phases:  # shaded bands: a filled area the height of the chart
+        start, end = float(phase["start_s"]), float(phase["end_s"] or phase["start_s"])
+        chart.add(
+            f"phase: {phase['name']}",
+            [(start, top), (max(end, start + 0.01), top)],
+            fill=True,
+            stroke_style={"width": 0},  # (stroke=False would drop the area too)
+        )
+    xs = [i * width for i in range(len(rates))]
+    thick = {"width": 2.5}
+    chart.add("requests / s", list(zip(xs, rates, strict=True)), stroke_style=thick)
+    chart.add("writes in flight", list(zip(xs, writes, strict=True)), stroke_style=thick)
+    chart.add(
+        "429 answers",
+        [(x, n) for x, n in zip(xs, limited, strict=True) if n],
+        stroke=False,
+        show_dots=True,
+        dots_size=5,
+    )
+    chart.add(
+        "retries",
+        [(x, n) for x, n in zip(xs, retries, strict=True) if n],
+        stroke=False,
+        show_dots=True,
+        dots_size=3,
+    )
+    return str(chart.render(is_unicode=True))
+
+
+def render_html(summary: Mapping[str, Any], results: Sequence[RowResult], run_dir: Path) -> str:
+    """The page for a finished run."""
+    report_xlsx = str(summary.get("report", {}).get("xlsx", run_dir / "report.xlsx"))
+    problems = [r for r in results if r.status in PROBLEMS]
+    shown = [
+        {
+            "where": r.origin.describe(),
+            "row": r.row_key,
+            "status": r.status.value,
+            "step": r.failed_step or "",
+            "error": r.error or "",
+            "next": next_command(r, run_dir, report_xlsx),
+        }
+        for r in problems[:MAX_ROWS_SHOWN]
+    ]
+    timeline = summary.get("timeline") or {}
+    statuses: Mapping[str, int] = summary.get("statuses", {})
+    template = _env.get_template("report.html.j2")
+    return template.render(
+        s=summary,
+        statuses=[(name, n, STATUS_COLOURS.get(name, "#999")) for name, n in statuses.items()],
+        total=sum(statuses.values()),
+        problems=shown,
+        more=len(problems) - len(shown),
+        chart=Markup(timeline_chart(timeline)) if timeline else None,  # pygal's own SVG
+        steps=list(timeline.get("steps", []))[:10],
+        api=summary.get("requests", {}),
+        limits=summary.get("limits", {}),
+        guard=summary.get("guard"),
+    )
+
+
+def write_html(
+    path: Path, summary: Mapping[str, Any], results: Sequence[RowResult], run_dir: Path
+) -> None:
+    path.write_text(render_html(summary, results, run_dir), encoding="utf-8")
