@@ -50,6 +50,9 @@ EVENTS: frozenset[str] = frozenset(
         "row_failed",
         "step_finished",
         "ambiguous_write",  # a write's outcome is unknown; look before retrying
+        "looked_again",  # after an ambiguous write: looks, window_s, found
+        "room_title_kept",  # a client's room keeps its title (playbook room.rename = false)
+        "lock_taken_over",  # the portal lock of a run that died was taken over
         "share_warning",  # the portal accepted a share with a warning
         "share_skipped_api_user",  # the run's own account named in a sheet: no entry, once
         "progress",  # periodic: done, total, rows_per_second, eta_seconds, failed

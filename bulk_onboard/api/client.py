@@ -10,6 +10,7 @@ tuples; they raise the classified errors of bulk_onboard.errors. List methods na
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from types import TracebackType
@@ -34,18 +35,19 @@ _NOT_FOUND = frozenset({404})
 MAX_PAGES = 10_000  # a runaway guard: a million entries
 # `fields=` (docspace-api.md 10.3) on the listings and on people/invite (whose answer lists
 # every activation-pending user of the portal, 10.5): only what the engine, the dry run and the
-# portal cache read. Rooms by id/title/tags/roomType (portal_cache.RoomIndex); people by
+# portal cache read. Rooms by id/title/tags/roomType/archived (portal_cache.RoomIndex); people by
 # id/e-mail, type flags and state (PeopleIndex, require_manager); a folder's files and folders
 # by id and title (ContentsIndex), `total` for paging; members by user id/e-mail and access
-# (Context.room_members); links by access and sharedLink id/shareLink/primary
+# (Context.room_members) and isOwner (undo); links by access and sharedLink id/shareLink/primary
 # (ClientActions.link, the dry run's primary_link). Pass fields=None for whole DTOs.
-ROOM_FIELDS = "total,folders.id,folders.title,folders.tags,folders.roomType"
+ROOM_FIELDS = "total,folders.id,folders.title,folders.tags,folders.roomType,folders.rootFolderType"
+SEARCH_ACTIVE, SEARCH_ARCHIVE, SEARCH_ANY = 0, 1, 2  # GET files/rooms `searchArea` (10.2)
 PERSON_FIELDS = (
     "id,email,isOwner,isAdmin,isRoomAdmin,isCollaborator,isVisitor,status,activationStatus"
 )
 INVITED_FIELDS = "id"
 CONTENTS_FIELDS = "total,current.id,files.id,files.title,folders.id,folders.title"
-MEMBER_FIELDS = "access,sharedToUser.id,sharedToUser.email"
+MEMBER_FIELDS = "access,isOwner,sharedToUser.id,sharedToUser.email"
 LINK_FIELDS = "access,sharedLink.id,sharedLink.shareLink,sharedLink.primary"
 
 
@@ -99,24 +101,45 @@ class DocSpaceClient(RoomAndPeopleChanges):
         return _object(await self._call("POST", "create_room", "files/rooms", body=body))
 
     async def list_rooms(
-        self, filter_value: str | None = None, start_index: int = 0, count: int = PAGE_SIZE
+        self,
+        filter_value: str | None = None,
+        start_index: int = 0,
+        count: int = PAGE_SIZE,
+        *,
+        tags: Iterable[str] = (),
+        search_area: int = SEARCH_ACTIVE,
     ) -> tuple[list[Json], int]:
         """GET files/rooms, one page → (rooms, total matching); each room trimmed to id,
-        title, tags and roomType."""
+        title, tags, roomType and rootFolderType (20: archived). `tags`: rooms with any of
+        them (docspace-api.md 10.4); `search_area`: active, archived or both (10.2)."""
         params: Params = {"startIndex": start_index, "count": _page_size(count)}
         if filter_value:
             params["filterValue"] = filter_value
+        tags = list(tags)
+        if tags:
+            params["tags"] = json.dumps(tags)  # a JSON array string, else the server fails
+        if search_area != SEARCH_ACTIVE:
+            params["searchArea"] = search_area
         params["fields"] = ROOM_FIELDS
         content = _object(await self._call("GET", "list_rooms", "files/rooms", params=params))
         rooms = _objects(content.get("folders"))
         return rooms, _total(content.get("total"), start_index + len(rooms))
 
-    async def all_rooms(self, filter_value: str | None = None) -> list[Json]:
-        """Every room matching `filter_value` (title substring), all pages."""
+    async def all_rooms(
+        self,
+        filter_value: str | None = None,
+        *,
+        tags: Iterable[str] = (),
+        search_area: int = SEARCH_ACTIVE,
+    ) -> list[Json]:
+        """Every room matching `filter_value` (title substring) and `tags`, all pages."""
         found: dict[Any, Json] = {}
         start = 0
+        tags = list(tags)
         for _ in range(MAX_PAGES):
-            rooms, total = await self.list_rooms(filter_value, start, PAGE_SIZE)
+            rooms, total = await self.list_rooms(
+                filter_value, start, PAGE_SIZE, tags=tags, search_area=search_area
+            )
             for room in rooms:
                 found.setdefault(room.get("id"), room)
             start += len(rooms)

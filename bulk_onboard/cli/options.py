@@ -117,6 +117,14 @@ def connection_options(command: F) -> F:
             "DNS, TLS) before the run fails (default 300).",
         ),
         click.option(
+            "--request-timeout",
+            type=float,
+            default=None,
+            help="Seconds one request may take (default 60). After a write that timed out "
+            "or failed without an answer, the run looks for its effect for as long before "
+            "writing again.",
+        ),
+        click.option(
             "--report-dir",
             type=click.Path(path_type=Path),
             default=None,
@@ -192,6 +200,7 @@ def _settings(options: dict[str, Any]) -> Settings:
             requests_per_second=options.get("rate"),
             max_write_inflight=options.get("max_writes"),
             outage_wait=options.get("outage_wait"),
+            request_timeout=options.get("request_timeout"),
             report_dir=options.get("report_dir"),
             log_format=options.get("log_format"),
         )

@@ -94,6 +94,8 @@ async def start_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[Sa
         portal.bind(url)
         yield Sandbox(url=url, config=config, portal=portal)
     finally:
+        for task in list(portal.late_writes):
+            task.cancel()
         await app[outage.OUTAGE].close()
         await runner.cleanup()
         portal.store.close()

@@ -132,7 +132,7 @@ async def test_sharing_and_links(client: DocSpaceClient) -> None:
     }
     assert all(set(link) == {"access", "sharedLink"} for link in trimmed)
     assert all(set(link["sharedLink"]) <= {"id", "shareLink", "primary"} for link in trimmed)
-    assert all(set(m) <= {"access", "sharedToUser"} for m in members)
+    assert all(set(m) <= {"access", "isOwner", "sharedToUser"} for m in members)
 
 
 def client_url(client: DocSpaceClient) -> str:
