@@ -50,6 +50,9 @@ EVENTS: frozenset[str] = frozenset(
         "row_failed",
         "step_finished",
         "ambiguous_write",  # a write's outcome is unknown; look before retrying
+        "looked_again",  # after an ambiguous write: looks, window_s, found
+        "room_title_kept",  # a client's room keeps its title (playbook room.rename = false)
+        "lock_taken_over",  # the portal lock of a run that died was taken over
         "share_warning",  # the portal accepted a share with a warning
         "share_skipped_api_user",  # the run's own account named in a sheet: no entry, once
         "progress",  # periodic: done, total, rows_per_second, eta_seconds, failed
@@ -61,6 +64,13 @@ EVENTS: frozenset[str] = frozenset(
         "request_retrying",  # method, path, attempt, delay, reason
         "request_failed",
         "rate_limited",  # one 429: method, path, retry_after
+        # the run's limits (api/pacing.py, api/inflight.py, api/outage.py)
+        "rate_limit_learned",  # limit, window_s, rate: the portal's sliding window
+        "inflight_cap_lowered",  # kind, cap, in_flight: a 429 without headers
+        "limits_final",  # rate, writes, reads, outage: how the limits ended
+        "outage_started",  # the portal stopped answering; requests wait
+        "outage_ended",  # seconds, probes
+        "outage_spent",  # waited --outage-wait seconds: the run fails
     }
 )
 

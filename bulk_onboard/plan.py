@@ -37,7 +37,7 @@ def build_plan(record: ClientRecord | UserRecord, playbook: Playbook) -> Plan:
 
 def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
     steps: list[Step] = [
-        EnsureRoom("room", record.room_title, record.room_type, record.tags),
+        EnsureRoom("room", record.room_title, record.room_type, record.tags, playbook.rename_rooms),
     ]
     folder_ids: dict[str, Ref] = {}
     for title in playbook.folders:

@@ -62,7 +62,9 @@ async def get_json(url: str) -> Any:
 
 def settings_for(sb: Sandbox, report_dir: Path, rate: float = 2000.0, **options: Any) -> Settings:
     """Settings for the sandbox; its limiter is off unless a test turns it on, so the
-    client's own throttle is raised too (a portal without a limiter allows that)."""
+    client's own throttle is raised too (a portal without a limiter allows that). A request
+    may take 1 s, so a write without an answer is looked for over 1 s, not 60."""
+    options.setdefault("request_timeout", 1.0)
     settings = build_settings(
         {"DOCSPACE_TOKEN": sb.token},
         portal=sb.url,

@@ -3,7 +3,7 @@ the outputs of every row so far."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -11,6 +11,7 @@ import structlog
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.engine.portal_cache import ContentsIndex, PeopleIndex, RoomIndex, TemplateIndex
 from bulk_onboard.engine.row import RowState
+from bulk_onboard.engine.step_runner import LookAgain
 from bulk_onboard.errors import PermanentError, RowRefused
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import RowKind
@@ -36,6 +37,11 @@ class Context:
         self.members: dict[int, dict[str, tuple[str, int]]] = {}
         # Outputs of every row so far, for steps that refer to another row (memberships).
         self.row_outputs: dict[str, dict[str, Json]] = {}
+        # After an ambiguous create: how to look again before creating again (root sets the
+        # window to the request timeout).
+        self.look_again = LookAgain()
+        # Writes "about to create" to the journal (root sets it); a no-op without a journal.
+        self.intend: Callable[[str, str], None] = lambda row, step: None
         self._warned: set[tuple[str, ...]] = set()
 
     @classmethod

@@ -21,6 +21,7 @@ from pathlib import Path
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.models import FolderContents
+from bulk_onboard.api.wire import stored_title
 from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.engine.modes import invalid_results
@@ -55,13 +56,10 @@ class PlanningClient:
 
     # ------------------------------------------------------------------ reads, as they are
 
-    async def list_rooms(
-        self, filter_value: str | None = None, start_index: int = 0, count: int = 100
-    ) -> tuple[list[Json], int]:
-        return await self._real.list_rooms(filter_value, start_index, count)
-
-    async def all_rooms(self, filter_value: str | None = None) -> list[Json]:
-        return await self._real.all_rooms(filter_value)
+    async def all_rooms(
+        self, filter_value: str | None = None, *, tags: Iterable[str] = (), search_area: int = 0
+    ) -> list[Json]:
+        return await self._real.all_rooms(filter_value, tags=tags, search_area=search_area)
 
     async def people_page(self, start_index: int = 0, count: int = 100) -> tuple[list[Json], int]:
         return await self._real.people_page(start_index, count)
@@ -78,6 +76,12 @@ class PlanningClient:
     async def create_room(self, title: str, room_type: int, tags: Iterable[str] = ()) -> Json:
         self.writes["POST create_room"] += 1
         return {"id": self._new_id(), "title": title, "roomType": room_type, "tags": list(tags)}
+
+    async def update_room(
+        self, room_id: int, *, title: str | None = None, tags: list[str] | None = None
+    ) -> Json:
+        self.writes["PUT update_room"] += 1
+        return {"id": room_id, "title": stored_title(title) if title is not None else None}
 
     async def create_folder(self, parent_id: int, title: str) -> Json:
         self.writes["POST create_folder"] += 1

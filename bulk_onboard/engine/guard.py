@@ -7,8 +7,9 @@ many rooms and people one run may create. `check()` asks the run's own portal in
 rooms listed once, the people prefetched or looked up once), so the look-ups it makes are the
 ones the run makes anyway: the phases that follow find them cached.
 
-A room is new when its step is not journalled and the room index finds none for it (a room
-that exists but is not ours fails its row; it is created nowhere). A person is new when no
+A room is new when its step is not journalled and the room index finds no room with the client's
+tag nor with its title (a room with the title but not the tag fails its row; it is created
+nowhere; a renamed client's room is found by its tag). A person is new when no
 step journalled them and the people index does not know the address: a users-sheet person,
 or a client contact the room share invites by e-mail. Each address counts once.
 """
@@ -69,16 +70,20 @@ async def check(
                 emails.update(m.email.lower() for m in step.members if not m.by_id)
     gate = asyncio.Semaphore(LOOKUPS_AT_ONCE)
 
-    async def room_is_new(step: EnsureRoom) -> bool:
+    async def room_is_new(row_key: str, step: EnsureRoom) -> bool:
         async with gate:
-            # the index's own look-up, the one the room step makes (ClientActions.room)
+            # the room step's own look-ups (ClientActions.room): a room carrying the client's
+            # tag is the client's, whatever its title; a room with the title but not the tag
+            # refuses the row; only neither is a new room
+            if await ctx.rooms.by_tag(row_key):
+                return False
             return not await ctx.rooms.by_title(step.title)
 
     async def person_is_new(email: str) -> bool:
         async with gate:
             return await ctx.people.get(email) is None
 
-    room_new = await asyncio.gather(*(room_is_new(step) for _, step in room_checks))
+    room_new = await asyncio.gather(*(room_is_new(row, step) for row, step in room_checks))
     rooms = {row for (row, _), new in zip(room_checks, room_new, strict=True) if new}
     people = sum(await asyncio.gather(*(person_is_new(e) for e in sorted(emails))))
     count = GuardCount(len(rooms), people, limits, _message(len(rooms), people, limits))

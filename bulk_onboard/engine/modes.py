@@ -1,29 +1,37 @@
 """The three ways a run starts: a new run, a resumed one, a retry of a report's failed rows.
 
-Each takes the report folder's lock, prepares the run folder and the job (which rows are
-settled already, what the journal holds), and hands the job to `root.run`.
+Each takes the report folder's lock and the portal's (one run at a time writes to a portal,
+whatever its report folder), prepares the run folder and the job (which rows are settled
+already, what the journal holds), and hands the job to `root.run`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import structlog
 
 from bulk_onboard.api.protocol import PortalClient
-from bulk_onboard.config import Settings
+from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import Job, RunSummary, new_run_id, run
 from bulk_onboard.intake import Intake
-from bulk_onboard.runs.folder import RunFolder, create_run_folder, report_dir_lock
+from bulk_onboard.runs.folder import RunFolder, create_run_folder, portal_lock, report_dir_lock
 from bulk_onboard.runs.journal import read_journal
 from bulk_onboard.runs.report import RowResult, Status
 from bulk_onboard.runs.report_reader import Retry
 from bulk_onboard.validate.files import Invalid
 
 log = structlog.get_logger("bulk_onboard")
+
+
+def portal_locked(settings: Settings, run_id: str, folder: Path) -> AbstractContextManager[None]:
+    """The lock of the settings' portal, held by this run (RunLocked if another holds it)."""
+    where = portal_state_dir(settings.state_dir, settings.portal_url)
+    return portal_lock(where, settings.portal_url, run_id, folder)
 
 
 def invalid_result(row: Invalid) -> RowResult:
@@ -60,8 +68,9 @@ async def start(
 ) -> RunSummary:
     """A new run: reports/<run-id>/ keeps copies of the sources and playbook for --resume."""
     report_dir = Path(settings.report_dir)
-    with report_dir_lock(report_dir):
-        folder = create_run_folder(report_dir, run_id or new_run_id(), sources, playbook_path, kind)
+    run_id = run_id or new_run_id()
+    with report_dir_lock(report_dir), portal_locked(settings, run_id, report_dir / run_id):
+        folder = create_run_folder(report_dir, run_id, sources, playbook_path, kind)
         job = Job(
             intake,
             folder.run_id,
@@ -85,7 +94,10 @@ async def resume(
     reannounce: bool = False,
 ) -> RunSummary:
     """Continue a run in its own folder: journalled steps are not done again."""
-    with report_dir_lock(folder.path.parent):
+    with (
+        report_dir_lock(folder.path.parent),
+        portal_locked(settings, folder.run_id, folder.path),
+    ):
         checkpoint = read_journal(folder.journal)
         log.info(
             "journal_loaded",
@@ -124,9 +136,10 @@ async def retry(
     checkpoint = read_journal(report.parent / "journal.jsonl")
     retry_of = report.parent.name if (report.parent / "run.json").is_file() else str(report)
     report_dir = Path(settings.report_dir)
-    with report_dir_lock(report_dir):
+    run_id = new_run_id()
+    with report_dir_lock(report_dir), portal_locked(settings, run_id, report_dir / run_id):
         folder = create_run_folder(
-            report_dir, new_run_id(), [report], playbook_path, None, retry_of=retry_of
+            report_dir, run_id, [report], playbook_path, None, retry_of=retry_of
         )
         job = Job(
             retry.intake,

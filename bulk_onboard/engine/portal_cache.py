@@ -1,4 +1,5 @@
-"""What the run knows of the portal: rooms by title, people by e-mail, folder contents.
+"""What the run knows of the portal: rooms by client tag and title, people by e-mail, folder
+contents.
 
 Each index is filled once per run (the portal's rooms are listed once with paging, not once per
 row; people are prefetched when that is cheaper than asking one by one) and kept up to date
@@ -14,7 +15,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bulk_onboard.api.client import SEARCH_ANY
 from bulk_onboard.api.protocol import PortalClient
+from bulk_onboard.api.wire import stored_title
 from bulk_onboard.errors import RowRefused
 from bulk_onboard.model import Json
 from bulk_onboard.model.steps import TemplatePath
@@ -44,38 +47,88 @@ class _Once:
             del self._inflight[key]
 
 
+@dataclass(frozen=True, slots=True)
+class RoomEntry:
+    """What the run keeps of a listed room: its id, its title as the portal stores it, and
+    whether it is in the Archive. Not the whole answer."""
+
+    id: int
+    title: str
+    archived: bool
+
+
+CLIENT_TAG = "client:"  # the tag that names a client's room: client:<client_id>
+ARCHIVE_FOLDER_TYPE = 20  # rootFolderType of an archived room (docspace-api.md 10.2)
+
+
 class RoomIndex:
-    """The portal's active rooms by exact title."""
+    """The portal's rooms, listed once (active and archived, docspace-api.md 10.2): the rooms
+    of clients by their `client:<id>` tag, the active rooms by title as the portal stores it.
+
+    A client's identity is its tag; titles only find rooms named in the users sheet, template
+    rooms, and a title already taken by a room that is not the client's."""
 
     def __init__(self, client: PortalClient) -> None:
         self._client = client
-        self._by_title: dict[str, list[Json]] | None = None
+        self._by_tag: dict[str, list[RoomEntry]] | None = None
+        self._by_title: dict[str, list[RoomEntry]] = {}
         self._once = _Once()
 
-    async def _load(self) -> dict[str, list[Json]]:
-        if self._by_title is None:
-            rooms = await self._once.run("all", self._client.all_rooms)
-            if self._by_title is None:
-                index: dict[str, list[Json]] = {}
+    async def _load(self) -> dict[str, list[RoomEntry]]:
+        if self._by_tag is None:
+            rooms = await self._once.run(
+                "all", lambda: self._client.all_rooms(search_area=SEARCH_ANY)
+            )
+            if self._by_tag is None:
+                self._by_tag = {}
                 for room in rooms:
-                    index.setdefault(room["title"], []).append(room)
-                self._by_title = index
-        return self._by_title
+                    self._put(room)
+        return self._by_tag
 
-    async def by_title(self, title: str) -> list[Json]:
-        return list((await self._load()).get(title, []))
+    def _put(self, room: Json) -> RoomEntry:
+        assert self._by_tag is not None
+        entry = _entry(room)
+        for tag in _client_tags(room):
+            entries = self._by_tag.setdefault(tag, [])
+            entries[:] = [e for e in entries if e.id != entry.id] + [entry]
+        if not entry.archived:
+            titled = self._by_title.setdefault(entry.title, [])
+            if all(e.id != entry.id for e in titled):
+                titled.append(entry)
+        return entry
 
-    async def refresh(self, title: str) -> list[Json]:
-        """Ask the portal again (after an ambiguous create): exact matches only."""
-        found = await self._client.all_rooms(filter_value=title)
-        exact = [room for room in found if room["title"] == title]
-        (await self._load())[title] = exact
-        return list(exact)
+    async def by_tag(self, tag: str) -> list[RoomEntry]:
+        """The rooms, active or archived, that carry this client tag."""
+        return list((await self._load()).get(tag.lower(), []))
 
-    async def add(self, room: Json) -> None:
-        rooms = (await self._load()).setdefault(room["title"], [])
-        if all(r["id"] != room["id"] for r in rooms):
-            rooms.append(room)
+    async def by_title(self, title: str) -> list[RoomEntry]:
+        """The active rooms whose title is what the portal stores for `title`."""
+        await self._load()
+        return list(self._by_title.get(stored_title(title), []))
+
+    async def refresh_tag(self, tag: str) -> list[RoomEntry]:
+        """Ask the portal again for the rooms with this tag (GET files/rooms?tags=, 10.4)."""
+        found = await self._client.all_rooms(tags=[tag], search_area=SEARCH_ANY)
+        by_tag = await self._load()
+        by_tag.pop(tag.lower(), None)
+        return [self._put(room) for room in found if tag.lower() in _client_tags(room)]
+
+    async def add(self, room: Json) -> RoomEntry:
+        """A room this run created or changed, as the portal answered it."""
+        await self._load()
+        entry = _entry(room)
+        for titled in self._by_title.values():
+            titled[:] = [e for e in titled if e.id != entry.id]
+        return self._put(room)
+
+
+def _entry(room: Json) -> RoomEntry:
+    archived = room.get("rootFolderType") == ARCHIVE_FOLDER_TYPE
+    return RoomEntry(int(room["id"]), str(room.get("title") or ""), archived)
+
+
+def _client_tags(room: Json) -> list[str]:
+    return [t.lower() for t in room.get("tags") or () if str(t).lower().startswith(CLIENT_TAG)]
 
 
 # EmployeeType (docspace-api.md 4) and how types rank (EmployeeTypeComparer, 10.5).
@@ -263,8 +316,10 @@ class ContentsIndex:
         self._files[folder_id] = files
 
     async def folder(self, parent_id: int, title: str) -> int | None:
+        """The sub-folder the portal stores for `title` (it cleans folder titles as room
+        titles, docspace-api.md 10.1)."""
         await self._load(parent_id)
-        return self._folders[parent_id].get(title)
+        return self._folders[parent_id].get(stored_title(title))
 
     async def file(self, folder_id: int, title: str) -> int | None:
         await self._load(folder_id)
@@ -300,7 +355,7 @@ class TemplateIndex:
                 "create it or fix the template path in the playbook"
             )
         for room in rooms:
-            file_id = await self._contents.file(room["id"], source.file_title)
+            file_id = await self._contents.file(room.id, source.file_title)
             if file_id is not None:
                 return file_id
         raise RowRefused(

@@ -36,7 +36,7 @@ from bulk_onboard.engine.actions.people import PersonActions
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.phases import Phases, Progress, RunState
 from bulk_onboard.engine.pool import Stop
-from bulk_onboard.engine.step_runner import Action, StepRunner
+from bulk_onboard.engine.step_runner import Action, LookAgain, StepRunner
 from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
@@ -163,6 +163,8 @@ async def run(
                 log.warning("guard_stopped_run", run_id=job.run_id, reason=guarded.message)
         actions: dict[type[Step], Action] = {}
         runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
+        ctx.look_again = LookAgain(window=settings.request_timeout)
+        ctx.intend = runner.intend
         persons = PersonActions(ctx, Inviter(ctx, runner))
         actions.update(persons.actions())
         actions.update(ClientActions(ctx).actions())

@@ -33,6 +33,11 @@ class RowState:
     started: float = field(default_factory=time.monotonic)
     requests: int = 0
     attempts: int = 0
+    # What the journal held for steps that run again (a changed step, a step whose result
+    # is checked against the portal): the earlier outputs, for the action to compare with.
+    hints: dict[str, Json] = field(default_factory=dict)
+    # The journal's later steps of this row no longer hold (its room was made again).
+    journal_stale: bool = False
     # What the row should tell the user although nothing failed (said once each).
     notes: list[str] = field(default_factory=list)
 

@@ -50,12 +50,14 @@ FileSource: TypeAlias = int | TemplatePath
 
 @dataclass(frozen=True, slots=True)
 class EnsureRoom:
-    """Find the client's room (journal id, then exact title), else create it."""
+    """Find the client's room by its client:<client_id> tag (rename it to `title` unless
+    `rename` is off), else create it."""
 
     key: str
     title: str
     room_type: RoomType
     tags: tuple[str, ...]
+    rename: bool = True
 
 
 @dataclass(frozen=True, slots=True)

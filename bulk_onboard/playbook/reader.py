@@ -115,6 +115,8 @@ class Playbook:
     invitation: Invitation
     crm: Crm
     guard: Guard = Guard()
+    # a client's room whose title differs from the sheet's: renamed (true) or kept, reported
+    rename_rooms: bool = True
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -216,6 +218,7 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         ),
         crm=_crm(read, crm, folder),
         guard=_guard(read, data.get("guard", {})),
+        rename_rooms=read.boolean(room, "room", "rename"),
     )
 
 

@@ -1,7 +1,9 @@
-"""A run's folder: what it was given (copies of its inputs and playbook), and the lock that keeps
-two runs from sharing one report folder.
+"""A run's folder: what it was given (copies of its inputs and playbook), and the locks that keep
+two runs from sharing one report folder, or one portal.
 
     reports/.lock                      held by the run in progress (flock: gone when it dies)
+    <state>/portals/<portal>/run.lock  held by the run writing to that portal, whatever its
+                                       report folder (flock; names the run while it holds it)
     reports/<run-id>/run.json          inputs, playbook, kind, what it retried
     reports/<run-id>/inputs/...        copies of the spreadsheets as they were
     reports/<run-id>/playbook.toml     copy of the playbook, if one was given
@@ -17,6 +19,7 @@ import fcntl
 import json
 import os
 import shutil
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,9 +27,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from bulk_onboard.errors import ConfigError, RunLocked
 
+log = structlog.get_logger("bulk_onboard")
+
 LOCK_NAME = ".lock"
+PORTAL_LOCK_NAME = "run.lock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,3 +159,87 @@ def _open_lock(report_dir: Path) -> int:
             f"cannot write in the report folder {report_dir} ({exc.strerror or exc}): give "
             "another --report-dir"
         ) from None
+
+
+@contextmanager
+def portal_lock(
+    portal_dir: Path, portal_url: str, run_id: str, report_folder: Path
+) -> Iterator[None]:
+    """Hold the portal's run.lock (in the user's state folder, keyed by the portal) for the
+    run: a second run against the same portal, from any report folder, gets RunLocked with a
+    sentence naming the run that holds it. The lock file names its holder while held and is
+    emptied when the run ends; a holder named in a lock nobody holds died without finishing
+    (flock is released with the process), and is taken over and said so."""
+    try:
+        portal_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(portal_dir / PORTAL_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the portal lock in {portal_dir} ({exc.strerror or exc}): set "
+            "BULK_ONBOARD_STATE_DIR to a folder you can write"
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunLocked(
+                f"another bulk-onboard run ({_holder_text(_read_holder(fd))}) is writing to "
+                f"{portal_url}; wait for it to finish: two runs at once on one portal would "
+                "create rooms and send invitations twice"
+            ) from None
+        earlier = _read_holder(fd)
+        if earlier:
+            log.warning(
+                "lock_taken_over",
+                portal=portal_url,
+                lock=str(portal_dir / PORTAL_LOCK_NAME),
+                holder=_holder_text(earlier),
+                alive=_alive(earlier),
+            )
+        holder = {
+            "run_id": run_id,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "report": str(report_folder),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)  # finished: nobody to name
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    try:
+        holder = json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except ValueError:
+        return {"run_id": "unknown"}
+    return holder if isinstance(holder, dict) else {"run_id": "unknown"}
+
+
+def _holder_text(holder: dict[str, Any]) -> str:
+    if not holder:
+        return "one that has not said who it is yet"
+    return (
+        f"run {holder.get('run_id', '?')}, pid {holder.get('pid', '?')} on "
+        f"{holder.get('host', '?')}, started {holder.get('started', '?')}, report folder "
+        f"{holder.get('report', '?')}"
+    )
+
+
+def _alive(holder: dict[str, Any]) -> bool | None:
+    """Whether the named process still runs (None: on another host, so not known)."""
+    pid = holder.get("pid")
+    if holder.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -17,7 +17,8 @@ GET  /sandbox/audit      {clean, duplicates:{rooms:[{title,ids}], folders:[{pare
                           mailsByKind}, seed:{templatesRoomId,templateIds,ownerId}}
 GET  /sandbox/requests   {total, byRoute:{"POST /api/2.0/files/rooms": n}, byStatus:{"200": n},
                           rejected:{window,concurrency,daily}, faults:{5xx,drop,ambiguous_502,
-                          ambiguous_drop,429,delay}, dropped, unauthenticated,
+                          ambiguous_drop,429,delay,late_drop,late_timeout}, dropped,
+                          appliedLate, unauthenticated,
                           peakInflight:{GET,write}}
 DELETE /sandbox/requests  zero those counters → the same shape
 POST /sandbox/reset      back to the seeded portal (same owner, token, password; limits, fault
@@ -34,6 +35,8 @@ POST /sandbox/people     [{email, firstName?, lastName?, type? (name|int, defaul
                           status? (Active|Pending|Terminated), activationStatus?, password?,
                           cultureName?}] or {people:[...]} → {people:[EmployeeFullDto]}; no mail;
                           an address already registered → 409
+DELETE /sandbox/rooms/{id}  the room, its folders, files, members and links removed, as when
+                          someone deletes it in DocSpace and empties the trash → {deleted}
 POST /sandbox/people/accept  {"email"} → {person: EmployeeFullDto}: the person follows their
                           invitation's join link and sets a password, as a person does in the
                           browser: status Active, activationStatus Activated (1); no mail;
@@ -237,6 +240,15 @@ def _person_spec(spec: Any) -> dict[str, Any]:
     }
 
 
+async def delete_room(request: web.Request) -> web.Response:
+    """A room someone deleted in DocSpace (and emptied the trash): gone with all it held."""
+    portal = portal_of(request)
+    room_id = int(request.match_info["id"])
+    if not portal.store.tree.delete_room(room_id):
+        return _fail(f"no room {room_id}")
+    return web.json_response({"deleted": room_id})
+
+
 async def add_people(request: web.Request) -> web.Response:
     portal = portal_of(request)
     try:
@@ -305,5 +317,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_route("GET", "/sandbox/limits", limits)
     app.router.add_route("POST", "/sandbox/limits", limits)
     app.router.add_post("/sandbox/people", add_people)
+    app.router.add_delete(r"/sandbox/rooms/{id:\d+}", delete_room)
     app.router.add_post("/sandbox/people/accept", accept_invitation)
     app.router.add_get("/s/{code}", share_landing)

@@ -186,6 +186,7 @@ def requests_of(portal: Portal) -> dict[str, Any]:
         "rejected": dict(portal.limiter.rejections),
         "faults": dict(portal.faults.injected),
         "dropped": stats.dropped,
+        "appliedLate": stats.applied_late,
         "unauthenticated": stats.unauthenticated,
         "peakInflight": dict(portal.limiter.peak_inflight),
     }

@@ -12,6 +12,13 @@ Fault kinds: "5xx" (status 500/502/503; no effect), "drop" (connection closed, n
 effect), "ambiguous_502" / "ambiguous_drop" (the handler runs and commits, then the answer is
 a 502 or a dropped connection), "429" (empty 429, Retry-After when `retry_after` is given; no
 effect), "delay" (extra `ms` milliseconds before handling).
+
+Writes that land late, as on the real server, where a request the client gave up on (its timeout
+ran out, or the connection broke) still runs to its end: ASP.NET does not cancel an action when
+the client goes away unless the action watches `RequestAborted`, and the DocSpace create actions
+do not. "late_drop" closes the connection at once and applies the write `ms` milliseconds later;
+"late_timeout" answers nothing, applies the write after `ms` milliseconds (a client whose timeout
+is shorter has given up by then) and then closes the connection.
 """
 
 from __future__ import annotations
@@ -23,9 +30,11 @@ from typing import Any
 
 FIVE_XX, DROP, AMBIGUOUS_502, AMBIGUOUS_DROP = "5xx", "drop", "ambiguous_502", "ambiguous_drop"
 TOO_MANY, DELAY = "429", "delay"
-KINDS = (FIVE_XX, DROP, AMBIGUOUS_502, AMBIGUOUS_DROP, TOO_MANY, DELAY)
+LATE_DROP, LATE_TIMEOUT = "late_drop", "late_timeout"
+KINDS = (FIVE_XX, DROP, AMBIGUOUS_502, AMBIGUOUS_DROP, TOO_MANY, DELAY, LATE_DROP, LATE_TIMEOUT)
 BEFORE = frozenset({FIVE_XX, DROP, TOO_MANY})  # answered instead of the handler
 AFTER = frozenset({AMBIGUOUS_502, AMBIGUOUS_DROP})  # answered after the handler committed
+LATE = frozenset({LATE_DROP, LATE_TIMEOUT})  # the handler runs `ms` later, the client gone
 
 
 class FaultSpecError(ValueError):

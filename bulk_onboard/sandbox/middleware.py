@@ -129,6 +129,27 @@ def injected(request: web.Request, fault: faults.Fault) -> web.Response:
     return web.Response(status=status)
 
 
+async def applied_late(
+    portal: Portal, handler: Handler, request: web.Request, fault: faults.Fault
+) -> web.Response:
+    """The write runs `fault.ms` after the client gave up on it (faults.py: late_drop,
+    late_timeout); the client never gets its answer. The body is read first, as the server
+    has it before the action runs."""
+    await request.read()
+
+    async def apply() -> None:
+        await asyncio.sleep(fault.ms / 1000)
+        await call_handler(handler, request)
+        portal.stats.applied_late += 1
+
+    task = asyncio.get_running_loop().create_task(apply())
+    portal.late_writes.add(task)
+    task.add_done_callback(portal.late_writes.discard)
+    if fault.kind == faults.LATE_TIMEOUT:
+        await asyncio.shield(task)  # no answer until the write is in; the client timed out
+    return dropped(request)
+
+
 def client_gone(request: web.Request) -> web.Response:
     """The client closed the connection before its request was read (it was killed, or gave
     up waiting): a one-line note, not a sandbox failure. The answer reaches nobody."""
@@ -190,7 +211,8 @@ async def _guarded(portal: Portal, request: web.Request, handler: Handler) -> we
             return web.Response(status=429, headers=refused.headers)
     try:
         fault = portal.faults.choose(request.method, request.path)
-        delay = portal.faults.delay_seconds() + (fault.ms / 1000 if fault else 0.0)
+        held = fault.ms / 1000 if fault is not None and fault.kind not in faults.LATE else 0.0
+        delay = portal.faults.delay_seconds() + held
         if delay > 0:
             await asyncio.sleep(delay)
         if fault is not None and fault.kind in faults.BEFORE:
@@ -205,6 +227,8 @@ async def _guarded(portal: Portal, request: web.Request, handler: Handler) -> we
         if caller is not None:
             request[CALLER] = caller
         portal.operations.settle(portal.store, portal.now())
+        if fault is not None and fault.kind in faults.LATE:
+            return await applied_late(portal, handler, request, fault)
         response = await call_handler(handler, request)
         if fault is not None and fault.kind in faults.AFTER:
             return injected(request, fault)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,9 +26,10 @@ class RequestStats:
     by_status: Counter[str] = field(default_factory=Counter)
     unauthenticated: int = 0
     dropped: int = 0
+    applied_late: int = 0  # writes applied after their connection was given up (faults.LATE)
 
     def reset(self) -> None:
-        self.total = self.unauthenticated = self.dropped = 0
+        self.total = self.unauthenticated = self.dropped = self.applied_late = 0
         self.by_route.clear()
         self.by_status.clear()
 
@@ -43,6 +45,8 @@ class Portal:
     operations: Operations = field(default_factory=lambda: Operations(0.3))
     url: str = ""
     _dtos: Dtos | None = None
+    # writes still to be applied late (faults.LATE); cancelled when the sandbox stops
+    late_writes: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
     def create(cls, config: SandboxConfig) -> Portal:

@@ -155,6 +155,6 @@ async def test_type_change_removal_and_trimmed_answers_against_the_sandbox(
     emails = [m.get("sharedToUser", {}).get("email") for m in await client.room_share(room["id"])]
     assert "guest@example.com" not in emails
     rooms, _ = await client.list_rooms()
-    assert all(set(r) <= {"id", "title", "tags", "roomType"} for r in rooms)
+    assert all(set(r) <= {"id", "title", "tags", "roomType", "rootFolderType"} for r in rooms)
     invited = await client.invite_users([("new@example.com", UserType.USER)])
     assert invited and all(set(p) == {"id"} for p in invited)

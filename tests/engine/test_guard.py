@@ -116,3 +116,24 @@ async def test_within_the_guard_the_run_makes_the_same_reads_as_without_it(
     code, output = await asyncio.to_thread(_run, sandbox, tmp_path / "plain", *inputs)
     assert code == 0, output
     assert (await admin(sandbox, "GET", "/sandbox/requests"))["byRoute"] == guarded
+
+
+@pytest.mark.e2e
+async def test_a_renamed_client_keeps_its_room_so_the_guard_counts_no_new_room(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    inputs = _inputs(tmp_path)
+    code, output = await asyncio.to_thread(_run, sandbox, tmp_path, *inputs)
+    assert code == 0, output
+    rooms_before = (await admin(sandbox, "GET", "/sandbox/state"))["rooms"]
+    # every client renamed in the export: found by its tag, renamed, nothing new to create
+    (tmp_path / "clients.csv").write_text(CLIENTS.replace("Guarded ", "Renamed "))
+    code, output = await asyncio.to_thread(
+        _run, sandbox, tmp_path, *inputs, "--max-new-rooms", "0", "--max-new-people", "0"
+    )
+    assert code == 0, output
+    rooms_after = (await admin(sandbox, "GET", "/sandbox/state"))["rooms"]
+    assert len(rooms_after) == len(rooms_before)
+    assert sorted(r["title"] for r in rooms_after if "Renamed" in r["title"]) == [
+        f"Client - Renamed {n}" for n in range(1, 7)
+    ]

@@ -38,6 +38,8 @@ async def run_tool(
         "json",
         "--rate",
         "500",  # the sandbox's limiter is off: no need to wait for 24 a second
+        "--request-timeout",
+        "1",  # after a write without an answer, look for its effect for 1 s, not 60
         env=env,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,

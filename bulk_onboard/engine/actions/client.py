@@ -1,16 +1,25 @@
 """The steps of a client row: room, folders, template copies, access, link.
 
-Each finds before it creates. A room this run created is known to be empty, without members
-and without links, so a fresh client row costs exactly its writes: room, one per folder, one
-per copy, one share for manager and client together, one link.
+Each finds before it creates. A client's room is the one carrying its `client:<client_id>`
+tag, whatever its title (renamed to the sheet's title, or kept when the playbook says so);
+an archived room or two rooms with the tag fail the row, never a second room. After an
+ambiguous create each looks again several times over the request timeout (LookAgain) before
+creating again. A room this run created is known to be empty, without members and without
+links, so a fresh client row costs exactly its writes: room, one per folder, one per copy, one
+share for manager and client together, one link.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
 import structlog
 
+from bulk_onboard.api.wire import stored_title
 from bulk_onboard.engine.actions.shares import share_members
-from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.context import Context, check_share_reply
+from bulk_onboard.engine.portal_cache import RoomEntry
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.step_runner import Action
 from bulk_onboard.errors import PermanentError, RowRefused
@@ -48,44 +57,95 @@ class ClientActions:
         }
 
     async def room(self, state: RowState, step: EnsureRoom, recheck: bool) -> StepDone:
+        """The room carrying the client's tag (active or archived), else a new one. Its title
+        follows the sheet (renamed) unless the playbook says to keep it."""
         ctx = self.ctx
-        tag = state.plan.row_key  # "client:<client_id>": marks the rooms this tool made
-        found = await (ctx.rooms.refresh(step.title) if recheck else ctx.rooms.by_title(step.title))
-        ours = [room for room in found if tag in (room.get("tags") or [])]
-        if ours:
-            room = ours[0]
-            return StepDone({"id": room["id"], "title": room["title"]}, "found")
-        if found:
+        tag = state.plan.row_key  # "client:<client_id>": the client's identity in the portal
+        if recheck:
+            found = await ctx.look_again.find(lambda: _some(ctx.rooms.refresh_tag(tag))) or []
+        else:
+            found = await ctx.rooms.by_tag(tag)
+        if len(found) > 1:
+            ids = " and ".join(str(r.id) for r in sorted(found, key=lambda r: r.id))
             raise RowRefused(
-                f'a room titled "{step.title}" already exists but was not created for '
-                f"{tag.split(':', 1)[1]}; set another room_title for this client, or add the tag "
-                f'"{tag}" to that room in DocSpace to adopt it'
+                f'{len(found)} rooms carry the tag "{tag}" (ids {ids}), so which one is the '
+                "client's is not clear; remove the tag from every room but the client's (or "
+                "delete the extra room) in DocSpace, then run again"
             )
+        if found:
+            return await self._existing_room(state, step, found[0])
+        if await ctx.rooms.by_title(step.title):
+            raise RowRefused(
+                f'a room titled "{stored_title(step.title)}" already exists but was not created '
+                f"for {tag.split(':', 1)[1]}; set another room_title for this client, or add "
+                f'the tag "{tag}" to that room in DocSpace to adopt it'
+            )
+        ctx.intend(tag, step.key)
         room = await ctx.client.create_room(step.title, int(step.room_type), [*step.tags, tag])
         room_id = int(room["id"])
         ctx.contents.mark_empty(room_id)
         ctx.fresh_rooms.add(room_id)
-        await ctx.rooms.add(room)
-        return StepDone({"id": room_id, "title": room["title"]}, "created")
+        entry = await ctx.rooms.add({"tags": [tag], **room})
+        return StepDone({"id": room_id, "title": entry.title}, "created")
+
+    async def _existing_room(self, state: RowState, step: EnsureRoom, room: RoomEntry) -> StepDone:
+        ctx = self.ctx
+        if room.archived:
+            raise RowRefused(
+                f'the client\'s room is archived (room {room.id}, "{room.title}"); restore it '
+                "in DocSpace, then run again"
+            )
+        wanted = stored_title(step.title)  # compare with what the portal would store
+        if room.title == wanted:
+            return StepDone({"id": room.id, "title": room.title}, "found")
+        if not step.rename:
+            state.note(
+                f'the room keeps its title "{room.title}" (the sheet gives "{wanted}"; the '
+                "playbook's room.rename is false)"
+            )
+            log.warning(
+                "room_title_kept",
+                row=state.plan.row_key,
+                room=room.id,
+                title=room.title,
+                sheet_title=wanted,
+            )
+            return StepDone({"id": room.id, "title": room.title}, "found")
+        renamed = await ctx.client.update_room(room.id, title=step.title)
+        title = str(renamed.get("title") or wanted)  # the title the portal stored
+        await ctx.rooms.add({"id": room.id, "title": title, "tags": [state.plan.row_key]})
+        return StepDone({"id": room.id, "title": title}, "changed")
 
     async def folder(self, state: RowState, step: EnsureFolder, recheck: bool) -> StepDone:
         ctx = self.ctx
         parent = int(ctx.resolve(step.parent, state))
-        if recheck:
+
+        async def look() -> int | None:
             ctx.contents.forget(parent)
-        existing = await ctx.contents.folder(parent, step.title)
+            return await ctx.contents.folder(parent, step.title)
+
+        if recheck:
+            existing = await ctx.look_again.find(look)
+        else:
+            existing = await ctx.contents.folder(parent, step.title)
         if existing is not None:
             return StepDone({"id": existing}, "found")
         folder = await ctx.client.create_folder(parent, step.title)
-        ctx.contents.add_folder(parent, step.title, int(folder["id"]))
+        ctx.contents.add_folder(parent, str(folder.get("title") or step.title), int(folder["id"]))
         return StepDone({"id": int(folder["id"])}, "created")
 
     async def copy(self, state: RowState, step: CopyFile, recheck: bool) -> StepDone:
         ctx = self.ctx
         dest = int(ctx.resolve(step.dest_folder, state))
-        if recheck:
+
+        async def look() -> int | None:
             ctx.contents.forget(dest)
-        existing = await ctx.contents.file(dest, step.dest_title)
+            return await ctx.contents.file(dest, step.dest_title)
+
+        if recheck:
+            existing = await ctx.look_again.find(look)
+        else:
+            existing = await ctx.contents.file(dest, step.dest_title)
         if existing is not None:
             return StepDone({"id": existing}, "found")
         source = await ctx.templates.resolve(step.source)
@@ -94,17 +154,52 @@ class ClientActions:
         return StepDone({"id": int(copied["id"])}, "created")
 
     async def share(self, state: RowState, step: ShareRoom, recheck: bool) -> StepDone:
+        """Manager and client with their accesses, in one request; nothing sent if already
+        so. On a second try of the row (a corrected manager_email, client_email or access),
+        whoever this tool set before and the row no longer names is removed, if their access
+        is still the one the tool gave: never a member someone else added."""
         ctx = self.ctx
         room_id = int(ctx.resolve(step.room, state))
         if recheck:
             ctx.forget_room(room_id)
+        current = await ctx.room_members(room_id)
+        had = {email: access for email, (_, access) in current.items()}
         sent = await share_members(ctx, state, room_id, step)  # one mail per new address
-        if not sent:
-            return StepDone({}, "found")
+        wanted = {m.email.lower(): int(m.access) for m in step.members}
+        before = {str(e): int(a) for e, a in (state.hints.get(step.key) or {}).get("set", [])}
+        ours = {e: a for e, a in before.items() if wanted.get(e) == a}
+        for email, access in wanted.items():
+            have = current.get(email)
+            if have is not None and have[1] == access and had.get(email) != access:
+                ours[email] = access  # given by this share
+        # Whom this tool gave access before and the corrected row no longer names: removed
+        # by id (an e-mail entry removes nothing, 10.6), while their access is still the one
+        # the tool gave; a member someone else added or changed is never touched.
+        gone = [
+            (email, have[0])
+            for email, access in sorted(before.items())
+            if email not in wanted
+            and (have := current.get(email)) is not None
+            and have[0]
+            and have[1] == access
+        ]
+        if gone:
+            reply = await ctx.client.set_room_share(
+                room_id, [(user_id, 0) for _, user_id in gone], notify=False
+            )
+            check_share_reply(reply, room_id)
+            for email, _ in gone:
+                current.pop(email, None)
+        done: Json = {"set": sorted([e, a] for e, a in ours.items())}
+        if not sent and not gone:
+            return StepDone(done, "found")
         # what undo takes back: the members this share added, the addresses it invited
-        added = [[e.email, e.person.id if e.person else "", e.access] for e in sent if e.new]
-        invited = sorted(e.email for e in sent if e.person is None)
-        return StepDone({"room": room_id, "added": added, "invited": invited}, "changed")
+        done["room"] = room_id
+        done["added"] = [
+            [e.email, e.person.id if e.person else "", e.access] for e in sent if e.new
+        ]
+        done["invited"] = sorted(e.email for e in sent if e.person is None)
+        return StepDone(done, "changed")
 
     async def link(self, state: RowState, step: EnsureLink, recheck: bool) -> StepDone:
         ctx = self.ctx
@@ -113,20 +208,34 @@ class ClientActions:
             ctx.forget_room(room_id)
         client = ctx.client
         if step.link_type == LinkType.EXTERNAL:
-            share = await client.primary_link(room_id)
+            share = await client.primary_link(room_id)  # GET: made on first call, once
             if share.get("access") != int(step.access):
                 return await self._set_link(room_id, step, share, "changed")
             outcome: Outcome = "created" if room_id in ctx.fresh_rooms else "found"
             return _link_done(share, outcome)
         existing = None
-        if room_id not in ctx.fresh_rooms:
-            links = await client.room_links(room_id, link_type=int(LinkType.INVITATION))
-            existing = links[0] if links else None
+        if recheck:
+            existing = await ctx.look_again.find(lambda: self._invitation_link(room_id))
+        elif room_id not in ctx.fresh_rooms:
+            existing = await self._invitation_link(room_id)
         if existing is None:
-            return await self._set_link(room_id, step, None, "created")
+            try:
+                return await self._set_link(room_id, step, None, "created")
+            except PermanentError as exc:
+                # One invitation link per room (docspace-api.md 5.5, 9e): another writer made
+                # it meanwhile. Look, and use that one.
+                if exc.status != 403 or "maximum number of links" not in exc.message.lower():
+                    raise
+                existing = await self._invitation_link(room_id)
+                if existing is None:
+                    raise
         if existing.get("access") == int(step.access):
             return _link_done(existing, "found")
         return await self._set_link(room_id, step, existing, "changed")
+
+    async def _invitation_link(self, room_id: int) -> Json | None:
+        links = await self.ctx.client.room_links(room_id, link_type=int(LinkType.INVITATION))
+        return links[0] if links else None
 
     async def _set_link(
         self, room_id: int, step: EnsureLink, current: Json | None, outcome: Outcome
@@ -143,6 +252,14 @@ class ClientActions:
                 path=f"/api/2.0/files/rooms/{room_id}/links",
             )
         return _link_done(share, outcome)
+
+
+T = TypeVar("T")
+
+
+async def _some(found: Awaitable[list[T]]) -> list[T] | None:
+    """A look for LookAgain: an empty list is nothing found."""
+    return (await found) or None
 
 
 def _link_done(share: Json, outcome: Outcome) -> StepDone:

@@ -70,7 +70,10 @@ class PersonActions:
         async with people.locked(step.email):
             if self.inviter.invited_up_front(step.email):
                 return await self._invited(step)
-            person = await (people.refresh(step.email) if recheck else people.get(step.email))
+            if recheck:  # a create the portal may apply late: look more than once
+                person = await self.ctx.look_again.find(lambda: people.refresh(step.email))
+            else:
+                person = await people.get(step.email)
             if person is not None:
                 again: Outcome = "created" if recheck else "found"
                 if recheck and step.email.lower() in self._raising:
@@ -162,7 +165,7 @@ async def find_room_by_title(ctx: Context, title: str) -> int:
     """The one existing room with exactly this title."""
     rooms = await ctx.rooms.by_title(title)
     if len(rooms) == 1:
-        return int(rooms[0]["id"])
+        return rooms[0].id
     if not rooms:
         raise RowRefused(
             f'no room titled "{title}" exists in the portal; use a client_id of the clients '

@@ -73,6 +73,18 @@ class TreeTable:
         assert created is not None
         return created
 
+    def delete_room(self, room_id: int) -> bool:
+        """Remove a room with its folders, files, members and links (a room deleted in
+        DocSpace and its trash emptied). False when there is no such room."""
+        if self.room(room_id) is None:
+            return False
+        folders = "SELECT id FROM folders WHERE id = ? OR room_id = ?"
+        self._conn.execute(f"DELETE FROM files WHERE folder_id IN ({folders})", (room_id, room_id))
+        self._conn.execute("DELETE FROM folders WHERE id = ? OR room_id = ?", (room_id, room_id))
+        self._conn.execute("DELETE FROM shares WHERE room_id = ?", (room_id,))
+        self._conn.execute("DELETE FROM links WHERE room_id = ?", (room_id,))
+        return True
+
     def move(self, folder_id: int, parent_id: int, now: float) -> None:
         self._conn.execute(
             "UPDATE folders SET parent_id = ?, updated = ? WHERE id = ?",
