@@ -18,6 +18,7 @@ from bulk_onboard.model.records import ClientRecord, Origin, RowKind, UserRecord
 from bulk_onboard.model.words import ACCESS_NAMES
 from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.sources.table import InputWarning, RawRow, Sheet
+from bulk_onboard.validate.repeats import Repeats
 from bulk_onboard.validate.rows import (
     ClientRoom,
     ClientRooms,
@@ -69,12 +70,13 @@ def check_config(sheets: Sequence[Sheet], playbook: Playbook) -> None:
 def validate_sheets(sheets: Sequence[Sheet], playbook: Playbook) -> Validated:
     """Read every row of the sheets (clients first) and check them, alone and together."""
     check_config(sheets, playbook)
+    repeats = Repeats()
     clients: list[_Entry] = []
     for sheet in (s for s in sheets if s.kind is RowKind.CLIENT):
         keys = title_keys(playbook, sheet)
         for row in sheet.rows:
             clients.append(
-                (sheet, _result(check_client(row, playbook, sheet, keys), row, sheet.kind))
+                (sheet, _result(check_client(row, playbook, sheet, keys, repeats), row, sheet.kind))
             )
     clients = _mark_duplicates(
         clients, _client_id, "client_id", "client_id", "every client needs its own id"
@@ -91,7 +93,9 @@ def validate_sheets(sheets: Sequence[Sheet], playbook: Playbook) -> Validated:
     users: list[_Entry] = []
     for sheet in (s for s in sheets if s.kind is RowKind.USER):
         for row in sheet.rows:
-            users.append((sheet, _result(check_user(row, playbook, sheet, rooms), row, sheet.kind)))
+            users.append(
+                (sheet, _result(check_user(row, playbook, sheet, rooms, repeats), row, sheet.kind))
+            )
     users = _mark_duplicates(users, _email, "email", "e-mail address", "list every person once")
     users = _mark_second_access(users, clients, playbook)
     warnings = [n for sheet in sheets for n in column_notices(sheet) + sheet.warnings]

@@ -28,6 +28,7 @@ from bulk_onboard.model.words import (
 )
 from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.sources.table import RawRow, Sheet
+from bulk_onboard.validate.repeats import Repeats
 from bulk_onboard.validate.values import (
     CLIENT_ACCESSES,
     client_access_problem,
@@ -99,7 +100,10 @@ def _adder(problems: list[Problem], sheet: Sheet) -> Callable[[str, str], None]:
 
 
 def _email(values: dict[str, str], column: str, who: str, add: Callable[[str, str], None]) -> str:
-    email = values.get(column, "").lower()
+    written = values.get(column, "")
+    email = written.lower()
+    if email == written:
+        email = written  # one text, not two alike
     if not email:
         add(column, f"The {who} e-mail address is missing; fill it in.")
     elif (problem := email_problem(email)) is not None:
@@ -108,9 +112,14 @@ def _email(values: dict[str, str], column: str, who: str, add: Callable[[str, st
 
 
 def check_client(
-    row: RawRow, playbook: Playbook, sheet: Sheet, keys: dict[str, str]
+    row: RawRow,
+    playbook: Playbook,
+    sheet: Sheet,
+    keys: dict[str, str],
+    repeats: Repeats | None = None,
 ) -> ClientRecord | list[Problem]:
-    values = row.values
+    cells = (repeats or Repeats()).cells(row.values)
+    values = dict(cells)  # the record's texts are the shared ones
     problems: list[Problem] = []
     add = _adder(problems, sheet)
     client_id, name = values.get("client_id", ""), values.get("client_name", "")
@@ -162,7 +171,7 @@ def check_client(
         room_type=room_type,
         client_access=access,
         tags=tuple(dict.fromkeys([*playbook.tags, *(t for t in row_tags if t)])),
-        values=tuple(values.items()),
+        values=cells,
     )
 
 
@@ -184,9 +193,14 @@ def _apply_pattern(
 
 
 def check_user(
-    row: RawRow, playbook: Playbook, sheet: Sheet, rooms: ClientRooms
+    row: RawRow,
+    playbook: Playbook,
+    sheet: Sheet,
+    rooms: ClientRooms,
+    repeats: Repeats | None = None,
 ) -> UserRecord | list[Problem]:
-    values = row.values
+    cells = (repeats or Repeats()).cells(row.values)
+    values = dict(cells)  # the record's texts are the shared ones
     problems: list[Problem] = []
     add = _adder(problems, sheet)
     email = _email(values, "email", "person's", add)
@@ -251,7 +265,7 @@ def check_user(
         room_is_client=client is not None,
         access=access,
         culture=culture,
-        values=tuple(values.items()),
+        values=cells,
     )
 
 
