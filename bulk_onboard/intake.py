@@ -4,7 +4,8 @@ The one entry point for every command that reads spreadsheets (`validate`, `plan
 
     playbook = load_playbook(path_or_None)
     intake = load_intake([Path("clients.csv"), Path("users.csv")], playbook)
-    intake.plans      # client plans first (people may join their rooms), then people
+    intake.plans      # client plans first (people may join their rooms), then people;
+                      # built when iterated, not held (Plans)
     intake.invalid    # rows that will not run, each with every problem
 
 InputError (a file cannot be used) and ConfigError (the playbook does not fit) propagate.
@@ -17,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
 from bulk_onboard.model.steps import Plan
@@ -25,6 +27,64 @@ from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.sources import InputWarning, display_names, open_sources
 from bulk_onboard.sources.table import Sheet
 from bulk_onboard.validate.files import Invalid, validate_sheets
+
+
+class Plans(Sequence[Plan]):
+    """The plans of the valid records, clients first, built each time they are asked for.
+
+    A plan is a few hundred bytes of objects (its steps and their references); a run goes
+    through its rows a few times but works on a few dozen of them at once, so holding every
+    row's plan from start to end would cost about 400 bytes a row for nothing. Planning is
+    pure and quick (a few microseconds a row), so a plan is made again on each pass.
+    """
+
+    __slots__ = ("_clients", "_playbook", "_users")
+
+    def __init__(
+        self,
+        clients: Sequence[ClientRecord],
+        users: Sequence[UserRecord],
+        playbook: Playbook,
+    ) -> None:
+        self._clients = clients
+        self._users = users
+        self._playbook = playbook
+
+    def __len__(self) -> int:
+        return len(self._clients) + len(self._users)
+
+    @overload
+    def __getitem__(self, index: int) -> Plan: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Plan, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Plan | tuple[Plan, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError("plan index out of range")
+        first = len(self._clients)
+        record = self._clients[position] if position < first else self._users[position - first]
+        return build_plan(record, self._playbook)
+
+    def __iter__(self) -> Iterator[Plan]:
+        yield from self.of(RowKind.CLIENT)
+        yield from self.of(RowKind.USER)
+
+    def of(self, kind: RowKind) -> Iterator[Plan]:
+        """The plans of one kind of row, in input order."""
+        records: Sequence[ClientRecord | UserRecord]
+        records = self._clients if kind is RowKind.CLIENT else self._users
+        playbook = self._playbook
+        return (build_plan(record, playbook) for record in records)
+
+    def rows_of(self, kind: RowKind) -> int:
+        return len(self._clients) if kind is RowKind.CLIENT else len(self._users)
+
+    def __repr__(self) -> str:
+        return f"Plans({len(self._clients)} clients, {len(self._users)} users)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +97,7 @@ class Intake:
     users: tuple[UserRecord, ...]
     invalid: tuple[Invalid, ...]
     warnings: tuple[InputWarning, ...]
-    plans: tuple[Plan, ...]  # one per valid record: clients, then users
+    plans: Sequence[Plan]  # one per valid record: clients, then users (Plans: built lazily)
 
     @property
     def rows(self) -> int:
@@ -77,8 +137,7 @@ def intake_from_sheets(
 ) -> Intake:
     """Validate and plan sheets however they were read (files, or a report read back)."""
     validated = validate_sheets(sheets, playbook)
-    records: list[ClientRecord | UserRecord] = [*validated.clients, *validated.users]
-    plans = tuple(build_plan(r, playbook) for r in records)
+    plans = Plans(validated.clients, validated.users, playbook)
     return Intake(
         files=files,
         playbook=playbook,

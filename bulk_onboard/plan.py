@@ -27,12 +27,15 @@ from bulk_onboard.model.steps import (
 from bulk_onboard.playbook.reader import Playbook
 
 ROOM_ID = Ref("room", "id")
+PERSON_ID = Ref("person", "id")
 
 
 def build_plan(record: ClientRecord | UserRecord, playbook: Playbook) -> Plan:
     if isinstance(record, ClientRecord):
-        return Plan(record.row_key, RowKind.CLIENT, record.origin, client_steps(record, playbook))
-    return Plan(record.row_key, RowKind.USER, record.origin, user_steps(record, playbook))
+        steps = client_steps(record, playbook)
+        return Plan(record.row_key, RowKind.CLIENT, record.origin, steps, record.values)
+    steps = user_steps(record, playbook)
+    return Plan(record.row_key, RowKind.USER, record.origin, steps, record.values)
 
 
 def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
@@ -106,7 +109,7 @@ def user_steps(record: UserRecord, playbook: Playbook) -> tuple[Step, ...]:
     join = JoinRoom(
         "membership",
         room,
-        Ref("person", "id"),
+        PERSON_ID,
         record.email,
         record.access,
         playbook.invitation.notify,

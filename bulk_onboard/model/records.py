@@ -6,7 +6,7 @@ the role matrix is section 6. Nothing here does I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
 
@@ -190,9 +190,11 @@ class ClientRecord:
     tags: tuple[str, ...]
     values: tuple[tuple[str, str], ...]  # every input column as read, for the report
 
-    @property
-    def row_key(self) -> str:
-        return f"client:{self.client_id}"
+    # "client:<client_id>", made once (every phase, the report and the journal use it)
+    row_key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "row_key", f"client:{self.client_id}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +212,8 @@ class UserRecord:
     culture: str | None
     values: tuple[tuple[str, str], ...]
 
-    @property
-    def row_key(self) -> str:
-        return f"user:{self.email}"
+    # "user:<email>", made once (every phase, the report and the journal use it)
+    row_key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "row_key", f"user:{self.email}")

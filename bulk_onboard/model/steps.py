@@ -15,7 +15,7 @@ Outputs each step kind produces (the engine journals them under these field name
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, RowKind, UserType
@@ -175,6 +175,8 @@ class Plan:
     kind: RowKind
     origin: Origin
     steps: tuple[Step, ...]
+    # the row's cells as read, for its report line (the record's own tuple, not a copy)
+    values: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     def step(self, key: str) -> Step:
         for s in self.steps:

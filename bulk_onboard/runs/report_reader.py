@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_onboard.errors import InputError
-from bulk_onboard.intake import Intake, intake_from_sheets
+from bulk_onboard.intake import Intake, Plans, intake_from_sheets
 from bulk_onboard.model.cells import restore
 from bulk_onboard.model.columns import COLUMNS, canonical
 from bulk_onboard.model.records import Origin, RowKind
@@ -156,14 +156,16 @@ def plan_retry(report: Path, rows: Sequence[ReportRow], playbook: Playbook) -> R
     """Validate every row again; keep plans and problems only for the rows to retry."""
     wanted = {r.origin for r in rows if r.to_retry}
     full = intake_from_sheets(_sheets(rows), playbook, files=(report.name,))
+    clients = tuple(c for c in full.clients if c.origin in wanted)
+    users = tuple(u for u in full.users if u.origin in wanted)
     intake = Intake(
         files=full.files,
         playbook=full.playbook,
-        clients=tuple(c for c in full.clients if c.origin in wanted),
-        users=tuple(u for u in full.users if u.origin in wanted),
+        clients=clients,
+        users=users,
         invalid=tuple(i for i in full.invalid if i.origin in wanted),
         warnings=full.warnings,
-        plans=tuple(p for p in full.plans if p.origin in wanted),
+        plans=Plans(clients, users, full.playbook),
     )
     carried = tuple(carried_result(r) for r in rows if not r.to_retry)
     return Retry(intake, carried)
