@@ -32,7 +32,7 @@ from bulk_onboard.engine.actions.people import PERSON_STEPS, MembershipActions
 from bulk_onboard.engine.actions.shares import check_share_people
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.pool import Pool, Stop
-from bulk_onboard.engine.row import RowState, finish, row_status
+from bulk_onboard.engine.row import Outcome, RowState, finish, row_status
 from bulk_onboard.engine.step_runner import STEP_ERRORS, StepRunner
 from bulk_onboard.errors import (
     BudgetExhausted,
@@ -96,6 +96,50 @@ class ClientEnd:
         return cls(result.status, result.failed_step, result.error, has_room)
 
 
+@dataclass(slots=True)
+class Parked:
+    """A person row between its person step and its membership: what the row has done so far,
+    without its plan and state (made again when the memberships phase takes the row). About
+    350 bytes instead of 1.2 KB: every person who joins a room waits here while the other
+    people and the clients are worked on."""
+
+    outputs: tuple[tuple[str, Json], ...]
+    outcomes: tuple[tuple[str, Outcome], ...]
+    hints: tuple[tuple[str, Json], ...]
+    notes: tuple[str, ...]
+    started: float
+    requests: int
+    attempts: int
+    journal_stale: bool
+
+    @classmethod
+    def of(cls, state: RowState) -> Parked:
+        return cls(
+            tuple(state.outputs.items()),
+            tuple(state.outcomes.items()),
+            tuple(state.hints.items()),
+            tuple(state.notes),
+            state.started,
+            state.requests,
+            state.attempts,
+            state.journal_stale,
+        )
+
+    def state(self, plan: Plan, values: tuple[tuple[str, str], ...]) -> RowState:
+        return RowState(
+            plan=plan,
+            values=values,
+            outputs=dict(self.outputs),
+            outcomes=dict(self.outcomes),
+            started=self.started,
+            requests=self.requests,
+            attempts=self.attempts,
+            hints=dict(self.hints),
+            journal_stale=self.journal_stale,
+            notes=list(self.notes),
+        )
+
+
 @dataclass
 class RunState:
     """The rows of the run in progress, and what the run keeps of the finished ones.
@@ -111,6 +155,7 @@ class RunState:
     report: ReportStream
     values: Callable[[Plan], tuple[tuple[str, str], ...]]
     states: dict[str, RowState] = field(default_factory=dict)
+    parked: dict[str, Parked] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
     clients: dict[str, ClientEnd] = field(default_factory=dict)
     held: dict[str, RowResult] = field(default_factory=dict)
@@ -120,13 +165,26 @@ class RunState:
         """The row's state, made when first asked for."""
         state = self.states.get(plan.row_key)
         if state is None:
-            state = self.states[plan.row_key] = RowState(plan=plan, values=self.values(plan))
+            parked = self.parked.pop(plan.row_key, None)
+            if parked is not None:
+                state = parked.state(plan, self.values(plan))
+            else:
+                state = RowState(plan=plan, values=self.values(plan))
+            self.states[plan.row_key] = state
         return state
+
+    def park(self, state: RowState) -> None:
+        """The row waits for a later phase: keep what it has done, not its state."""
+        key = state.plan.row_key
+        if self.states.get(key) is state:
+            del self.states[key]
+            self.parked[key] = Parked.of(state)
 
     def done(self, result: RowResult, *, hold: bool = False) -> None:
         key = result.row_key
         self.finished.add(key)
         self.states.pop(key, None)
+        self.parked.pop(key, None)
         if result.kind == RowKind.CLIENT:
             self.clients[key] = ClientEnd.of(result)
         if hold:
@@ -331,6 +389,8 @@ class Phases:
                 self.failed(state, failure)
             elif not any(isinstance(step, JoinRoom) for step in plan.steps):
                 self.settle(state, row_status(state, "person"))  # nothing left to do
+            else:
+                self.run.park(state)  # until the memberships phase
 
         await self._pool(work, done).run(plans)
 
@@ -371,33 +431,36 @@ class Phases:
         await self._pool(work, done).run(self.to_announce)
 
     async def memberships(self, plans: Iterable[Plan]) -> None:
-        waiting: list[RowState] = []
+        """The people who join rooms, grouped per room; a row's state is made again (from
+        what it parked) only when its group is taken up, so the joiners waiting for their
+        turn cost their plans, not their states."""
+        waiting: list[Plan] = []
         for plan in plans:
             if plan.row_key in self.run.finished:
                 continue
-            state = self.run.state(plan)
             if not any(isinstance(step, JoinRoom) for step in plan.steps):
+                state = self.run.state(plan)
                 self.settle(state, row_status(state, "person"))
-            elif not self._room_is_there(state):
-                continue
-            else:
-                waiting.append(state)
+            elif self._room_is_there(plan):
+                waiting.append(plan)
 
-        async def work(group: list[tuple[RowState, Step]]) -> dict[str, StepFailed]:
+        async def work(group: list[Plan]) -> dict[str, StepFailed]:
+            members = [(self.run.state(plan), _join(plan)) for plan in group]
             with metered(Meter()) as meter:
                 try:
-                    failures = await self.runner.run_group(group, self.membership.join)
+                    failures = await self.runner.run_group(members, self.membership.join)
                 except Exception as exc:
-                    log.exception("row_failed", row=group[0][0].plan.row_key)
-                    failures = {s.plan.row_key: StepFailed(step.key, exc) for s, step in group}
-            for state, _ in group:  # the group's requests, shared out for the report
+                    log.exception("row_failed", row=group[0].row_key)
+                    failures = {s.plan.row_key: StepFailed(step.key, exc) for s, step in members}
+            for state, _ in members:  # the group's requests, shared out for the report
                 state.requests += -(-meter.requests // len(group))
                 state.attempts += -(-meter.attempts // len(group))
             return failures
 
-        def done(group: list[tuple[RowState, Step]], failures: dict[str, StepFailed]) -> None:
-            for state, _ in group:
-                failure = failures.get(state.plan.row_key)
+        def done(group: list[Plan], failures: dict[str, StepFailed]) -> None:
+            for plan in group:
+                state = self.run.states[plan.row_key]
+                failure = failures.get(plan.row_key)
                 if failure is not None:
                     self.failed(state, failure)
                 else:
@@ -405,9 +468,9 @@ class Phases:
 
         await self._pool(work, done, weight=len).run(membership_groups(waiting))
 
-    def _room_is_there(self, state: RowState) -> bool:
+    def _room_is_there(self, plan: Plan) -> bool:
         """A person whose client row has no room shares that row's fate and ends here."""
-        join = next(s for s in state.plan.steps if isinstance(s, JoinRoom))
+        join = _join(plan)
         owner = join.room.row
         blocking = self.run.clients.get(owner) if owner else None
         if blocking is None or blocking.status in OK_STATUSES:
@@ -427,19 +490,22 @@ class Phases:
                 f"the room of {owner} is not there: that row is {blocking.status.value}{where}{why}"
             )
         status = Status.FAILED if blocking.status is Status.INVALID else blocking.status
-        self.settle(state, status, StepFailed(join.key, cause))
+        self.settle(self.run.state(plan), status, StepFailed(join.key, cause))
         return False
 
 
-def membership_groups(states: Sequence[RowState]) -> list[list[tuple[RowState, Step]]]:
+def _join(plan: Plan) -> JoinRoom:
+    return next(s for s in plan.steps if isinstance(s, JoinRoom))
+
+
+def membership_groups(plans: Sequence[Plan]) -> list[list[Plan]]:
     """Joiners per room, in batches of MEMBERSHIP_BATCH (one share request each)."""
-    by_room: dict[tuple[str, str], list[tuple[RowState, Step]]] = {}
-    for state in states:
-        find = next((s for s in state.plan.steps if isinstance(s, FindRoom)), None)
-        join = next(s for s in state.plan.steps if isinstance(s, JoinRoom))
-        key = ("title", find.title) if find is not None else ("row", str(join.room.row))
-        by_room.setdefault(key, []).append((state, join))
-    groups: list[list[tuple[RowState, Step]]] = []
+    by_room: dict[tuple[str, str], list[Plan]] = {}
+    for plan in plans:
+        find = next((s for s in plan.steps if isinstance(s, FindRoom)), None)
+        key = ("title", find.title) if find is not None else ("row", str(_join(plan).room.row))
+        by_room.setdefault(key, []).append(plan)
+    groups: list[list[Plan]] = []
     for joiners in by_room.values():
         for start in range(0, len(joiners), MEMBERSHIP_BATCH):
             groups.append(joiners[start : start + MEMBERSHIP_BATCH])
