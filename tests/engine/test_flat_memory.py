@@ -20,7 +20,7 @@ import pytest
 
 from bulk_onboard.config import build_settings
 from bulk_onboard.engine import modes
-from bulk_onboard.engine.phases import Progress
+from bulk_onboard.engine.phases import Progress, RunState
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
@@ -32,6 +32,9 @@ pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 CLIENTS, PEOPLE = 25, 500
 CEILING_PER_ROW = 1000  # bytes
+JOINERS = sum(1 for n in range(PEOPLE) if n % 7)  # write_population: who joins a room
+# in flight at once: 16 rows, or 16 membership groups (one per room here, 18 joiners at most)
+MOST_STATES_ALIVE = 16 * -(-JOINERS // CLIENTS) + 16  # 304; holding every joiner: 428+
 BOOKKEEPING = (
     "/bulk_onboard/engine/phases.py",
     "/bulk_onboard/engine/root.py",
@@ -63,6 +66,15 @@ async def test_a_run_keeps_no_result_of_a_finished_row(
         close(stream)
 
     monkeypatch.setattr(ReportStream, "close", measured_close)
+    alive: list[int] = []  # the rows with a state, each time a phase takes one up
+    take = RunState.state
+
+    def counted_state(run: RunState, plan: object) -> object:
+        state = take(run, plan)  # type: ignore[arg-type]
+        alive.append(len(run.states))
+        return state
+
+    monkeypatch.setattr(RunState, "state", counted_state)
     token = "sk-" + "7f3e5d1c" * 4
     async with sandbox_process(tmp_path / "portal.db", token, latency_ms=0) as url:
         settings = build_settings(
@@ -82,3 +94,6 @@ async def test_a_run_keeps_no_result_of_a_finished_row(
     (at_the_end,) = held
     per_row = at_the_end / (CLIENTS + PEOPLE)
     assert per_row < CEILING_PER_ROW, f"{per_row:.0f} bytes a row held at the end of the run"
+    # The people who join rooms wait for the memberships phase parked, not as states: the
+    # states alive at once are those in flight, not every joiner of the file.
+    assert max(alive) <= MOST_STATES_ALIVE, f"{max(alive)} row states alive at once"
