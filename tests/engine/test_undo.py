@@ -288,7 +288,9 @@ async def test_undo_after_a_corrected_retry_takes_back_the_first_attempt_too(
     first = next((tmp_path / "reports").glob("2*"))
     await admin(sandbox, "POST", "/sandbox/faults", {"clear": True})
     correct(first / "report.csv", {"client_name": "Acme Corp", "client_email": "new@acme.example"})
-    code, output = await asyncio.to_thread(cli, sandbox, tmp_path, "retry", str(first / "report.csv"))
+    code, output = await asyncio.to_thread(
+        cli, sandbox, tmp_path, "retry", str(first / "report.csv")
+    )
     assert code == 0, output
     state = await admin(sandbox, "GET", "/sandbox/state")
     assert {p["email"] for p in state["people"]} >= {"old@acme.example", "new@acme.example"}
@@ -308,7 +310,9 @@ async def test_undo_lists_what_the_run_changed_and_leaves_it(
 ) -> None:
     """A room renamed and a person's type raised are changes undo does not take back: the
     preview and the report list them, and the portal keeps them."""
-    await admin(sandbox, "POST", "/sandbox/people", [{"email": "gus@acme.example", "type": "Guest"}])
+    await admin(
+        sandbox, "POST", "/sandbox/people", [{"email": "gus@acme.example", "type": "Guest"}]
+    )
     sheet = write_clients(tmp_path / "clients.csv", [("K-7", "Acme", "it@acme.example", MARIA)])
     code, output = await asyncio.to_thread(cli, sandbox, tmp_path, "run", str(sheet))
     assert code == 0, output

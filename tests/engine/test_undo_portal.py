@@ -78,7 +78,9 @@ async def test_undo_refuses_another_portal_and_a_folder_that_does_not_say(
     assert "does not say which portal it wrote to" in output
     assert "run undo again with --assume-portal" in output
     assert await requests_made(sandbox) == 0  # refused before any request
-    code, output = await undo_at(sandbox, sandbox.url, reports, run.name, "--yes", "--assume-portal")
+    code, output = await undo_at(
+        sandbox, sandbox.url, reports, run.name, "--yes", "--assume-portal"
+    )
     assert code == 0, output
     assert "undone: 1 rooms archived" in output
     state = await admin(sandbox, "GET", "/sandbox/state")
