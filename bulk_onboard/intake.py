@@ -14,7 +14,7 @@ InputError (a file cannot be used) and ConfigError (the playbook does not fit) p
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +79,14 @@ class Plans(Sequence[Plan]):
         records = self._clients if kind is RowKind.CLIENT else self._users
         playbook = self._playbook
         return (build_plan(record, playbook) for record in records)
+
+    def unfinished(self, finished: Container[str]) -> Iterator[Plan]:
+        """The plans of the rows whose key is not in `finished` (only those are built)."""
+        playbook = self._playbook
+        for records in (self._clients, self._users):
+            for record in records:
+                if record.row_key not in finished:
+                    yield build_plan(record, playbook)
 
     def rows_of(self, kind: RowKind) -> int:
         return len(self._clients) if kind is RowKind.CLIENT else len(self._users)

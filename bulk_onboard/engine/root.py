@@ -212,9 +212,13 @@ async def run(
 
     # Whatever has no result yet was never finished: the run stopped first.
     reason = str(state.fatal) if state.fatal else (stop.reason or "the run stopped")
-    for plan in plans:
-        if plan.row_key not in state.finished:
-            state.interrupted(state.state(plan), reason, progress)
+    finished = state.finished
+    if isinstance(plans, Plans):
+        pending: Iterable[Plan] = plans.unfinished(finished)
+    else:
+        pending = [p for p in plans if p.row_key not in finished]
+    for plan in pending:
+        state.interrupted(state.state(plan), reason, progress)
     state.release()
     report.close()
     log.info("report_written", run_id=job.run_id, folder=str(job.run_dir), rows=report.rows)
