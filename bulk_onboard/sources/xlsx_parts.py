@@ -13,6 +13,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import cache
 from xml.etree import ElementTree
 
 _NS = {
@@ -74,6 +75,7 @@ _ROOT = re.compile(rb"<(\w+:)?worksheet\b")
 COLUMN_BITS = 14  # a cell's key is row << COLUMN_BITS | column (Excel has 16,384 columns)
 
 
+@cache
 def column_number(letters: bytes) -> int:
     number = 0
     for char in letters:
@@ -153,11 +155,20 @@ def scan_sheet(xml: bytes, styles: list[str]) -> SheetMarks:
     elif 0 in shown:
         shown.remove(0)
     if shown:
-        style = re.compile(rb'\ss="(' + b"|".join(str(i).encode() for i in shown) + rb')"')
-        for hit in style.finditer(xml):
-            cell = cell_at(hit.start())
-            if cell:
-                marks.formats[cell[0] << COLUMN_BITS | cell[1]] = styles[int(hit.group(1))]
+        ids = b"|".join(str(i).encode() for i in shown)
+        style = re.compile(rb'\ss="(' + ids + rb')"')
+        # the cells as Excel and most programs write them: r first, then s
+        usual = re.compile(re.escape(cell_tag) + rb' r="([A-Z]+)(\d+)" s="(' + ids + rb')"')
+        found = usual.findall(xml)
+        formats = marks.formats
+        if len(found) == len(style.findall(xml)):
+            for letters, row, number in found:
+                formats[int(row) << COLUMN_BITS | column_number(letters)] = styles[int(number)]
+        else:
+            for hit in style.finditer(xml):
+                cell = cell_at(hit.start())
+                if cell:
+                    formats[cell[0] << COLUMN_BITS | cell[1]] = styles[int(hit.group(1))]
     if b't="e"' in xml:
         for hit in _ERROR.finditer(xml):
             cell = cell_at(hit.start())
