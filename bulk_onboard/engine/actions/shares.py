@@ -19,7 +19,7 @@ and records nothing).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -165,10 +165,14 @@ async def send(
 
 
 async def share_members(
-    ctx: Context, state: RowState, room_id: int, step: ShareRoom
+    ctx: Context,
+    state: RowState,
+    room_id: int,
+    step: ShareRoom,
+    sending: Callable[[list[Entry]], None] | None = None,
 ) -> list[Entry]:
     """The client row's share: manager by id, the contact by id or (new address) by e-mail.
-    The entries sent (none: no request was needed)."""
+    The entries sent (none: no request was needed); `sending` is told them just before."""
     by_email = [m.email for m in step.members if not m.by_id]
     # Whoever may be mailed is locked first, so two rows sharing one contact cannot both
     # invite it.
@@ -186,6 +190,8 @@ async def share_members(
                 entries.append(entry)
         if not entries:
             return []
+        if sending is not None:
+            sending(entries)
         await send(
             ctx,
             room_id,
