@@ -45,7 +45,10 @@ async def test_a_client_and_a_folder_with_an_emoji_are_rerun_with_no_writes(
 ) -> None:
     reports = tmp_path / "reports"
     playbook = tmp_path / "playbook.toml"
-    playbook.write_text('[room]\nfolders = ["Invoices", "Contracts", "Deliverables", "Docs \U0001f4c4"]\n', encoding="utf-8")
+    playbook.write_text(
+        '[room]\nfolders = ["Invoices", "Contracts", "Deliverables", "Docs \U0001f4c4"]\n',
+        encoding="utf-8",
+    )
     sheet = write_clients(
         tmp_path / "c.csv", [("K-1", "Acme \U0001f600", "it@acme.example", MARIA)]
     )

@@ -127,9 +127,16 @@ class Inviter:
                         pending.done.set_result(None)
                 waiting = still
             if waiting:
-                await self.ctx.client.invite_users(
-                    [(p.email, p.user_type) for p in waiting], culture=culture
-                )
+                try:
+                    await self.ctx.client.invite_users(
+                        [(p.email, p.user_type) for p in waiting], culture=culture
+                    )
+                finally:
+                    # Sent: whatever the answer, the portal may have them now (pending), so
+                    # nobody goes by the prefetch's "unknown" (a share by e-mail would mail
+                    # them a second time, docspace-api.md 10.8).
+                    for pending in waiting:
+                        self.ctx.people.forget(pending.email)
 
         refused_before: str | None = None
         while waiting:
