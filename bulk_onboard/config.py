@@ -28,17 +28,18 @@ PORTAL_ENV = "DOCSPACE_URL"
 STATE_DIR_ENV = "BULK_ONBOARD_STATE_DIR"
 
 # The portal's own limits (docspace-api.md section 7): 1,500 requests a minute per user,
-# 50 GETs and 15 other requests in flight. Defaults keep a margin under each.
+# 50 GETs and 15 other requests in flight. By default the rate and the writes in flight adapt
+# to what the portal answers (api/pacing.py, api/inflight.py); --rate and --max-writes pin them.
 SERVER_REQUESTS_PER_SECOND = 25.0
-# A self-hosted portal may run without its limiter (the stock configuration disables it), so a
-# higher rate may be asked for explicitly; the default stays under the portal's limit.
+# A self-hosted portal may run without its limiter (the stock configuration disables it).
 MAX_REQUESTS_PER_SECOND = 1000.0
 SERVER_READ_INFLIGHT = 50
 SERVER_WRITE_INFLIGHT = 15
-DEFAULT_REQUESTS_PER_SECOND = 24.0
+MAX_WRITE_INFLIGHT = 100  # --max-writes above the server's 15: for a portal without a limiter
 DEFAULT_READ_INFLIGHT = 40
-DEFAULT_WRITE_INFLIGHT = 10
-DEFAULT_CONCURRENCY = 8
+DEFAULT_WRITE_INFLIGHT = 10  # where the adaptive write cap starts; it grows to 15
+DEFAULT_CONCURRENCY = 24  # rows at once: enough that the in-flight caps, not rows, bind
+DEFAULT_OUTAGE_WAIT = 300.0  # seconds an unreachable portal is waited for
 
 
 class Secret:
@@ -75,9 +76,10 @@ class Settings:
     portal_url: str  # scheme://host[:port][/prefix], no trailing slash, no /api/2.0
     token: Secret
     concurrency: int = DEFAULT_CONCURRENCY  # rows worked on at once
-    requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
+    requests_per_second: float | None = None  # None: adaptive (api/pacing.py)
     max_read_inflight: int = DEFAULT_READ_INFLIGHT
-    max_write_inflight: int = DEFAULT_WRITE_INFLIGHT
+    max_write_inflight: int | None = None  # None: adaptive from 10 up to 15 (api/inflight.py)
+    outage_wait: float = DEFAULT_OUTAGE_WAIT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     request_timeout: float = 60.0  # seconds for one attempt, connect to last byte
     connect_timeout: float = 15.0
@@ -100,6 +102,7 @@ def build_settings(
     requests_per_second: float | None = None,
     max_read_inflight: int | None = None,
     max_write_inflight: int | None = None,
+    outage_wait: float | None = None,
     retry: RetryPolicy | None = None,
     request_timeout: float | None = None,
     report_dir: str | Path | None = None,
@@ -130,13 +133,12 @@ def build_settings(
             1,
             SERVER_READ_INFLIGHT,
         ),
-        max_write_inflight=_bounded_int(
-            "write in-flight cap",
-            max_write_inflight,
-            DEFAULT_WRITE_INFLIGHT,
-            1,
-            SERVER_WRITE_INFLIGHT,
+        max_write_inflight=(
+            None
+            if max_write_inflight is None
+            else _bounded_int("write in-flight cap", max_write_inflight, 0, 1, MAX_WRITE_INFLIGHT)
         ),
+        outage_wait=_outage_wait(outage_wait),
         retry=retry if retry is not None else RetryPolicy(),
         request_timeout=_timeout(request_timeout),
         report_dir=Path(report_dir) if report_dir is not None else Path("reports"),
@@ -292,14 +294,22 @@ def _bounded_int(name: str, value: int | None, default: int, low: int, high: int
     return value
 
 
-def _rate(value: float | None) -> float:
+def _rate(value: float | None) -> float | None:
     if value is None:
-        return DEFAULT_REQUESTS_PER_SECOND
+        return None
     if isinstance(value, bool) or not 0 < value <= MAX_REQUESTS_PER_SECOND:
         raise ConfigError(
             f"requests per second must be above 0 and at most {MAX_REQUESTS_PER_SECOND:g}, "
             f"not {value!r} (a portal with its limiter on allows 1,500 a minute: 25 a second)"
         )
+    return float(value)
+
+
+def _outage_wait(value: float | None) -> float:
+    if value is None:
+        return DEFAULT_OUTAGE_WAIT
+    if isinstance(value, bool) or not 0 <= value <= 86_400:
+        raise ConfigError(f"outage wait must be from 0 to 86400 seconds, not {value!r}")
     return float(value)
 
 

@@ -64,6 +64,13 @@ EVENTS: frozenset[str] = frozenset(
         "request_retrying",  # method, path, attempt, delay, reason
         "request_failed",
         "rate_limited",  # one 429: method, path, retry_after
+        # the run's limits (api/pacing.py, api/inflight.py, api/outage.py)
+        "rate_limit_learned",  # limit, window_s, rate: the portal's sliding window
+        "inflight_cap_lowered",  # kind, cap, in_flight: a 429 without headers
+        "limits_final",  # rate, writes, reads, outage: how the limits ended
+        "outage_started",  # the portal stopped answering; requests wait
+        "outage_ended",  # seconds, probes
+        "outage_spent",  # waited --outage-wait seconds: the run fails
     }
 )
 

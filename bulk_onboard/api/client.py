@@ -22,7 +22,8 @@ from bulk_onboard.api import bodies
 from bulk_onboard.api.changes import RoomAndPeopleChanges
 from bulk_onboard.api.limits import ClientStats, Throttle
 from bulk_onboard.api.models import FolderContents
-from bulk_onboard.api.transport import Params, Transport
+from bulk_onboard.api.session import Params
+from bulk_onboard.api.transport import Transport
 from bulk_onboard.api.wire import path_id
 from bulk_onboard.backoff import Clock, RetryPolicy
 from bulk_onboard.config import Settings
@@ -32,15 +33,22 @@ from bulk_onboard.model import Json
 PAGE_SIZE = 100  # the portal's maximum `count`
 _NOT_FOUND = frozenset({404})
 MAX_PAGES = 10_000  # a runaway guard: a million entries
-# `fields=` (docspace-api.md 10.3) where the engine, the dry run and the portal cache read only
-# a few fields: rooms by id/title/tags/roomType/archived, people by id/e-mail, type flags and
-# state.
+# `fields=` (docspace-api.md 10.3) on the listings and on people/invite (whose answer lists
+# every activation-pending user of the portal, 10.5): only what the engine, the dry run and the
+# portal cache read. Rooms by id/title/tags/roomType/archived (portal_cache.RoomIndex); people by
+# id/e-mail, type flags and state (PeopleIndex, require_manager); a folder's files and folders
+# by id and title (ContentsIndex), `total` for paging; members by user id/e-mail and access
+# (Context.room_members) and isOwner (undo); links by access and sharedLink id/shareLink/primary
+# (ClientActions.link, the dry run's primary_link). Pass fields=None for whole DTOs.
 ROOM_FIELDS = "total,folders.id,folders.title,folders.tags,folders.roomType,folders.rootFolderType"
 SEARCH_ACTIVE, SEARCH_ARCHIVE, SEARCH_ANY = 0, 1, 2  # GET files/rooms `searchArea` (10.2)
 PERSON_FIELDS = (
     "id,email,isOwner,isAdmin,isRoomAdmin,isCollaborator,isVisitor,status,activationStatus"
 )
 INVITED_FIELDS = "id"
+CONTENTS_FIELDS = "total,current.id,files.id,files.title,folders.id,folders.title"
+MEMBER_FIELDS = "access,isOwner,sharedToUser.id,sharedToUser.email"
+LINK_FIELDS = "access,sharedLink.id,sharedLink.shareLink,sharedLink.primary"
 
 
 class DocSpaceClient(RoomAndPeopleChanges):
@@ -151,14 +159,19 @@ class DocSpaceClient(RoomAndPeopleChanges):
         body = bodies.create_folder_body(title)
         return _object(await self._call("POST", "create_folder", path, body=body))
 
-    async def folder_contents(self, folder_id: int) -> FolderContents:
-        """GET files/{folderId}, all pages → files and folders directly inside."""
+    async def folder_contents(
+        self, folder_id: int, fields: str | None = CONTENTS_FIELDS
+    ) -> FolderContents:
+        """GET files/{folderId}, all pages → files and folders directly inside (by default
+        each trimmed to id and title, `current` to its id)."""
         files: list[Json] = []
         folders: list[Json] = []
         current: Json = {}
         start = 0
         for _ in range(MAX_PAGES):
             params: Params = {"startIndex": start, "count": PAGE_SIZE}
+            if fields:
+                params["fields"] = fields
             path = f"files/{path_id(folder_id)}"
             page = _object(await self._call("GET", "folder_contents", path, params=params))
             new_files, new_folders = _objects(page.get("files")), _objects(page.get("folders"))
@@ -195,9 +208,14 @@ class DocSpaceClient(RoomAndPeopleChanges):
         reply = await self._call("PUT", "set_room_share", path, body=body)
         return reply if isinstance(reply, dict) else {}
 
-    async def room_share(self, room_id: int, filter_type: int | None = None) -> list[Json]:
-        """GET files/rooms/{id}/share, all pages → FileShareDto list (owner included)."""
+    async def room_share(
+        self, room_id: int, filter_type: int | None = None, fields: str | None = MEMBER_FIELDS
+    ) -> list[Json]:
+        """GET files/rooms/{id}/share, all pages → FileShareDto list (owner included; by
+        default each trimmed to access and sharedToUser id/e-mail)."""
         extra: Params = {} if filter_type is None else {"filterType": filter_type}
+        if fields:
+            extra["fields"] = fields
         return await self._pages("room_share", f"files/rooms/{path_id(room_id)}/share", extra)
 
     async def primary_link(self, room_id: int) -> Json:
@@ -205,9 +223,14 @@ class DocSpaceClient(RoomAndPeopleChanges):
         path = f"files/rooms/{path_id(room_id)}/link"
         return _object(await self._call("GET", "primary_link", path))
 
-    async def room_links(self, room_id: int, link_type: int | None = None) -> list[Json]:
-        """GET files/rooms/{id}/links → FileShareDto list of the room's links."""
+    async def room_links(
+        self, room_id: int, link_type: int | None = None, fields: str | None = LINK_FIELDS
+    ) -> list[Json]:
+        """GET files/rooms/{id}/links → FileShareDto list of the room's links (by default
+        each trimmed to access and sharedLink id/shareLink/primary)."""
         params: Params = {} if link_type is None else {"type": int(link_type)}
+        if fields:
+            params["fields"] = fields
         path = f"files/rooms/{path_id(room_id)}/links"
         return _objects(await self._call("GET", "room_links", path, params=params))
 
@@ -235,14 +258,21 @@ class DocSpaceClient(RoomAndPeopleChanges):
         return _object(await self._call("POST", "add_member", "people", body=body))
 
     async def invite_users(
-        self, invitations: Iterable[tuple[str, int]], culture: str | None = None
+        self,
+        invitations: Iterable[tuple[str, int]],
+        culture: str | None = None,
+        *,
+        answer: bool = True,
     ) -> list[Json]:
         """POST people/invite → the ids ({"id": …}) of every activation-pending user the
-        caller can see (the EmployeeDto carries no e-mail anyway)."""
+        caller can see (the EmployeeDto carries no e-mail anyway); with answer=False the
+        answer is not decoded and the list is empty."""
         body = bodies.invite_body(invitations, culture)
         params: Params = {"fields": INVITED_FIELDS}
-        reply = await self._call("POST", "invite_users", "people/invite", params=params, body=body)
-        return _objects(reply)
+        reply = await self._transport.request(
+            "POST", "invite_users", "people/invite", params=params, body=body, unread=not answer
+        )
+        return _objects(reply.response)
 
     async def user_by_email(self, email: str) -> Json | None:
         """GET people/email → the person's id, email, type flags, status and

@@ -1,19 +1,19 @@
 """Shared limits of one run: the pause gate a 429 closes for everyone, and the run counters.
 
-The throttle (requests per second) and the in-flight semaphores live on the transport; the
-gate here is the "resume at" time every attempt checks before it is sent, so one 429 stops
-all callers, not just the one that received it.
+The pacer (pacing.py), the in-flight caps (inflight.py) and the outage gate (outage.py) live
+on the transport; the gate here is the "resume at" time every attempt checks before it is
+sent, so a 429 that says "wait" stops all callers, not just the one that received it.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
-from asyncio_throttle.throttler import Throttler
 
 from bulk_onboard.backoff import Clock, Sleep
 
@@ -21,18 +21,9 @@ log = structlog.get_logger("bulk_onboard.api")
 
 
 class Throttle(Protocol):
-    """What the transport needs from a rate limiter (asyncio_throttle.Throttler fits)."""
+    """What the transport needs from a rate limiter (pacing.Pacer is the run's own)."""
 
     async def acquire(self) -> None: ...
-
-
-def make_throttler(requests_per_second: float) -> Throttler:
-    """A sliding-window throttler allowing `requests_per_second` on average, with small bursts
-    (the portal's own limit is a sliding window too: 1,500 requests per minute)."""
-    if requests_per_second <= 0:
-        raise ValueError("requests_per_second must be positive")
-    per_window = max(1, math.floor(requests_per_second))
-    return Throttler(rate_limit=per_window, period=per_window / requests_per_second)
 
 
 @dataclass(slots=True)
@@ -44,12 +35,15 @@ class ClientStats:
     answers: int = 0  # attempts the portal answered (any HTTP status)
     retries: int = 0
     rate_limited: int = 0  # 429 answers
+    concurrency_refusals: int = 0  # of them without headers: the concurrency limiter
+    window_refusals: int = 0  # of them from the sliding window the pacer keeps to
     pauses: int = 0  # times the whole run was paused by a 429
     paused_seconds: float = 0.0
     ambiguous_writes: int = 0
     failures: Counter[str] = field(default_factory=Counter)  # final errors by class name
     bytes_sent: int = 0
     bytes_received: int = 0
+    limits: Callable[[], dict[str, object]] | None = None  # the transport's limits, at the end
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -59,12 +53,15 @@ class ClientStats:
             "answers": self.answers,
             "retries": self.retries,
             "rate_limited": self.rate_limited,
+            "concurrency_refusals": self.concurrency_refusals,
+            "window_refusals": self.window_refusals,
             "pauses": self.pauses,
             "paused_seconds": round(self.paused_seconds, 3),
             "ambiguous_writes": self.ambiguous_writes,
             "failures": dict(sorted(self.failures.items())),
             "bytes_sent": self.bytes_sent,
             "bytes_received": self.bytes_received,
+            **({"limits": self.limits()} if self.limits is not None else {}),
         }
 
 
@@ -83,7 +80,6 @@ class PauseGate:
         self._resume_at = -math.inf
         self._announced = False
         self.epoch = 0  # bumped whenever a pause starts or is extended
-        self.strikes = 0  # 429s since the last success, for backoff without Retry-After
 
     @property
     def paused(self) -> bool:
@@ -119,6 +115,3 @@ class PauseGate:
         if self._announced:
             self._announced = False
             log.info("run_resumed")
-
-    def succeeded(self) -> None:
-        self.strikes = 0

@@ -1,17 +1,24 @@
-"""One aiohttp session per run, with the limits and the retry loop around every request.
+"""The limits and the retry loop around every request of a run (the HTTP in session.py).
 
-Per attempt: take a read or write slot (separate caps, the portal rejects a 16th concurrent
-write), wait at the shared pause gate, take a throttle permit (one throttle for the whole run,
-retries included), send, classify the answer once in wire.py.
+Per attempt: take a read or write slot (separate caps that adapt, inflight.py: the portal
+rejects a 16th concurrent write), wait at the shared pause gate and the outage gate
+(outage.py), take a permit from the run's one pacer (pacing.py: adaptive, or pinned by
+--rate; retries included), send, classify the answer once in wire.py.
+
+A 429 tells which limiter refused: without headers the concurrency limiter (the cap of that
+kind is lowered, the request retried after a short jittered wait, nobody else paused); with
+X-RateLimit-Limit the sliding window (the pacer learns it and holds the retry); with only
+Retry-After something else (every request waits it out at the pause gate).
 
 Retries: GETs on any transient failure; writes only when the request certainly had no effect
 (a 429, or a connection that could not be opened). An ambiguous write (5xx, timeout or a
-dropped connection after sending) is raised as AmbiguousWrite: the caller looks first.
+dropped connection after sending) is raised as AmbiguousWrite: the caller looks first. A
+connection that cannot be opened to a portal that has answered before is an outage: the
+request waits at the outage gate (up to --outage-wait) instead of using up its attempts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -22,24 +29,42 @@ from urllib.parse import urlsplit
 import aiohttp
 import structlog
 
-from bulk_onboard import __version__
 from bulk_onboard.api import metering, wire
-from bulk_onboard.api.limits import ClientStats, PauseGate, Throttle, make_throttler
+from bulk_onboard.api.inflight import InflightCap, Slot
+from bulk_onboard.api.limits import ClientStats, PauseGate, Throttle
+from bulk_onboard.api.outage import OutageGate
+from bulk_onboard.api.pacing import Pacer, refusal_of
+from bulk_onboard.api.session import Params, PortalSession
 from bulk_onboard.backoff import Clock
-from bulk_onboard.config import Settings
+from bulk_onboard.config import (
+    DEFAULT_WRITE_INFLIGHT,
+    SERVER_WRITE_INFLIGHT,
+    Settings,
+)
 from bulk_onboard.errors import (
     AmbiguousWrite,
     ApiError,
     BudgetExhausted,
     PermanentError,
+    PortalUnreachable,
     RateLimited,
     TransientError,
 )
 from bulk_onboard.logs import register_secret
 
 log = structlog.get_logger("bulk_onboard.api")
-Params = dict[str, str | int]
 RETRY_AFTER_ROUNDING = 1.0
+# Which limiter refused an attempt (a 429), as the transport tells them apart.
+CONCURRENCY, WINDOW, PAUSE, BUDGET = "concurrency", "window", "pause", "budget"
+
+
+class _Attempt:
+    """What one attempt found out besides its answer: which limiter refused it."""
+
+    __slots__ = ("limiter",)
+
+    def __init__(self) -> None:
+        self.limiter: str | None = None
 
 
 class Transport:
@@ -58,43 +83,54 @@ class Transport:
         self.stats = ClientStats()
         self._token = settings.token.reveal()
         register_secret(self._token)
-        self._session = session
-        self._owns_session = session is None
-        self._throttle = throttle or make_throttler(settings.requests_per_second)
+        self.pacer = Pacer(
+            clock=clock, sleep=self.policy.sleep, pinned=settings.requests_per_second
+        )
+        self._throttle: Throttle = throttle or self.pacer
         self._clock = clock
-        self._reads = asyncio.Semaphore(settings.max_read_inflight)
-        self._writes = asyncio.Semaphore(settings.max_write_inflight)
+        writes = settings.max_write_inflight
+        self._reads = InflightCap(
+            "reads", start=settings.max_read_inflight, ceiling=settings.max_read_inflight
+        )
+        self._writes = InflightCap(
+            "writes",
+            start=writes or DEFAULT_WRITE_INFLIGHT,
+            ceiling=writes or SERVER_WRITE_INFLIGHT,
+        )
         self.gate = PauseGate(clock=clock, sleep=self.policy.sleep, stats=self.stats)
+        self.outage = OutageGate(
+            clock=clock,
+            sleep=self.policy.sleep,
+            random=self.policy.random,
+            max_wait=settings.outage_wait,
+        )
+        self.stats.limits = self.limits_state
+        self._http = PortalSession(
+            settings,
+            self._token,
+            self.stats,
+            session=session,
+            connections=self._reads.ceiling + self._writes.ceiling,
+            on_answer=self.outage.answered,
+        )
         self._write_budget_until = -float("inf")
         self._api_path = urlsplit(settings.api_url).path.rstrip("/")
 
+    def limits_state(self) -> dict[str, object]:
+        """The run's limits as they ended: rate, in-flight caps, outages (summary.json)."""
+        return {
+            "rate": self.pacer.state() if self._throttle is self.pacer else {"mode": "external"},
+            "writes": self._writes.state(),
+            "reads": self._reads.state(),
+            "outage": self.outage.state(),
+        }
+
     async def open(self) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(
-                    total=self.settings.request_timeout, connect=self.settings.connect_timeout
-                ),
-                connector=aiohttp.TCPConnector(
-                    limit=self.settings.max_read_inflight + self.settings.max_write_inflight
-                ),
-                raise_for_status=False,
-            )
-        forbid_silent_resend(self._session)
+        await self._http.open()
 
     async def close(self) -> None:
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _headers(self, has_body: bool) -> dict[str, str]:
-        headers = {
-            "Authorization": f"Bearer {self._token}",
-            "Accept": "application/json",
-            "User-Agent": f"bulk-onboard/{__version__}",
-        }
-        if has_body:
-            headers["Content-Type"] = "application/json"
-        return headers
+        log.info("limits_final", **self.limits_state())
+        await self._http.close()
 
     async def request(
         self,
@@ -105,6 +141,7 @@ class Transport:
         params: Params | None = None,
         body: Any = None,
         expected: frozenset[int] = frozenset(),
+        unread: bool = False,
     ) -> wire.Reply:
         """Send `method path` (relative to /api/2.0/) with retries; `action` names the call.
 
@@ -115,45 +152,106 @@ class Transport:
         self.stats.requests[f"{method} {action}"] += 1
         metering.count_request()
         started = self._clock()
-        attempt = limited = 0
+        attempt = limited = refused = 0
+        probing = False
         while True:
             attempt += 1
+            seen = _Attempt()
             try:
-                reply = await self._attempt(method, path, shown, params, body)
+                reply = await self._attempt(
+                    method, path, shown, params, body, seen, probing, unread
+                )
+            except PortalUnreachable as err:
+                if self.stats.answers == 0:  # never answered: a wrong address fails at once
+                    delay = self._retry_delay(err, method, attempt - limited, started)
+                else:
+                    waited_from = self._clock()
+                    probing = await self.outage.ride(probing)
+                    delay = None if self.outage.spent else 0.0
+                    started += self._clock() - waited_from  # an outage uses up no budget
+                    attempt -= 1
+                if delay is None:
+                    self._count_failure(err, method, attempt)
+                    raise
+                await self._retry_wait(err, method, shown, attempt, delay)
+                continue
             except ApiError as err:
-                limited += isinstance(err, RateLimited)
-                delay = self._retry_delay(err, method, attempt - limited, limited, started)
+                if probing:
+                    self.outage.resign()
+                    probing = False
+                if isinstance(err, RateLimited):
+                    limited += 1
+                    refused += seen.limiter == CONCURRENCY
+                    delay = self._limited_delay(err, method, seen.limiter, limited, refused)
+                else:
+                    delay = self._retry_delay(err, method, attempt - limited, started)
+                if delay is not None and self._clock() - started + delay > (
+                    self.policy.max_total_seconds
+                ):
+                    delay = None
                 if delay is None:
                     if err.status not in expected:
                         self._count_failure(err, method, attempt)
                     raise
-                self.stats.retries += 1
-                metering.count_retry()
-                log.debug(
-                    "request_retrying",
-                    method=method,
-                    path=shown,
-                    attempt=attempt,
-                    delay=round(delay, 3),
-                    reason=_reason(err),
-                )
-                if not isinstance(err, RateLimited):
-                    await self.policy.sleep(delay)
+                await self._retry_wait(err, method, shown, attempt, delay)
                 continue
-            self.gate.succeeded()
             return reply
 
-    def _retry_delay(
-        self, err: ApiError, method: str, failures: int, limited: int, started: float
-    ) -> float | None:
-        """Seconds before the next attempt, or None to give up and raise `err`.
+    async def _retry_wait(
+        self, err: ApiError, method: str, shown: str, attempt: int, delay: float
+    ) -> None:
+        self.stats.retries += 1
+        metering.count_retry()
+        log.debug(
+            "request_retrying",
+            method=method,
+            path=shown,
+            attempt=attempt,
+            delay=round(delay, 3),
+            reason=_reason(err),
+        )
+        if delay > 0:
+            await self.policy.sleep(delay)
 
-        `failures` counts the attempts that failed other than by a 429, `limited` the 429s:
-        a 429 certainly had no effect and the whole run waits it out, so it has its own,
-        larger allowance (max_rate_limited) instead of using up max_attempts."""
-        if err.status == 429:
-            self.stats.rate_limited += 1
+    def _limited_delay(
+        self, err: RateLimited, method: str, limiter: str | None, limited: int, refused: int
+    ) -> float | None:
+        """Seconds before the next attempt after a 429, or None to give up.
+
+        A 429 certainly had no effect, so it has its own allowance (max_rate_limited)
+        instead of using up max_attempts. The concurrency limiter's: a short jittered wait of
+        this request's own (the cap was lowered for everyone); the sliding window's, once the
+        pacer knows it: none (the pacer holds the retry); anything else: the whole run waits
+        Retry-After (or a backoff) at the pause gate."""
+        self.stats.rate_limited += 1
+        if limited >= self.policy.max_rate_limited:
+            log.warning("rate_limited", method=method, path=err.path, retry_after=err.retry_after)
+            return None
+        if limiter == CONCURRENCY:
+            self.stats.concurrency_refusals += 1
+            return max(0.05, self.policy.backoff(refused))
+        if limiter == WINDOW:
+            self.stats.window_refusals += 1
+            return 0.0
+        if err.retry_after is not None:
+            # The portal truncates Retry-After to whole seconds ("0" while up to a second
+            # remains), so wait out the fraction it dropped too.
+            delay = err.retry_after + RETRY_AFTER_ROUNDING
+        else:
+            delay = max(self.policy.base_delay, self.policy.backoff(limited))
+        log.warning("rate_limited", method=method, path=err.path, retry_after=err.retry_after)
+        self.gate.pause(delay, reason="429")
+        return self.gate.remaining()
+
+    def _retry_delay(
+        self, err: ApiError, method: str, failures: int, started: float
+    ) -> float | None:
+        """Seconds before the next attempt after a failure other than a 429, or None to
+        give up and raise `err`. `failures` counts the attempts that failed other than by a
+        429."""
         if isinstance(err, BudgetExhausted):
+            if err.status == 429:
+                self.stats.rate_limited += 1
             if method not in wire.SAFE_METHODS and err.retry_after is not None:
                 if self._clock() >= self._write_budget_until:
                     log.warning("budget_exhausted", method=method, retry_after=err.retry_after)
@@ -161,23 +259,9 @@ class Transport:
             return None
         if isinstance(err, AmbiguousWrite) or not isinstance(err, TransientError):
             return None
-        if isinstance(err, RateLimited):
-            self.gate.strikes += 1
-            if err.retry_after is not None:
-                # The portal truncates Retry-After to whole seconds ("0" while up to a second
-                # remains), so wait out the fraction it dropped too.
-                delay = err.retry_after + RETRY_AFTER_ROUNDING
-            else:
-                delay = max(self.policy.base_delay, self.policy.backoff(self.gate.strikes))
-            log.warning("rate_limited", method=method, path=err.path, retry_after=err.retry_after)
-            self.gate.pause(delay, reason="429")
-            delay = self.gate.remaining()
-            if limited >= self.policy.max_rate_limited:
-                return None
-        else:
-            delay = self.policy.backoff(failures)
-            if failures >= self.policy.max_attempts:
-                return None
+        if failures >= self.policy.max_attempts:
+            return None
+        delay = self.policy.backoff(failures)
         if self._clock() - started + delay > self.policy.max_total_seconds:
             return None
         return delay
@@ -201,29 +285,38 @@ class Transport:
         )
 
     async def _attempt(
-        self, method: str, path: str, shown: str, params: Params | None, body: Any
+        self,
+        method: str,
+        path: str,
+        shown: str,
+        params: Params | None,
+        body: Any,
+        seen: _Attempt,
+        probing: bool = False,
+        unread: bool = False,
     ) -> wire.Reply:
-        if method not in wire.SAFE_METHODS and self._clock() < self._write_budget_until:
-            wait = self._write_budget_until - self._clock()
-            raise BudgetExhausted(
-                f"the portal's write budget is spent; not sending more writes for {wait:.0f}s",
-                method=method,
-                path=shown,
-                retry_after=wait,
-            )
+        self._check_budget(method, shown)
         data = json.dumps(body).encode() if body is not None else None
-        slots = self._reads if method in wire.SAFE_METHODS else self._writes
-        async with slots:
+        cap = self._reads if method in wire.SAFE_METHODS else self._writes
+        if not probing:  # before taking a slot: the probe must find one free
+            await self.outage.wait()
+        slot = await cap.acquire()
+        try:
             while True:  # a pause that starts while we wait for the throttle counts too
                 await self.gate.wait()
                 epoch = self.gate.epoch
                 await self._throttle.acquire()
                 if self.gate.epoch == epoch:
                     break
+            self._check_budget(method, shown)  # spent while this one waited for its turn
+            sent_epoch = self.pacer.epoch
             self.stats.attempts += 1
             with metering.sending(method) as sent:
-                status, raw, headers = await self._send(method, path, shown, params, data)
+                status, raw, headers = await self._http.send(method, path, shown, params, data)
                 sent.status = status
+            self._observe(cap, slot, status, headers, sent_epoch, seen)
+        finally:
+            await cap.release()
         return wire.read_reply(
             method,
             shown,
@@ -232,68 +325,42 @@ class Transport:
             headers,
             max_retry_after=self.policy.max_retry_after,
             secrets=(self._token,),
+            unread=unread,
         )
 
-    async def _send(
-        self, method: str, path: str, shown: str, params: Params | None, data: bytes | None
-    ) -> tuple[int, bytes, Mapping[str, str]]:
-        if self._session is None:
-            raise RuntimeError("the client is not open: use `async with DocSpaceClient(...)`")
-        url = f"{self.settings.api_url}/{path}"
-        query = {k: str(v) for k, v in (params or {}).items()}
-        started = time.monotonic()
-        try:
-            async with self._session.request(
-                method,
-                url,
-                params=query or None,
-                data=data,
-                headers=self._headers(data is not None),
-                allow_redirects=False,
-            ) as response:
-                raw = await response.read()
-                headers = response.headers
-                status = response.status
-                self.stats.answers += 1
-        except aiohttp.ClientSSLError as exc:
-            raise wire.transport_error(method, shown, "tls", _detail(exc)) from None
-        except aiohttp.ClientConnectorError as exc:
-            raise wire.transport_error(method, shown, "connect", _detail(exc)) from None
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise wire.transport_error(method, shown, "connect_timeout", _detail(exc)) from None
-        except TimeoutError as exc:
-            raise wire.transport_error(method, shown, "timeout", _detail(exc)) from None
-        except aiohttp.ClientError as exc:
-            raise wire.transport_error(method, shown, "disconnect", _detail(exc)) from None
-        self.stats.bytes_sent += len(data or b"")
-        self.stats.bytes_received += len(raw)
-        log.debug(
-            "request_finished",
-            method=method,
-            path=shown,
-            status=status,
-            ms=round((time.monotonic() - started) * 1000),
-        )
-        return status, raw, headers
+    def _check_budget(self, method: str, shown: str) -> None:
+        if method not in wire.SAFE_METHODS and self._clock() < self._write_budget_until:
+            wait = self._write_budget_until - self._clock()
+            raise BudgetExhausted(
+                f"the portal's write budget is spent; not sending more writes for {wait:.0f}s",
+                method=method,
+                path=shown,
+                retry_after=wait,
+            )
 
-
-def forbid_silent_resend(session: aiohttp.ClientSession) -> None:
-    """Stop aiohttp from resending a request by itself.
-
-    aiohttp resends a PUT (an "idempotent" method in HTTP terms) once when a reused keep-alive
-    connection drops before the answer. For the portal a PUT is not idempotent: a second
-    `PUT rooms/{id}/links` makes a second link or fails with "The maximum number of links may
-    not exceed 1", a second share mails a pending guest again. Every resend must go through
-    our own look-before-retry path, so the automatic one is switched off (the same switch
-    aiohttp's own test client uses; it has no public option for it).
-    """
-    if hasattr(session, "_retry_connection"):
-        session._retry_connection = False
-
-
-def _detail(exc: BaseException) -> str:
-    text = str(exc).split("?")[0].strip()  # never echo a query string
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    def _observe(
+        self,
+        cap: InflightCap,
+        slot: Slot,
+        status: int,
+        headers: Mapping[str, str],
+        sent_epoch: int,
+        seen: _Attempt,
+    ) -> None:
+        """Tell the limits what the portal answered."""
+        if status != 429:
+            cap.succeeded()
+            return
+        refusal = refusal_of(headers)
+        if refusal.retry_after is None and refusal.limit is None:
+            seen.limiter = CONCURRENCY
+            cap.refused(slot)
+        elif refusal.reset or (refusal.retry_after or 0.0) > self.policy.max_retry_after:
+            seen.limiter = BUDGET
+        elif self._throttle is self.pacer and self.pacer.refused(refusal, sent_epoch):
+            seen.limiter = WINDOW
+        else:
+            seen.limiter = PAUSE
 
 
 def _reason(err: ApiError) -> str:

@@ -92,20 +92,29 @@ def connection_options(command: F) -> F:
             help="File holding the API token (default: $DOCSPACE_TOKEN). Never pass the token itself.",
         ),
         click.option(
-            "--concurrency", type=int, default=None, help="Rows worked on at once (default 8)."
+            "--concurrency", type=int, default=None, help="Rows worked on at once (default 24)."
         ),
         click.option(
             "--rate",
             type=float,
             default=None,
-            help="Requests per second (default 24, under the portal's 1,500 a minute; "
-            "raise it only for a portal whose limiter is off).",
+            help="Pin the requests per second (default: found by itself: it starts at 20/s, "
+            "rises while the portal accepts everything and keeps under the limit the portal "
+            "reveals in its 429 answers).",
         ),
         click.option(
             "--max-writes",
             type=int,
             default=None,
-            help="Write requests in flight at once (default 10; the portal refuses a 16th).",
+            help="Most write requests in flight at once, 1 to 100 (default: from 10 up to 15, "
+            "the portal's cap, lowered when the portal refuses concurrent writes).",
+        ),
+        click.option(
+            "--outage-wait",
+            type=float,
+            default=None,
+            help="Seconds to wait for a portal that stopped answering (refused connections, "
+            "DNS, TLS) before the run fails (default 300).",
         ),
         click.option(
             "--request-timeout",
@@ -190,6 +199,7 @@ def _settings(options: dict[str, Any]) -> Settings:
             concurrency=options.get("concurrency"),
             requests_per_second=options.get("rate"),
             max_write_inflight=options.get("max_writes"),
+            outage_wait=options.get("outage_wait"),
             request_timeout=options.get("request_timeout"),
             report_dir=options.get("report_dir"),
             log_format=options.get("log_format"),

@@ -16,7 +16,7 @@ import re
 import shlex
 from collections import Counter
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -70,12 +70,13 @@ def summary_lines(summary: RunSummary) -> list[str]:
             f"them retries), {api['rate_limited']} answered 429"
             + (f"; {unsent} not sent (the daily write budget was spent)" if unsent > 0 else "")
         ),
+        *limits_lines(api.get("limits")),
         f"report: {s['report']['xlsx']}",
         f"        {s['report']['csv']}",
     ]
     if s.get("retry_of") and "retried_rows" in s:  # a resumed retry says only retry_of
         lines.append(f"retried {s['retried_rows']} rows of run {s['retry_of']}")
-    lines.extend(problem_lines(summary.results))
+    lines.extend(problem_lines(summary.problems))
     # the run folder as the report folder was given: right whatever --report-dir was
     resume = f"bulk-onboard run --resume {shlex.quote(str(summary.run_dir))}"
     if summary.verdict == "portal_unreachable":
@@ -94,6 +95,33 @@ def summary_lines(summary: RunSummary) -> list[str]:
         report = shlex.quote(str(s["report"]["xlsx"]))
         lines.append(f"next: fix what the report says, then: bulk-onboard retry {report}")
     return lines
+
+
+def limits_lines(limits: Any) -> list[str]:
+    """One line on what the run found of the portal's limits (summary.json requests.limits)."""
+    if not isinstance(limits, dict) or not isinstance(limits.get("rate"), dict):
+        return []
+    rate, writes, outage = limits["rate"], limits.get("writes") or {}, limits.get("outage") or {}
+    if rate.get("mode") == "pinned":
+        pace = f"rate pinned at {rate['rate']:g}/s"
+    elif rate.get("learned"):
+        learned = rate["learned"]
+        window = learned.get("window_s")
+        pace = f"rate {rate['rate']:g}/s, under the portal's {learned['limit']} per " + (
+            f"{window:g} s" if window else "window"
+        )
+    else:
+        pace = f"rate up to {rate.get('rate', 0):g}/s, the portal refused none"
+    parts = [pace]
+    if writes:
+        low = writes.get("lowest", writes.get("cap"))
+        lowered = f", lowered to {low} by the portal" if writes.get("decreases") else ""
+        parts.append(f"writes in flight {writes.get('cap')}{lowered}")
+    if outage.get("outages"):
+        parts.append(
+            f"portal unreachable {outage['outages']}x for {outage['seconds_unreachable']:g} s"
+        )
+    return ["limits: " + "; ".join(parts)]
 
 
 def problem_lines(results: Sequence[RowResult]) -> list[str]:

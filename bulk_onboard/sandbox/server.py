@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bulk_onboard.sandbox import admin, webhooks
+from bulk_onboard.sandbox import admin, outage, webhooks
 from bulk_onboard.sandbox.config import SandboxConfig
 from bulk_onboard.sandbox.middleware import pipeline
 from bulk_onboard.sandbox.portal import PORTAL, Portal
@@ -31,6 +31,7 @@ def build_app(portal: Portal) -> web.Application:
     app[PORTAL] = portal
     for module in (files, roomlist, rooms, sharing, links, people, people_state, auth, admin):
         module.add_routes(app)
+    outage.add_routes(app)
     receiver = webhooks.WebhookReceiver(
         secret=portal.config.webhook_secret, clock=portal.config.clock or time.time
     )
@@ -80,14 +81,14 @@ async def start_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[Sa
     """Serve a sandbox portal until the block ends (port 0 = any free port)."""
     config = config or SandboxConfig()
     portal = Portal.create(config)
-    runner = web.AppRunner(
-        build_app(portal), access_log=None, handle_signals=False, shutdown_timeout=1.0
-    )
+    app = build_app(portal)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     try:
         await runner.setup()
         site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
         await site.start()
         host, port = runner.addresses[0][:2]
+        app[outage.OUTAGE].bind(runner, site, config.host, port)
         host = f"[{host}]" if ":" in host else host
         url = f"http://{host}:{port}"
         portal.bind(url)
@@ -95,5 +96,6 @@ async def start_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[Sa
     finally:
         for task in list(portal.late_writes):
             task.cancel()
+        await app[outage.OUTAGE].close()
         await runner.cleanup()
         portal.store.close()

@@ -154,15 +154,24 @@ async def test_429_on_a_write_waits_retry_after_then_retries(
     assert log_capture.events("request_retrying")[0]["reason"] == "rate_limited"
 
 
-async def test_429_without_retry_after_backs_off_exponentially(
-    mock: aioresponses, fake_time: FakeTime
+async def test_429_without_headers_lowers_the_cap_and_backs_off_alone(
+    mock: aioresponses, fake_time: FakeTime, log_capture: LogCapture
 ) -> None:
+    """No headers: the concurrency limiter (docspace-api.md 7). The reads in flight are
+    halved for each refusal of a request sent after the last decrease; only the refused
+    request waits (its own backoff, not the run's), nobody is paused."""
     mock.get(ROOM, status=429, repeat=3)
     mock.get(ROOM, payload=OK_ROOM)
     async with client_for(fake_time) as client:
         assert await client.get_room(7) == {"id": 7}
-    # max(base 0.5, jittered ceiling 0.5 * 0.5 / 1.0 / 2.0)
-    assert fake_time.sleeps == [0.5, 0.5, 1.0]
+        limits = client.stats.as_dict()["limits"]
+        assert client.stats.pauses == 0
+        assert client.stats.concurrency_refusals == 3
+    # jittered ceilings 0.5, 1.0, 2.0 with the draw 0.5
+    assert fake_time.sleeps == [0.25, 0.5, 1.0]
+    assert limits["reads"]["cap"] == 40 // 8  # type: ignore[index]
+    assert [e["cap"] for e in log_capture.events("inflight_cap_lowered")] == [20, 10, 5]
+    assert log_capture.events("run_paused") == []
 
 
 async def test_a_429_pauses_every_caller_not_just_the_one_that_got_it(

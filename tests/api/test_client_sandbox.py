@@ -123,8 +123,16 @@ async def test_sharing_and_links(client: DocSpaceClient) -> None:
     extra = await client.set_room_link(room["id"], LinkType.EXTERNAL, Access.READ, "Read-only")
     assert extra is not None
     assert extra["sharedLink"]["title"] == "Read-only"
-    links = await client.room_links(room["id"], LinkType.EXTERNAL)
+    links = await client.room_links(room["id"], LinkType.EXTERNAL, fields=None)
     assert {link["sharedLink"]["title"] for link in links} >= {"Read-only"}
+    # by default trimmed to what the engine reads (docspace-api.md 10.3)
+    trimmed = await client.room_links(room["id"], LinkType.EXTERNAL)
+    assert {link["sharedLink"]["shareLink"] for link in trimmed} == {
+        link["sharedLink"]["shareLink"] for link in links
+    }
+    assert all(set(link) == {"access", "sharedLink"} for link in trimmed)
+    assert all(set(link["sharedLink"]) <= {"id", "shareLink", "primary"} for link in trimmed)
+    assert all(set(m) <= {"access", "isOwner", "sharedToUser"} for m in members)
 
 
 def client_url(client: DocSpaceClient) -> str:

@@ -12,7 +12,13 @@ from aioresponses import aioresponses
 from yarl import URL
 
 from bulk_onboard.api import DocSpaceClient
-from bulk_onboard.api.client import PERSON_FIELDS, ROOM_FIELDS
+from bulk_onboard.api.client import (
+    CONTENTS_FIELDS,
+    LINK_FIELDS,
+    MEMBER_FIELDS,
+    PERSON_FIELDS,
+    ROOM_FIELDS,
+)
 from bulk_onboard.errors import PermanentError
 from bulk_onboard.model.records import Access, LinkType, RoomType, UserType
 
@@ -150,8 +156,14 @@ async def test_deleted_link_returns_none(client: DocSpaceClient, mock: aiorespon
 READS: list[tuple[str, str, tuple[Any, ...], Any, Any]] = [
     ("get_room", "files/rooms/7", (7,), {"id": 7}, {"id": 7}),
     ("primary_link", "files/rooms/7/link", (7,), {"access": 2}, {"access": 2}),
-    ("room_links", "files/rooms/7/links", (7,), [{"access": 2}], [{"access": 2}]),
-    ("room_links", "files/rooms/7/links?type=1", (7, LinkType.EXTERNAL), [], []),
+    (
+        "room_links",
+        f"files/rooms/7/links?fields={LINK_FIELDS}",
+        (7,),
+        [{"access": 2}],
+        [{"access": 2}],
+    ),
+    ("room_links", f"files/rooms/7/links?fields={LINK_FIELDS}&type=1", (7, 1), [], []),
     ("self_profile", "people/@self", (), {"id": "me"}, {"id": "me"}),
     (
         "user_by_email",
@@ -243,11 +255,11 @@ async def test_folder_contents_pages_files_and_folders(
     files = [{"id": i, "title": f"f{i}.docx"} for i in range(60)]
     folders = [{"id": 1000 + i, "title": f"d{i}"} for i in range(45)]
     mock.get(
-        f"{API}/files/7?count=100&startIndex=0",
+        f"{API}/files/7?count=100&startIndex=0&fields={CONTENTS_FIELDS}",
         payload=ok({"files": files[:55], "folders": folders, "current": {"id": 7}, "total": 105}),
     )
     mock.get(
-        f"{API}/files/7?count=100&startIndex=100",
+        f"{API}/files/7?count=100&startIndex=100&fields={CONTENTS_FIELDS}",
         payload=ok({"files": files[55:], "folders": [], "current": {"id": 7}, "total": 105}),
     )
     contents = await client.folder_contents(7)
@@ -263,11 +275,11 @@ async def test_room_share_and_filter_people_page_with_envelope_total(
 ) -> None:
     members = [{"access": 2, "sharedToUser": {"email": f"m{i}@x.test"}} for i in range(150)]
     mock.get(
-        f"{API}/files/rooms/7/share?count=100&startIndex=0",
+        f"{API}/files/rooms/7/share?count=100&startIndex=0&fields={MEMBER_FIELDS}",
         payload=ok(members[:100], count=100, total=150),
     )
     mock.get(
-        f"{API}/files/rooms/7/share?count=100&startIndex=100",
+        f"{API}/files/rooms/7/share?count=100&startIndex=100&fields={MEMBER_FIELDS}",
         payload=ok(members[100:], count=50, total=150),
     )
     assert await client.room_share(7) == members
@@ -304,7 +316,7 @@ async def test_an_injected_session_is_used_and_not_closed(mock: aioresponses) ->
 
 async def test_an_owned_session_does_not_resend_by_itself() -> None:
     async with DocSpaceClient(make_settings()) as client:
-        session = client._transport._session
+        session = client._transport._http._session
         assert session is not None
         assert session._retry_connection is False
     assert session.closed

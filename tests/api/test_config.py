@@ -19,9 +19,10 @@ def test_defaults_from_the_environment() -> None:
     assert settings.portal_url == "https://acme.onlyoffice.com"
     assert settings.api_url == "https://acme.onlyoffice.com/api/2.0"
     assert settings.token.reveal() == TOKEN
-    assert settings.requests_per_second == 24.0
+    assert settings.requests_per_second is None  # adaptive
     assert settings.max_read_inflight == 40
-    assert settings.max_write_inflight == 10
+    assert settings.max_write_inflight is None  # adaptive, from 10 up to 15
+    assert settings.outage_wait == 300.0
     assert settings.retry == RetryPolicy()
     assert settings.report_dir == Path("reports")
     assert settings.log_format == "auto"
@@ -131,7 +132,8 @@ def test_portal_urls_refused(raw: str, says: str) -> None:
         ("requests_per_second", 0),
         ("requests_per_second", 1001),
         ("max_read_inflight", 51),
-        ("max_write_inflight", 16),
+        ("max_write_inflight", 101),
+        ("outage_wait", -1),
         ("max_write_inflight", 0),
         ("request_timeout", 0.1),
         ("log_format", "xml"),

@@ -1,13 +1,8 @@
-"""The pause gate and the throttle factory."""
+"""The pause gate."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-
-import pytest
-
-from bulk_onboard.api.limits import ClientStats, PauseGate, make_throttler
+from bulk_onboard.api.limits import ClientStats, PauseGate
 
 from .conftest import FakeTime, LogCapture
 
@@ -49,21 +44,3 @@ async def test_a_pause_extended_while_waiting_is_waited_out(
     assert stats.paused_seconds == 7
     assert len(log_capture.events("run_paused")) == 1
     assert log_capture.events("run_paused")[0]["resume_in"] == 4
-
-
-@pytest.mark.parametrize(
-    ("rate", "per_window", "period"), [(24, 24, 1.0), (2.5, 2, 0.8), (0.5, 1, 2.0)]
-)
-def test_throttler_shape(rate: float, per_window: int, period: float) -> None:
-    throttler = make_throttler(rate)
-    assert throttler.rate_limit == per_window
-    assert throttler.period == pytest.approx(period)
-    with pytest.raises(ValueError):
-        make_throttler(0)
-
-
-async def test_throttler_holds_the_rate() -> None:
-    throttler = make_throttler(50)
-    started = time.monotonic()
-    await asyncio.gather(*(throttler.acquire() for _ in range(75)))  # type: ignore[no-untyped-call]
-    assert time.monotonic() - started >= 0.95  # 50 at once, the next 25 a window later

@@ -216,8 +216,9 @@ async def test_daily_budget_spent_defers_rows_and_resume_finishes_them(
     statuses: dict[str, Any] = json.loads((run / "summary.json").read_text())["statuses"]
     assert statuses["deferred"] > 0 and statuses["failed"] == 0
     requests = await admin(sandbox, "GET", "/sandbox/requests")
-    # Writes already in flight when the first refusal came back are refused too; no later one is sent.
-    assert 1 <= requests["rejected"]["daily"] <= 10
+    # Writes already in flight when the first refusal came back are refused too (at most the
+    # 15 the write cap grows to); no later one is sent.
+    assert 1 <= requests["rejected"]["daily"] <= 15
 
     await admin(
         sandbox, "POST", "/sandbox/limits", {"dailyWriteLimit": 10000, "resetCounters": True}

@@ -128,8 +128,10 @@ class Inviter:
                 waiting = still
             if waiting:
                 try:
+                    # who was invited is looked up by address, so the answer (every pending
+                    # user of the portal) is not read
                     await self.ctx.client.invite_users(
-                        [(p.email, p.user_type) for p in waiting], culture=culture
+                        [(p.email, p.user_type) for p in waiting], culture=culture, answer=False
                     )
                 finally:
                     # Sent: whatever the answer, the portal may have them now (pending), so
