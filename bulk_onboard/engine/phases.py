@@ -32,7 +32,7 @@ from bulk_onboard.engine.actions.people import PERSON_STEPS, MembershipActions
 from bulk_onboard.engine.actions.shares import check_share_people
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.pool import Pool, Stop
-from bulk_onboard.engine.row import Outcome, RowState, finish, row_status
+from bulk_onboard.engine.row import Outcome, RowState, StepDone, finish, row_status
 from bulk_onboard.engine.step_runner import STEP_ERRORS, StepRunner
 from bulk_onboard.errors import (
     BudgetExhausted,
@@ -106,6 +106,7 @@ class Parked:
     outputs: tuple[tuple[str, Json], ...]
     outcomes: tuple[tuple[str, Outcome], ...]
     hints: tuple[tuple[str, Json], ...]
+    attempted: tuple[tuple[str, StepDone], ...]
     notes: tuple[str, ...]
     started: float
     requests: int
@@ -118,6 +119,7 @@ class Parked:
             tuple(state.outputs.items()),
             tuple(state.outcomes.items()),
             tuple(state.hints.items()),
+            tuple(state.attempted.items()),
             tuple(state.notes),
             state.started,
             state.requests,
@@ -135,6 +137,7 @@ class Parked:
             requests=self.requests,
             attempts=self.attempts,
             hints=dict(self.hints),
+            attempted=dict(self.attempted),
             journal_stale=self.journal_stale,
             notes=list(self.notes),
         )
