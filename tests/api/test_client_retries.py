@@ -10,6 +10,7 @@ import pytest
 from aioresponses import CallbackResult, aioresponses
 
 from bulk_onboard.api import DocSpaceClient
+from bulk_onboard.api.client import NEW_ITEM_FIELDS, NEW_PERSON_FIELDS
 from bulk_onboard.errors import (
     AmbiguousWrite,
     BudgetExhausted,
@@ -18,8 +19,6 @@ from bulk_onboard.errors import (
     RateLimited,
     TransientError,
 )
-
-from bulk_onboard.api.client import NEW_ITEM_FIELDS, NEW_PERSON_FIELDS
 
 from .conftest import API, TOKEN, FakeTime, LogCapture, make_settings
 
