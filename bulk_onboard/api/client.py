@@ -279,14 +279,21 @@ class DocSpaceClient(RoomAndPeopleChanges):
         return _object(await self._call("POST", "add_member", "people", params=params, body=body))
 
     async def invite_users(
-        self, invitations: Iterable[tuple[str, int]], culture: str | None = None
+        self,
+        invitations: Iterable[tuple[str, int]],
+        culture: str | None = None,
+        *,
+        answer: bool = True,
     ) -> list[Json]:
         """POST people/invite → the ids ({"id": …}) of every activation-pending user the
-        caller can see (the EmployeeDto carries no e-mail anyway)."""
+        caller can see (the EmployeeDto carries no e-mail anyway); with answer=False the
+        answer is not decoded and the list is empty."""
         body = bodies.invite_body(invitations, culture)
         params: Params = {"fields": INVITED_FIELDS}
-        reply = await self._call("POST", "invite_users", "people/invite", params=params, body=body)
-        return _objects(reply)
+        reply = await self._transport.request(
+            "POST", "invite_users", "people/invite", params=params, body=body, unread=not answer
+        )
+        return _objects(reply.response)
 
     async def user_by_email(self, email: str) -> Json | None:
         """GET people/email → the person's id, email, type flags, status and

@@ -141,6 +141,7 @@ class Transport:
         params: Params | None = None,
         body: Any = None,
         expected: frozenset[int] = frozenset(),
+        unread: bool = False,
     ) -> wire.Reply:
         """Send `method path` (relative to /api/2.0/) with retries; `action` names the call.
 
@@ -157,7 +158,9 @@ class Transport:
             attempt += 1
             seen = _Attempt()
             try:
-                reply = await self._attempt(method, path, shown, params, body, seen, probing)
+                reply = await self._attempt(
+                    method, path, shown, params, body, seen, probing, unread
+                )
             except PortalUnreachable as err:
                 if self.stats.answers == 0:  # never answered: a wrong address fails at once
                     delay = self._retry_delay(err, method, attempt - limited, started)
@@ -290,6 +293,7 @@ class Transport:
         body: Any,
         seen: _Attempt,
         probing: bool = False,
+        unread: bool = False,
     ) -> wire.Reply:
         self._check_budget(method, shown)
         data = json.dumps(body).encode() if body is not None else None
@@ -321,6 +325,7 @@ class Transport:
             headers,
             max_retry_after=self.policy.max_retry_after,
             secrets=(self._token,),
+            unread=unread,
         )
 
     def _check_budget(self, method: str, shown: str) -> None:

@@ -117,6 +117,9 @@ def validation_summary(problem: Mapping[str, Any]) -> str:
     return f"{title.rstrip('.')}: {'; '.join(parts)}" if parts else title
 
 
+_ENVELOPE_END = re.compile(rb'"status"\s*:\s*0\s*,\s*"statusCode"\s*:\s*2\d\d\s*}\s*$')
+
+
 def read_reply(
     method: str,
     path: str,
@@ -127,8 +130,16 @@ def read_reply(
     max_retry_after: float,
     secrets: Iterable[str] = (),
     now: datetime | None = None,
+    unread: bool = False,
 ) -> Reply:
-    """Unwrap a success envelope, or raise the classified ApiError."""
+    """Unwrap a success envelope, or raise the classified ApiError.
+
+    `unread`: the caller does not read the answer. A 2xx whose envelope ends with status 0
+    and a 2xx statusCode is then not decoded at all (an invitation's answer lists every
+    pending user of the portal: megabytes the tool never looks at); anything else is decoded
+    and checked as usual."""
+    if unread and 200 <= status < 300 and _ENVELOPE_END.search(raw[-96:]):
+        return Reply(status=status, response=None)
     body = decode_json(raw)
     envelope = body if isinstance(body, dict) else None
     failed = status >= 400 or (envelope is not None and envelope.get("status") == 1)

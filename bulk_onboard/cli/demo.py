@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bulk_onboard.sandbox import SandboxConfig, start_sandbox
+from bulk_onboard.sandbox import SandboxConfig
 from bulk_onboard.sandbox.inspect import sandbox_call
 
 # The account managers the sample clients name, as they exist in the company's portal.
@@ -136,5 +136,4 @@ __all__ = [
     "read_audit",
     "read_webhooks",
     "seed_managers",
-    "start_sandbox",
 ]

@@ -50,7 +50,6 @@ from bulk_onboard.intake import Intake
 from bulk_onboard.logs import flush_repeats
 from bulk_onboard.runs.folder import RunFolder, open_run_folder
 from bulk_onboard.runs.report_reader import plan_retry, read_report
-from bulk_onboard.sandbox import start_sandbox
 
 SAMPLE_WORKBOOK = Path("sample_data/onboarding.xlsx")
 
@@ -336,6 +335,8 @@ async def _demo(
         latency_ms=latency_ms, jitter_ms=latency_ms / 4, webhook_secret=secret
     )
     env = {DEMO_SECRET_ENV: secret}  # in memory only, like the sandbox's API key below
+    from bulk_onboard.sandbox import start_sandbox
+
     async with start_sandbox(config) as sb:
         await seed_managers(sb.url)
         click.echo(f"sandbox portal: {sb.url} (1,500 requests a minute, {latency_ms:g} ms latency)")

@@ -76,7 +76,7 @@ def summary_lines(summary: RunSummary) -> list[str]:
     ]
     if s.get("retry_of") and "retried_rows" in s:  # a resumed retry says only retry_of
         lines.append(f"retried {s['retried_rows']} rows of run {s['retry_of']}")
-    lines.extend(problem_lines(summary.results))
+    lines.extend(problem_lines(summary.problems))
     # the run folder as the report folder was given: right whatever --report-dir was
     resume = f"bulk-onboard run --resume {shlex.quote(str(summary.run_dir))}"
     if summary.verdict == "portal_unreachable":

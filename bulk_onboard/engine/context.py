@@ -3,7 +3,7 @@ the outputs of every row so far."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -45,12 +45,15 @@ class Context:
         self._warned: set[tuple[str, ...]] = set()
 
     @classmethod
-    def open(cls, client: PortalClient, checkpoint: Checkpoint, plans: list[Plan]) -> Context:
+    def open(cls, client: PortalClient, checkpoint: Checkpoint, plans: Sequence[Plan]) -> Context:
         """The context of a run: empty indexes over the portal, outputs of journalled rows."""
         users = sum(1 for plan in plans if plan.kind is RowKind.USER)
         ctx = cls(client, expected_lookups=users + 2 * (len(plans) - users))
+        # what other rows refer to: a client's room, for the people who join it
         for key, outputs in checkpoint.steps.items():
-            ctx.row_outputs[key] = dict(outputs)
+            room = outputs.get("room")
+            if room is not None and "id" in room:
+                ctx.row_outputs[key] = {"room": {"id": room["id"], "title": room.get("title", "")}}
         return ctx
 
     def resolve(self, ref: Ref, state: RowState) -> Any:

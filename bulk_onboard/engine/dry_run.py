@@ -130,7 +130,11 @@ class PlanningClient:
         return self._planned_person(email, user_type)
 
     async def invite_users(
-        self, invitations: Iterable[tuple[str, int]], culture: str | None = None
+        self,
+        invitations: Iterable[tuple[str, int]],
+        culture: str | None = None,
+        *,
+        answer: bool = True,
     ) -> list[Json]:
         self.writes["POST invite_users"] += 1
         for email, user_type in invitations:
@@ -200,6 +204,7 @@ async def dry_run(settings: Settings, intake: Intake) -> DryRun:
                 Path(scratch) / "dry-run",
                 settled=invalid_results(intake),
                 announce=False,  # a dry run writes nothing anywhere, the CRM included
+                keep_results=True,  # each step's outcome is shown
                 check_guard=False,
             )
             summary = await run(settings, job, progress=Progress(), stop=Stop(), client=planner)

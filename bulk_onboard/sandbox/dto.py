@@ -32,6 +32,8 @@ class Dtos:
         self.store = store
         self.url = portal_url.rstrip("/")
         self.share_base = share_base.rstrip("/")
+        # EmployeeDto by (id, display name, user name): all it is made of
+        self._employees: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     # --- people ------------------------------------------------------------------------
 
@@ -49,6 +51,26 @@ class Dtos:
             "hasAvatar": False,
             "isAnonim": False,
         }
+
+    def employee_brief(self, user_id: str, display_name: str, user_name: str) -> dict[str, Any]:
+        """The EmployeeDto of a person, built once per id and names (for answers that list
+        many people, such as every invitation's); never to be changed by the caller."""
+        key = (user_id, display_name, user_name)
+        dto = self._employees.get(key)
+        if dto is None:
+            dto = self._employees[key] = {
+                "id": user_id,
+                "displayName": display_name,
+                "avatar": AVATAR.format(82),
+                "avatarOriginal": AVATAR.format(200),
+                "avatarMax": AVATAR.format(200),
+                "avatarMedium": AVATAR.format(48),
+                "avatarSmall": AVATAR.format(32),
+                "profileUrl": f"{self.url}/accounts/view/{user_name}",
+                "hasAvatar": False,
+                "isAnonim": False,
+            }
+        return dto
 
     def employee_by_id(self, user_id: str) -> dict[str, Any] | None:
         person = self.store.people.get(user_id)

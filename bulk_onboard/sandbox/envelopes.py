@@ -164,11 +164,17 @@ def json_response(payload: Any, status: int = 200, **headers: str) -> web.Respon
 
 
 def success(
-    request: web.Request, response: Any, *, count: int | None = None, total: int | None = None
+    request: web.Request,
+    response: Any,
+    *,
+    count: int | None = None,
+    total: int | None = None,
+    pruned: bool = False,
 ) -> web.Response:
+    """The success envelope; `pruned` says the response has no null property anywhere."""
     envelope: dict[str, Any] = {}
     if response is not None:
-        envelope["response"] = _trimmed(request, prune(response))
+        envelope["response"] = _trimmed(request, response if pruned else prune(response))
     if count is None:
         count = len(response) if isinstance(response, list) else (0 if response is None else 1)
     envelope["count"] = count

@@ -32,15 +32,16 @@ def requested_fields(request: web.Request) -> list[str] | None:
 
 
 def trim(value: Any, rules: list[str]) -> Any:
+    split = _split(rules)  # once for every item of a list
     if isinstance(value, list):
-        return [_trim_object(item, rules) if isinstance(item, dict) else item for item in value]
+        return [_trim_object(item, split) if isinstance(item, dict) else item for item in value]
     if isinstance(value, dict):
-        return _trim_object(value, rules)
+        return _trim_object(value, split)
     return value
 
 
-def _trim_object(obj: dict[str, Any], rules: list[str]) -> dict[str, Any]:
-    obj = {RENAMED.get(key, key): item for key, item in obj.items()}
+def _split(rules: list[str]) -> tuple[set[str], dict[str, list[str]]]:
+    """The properties kept whole, and the rules for the inside of the others."""
     whole: set[str] = set()
     inner: dict[str, list[str]] = {}
     for rule in rules:
@@ -49,8 +50,16 @@ def _trim_object(obj: dict[str, Any], rules: list[str]) -> dict[str, Any]:
             whole.add(head)
         else:
             inner.setdefault(head, []).append(rest)
+    return whole, inner
+
+
+def _trim_object(
+    obj: dict[str, Any], split: tuple[set[str], dict[str, list[str]]]
+) -> dict[str, Any]:
+    whole, inner = split
     kept: dict[str, Any] = {}
     for key, item in obj.items():
+        key = RENAMED.get(key, key)
         if key in whole:
             kept[key] = item
         elif key in inner:

@@ -50,6 +50,17 @@ def can_view_user(store: Store, caller: Person, target: Person) -> bool:
     return target.created_by == caller.id or store.people.related(caller.id, target.id)
 
 
+def can_view(store: Store, caller: Person, user_id: str, user_type: int, created_by: str) -> bool:
+    """can_view_user for a target known by its id, type and creator."""
+    if caller.id == user_id or caller.is_admin:
+        return True
+    if caller.type != enums.ROOM_ADMIN:
+        return False
+    if user_type != enums.GUEST:
+        return True
+    return created_by == caller.id or store.people.related(caller.id, user_id)
+
+
 def has_full_access(caller: Person, room: Folder) -> bool:
     """FileSecurity.HasFullAccessAsync: the room's owner, when a RoomAdmin/DocSpaceAdmin."""
     return room.created_by == caller.id and (caller.is_admin or caller.type == enums.ROOM_ADMIN)

@@ -25,9 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-
 from bulk_onboard.errors import InputError
 from bulk_onboard.model.columns import CLIENT_MARKERS, Classified, classify, sheet_kind
 from bulk_onboard.model.records import RowKind
@@ -103,6 +100,8 @@ def read_xlsx(data: bytes, name: str, kind: RowKind | None) -> list[Sheet]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            from openpyxl import load_workbook  # imported when a workbook is read (0.15 s)
+
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             archive = zipfile.ZipFile(io.BytesIO(data))
             parts = _sheet_parts(archive)
@@ -248,6 +247,8 @@ class _Texts:
         return texts
 
     def _note(self, line: int, col: int, message: str) -> None:
+        from openpyxl.utils import get_column_letter
+
         cell = f"cell {get_column_letter(col)}{line}"
         self.warnings.append(InputWarning(self.file, self.title, line, cell, message))
 

@@ -12,7 +12,8 @@ Layers from the bottom up; a module may import its own layer and those below, ne
     cli                      the command line
 
 The sandbox (the DocSpace emulator) imports nothing of the rest; aiohttp is used only by the
-HTTP edges and the sandbox; openpyxl only by the spreadsheet readers and the report writers.
+HTTP edges and the sandbox; openpyxl only by the spreadsheet readers and the report reader, xlsxwriter only by the
+report writer.
 """
 
 from __future__ import annotations
@@ -126,6 +127,10 @@ def test_aiohttp_only_at_the_http_edges() -> None:
 
 def test_openpyxl_only_in_the_readers_and_report_writers() -> None:
     assert _users_of("openpyxl") <= {"sources", "runs"}
+
+
+def test_xlsxwriter_only_in_the_report_writer() -> None:
+    assert _users_of("xlsxwriter") <= {"runs"}
 
 
 def test_click_only_in_the_command_line() -> None:

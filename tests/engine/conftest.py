@@ -16,7 +16,7 @@ from tests.helpers import MANAGERS, SAMPLES, get_json
 
 
 @asynccontextmanager
-async def sandbox_process(db: Path, token: str) -> AsyncIterator[str]:
+async def sandbox_process(db: Path, token: str, latency_ms: int = 20) -> AsyncIterator[str]:
     """A sandbox in its own process (as a user would start it); yields its URL."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -28,7 +28,7 @@ async def sandbox_process(db: Path, token: str) -> AsyncIterator[str]:
         "--token",
         token,
         "--latency-ms",
-        "20",
+        str(latency_ms),
         "--rate-limit",
         "off",
         "--stop-after",

@@ -9,7 +9,8 @@ import openpyxl
 
 from bulk_onboard.model.cells import neutralise
 from bulk_onboard.model.records import Origin
-from bulk_onboard.runs.report import RowResult, Status, write_csv, write_xlsx
+from bulk_onboard.runs.report import RowResult, Status, input_columns_of
+from bulk_onboard.runs.report_stream import write_reports
 
 
 def _results() -> list[RowResult]:
@@ -50,10 +51,12 @@ def test_neutralise_each_dangerous_start() -> None:
 
 def test_csv_report_has_inputs_outcome_and_no_formulas(tmp_path: Path) -> None:
     path = tmp_path / "report.csv"
-    write_csv(path, _results())
+    write_reports(tmp_path, _results(), input_columns_of(_results()))
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    first, second = rows
+    # in input order: file, sheet, line
+    assert [(r["file"], r["line"]) for r in rows] == [("book.xlsx", "7"), ("clients.csv", "2")]
+    second, first = rows
     assert first["line"] == "2" and first["kind"] == "client" and first["client_id"] == "C-1"
     assert first["client_name"].startswith("'=")
     assert first["status"] == "created" and first["room_id"] == "42"
@@ -66,17 +69,17 @@ def test_csv_report_has_inputs_outcome_and_no_formulas(tmp_path: Path) -> None:
 
 def test_xlsx_report_is_frozen_filtered_and_coloured(tmp_path: Path) -> None:
     path = tmp_path / "report.xlsx"
-    write_xlsx(path, _results())
+    write_reports(tmp_path, _results(), input_columns_of(_results()))
     sheet = openpyxl.load_workbook(path).active
     assert sheet is not None
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref is not None and sheet.auto_filter.ref.startswith("A1:")
     header = [c.value for c in sheet[1]]
     status_col = header.index("status") + 1
-    assert sheet.cell(2, status_col).value == "created"
-    assert sheet.cell(2, status_col).fill.start_color.rgb.endswith("C6EFCE")
-    assert sheet.cell(3, status_col).fill.start_color.rgb.endswith("FFC7CE")
-    assert sheet.cell(2, header.index("client_name") + 1).data_type == "s"
+    assert sheet.cell(3, status_col).value == "created"
+    assert sheet.cell(3, status_col).fill.start_color.rgb.endswith("C6EFCE")
+    assert sheet.cell(2, status_col).fill.start_color.rgb.endswith("FFC7CE")
+    assert sheet.cell(3, header.index("client_name") + 1).data_type == "s"
 
 
 def test_input_columns_named_like_report_columns_are_kept_apart(tmp_path: Path) -> None:
@@ -91,7 +94,7 @@ def test_input_columns_named_like_report_columns_are_kept_apart(tmp_path: Path) 
         outputs={"room": {"id": 7, "title": "Acme room"}},
     )
     path = tmp_path / "report.csv"
-    write_csv(path, [result])
+    write_reports(tmp_path, [result], input_columns_of([result]))
     with path.open(encoding="utf-8-sig", newline="") as fh:
         row = next(csv.DictReader(fh))
     assert row["status (input)"] == "vip" and row["status"] == "created"

@@ -127,8 +127,10 @@ class Inviter:
                         pending.done.set_result(None)
                 waiting = still
             if waiting:
+                # who was invited is looked up by address, so the answer (every pending user
+                # of the portal) is not read
                 await self.ctx.client.invite_users(
-                    [(p.email, p.user_type) for p in waiting], culture=culture
+                    [(p.email, p.user_type) for p in waiting], culture=culture, answer=False
                 )
 
         refused_before: str | None = None

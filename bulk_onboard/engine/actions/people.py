@@ -12,7 +12,7 @@ share request per room and batch, shaped by actions/shares so nobody is mailed t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from bulk_onboard.engine.actions import shares
@@ -22,7 +22,7 @@ from bulk_onboard.engine.portal_cache import ACTIVE, TYPE_RANK, Person
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.step_runner import Action
 from bulk_onboard.errors import PermanentError, RowRefused
-from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Step
+from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Plan, Step
 from bulk_onboard.runs.journal import Checkpoint
 
 # The step kinds of a user row that run in the people phase; JoinRoom runs per room, later.
@@ -41,18 +41,18 @@ class PersonActions:
     def actions(self) -> dict[type[Step], Action]:
         return {FindRoom: self.find_room, EnsurePerson: self.person}
 
-    async def invite_up_front(self, states: Sequence[RowState], checkpoint: Checkpoint) -> int:
+    async def invite_up_front(self, plans: Iterable[Plan], checkpoint: Checkpoint) -> int:
         """Before the people phase: every new person without names of these rows, invited
         in full batches. A row whose room title names no room is left to the people phase
         (which fails it before anybody is mailed), and so is a row the journal holds."""
         wanted: dict[str, tuple[str, int, str | None]] = {}
-        for state in states:
-            step = next((s for s in state.plan.steps if isinstance(s, EnsurePerson)), None)
+        for plan in plans:
+            step = next((s for s in plan.steps if isinstance(s, EnsurePerson)), None)
             if step is None or (step.first_name and step.last_name):
                 continue
-            if step.key in checkpoint.outputs(state.plan.row_key):
+            if step.key in checkpoint.outputs(plan.row_key):
                 continue
-            find = next((s for s in state.plan.steps if isinstance(s, FindRoom)), None)
+            find = next((s for s in plan.steps if isinstance(s, FindRoom)), None)
             if find is not None:
                 try:
                     await find_room_by_title(self.ctx, find.title)

@@ -143,13 +143,17 @@ async def invite_users(request: web.Request) -> web.Response:
     for email, requested in wanted:  # in order: an error stops the batch, earlier ones stay
         with portal.store.transaction():
             _invite_one(portal, caller, email, requested, culture)
-    pending = [
-        p
-        for p in portal.store.people.all()
-        if p.activation == enums.ACTIVATION_PENDING
-        and rights.can_view_user(portal.store, caller, p)
+    # Every activation-pending user the caller can see, whoever invited them (docspace-api.md
+    # 10.5): the answer grows with the portal, so its parts are built once per person.
+    store, dtos = portal.store, portal.dtos
+    answer = [
+        dtos.employee_brief(user_id, name, user_name)
+        for user_id, name, user_name, user_type, created_by in store.people.brief_with_activation(
+            enums.ACTIVATION_PENDING
+        )
+        if rights.can_view(store, caller, user_id, user_type, created_by)
     ]
-    return success(request, [portal.dtos.employee(p) for p in pending])
+    return success(request, answer, pruned=True)
 
 
 def _invite_one(

@@ -38,6 +38,16 @@ class PeopleTable:
         rows = self._conn.execute("SELECT * FROM people ORDER BY seq").fetchall()
         return [Person.from_row(r) for r in rows]
 
+    def brief_with_activation(self, activation: int) -> list[tuple[str, str, str, int, str]]:
+        """(id, display name, user name, type, created by) of the people of one activation
+        status, in the order they were added: what an answer listing them all needs."""
+        rows = self._conn.execute(
+            "SELECT id, first_name, last_name, email, user_name, type, created_by FROM people "
+            "WHERE activation = ? ORDER BY seq",
+            (activation,),
+        ).fetchall()
+        return [(r[0], f"{r[1]} {r[2]}".strip() or r[3], r[4], r[5], r[6] or "") for r in rows]
+
     def with_status(self, status: int) -> list[Person]:
         rows = self._conn.execute(
             "SELECT * FROM people WHERE status = ? ORDER BY seq", (status,)
