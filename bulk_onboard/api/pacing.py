@@ -28,9 +28,11 @@ no longer than w), by halving the gap, until the bounds are within SETTLED; then
 the upper bound.
 The time a request is stamped here and the time it reaches the portal differ a little, more
 on a busy machine: so one refusal now and then (up to TOLERATED of the requests sent at a
-length) changes nothing, the retry just goes through the pacer again; more than that at a
-settled length adds JITTER_STEP of slack (up to JITTER_MAX of the window), and only then is
-the window itself taken to be longer.
+length, judged over at least TOLERATED_OVER windows' allowance: a delayed batch of one window
+comes back as a burst of refusals in the next) changes nothing, the retry just goes through
+the pacer again; more than that at a settled length (or at the whole second being tried, a
+few steps) adds JITTER_STEP of slack (up to JITTER_MAX of the window), and only then is the
+window itself taken to be longer.
 
 A 429 with Retry-After but no X-RateLimit-Limit (some proxy's limiter) lowers the rate to
 BACKOFF times what was sent in the last second; growth then resumes by GROWTH_AFTER_429 per
