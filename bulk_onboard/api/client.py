@@ -51,14 +51,15 @@ MEMBER_FIELDS = "access,isOwner,sharedToUser.id,sharedToUser.email"
 LINK_FIELDS = "access,sharedLink.id,sharedLink.shareLink,sharedLink.primary"
 # ... and on the answers of writes (every endpoint honours it, 10.3): a room share answers
 # with every member's whole EmployeeFullDto (12 KB for a room of ten), of which the engine
-# reads error and warning (context.check_share_reply); a new room, folder or file by id and
+# reads error, warning and the members' ids (context.check_share_reply, shares._not_applied:
+# an id sent but not listed was dropped); a new room, folder or file by id and
 # title (RoomIndex, ContentsIndex); a new person as user_by_email's (PeopleIndex).
 # The rules trim a 400's ValidationProblemDetails as well: `title` and `errors` keep its reasons
 # (wire.validation_summary), so a bad value is still named.
 PROBLEM_FIELDS = "title,errors"
 NEW_ROOM_FIELDS = f"id,tags,roomType,rootFolderType,{PROBLEM_FIELDS}"
 NEW_ITEM_FIELDS = f"id,{PROBLEM_FIELDS}"
-SHARE_REPLY_FIELDS = f"error,warning,{PROBLEM_FIELDS}"
+SHARE_REPLY_FIELDS = f"error,warning,members.sharedTo.id,members.sharedToUser.id,{PROBLEM_FIELDS}"
 NEW_PERSON_FIELDS = f"{PERSON_FIELDS},{PROBLEM_FIELDS}"
 NEW_LINK_FIELDS = f"{LINK_FIELDS},{PROBLEM_FIELDS}"
 

@@ -30,6 +30,8 @@ from bulk_onboard.errors import (
     TransientError,
 )
 from bulk_onboard.logs import redact
+from bulk_onboard.model.titles import TITLE_MAX as TITLE_MAX  # the portal's title cleaning
+from bulk_onboard.model.titles import stored_title as stored_title
 
 TransportFailure = Literal["connect", "connect_timeout", "timeout", "disconnect", "tls"]
 
@@ -289,22 +291,3 @@ def path_id(value: int | str) -> str:
     if isinstance(value, bool):
         raise TypeError(f"an id must be an integer or string, not {value!r}")
     return quote(str(value), safe="")
-
-
-# How the folder DAO stores every room and folder title (docspace-api.md 10.1,
-# `Global.ReplaceInvalidCharsAndTruncate`): trimmed, cut to 170 UTF-16 units, and each of tab
-# * + : " < > ? | \ / and every lone surrogate replaced with `_`.
-TITLE_MAX = 170
-_TITLE_INVALID = re.compile(r'[\t*+:"<>?|\\/\ud800-\udfff]')
-
-
-def stored_title(title: str) -> str:
-    """The title the portal keeps for a room or folder saved with `title`: what to compare the
-    portal's titles with (`Import/Export` is stored as `Import_Export`)."""
-    text, used = title.strip(), 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > TITLE_MAX:
-            text = text[:index]
-            break
-    return _TITLE_INVALID.sub("_", text)

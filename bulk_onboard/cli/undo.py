@@ -1,9 +1,15 @@
 """`bulk-onboard undo RUN [--yes]`: what a run did and, with --yes, taking it back.
 
+Undo acts only on the portal the run wrote to (run.json records it; a folder written before
+that is refused unless --assume-portal says the portal in use is the run's), and with --yes
+holds that portal's run lock, as a run does, so it never overlaps a run from another report
+folder.
+
 Exit status: 0 nothing failed (what is left alone is listed, and is in the report), 1 the
 portal or a CRM sink refused some of it (run the same command again), 2 the run or an option
-cannot be used, 3 the portal refused the token, 4 another run holds the report folder, 6 the
-portal could not be reached (nothing was changed).
+cannot be used (another portal than the run's, among others), 3 the portal refused the token,
+4 another run holds the report folder or the portal, 6 the portal could not be reached
+(nothing was changed).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import os
 import shlex
 import sys
 from collections import Counter
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,12 +36,12 @@ from rich.progress import Progress as RichProgressBar
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.cli.options import connection_options, settings_from
 from bulk_onboard.cli.output import EXIT_ABORTED, EXIT_LOCKED, EXIT_PORTAL, EXIT_ROWS_FAILED, fail
-from bulk_onboard.config import Settings
+from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.engine import undo as undo_engine
 from bulk_onboard.engine.root import new_run_id
 from bulk_onboard.engine.undo import Decision, Undo
-from bulk_onboard.engine.undo_scope import RunEffects, read_effects, run_family
+from bulk_onboard.engine.undo_scope import Change, RunEffects, read_effects, run_family
 from bulk_onboard.errors import (
     ApiError,
     ConfigError,
@@ -46,7 +54,13 @@ from bulk_onboard.errors import (
 from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.model.cells import neutralise
 from bulk_onboard.playbook.reader import load_playbook
-from bulk_onboard.runs.folder import RunFolder, open_run_folder, report_dir_lock
+from bulk_onboard.runs.folder import (
+    RunFolder,
+    open_run_folder,
+    portal_lock,
+    report_dir_lock,
+    same_portal,
+)
 from bulk_onboard.runs.journal import Journal, read_journal
 
 MAX_LINES = 40  # items listed on the terminal; all of them are in undo's report
@@ -97,8 +111,15 @@ class BarUndoProgress(undo_engine.Progress):
     help="Take it back: archive the rooms, remove the members, delete the people who have "
     "not accepted, tell the CRM. Without it, only show what would be done.",
 )
+@click.option(
+    "--assume-portal",
+    is_flag=True,
+    default=False,
+    help="For a run folder written before run.json recorded the portal: take the portal in "
+    "use (--portal or DOCSPACE_URL) to be the one the run wrote to.",
+)
 @connection_options
-def undo_command(run: str, yes: bool, **options: Any) -> None:
+def undo_command(run: str, yes: bool, assume_portal: bool, **options: Any) -> None:
     """Show what RUN (with its resumes and retries) created and changed, as the portal has
     it now; with --yes, take it back.
 
@@ -110,14 +131,19 @@ def undo_command(run: str, yes: bool, **options: Any) -> None:
     journalled in the run folder (undo.jsonl): run it again after a stop, and a second undo
     does nothing.
 
+    Undo acts only on the portal the run wrote to, and with --yes holds that portal's run
+    lock, so no run writes to it meanwhile.
+
     Exit status: 0 nothing failed, 1 something was refused (run it again), 2 the run or an
-    option cannot be used, 3 the token was refused, 4 another run holds the report folder, 6
-    the portal could not be reached.
+    option cannot be used (another portal than the run's, among others), 3 the token was
+    refused, 4 another run holds the report folder or the portal, 6 the portal could not be
+    reached.
     """
     settings = settings_from(options)
     try:
         folder = open_run_folder(run, settings.report_dir)
         family = run_family(folder, [settings.report_dir])
+        check_portal(family, settings.portal_url, assume=assume_portal)
         effects = read_effects(family)
         crm = _crm(folder)
     except (ConfigError, InputError) as exc:
@@ -131,12 +157,38 @@ def undo_command(run: str, yes: bool, **options: Any) -> None:
     if show is None:
         show = sys.stderr.isatty()
     progress = BarUndoProgress() if show and yes else undo_engine.Progress()
+    undo_id = new_run_id()
     try:
-        with report_dir_lock(folder.path.parent):
-            code = asyncio.run(_undo(settings, folder, effects, crm, yes, progress))
+        with report_dir_lock(folder.path.parent), ExitStack() as locks:
+            if yes:  # the preview only reads
+                where = portal_state_dir(settings.state_dir, settings.portal_url)
+                locks.enter_context(portal_lock(where, settings.portal_url, undo_id, folder.path))
+            code = asyncio.run(_undo(settings, folder, effects, crm, yes, progress, undo_id))
     except RunLocked as exc:
         fail(str(exc), EXIT_LOCKED)
+    except ConfigError as exc:
+        fail(str(exc))
     raise SystemExit(code)
+
+
+def check_portal(family: list[RunFolder], portal_url: str, *, assume: bool) -> None:
+    """Undo acts on the portal every folder of the run wrote to, and on no other: room ids are
+    numbered by each portal, and people the run invited are found by their address."""
+    for member in family:
+        if member.portal is None:
+            if assume:
+                continue
+            raise ConfigError(
+                f"the run folder {member.path} does not say which portal it wrote to (it was "
+                f"written before run.json recorded it), so undo will not act on {portal_url}; "
+                "if that is the run's portal, run undo again with --assume-portal"
+            )
+        if not same_portal(member.portal, portal_url):
+            raise ConfigError(
+                f"run {member.run_id} wrote to {member.portal}, not to {portal_url}, so undo "
+                f"will not act here; give --portal {member.portal} (with that portal's token) "
+                "to undo it there"
+            )
 
 
 def _crm(folder: RunFolder) -> CrmDelivery | None:
@@ -168,9 +220,9 @@ async def _undo(
     crm: CrmDelivery | None,
     yes: bool,
     progress: undo_engine.Progress,
+    undo_id: str,
 ) -> int:
     done = read_journal(folder.path / "undo.jsonl")
-    undo_id = new_run_id()
     started = datetime.now(UTC)
     async with DocSpaceClient(settings) as client:
         undo = Undo(
@@ -193,6 +245,8 @@ async def _undo(
             fail(f"undo could not read the portal, nothing was changed: {exc}", code)
         for line in scope_lines(folder, effects):
             click.echo(line)
+        for line in change_lines(effects):
+            click.echo(line)
         if not yes:
             for line in decision_lines(decisions):
                 click.echo(line)
@@ -212,7 +266,7 @@ async def _undo(
                 await undo.apply(decisions, journal)
     for line in decision_lines(decisions, done=True):
         click.echo(line)
-    report = write_undo_report(folder, decisions, undo_id, started)
+    report = write_undo_report(folder, decisions, undo_id, started, effects.changes)
     for line in result_lines(decisions):
         click.echo(line)
     click.echo(f"report: {report}")
@@ -231,6 +285,20 @@ def scope_lines(folder: RunFolder, effects: RunEffects) -> list[str]:
         f"{len(effects.members)} members added to rooms that existed before, "
         f"{len(effects.people)} people added to the portal, {len(effects.announced)} clients announced"
     ]
+
+
+def change_lines(effects: RunEffects) -> list[str]:
+    """What the run changed on what existed before and undo does not take back, so the admin
+    knows (at most MAX_LINES, then the count; every one is in undo's report)."""
+    if not effects.changes:
+        return []
+    lines = [f"not taken back ({len(effects.changes)}, change them in DocSpace if need be):"]
+    lines.extend(f"  {'keep':<16} {c.what}" for c in effects.changes[:MAX_LINES])
+    if len(effects.changes) > MAX_LINES:
+        lines.append(
+            f"  and {len(effects.changes) - MAX_LINES} more (every one is in undo's report)"
+        )
+    return lines
 
 
 def decision_lines(decisions: list[Decision], *, done: bool = False) -> list[str]:
@@ -277,10 +345,14 @@ REPORT_COLUMNS = ("item", "kind", "what", "outcome", "action", "detail", "row")
 
 
 def write_undo_report(
-    folder: RunFolder, decisions: list[Decision], undo_id: str, started: datetime
+    folder: RunFolder,
+    decisions: list[Decision],
+    undo_id: str,
+    started: datetime,
+    changes: Sequence[Change] = (),
 ) -> Path:
-    """undo/<undo-id>/report.csv (one line per effect of the run) and summary.json beside
-    it, in the run folder: each undo keeps its own."""
+    """undo/<undo-id>/report.csv (one line per effect of the run, and per change it does not
+    take back) and summary.json beside it, in the run folder: each undo keeps its own."""
     where = folder.path / "undo" / undo_id
     where.mkdir(parents=True, exist_ok=True)
     path = where / "report.csv"
@@ -299,6 +371,10 @@ def write_undo_report(
                     d.detail,
                     d.effect.row,
                 )
+            )
+        for c in changes:  # what the run changed and undo leaves as it is
+            writer.writerow(
+                neutralise(v) for v in ("", "change", c.what, "not_taken_back", "", "", c.row)
             )
     summary = {
         "undo_id": undo_id,

@@ -42,6 +42,8 @@ class Context:
         self.look_again = LookAgain()
         # Writes "about to create" to the journal (root sets it); a no-op without a journal.
         self.intend: Callable[[str, str], None] = lambda row, step: None
+        # ... and that such a create was refused outright (it made nothing).
+        self.withdraw: Callable[[str, str], None] = lambda row, step: None
         self._warned: set[tuple[str, ...]] = set()
 
     @classmethod

@@ -70,7 +70,9 @@ async def start(
     report_dir = Path(settings.report_dir)
     run_id = run_id or new_run_id()
     with report_dir_lock(report_dir), portal_locked(settings, run_id, report_dir / run_id):
-        folder = create_run_folder(report_dir, run_id, sources, playbook_path, kind)
+        folder = create_run_folder(
+            report_dir, run_id, sources, playbook_path, kind, portal_url=settings.portal_url
+        )
         job = Job(
             intake,
             folder.run_id,
@@ -139,7 +141,13 @@ async def retry(
     run_id = new_run_id()
     with report_dir_lock(report_dir), portal_locked(settings, run_id, report_dir / run_id):
         folder = create_run_folder(
-            report_dir, run_id, [report], playbook_path, None, retry_of=retry_of
+            report_dir,
+            run_id,
+            [report],
+            playbook_path,
+            None,
+            retry_of=retry_of,
+            portal_url=settings.portal_url,
         )
         job = Job(
             retry.intake,

@@ -18,7 +18,7 @@ from typing import Any
 from bulk_onboard.api.client import SEARCH_ANY
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.api.wire import stored_title
-from bulk_onboard.errors import RowRefused
+from bulk_onboard.errors import PermanentError, RowRefused
 from bulk_onboard.model import Json
 from bulk_onboard.model.steps import TemplatePath
 
@@ -146,6 +146,10 @@ class Person:
     type: int  # EmployeeType: DOCSPACE_ADMIN (the owner too), ROOM_ADMIN, USER or GUEST
     status: int  # EmployeeStatus: ACTIVE, TERMINATED (disabled) or PENDING (invited)
     activated: bool  # False while activation is pending: invited or never confirmed
+    # The portal has this address but will not show it to the run's account: a guest a room
+    # admin did not invite (GET people/email → 403, docspace-api.md 10.7). Type and state
+    # are not known.
+    hidden: bool = False
 
     @classmethod
     def from_dto(cls, dto: Json) -> Person:
@@ -192,6 +196,7 @@ class PeopleIndex:
         self._once = _Once()
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # held or awaited only
         self._api_user: str | None = None
+        self._self: Json | None = None  # GET people/@self, once per run
 
     async def _prefetch(self) -> None:
         """Prefetch everybody when that takes fewer requests than looking up one by one."""
@@ -217,16 +222,34 @@ class PeopleIndex:
             await self._once.run("prefetch", self._prefetch)
         if email in self._known:
             return self._known[email]
-        if self._complete and email not in self._stale:
+        if self._complete and email not in self._stale and await self._lists_everyone():
             return None
         return await self.refresh(email)
+
+    async def _lists_everyone(self) -> bool:
+        """people/filter lists disabled (Terminated) people to DocSpace admins only (server
+        DbUserService.GetUsers: `!filter.IsDocSpaceAdmin` leaves them out), so for any other
+        account an address absent from the prefetch may be a disabled person: look it up."""
+        me = await self._me()
+        return bool(me.get("isAdmin") or me.get("isOwner"))
+
+    async def _me(self) -> Json:
+        if self._self is None:
+            self._self = await self._once.run("me", self._client.self_profile)
+        return self._self
 
     async def refresh(self, email: str) -> Person | None:
         """Ask the portal for this person now."""
         email = email.lower()
 
         async def fetch() -> Person | None:
-            found = await self._client.user_by_email(email)
+            try:
+                found = await self._client.user_by_email(email)
+            except PermanentError as exc:
+                if exc.status != 403:
+                    raise
+                # a guest this account may not see (10.7): someone, but not shown
+                return Person("", GUEST, ACTIVE, False, hidden=True)
             return Person.from_dto(found) if found and "id" in found else None
 
         person: Person | None = await self._once.run(("person", email), fetch)
@@ -248,7 +271,7 @@ class PeopleIndex:
     async def api_user(self) -> str:
         """The id of the account the run works as (GET people/@self, once per run)."""
         if self._api_user is None:
-            me = await self._once.run("me", self._client.self_profile)
+            me = await self._me()
             self._api_user = str(me.get("id") or "")
         return self._api_user
 

@@ -165,6 +165,7 @@ async def run(
         runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
         ctx.look_again = LookAgain(window=settings.request_timeout)
         ctx.intend = runner.intend
+        ctx.withdraw = runner.withdraw
         persons = PersonActions(ctx, Inviter(ctx, runner))
         actions.update(persons.actions())
         actions.update(ClientActions(ctx).actions())

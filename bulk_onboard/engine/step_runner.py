@@ -33,7 +33,7 @@ import structlog
 from structlog.contextvars import bound_contextvars
 
 from bulk_onboard.backoff import RetryPolicy, Sleep
-from bulk_onboard.engine.row import RowState, StepDone, journalled
+from bulk_onboard.engine.row import RowState, StepDone, journalled, landed
 from bulk_onboard.errors import AmbiguousWrite, ApiError, CrmError, RowRefused, StepFailed
 from bulk_onboard.model.steps import EnsureRoom, Step
 from bulk_onboard.runs.journal import Checkpoint, Journal
@@ -56,6 +56,7 @@ STEP_ERRORS = (ApiError, CrmError, RowRefused)
 CHECKED_AGAINST_PORTAL: tuple[type[Step], ...] = (EnsureRoom,)
 DIGEST = "_step"  # journal outputs: the digest of the step that produced them
 INTENT = "~intent"  # journal step key suffix: a create was about to be sent
+SPENT = "spent"  # in an intent line: that create was refused outright, it made nothing
 
 
 def step_digest(step: Step) -> str:
@@ -121,13 +122,15 @@ class StepRunner:
             return
         action = self.actions[type(step)]
         with bound_contextvars(row=state.plan.row_key, step=step.key):
+            state.attempted.pop(step.key, None)
             try:
                 result, rechecked = await self.confirm(lambda recheck: action(state, step, recheck))
             except STEP_ERRORS as exc:
                 raise StepFailed(step.key, exc) from exc
-            if rechecked and result.outcome == "found":
-                # Found on a second look: the write that failed ambiguously had been applied.
-                result.outcome = "created"
+            finally:
+                attempted = state.attempted.pop(step.key, None)
+            if rechecked and attempted is not None:
+                result = landed(result, attempted)
             self.as_journalled(state, step, result)
             self.record(state, step, result)
 
@@ -195,17 +198,25 @@ class StepRunner:
         if hint is not None and "id" in hint and hint["id"] != result.outputs.get("id"):
             state.journal_stale = True
             return
-        if result.outcome != "found":
-            return
+        intent = self.checkpoint.outputs(row).get(step.key + INTENT)
         if hint is not None:
-            result.outcome = journalled(self.checkpoint.outcome(row, step.key))
-        elif step.key + INTENT in self.checkpoint.outputs(row):
+            before = journalled(self.checkpoint.outcome(row, step.key))
+            if result.outcome == "found":
+                result.outcome = before
+            elif result.outcome == "changed" and before == "created" and "id" in hint:
+                result.outcome = "created"  # this run made it; a retry only renamed it
+        elif intent is not None and not intent.get(SPENT) and result.outcome != "created":
             result.outcome = "created"  # sent by an attempt that died before it was journalled
 
     def intend(self, row: str, step_key: str) -> None:
         """Journal that a create is about to be sent, so an attempt that dies before the
         answer still knows, when it finds the object, that this run made it."""
         self.journal.record(row, step_key + INTENT, {}, "intent")
+
+    def withdraw(self, row: str, step_key: str) -> None:
+        """The create journalled as intended was refused outright: it made nothing, so a
+        later find of the object is not this run's."""
+        self.journal.record(row, step_key + INTENT, {SPENT: True}, "intent")
 
     def record(self, state: RowState, step: Step, result: StepDone) -> None:
         row = state.plan.row_key

@@ -3,8 +3,10 @@ it invited, the clients it announced. Pure but for reading files.
 
 A run is its folder (with every `--resume` of it, which appends to the same journal) and the
 folders of the retries of it (run.json `retry_of` names the run they retried; a retry of a
-retry counts too). A retry's journal begins with what the run before it had done, so entries
-are folded by (row, step): each effect counts once.
+retry counts too). Every line of every journal is read, not only a step's last one: a room the
+first attempt created and a corrected retry renamed (journalled `changed`) is still a room the
+run created, and the members and invitations of every share line count. A retry's journal
+begins with what the run before it had done, so each effect counts once.
 
 Only what the journal says the run created or changed is ever taken back:
     client row, step "room", outcome created       a room the run created
@@ -13,17 +15,20 @@ Only what the journal says the run created or changed is ever taken back:
     user row, step "person", outcome created       a person it created or invited
     user row, step "membership", outcome changed   a member it added ("added": true)
     client row, step "crm", outcome created        a client it announced to the CRM
+
+What it changed on what existed before is listed, not taken back (`changes`): a room renamed,
+a person's type raised, a link's access set, a member's access set.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from bulk_onboard.runs.folder import RunFolder, open_run_folder
-from bulk_onboard.runs.journal import read_journal
 
 Kind = Literal["room", "member", "person", "crm"]
 
@@ -42,6 +47,15 @@ class Effect:
     access: int | None = None  # the access the run gave a member
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Something the run changed on what existed before, which undo does not take back: it
+    is listed, so the admin knows."""
+
+    row: str
+    what: str
+
+
 @dataclass
 class RunEffects:
     run_id: str
@@ -55,6 +69,8 @@ class RunEffects:
     made_files: dict[int, set[int]] = field(default_factory=dict)
     # e-mails the run added to each room it created
     joined_room: dict[int, set[str]] = field(default_factory=dict)
+    # what the run changed that undo does not take back (renames, type raises, link access)
+    changes: list[Change] = field(default_factory=list)
 
     @property
     def created_rooms(self) -> set[int]:
@@ -90,16 +106,30 @@ def run_family(folder: RunFolder, report_dirs: list[Path]) -> list[RunFolder]:
     return family
 
 
+def _entries(path: Path) -> Iterator[tuple[str, str, dict[str, Any], str | None]]:
+    """Every line of a journal, in order: (row, step, outputs, outcome). Unlike the run's
+    checkpoint, which keeps a step's last line, undo needs every one: a resume or a retry
+    that finds or changes what an earlier attempt created must not hide that creation."""
+    if not path.is_file():
+        return
+    for raw in path.read_bytes().split(b"\n"):
+        if not raw.strip():
+            continue
+        try:
+            entry = json.loads(raw)
+            row, step, out = str(entry["row"]), str(entry["step"]), entry.get("out") or {}
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn line, as read_journal skips it
+        if isinstance(out, dict):
+            yield row, step, out, entry.get("outcome")
+
+
 def read_effects(family: list[RunFolder]) -> RunEffects:
-    """Fold the journals of a run's folders into what the run did."""
-    steps: dict[tuple[str, str], tuple[dict[str, Any], str | None]] = {}
-    for member in family:
-        checkpoint = read_journal(member.journal)
-        for row, outputs in checkpoint.steps.items():
-            for step, out in outputs.items():
-                outcome = checkpoint.outcome(row, step)
-                if outcome in ("created", "changed") or (row, step) not in steps:
-                    steps[(row, step)] = (out, outcome)
+    """Fold the journals of a run's folders into what the run did. A step's `created` is
+    never undone by a later line of the same step (a retry that renames the room it made is
+    journalled `changed`), and the members and invitations of every line count, not only of
+    the last one."""
+    lines = [entry for member in family for entry in _entries(member.journal)]
     effects = RunEffects(family[0].run_id, [f.path for f in family])
     seen_people: set[str] = set()
 
@@ -111,23 +141,43 @@ def read_effects(family: list[RunFolder]) -> RunEffects:
                 Effect("person", f"person:{email}", row, email=email, person_id=person_id)
             )
 
-    for (row, step), (out, outcome) in sorted(steps.items()):
-        if row.startswith("client:") and step == "room" and outcome == "created":
+    # rooms: every id a client's room step created, with the last title journalled for it
+    created_rooms: dict[int, str] = {}
+    room_rows: dict[int, str] = {}
+    row_rooms: dict[str, list[int]] = {}
+    titles: dict[int, list[str]] = {}
+    created_people: dict[str, tuple[str, str]] = {}  # e-mail -> (row, id) of people created
+    for row, step, out, outcome in lines:
+        if step == "room" and row.startswith("client:") and "id" in out:
             room_id = int(out["id"])
-            effects.rooms.append(
-                Effect("room", f"room:{room_id}", row, room_id, str(out.get("title", "")))
-            )
-        elif row.startswith("user:") and step == "person" and outcome == "created":
-            person(row, row.split(":", 1)[1], str(out.get("id", "")))
+            row_rooms.setdefault(row, [])
+            if room_id not in row_rooms[row]:
+                row_rooms[row].append(room_id)
+            said = titles.setdefault(room_id, [])
+            if out.get("title") is not None and (not said or said[-1] != str(out["title"])):
+                said.append(str(out["title"]))
+            if outcome == "created":
+                created_rooms[room_id] = row
+            room_rows.setdefault(room_id, row)
+        elif step == "person" and row.startswith("user:") and outcome == "created":
+            created_people[row.split(":", 1)[1].lower()] = (row, str(out.get("id", "")))
+    for room_id, row in sorted(created_rooms.items(), key=lambda item: (item[1], item[0])):
+        title = titles.get(room_id, [""])[-1]
+        effects.rooms.append(Effect("room", f"room:{room_id}", row, room_id, title))
+    for email, (row, person_id) in sorted(created_people.items()):
+        person(row, email, person_id)
     created = effects.created_rooms
-    for (row, step), (out, outcome) in sorted(steps.items()):
+
+    members: dict[str, Effect] = {}  # by key: a later line of the same member wins
+    announced: dict[str, Effect] = {}
+    changes: dict[str, Change] = {}
+    for row, step, out, outcome in lines:
         if outcome not in ("created", "changed"):
             continue
         if step.startswith(("folder:", "copy:")) and "id" in out:
-            room = steps.get((row, "room"), ({}, None))[0].get("id")
-            if room is not None:
-                made = effects.made_folders if step.startswith("folder:") else effects.made_files
-                made.setdefault(int(room), set()).add(int(out["id"]))
+            made = effects.made_folders if step.startswith("folder:") else effects.made_files
+            for room_id in row_rooms.get(row, []):
+                made.setdefault(room_id, set()).add(int(out["id"]))
         elif step == "share" and "room" in out:
             room_id = int(out["room"])
             for email in out.get("invited", []):
@@ -135,28 +185,50 @@ def read_effects(family: list[RunFolder]) -> RunEffects:
             for email, person_id, access in out.get("added", []):
                 effects.joined_room.setdefault(room_id, set()).add(str(email).lower())
                 if room_id not in created:
-                    effects.members.append(
-                        _member(row, room_id, str(email), str(person_id), access)
-                    )
-        elif step == "membership" and out.get("added") and "room" in out:
+                    m = _member(row, room_id, str(email), str(person_id), access)
+                    members[m.key] = m
+        elif step == "membership" and "room" in out:
             room_id, email = int(out["room"]), row.split(":", 1)[1].lower()
-            effects.joined_room.setdefault(room_id, set()).add(email)
-            if room_id not in created:
-                effects.members.append(
-                    _member(row, room_id, email, str(out.get("person", "")), out.get("access"))
+            if out.get("added"):
+                effects.joined_room.setdefault(room_id, set()).add(email)
+                if room_id not in created:
+                    m = _member(row, room_id, email, str(out.get("person", "")), out.get("access"))
+                    members[m.key] = m
+            elif room_id not in created and f"member:{room_id}:{email}" not in members:
+                changes[f"access:{room_id}:{email}"] = Change(
+                    row, f"access of {email} in room {room_id} set to {out.get('access')}"
                 )
         elif step == "crm" and outcome == "created":
-            room = steps.get((row, "room"), ({}, None))[0]
-            if "id" in room:
-                effects.announced.append(
-                    Effect(
-                        "crm",
-                        f"crm:{row}",
-                        row,
-                        int(room["id"]),
-                        str(room.get("title", "")),
-                    )
+            rooms = row_rooms.get(row, [])
+            if rooms:
+                room_id = rooms[-1]
+                title = titles.get(room_id, [""])[-1]
+                announced[row] = Effect("crm", f"crm:{row}", row, room_id, title)
+        elif outcome != "changed":
+            continue
+        elif step == "room" and row.startswith("client:") and "id" in out:
+            room_id = int(out["id"])
+            if room_id not in created:
+                said = titles.get(room_id, [])
+                before = f' from "{said[0]}"' if len(said) > 1 else ""
+                changes[f"rename:{room_id}"] = Change(
+                    row, f'room {room_id} renamed{before} to "{said[-1] if said else ""}"'
                 )
+        elif step == "person" and row.startswith("user:"):
+            email = row.split(":", 1)[1].lower()
+            if email not in created_people:
+                changes[f"type:{email}"] = Change(
+                    row, f"{email}: type raised to the sheet's (undo never lowers a type)"
+                )
+        elif step == "link":
+            rooms = [r for r in row_rooms.get(row, []) if r not in created]
+            if rooms:
+                changes[f"link:{rooms[-1]}"] = Change(
+                    row, f"the link of room {rooms[-1]}: access set to the playbook's"
+                )
+    effects.members = [members[k] for k in sorted(members)]
+    effects.announced = [announced[k] for k in sorted(announced)]
+    effects.changes = list(changes.values())
     return effects
 
 

@@ -4,7 +4,7 @@ two runs from sharing one report folder, or one portal.
     reports/.lock                      held by the run in progress (flock: gone when it dies)
     <state>/portals/<portal>/run.lock  held by the run writing to that portal, whatever its
                                        report folder (flock; names the run while it holds it)
-    reports/<run-id>/run.json          inputs, playbook, kind, what it retried
+    reports/<run-id>/run.json          inputs, playbook, kind, what it retried, the portal
     reports/<run-id>/inputs/...        copies of the spreadsheets as they were
     reports/<run-id>/playbook.toml     copy of the playbook, if one was given
     reports/<run-id>/journal.jsonl     confirmed steps        (journal.py)
@@ -29,6 +29,7 @@ from typing import Any
 
 import structlog
 
+from bulk_onboard.config import portal_state_dir
 from bulk_onboard.errors import ConfigError, RunLocked
 
 log = structlog.get_logger("bulk_onboard")
@@ -45,6 +46,7 @@ class RunFolder:
     playbook: Path | None  # the copy inside the folder, None for the built-in playbook
     kind: str | None
     retry_of: str | None
+    portal: str | None = None  # the portal the run writes to; None in older folders
 
     @property
     def journal(self) -> Path:
@@ -62,8 +64,11 @@ def create_run_folder(
     playbook: Path | None,
     kind: str | None,
     retry_of: str | None = None,
+    *,
+    portal_url: str | None = None,
 ) -> RunFolder:
-    """Make reports/<run-id>/ and keep copies of what the run was given."""
+    """Make reports/<run-id>/ and keep copies of what the run was given, and the portal it
+    writes to (what undo checks before it acts)."""
     path = report_dir / run_id
     (path / "inputs").mkdir(parents=True, exist_ok=False)
     copies: list[Path] = []
@@ -87,9 +92,10 @@ def create_run_folder(
         "playbook": None if playbook is None else {"given": str(playbook), "copy": "playbook.toml"},
         "kind": kind,
         "retry_of": retry_of,
+        "portal": portal_url,
     }
     (path / "run.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    return RunFolder(run_id, path, tuple(copies), playbook_copy, kind, retry_of)
+    return RunFolder(run_id, path, tuple(copies), playbook_copy, kind, retry_of, portal_url)
 
 
 def open_run_folder(run: str, report_dir: Path) -> RunFolder:
@@ -110,7 +116,14 @@ def open_run_folder(run: str, report_dir: Path) -> RunFolder:
         playbook=path / playbook["copy"] if playbook else None,
         kind=meta.get("kind"),
         retry_of=meta.get("retry_of"),
+        portal=meta.get("portal") or None,
     )
+
+
+def same_portal(recorded: str, current: str) -> bool:
+    """Whether two portal addresses name one portal, as the state folder is keyed (so the
+    lock and the CRM ledger agree): case and a trailing slash do not matter."""
+    return portal_state_dir(Path(), recorded) == portal_state_dir(Path(), current)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from bulk_onboard.model.columns import COLUMNS, close_column, fold_header
 from bulk_onboard.model.records import ClientRecord, Origin, RowKind, UserRecord
+from bulk_onboard.model.titles import stored_title
 from bulk_onboard.model.words import ACCESS_NAMES
 from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.sources.table import InputWarning, RawRow, Sheet
@@ -83,9 +84,9 @@ def validate_sheets(sheets: Sequence[Sheet], playbook: Playbook) -> Validated:
         clients,
         _room_title,
         "room_title",
-        "room title",
-        "rooms are found by title, so both clients would share one room; "
-        "give one of them another room_title",
+        "room title as the portal stores it",
+        "a client whose room title is already another client's room is refused when it "
+        "runs (the room is not its own); give one of them another room_title",
     )
     rooms = client_rooms(result for _, result in clients)
     users: list[_Entry] = []
@@ -145,7 +146,9 @@ def _client_id(result: Result) -> str:
 
 
 def _room_title(result: Result) -> str:
-    return result.room_title if isinstance(result, ClientRecord) else ""
+    """The title as the portal will store it (docspace-api.md 10.1): "A/B" and "A:B" are both
+    stored as "A_B", one room title."""
+    return stored_title(result.room_title) if isinstance(result, ClientRecord) else ""
 
 
 def _email(result: Result) -> str:

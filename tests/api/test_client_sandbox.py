@@ -113,7 +113,10 @@ async def test_sharing_and_links(client: DocSpaceClient) -> None:
         room["id"], [(member["id"], Access.EDITING), ("guest@example.com", Access.READ)]
     )
     assert result.get("error", 0) == 0
-    assert "members" not in result  # every member's whole profile: not asked for (10.3)
+    # each member by id only, not their whole profile (docspace-api.md 10.3)
+    assert all(set(m) <= {"sharedTo", "sharedToUser"} for m in result["members"])
+    assert {m["sharedToUser"]["id"] for m in result["members"]} >= {member["id"]}
+    assert all(set(m["sharedToUser"]) == {"id"} for m in result["members"])
     members = await client.room_share(room["id"])
     emails = {member_email(m): m["access"] for m in members}
     assert emails["ann.lee@example.com"] == 10

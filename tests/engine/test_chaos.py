@@ -77,7 +77,10 @@ async def test_fault_mix_with_429_storms_and_latency_spikes(
         files = write_population(tmp_path / "in", CLIENTS, PEOPLE)
         intake = load_intake(list(files), load_playbook(None))
         policy = RetryPolicy(max_attempts=8, base_delay=0.01, max_delay=0.2, max_total_seconds=60)
-        settings = replace(settings_for(sb, tmp_path / "reports"), retry=policy)
+        # The latency spikes are 0.4 s: a 0.7 s timeout still outlasts them, and a write
+        # without an answer is looked for over 0.7 s instead of 1 s.
+        reports = tmp_path / "reports"
+        settings = replace(settings_for(sb, reports), retry=policy, request_timeout=0.7)
         outcome = await modes.start(settings, intake, progress=Progress(), stop=Stop())
         bad = [
             (r.row_key, r.failed_step, r.error)

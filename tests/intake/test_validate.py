@@ -244,8 +244,24 @@ def test_duplicate_client_ids_flag_every_row_naming_the_others() -> None:
 def test_duplicate_room_titles_would_share_a_room() -> None:
     result = check(clients=[CLIENT, {**CLIENT, "client_id": "C-2"}])
     assert len(result.invalid) == 2
-    assert "rooms are found by title, so both clients would share one room" in (
+    assert "is refused when it runs (the room is not its own)" in (
         result.invalid[0].problems[0].text
+    )
+
+
+def test_room_titles_the_portal_stores_as_one_are_duplicates() -> None:
+    """ "A/B" and "A:B" are both stored as "A_B" (docspace-api.md 10.1)."""
+    result = check(
+        clients=[
+            {**CLIENT, "client_name": "A/B"},
+            {**CLIENT, "client_id": "C-2", "client_name": "A:B"},
+        ]
+    )
+    assert len(result.invalid) == 2
+    assert (
+        result.invalid[0]
+        .problems[0]
+        .text.startswith('"Client - A_B" is also the room title as the portal stores it on line 3;')
     )
 
 

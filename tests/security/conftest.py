@@ -21,15 +21,16 @@ class Ran:
 
 
 async def run_tool(
-    url: str, token: str, report_dir: Path, *files: Path, timeout: float = 90
+    url: str, token: str, report_dir: Path, *files: Path, timeout: float = 90, command: str = "run"
 ) -> Ran:
-    """`bulk-onboard run FILES --log-format json` in a child process, as a scheduler runs it."""
+    """`bulk-onboard run FILES --log-format json` in a child process, as a scheduler runs it
+    (or another command: `command="undo"` with the run folder and --yes as the files)."""
     env = {**os.environ, "DOCSPACE_URL": url, "DOCSPACE_TOKEN": token}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bulk_onboard",
-        "run",
+        command,
         *map(str, files),
         "--report-dir",
         str(report_dir),
@@ -57,10 +58,12 @@ def artefacts(report_dir: Path) -> dict[str, str]:
         if not path.is_file():
             continue
         data = path.read_bytes()
+        # by file name; a second file of that name (undo's report.csv) by its path
+        name = path.name if path.name not in texts else str(path.relative_to(report_dir))
         if data.startswith(b"PK\x03\x04"):
             with zipfile.ZipFile(path) as archive:
                 for member in archive.namelist():
-                    texts[f"{path.name}:{member}"] = archive.read(member).decode(errors="replace")
+                    texts[f"{name}:{member}"] = archive.read(member).decode(errors="replace")
         else:
-            texts[path.name] = data.decode("utf-8", errors="replace")
+            texts[name] = data.decode("utf-8", errors="replace")
     return texts

@@ -1,7 +1,8 @@
 """The API token never appears in what a run leaves behind: its JSON log, its output, the
 journal, summary.json, the CSV report, the XLSX report (every part of the zip), or the texts
 of the errors it met, whether the run succeeds, the token is refused, the portal misbehaves,
-or the portal even writes the token into its error answers."""
+or the portal even writes the token into its error answers. The same holds for `undo`: its
+output, log, undo.jsonl and undo's report."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientSession, web
 from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
@@ -125,6 +126,82 @@ async def test_a_portal_echoing_the_token_in_errors_is_redacted(
     # The portal's error texts did reach the report and the log, only without the token.
     assert "request with Bearer" in texts["report.csv"]
     assert "request with Bearer" in texts["log (stderr)"]
+
+
+@pytest.fixture
+async def echoing_archive(sandbox: Sandbox) -> AsyncIterator[tuple[str, dict[str, bool]]]:
+    """The sandbox behind a proxy that takes ECHO_TOKEN for the sandbox's token and, once
+    asked to echo, answers every archive with a finished operation whose error text holds
+    the caller's credentials (the operation's error reaches undo's report as it came)."""
+    echo = {"on": False}
+
+    async def forward(incoming: web.Request) -> web.Response:
+        credentials = incoming.headers.get("Authorization", "")
+        headers = {
+            k: v
+            for k, v in incoming.headers.items()
+            if k.lower() not in ("host", "content-length", "authorization")
+        }
+        headers["Authorization"] = credentials.replace(ECHO_TOKEN, sandbox.token)
+        async with (
+            ClientSession() as http,
+            http.request(
+                incoming.method,
+                sandbox.url + incoming.raw_path,
+                data=await incoming.read(),
+                headers=headers,
+            ) as answer,
+        ):
+            data = await answer.read()
+            status, kept = (
+                answer.status,
+                {
+                    k: v
+                    for k, v in answer.headers.items()
+                    if k.lower() in ("content-type", "retry-after")
+                },
+            )
+        if echo["on"] and incoming.method == "PUT" and incoming.path.endswith("/archive"):
+            body = json.loads(data)
+            body["response"].update(finished=True, error=f"archive refused for {credentials}")
+            data = json.dumps(body).encode()
+        return web.Response(body=data, status=status, headers=kept)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}", echo
+    finally:
+        await runner.cleanup()
+
+
+async def test_undo_keeps_the_token_out_even_of_an_archive_error_that_echoes_it(
+    echoing_archive: tuple[str, dict[str, bool]], tmp_path: Path
+) -> None:
+    url, echo = echoing_archive
+    reports = tmp_path / "reports"
+    clients = tmp_path / "clients.csv"
+    clients.write_text(
+        "client_id,client_name,client_email,manager_email\n"
+        "E-1,Echo One,one@echo-one.example.com,maria.garcia@northwind.example\n"
+        "E-2,Echo Two,two@echo-two.example.com,maria.garcia@northwind.example\n"
+    )
+    ran = await run_tool(url, ECHO_TOKEN, reports, clients)
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    run = next(p for p in reports.iterdir() if (p / "run.json").is_file())
+    echo["on"] = True
+    ran = await run_tool(url, ECHO_TOKEN, reports, run, Path("--yes"), command="undo")
+    assert ran.exit_code == 1, ran.stdout + ran.stderr  # every archive refused
+    texts = assert_nowhere(ECHO_TOKEN, ran, reports)
+    [undo_report] = [name for name in texts if name.endswith("report.csv") and "/undo/" in name]
+    assert "report.csv" in texts  # the run's own report is searched too
+    assert texts[undo_report].count("archive refused for Bearer [redacted]") == 2
+    assert "undo.jsonl" in texts  # people were still disabled and deleted, journalled
+    assert "archive refused for Bearer" in texts["log (stderr)"]
 
 
 def test_the_token_cannot_be_given_on_the_command_line() -> None:

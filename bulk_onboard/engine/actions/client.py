@@ -17,12 +17,12 @@ from typing import TypeVar
 import structlog
 
 from bulk_onboard.api.wire import stored_title
-from bulk_onboard.engine.actions.shares import share_members
+from bulk_onboard.engine.actions.shares import Entry, share_members
 from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.portal_cache import RoomEntry
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.step_runner import Action
-from bulk_onboard.errors import PermanentError, RowRefused
+from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError, RowRefused
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import LinkType
 from bulk_onboard.model.steps import (
@@ -81,7 +81,14 @@ class ClientActions:
                 f'the tag "{tag}" to that room in DocSpace to adopt it'
             )
         ctx.intend(tag, step.key)
-        room = await ctx.client.create_room(step.title, int(step.room_type), [*step.tags, tag])
+        state.writing(step.key, "created")
+        try:
+            room = await ctx.client.create_room(step.title, int(step.room_type), [*step.tags, tag])
+        except AmbiguousWrite:
+            raise
+        except ApiError:
+            ctx.withdraw(tag, step.key)  # refused outright (402 quota, 403): nothing made
+            raise
         room_id = int(room["id"])
         ctx.contents.mark_empty(room_id)
         ctx.fresh_rooms.add(room_id)
@@ -111,6 +118,7 @@ class ClientActions:
                 sheet_title=wanted,
             )
             return StepDone({"id": room.id, "title": room.title}, "found")
+        state.writing(step.key, "changed")  # a rename, not a create, if its answer is lost
         renamed = await ctx.client.update_room(room.id, title=step.title)
         title = str(renamed.get("title") or wanted)  # the title the portal stored
         await ctx.rooms.add({"id": room.id, "title": title, "tags": [state.plan.row_key]})
@@ -130,6 +138,7 @@ class ClientActions:
             existing = await ctx.contents.folder(parent, step.title)
         if existing is not None:
             return StepDone({"id": existing}, "found")
+        state.writing(step.key, "created")
         folder = await ctx.client.create_folder(parent, step.title)
         ctx.contents.add_folder(parent, str(folder.get("title") or step.title), int(folder["id"]))
         return StepDone({"id": int(folder["id"])}, "created")
@@ -149,6 +158,7 @@ class ClientActions:
         if existing is not None:
             return StepDone({"id": existing}, "found")
         source = await ctx.templates.resolve(step.source)
+        state.writing(step.key, "created")
         copied = await ctx.client.copy_file_as(source, dest, step.dest_title)
         ctx.contents.add_file(dest, step.dest_title, int(copied["id"]))
         return StepDone({"id": int(copied["id"])}, "created")
@@ -164,10 +174,16 @@ class ClientActions:
             ctx.forget_room(room_id)
         current = await ctx.room_members(room_id)
         had = {email: access for email, (_, access) in current.items()}
-        sent = await share_members(ctx, state, room_id, step)  # one mail per new address
         wanted = {m.email.lower(): int(m.access) for m in step.members}
         before = {str(e): int(a) for e, a in (state.hints.get(step.key) or {}).get("set", [])}
         ours = {e: a for e, a in before.items() if wanted.get(e) == a}
+
+        def sending(entries: list[Entry]) -> None:
+            # If the answer is lost and a second look finds the entries applied, the step
+            # still says whom it gave access, added and invited (what undo takes back).
+            state.writing(step.key, "changed", _share_done(room_id, ours, entries))
+
+        sent = await share_members(ctx, state, room_id, step, sending)  # one mail per address
         for email, access in wanted.items():
             have = current.get(email)
             if have is not None and have[1] == access and had.get(email) != access:
@@ -184,22 +200,16 @@ class ClientActions:
             and have[1] == access
         ]
         if gone:
+            state.writing(step.key, "changed", _share_done(room_id, ours, sent))
             reply = await ctx.client.set_room_share(
                 room_id, [(user_id, 0) for _, user_id in gone], notify=False
             )
             check_share_reply(reply, room_id)
             for email, _ in gone:
                 current.pop(email, None)
-        done: Json = {"set": sorted([e, a] for e, a in ours.items())}
         if not sent and not gone:
-            return StepDone(done, "found")
-        # what undo takes back: the members this share added, the addresses it invited
-        done["room"] = room_id
-        done["added"] = [
-            [e.email, e.person.id if e.person else "", e.access] for e in sent if e.new
-        ]
-        done["invited"] = sorted(e.email for e in sent if e.person is None)
-        return StepDone(done, "changed")
+            return StepDone({"set": sorted([e, a] for e, a in ours.items())}, "found")
+        return StepDone(_share_done(room_id, ours, sent), "changed")
 
     async def link(self, state: RowState, step: EnsureLink, recheck: bool) -> StepDone:
         ctx = self.ctx
@@ -210,7 +220,7 @@ class ClientActions:
         if step.link_type == LinkType.EXTERNAL:
             share = await client.primary_link(room_id)  # GET: made on first call, once
             if share.get("access") != int(step.access):
-                return await self._set_link(room_id, step, share, "changed")
+                return await self._set_link(state, room_id, step, share, "changed")
             outcome: Outcome = "created" if room_id in ctx.fresh_rooms else "found"
             return _link_done(share, outcome)
         existing = None
@@ -220,7 +230,7 @@ class ClientActions:
             existing = await self._invitation_link(room_id)
         if existing is None:
             try:
-                return await self._set_link(room_id, step, None, "created")
+                return await self._set_link(state, room_id, step, None, "created")
             except PermanentError as exc:
                 # One invitation link per room (docspace-api.md 5.5, 9e): another writer made
                 # it meanwhile. Look, and use that one.
@@ -231,17 +241,23 @@ class ClientActions:
                     raise
         if existing.get("access") == int(step.access):
             return _link_done(existing, "found")
-        return await self._set_link(room_id, step, existing, "changed")
+        return await self._set_link(state, room_id, step, existing, "changed")
 
     async def _invitation_link(self, room_id: int) -> Json | None:
         links = await self.ctx.client.room_links(room_id, link_type=int(LinkType.INVITATION))
         return links[0] if links else None
 
     async def _set_link(
-        self, room_id: int, step: EnsureLink, current: Json | None, outcome: Outcome
+        self,
+        state: RowState,
+        room_id: int,
+        step: EnsureLink,
+        current: Json | None,
+        outcome: Outcome,
     ) -> StepDone:
         """Create the link (current None) or give the current one the step's access."""
         link_id = (current.get("sharedLink") or {}).get("id") if current is not None else None
+        state.writing(step.key, outcome)
         share = await self.ctx.client.set_room_link(
             room_id, int(step.link_type), int(step.access), step.title, link_id=link_id
         )
@@ -260,6 +276,18 @@ T = TypeVar("T")
 async def _some(found: Awaitable[list[T]]) -> list[T] | None:
     """A look for LookAgain: an empty list is nothing found."""
     return (await found) or None
+
+
+def _share_done(room_id: int, ours: dict[str, int], entries: list[Entry]) -> Json:
+    """The share step's outputs: whom this tool gave access (`set`), and what undo takes
+    back: the members this share added, the addresses it invited."""
+    given = {**ours, **{e.email: e.access for e in entries}}
+    return {
+        "set": sorted([e, a] for e, a in given.items()),
+        "room": room_id,
+        "added": [[e.email, e.person.id if e.person else "", e.access] for e in entries if e.new],
+        "invited": sorted(e.email for e in entries if e.person is None),
+    }
 
 
 def _link_done(share: Json, outcome: Outcome) -> StepDone:

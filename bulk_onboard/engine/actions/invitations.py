@@ -127,11 +127,18 @@ class Inviter:
                         pending.done.set_result(None)
                 waiting = still
             if waiting:
-                # who was invited is looked up by address, so the answer (every pending user
-                # of the portal) is not read
-                await self.ctx.client.invite_users(
-                    [(p.email, p.user_type) for p in waiting], culture=culture, answer=False
-                )
+                try:
+                    # who was invited is looked up by address, so the answer (every pending
+                    # user of the portal) is not read
+                    await self.ctx.client.invite_users(
+                        [(p.email, p.user_type) for p in waiting], culture=culture, answer=False
+                    )
+                finally:
+                    # Sent: whatever the answer, the portal may have them now (pending), so
+                    # nobody goes by the prefetch's "unknown" (a share by e-mail would mail
+                    # them a second time, docspace-api.md 10.8).
+                    for pending in waiting:
+                        self.ctx.people.forget(pending.email)
 
         refused_before: str | None = None
         while waiting:

@@ -116,6 +116,8 @@ class PersonActions:
     ) -> StepDone:
         """A person the portal has: disabled fails the row; a lower type than the sheet's is
         raised, a higher one is kept and said (docspace-api.md 10.5)."""
+        if person.hidden:
+            raise shares.hidden(step.email)
         if person.disabled:
             raise shares.disabled(step.email)
         wanted = int(step.user_type)

@@ -19,7 +19,7 @@ and records nothing).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -29,6 +29,7 @@ from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.portal_cache import Person
 from bulk_onboard.engine.row import RowState
 from bulk_onboard.errors import RowRefused
+from bulk_onboard.model import Json
 from bulk_onboard.model.steps import ShareRoom
 
 log = structlog.get_logger("bulk_onboard")
@@ -64,12 +65,23 @@ def disabled(email: str) -> RowRefused:
     )
 
 
+def hidden(email: str) -> RowRefused:
+    return RowRefused(
+        f"{email} has a DocSpace account that the account bulk-onboard works as may not see "
+        "(a guest that a room admin did not invite, docspace-api.md 10.7), so whether it is "
+        "disabled and how to share with it is not known; share the room with them in "
+        "DocSpace, or run bulk-onboard with a DocSpace admin's token"
+    )
+
+
 def require_manager(email: str, person: Person | None) -> Person:
     if person is None:
         raise RowRefused(
             f"the account manager {email} has no DocSpace account; add them as a room admin "
             "(users sheet, type room-admin) or pick another manager"
         )
+    if person.hidden:
+        raise hidden(email)
     if person.disabled:
         raise disabled(email)
     if not person.admin:
@@ -87,6 +99,8 @@ async def check_share_people(ctx: Context, step: ShareRoom) -> None:
         person = await ctx.people.get(member.email)
         if member.by_id:
             require_manager(member.email, person)
+        elif person is not None and person.hidden:
+            raise hidden(member.email)
         elif person is not None and person.disabled:
             raise disabled(member.email)
 
@@ -106,6 +120,8 @@ async def entry_for(
     person: Person | None,
 ) -> Entry | Skip:
     """The entry that gives `email` this access, or why none is needed."""
+    if person is not None and person.hidden:
+        raise hidden(email)
     if person is not None and person.disabled:
         raise disabled(email)
     if await is_api_user(ctx, person):
@@ -160,15 +176,62 @@ async def send(
                 if entry.person is None:
                     ctx.people.forget(entry.email)  # now (or perhaps) a pending guest
         check_share_reply(reply, room_id)
+        missing = _not_applied(reply, group)
         for entry in group:
-            current[entry.email] = (entry.who if entry.person else "", entry.access)
+            if entry not in missing:
+                current[entry.email] = (entry.who if entry.person else "", entry.access)
+        if missing:
+            raise _refusal(room_id, missing, reply)
+
+
+def _not_applied(reply: Json | None, group: Sequence[Entry]) -> list[Entry]:
+    """The entries the portal did not apply although it answered 200: with a `warning`, an
+    e-mail it skipped (MailAddress refused it, docspace-api.md 10.8); an entry by id that
+    gives access but is not in `members` (which lists the records of the ids sent): a guest
+    the caller cannot see, dropped silently (10.7), or a disabled account (10.8). An answer
+    without `members` (trimmed) tells nothing about ids."""
+    reply = reply or {}
+    missing: list[Entry] = []
+    if reply.get("warning"):
+        missing.extend(e for e in group if e.person is None)
+    listed = reply.get("members")
+    if isinstance(listed, list):
+        ids = {
+            str((m.get("sharedTo") or m.get("sharedToUser") or {}).get("id", "")).lower()
+            for m in listed
+            if isinstance(m, dict)
+        }
+        missing.extend(
+            e for e in group if e.person is not None and e.access and e.person.id.lower() not in ids
+        )
+    return missing
+
+
+def _refusal(room_id: int, missing: Sequence[Entry], reply: Json | None) -> RowRefused:
+    entry = missing[0]
+    if entry.person is None:
+        warning = (reply or {}).get("warning")
+        return RowRefused(
+            f'the portal did not share room {room_id} with {entry.email}: it answered "{warning}"'
+            " and skipped that address; correct the address in the sheet, then run again"
+        )
+    return RowRefused(
+        f"the portal did not give {entry.email} access to room {room_id}: it drops, without an "
+        "error, a guest the account bulk-onboard works as cannot see (a room admin sees only "
+        "the guests it invited or shared rooms with by e-mail, docspace-api.md 10.7); share the "
+        "room with them in DocSpace, or run as a DocSpace admin"
+    )
 
 
 async def share_members(
-    ctx: Context, state: RowState, room_id: int, step: ShareRoom
+    ctx: Context,
+    state: RowState,
+    room_id: int,
+    step: ShareRoom,
+    sending: Callable[[list[Entry]], None] | None = None,
 ) -> list[Entry]:
     """The client row's share: manager by id, the contact by id or (new address) by e-mail.
-    The entries sent (none: no request was needed)."""
+    The entries sent (none: no request was needed); `sending` is told them just before."""
     by_email = [m.email for m in step.members if not m.by_id]
     # Whoever may be mailed is locked first, so two rows sharing one contact cannot both
     # invite it.
@@ -186,6 +249,8 @@ async def share_members(
                 entries.append(entry)
         if not entries:
             return []
+        if sending is not None:
+            sending(entries)
         await send(
             ctx,
             room_id,

@@ -206,6 +206,10 @@ async def get_by_email(request: web.Request) -> web.Response:
     person = portal.store.people.by_email(email)
     if person is None:
         raise NotFound(USER_NOT_FOUND)
+    # A guest a room admin may not see is a 403, not the profile (docspace-api.md 10.7;
+    # UserController.GetProfileByEmail: CanUserViewAnotherUserAsync → SecurityException).
+    if not rights.can_view_user(portal.store, caller_of(request), person):
+        raise Forbidden()
     return success(request, portal.dtos.employee_full(person))
 
 
@@ -255,10 +259,15 @@ async def filter_people(request: web.Request) -> web.Response:
         request, "employeeTypes", "EmployeeTypes", "EmployeeType", enums.EMPLOYEE_TYPE
     )
     text = items.get("filtervalue", "").strip()
+    # Terminated (disabled) people are listed to DocSpace admins only: without employeeStatus
+    # they are left out for everyone else, and employeeStatus=Terminated finds nobody
+    # (server common/ASC.Core.Common/Data/DbUserService.cs, GetUsers: `!filter.IsDocSpaceAdmin`).
+    docspace_admin = caller_of(request).is_admin
     found = [
         p
         for p in portal.store.people.all()
         if (status is None or p.status & status)
+        and (docspace_admin or p.status != enums.TERMINATED)
         and (
             activation is None
             or (p.activation == activation if activation == 0 else p.activation & activation)
