@@ -1,7 +1,7 @@
 """Spreadsheet files in, RawRows out: the edge where bytes become text.
 
-`open_sources` looks at each file's bytes (never its extension alone) to tell a CSV from an
-XLSX workbook from something unusable, reads the header, resolves header aliases to the
+`open_sources` looks at each file's bytes (never its extension alone) to tell a CSV from a
+workbook (.xlsx, .xls, .ods) from something unusable, reads the header, resolves header aliases to the
 canonical columns and hands back one Sheet per clients or users table. A Sheet's rows are read
 lazily, once, so a 100,000-row file never sits in memory twice.
 
@@ -19,7 +19,7 @@ from bulk_onboard.errors import InputError
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.sources.csv_file import read_csv
 from bulk_onboard.sources.table import Header, InputWarning, RawRow, Sheet
-from bulk_onboard.sources.xlsx_file import read_xlsx
+from bulk_onboard.sources.workbook import read_workbook
 
 __all__ = [
     "Header",
@@ -46,10 +46,11 @@ def open_sources(paths: Sequence[Path], kind: RowKind | None = None) -> list[She
     sheets: list[Sheet] = []
     for path, name in zip(paths, display_names(paths), strict=True):
         data = _read_bytes(path, name)
-        if sniff_format(data, name) == "xlsx":
-            sheets.extend(read_xlsx(data, name, kind))
-        else:
+        fmt = sniff_format(data, name)
+        if fmt == "csv":
             sheets.append(read_csv(data, name, kind))
+        else:
+            sheets.extend(read_workbook(data, name, kind, fmt))
     return sheets
 
 
@@ -75,7 +76,7 @@ def _read_bytes(path: Path, name: str) -> bytes:
 
 
 def sniff_format(data: bytes, name: str) -> str:
-    """'xlsx' or 'csv' from the bytes; InputError for everything we cannot read."""
+    """'xlsx', 'xls', 'ods' or 'csv' from the bytes; InputError for everything we cannot read."""
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise InputError(f"{name} is empty; export the spreadsheet again and try again.")
     if data.startswith(_OLE_MAGIC):
@@ -85,9 +86,7 @@ def sniff_format(data: bytes, name: str) -> str:
                 "(File > Info > Protect Workbook), save it and try again."
             )
         if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
-            raise InputError(
-                f"{name} is an old Excel 97-2003 workbook; save it as .xlsx or CSV and try again."
-            )
+            return "xls"
         raise InputError(
             f"{name} is an old Microsoft Office document, not a spreadsheet this tool reads; "
             "save the list as .xlsx or CSV and try again."
@@ -105,9 +104,7 @@ def sniff_format(data: bytes, name: str) -> str:
 def _zip_kind(data: bytes, name: str) -> str:
     head = data[:4096]
     if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
-        raise InputError(
-            f"{name} is an OpenDocument spreadsheet (.ods); save it as .xlsx or CSV and try again."
-        )
+        return "ods"
     if b"mimetypeapplication/vnd.oasis.opendocument" in head:
         raise InputError(
             f"{name} is an OpenDocument file, not a spreadsheet; save the list as .xlsx or CSV "

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 _MONTHS = (
     "January",
@@ -98,19 +101,15 @@ def _clean(section: str) -> str:
 
 
 def format_number(value: float, number_format: str) -> str:
-    sections = _sections(number_format or "General")
+    sections = _number_sections(number_format or "General")
     section = sections[0]
     negative = value < 0
     if negative and len(sections) >= 2 and sections[1].strip():
         section, value, negative = sections[1], -value, False
     elif value == 0 and len(sections) >= 3 and sections[2].strip():
         section = sections[2]
-    section = _clean(section)
-    plain = section.strip()
-    if plain.lower() in ("general", "", "@") or re.search(r"[eE][+-]|/|\?", _unquoted(plain)):
-        text = general(abs(value))
-    else:
-        text = _pattern(abs(value), section)
+    plan = _number_plan(section)
+    text = general(abs(value)) if plan is None else _pattern(abs(value), plan)
     return "-" + text if negative and text.strip("0.,% ") else text
 
 
@@ -118,8 +117,34 @@ def _unquoted(section: str) -> str:
     return re.sub(r'"[^"]*"|\\.', "", section)
 
 
-def _pattern(value: float, section: str) -> str:
-    """Fill a format like '#,##0.00', '0%', '00000' or '"No. "000-000' with value."""
+@lru_cache(maxsize=256)
+def _number_sections(number_format: str) -> list[str]:
+    return _sections(number_format)
+
+
+@dataclass(frozen=True, slots=True)
+class _NumberPlan:
+    """What a format section like '#,##0.00', '0%' or '"No. "000-000' does to a number."""
+
+    prefix: str
+    suffix: str
+    percent: bool
+    quantum: Decimal  # the rounding step
+    frac_digits: int
+    required_frac: int
+    int_zone: tuple[str, ...]
+    grouped: bool  # thousands separators
+    zeros: int  # required integer digits (grouped formats)
+    plain: bool  # the integer part is #s then 0s, nothing between them
+
+
+@lru_cache(maxsize=512)
+def _number_plan(section: str) -> _NumberPlan | None:
+    """The section's plan, or None where Excel's General format is written instead."""
+    section = _clean(section)
+    plain = section.strip()
+    if plain.lower() in ("general", "", "@") or re.search(r"[eE][+-]|/|\?", _unquoted(plain)):
+        return None
     tokens = re.findall(r'"[^"]*"|\\.|_.|\*.|.', section)
     literal = [
         t[1:-1]
@@ -135,31 +160,48 @@ def _pattern(value: float, section: str) -> str:
     ]
     is_digit = [t in ("0", "#") for t in tokens]
     if not any(is_digit):
-        return general(value)
-    if "%" in tokens:
-        value *= 100
+        return None
     first = is_digit.index(True)
     last = len(tokens) - 1 - is_digit[::-1].index(True)
     zone = tokens[first : last + 1]
     point = zone.index(".") if "." in zone else len(zone)
     int_zone, frac_zone = zone[:point], zone[point + 1 :]
     frac_digits = sum(1 for t in frac_zone if t in ("0", "#"))
-    required_frac = sum(1 for t in frac_zone if t == "0")
-    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-frac_digits), ROUND_HALF_UP)
+    return _NumberPlan(
+        prefix="".join(literal[:first]),
+        suffix="".join(literal[last + 1 :]),
+        percent="%" in tokens,
+        quantum=Decimal(1).scaleb(-frac_digits),
+        frac_digits=frac_digits,
+        required_frac=sum(1 for t in frac_zone if t == "0"),
+        int_zone=tuple(int_zone),
+        grouped="," in int_zone,
+        zeros=sum(1 for t in int_zone if t == "0"),
+        plain=re.fullmatch("#*0*", "".join(int_zone)) is not None,
+    )
+
+
+def _pattern(value: float, plan: _NumberPlan) -> str:
+    """Fill a format section's plan with value."""
+    if plan.percent:
+        value *= 100
+    rounded = Decimal(repr(float(value))).quantize(plan.quantum, ROUND_HALF_UP)
     whole, _, frac = f"{rounded:f}".partition(".")
-    frac = frac.rstrip("0").ljust(required_frac, "0") if frac_digits else ""
-    if "," in int_zone:
-        zeros = sum(1 for t in int_zone if t == "0")
+    frac = frac.rstrip("0").ljust(plan.required_frac, "0") if plan.frac_digits else ""
+    if plan.grouped:
+        zeros = plan.zeros
         number = f"{int(whole):,}" if int(whole) or zeros else ""
         number = number.rjust(zeros + (zeros - 1) // 3, "0") if zeros > len(number) else number
+    elif plan.plain:
+        number = whole.lstrip("0").rjust(plan.zeros, "0")
     else:
-        number = _fill_integer(whole, int_zone)
+        number = _fill_integer(whole, plan.int_zone)
     if frac:
         number += "." + frac
-    return "".join(literal[:first]) + number + "".join(literal[last + 1 :])
+    return plan.prefix + number + plan.suffix
 
 
-def _fill_integer(digits: str, zone: list[str]) -> str:
+def _fill_integer(digits: str, zone: Sequence[str]) -> str:
     """Put digits into the placeholders right to left, literals in between (phone formats)."""
     digits = digits.lstrip("0")
     out: list[str] = []
@@ -182,19 +224,41 @@ def _fill_integer(digits: str, zone: list[str]) -> str:
 
 
 def format_datetime(value: dt.datetime | dt.date | dt.time, number_format: str) -> str:
-    fmt = _clean(_sections(number_format or "General")[0]).strip()
+    plan = _date_plan(number_format or "General")
+    if plan is None:
+        if isinstance(value, dt.datetime):
+            fallback = "yyyy-mm-dd" if value.time() == dt.time() else "yyyy-mm-dd hh:mm:ss"
+        else:
+            fallback = "yyyy-mm-dd" if isinstance(value, dt.date) else "hh:mm:ss"
+        plan = _date_plan(fallback)
+        assert plan is not None
+    date = value if isinstance(value, dt.date) else None
+    time = (
+        value.time()
+        if isinstance(value, dt.datetime)
+        else value
+        if isinstance(value, dt.time)
+        else dt.time()
+    )
+    return "".join(part if isinstance(part, str) else part(date, time) for part in plan)
+
+
+_Part = Callable[[dt.date | None, dt.time], str]
+
+
+@lru_cache(maxsize=256)
+def _date_plan(number_format: str) -> tuple[str | _Part, ...] | None:
+    """The format's pieces: literal text, or what to write of the date and time. None for a
+    format without date or time parts."""
+    fmt = _clean(_sections(number_format)[0]).strip()
     fmt = _SYSTEM_DATE_FORMATS.get(fmt.lower(), fmt)
     if not re.search(r"[ymdhs]", _unquoted(fmt), re.IGNORECASE):
-        if isinstance(value, dt.datetime):
-            fmt = "yyyy-mm-dd" if value.time() == dt.time() else "yyyy-mm-dd hh:mm:ss"
-        else:
-            fmt = "yyyy-mm-dd" if isinstance(value, dt.date) else "hh:mm:ss"
+        return None
     tokens = _DATE_TOKEN.findall(fmt)
     twelve_hour = any(t.lower() in ("am/pm", "a/p") for t in tokens)
-    out: list[str] = []
-    for i, token in enumerate(tokens):
-        out.append(_date_token(value, token, tokens, i, twelve_hour))
-    return "".join(out)
+    return tuple(
+        _date_part(token, _is_minute(tokens, i), twelve_hour) for i, token in enumerate(tokens)
+    )
 
 
 def _is_minute(tokens: list[str], i: int) -> bool:
@@ -206,40 +270,47 @@ def _is_minute(tokens: list[str], i: int) -> bool:
     )
 
 
-def _date_token(
-    value: dt.datetime | dt.date | dt.time, token: str, tokens: list[str], i: int, twelve: bool
-) -> str:
+def _date_part(token: str, minute: bool, twelve: bool) -> str | _Part:
+    """One token of a date format: its text, or how to write it for a date and time (a
+    date part of a value without a date is written as the token itself)."""
     low = token.lower()
-    date = value if isinstance(value, dt.date) else None
-    time = (
-        value.time()
-        if isinstance(value, dt.datetime)
-        else value
-        if isinstance(value, dt.time)
-        else dt.time()
-    )
-    if low[0] == "y" and date:
-        return f"{date.year % 100:02d}" if len(low) <= 2 else f"{date.year:04d}"
-    if low[0] == "m" and len(low) <= 2 and _is_minute(tokens, i):
-        return f"{time.minute:0{len(low)}d}"
-    if low[0] == "m" and date:
-        names = _MONTHS[date.month - 1]
-        return {1: str(date.month), 2: f"{date.month:02d}", 3: names[:3], 5: names[0]}.get(
-            len(low), names
-        )
-    if low[0] == "d" and date:
-        day = _DAYS[date.weekday()]
-        return {1: str(date.day), 2: f"{date.day:02d}", 3: day[:3]}.get(len(low), day)
+    size = len(low)
+    if low[0] == "y":
+        if size <= 2:
+            return lambda d, t: f"{d.year % 100:02d}" if d else token
+        return lambda d, t: f"{d.year:04d}" if d else token
+    if low[0] == "m" and size <= 2 and minute:
+        return lambda d, t: f"{t.minute:0{size}d}"
+    if low[0] == "m":
+
+        def month(d: dt.date | None, t: dt.time) -> str:
+            if not d:
+                return token
+            name = _MONTHS[d.month - 1]
+            return {1: str(d.month), 2: f"{d.month:02d}", 3: name[:3], 5: name[0]}.get(size, name)
+
+        return month
+    if low[0] == "d":
+
+        def day(d: dt.date | None, t: dt.time) -> str:
+            if not d:
+                return token
+            name = _DAYS[d.weekday()]
+            return {1: str(d.day), 2: f"{d.day:02d}", 3: name[:3]}.get(size, name)
+
+        return day
     if low[0] == "h":
-        hour = (time.hour % 12 or 12) if twelve else time.hour
-        return f"{hour:0{min(len(low), 2)}d}"
+        width = min(size, 2)
+        if twelve:
+            return lambda d, t: f"{t.hour % 12 or 12:0{width}d}"
+        return lambda d, t: f"{t.hour:0{width}d}"
     if low[0] == "s":
-        return f"{time.second:0{min(len(low), 2)}d}"
+        width = min(size, 2)
+        return lambda d, t: f"{t.second:0{width}d}"
     if low.startswith(".0"):
-        return "." + f"{time.microsecond:06d}"[: len(low) - 1]
+        return lambda d, t: "." + f"{t.microsecond:06d}"[: size - 1]
     if low in ("am/pm", "a/p"):
-        mark = "AM" if time.hour < 12 else "PM"
-        return mark if low == "am/pm" else mark[0]
+        return lambda d, t: ("AM" if t.hour < 12 else "PM")[: 2 if low == "am/pm" else 1]
     if token[0] == '"':
         return token[1:-1]
     if token[0] == "\\":

@@ -12,8 +12,8 @@ Layers from the bottom up; a module may import its own layer and those below, ne
     cli                      the command line
 
 The sandbox (the DocSpace emulator) imports nothing of the rest; aiohttp is used only by the
-HTTP edges and the sandbox; openpyxl only by the spreadsheet readers and the report reader, xlsxwriter only by the
-report writer.
+HTTP edges and the sandbox; python-calamine only by the spreadsheet readers, openpyxl only by
+the spreadsheet readers and the report reader, xlsxwriter only by the report writer.
 """
 
 from __future__ import annotations
@@ -127,6 +127,10 @@ def test_aiohttp_only_at_the_http_edges() -> None:
 
 def test_openpyxl_only_in_the_readers_and_report_writers() -> None:
     assert _users_of("openpyxl") <= {"sources", "runs"}
+
+
+def test_calamine_only_in_the_spreadsheet_readers() -> None:
+    assert _users_of("python_calamine") == {"sources"}
 
 
 def test_xlsxwriter_only_in_the_report_writer() -> None:

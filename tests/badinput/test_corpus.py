@@ -30,8 +30,8 @@ UNUSABLE = {
     "garbage.csv": "binary",
     "latin_garbage.csv": "not readable",
     "encrypted.xlsx": "password",
-    "old_excel.xls": "97-2003",
-    "clients.ods": "opendocument",
+    "old_excel.xls": "damaged",  # a compound file with a Workbook stream and nothing in it
+    "clients.ods": "damaged",  # an OpenDocument package without a real spreadsheet
     "renamed_pdf.xlsx": "pdf",
     "damaged.xlsx": "damaged",
     "header_only.csv": "no rows",
@@ -123,6 +123,8 @@ DUPLICATES = "bad_duplicate_emails.csv"
 COLLIDING = "bad_report_column_names.csv"
 OTHER = {
     "onboarding_two_sheets.xlsx",
+    "onboarding.xls",  # read in tests/intake/test_sources.py
+    "onboarding.ods",
     "sample_clients.csv",
     "sample_users.csv",
     "single_sheet.xlsx",

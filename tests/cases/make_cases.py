@@ -379,6 +379,126 @@ def unusable_files() -> None:
     )
 
 
+def xls_and_ods() -> None:
+    """The same small onboarding as .xls (Excel 97-2003, written by xlwt: `pip install xlwt`
+    to rebuild it) and .ods (OpenDocument, its content.xml written out here)."""
+    import xlwt
+
+    book = xlwt.Workbook()
+    clients = book.add_sheet("Clients")
+    header = ["Client ID", "Client name", "Client e-mail", "Manager e-mail", "Start date", "Share"]
+    for col, text in enumerate(header):
+        clients.write(0, col, text)
+    date = xlwt.easyxf(num_format_str="dd.mm.yyyy")
+    share = xlwt.easyxf(num_format_str="0.0%")
+    for row, (number, name, email, day) in enumerate(
+        [
+            (10045, "Acme", "contact@acme.example.com", dt.date(2024, 3, 5)),
+            (10046, "Globex", "ops@globex.example.com", dt.date(2024, 12, 31)),
+        ],
+        1,
+    ):
+        clients.write(row, 0, number)
+        clients.write(row, 1, name)
+        clients.write(row, 2, email)
+        clients.write(row, 4, day, date)
+        clients.write(row, 5, 0.256, share)
+    clients.write_merge(1, 2, 3, 3, "maria@northwind.example")
+    users = book.add_sheet("users")
+    for col, text in enumerate(USER_HEADER):
+        users.write(0, col, text)
+    for col, text in enumerate(["wile@acme.example.com", "Wile", "Coyote", "user"]):
+        users.write(1, col, text)
+    users.write(1, 4, 10045)
+    out = io.BytesIO()
+    book.save(out)
+    (HERE / "onboarding.xls").write_bytes(out.getvalue())
+
+    def cell(value: object) -> str:
+        if isinstance(value, dt.date):
+            return (
+                f'<table:table-cell office:value-type="date" office:date-value="{value}">'
+                f"<text:p>{value:%d.%m.%Y}</text:p></table:table-cell>"
+            )
+        if isinstance(value, float):
+            return (
+                f'<table:table-cell office:value-type="percentage" office:value="{value}">'
+                f"<text:p>{value:.1%}</text:p></table:table-cell>"
+            )
+        if isinstance(value, int):
+            return (
+                f'<table:table-cell office:value-type="float" office:value="{value}">'
+                f"<text:p>{value}</text:p></table:table-cell>"
+            )
+        if value:
+            return (
+                f'<table:table-cell office:value-type="string"><text:p>{value}</text:p>'
+                "</table:table-cell>"
+            )
+        return "<table:table-cell/>"
+
+    def table(name: str, rows: list[list[object]]) -> str:
+        body = "".join(
+            "<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>"
+            for row in rows
+        )
+        return f'<table:table table:name="{name}">{body}</table:table>'
+
+    urn = "urn:oasis:names:tc:opendocument:xmlns"
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<office:document-content xmlns:office="{urn}:office:1.0" '
+        f'xmlns:table="{urn}:table:1.0" xmlns:text="{urn}:text:1.0" office:version="1.2">'
+        "<office:body><office:spreadsheet>"
+        + table(
+            "Clients",
+            [
+                header,
+                [
+                    10045,
+                    "Acme",
+                    "contact@acme.example.com",
+                    "maria@northwind.example",
+                    dt.date(2024, 3, 5),
+                    0.256,
+                ],
+                [
+                    10046,
+                    "Globex",
+                    "ops@globex.example.com",
+                    "maria@northwind.example",
+                    dt.date(2024, 12, 31),
+                    0.256,
+                ],
+            ],
+        )
+        + table(
+            "users",
+            [USER_HEADER, ["wile@acme.example.com", "Wile", "Coyote", "user", 10045]],
+        )
+        + "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        f'xmlns:manifest="{urn}:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:version="1.2" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as ods:
+        for name, text, method in (
+            ("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED),
+            ("content.xml", content, zipfile.ZIP_DEFLATED),
+            ("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED),
+        ):
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            ods.writestr(info, text)
+    (HERE / "onboarding.ods").write_bytes(out.getvalue())
+
+
 def sample_style() -> None:
     """A small onboarding in the shape of sample_data, for the golden plans."""
     text_file(
@@ -498,4 +618,5 @@ if __name__ == "__main__":
     two_sheet_workbook()
     other_workbooks()
     unusable_files()
+    xls_and_ods()
     print(f"cases written to {HERE}")

@@ -72,8 +72,8 @@ def test_validate_workbook_names_the_sheet() -> None:
         (
             "old_excel.xls",
             (
-                "old_excel.xls is an old Excel 97-2003 workbook; save it as .xlsx or "
-                "CSV and try again.\n"
+                "old_excel.xls is damaged or not a real Excel 97-2003 workbook (it has no "
+                "sheet); open it in Excel, save it again as .xlsx and try again.\n"
             ),
         ),
         ("encrypted.xlsx", "encrypted.xlsx is protected with a password"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,58 @@ def test_workbook_cell_problems_become_notices_naming_sheet_line_and_cell() -> N
     assert "shows the error #N/A" in found[("Clients", 6, "cell C6")]
 
 
+@pytest.mark.parametrize("name", ["onboarding.xls", "onboarding.ods"])
+def test_xls_and_ods_workbooks_are_read_like_xlsx(name: str) -> None:
+    clients, users = read(name)
+    assert (clients.file, clients.sheet, clients.kind) == (name, "Clients", RowKind.CLIENT)
+    assert (users.sheet, users.kind) == ("users", RowKind.USER)
+    rows = rows_of(clients)
+    assert [line for line, _ in rows] == [2, 3]
+    first = rows[0][1]
+    assert first["client_id"] == "10045"  # not "10045.0"
+    # without the file's number formats: a date as ISO, a percentage as its number
+    assert (first["Start date"], first["Share"]) == ("2024-03-05", "0.256")
+    assert rows[1][1]["manager_email"] == "maria@northwind.example"  # D2:D3 merged (.xls)
+    [(line, person)] = rows_of(users)
+    assert (line, person["email"], person["room"]) == (2, "wile@acme.example.com", "10045")
+
+
+def test_a_table_away_from_a1_keeps_its_lines_and_cells(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "users"
+    sheet["B3"], sheet["C3"], sheet["D3"], sheet["E3"] = "email", "first_name", "Joined", "Seats"
+    sheet["B5"], sheet["C5"] = "wile@acme.example.com", "=A1"  # a formula never calculated
+    sheet["D5"], sheet["E5"] = dt.datetime(2024, 3, 5), 1234
+    sheet["D5"].number_format = "mm-dd-yy"  # built-in format 14
+    sheet["E5"].number_format = "#,##0"  # built-in format 3
+    path = tmp_path / "offset.xlsx"
+    book.save(path)
+    [users] = open_sources([path])
+    assert users.header.line == 3
+    [(line, values)] = rows_of(users)
+    assert line == 5
+    assert values == {
+        "email": "wile@acme.example.com",
+        "first_name": "",
+        "Joined": "2024-03-05",
+        "Seats": "1,234",
+    }
+    [notice] = users.warnings
+    assert (notice.sheet, notice.line, notice.column) == ("users", 5, "cell C5")
+
+
+def test_the_built_in_number_formats_are_openpyxls() -> None:
+    from openpyxl.styles.numbers import BUILTIN_FORMATS as OPENPYXL
+
+    from bulk_onboard.sources.xlsx_parts import BUILTIN_FORMATS
+
+    assert BUILTIN_FORMATS == OPENPYXL
+
+
 def test_kind_option_picks_one_sheet_of_a_workbook() -> None:
     [users] = read("onboarding_two_sheets.xlsx", "users")
     assert users.sheet == "USERS"
@@ -171,10 +224,10 @@ def test_single_sheet_workbook_is_told_by_its_header() -> None:
         ("header_only.xlsx", "header_only.xlsx has no rows in sheet users"),
         (
             "old_excel.xls",
-            "old_excel.xls is an old Excel 97-2003 workbook; save it as .xlsx or CSV",
+            "old_excel.xls is damaged or not a real Excel 97-2003 workbook (it has no sheet)",
         ),
         ("encrypted.xlsx", "encrypted.xlsx is protected with a password; open it in Excel"),
-        ("clients.ods", "clients.ods is an OpenDocument spreadsheet (.ods); save it as .xlsx"),
+        ("clients.ods", "clients.ods is damaged or not a real OpenDocument spreadsheet"),
         ("renamed_pdf.xlsx", "renamed_pdf.xlsx is a PDF document, not a spreadsheet"),
         ("garbage.csv", "garbage.csv is not a CSV or Excel file (it holds binary data)"),
         ("latin_garbage.csv", "latin_garbage.csv is not readable text (line 2"),
