@@ -23,6 +23,7 @@ BENCHMARKS = {
     "client_cost": (["client_cost.py"], ["client_cost.py", "--quick"]),
     "baseline": (["baseline.py"], ["baseline.py", "--quick"]),
     "throughput": (["throughput.py"], ["throughput.py", "--quick"]),
+    "bytes": (["bytes.py"], ["bytes.py", "--quick"]),
     "scale": (["scale.py"], ["scale.py", "--quick"]),
     "duplicates": (["duplicates.py"], ["duplicates.py", "--repeat", "1"]),
 }

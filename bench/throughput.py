@@ -17,8 +17,11 @@ processes, each answering every request in 100 ms ± 30 ms (70 ms + up to 60 ms 
     Each row: wall time of the process, speedup over (a), utilisation (requests the portal
     accepted per second of the run over the window's allowance L/W), 429s as a share of the
     requests, failed rows (failed + interrupted), bytes received, and how the run's limits
-    ended (summary.json `requests.limits`); with a window also the shortest time the window
-    allows for the accepted requests over the run's time. The default run and the scripts
+    ended (summary.json `requests.limits`); with a window also "strict": the shortest time
+    the window allows for the accepted requests over the run's time; "own pace": the same
+    when the run cannot send faster than it did without a limiter (the full windows, then the
+    rest at that pace); "sending": the utilisation over the time requests were being sent
+    (the run's phases, without its start and the report writing). The default run and the scripts
     must leave the same numbers of rooms, folders, files, people, shares and links.
 (c) cost per row, on one portal without latency: the clients alone, then the people with
     names and no room alone, then both files (what is left: invitations and memberships),
@@ -234,7 +237,27 @@ def one_run(
         # allowance may go at once, so N need (ceil(N / L) - 1) windows) over the run's time
         ideal = (math.ceil(accepted / limit) - 1) * seconds
         row["ideal_over_run"] = round(ideal / summary["duration_s"], 4)
+        row["ideal_s"] = ideal
+        row["accepted"] = accepted
+        # the same over the time requests were being sent (first phase's start to the last
+        # one's end): without the run's start and its report writing
+        spans = [p for p in (summary.get("timeline") or {}).get("phases", []) if p.get("end_s")]
+        if spans:
+            sending = max(p["end_s"] for p in spans) - min(p["start_s"] for p in spans)
+            row["sending_s"] = round(sending, 3)
+            row["utilisation_while_sending"] = round(accepted / sending / allowed, 4)
     return row
+
+
+def demand_bound(row: dict[str, Any], window: tuple[int, float], rate: float) -> None:
+    """The shortest run the window allows when the run cannot send faster than `rate` (what
+    it reached without a limiter): the full windows, then what is left at that rate."""
+    limit, seconds = window
+    accepted = row["accepted"]
+    full = math.ceil(accepted / limit) - 1
+    bound = max(full * seconds + (accepted - full * limit) / rate, accepted / rate)
+    row["ideal_at_own_pace_s"] = round(bound, 3)
+    row["ideal_at_own_pace_over_run"] = round(bound / row["run_s"], 4)
 
 
 def wait_until_up(sandbox: SandboxProcess, seconds: float = 60.0) -> None:
@@ -261,6 +284,11 @@ def portals(data: Onboarding, tmp: Path, base: dict[str, Any]) -> dict[str, Any]
             row["speedup"] = round(base["wall_s"] / row["wall_s"], 2)
         found[name] = {"default": default, "tuned": hand, "targets": targets}
     reference = found["no limiter"]["default"]
+    pace = reference["requests"] / reference["run_s"]
+    for name, (_, window, _, _) in PORTALS.items():
+        if window is not None:
+            for kind in ("default", "tuned"):
+                demand_bound(found[name][kind], window, pace)
     outage = one_run(
         data,
         tmp,
@@ -379,6 +407,9 @@ def portal_lines(base: dict[str, Any], found: dict[str, Any]) -> list[list[objec
                     f"{row['wall_s']:.1f}",
                     f"{row['speedup']:.1f}x",
                     _pct(row.get("utilisation")),
+                    _pct(row.get("ideal_over_run")),
+                    _pct(row.get("ideal_at_own_pace_over_run")),
+                    _pct(row.get("utilisation_while_sending")),
                     _pct(row["share_429"]),
                     row["failed_rows"],
                     target,
@@ -390,6 +421,9 @@ def portal_lines(base: dict[str, Any], found: dict[str, Any]) -> list[list[objec
             f"no limiter, {OUTAGE_SECONDS:g} s outage mid-run: default",
             f"{outage['wall_s']:.1f}",
             f"{outage['speedup']:.1f}x",
+            "-",
+            "-",
+            "-",
             "-",
             _pct(outage["share_429"]),
             outage["failed_rows"],
@@ -421,7 +455,18 @@ def main() -> None:
             f"throughput: {data.clients} clients + {data.people} people ({rows} rows), "
             f"100 ms ± 30 ms per request; the scripts: {base['wall_s']:.1f} s, "
             f"{base['requests']} requests",
-            ["portal: options", "time (s)", "speedup", "utilisation", "429s", "failed", "target"],
+            [
+                "portal: options",
+                "time (s)",
+                "speedup",
+                "utilisation",
+                "strict",
+                "own pace",
+                "sending",
+                "429s",
+                "failed",
+                "target",
+            ],
             portal_lines(base, found),
         )
     )

@@ -49,6 +49,19 @@ INVITED_FIELDS = "id"
 CONTENTS_FIELDS = "total,current.id,files.id,files.title,folders.id,folders.title"
 MEMBER_FIELDS = "access,isOwner,sharedToUser.id,sharedToUser.email"
 LINK_FIELDS = "access,sharedLink.id,sharedLink.shareLink,sharedLink.primary"
+# ... and on the answers of writes (every endpoint honours it, 10.3): a room share answers
+# with every member's whole EmployeeFullDto (12 KB for a room of ten), of which the engine
+# reads error, warning and the members' ids (context.check_share_reply, shares._not_applied:
+# an id sent but not listed was dropped); a new room, folder or file by id and
+# title (RoomIndex, ContentsIndex); a new person as user_by_email's (PeopleIndex).
+# The rules trim a 400's ValidationProblemDetails as well: `title` and `errors` keep its reasons
+# (wire.validation_summary), so a bad value is still named.
+PROBLEM_FIELDS = "title,errors"
+NEW_ROOM_FIELDS = f"id,tags,roomType,rootFolderType,{PROBLEM_FIELDS}"
+NEW_ITEM_FIELDS = f"id,{PROBLEM_FIELDS}"
+SHARE_REPLY_FIELDS = f"error,warning,members.sharedTo.id,members.sharedToUser.id,{PROBLEM_FIELDS}"
+NEW_PERSON_FIELDS = f"{PERSON_FIELDS},{PROBLEM_FIELDS}"
+NEW_LINK_FIELDS = f"{LINK_FIELDS},{PROBLEM_FIELDS}"
 
 
 class DocSpaceClient(RoomAndPeopleChanges):
@@ -98,7 +111,9 @@ class DocSpaceClient(RoomAndPeopleChanges):
     async def create_room(self, title: str, room_type: int, tags: Iterable[str] = ()) -> Json:
         """POST files/rooms → FolderDto of the new room."""
         body = bodies.create_room_body(title, room_type, tags)
-        return _object(await self._call("POST", "create_room", "files/rooms", body=body))
+        params: Params = {"fields": NEW_ROOM_FIELDS}
+        reply = await self._call("POST", "create_room", "files/rooms", params=params, body=body)
+        return _object(reply)
 
     async def list_rooms(
         self,
@@ -157,7 +172,8 @@ class DocSpaceClient(RoomAndPeopleChanges):
         """POST files/folder/{parentId} → FolderDto."""
         path = f"files/folder/{path_id(parent_id)}"
         body = bodies.create_folder_body(title)
-        return _object(await self._call("POST", "create_folder", path, body=body))
+        params: Params = {"fields": NEW_ITEM_FIELDS}
+        return _object(await self._call("POST", "create_folder", path, params=params, body=body))
 
     async def folder_contents(
         self, folder_id: int, fields: str | None = CONTENTS_FIELDS
@@ -189,7 +205,8 @@ class DocSpaceClient(RoomAndPeopleChanges):
         """POST files/file/{fileId}/copyas → FileDto of the copy."""
         path = f"files/file/{path_id(file_id)}/copyas"
         body = bodies.copy_as_body(dest_folder_id, dest_title)
-        return _object(await self._call("POST", "copy_file_as", path, body=body))
+        params: Params = {"fields": NEW_ITEM_FIELDS}
+        return _object(await self._call("POST", "copy_file_as", path, params=params, body=body))
 
     # ------------------------------------------------------------------ membership and links
 
@@ -201,11 +218,12 @@ class DocSpaceClient(RoomAndPeopleChanges):
         message: str | None = None,
         culture: str | None = None,
     ) -> Json:
-        """PUT files/rooms/{id}/share → RoomSecurityDto {members, warning, error}.
+        """PUT files/rooms/{id}/share → RoomSecurityDto trimmed to {warning, error}.
         `invitations`: (user id or e-mail, FileShare int) pairs; access 0 removes."""
         body = bodies.share_body(invitations, notify=notify, message=message, culture=culture)
         path = f"files/rooms/{path_id(room_id)}/share"
-        reply = await self._call("PUT", "set_room_share", path, body=body)
+        params: Params = {"fields": SHARE_REPLY_FIELDS}
+        reply = await self._call("PUT", "set_room_share", path, params=params, body=body)
         return reply if isinstance(reply, dict) else {}
 
     async def room_share(
@@ -237,10 +255,12 @@ class DocSpaceClient(RoomAndPeopleChanges):
     async def set_room_link(
         self, room_id: int, link_type: int, access: int, title: str, link_id: str | None = None
     ) -> Json | None:
-        """PUT files/rooms/{id}/links → FileShareDto; None when the link was deleted."""
+        """PUT files/rooms/{id}/links → FileShareDto (trimmed as room_links'); None when the
+        link was deleted."""
         body = bodies.link_body(link_type, access, title, link_id)
         path = f"files/rooms/{path_id(room_id)}/links"
-        reply = await self._call("PUT", "set_room_link", path, body=body)
+        params: Params = {"fields": NEW_LINK_FIELDS}
+        reply = await self._call("PUT", "set_room_link", path, params=params, body=body)
         return reply if isinstance(reply, dict) else None
 
     # ------------------------------------------------------------------ people
@@ -253,9 +273,11 @@ class DocSpaceClient(RoomAndPeopleChanges):
         user_type: int,
         culture: str | None = None,
     ) -> Json:
-        """POST people → EmployeeFullDto (existing e-mail → PermanentError 400)."""
+        """POST people → EmployeeFullDto trimmed as user_by_email's (existing e-mail →
+        PermanentError 400)."""
         body = bodies.member_body(email, first_name, last_name, user_type, culture)
-        return _object(await self._call("POST", "add_member", "people", body=body))
+        params: Params = {"fields": NEW_PERSON_FIELDS}
+        return _object(await self._call("POST", "add_member", "people", params=params, body=body))
 
     async def invite_users(
         self,

@@ -3,8 +3,10 @@
 One `Pacer` for a whole run; every attempt (retries included) takes a permit from it.
 
 Adaptive (the default): start at START_RATE requests a second and double the rate every
-half second in which the portal refused nothing, up to MAX_RATE, so on a portal without a limiter
-the rate soon stops mattering and the in-flight caps bind. The portal's sliding window
+START_GROWTH_SECONDS in which the portal refused nothing, up to MAX_RATE, so on a portal without
+a limiter the rate stops mattering within half a second and the in-flight caps bind; under a
+sliding window the first refusal comes as soon as the window is full, which is what tells its
+allowance (a full window's allowance may go at once: nothing is gained by a slow start). The portal's sliding window
 (docspace-api.md section 7: 1,500 requests a minute per user) answers a request over its
 allowance with 429, `X-RateLimit-Limit` (the window's allowance L) and `Retry-After` (whole
 seconds, truncated, until the oldest request in the window leaves it). From L and the
@@ -15,17 +17,22 @@ pacer's own record of when it sent what, the window's length W is bounded:
 
 From then on the pacer keeps its own sliding window: at most L - margin requests in any W
 seconds (plus a little slack for the way to the portal), which is the whole allowance and
-never more. With a long window (the real one: a minute) those bounds are within SETTLED of
-each other and the upper one is used. With a short one (Retry-After is then 0 and the bounds
-are a second apart) the pacer searches: upwards from the lower bound in doubling steps
-while the portal refuses (a 429 at length w shows the window is longer), and once a full
-window at length w was saturated without a 429 (so the window is no longer than w), by
-halving the gap, until the bounds are within SETTLED; then it keeps to the upper bound.
+never more: it sends up to the window's edge, not at a smoothed rate. The bounds are a second
+apart and so always hold one whole number of seconds; the server's windows are configured as
+whole seconds (a TimeSpan: "1,500 per minute", section 7), so that length is tried first.
+If it holds (a full window saturated without a 429) it is the length. If the portal refuses
+at it again and again, or the bounds hold no whole second, the pacer searches: upwards from
+the lower bound in doubling steps while the portal refuses (a 429 at length w shows the window
+is longer), and once a full window at length w was saturated without a 429 (so the window is
+no longer than w), by halving the gap, until the bounds are within SETTLED; then it keeps to
+the upper bound.
 The time a request is stamped here and the time it reaches the portal differ a little, more
 on a busy machine: so one refusal now and then (up to TOLERATED of the requests sent at a
-length) changes nothing, the retry just goes through the pacer again; more than that at a
-settled length adds JITTER_STEP of slack (up to JITTER_MAX of the window), and only then is
-the window itself taken to be longer.
+length, judged over at least TOLERATED_OVER windows' allowance: a delayed batch of one window
+comes back as a burst of refusals in the next) changes nothing, the retry just goes through
+the pacer again; more than that at a settled length (or at the whole second being tried, a
+few steps) adds JITTER_STEP of slack (up to JITTER_MAX of the window), and only then is the
+window itself taken to be longer.
 
 A 429 with Retry-After but no X-RateLimit-Limit (some proxy's limiter) lowers the rate to
 BACKOFF times what was sent in the last second; growth then resumes by GROWTH_AFTER_429 per
@@ -50,8 +57,9 @@ log = structlog.get_logger("bulk_onboard.api")
 
 START_RATE = 20.0  # requests a second before anything is known: under 1,500 a minute
 MAX_RATE = 1000.0
-GROWTH = 2.0  # per GROWTH_SECONDS without a refusal, until the first 429
-GROWTH_SECONDS = 0.5
+GROWTH = 2.0  # per START_GROWTH_SECONDS without a refusal, until the first 429
+START_GROWTH_SECONDS = 0.1
+GROWTH_SECONDS = 0.5  # after a 429 without a window
 GROWTH_AFTER_429 = 1.05  # per GROWTH_SECONDS without a refusal, after a 429 without a window
 BACKOFF = 0.7  # of the last second's rate, after a 429 without a window
 BURST_SECONDS = 0.1  # a paced caller may catch up this much lost time at once
@@ -61,6 +69,10 @@ STEP = 0.04  # the first step of the search above the lower bound, of that bound
 JITTER_STEP = 0.005  # seconds of slack added per refusal at a length that held before
 JITTER_MAX = 0.02  # of the window: more slack than that, and the window itself is longer
 TOLERATED = 0.02  # refusals per request sent at a length that are put down to the way there
+# ... judged over at least this many windows' allowance (up to TOLERATED_FLOOR requests): the
+# refusals come in bursts (one delayed batch of the window before), not spread out
+TOLERATED_OVER = 5
+TOLERATED_FLOOR = 1000
 HISTORY = 20_000  # send times kept (the real window holds 1,500)
 
 
@@ -106,6 +118,7 @@ class Pacer:
         self.pinned = pinned
         self.rate = pinned if pinned is not None else START_RATE
         self._growth = GROWTH
+        self._growth_seconds = START_GROWTH_SECONDS
         self._next_at = -math.inf
         self._sent: deque[float] = deque(maxlen=HISTORY)  # send times the window counts
         self._epoch = 0  # bumped when the pacer reacts to a refusal
@@ -119,6 +132,7 @@ class Pacer:
         self.window = math.inf  # the length in use
         self._probe_from: float | None = None  # when the window in use was last changed
         self._confirmed = False  # a length held: the upper bound is tested, not only derived
+        self._whole: float | None = None  # the whole second tried first, while it is tried
         self._step = 0.0
         self._jitter = 0.0  # extra slack learned from refusals at a settled length
         self._sent_here = 0  # requests sent, and refused, at the window length in use
@@ -176,20 +190,34 @@ class Pacer:
         if self.limit is not None:
             self._probe(now)
             return
-        if now - self._grown_at >= GROWTH_SECONDS and now - self._last_refusal >= 1.0:
+        if now - self._grown_at >= self._growth_seconds and now - self._last_refusal >= 1.0:
             self.rate = min(MAX_RATE, self.rate * self._growth)
             self._grown_at = now
 
     def _probe(self, now: float) -> None:
         """A full window at the length in use was saturated and refused nothing: the real
         window is no longer; try halfway down to the lower bound."""
-        if self._probe_from is None or self._settled():
+        if self._probe_from is None or (self._settled() and self._whole is None):
             return
         if now - self._probe_from < self.window or self._saturated < 2:
+            return
+        if self._whole is not None:  # the whole second held: that is the window's length
+            self.window_high = self._whole
+            self.window_low = max(self.window_low, self._whole * (1 - SETTLED / 2))
+            self._whole = None
+            self._log_learned()
             return
         self.window_high = min(self.window_high, self.window)
         self._confirmed = True
         self._use_window(self._next_window(), now)
+
+    def _jitter_cap(self) -> float:
+        """How much slack refusals at the length in use may add before it is taken as too
+        short: up to JITTER_MAX of a length found to hold; a few steps at a whole second
+        still being tried; none while searching."""
+        if self._whole is not None:
+            return min(JITTER_MAX * self.window, 4 * JITTER_STEP)
+        return JITTER_MAX * self.window if self._settled() else 0.0
 
     def _settled(self) -> bool:
         return self.window_high - self.window_low <= SETTLED * self.window_high
@@ -229,6 +257,7 @@ class Pacer:
             recent = sum(1 for t in self._sent if t > now - 1.0)
             self.rate = max(1.0, min(self.rate, BACKOFF * max(recent, 1)))
             self._growth = GROWTH_AFTER_429
+            self._growth_seconds = GROWTH_SECONDS
             self._grown_at = now
             self._count(now)
         return False
@@ -241,9 +270,10 @@ class Pacer:
         if not counted:
             return True  # a burst the pacer already reacted to
         self._refused_here += 1
-        if self._refused_here <= max(1.0, TOLERATED * self._sent_here):
+        judged = max(self._sent_here, min(TOLERATED_OVER * self.allowance(), TOLERATED_FLOOR))
+        if self._refused_here <= max(1.0, TOLERATED * judged):
             return True  # now and then: a slow way to the portal, not a longer window
-        if self._settled() and self._jitter < JITTER_MAX * self.window:
+        if self._jitter < self._jitter_cap():
             # Refused at a length already found to hold: requests took longer to reach the
             # portal than they used to (a busy machine or network). More slack, a little.
             self._jitter = min(JITTER_MAX * self.window, self._jitter + JITTER_STEP)
@@ -251,6 +281,7 @@ class Pacer:
             self._count(now)
             return True
         # refused again and again at this length: the window is longer
+        self._whole = None
         self.window_low = max(self.window_low, self.window)
         self._step *= 2
         if self.window_high <= self.window_low:
@@ -274,7 +305,9 @@ class Pacer:
         self.window_high = now + retry + 1.0 - oldest
         self._confirmed = False
         self._step = STEP * self.window_low
-        self._use_window(self._next_window(), now)
+        whole = float(math.ceil(self.window_low))
+        self._whole = whole if whole < self.window_high else None
+        self._use_window(self._whole or self._next_window(), now)
         self._count(now)
         self._log_learned()
         return True

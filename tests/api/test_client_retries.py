@@ -10,6 +10,7 @@ import pytest
 from aioresponses import CallbackResult, aioresponses
 
 from bulk_onboard.api import DocSpaceClient
+from bulk_onboard.api.client import NEW_ITEM_FIELDS, NEW_PERSON_FIELDS
 from bulk_onboard.errors import (
     AmbiguousWrite,
     BudgetExhausted,
@@ -22,7 +23,7 @@ from bulk_onboard.errors import (
 from .conftest import API, TOKEN, FakeTime, LogCapture, make_settings
 
 ROOM = f"{API}/files/rooms/7"
-FOLDER = f"{API}/files/folder/7"
+FOLDER = f"{API}/files/folder/7?fields={NEW_ITEM_FIELDS}"
 OK_ROOM = {"response": {"id": 7}, "status": 0}
 OK_FOLDER = {"response": {"id": 8}, "status": 0}
 BOOM = {"error": {"message": "Object reference not set"}, "status": 1, "statusCode": 500}
@@ -275,7 +276,7 @@ async def test_401_is_fatal_at_once_and_never_shows_the_token(
 
 async def test_permanent_errors_are_not_retried(mock: aioresponses, fake_time: FakeTime) -> None:
     body = {"error": {"message": "User with this email is already registered"}, "status": 1}
-    mock.post(f"{API}/people", status=400, payload=body)
+    mock.post(f"{API}/people?fields={NEW_PERSON_FIELDS}", status=400, payload=body)
     async with client_for(fake_time) as client:
         with pytest.raises(PermanentError, match="already registered") as info:
             await client.add_member("a@example.com", "A", "B", 4)

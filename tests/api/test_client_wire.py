@@ -16,8 +16,13 @@ from bulk_onboard.api.client import (
     CONTENTS_FIELDS,
     LINK_FIELDS,
     MEMBER_FIELDS,
+    NEW_ITEM_FIELDS,
+    NEW_LINK_FIELDS,
+    NEW_PERSON_FIELDS,
+    NEW_ROOM_FIELDS,
     PERSON_FIELDS,
     ROOM_FIELDS,
+    SHARE_REPLY_FIELDS,
 )
 from bulk_onboard.errors import PermanentError
 from bulk_onboard.model.records import Access, LinkType, RoomType, UserType
@@ -46,10 +51,11 @@ def body_of(call: Any) -> Any:
 async def test_headers_and_exact_body_of_a_write(
     client: DocSpaceClient, mock: aioresponses
 ) -> None:
-    mock.post(f"{API}/files/rooms", payload=ok({"id": 7, "title": "Acme", "roomType": 5}))
+    rooms = f"{API}/files/rooms?fields={NEW_ROOM_FIELDS}"  # only what the engine reads
+    mock.post(rooms, payload=ok({"id": 7, "title": "Acme", "roomType": 5}))
     room = await client.create_room("Acme", RoomType.CUSTOM, ["client"])
     assert room == {"id": 7, "title": "Acme", "roomType": 5}
-    (call,) = calls(mock, "POST", f"{API}/files/rooms")
+    (call,) = calls(mock, "POST", rooms)
     headers = call.kwargs["headers"]
     assert headers["Authorization"] == f"Bearer {TOKEN}"
     assert headers["Accept"] == "application/json"
@@ -65,7 +71,7 @@ WRITES: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any], Any]] = [
     (
         "create_folder",
         "POST",
-        "files/folder/7",
+        f"files/folder/7?fields={NEW_ITEM_FIELDS}",
         (7, "Contracts"),
         {"title": "Contracts"},
         {"id": 8},
@@ -73,7 +79,7 @@ WRITES: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any], Any]] = [
     (
         "copy_file_as",
         "POST",
-        "files/file/31/copyas",
+        f"files/file/31/copyas?fields={NEW_ITEM_FIELDS}",
         (31, 8, "Welcome.docx"),
         {"destFolderId": 8, "destTitle": "Welcome.docx"},
         {"id": 99},
@@ -81,7 +87,7 @@ WRITES: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any], Any]] = [
     (
         "set_room_share",
         "PUT",
-        "files/rooms/7/share",
+        f"files/rooms/7/share?fields={SHARE_REPLY_FIELDS}",
         (7, [("a@example.com", Access.EDITING), ("0f0e-guid", 9)], True, "Hi", "en-US"),
         {
             "invitations": [
@@ -97,7 +103,7 @@ WRITES: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any], Any]] = [
     (
         "set_room_link",
         "PUT",
-        "files/rooms/7/links",
+        f"files/rooms/7/links?fields={NEW_LINK_FIELDS}",
         (7, LinkType.EXTERNAL, Access.READ, "Read-only link"),
         {"linkType": 1, "access": 2, "title": "Read-only link"},
         {"access": 2, "sharedLink": {"id": "l1", "shareLink": "https://p/s/x"}},
@@ -105,7 +111,7 @@ WRITES: list[tuple[str, str, str, tuple[Any, ...], dict[str, Any], Any]] = [
     (
         "add_member",
         "POST",
-        "people",
+        f"people?fields={NEW_PERSON_FIELDS}",
         ("ann@example.com", "Ann", "Lee", UserType.USER, "en-GB"),
         {
             "firstName": "Ann",
@@ -147,9 +153,10 @@ async def test_each_write_sends_the_corrected_body(
 
 
 async def test_deleted_link_returns_none(client: DocSpaceClient, mock: aioresponses) -> None:
-    mock.put(f"{API}/files/rooms/7/links", payload={"count": 0, "status": 0, "statusCode": 200})
+    links = f"{API}/files/rooms/7/links?fields={NEW_LINK_FIELDS}"
+    mock.put(links, payload={"count": 0, "status": 0, "statusCode": 200})
     assert await client.set_room_link(7, 1, 0, "x", link_id="l1") is None
-    (call,) = calls(mock, "PUT", f"{API}/files/rooms/7/links")
+    (call,) = calls(mock, "PUT", links)
     assert body_of(call)["linkId"] == "l1"
 
 
