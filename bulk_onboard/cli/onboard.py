@@ -48,7 +48,7 @@ from bulk_onboard.engine.root import RunSummary
 from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
 from bulk_onboard.logs import flush_repeats
-from bulk_onboard.runs.folder import RunFolder, open_run_folder
+from bulk_onboard.runs.folder import RunFolder, open_run_folder, same_portal
 from bulk_onboard.runs.report_reader import plan_retry, read_report
 
 SAMPLE_WORKBOOK = Path("sample_data/onboarding.xlsx")
@@ -144,6 +144,7 @@ def run_command(
     settings = settings_from(options)
     if resume is not None:
         folder = _open_folder(resume, settings.report_dir)
+        _check_portal(folder, settings.portal_url)
         intake, carried = _folder_intake(folder, playbook)
         intake = with_guard(intake, max_new_rooms, max_new_people)
         check_crm_config(intake)
@@ -178,6 +179,15 @@ def run_command(
                 env=os.environ,
                 reannounce=reannounce,
             ),
+        )
+
+
+def _check_portal(folder: RunFolder, portal_url: str) -> None:
+    """A run is resumed on the portal it wrote to: its journal's ids are that portal's."""
+    if folder.portal is not None and not same_portal(folder.portal, portal_url):
+        fail(
+            f"run {folder.run_id} wrote to {folder.portal}, not to {portal_url}; resume it on "
+            f"its own portal (--portal {folder.portal} with that portal's token)"
         )
 
 
