@@ -105,7 +105,7 @@ class Intake:
     users: tuple[UserRecord, ...]
     invalid: tuple[Invalid, ...]
     warnings: tuple[InputWarning, ...]
-    plans: Sequence[Plan]  # one per valid record: clients, then users (Plans: built lazily)
+    plans: Plans  # one per valid record: clients, then users, each built when asked for
 
     @property
     def rows(self) -> int:

@@ -3,7 +3,7 @@ the outputs of every row so far."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -14,8 +14,7 @@ from bulk_onboard.engine.row import RowState
 from bulk_onboard.engine.step_runner import LookAgain
 from bulk_onboard.errors import PermanentError, RowRefused
 from bulk_onboard.model import Json
-from bulk_onboard.model.records import RowKind
-from bulk_onboard.model.steps import Plan, Ref
+from bulk_onboard.model.steps import Ref
 from bulk_onboard.runs.journal import Checkpoint
 
 log = structlog.get_logger("bulk_onboard")
@@ -47,10 +46,12 @@ class Context:
         self._warned: set[tuple[str, ...]] = set()
 
     @classmethod
-    def open(cls, client: PortalClient, checkpoint: Checkpoint, plans: Sequence[Plan]) -> Context:
-        """The context of a run: empty indexes over the portal, outputs of journalled rows."""
-        users = sum(1 for plan in plans if plan.kind is RowKind.USER)
-        ctx = cls(client, expected_lookups=users + 2 * (len(plans) - users))
+    def open(
+        cls, client: PortalClient, checkpoint: Checkpoint, *, clients: int, users: int
+    ) -> Context:
+        """The context of a run: empty indexes over the portal, outputs of journalled rows.
+        A person row looks one address up, a client row two (manager and contact)."""
+        ctx = cls(client, expected_lookups=users + 2 * clients)
         # what other rows refer to: a client's room, for the people who join it
         for key, outputs in checkpoint.steps.items():
             room = outputs.get("room")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -152,7 +152,12 @@ async def run(
                     journal.record(
                         row_key, step_key, out, job.checkpoint.outcome(row_key, step_key)
                     )
-        ctx = Context.open(portal, job.checkpoint, plans)
+        ctx = Context.open(
+            portal,
+            job.checkpoint,
+            clients=plans.rows_of(RowKind.CLIENT),
+            users=plans.rows_of(RowKind.USER),
+        )
         guarded = None  # before anything is written anywhere, the CRM's files included
         if job.check_guard and intake.playbook.guard.set:
             timeline.phase("guard")
@@ -199,13 +204,13 @@ async def run(
         if state.fatal is None:
             timeline.phase("invitations")
             # people without names: invited in full batches before anyone else is looked at
-            await persons.invite_up_front(plans_of(plans, RowKind.USER), job.checkpoint)
+            await persons.invite_up_front(plans.of(RowKind.USER), job.checkpoint)
             timeline.phase("people")
-            await phases.people(plans_of(plans, RowKind.USER))
+            await phases.people(plans.of(RowKind.USER))
             timeline.phase("clients")
-            await phases.clients(plans_of(plans, RowKind.CLIENT))
+            await phases.clients(plans.of(RowKind.CLIENT))
             timeline.phase("memberships")
-            await phases.memberships(plans_of(plans, RowKind.USER))
+            await phases.memberships(plans.of(RowKind.USER))
             if announce:
                 timeline.phase("announcements")
             await phases.announcements()
@@ -295,13 +300,6 @@ def input_columns(settled: Sequence[RowResult], intake: Intake) -> list[str]:
         for name in names:
             seen.setdefault(name, None)
     return list(seen)
-
-
-def plans_of(plans: Sequence[Plan], kind: RowKind) -> Iterator[Plan]:
-    """The plans of one kind, each made when the phase takes it (Plans builds them lazily)."""
-    if isinstance(plans, Plans):
-        return plans.of(kind)
-    return (plan for plan in plans if plan.kind is kind)
 
 
 def values_of(intake: Intake) -> Callable[[Plan], tuple[tuple[str, str], ...]]:
