@@ -286,6 +286,11 @@ _ALIASES: dict[RowKind, dict[str, str]] = {
 }
 
 
+def accepted_headers(kind: RowKind) -> dict[str, str]:
+    """Every header a sheet of `kind` accepts, folded, and the column each stands for."""
+    return dict(_ALIASES[kind])
+
+
 def canonical(kind: RowKind, header: str) -> str | None:
     """The column a header stands for in a sheet of `kind`, or None when it is not one."""
     return _ALIASES[kind].get(fold_header(header))
