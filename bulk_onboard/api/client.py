@@ -3,8 +3,9 @@
     async with DocSpaceClient(settings) as client:
         room = await client.create_room("Acme", RoomType.CUSTOM, ["client"])
 
-Methods return the portal's `response` DTOs as dicts (see models.py), lists of them, or small
-tuples; they raise the classified errors of bulk_onboard.errors. List methods named `all_*`,
+Methods return the portal's `response` DTOs as dicts, lists of them, or small tuples; the
+calls the engine makes (api/portal.py, mixed in) decode those into the types of models.py.
+All raise the classified errors of bulk_onboard.errors. List methods named `all_*`,
 `folder_contents`, `room_share` and `filter_people` page through every result (count 100).
 """
 
@@ -21,7 +22,11 @@ import aiohttp
 from bulk_onboard.api import bodies
 from bulk_onboard.api.changes import RoomAndPeopleChanges
 from bulk_onboard.api.limits import ClientStats, Throttle
+from bulk_onboard.api.models import SEARCH_ACTIVE as SEARCH_ACTIVE
+from bulk_onboard.api.models import SEARCH_ANY as SEARCH_ANY
+from bulk_onboard.api.models import SEARCH_ARCHIVE as SEARCH_ARCHIVE
 from bulk_onboard.api.models import FolderContents
+from bulk_onboard.api.portal import PortalCalls
 from bulk_onboard.api.session import Params
 from bulk_onboard.api.transport import Transport
 from bulk_onboard.api.wire import path_id
@@ -41,7 +46,6 @@ MAX_PAGES = 10_000  # a runaway guard: a million entries
 # (Context.room_members) and isOwner (undo); links by access and sharedLink id/shareLink/primary
 # (ClientActions.link, the dry run's primary_link). Pass fields=None for whole DTOs.
 ROOM_FIELDS = "total,folders.id,folders.title,folders.tags,folders.roomType,folders.rootFolderType"
-SEARCH_ACTIVE, SEARCH_ARCHIVE, SEARCH_ANY = 0, 1, 2  # GET files/rooms `searchArea` (10.2)
 PERSON_FIELDS = (
     "id,email,isOwner,isAdmin,isRoomAdmin,isCollaborator,isVisitor,status,activationStatus"
 )
@@ -64,8 +68,11 @@ NEW_PERSON_FIELDS = f"{PERSON_FIELDS},{PROBLEM_FIELDS}"
 NEW_LINK_FIELDS = f"{LINK_FIELDS},{PROBLEM_FIELDS}"
 
 
-class DocSpaceClient(RoomAndPeopleChanges):
-    """The portal's REST API under the run's limits. Use as an async context manager."""
+class DocSpaceClient(RoomAndPeopleChanges, PortalCalls):
+    """The portal's REST API under the run's limits. Use as an async context manager.
+
+    The methods below return the portal's DTOs as sent; the engine uses the typed calls
+    of PortalCalls (api/portal.py) over them."""
 
     def __init__(
         self,
