@@ -41,6 +41,33 @@ class FolderContents:
 
 
 @dataclass(frozen=True, slots=True)
+class Item:
+    """A folder or a file (FolderDto, FileDto): its id and its title."""
+
+    id: int
+    title: str
+
+    @classmethod
+    def from_dto(cls, dto: Json) -> Item:
+        return cls(int(dto["id"]), str(dto.get("title") or ""))
+
+
+@dataclass(frozen=True, slots=True)
+class FolderItems:
+    """The folders and files directly inside a folder or room, all pages joined."""
+
+    folders: tuple[Item, ...] = ()
+    files: tuple[Item, ...] = ()
+
+    @classmethod
+    def of(cls, contents: FolderContents) -> FolderItems:
+        return cls(
+            folders=tuple(Item.from_dto(f) for f in contents.folders),
+            files=tuple(Item.from_dto(f) for f in contents.files),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Room:
     """A room (FolderDto): its id, its title as the portal stores it, its tags, and whether
     it is in the Archive."""

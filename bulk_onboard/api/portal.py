@@ -16,6 +16,9 @@ from bulk_onboard.api.models import (
     GUEST,
     SEARCH_ACTIVE,
     Account,
+    FolderContents,
+    FolderItems,
+    Item,
     Link,
     Member,
     Person,
@@ -47,6 +50,11 @@ class PortalCalls:
             self, room_id: int, *, title: str | None = None, tags: list[str] | None = None
         ) -> Json: ...
         async def get_room(self, room_id: int) -> Json: ...
+        async def create_folder(self, parent_id: int, title: str) -> Json: ...
+        async def folder_contents(self, folder_id: int) -> FolderContents: ...
+        async def copy_file_as(
+            self, file_id: int, dest_folder_id: int, dest_title: str
+        ) -> Json: ...
         async def set_room_share(
             self,
             room_id: int,
@@ -96,6 +104,20 @@ class PortalCalls:
     async def room(self, room_id: int) -> Room:
         """GET files/rooms/{id} (404 → PermanentError)."""
         return Room.from_dto({"id": room_id, **await self.get_room(room_id)})
+
+    # ------------------------------------------------------------------ folders and files
+
+    async def new_folder(self, parent_id: int, title: str) -> Item:
+        """POST files/folder/{parentId} → the new folder (its title as the portal stored it)."""
+        return Item.from_dto(await self.create_folder(parent_id, title))
+
+    async def items(self, folder_id: int) -> FolderItems:
+        """GET files/{folderId}, all pages → the folders and files directly inside."""
+        return FolderItems.of(await self.folder_contents(folder_id))
+
+    async def copy_file(self, file_id: int, dest_folder_id: int, dest_title: str) -> Item:
+        """POST files/file/{fileId}/copyas → the copy."""
+        return Item.from_dto(await self.copy_file_as(file_id, dest_folder_id, dest_title))
 
     # ------------------------------------------------------------------ members and links
 

@@ -25,7 +25,8 @@ from bulk_onboard.api.models import (
     ROOM_ADMIN,
     SEARCH_ACTIVE,
     TYPE_RANK,
-    FolderContents,
+    FolderItems,
+    Item,
     Link,
     Member,
     Person,
@@ -95,13 +96,13 @@ class PlanningClient:
         self.writes["PUT update_room"] += 1
         return Room(room_id, stored_title(title))
 
-    async def create_folder(self, parent_id: int, title: str) -> Json:
+    async def new_folder(self, parent_id: int, title: str) -> Item:
         self.writes["POST create_folder"] += 1
-        return {"id": self._new_id(), "title": title}
+        return Item(self._new_id(), title)
 
-    async def copy_file_as(self, file_id: int, dest_folder_id: int, dest_title: str) -> Json:
+    async def copy_file(self, file_id: int, dest_folder_id: int, dest_title: str) -> Item:
         self.writes["POST copy_file_as"] += 1
-        return {"id": self._new_id(), "title": dest_title}
+        return Item(self._new_id(), dest_title)
 
     async def share_room(
         self,
@@ -166,10 +167,10 @@ class PlanningClient:
         planned = self._people.get(email.lower())
         return planned if planned is not None else await self._real.person(email)
 
-    async def folder_contents(self, folder_id: int) -> FolderContents:
+    async def items(self, folder_id: int) -> FolderItems:
         if folder_id < 0:
-            return FolderContents(files=(), folders=())
-        return await self._real.folder_contents(folder_id)
+            return FolderItems()
+        return await self._real.items(folder_id)
 
     async def members(self, room_id: int) -> list[Member]:
         return [] if room_id < 0 else await self._real.members(room_id)

@@ -277,13 +277,13 @@ class ContentsIndex:
     async def _load(self, folder_id: int) -> None:
         if folder_id in self._folders:
             return
-        contents = await self._once.run(folder_id, lambda: self._client.folder_contents(folder_id))
+        contents = await self._once.run(folder_id, lambda: self._client.items(folder_id))
         folders: dict[str, int] = {}
         for folder in contents.folders:
-            folders.setdefault(folder["title"], folder["id"])
+            folders.setdefault(folder.title, folder.id)
         files: dict[str, int] = {}
         for file in contents.files:
-            files.setdefault(file["title"], file["id"])
+            files.setdefault(file.title, file.id)
         self._folders[folder_id] = folders
         self._files[folder_id] = files
 

@@ -166,13 +166,13 @@ class Undo:
         other_folders = other_files = 0
         todo = [room_id]
         while todo:
-            contents = await self.client.folder_contents(todo.pop())
+            contents = await self.client.items(todo.pop())
             for folder in contents.folders:
-                if int(folder["id"]) in folders:
-                    todo.append(int(folder["id"]))
+                if folder.id in folders:
+                    todo.append(folder.id)
                 else:
                     other_folders += 1
-            other_files += sum(1 for f in contents.files if int(f["id"]) not in files)
+            other_files += sum(1 for f in contents.files if f.id not in files)
         joined = self.effects.joined_room.get(room_id, set())
         other_members = 0
         for member in await self.client.members(room_id):

@@ -141,9 +141,9 @@ class ClientActions:
         if existing is not None:
             return StepDone({"id": existing}, "found")
         state.writing(step.key, "created")
-        folder = await ctx.client.create_folder(parent, step.title)
-        ctx.contents.add_folder(parent, str(folder.get("title") or step.title), int(folder["id"]))
-        return StepDone({"id": int(folder["id"])}, "created")
+        folder = await ctx.client.new_folder(parent, step.title)
+        ctx.contents.add_folder(parent, folder.title or step.title, folder.id)
+        return StepDone({"id": folder.id}, "created")
 
     async def copy(self, state: RowState, step: CopyFile, recheck: bool) -> StepDone:
         ctx = self.ctx
@@ -161,9 +161,9 @@ class ClientActions:
             return StepDone({"id": existing}, "found")
         source = await ctx.templates.resolve(step.source)
         state.writing(step.key, "created")
-        copied = await ctx.client.copy_file_as(source, dest, step.dest_title)
-        ctx.contents.add_file(dest, step.dest_title, int(copied["id"]))
-        return StepDone({"id": int(copied["id"])}, "created")
+        copied = await ctx.client.copy_file(source, dest, step.dest_title)
+        ctx.contents.add_file(dest, step.dest_title, copied.id)
+        return StepDone({"id": copied.id}, "created")
 
     async def share(self, state: RowState, step: ShareRoom, recheck: bool) -> StepDone:
         """Manager and client with their accesses, in one request; nothing sent if already
