@@ -23,7 +23,8 @@
         │                           connection after the request was sent): look before retrying
         ├── BudgetExhausted a 429 whose Retry-After is longer than a run may wait (the daily
         │                   write budget): stop sending, defer what is left
-        ├── PermanentError  this row fails, the run goes on (400, 403, 404, 402, ...)
+        ├── PermanentError  this row fails, the run goes on (400, 403, 404, 402, ...);
+        │                   `refusal` names the few refusals a caller acts on (Refusal)
         └── FatalError      the run cannot go on: stop sending, still write the report
             ├── TokenRefused        the portal refused the token (401)
             ├── PortalUnusable      the address is not a usable DocSpace API (an answer that
@@ -40,6 +41,8 @@ Invalid and failed rows are values (validate.Invalid, report rows), not exceptio
 """
 
 from __future__ import annotations
+
+from enum import Enum
 
 
 class BulkOnboardError(Exception):
@@ -146,8 +149,36 @@ class BudgetExhausted(_WithRetryAfter):
     """The portal's longer-term budget (e.g. 10,000 writes a day) is spent."""
 
 
+class Refusal(Enum):
+    """The refusals a caller acts on, named once when the answer is classified (api/wire.py)
+    so that nothing outside api/ reads the portal's message text (docspace-api.md 2)."""
+
+    # POST people for an address the portal has: 400 "User with this email is already
+    # registered" (someone else made them meanwhile)
+    EMAIL_TAKEN = "email_taken"
+    # PUT rooms/{id}/links: 403 "The maximum number of links may not exceed 1" (another
+    # writer made the room's one invitation link meanwhile, 5.5)
+    LINK_LIMIT = "link_limit"
+
+
 class PermanentError(ApiError):
-    """The portal refused this request for this row; retrying will not help."""
+    """The portal refused this request for this row; retrying will not help. `refusal`:
+    which known refusal it is, when it is one (a conflict with what exists)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status: int | None = None,
+        body_excerpt: str = "",
+        refusal: Refusal | None = None,
+    ) -> None:
+        super().__init__(
+            message, method=method, path=path, status=status, body_excerpt=body_excerpt
+        )
+        self.refusal = refusal
 
 
 class FatalError(ApiError):

@@ -11,12 +11,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from bulk_onboard.api import bodies
+from bulk_onboard.api.models import ARCHIVE_FOLDER_TYPE, ROOMS_FOLDER_TYPE
 from bulk_onboard.api.wire import path_id
 from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.errors import AmbiguousWrite, PermanentError
 from bulk_onboard.model import Json
 
-ARCHIVE_FOLDER_TYPE, ROOMS_FOLDER_TYPE = 20, 14
 PERSON_STATE_FIELDS = "id,email,status,activationStatus,isOwner,isAdmin"
 POLL_SECONDS, POLL_TIMEOUT = 0.1, 30.0  # what the server's own tests use (BaseTest)
 

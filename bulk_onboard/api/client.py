@@ -3,8 +3,9 @@
     async with DocSpaceClient(settings) as client:
         room = await client.create_room("Acme", RoomType.CUSTOM, ["client"])
 
-Methods return the portal's `response` DTOs as dicts (see models.py), lists of them, or small
-tuples; they raise the classified errors of bulk_onboard.errors. List methods named `all_*`,
+Methods return the portal's `response` DTOs as dicts, lists of them, or small tuples; the
+calls the engine makes (api/portal.py, mixed in) decode those into the types of models.py.
+All raise the classified errors of bulk_onboard.errors. List methods named `all_*`,
 `folder_contents`, `room_share` and `filter_people` page through every result (count 100).
 """
 
@@ -21,7 +22,11 @@ import aiohttp
 from bulk_onboard.api import bodies
 from bulk_onboard.api.changes import RoomAndPeopleChanges
 from bulk_onboard.api.limits import ClientStats, Throttle
+from bulk_onboard.api.models import SEARCH_ACTIVE as SEARCH_ACTIVE
+from bulk_onboard.api.models import SEARCH_ANY as SEARCH_ANY
+from bulk_onboard.api.models import SEARCH_ARCHIVE as SEARCH_ARCHIVE
 from bulk_onboard.api.models import FolderContents
+from bulk_onboard.api.portal import PortalCalls
 from bulk_onboard.api.session import Params
 from bulk_onboard.api.transport import Transport
 from bulk_onboard.api.wire import path_id
@@ -34,14 +39,13 @@ PAGE_SIZE = 100  # the portal's maximum `count`
 _NOT_FOUND = frozenset({404})
 MAX_PAGES = 10_000  # a runaway guard: a million entries
 # `fields=` (docspace-api.md 10.3) on the listings and on people/invite (whose answer lists
-# every activation-pending user of the portal, 10.5): only what the engine, the dry run and the
-# portal cache read. Rooms by id/title/tags/roomType/archived (portal_cache.RoomIndex); people by
-# id/e-mail, type flags and state (PeopleIndex, require_manager); a folder's files and folders
-# by id and title (ContentsIndex), `total` for paging; members by user id/e-mail and access
-# (Context.room_members) and isOwner (undo); links by access and sharedLink id/shareLink/primary
-# (ClientActions.link, the dry run's primary_link). Pass fields=None for whole DTOs.
+# every activation-pending user of the portal, 10.5): only what the typed answers of models.py
+# hold (decoded in portal.py for the engine, the dry run and the portal cache). Rooms by
+# id/title/tags/roomType/archived (models.Room); people by id/e-mail, type flags and state
+# (models.Person); a folder's files and folders by id and title (models.Item), `total` for
+# paging; members by user id/e-mail, access and isOwner (models.Member); links by access and
+# sharedLink id/shareLink/primary (models.Link). Pass fields=None for whole DTOs.
 ROOM_FIELDS = "total,folders.id,folders.title,folders.tags,folders.roomType,folders.rootFolderType"
-SEARCH_ACTIVE, SEARCH_ARCHIVE, SEARCH_ANY = 0, 1, 2  # GET files/rooms `searchArea` (10.2)
 PERSON_FIELDS = (
     "id,email,isOwner,isAdmin,isRoomAdmin,isCollaborator,isVisitor,status,activationStatus"
 )
@@ -50,10 +54,10 @@ CONTENTS_FIELDS = "total,current.id,files.id,files.title,folders.id,folders.titl
 MEMBER_FIELDS = "access,isOwner,sharedToUser.id,sharedToUser.email"
 LINK_FIELDS = "access,sharedLink.id,sharedLink.shareLink,sharedLink.primary"
 # ... and on the answers of writes (every endpoint honours it, 10.3): a room share answers
-# with every member's whole EmployeeFullDto (12 KB for a room of ten), of which the engine
-# reads error, warning and the members' ids (context.check_share_reply, shares._not_applied:
-# an id sent but not listed was dropped); a new room, folder or file by id and
-# title (RoomIndex, ContentsIndex); a new person as user_by_email's (PeopleIndex).
+# with every member's whole EmployeeFullDto (12 KB for a room of ten), of which only error,
+# warning and the members' ids are read (portal.share_room, models.ShareReply: an id sent but
+# not listed was dropped); a new room, folder or file by id and title (models.Room, Item); a
+# new person as user_by_email's (models.Person).
 # The rules trim a 400's ValidationProblemDetails as well: `title` and `errors` keep its reasons
 # (wire.validation_summary), so a bad value is still named.
 PROBLEM_FIELDS = "title,errors"
@@ -64,8 +68,11 @@ NEW_PERSON_FIELDS = f"{PERSON_FIELDS},{PROBLEM_FIELDS}"
 NEW_LINK_FIELDS = f"{LINK_FIELDS},{PROBLEM_FIELDS}"
 
 
-class DocSpaceClient(RoomAndPeopleChanges):
-    """The portal's REST API under the run's limits. Use as an async context manager."""
+class DocSpaceClient(RoomAndPeopleChanges, PortalCalls):
+    """The portal's REST API under the run's limits. Use as an async context manager.
+
+    The methods below return the portal's DTOs as sent; the engine uses the typed calls
+    of PortalCalls (api/portal.py) over them."""
 
     def __init__(
         self,

@@ -26,6 +26,7 @@ from bulk_onboard.errors import (
     PortalUnreachable,
     PortalUnusable,
     RateLimited,
+    Refusal,
     TokenRefused,
     TransientError,
 )
@@ -146,38 +147,44 @@ def read_reply(
     envelope = body if isinstance(body, dict) else None
     failed = status >= 400 or (envelope is not None and envelope.get("status") == 1)
     if not failed and 200 <= status < 300:
-        if body is None and raw.strip():
-            raise PortalUnusable(
-                "the portal answered with something that is not the DocSpace API (not JSON); "
-                "check DOCSPACE_URL",
-                method=method,
-                path=path,
-                status=status,
-                body_excerpt=excerpt(raw, secrets),
-            )
-        if envelope is None:
-            return Reply(status=status, response=body)
-        return Reply(
-            status=status,
-            response=envelope.get("response"),
-            count=_opt_int(envelope.get("count")),
-            total=_opt_int(envelope.get("total")),
-        )
+        return _success(method, path, status, raw, body, secrets)
     effective = status
     if status < 400 and envelope is not None:
         code = _opt_int(envelope.get("statusCode"))
         effective = code if code is not None and code >= 400 else status
-    retry_after = parse_retry_after(headers.get("Retry-After"), now)
     raise classify(
         method,
         path,
         effective,
         portal_message(body),
-        retry_after=retry_after,
+        retry_after=parse_retry_after(headers.get("Retry-After"), now),
         max_retry_after=max_retry_after,
         body_excerpt=excerpt(raw, secrets),
         secrets=secrets,
         location=headers.get("Location"),
+    )
+
+
+def _success(
+    method: str, path: str, status: int, raw: bytes, body: Any, secrets: Iterable[str]
+) -> Reply:
+    """A 2xx that is not a failure envelope: its `response` and counters."""
+    if body is None and raw.strip():
+        raise PortalUnusable(
+            "the portal answered with something that is not the DocSpace API (not JSON); "
+            "check DOCSPACE_URL",
+            method=method,
+            path=path,
+            status=status,
+            body_excerpt=excerpt(raw, secrets),
+        )
+    if not isinstance(body, dict):
+        return Reply(status=status, response=body)
+    return Reply(
+        status=status,
+        response=body.get("response"),
+        count=_opt_int(body.get("count")),
+        total=_opt_int(body.get("total")),
     )
 
 
@@ -239,7 +246,16 @@ def classify(
             **kw,
         )
     reason = said or _REASONS.get(status, "request refused")
-    return PermanentError(reason, **kw)
+    return PermanentError(reason, refusal=refusal_of(status, said), **kw)
+
+
+def refusal_of(status: int, said: str) -> Refusal | None:
+    """Which known refusal the portal's message names (its texts, docspace-api.md 2)."""
+    if "already registered" in said:
+        return Refusal.EMAIL_TAKEN
+    if status == 403 and "maximum number of links" in said.lower():
+        return Refusal.LINK_LIMIT
+    return None
 
 
 def transport_error(method: str, path: str, failure: TransportFailure, detail: str) -> ApiError:

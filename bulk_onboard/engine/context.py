@@ -8,11 +8,12 @@ from typing import Any
 
 import structlog
 
+from bulk_onboard.api.models import ShareReply
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.engine.portal_cache import ContentsIndex, PeopleIndex, RoomIndex, TemplateIndex
 from bulk_onboard.engine.row import RowState
 from bulk_onboard.engine.step_runner import LookAgain
-from bulk_onboard.errors import PermanentError, RowRefused
+from bulk_onboard.errors import RowRefused
 from bulk_onboard.model import Json
 from bulk_onboard.model.steps import Ref
 from bulk_onboard.runs.journal import Checkpoint
@@ -90,23 +91,13 @@ class Context:
             return known
         members: dict[str, tuple[str, int]] = {}
         if room_id not in self.fresh_rooms:
-            for share in await self.client.room_share(room_id):
-                user = share.get("sharedToUser")
-                if user and user.get("email"):
-                    members[str(user["email"]).lower()] = (
-                        str(user["id"]),
-                        int(share.get("access", 0)),
-                    )
+            for member in await self.client.members(room_id):
+                if member.email:
+                    members[member.email] = (member.user_id, member.access or 0)
         return self.members.setdefault(room_id, members)
 
 
-def check_share_reply(reply: Json | None, room_id: int) -> None:
-    reply = reply or {}
-    if reply.get("error"):
-        raise PermanentError(
-            f"the portal refused to change the members of room {room_id} (error {reply['error']})",
-            method="PUT",
-            path=f"/api/2.0/files/rooms/{room_id}/share",
-        )
-    if reply.get("warning"):
-        log.warning("share_warning", room=room_id, warning=reply["warning"])
+def check_share_reply(reply: ShareReply, room_id: int) -> None:
+    """What a share answered besides a refusal (raised in api/): a warning is logged."""
+    if reply.warning:
+        log.warning("share_warning", room=room_id, warning=reply.warning)

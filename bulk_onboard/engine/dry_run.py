@@ -20,7 +20,20 @@ from pathlib import Path
 
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.limits import ClientStats
-from bulk_onboard.api.models import FolderContents
+from bulk_onboard.api.models import (
+    ACTIVE,
+    ROOM_ADMIN,
+    SEARCH_ACTIVE,
+    TYPE_RANK,
+    FolderItems,
+    Item,
+    Link,
+    Member,
+    Person,
+    Room,
+    ShareReply,
+)
+from bulk_onboard.api.portal import Listed
 from bulk_onboard.api.wire import stored_title
 from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.config import Settings, portal_state_dir
@@ -30,7 +43,7 @@ from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import Job, run
 from bulk_onboard.intake import Intake
 from bulk_onboard.model import Json
-from bulk_onboard.model.records import LinkType, UserType
+from bulk_onboard.model.records import LinkType
 from bulk_onboard.runs.portal_memory import budget_refused_recently
 from bulk_onboard.runs.report import OK_STATUSES, RowResult
 
@@ -44,7 +57,7 @@ class PlanningClient:
         self._real = real
         self.writes: Counter[str] = Counter()
         self._last_id = 0
-        self._people: dict[str, Json] = {}
+        self._people: dict[str, Person] = {}
 
     @property
     def stats(self) -> ClientStats:
@@ -56,16 +69,18 @@ class PlanningClient:
 
     # ------------------------------------------------------------------ reads, as they are
 
-    async def all_rooms(
-        self, filter_value: str | None = None, *, tags: Iterable[str] = (), search_area: int = 0
-    ) -> list[Json]:
-        return await self._real.all_rooms(filter_value, tags=tags, search_area=search_area)
+    async def find_rooms(
+        self, *, tags: Iterable[str] = (), search_area: int = SEARCH_ACTIVE
+    ) -> list[Room]:
+        return await self._real.find_rooms(tags=tags, search_area=search_area)
 
-    async def people_page(self, start_index: int = 0, count: int = 100) -> tuple[list[Json], int]:
-        return await self._real.people_page(start_index, count)
+    async def listed_people(
+        self, start_index: int = 0, count: int = 100
+    ) -> tuple[list[Listed], int]:
+        return await self._real.listed_people(start_index, count)
 
-    async def self_profile(self) -> Json:
-        return await self._real.self_profile()
+    async def me(self) -> Person:
+        return await self._real.me()
 
     # ------------------------------------------------------------------ writes, imagined
 
@@ -73,59 +88,54 @@ class PlanningClient:
         self._last_id -= 1
         return self._last_id
 
-    async def create_room(self, title: str, room_type: int, tags: Iterable[str] = ()) -> Json:
+    async def new_room(self, title: str, room_type: int, tags: Iterable[str] = ()) -> Room:
         self.writes["POST create_room"] += 1
-        return {"id": self._new_id(), "title": title, "roomType": room_type, "tags": list(tags)}
+        return Room(self._new_id(), title, tuple(tags))
 
-    async def update_room(
-        self, room_id: int, *, title: str | None = None, tags: list[str] | None = None
-    ) -> Json:
+    async def retitle_room(self, room_id: int, title: str) -> Room:
         self.writes["PUT update_room"] += 1
-        return {"id": room_id, "title": stored_title(title) if title is not None else None}
+        return Room(room_id, stored_title(title))
 
-    async def create_folder(self, parent_id: int, title: str) -> Json:
+    async def new_folder(self, parent_id: int, title: str) -> Item:
         self.writes["POST create_folder"] += 1
-        return {"id": self._new_id(), "title": title}
+        return Item(self._new_id(), title)
 
-    async def copy_file_as(self, file_id: int, dest_folder_id: int, dest_title: str) -> Json:
+    async def copy_file(self, file_id: int, dest_folder_id: int, dest_title: str) -> Item:
         self.writes["POST copy_file_as"] += 1
-        return {"id": self._new_id(), "title": dest_title}
+        return Item(self._new_id(), dest_title)
 
-    async def set_room_share(
+    async def share_room(
         self,
         room_id: int,
         invitations: Iterable[tuple[str, int]],
         notify: bool = False,
         message: str | None = None,
         culture: str | None = None,
-    ) -> Json:
+    ) -> ShareReply:
         self.writes["PUT set_room_share"] += 1
-        return {}
+        return ShareReply()
 
-    async def set_room_link(
+    async def put_link(
         self, room_id: int, link_type: int, access: int, title: str, link_id: str | None = None
-    ) -> Json:
+    ) -> Link:
         self.writes["PUT set_room_link"] += 1
-        return {
-            "access": access,
-            "sharedLink": {"id": link_id or "(new)", "shareLink": "(new link)"},
-        }
+        return Link(link_id or "(new)", "(new link)", access)
 
-    async def primary_link(self, room_id: int) -> Json:
+    async def open_primary_link(self, room_id: int) -> Link:
         if room_id > 0:
-            for share in await self._real.room_links(room_id, link_type=int(LinkType.EXTERNAL)):
-                if (share.get("sharedLink") or {}).get("primary"):
-                    return share
-        return {"access": 2, "sharedLink": {"id": "(new)", "shareLink": "(new link)"}}
+            for link in await self._real.links(room_id, link_type=int(LinkType.EXTERNAL)):
+                if link.primary:
+                    return link
+        return Link("(new)", "(new link)", 2)
 
-    async def add_member(
+    async def new_person(
         self,
         email: str,
         first_name: str,
         last_name: str,
         user_type: int,
         culture: str | None = None,
-    ) -> Json:
+    ) -> Person:
         self.writes["POST add_member"] += 1
         return self._planned_person(email, user_type)
 
@@ -145,34 +155,28 @@ class PlanningClient:
         self.writes["PUT set_user_type"] += 1
         return []
 
-    def _planned_person(self, email: str, user_type: int) -> Json:
-        person = {
-            "id": f"(new {email})",
-            "email": email,
-            "isRoomAdmin": user_type == int(UserType.ROOM_ADMIN),
-            "isAdmin": user_type == int(UserType.DOCSPACE_ADMIN),
-            "isCollaborator": user_type == int(UserType.USER),
-            "isVisitor": user_type == int(UserType.GUEST),
-            "status": 1,
-            "activationStatus": 2,  # pending until they confirm their address
-        }
+    def _planned_person(self, email: str, user_type: int) -> Person:
+        """As the portal would list them: their type (one it does not know is reported as a
+        room admin, docspace-api.md 4), active, pending until they confirm their address."""
+        kind = user_type if user_type in TYPE_RANK else ROOM_ADMIN
+        person = Person(f"(new {email})", kind, ACTIVE, activated=False)
         self._people[email.lower()] = person
         return person
 
-    async def user_by_email(self, email: str) -> Json | None:
+    async def person(self, email: str) -> Person | None:
         planned = self._people.get(email.lower())
-        return planned if planned is not None else await self._real.user_by_email(email)
+        return planned if planned is not None else await self._real.person(email)
 
-    async def folder_contents(self, folder_id: int) -> FolderContents:
+    async def items(self, folder_id: int) -> FolderItems:
         if folder_id < 0:
-            return FolderContents(files=(), folders=())
-        return await self._real.folder_contents(folder_id)
+            return FolderItems()
+        return await self._real.items(folder_id)
 
-    async def room_share(self, room_id: int, filter_type: int | None = None) -> list[Json]:
-        return [] if room_id < 0 else await self._real.room_share(room_id, filter_type)
+    async def members(self, room_id: int) -> list[Member]:
+        return [] if room_id < 0 else await self._real.members(room_id)
 
-    async def room_links(self, room_id: int, link_type: int | None = None) -> list[Json]:
-        return [] if room_id < 0 else await self._real.room_links(room_id, link_type)
+    async def links(self, room_id: int, link_type: int | None = None) -> list[Link]:
+        return [] if room_id < 0 else await self._real.links(room_id, link_type)
 
 
 @dataclass

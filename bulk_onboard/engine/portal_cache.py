@@ -15,11 +15,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bulk_onboard.api.client import SEARCH_ANY
+from bulk_onboard.api.models import ACTIVE as ACTIVE  # what the actions read of a person
+from bulk_onboard.api.models import DOCSPACE_ADMIN, SEARCH_ANY, Room
+from bulk_onboard.api.models import TYPE_RANK as TYPE_RANK
+from bulk_onboard.api.models import Person as Person
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.api.wire import stored_title
-from bulk_onboard.errors import PermanentError, RowRefused
-from bulk_onboard.model import Json
+from bulk_onboard.errors import RowRefused
 from bulk_onboard.model.steps import TemplatePath
 
 
@@ -58,7 +60,6 @@ class RoomEntry:
 
 
 CLIENT_TAG = "client:"  # the tag that names a client's room: client:<client_id>
-ARCHIVE_FOLDER_TYPE = 20  # rootFolderType of an archived room (docspace-api.md 10.2)
 
 
 class RoomIndex:
@@ -77,7 +78,7 @@ class RoomIndex:
     async def _load(self) -> dict[str, list[RoomEntry]]:
         if self._by_tag is None:
             rooms = await self._once.run(
-                "all", lambda: self._client.all_rooms(search_area=SEARCH_ANY)
+                "all", lambda: self._client.find_rooms(search_area=SEARCH_ANY)
             )
             if self._by_tag is None:
                 self._by_tag = {}
@@ -85,7 +86,7 @@ class RoomIndex:
                     self._put(room)
         return self._by_tag
 
-    def _put(self, room: Json) -> RoomEntry:
+    def _put(self, room: Room) -> RoomEntry:
         assert self._by_tag is not None
         entry = _entry(room)
         for tag in _client_tags(room):
@@ -108,12 +109,12 @@ class RoomIndex:
 
     async def refresh_tag(self, tag: str) -> list[RoomEntry]:
         """Ask the portal again for the rooms with this tag (GET files/rooms?tags=, 10.4)."""
-        found = await self._client.all_rooms(tags=[tag], search_area=SEARCH_ANY)
+        found = await self._client.find_rooms(tags=[tag], search_area=SEARCH_ANY)
         by_tag = await self._load()
         by_tag.pop(tag.lower(), None)
         return [self._put(room) for room in found if tag.lower() in _client_tags(room)]
 
-    async def add(self, room: Json) -> RoomEntry:
+    async def add(self, room: Room) -> RoomEntry:
         """A room this run created or changed, as the portal answered it."""
         await self._load()
         entry = _entry(room)
@@ -122,63 +123,12 @@ class RoomIndex:
         return self._put(room)
 
 
-def _entry(room: Json) -> RoomEntry:
-    archived = room.get("rootFolderType") == ARCHIVE_FOLDER_TYPE
-    return RoomEntry(int(room["id"]), str(room.get("title") or ""), archived)
+def _entry(room: Room) -> RoomEntry:
+    return RoomEntry(room.id, room.title, room.archived)
 
 
-def _client_tags(room: Json) -> list[str]:
-    return [t.lower() for t in room.get("tags") or () if str(t).lower().startswith(CLIENT_TAG)]
-
-
-# EmployeeType (docspace-api.md 4) and how types rank (EmployeeTypeComparer, 10.5).
-ROOM_ADMIN, GUEST, DOCSPACE_ADMIN, USER = 1, 2, 3, 4
-TYPE_RANK = {GUEST: 1, USER: 2, ROOM_ADMIN: 3, DOCSPACE_ADMIN: 4}
-ACTIVE, TERMINATED, PENDING = 1, 2, 4  # EmployeeStatus
-ACTIVATED = 1  # EmployeeActivationStatus flag: the person confirmed their address
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """What a run needs of a portal user: who it is, its type and its state."""
-
-    id: str
-    type: int  # EmployeeType: DOCSPACE_ADMIN (the owner too), ROOM_ADMIN, USER or GUEST
-    status: int  # EmployeeStatus: ACTIVE, TERMINATED (disabled) or PENDING (invited)
-    activated: bool  # False while activation is pending: invited or never confirmed
-    # The portal has this address but will not show it to the run's account: a guest a room
-    # admin did not invite (GET people/email → 403, docspace-api.md 10.7). Type and state
-    # are not known.
-    hidden: bool = False
-
-    @classmethod
-    def from_dto(cls, dto: Json) -> Person:
-        """From an EmployeeFullDto (trimmed to PERSON_FIELDS). A user in no group is
-        reported as a room admin (docspace-api.md 4)."""
-        if dto.get("isOwner") or dto.get("isAdmin"):
-            kind = DOCSPACE_ADMIN
-        elif dto.get("isCollaborator"):
-            kind = USER
-        elif dto.get("isVisitor"):
-            kind = GUEST
-        else:
-            kind = ROOM_ADMIN
-        activation = dto.get("activationStatus")
-        return cls(
-            id=str(dto["id"]),
-            type=kind,
-            status=int(dto.get("status") or ACTIVE),
-            activated=isinstance(activation, int) and bool(activation & ACTIVATED),
-        )
-
-    @property
-    def disabled(self) -> bool:
-        return self.status == TERMINATED
-
-    @property
-    def admin(self) -> bool:
-        """May be a room manager: a room admin or a DocSpace admin."""
-        return self.type in (ROOM_ADMIN, DOCSPACE_ADMIN)
+def _client_tags(room: Room) -> list[str]:
+    return [t.lower() for t in room.tags if t.lower().startswith(CLIENT_TAG)]
 
 
 def _lower(email: str) -> str:
@@ -203,24 +153,23 @@ class PeopleIndex:
         self._once = _Once()
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # held or awaited only
         self._api_user: str | None = None
-        self._self: Json | None = None  # GET people/@self, once per run
+        self._self: Person | None = None  # GET people/@self, once per run
 
     async def _prefetch(self) -> None:
         """Prefetch everybody when that takes fewer requests than looking up one by one."""
         if self._decided:
             return
-        first, total = await self._client.people_page(start_index=0, count=self.PAGE)
+        first, total = await self._client.listed_people(start_index=0, count=self.PAGE)
         people = list(first)
         pages = -(-total // self.PAGE)
         if pages <= max(self._expected, 1):
             for start in range(self.PAGE, total, self.PAGE):
-                page, _ = await self._client.people_page(start_index=start, count=self.PAGE)
+                page, _ = await self._client.listed_people(start_index=start, count=self.PAGE)
                 people.extend(page)
             self._complete = True
-        for person in people:
-            email = str(person.get("email") or "").lower()
-            if email and "id" in person and email not in self._known:
-                self._known[email] = Person.from_dto(person)
+        for email, person in people:
+            if email not in self._known:
+                self._known[email] = person
         self._decided = True
 
     async def get(self, email: str) -> Person | None:
@@ -238,38 +187,30 @@ class PeopleIndex:
         DbUserService.GetUsers: `!filter.IsDocSpaceAdmin` leaves them out), so for any other
         account an address absent from the prefetch may be a disabled person: look it up."""
         me = await self._me()
-        return bool(me.get("isAdmin") or me.get("isOwner"))
+        return me.type == DOCSPACE_ADMIN  # the owner too
 
-    async def _me(self) -> Json:
+    async def _me(self) -> Person:
         if self._self is None:
-            self._self = await self._once.run("me", self._client.self_profile)
+            self._self = await self._once.run("me", self._client.me)
         return self._self
 
     async def refresh(self, email: str) -> Person | None:
         """Ask the portal for this person now."""
         email = _lower(email)
 
-        async def fetch() -> Person | None:
-            try:
-                found = await self._client.user_by_email(email)
-            except PermanentError as exc:
-                if exc.status != 403:
-                    raise
-                # a guest this account may not see (10.7): someone, but not shown
-                return Person("", GUEST, ACTIVE, False, hidden=True)
-            return Person.from_dto(found) if found and "id" in found else None
-
-        person: Person | None = await self._once.run(("person", email), fetch)
+        # a guest this account may not see (10.7) comes back `hidden`: someone, but not shown
+        person: Person | None = await self._once.run(
+            ("person", email), lambda: self._client.person(email)
+        )
         self._known[email] = person
         self._stale.discard(email)
         return person
 
-    def put(self, email: str, person: Json | Person) -> Person:
-        known = person if isinstance(person, Person) else Person.from_dto(person)
+    def put(self, email: str, person: Person) -> Person:
         email = _lower(email)
-        self._known[email] = known
+        self._known[email] = person
         self._stale.discard(email)
-        return known
+        return person
 
     def forget(self, email: str) -> None:
         """The portal may have changed this person (e.g. invited them): ask again next time."""
@@ -280,7 +221,7 @@ class PeopleIndex:
         """The id of the account the run works as (GET people/@self, once per run)."""
         if self._api_user is None:
             me = await self._me()
-            self._api_user = str(me.get("id") or "")
+            self._api_user = me.id
         return self._api_user
 
     @contextlib.asynccontextmanager
@@ -336,13 +277,13 @@ class ContentsIndex:
     async def _load(self, folder_id: int) -> None:
         if folder_id in self._folders:
             return
-        contents = await self._once.run(folder_id, lambda: self._client.folder_contents(folder_id))
+        contents = await self._once.run(folder_id, lambda: self._client.items(folder_id))
         folders: dict[str, int] = {}
         for folder in contents.folders:
-            folders.setdefault(folder["title"], folder["id"])
+            folders.setdefault(folder.title, folder.id)
         files: dict[str, int] = {}
         for file in contents.files:
-            files.setdefault(file["title"], file["id"])
+            files.setdefault(file.title, file.id)
         self._folders[folder_id] = folders
         self._files[folder_id] = files
 

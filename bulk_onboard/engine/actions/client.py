@@ -12,17 +12,19 @@ share for manager and client together, one link.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import replace
 from typing import TypeVar
 
 import structlog
 
+from bulk_onboard.api.models import Link, Room
 from bulk_onboard.api.wire import stored_title
 from bulk_onboard.engine.actions.shares import Entry, share_members
 from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.portal_cache import RoomEntry
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.step_runner import Action
-from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError, RowRefused
+from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError, Refusal, RowRefused
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import LinkType
 from bulk_onboard.model.steps import (
@@ -83,16 +85,16 @@ class ClientActions:
         ctx.intend(tag, step.key)
         state.writing(step.key, "created")
         try:
-            room = await ctx.client.create_room(step.title, int(step.room_type), [*step.tags, tag])
+            room = await ctx.client.new_room(step.title, int(step.room_type), [*step.tags, tag])
         except AmbiguousWrite:
             raise
         except ApiError:
             ctx.withdraw(tag, step.key)  # refused outright (402 quota, 403): nothing made
             raise
-        room_id = int(room["id"])
+        room_id = room.id
         ctx.contents.mark_empty(room_id)
         ctx.fresh_rooms.add(room_id)
-        entry = await ctx.rooms.add({"tags": [tag], **room})
+        entry = await ctx.rooms.add(replace(room, tags=room.tags or (tag,)))
         return StepDone({"id": room_id, "title": entry.title}, "created")
 
     async def _existing_room(self, state: RowState, step: EnsureRoom, room: RoomEntry) -> StepDone:
@@ -119,9 +121,9 @@ class ClientActions:
             )
             return StepDone({"id": room.id, "title": room.title}, "found")
         state.writing(step.key, "changed")  # a rename, not a create, if its answer is lost
-        renamed = await ctx.client.update_room(room.id, title=step.title)
-        title = str(renamed.get("title") or wanted)  # the title the portal stored
-        await ctx.rooms.add({"id": room.id, "title": title, "tags": [state.plan.row_key]})
+        renamed = await ctx.client.retitle_room(room.id, step.title)
+        title = renamed.title or wanted  # the title the portal stored
+        await ctx.rooms.add(Room(room.id, title, (state.plan.row_key,)))
         return StepDone({"id": room.id, "title": title}, "changed")
 
     async def folder(self, state: RowState, step: EnsureFolder, recheck: bool) -> StepDone:
@@ -139,9 +141,9 @@ class ClientActions:
         if existing is not None:
             return StepDone({"id": existing}, "found")
         state.writing(step.key, "created")
-        folder = await ctx.client.create_folder(parent, step.title)
-        ctx.contents.add_folder(parent, str(folder.get("title") or step.title), int(folder["id"]))
-        return StepDone({"id": int(folder["id"])}, "created")
+        folder = await ctx.client.new_folder(parent, step.title)
+        ctx.contents.add_folder(parent, folder.title or step.title, folder.id)
+        return StepDone({"id": folder.id}, "created")
 
     async def copy(self, state: RowState, step: CopyFile, recheck: bool) -> StepDone:
         ctx = self.ctx
@@ -159,9 +161,9 @@ class ClientActions:
             return StepDone({"id": existing}, "found")
         source = await ctx.templates.resolve(step.source)
         state.writing(step.key, "created")
-        copied = await ctx.client.copy_file_as(source, dest, step.dest_title)
-        ctx.contents.add_file(dest, step.dest_title, int(copied["id"]))
-        return StepDone({"id": int(copied["id"])}, "created")
+        copied = await ctx.client.copy_file(source, dest, step.dest_title)
+        ctx.contents.add_file(dest, step.dest_title, copied.id)
+        return StepDone({"id": copied.id}, "created")
 
     async def share(self, state: RowState, step: ShareRoom, recheck: bool) -> StepDone:
         """Manager and client with their accesses, in one request; nothing sent if already
@@ -201,7 +203,7 @@ class ClientActions:
         ]
         if gone:
             state.writing(step.key, "changed", _share_done(room_id, ours, sent))
-            reply = await ctx.client.set_room_share(
+            reply = await ctx.client.share_room(
                 room_id, [(user_id, 0) for _, user_id in gone], notify=False
             )
             check_share_reply(reply, room_id)
@@ -218,8 +220,8 @@ class ClientActions:
             ctx.forget_room(room_id)
         client = ctx.client
         if step.link_type == LinkType.EXTERNAL:
-            share = await client.primary_link(room_id)  # GET: made on first call, once
-            if share.get("access") != int(step.access):
+            share = await client.open_primary_link(room_id)  # GET: made on first call, once
+            if share.access != int(step.access):
                 return await self._set_link(state, room_id, step, share, "changed")
             outcome: Outcome = "created" if room_id in ctx.fresh_rooms else "found"
             return _link_done(share, outcome)
@@ -234,17 +236,17 @@ class ClientActions:
             except PermanentError as exc:
                 # One invitation link per room (docspace-api.md 5.5, 9e): another writer made
                 # it meanwhile. Look, and use that one.
-                if exc.status != 403 or "maximum number of links" not in exc.message.lower():
+                if exc.refusal is not Refusal.LINK_LIMIT:
                     raise
                 existing = await self._invitation_link(room_id)
                 if existing is None:
                     raise
-        if existing.get("access") == int(step.access):
+        if existing.access == int(step.access):
             return _link_done(existing, "found")
         return await self._set_link(state, room_id, step, existing, "changed")
 
-    async def _invitation_link(self, room_id: int) -> Json | None:
-        links = await self.ctx.client.room_links(room_id, link_type=int(LinkType.INVITATION))
+    async def _invitation_link(self, room_id: int) -> Link | None:
+        links = await self.ctx.client.links(room_id, link_type=int(LinkType.INVITATION))
         return links[0] if links else None
 
     async def _set_link(
@@ -252,13 +254,13 @@ class ClientActions:
         state: RowState,
         room_id: int,
         step: EnsureLink,
-        current: Json | None,
+        current: Link | None,
         outcome: Outcome,
     ) -> StepDone:
         """Create the link (current None) or give the current one the step's access."""
-        link_id = (current.get("sharedLink") or {}).get("id") if current is not None else None
+        link_id = current.id if current is not None else None
         state.writing(step.key, outcome)
-        share = await self.ctx.client.set_room_link(
+        share = await self.ctx.client.put_link(
             room_id, int(step.link_type), int(step.access), step.title, link_id=link_id
         )
         if share is None:
@@ -290,6 +292,5 @@ def _share_done(room_id: int, ours: dict[str, int], entries: list[Entry]) -> Jso
     }
 
 
-def _link_done(share: Json, outcome: Outcome) -> StepDone:
-    link = share.get("sharedLink") or {}
-    return StepDone({"id": link.get("id"), "url": link.get("shareLink")}, outcome)
+def _link_done(link: Link, outcome: Outcome) -> StepDone:
+    return StepDone({"id": link.id, "url": link.url}, outcome)

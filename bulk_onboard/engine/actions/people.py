@@ -21,7 +21,7 @@ from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.portal_cache import ACTIVE, TYPE_RANK, Person
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.step_runner import Action
-from bulk_onboard.errors import PermanentError, RowRefused
+from bulk_onboard.errors import PermanentError, Refusal, RowRefused
 from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Plan, Step
 from bulk_onboard.runs.journal import Checkpoint
 
@@ -81,7 +81,7 @@ class PersonActions:
                 return await self._existing(state, step, person, again)
             if step.first_name and step.last_name:
                 try:
-                    made = await self.ctx.client.add_member(
+                    made = await self.ctx.client.new_person(
                         step.email,
                         step.first_name,
                         step.last_name,
@@ -89,7 +89,7 @@ class PersonActions:
                         step.culture,
                     )
                 except PermanentError as exc:
-                    if "already registered" not in exc.message:
+                    if exc.refusal is not Refusal.EMAIL_TAKEN:
                         raise
                     person = await people.refresh(step.email)  # someone else made them meanwhile
                     if person is None:

@@ -25,11 +25,11 @@ from enum import Enum
 
 import structlog
 
+from bulk_onboard.api.models import ShareReply
 from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.portal_cache import Person
 from bulk_onboard.engine.row import RowState
 from bulk_onboard.errors import RowRefused
-from bulk_onboard.model import Json
 from bulk_onboard.model.steps import ShareRoom
 
 log = structlog.get_logger("bulk_onboard")
@@ -164,7 +164,7 @@ async def send(
         if not group:
             continue
         try:
-            reply = await ctx.client.set_room_share(
+            reply = await ctx.client.share_room(
                 room_id,
                 [(e.who, e.access) for e in group],
                 notify=flag,
@@ -184,33 +184,27 @@ async def send(
             raise _refusal(room_id, missing, reply)
 
 
-def _not_applied(reply: Json | None, group: Sequence[Entry]) -> list[Entry]:
+def _not_applied(reply: ShareReply, group: Sequence[Entry]) -> list[Entry]:
     """The entries the portal did not apply although it answered 200: with a `warning`, an
     e-mail it skipped (MailAddress refused it, docspace-api.md 10.8); an entry by id that
     gives access but is not in `members` (which lists the records of the ids sent): a guest
     the caller cannot see, dropped silently (10.7), or a disabled account (10.8). An answer
     without `members` (trimmed) tells nothing about ids."""
-    reply = reply or {}
     missing: list[Entry] = []
-    if reply.get("warning"):
+    if reply.warning:
         missing.extend(e for e in group if e.person is None)
-    listed = reply.get("members")
-    if isinstance(listed, list):
-        ids = {
-            str((m.get("sharedTo") or m.get("sharedToUser") or {}).get("id", "")).lower()
-            for m in listed
-            if isinstance(m, dict)
-        }
+    ids = reply.member_ids
+    if ids is not None:
         missing.extend(
             e for e in group if e.person is not None and e.access and e.person.id.lower() not in ids
         )
     return missing
 
 
-def _refusal(room_id: int, missing: Sequence[Entry], reply: Json | None) -> RowRefused:
+def _refusal(room_id: int, missing: Sequence[Entry], reply: ShareReply) -> RowRefused:
     entry = missing[0]
     if entry.person is None:
-        warning = (reply or {}).get("warning")
+        warning = reply.warning
         return RowRefused(
             f'the portal did not share room {room_id} with {entry.email}: it answered "{warning}"'
             " and skipped that address; correct the address in the sheet, then run again"

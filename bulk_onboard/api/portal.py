@@ -1,0 +1,221 @@
+"""The calls the engine makes, each answer decoded once into the types of models.py.
+
+DocSpaceClient mixes these in over its raw methods (one per endpoint, DTOs as sent): the same
+requests with the same `fields=` trimming, so a typed answer costs no byte more. What an answer
+means is read here, never in the engine: a share refused (`error` in a 200), a guest the account
+may not see (403 on people/email, docspace-api.md 10.7), a room in the Archive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from bulk_onboard.api.models import (
+    ACTIVE,
+    GUEST,
+    SEARCH_ACTIVE,
+    Account,
+    FolderContents,
+    FolderItems,
+    Item,
+    Link,
+    Member,
+    Person,
+    Room,
+    ShareReply,
+)
+from bulk_onboard.errors import PermanentError
+from bulk_onboard.model import Json
+
+Listed = tuple[str, Person]  # a person of a people listing, by lower-cased e-mail
+
+
+class PortalCalls:
+    """Mixed into DocSpaceClient, which provides the raw methods declared below."""
+
+    if TYPE_CHECKING:  # DocSpaceClient's raw methods, declared for the type checker only
+
+        async def create_room(
+            self, title: str, room_type: int, tags: Iterable[str] = ()
+        ) -> Json: ...
+        async def all_rooms(
+            self,
+            filter_value: str | None = None,
+            *,
+            tags: Iterable[str] = (),
+            search_area: int = SEARCH_ACTIVE,
+        ) -> list[Json]: ...
+        async def update_room(
+            self, room_id: int, *, title: str | None = None, tags: list[str] | None = None
+        ) -> Json: ...
+        async def get_room(self, room_id: int) -> Json: ...
+        async def create_folder(self, parent_id: int, title: str) -> Json: ...
+        async def folder_contents(self, folder_id: int) -> FolderContents: ...
+        async def copy_file_as(
+            self, file_id: int, dest_folder_id: int, dest_title: str
+        ) -> Json: ...
+        async def set_room_share(
+            self,
+            room_id: int,
+            invitations: Iterable[tuple[str, int]],
+            notify: bool = False,
+            message: str | None = None,
+            culture: str | None = None,
+        ) -> Json: ...
+        async def room_share(self, room_id: int, filter_type: int | None = None) -> list[Json]: ...
+        async def remove_member(self, room_id: int, user_id: str) -> Json: ...
+        async def primary_link(self, room_id: int) -> Json: ...
+        async def room_links(self, room_id: int, link_type: int | None = None) -> list[Json]: ...
+        async def set_room_link(
+            self, room_id: int, link_type: int, access: int, title: str, link_id: str | None = None
+        ) -> Json | None: ...
+        async def add_member(
+            self,
+            email: str,
+            first_name: str,
+            last_name: str,
+            user_type: int,
+            culture: str | None = None,
+        ) -> Json: ...
+        async def user_by_email(self, email: str) -> Json | None: ...
+        async def person_state(self, email: str) -> Json | None: ...
+        async def self_profile(self) -> Json: ...
+        async def people_page(
+            self, start_index: int = 0, count: int = 100
+        ) -> tuple[list[Json], int]: ...
+
+    # ------------------------------------------------------------------ rooms
+
+    async def new_room(self, title: str, room_type: int, tags: Iterable[str] = ()) -> Room:
+        """POST files/rooms → the new room."""
+        return Room.from_dto(await self.create_room(title, room_type, tags))
+
+    async def find_rooms(
+        self, *, tags: Iterable[str] = (), search_area: int = SEARCH_ACTIVE
+    ) -> list[Room]:
+        """Every room with any of `tags` (every room without), in `search_area`, all pages."""
+        return [Room.from_dto(r) for r in await self.all_rooms(tags=tags, search_area=search_area)]
+
+    async def retitle_room(self, room_id: int, title: str) -> Room:
+        """PUT files/rooms/{id} with a new title → the room with the title the portal stored."""
+        return Room.from_dto({"id": room_id, **await self.update_room(room_id, title=title)})
+
+    async def room(self, room_id: int) -> Room:
+        """GET files/rooms/{id} (404 → PermanentError)."""
+        return Room.from_dto({"id": room_id, **await self.get_room(room_id)})
+
+    # ------------------------------------------------------------------ folders and files
+
+    async def new_folder(self, parent_id: int, title: str) -> Item:
+        """POST files/folder/{parentId} → the new folder (its title as the portal stored it)."""
+        return Item.from_dto(await self.create_folder(parent_id, title))
+
+    async def items(self, folder_id: int) -> FolderItems:
+        """GET files/{folderId}, all pages → the folders and files directly inside."""
+        return FolderItems.of(await self.folder_contents(folder_id))
+
+    async def copy_file(self, file_id: int, dest_folder_id: int, dest_title: str) -> Item:
+        """POST files/file/{fileId}/copyas → the copy."""
+        return Item.from_dto(await self.copy_file_as(file_id, dest_folder_id, dest_title))
+
+    # ------------------------------------------------------------------ members and links
+
+    async def share_room(
+        self,
+        room_id: int,
+        invitations: Iterable[tuple[str, int]],
+        notify: bool = False,
+        message: str | None = None,
+        culture: str | None = None,
+    ) -> ShareReply:
+        """PUT files/rooms/{id}/share. A 200 whose answer carries an `error` is a refusal:
+        raised as PermanentError."""
+        reply = await self.set_room_share(room_id, invitations, notify, message, culture)
+        if reply.get("error"):
+            raise _share_refused(
+                f"the portal refused to change the members of room {room_id} "
+                f"(error {reply['error']})",
+                room_id,
+            )
+        return ShareReply.from_dto(reply)
+
+    async def remove_from_room(self, room_id: int, user_id: str) -> None:
+        """PUT files/rooms/{id}/share with access 0 for one member, by id."""
+        reply = await self.remove_member(room_id, user_id)
+        if reply.get("error"):
+            raise _share_refused(
+                f"the portal refused to remove the member (error {reply['error']})", room_id
+            )
+
+    async def members(self, room_id: int) -> list[Member]:
+        """The people with a record in the room (the owner included), all pages."""
+        found = (Member.from_dto(share) for share in await self.room_share(room_id))
+        return [member for member in found if member is not None]
+
+    async def links(self, room_id: int, link_type: int | None = None) -> list[Link]:
+        return [Link.from_dto(share) for share in await self.room_links(room_id, link_type)]
+
+    async def open_primary_link(self, room_id: int) -> Link:
+        """GET files/rooms/{id}/link: the primary external link, made on the first call."""
+        return Link.from_dto(await self.primary_link(room_id))
+
+    async def put_link(
+        self, room_id: int, link_type: int, access: int, title: str, link_id: str | None = None
+    ) -> Link | None:
+        """PUT files/rooms/{id}/links: a new link (link_id None) or the link changed; None
+        when the portal answered without one (a deleted link)."""
+        reply = await self.set_room_link(room_id, link_type, access, title, link_id=link_id)
+        return None if reply is None else Link.from_dto(reply)
+
+    # ------------------------------------------------------------------ people
+
+    async def new_person(
+        self,
+        email: str,
+        first_name: str,
+        last_name: str,
+        user_type: int,
+        culture: str | None = None,
+    ) -> Person:
+        """POST people (an address the portal has → PermanentError, Refusal.EMAIL_TAKEN)."""
+        dto = await self.add_member(email, first_name, last_name, user_type, culture)
+        return Person.from_dto(dto)
+
+    async def person(self, email: str) -> Person | None:
+        """The person with this e-mail; None when the portal has none; `hidden` when it has
+        one the account may not see (GET people/email → 403: a guest a room admin did not
+        invite, docspace-api.md 10.7)."""
+        try:
+            found = await self.user_by_email(email)
+        except PermanentError as exc:
+            if exc.status != 403:
+                raise
+            return Person("", GUEST, ACTIVE, False, hidden=True)
+        return Person.from_dto(found) if found and "id" in found else None
+
+    async def me(self) -> Person:
+        """GET people/@self: the account the run works as."""
+        dto = await self.self_profile()
+        return Person.from_dto({**dto, "id": dto.get("id") or ""})
+
+    async def listed_people(
+        self, start_index: int = 0, count: int = 100
+    ) -> tuple[list[Listed], int]:
+        """One page of the portal's people → (e-mail, person) of those with an e-mail and
+        an id, and the number of people in all."""
+        page, total = await self.people_page(start_index, count)
+        return [_listed(dto) for dto in page if dto.get("email") and "id" in dto], total
+
+    async def account(self, email: str) -> Account | None:
+        """The state of the user with this e-mail (what undo decides by), None if none."""
+        found = await self.person_state(email)
+        return None if found is None else Account.from_dto(found)
+
+
+def _listed(dto: Json) -> Listed:
+    return str(dto["email"]).lower(), Person.from_dto(dto)
+
+
+def _share_refused(message: str, room_id: int) -> PermanentError:
+    return PermanentError(message, method="PUT", path=f"/api/2.0/files/rooms/{room_id}/share")
