@@ -15,12 +15,12 @@ import structlog
 
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings, portal_state_dir
-from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import Job, RunSummary, new_run_id, run
 from bulk_onboard.intake import Intake
 from bulk_onboard.runs.folder import RunFolder, create_run_folder, portal_lock, report_dir_lock
 from bulk_onboard.runs.journal import read_journal
+from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import RowResult, Status
 from bulk_onboard.runs.report_reader import Retry
 from bulk_onboard.validate.files import Invalid

@@ -47,6 +47,7 @@ from bulk_onboard.errors import (
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan, ShareRoom, Step
+from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 from bulk_onboard.runs.report_stream import ReportStream
 
@@ -57,26 +58,6 @@ OUTAGE_ROWS = 3  # rows in a row failing on an outage that make it the run's fai
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class Progress:
-    """What the run tells whoever watches it (a progress bar, periodic log lines)."""
-
-    def start(self, total: int, extra_work: int = 0) -> None:
-        """`total` rows; `extra_work` units done before some rows finish (the people phase of
-        each user row), so an ETA counts them from the start."""
-
-    def work_done(self) -> None:
-        """One unit of extra work done (a user row's person is in place)."""
-
-    def row_done(self, status: Status) -> None:
-        pass
-
-    def row_changed(self, old: Status, new: Status) -> None:
-        """A finished row's status was corrected (failed rows of an outage: interrupted)."""
-
-    def close(self) -> None:
-        pass
 
 
 @dataclass(frozen=True, slots=True)

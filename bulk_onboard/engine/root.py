@@ -34,7 +34,7 @@ from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.invitations import Inviter
 from bulk_onboard.engine.actions.people import PersonActions
 from bulk_onboard.engine.context import Context
-from bulk_onboard.engine.phases import Phases, Progress, RunState
+from bulk_onboard.engine.phases import Phases, RunState
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.step_runner import Action, LookAgain, StepRunner
 from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
@@ -44,6 +44,7 @@ from bulk_onboard.model.steps import Plan, Step
 from bulk_onboard.runs.html_report import write_html
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
+from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status, write_summary
 from bulk_onboard.runs.report_reader import read_results
 from bulk_onboard.runs.report_stream import ReportStream

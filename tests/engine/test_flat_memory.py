@@ -20,10 +20,11 @@ import pytest
 
 from bulk_onboard.config import build_settings
 from bulk_onboard.engine import modes
-from bulk_onboard.engine.phases import Progress, RunState
+from bulk_onboard.engine.phases import RunState
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.progress import NoProgress
 from bulk_onboard.runs.report_stream import ReportStream
 from tests.engine.conftest import sandbox_process, write_population
 from tests.helpers import get_json
@@ -85,7 +86,7 @@ async def test_a_run_keeps_no_result_of_a_finished_row(
         )  # its limiter is off
         tracemalloc.start()
         try:
-            outcome = await modes.start(settings, intake, progress=Progress(), stop=Stop())
+            outcome = await modes.start(settings, intake, progress=NoProgress(), stop=Stop())
         finally:
             tracemalloc.stop()
         audit = await get_json(f"{url}/sandbox/audit")
