@@ -137,7 +137,6 @@ class RunState:
     """
 
     report: ReportStream
-    values: Callable[[Plan], tuple[tuple[str, str], ...]]
     states: dict[str, RowState] = field(default_factory=dict)
     parked: dict[str, Parked] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
@@ -151,9 +150,9 @@ class RunState:
         if state is None:
             parked = self.parked.pop(plan.row_key, None)
             if parked is not None:
-                state = parked.state(plan, self.values(plan))
+                state = parked.state(plan, plan.values)
             else:
-                state = RowState(plan=plan, values=self.values(plan))
+                state = RowState(plan=plan, values=plan.values)
             self.states[plan.row_key] = state
         return state
 
@@ -349,14 +348,13 @@ class Phases:
         done: Callable[[T, R], None],
         weight: Callable[[T], int] = lambda item: 1,
     ) -> Pool[T, R]:
-        """Items skipped or cancelled by a stop keep no result: they end as interrupted."""
+        """Items skipped or cancelled by a stop keep no result: the run ends them as
+        interrupted."""
         return Pool(
             work,
             concurrency=self.concurrency,
             stop=self.stop,
             on_done=done,
-            on_skipped=lambda item: None,
-            on_cancelled=lambda item: None,
             weight=weight,
         )
 

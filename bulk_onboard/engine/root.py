@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,9 +38,9 @@ from bulk_onboard.engine.phases import Phases, RunState
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.step_runner import Action, LookAgain, StepRunner
 from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
-from bulk_onboard.intake import Intake, Plans
+from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
-from bulk_onboard.model.steps import Plan, Step
+from bulk_onboard.model.steps import Step
 from bulk_onboard.runs.html_report import write_html
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
@@ -131,7 +131,7 @@ async def run(
     job.run_dir.mkdir(parents=True, exist_ok=True)
     report = ReportStream(job.run_dir, input_columns(job.settled, intake), keep=job.keep_results)
     report.add_all(job.settled)
-    state = RunState(report=report, values=values_of(intake))
+    state = RunState(report=report)
     users = len(intake.users)
     progress.start(len(plans) + len(job.settled), extra_work=users)
     for result in job.settled:
@@ -219,12 +219,7 @@ async def run(
 
     # Whatever has no result yet was never finished: the run stopped first.
     reason = str(state.fatal) if state.fatal else (stop.reason or "the run stopped")
-    finished = state.finished
-    if isinstance(plans, Plans):
-        pending: Iterable[Plan] = plans.unfinished(finished)
-    else:
-        pending = [p for p in plans if p.row_key not in finished]
-    for plan in pending:
+    for plan in plans.unfinished(state.finished):
         state.interrupted(state.state(plan), reason, progress)
     state.release()
     report.close()
@@ -301,12 +296,6 @@ def input_columns(settled: Sequence[RowResult], intake: Intake) -> list[str]:
         for name in names:
             seen.setdefault(name, None)
     return list(seen)
-
-
-def values_of(intake: Intake) -> Callable[[Plan], tuple[tuple[str, str], ...]]:
-    """A plan's input values: the record's own tuple, which the plan carries (no index of
-    rows: that cost about 180 bytes a row)."""
-    return lambda plan: plan.values
 
 
 def _verdict(counts: Mapping[str, int], stopped: str | None, fatal: Exception | None) -> Verdict:
