@@ -17,7 +17,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import structlog
 from structlog.contextvars import bound_contextvars
@@ -37,7 +37,7 @@ from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.phases import Phases, RunState
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.step_runner import Action, LookAgain, StepRunner
-from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
+from bulk_onboard.errors import GuardTripped
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
 from bulk_onboard.model.steps import Step
@@ -45,20 +45,13 @@ from bulk_onboard.runs.html_report import write_html
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
 from bulk_onboard.runs.progress import Progress
-from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status, write_summary
+from bulk_onboard.runs.report import RowResult, Status, write_summary
 from bulk_onboard.runs.report_reader import read_results
 from bulk_onboard.runs.report_stream import ReportStream
+from bulk_onboard.runs.summary import RunFacts, Verdict, summary_document, verdict_of
 from bulk_onboard.runs.timeline import Timeline
 
 log = structlog.get_logger("bulk_onboard")
-
-# How a run ended, for whoever acts on it (the command line maps it to an exit code).
-# portal_unreachable: the run as a whole failed on the portal (no connection, TLS refused, not a
-# DocSpace API, or an outage that kept failing rows); its unfinished rows are interrupted.
-# guarded: the run would have created more than the playbook's [guard] allows; nothing written.
-Verdict = Literal[
-    "ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable", "guarded"
-]
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -124,8 +117,7 @@ async def run(
 ) -> RunSummary:
     """Onboard every planned row of the job; write journal, report and summary into its
     folder. `client` replaces the real portal client (the dry run's planning client)."""
-    started_at = datetime.now(UTC)
-    started = time.monotonic()
+    began = (datetime.now(UTC), time.monotonic())
     intake = job.intake
     plans = intake.plans
     job.run_dir.mkdir(parents=True, exist_ok=True)
@@ -231,35 +223,25 @@ async def run(
     stopped = reason if (state.fatal is not None or stop.requested) else None
     if stopped is not None:
         log.warning("run_stopped", run_id=job.run_id, reason=stopped)
-    verdict = _verdict(counts, stopped, state.fatal)
-    document: dict[str, Any] = {
-        "run_id": job.run_id,
-        "inputs": list(intake.files),
-        "started": started_at.isoformat(timespec="seconds"),
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - started, 3),
-        "rows": report.rows,
-        "statuses": counts,
-        "verdict": verdict,
-        "stopped": stopped,
-        "portal": settings.portal_url,
-        "requests": portal.stats.as_dict(),  # the API requests of the run
-        "limits": {  # what the client kept to
-            "requests_per_second": settings.requests_per_second,
-            "max_write_inflight": settings.max_write_inflight,
-            "max_read_inflight": settings.max_read_inflight,
-            "concurrency": settings.concurrency,
-        },
-        "report": {
-            "csv": str(job.run_dir / "report.csv"),
-            "xlsx": str(job.run_dir / "report.xlsx"),
-            "html": str(job.run_dir / "report.html"),
-        },
-        "journal": str(job.run_dir / "journal.jsonl"),
-        **({"guard": guarded.as_dict()} if guarded is not None else {}),
-        **job.extra_summary,
-        "timeline": timeline.as_dict(),  # what report.html draws
-    }
+    facts = RunFacts(
+        run_id=job.run_id,
+        folder=job.run_dir,
+        inputs=intake.files,
+        started=began[0],
+        finished=datetime.now(UTC),
+        seconds=time.monotonic() - began[1],
+        rows=report.rows,
+        statuses=counts,
+        verdict=verdict_of(counts, stopped, state.fatal),
+        stopped=stopped,
+        settings=settings,
+        requests=portal.stats.as_dict(),
+        timeline=timeline.as_dict(),
+        guard=guarded.as_dict() if guarded is not None else None,
+        extra=job.extra_summary,
+    )
+    verdict = facts.verdict
+    document = summary_document(facts)
     write_summary(job.run_dir / "summary.json", document)
     # the page lists the rows that did not succeed: the only ones the run kept
     write_html(job.run_dir / "report.html", document, report.problems, job.run_dir)
@@ -296,17 +278,3 @@ def input_columns(settled: Sequence[RowResult], intake: Intake) -> list[str]:
         for name in names:
             seen.setdefault(name, None)
     return list(seen)
-
-
-def _verdict(counts: Mapping[str, int], stopped: str | None, fatal: Exception | None) -> Verdict:
-    if isinstance(fatal, PortalDown | PortalUnusable):
-        return "portal_unreachable"
-    if isinstance(fatal, GuardTripped):
-        return "guarded"
-    if stopped is not None:
-        return "stopped"
-    if counts.get(Status.DEFERRED.value):
-        return "deferred"
-    if all(n == 0 for status, n in counts.items() if Status(status) not in OK_STATUSES):
-        return "ok"
-    return "rows_need_attention"
