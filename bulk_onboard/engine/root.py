@@ -34,8 +34,9 @@ from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.invitations import Inviter
 from bulk_onboard.engine.actions.people import PersonActions
 from bulk_onboard.engine.context import Context
-from bulk_onboard.engine.phases import Phases, RunState
+from bulk_onboard.engine.phases import Phases
 from bulk_onboard.engine.pool import Stop
+from bulk_onboard.engine.rows import Rows
 from bulk_onboard.engine.step_runner import Action, LookAgain, StepRunner
 from bulk_onboard.errors import GuardTripped
 from bulk_onboard.intake import Intake
@@ -123,7 +124,7 @@ async def run(
     job.run_dir.mkdir(parents=True, exist_ok=True)
     report = ReportStream(job.run_dir, input_columns(job.settled, intake), keep=job.keep_results)
     report.add_all(job.settled)
-    state = RunState(report=report)
+    rows = Rows(report, progress)
     users = len(intake.users)
     progress.start(len(plans) + len(job.settled), extra_work=users)
     for result in job.settled:
@@ -152,12 +153,13 @@ async def run(
             users=plans.rows_of(RowKind.USER),
         )
         guarded = None  # before anything is written anywhere, the CRM's files included
+        fatal: Exception | None = None
         if job.check_guard and intake.playbook.guard.set:
             timeline.phase("guard")
             with bound_contextvars(step="guard"):
                 guarded = await guard.check(ctx, plans, job.checkpoint, intake.playbook.guard)
             if guarded.message is not None:
-                state.fatal = GuardTripped(guarded.message)
+                fatal = GuardTripped(guarded.message)
                 log.warning("guard_stopped_run", run_id=job.run_id, reason=guarded.message)
         actions: dict[type[Step], Action] = {}
         runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
@@ -168,7 +170,7 @@ async def run(
         actions.update(persons.actions())
         actions.update(ClientActions(ctx).actions())
         playbook = intake.playbook
-        announce = job.announce and playbook.crm.configured and state.fatal is None
+        announce = job.announce and playbook.crm.configured and fatal is None
         if announce:
             crm = await stack.enter_async_context(
                 CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
@@ -188,13 +190,14 @@ async def run(
         phases = Phases(
             ctx,
             runner,
-            state,
+            rows,
             progress=progress,
             stop=stop,
             concurrency=settings.concurrency,
             announce=announce,
+            fatal=fatal,
         )
-        if state.fatal is None:
+        if phases.fatal is None:
             timeline.phase("invitations")
             # people without names: invited in full batches before anyone else is looked at
             await persons.invite_up_front(plans.of(RowKind.USER), job.checkpoint)
@@ -210,17 +213,18 @@ async def run(
         timeline.close()
 
     # Whatever has no result yet was never finished: the run stopped first.
-    reason = str(state.fatal) if state.fatal else (stop.reason or "the run stopped")
-    for plan in plans.unfinished(state.finished):
-        state.interrupted(state.state(plan), reason, progress)
-    state.release()
+    fatal = phases.fatal
+    reason = str(fatal) if fatal else (stop.reason or "the run stopped")
+    for plan in plans.unfinished(rows.ended):
+        rows.interrupt(plan, reason)
+    rows.release()
     report.close()
     log.info("report_written", run_id=job.run_id, folder=str(job.run_dir), rows=report.rows)
     counts = report.counts()
     if counts.get(Status.DEFERRED.value) and client is None:
         # the next plan against this portal says so instead of promising the budget
         remember_budget_refused(portal_state_dir(settings.state_dir, settings.portal_url))
-    stopped = reason if (state.fatal is not None or stop.requested) else None
+    stopped = reason if (fatal is not None or stop.requested) else None
     if stopped is not None:
         log.warning("run_stopped", run_id=job.run_id, reason=stopped)
     facts = RunFacts(
@@ -232,7 +236,7 @@ async def run(
         seconds=time.monotonic() - began[1],
         rows=report.rows,
         statuses=counts,
-        verdict=verdict_of(counts, stopped, state.fatal),
+        verdict=verdict_of(counts, stopped, fatal),
         stopped=stopped,
         settings=settings,
         requests=portal.stats.as_dict(),
