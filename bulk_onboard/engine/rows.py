@@ -8,7 +8,7 @@
         ▼                │
       PARKED  ───────────┘   waits for a later phase: what it has done, not its plan
         │
-        │ Rows.finish (from ACTIVE, or PARKED at the end of a stopped run)
+        │ Rows.finish (from ACTIVE; a row the run stopped is taken up to be interrupted)
         ▼
       HELD                   ended, its result held back: it failed on what may be the
         │                    portal's outage, which would make it interrupted
@@ -90,8 +90,8 @@ def _thaw(field: Field[Any]) -> Callable[[Any], Any]:
 class Parked:
     """A row between two phases (a person between its person step and its membership): the
     values of its state's fields, dicts and lists as tuples, without its plan (made again when
-    the row is taken up). About 350 bytes instead of 1.2 KB: every person who joins a room
-    waits here while the other people and the clients are worked on. The fields are
+    the row is taken up): a few hundred bytes instead of 1.2 KB, and every person who joins a
+    room waits here while the other people and the clients are worked on. The fields are
     RowState's own, so a field added there is kept here too."""
 
     phase: ClassVar[Phase] = Phase.PARKED
