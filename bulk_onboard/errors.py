@@ -31,7 +31,7 @@
             │                       is not JSON, a redirect, a TLS certificate refused)
             └── PortalDown          raised by the engine, not a request: the portal never
                                     answered, or rows kept failing on outages (see
-                                    engine/phases.py); the run stops, its rows are interrupted
+                                    engine/outage.py); the run stops, its rows are interrupted
 
 Every error says whether trying the same thing again later may succeed: `transient` is True
 for TransientError (and its subclasses) and for a CrmError whose every failure was transient;

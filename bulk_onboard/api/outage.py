@@ -7,7 +7,7 @@ itself again, which certainly had no effect before (nothing was sent). Every oth
 waits at the gate, sending nothing. The first answer of any kind opens the gate and all go
 on. When the gate has been closed for `max_wait` seconds, the outage is spent: waiting and
 later requests fail with the connect error, so the rows fail as the run-level outage of
-engine/phases.py (exit code 6), and the first answer opens the gate again.
+engine/outage.py (exit code 6), and the first answer opens the gate again.
 
 A portal that never answered is not waited for: a wrong address should fail at once.
 """

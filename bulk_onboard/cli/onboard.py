@@ -42,13 +42,13 @@ from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run
 from bulk_onboard.cli.signals import stop_on_signals
 from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.engine import modes
-from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import RunSummary
 from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
 from bulk_onboard.logs import flush_repeats
 from bulk_onboard.runs.folder import RunFolder, open_run_folder, same_portal
+from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report_reader import plan_retry, read_report
 
 SAMPLE_WORKBOOK = Path("sample_data/onboarding.xlsx")

@@ -19,12 +19,12 @@ from bulk_onboard.cli.output import fail
 from bulk_onboard.cli.progress import BarProgress, LogProgress
 from bulk_onboard.config import Settings, build_settings, token_warnings
 from bulk_onboard.crm.deliver import check_crm
-from bulk_onboard.engine.phases import Progress
 from bulk_onboard.errors import ConfigError, InputError
 from bulk_onboard.intake import Intake, load_intake
 from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.playbook.reader import Guard, Playbook, load_playbook
+from bulk_onboard.runs.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 

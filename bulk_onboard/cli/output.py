@@ -20,8 +20,9 @@ from typing import Any, NoReturn
 
 import click
 
-from bulk_onboard.engine.root import RunSummary, Verdict
+from bulk_onboard.engine.root import RunSummary
 from bulk_onboard.runs.report import RowResult, Status, record_exit_code
+from bulk_onboard.runs.summary import Verdict
 
 MAX_PROBLEMS = 10  # rows shown after a run with failures; the rest are counted
 MAX_CAUSES = 5

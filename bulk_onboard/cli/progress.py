@@ -20,7 +20,6 @@ from rich.progress import (
     Progress as RichProgressBar,
 )
 
-from bulk_onboard.engine.phases import Progress
 from bulk_onboard.runs.report import OK_STATUSES, Status
 
 log = structlog.get_logger("bulk_onboard")
@@ -66,7 +65,7 @@ def counts_text(counts: Counter[str]) -> str:
     return ", ".join(parts) or "0 failed"
 
 
-class BarProgress(Progress):
+class BarProgress:
     """rich progress bar: rows done, rate, ETA, and the rows failed, invalid, interrupted and
     deferred, each counted apart as the summary counts them."""
 
@@ -124,7 +123,7 @@ class BarProgress(Progress):
         self._bar.stop()
 
 
-class LogProgress(Progress):
+class LogProgress:
     """A `progress` log line at most every `every` seconds, and one at the end."""
 
     def __init__(self, every: float = 5.0, clock: Any = time.monotonic) -> None:

@@ -38,13 +38,13 @@ from bulk_onboard.api.wire import stored_title
 from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.engine.modes import invalid_results
-from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import Job, run
 from bulk_onboard.intake import Intake
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import LinkType
 from bulk_onboard.runs.portal_memory import budget_refused_recently
+from bulk_onboard.runs.progress import NoProgress
 from bulk_onboard.runs.report import OK_STATUSES, RowResult
 
 DAILY_WRITE_BUDGET = 10_000  # POST + PUT per user and day (docspace-api.md section 7)
@@ -211,7 +211,7 @@ async def dry_run(settings: Settings, intake: Intake) -> DryRun:
                 keep_results=True,  # each step's outcome is shown
                 check_guard=False,
             )
-            summary = await run(settings, job, progress=Progress(), stop=Stop(), client=planner)
+            summary = await run(settings, job, progress=NoProgress(), stop=Stop(), client=planner)
     reads = sum(n for kind, n in real.stats.requests.items() if kind.startswith("GET"))
     now = real.stats.failures.get("BudgetExhausted", 0) > 0
     last = budget_refused_recently(portal_state_dir(settings.state_dir, settings.portal_url))

@@ -7,25 +7,39 @@ already, what the journal holds), and hands the job to `root.run`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
+from typing import Required, TypedDict, Unpack
 
 import structlog
 
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings, portal_state_dir
-from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import Job, RunSummary, new_run_id, run
 from bulk_onboard.intake import Intake
 from bulk_onboard.runs.folder import RunFolder, create_run_folder, portal_lock, report_dir_lock
 from bulk_onboard.runs.journal import read_journal
+from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import RowResult, Status
 from bulk_onboard.runs.report_reader import Retry
 from bulk_onboard.validate.files import Invalid
 
 log = structlog.get_logger("bulk_onboard")
+
+
+class Launch(TypedDict, total=False):
+    """What every mode hands on to the run: how it is watched and stopped, a portal client to
+    use instead of the real one (if any), the environment with the CRM sinks' secrets, and
+    whether to announce again what the portal's CRM ledger holds."""
+
+    progress: Required[Progress]
+    stop: Required[Stop]
+    client: PortalClient | None
+    env: Mapping[str, str] | None
+    reannounce: bool
 
 
 def portal_locked(settings: Settings, run_id: str, folder: Path) -> AbstractContextManager[None]:
@@ -52,35 +66,48 @@ def invalid_results(intake: Intake) -> tuple[RowResult, ...]:
     return tuple(invalid_result(row) for row in intake.invalid)
 
 
+async def locked_run(
+    settings: Settings,
+    folder: Path,
+    run_id: str,
+    job: Callable[[], Job],
+    launch: Launch,
+) -> RunSummary:
+    """Run the job under the lock of the report folder holding `folder` (the run's folder)
+    and the portal's; `job` is made once both are held."""
+    with report_dir_lock(folder.parent), portal_locked(settings, run_id, folder):
+        made = replace(job(), reannounce=launch.get("reannounce", False))
+        return await run(
+            settings,
+            made,
+            progress=launch["progress"],
+            stop=launch["stop"],
+            env=launch.get("env"),
+            client=launch.get("client"),
+        )
+
+
 async def start(
     settings: Settings,
     intake: Intake,
     *,
-    progress: Progress,
-    stop: Stop,
     run_id: str | None = None,
-    client: PortalClient | None = None,
     sources: Sequence[Path] = (),
     playbook_path: Path | None = None,
     kind: str | None = None,
-    env: Mapping[str, str] | None = None,
-    reannounce: bool = False,
+    **launch: Unpack[Launch],
 ) -> RunSummary:
     """A new run: reports/<run-id>/ keeps copies of the sources and playbook for --resume."""
     report_dir = Path(settings.report_dir)
     run_id = run_id or new_run_id()
-    with report_dir_lock(report_dir), portal_locked(settings, run_id, report_dir / run_id):
+
+    def job() -> Job:
         folder = create_run_folder(
             report_dir, run_id, sources, playbook_path, kind, portal_url=settings.portal_url
         )
-        job = Job(
-            intake,
-            folder.run_id,
-            folder.path,
-            settled=invalid_results(intake),
-            reannounce=reannounce,
-        )
-        return await run(settings, job, progress=progress, stop=stop, env=env, client=client)
+        return Job(intake, folder.run_id, folder.path, settled=invalid_results(intake))
+
+    return await locked_run(settings, report_dir / run_id, run_id, job, launch)
 
 
 async def resume(
@@ -88,18 +115,12 @@ async def resume(
     folder: RunFolder,
     intake: Intake,
     *,
-    progress: Progress,
-    stop: Stop,
     carried: Sequence[RowResult] = (),
-    client: PortalClient | None = None,
-    env: Mapping[str, str] | None = None,
-    reannounce: bool = False,
+    **launch: Unpack[Launch],
 ) -> RunSummary:
     """Continue a run in its own folder: journalled steps are not done again."""
-    with (
-        report_dir_lock(folder.path.parent),
-        portal_locked(settings, folder.run_id, folder.path),
-    ):
+
+    def job() -> Job:
         checkpoint = read_journal(folder.journal)
         log.info(
             "journal_loaded",
@@ -110,16 +131,16 @@ async def resume(
         extra: dict[str, object] = {"resumed": True}
         if folder.retry_of:
             extra["retry_of"] = folder.retry_of
-        job = Job(
+        return Job(
             intake,
             folder.run_id,
             folder.path,
             settled=(*invalid_results(intake), *carried),
             checkpoint=checkpoint,
             extra_summary=extra,
-            reannounce=reannounce,
         )
-        return await run(settings, job, progress=progress, stop=stop, env=env, client=client)
+
+    return await locked_run(settings, folder.path, folder.run_id, job, launch)
 
 
 async def retry(
@@ -127,19 +148,16 @@ async def retry(
     report: Path,
     retry: Retry,
     *,
-    progress: Progress,
-    stop: Stop,
-    client: PortalClient | None = None,
     playbook_path: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    reannounce: bool = False,
+    **launch: Unpack[Launch],
 ) -> RunSummary:
     """Run the failed rows of a report again, in a new run folder that names the old one."""
     checkpoint = read_journal(report.parent / "journal.jsonl")
     retry_of = report.parent.name if (report.parent / "run.json").is_file() else str(report)
     report_dir = Path(settings.report_dir)
     run_id = new_run_id()
-    with report_dir_lock(report_dir), portal_locked(settings, run_id, report_dir / run_id):
+
+    def job() -> Job:
         folder = create_run_folder(
             report_dir,
             run_id,
@@ -149,17 +167,17 @@ async def retry(
             retry_of=retry_of,
             portal_url=settings.portal_url,
         )
-        job = Job(
+        return Job(
             retry.intake,
             folder.run_id,
             folder.path,
             settled=(*invalid_results(retry.intake), *retry.carried),
             checkpoint=checkpoint,
             carry_checkpoint=True,
-            reannounce=reannounce,
             extra_summary={
                 "retry_of": retry_of,
                 "retried_rows": len(retry.intake.plans) + len(retry.intake.invalid),
             },
         )
-        return await run(settings, job, progress=progress, stop=stop, env=env, client=client)
+
+    return await locked_run(settings, report_dir / run_id, run_id, job, launch)

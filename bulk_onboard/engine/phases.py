@@ -1,4 +1,4 @@
-"""The phases of a run, each a worker pool over rows, and how a row ends.
+"""The phases of a run, each a worker pool over rows, and how a row ends in them.
 
 people       every user row's person (and the existing room it joins, looked up first), so
              account managers and members exist before anything refers to them
@@ -8,19 +8,15 @@ memberships  grouped per room: one look at the members, one share request per ro
 announcements  each onboarded client to the CRM sinks of the playbook, after all DocSpace work
 
 A step failure is a value (the row fails, the run goes on); a refused token stops the run; a
-spent daily budget defers the row; a bug in one row fails that row, not the run.
-
-An outage is the run's failure, not the rows': a row that fails because no connection could be
-opened while the portal has not answered a single request yet, or OUTAGE_ROWS rows in a row
-that fail on outages (no connection, 5xx, timeouts: retries spent) with no row finishing well
-in between, stop the run with PortalDown; those rows and every unfinished one are interrupted.
+spent daily budget defers the row; a bug in one row fails that row, not the run. An outage is
+the run's failure, not the rows' (engine/outage.py judges which). A row's phases in the run
+(active, parked, held, finished) are engine/rows.py's.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 import structlog
@@ -31,190 +27,23 @@ from bulk_onboard.engine.actions.crm import CRM_STEPS
 from bulk_onboard.engine.actions.people import PERSON_STEPS, MembershipActions
 from bulk_onboard.engine.actions.shares import check_share_people
 from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.memberships import blocked, join_step, membership_groups
+from bulk_onboard.engine.outage import judge, portal_down
 from bulk_onboard.engine.pool import Pool, Stop
-from bulk_onboard.engine.row import Outcome, RowState, StepDone, finish, row_status
+from bulk_onboard.engine.row import RowState, finish, row_status
+from bulk_onboard.engine.rows import Rows
 from bulk_onboard.engine.step_runner import STEP_ERRORS, StepRunner
-from bulk_onboard.errors import (
-    BudgetExhausted,
-    FatalError,
-    PortalDown,
-    PortalUnreachable,
-    RateLimited,
-    RowRefused,
-    StepFailed,
-    TransientError,
-)
+from bulk_onboard.errors import BudgetExhausted, FatalError, StepFailed
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import RowKind
-from bulk_onboard.model.steps import AnnounceCrm, FindRoom, JoinRoom, Plan, ShareRoom, Step
+from bulk_onboard.model.steps import AnnounceCrm, JoinRoom, Plan, ShareRoom, Step
+from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
-from bulk_onboard.runs.report_stream import ReportStream
 
 log = structlog.get_logger("bulk_onboard")
 
-MEMBERSHIP_BATCH = 50
-OUTAGE_ROWS = 3  # rows in a row failing on an outage that make it the run's failure
-
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class Progress:
-    """What the run tells whoever watches it (a progress bar, periodic log lines)."""
-
-    def start(self, total: int, extra_work: int = 0) -> None:
-        """`total` rows; `extra_work` units done before some rows finish (the people phase of
-        each user row), so an ETA counts them from the start."""
-
-    def work_done(self) -> None:
-        """One unit of extra work done (a user row's person is in place)."""
-
-    def row_done(self, status: Status) -> None:
-        pass
-
-    def row_changed(self, old: Status, new: Status) -> None:
-        """A finished row's status was corrected (failed rows of an outage: interrupted)."""
-
-    def close(self) -> None:
-        pass
-
-
-@dataclass(frozen=True, slots=True)
-class ClientEnd:
-    """How a client row ended, for the people who join its room."""
-
-    status: Status
-    failed_step: str | None
-    error: str | None
-    has_room: bool
-
-    @classmethod
-    def of(cls, result: RowResult) -> ClientEnd:
-        if result.status in OK_STATUSES:
-            return cls(result.status, None, None, True)
-        has_room = "id" in result.outputs.get("room", {})
-        return cls(result.status, result.failed_step, result.error, has_room)
-
-
-@dataclass(slots=True)
-class Parked:
-    """A person row between its person step and its membership: what the row has done so far,
-    without its plan and state (made again when the memberships phase takes the row). About
-    350 bytes instead of 1.2 KB: every person who joins a room waits here while the other
-    people and the clients are worked on."""
-
-    outputs: tuple[tuple[str, Json], ...]
-    outcomes: tuple[tuple[str, Outcome], ...]
-    hints: tuple[tuple[str, Json], ...]
-    attempted: tuple[tuple[str, StepDone], ...]
-    notes: tuple[str, ...]
-    started: float
-    requests: int
-    attempts: int
-    journal_stale: bool
-
-    @classmethod
-    def of(cls, state: RowState) -> Parked:
-        return cls(
-            tuple(state.outputs.items()),
-            tuple(state.outcomes.items()),
-            tuple(state.hints.items()),
-            tuple(state.attempted.items()),
-            tuple(state.notes),
-            state.started,
-            state.requests,
-            state.attempts,
-            state.journal_stale,
-        )
-
-    def state(self, plan: Plan, values: tuple[tuple[str, str], ...]) -> RowState:
-        return RowState(
-            plan=plan,
-            values=values,
-            outputs=dict(self.outputs),
-            outcomes=dict(self.outcomes),
-            started=self.started,
-            requests=self.requests,
-            attempts=self.attempts,
-            hints=dict(self.hints),
-            attempted=dict(self.attempted),
-            journal_stale=self.journal_stale,
-            notes=list(self.notes),
-        )
-
-
-@dataclass
-class RunState:
-    """The rows of the run in progress, and what the run keeps of the finished ones.
-
-    A row's state exists while the row is worked on: made when its first phase takes it up,
-    dropped when it settles. A finished row's result goes to the report stream at once and is
-    not kept; what stays is its key (so the end of the run knows which rows never finished)
-    and, of a client row, its status and failed step (the people who join its room share its
-    fate). A row that failed on what may turn out to be the portal's outage is held back until
-    that is known, since an outage makes it interrupted (at most OUTAGE_ROWS - 1 rows).
-    """
-
-    report: ReportStream
-    values: Callable[[Plan], tuple[tuple[str, str], ...]]
-    states: dict[str, RowState] = field(default_factory=dict)
-    parked: dict[str, Parked] = field(default_factory=dict)
-    finished: set[str] = field(default_factory=set)
-    clients: dict[str, ClientEnd] = field(default_factory=dict)
-    held: dict[str, RowResult] = field(default_factory=dict)
-    fatal: Exception | None = None
-
-    def state(self, plan: Plan) -> RowState:
-        """The row's state, made when first asked for."""
-        state = self.states.get(plan.row_key)
-        if state is None:
-            parked = self.parked.pop(plan.row_key, None)
-            if parked is not None:
-                state = parked.state(plan, self.values(plan))
-            else:
-                state = RowState(plan=plan, values=self.values(plan))
-            self.states[plan.row_key] = state
-        return state
-
-    def park(self, state: RowState) -> None:
-        """The row waits for a later phase: keep what it has done, not its state."""
-        key = state.plan.row_key
-        if self.states.get(key) is state:
-            del self.states[key]
-            self.parked[key] = Parked.of(state)
-
-    def done(self, result: RowResult, *, hold: bool = False) -> None:
-        key = result.row_key
-        self.finished.add(key)
-        self.states.pop(key, None)
-        self.parked.pop(key, None)
-        if result.kind == RowKind.CLIENT:
-            self.clients[key] = ClientEnd.of(result)
-        if hold:
-            self.held[key] = result
-        else:
-            self.report.add(result)
-
-    def release(self) -> None:
-        """The rows held back were not an outage's after all (or the run ends): report them."""
-        for result in self.held.values():
-            self.report.add(result)
-        self.held.clear()
-
-    def interrupted(self, state: RowState, reason: str, progress: Progress) -> None:
-        """A row the run stopped before finishing."""
-        error = StepFailed(_next_step(state), RuntimeError(f"not finished: {reason}"))
-        self.done(finish(state, Status.INTERRUPTED, error))
-        progress.row_done(Status.INTERRUPTED)
-
-
-def is_outage(cause: BaseException) -> bool:
-    """A failure of the portal as a whole (no connection, 5xx, timeouts), not of the row."""
-    if isinstance(cause, PortalUnreachable):
-        return True
-    if isinstance(cause, RateLimited) or not isinstance(cause, TransientError):
-        return False
-    return cause.status is None or cause.status >= 500
 
 
 def fail_status(failed: StepFailed) -> Status:
@@ -228,12 +57,13 @@ class Phases:
         self,
         ctx: Context,
         runner: StepRunner,
-        run: RunState,
+        run: Rows,
         *,
         progress: Progress,
         stop: Stop,
         concurrency: int,
         announce: bool = False,
+        fatal: Exception | None = None,
     ) -> None:
         self.ctx = ctx
         self.runner = runner
@@ -244,7 +74,9 @@ class Phases:
         self.stop = stop
         self.concurrency = concurrency
         self.membership = MembershipActions(ctx)
-        self.outage_streak: list[RowState] = []  # rows failed on outages since the last good one
+        # what stops the run as a whole (a refused token, an outage, a tripped guard)
+        self.fatal = fatal
+        self.outage_streak: list[str] = []  # rows failed on outages since the last good one
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
 
@@ -260,8 +92,7 @@ class Phases:
             self._keep_room(key, state.outputs)
         else:
             self._show_joined_room(state, result)
-        self.run.done(result, hold=any(s is state for s in self.outage_streak))
-        self.progress.row_done(status)
+        self.run.finish(result, hold=key in self.outage_streak)
         # every row at debug; a row that did not succeed also at the default level
         if status not in OK_STATUSES:
             log.info(
@@ -294,41 +125,27 @@ class Phases:
             result.outputs["room"] = {"id": room["id"], "title": room.get("title", "")}
 
     def failed(self, state: RowState, failure: StepFailed) -> None:
-        if self._outage(state, failure):
+        """A row failed: its own failure, or (with the ones before it) the portal's outage,
+        which stops the run and makes the rows of the streak interrupted."""
+        judgement = judge(
+            failure.cause,
+            fatal=self.fatal,
+            streak=len(self.outage_streak),
+            answers=self.ctx.client.stats.answers,
+        )
+        if judgement.in_streak:
+            self.outage_streak.append(state.plan.row_key)
+        if judgement.fails_run:
+            self.fatal = portal_down(judgement, len(self.outage_streak), failure.cause)
+            self.stop.request(str(self.fatal))
+            self.run.interrupt_held(self.outage_streak[:-1])
+        if judgement.interrupts:
             self.settle(state, Status.INTERRUPTED, failure)
             return
-        if isinstance(failure.cause, FatalError) and self.run.fatal is None:
-            self.run.fatal = failure.cause
+        if isinstance(failure.cause, FatalError) and self.fatal is None:
+            self.fatal = failure.cause
             self.stop.request(f"fatal: {failure.cause}")
         self.settle(state, fail_status(failure), failure)
-
-    def _outage(self, state: RowState, failure: StepFailed) -> bool:
-        """Is this failure (with the ones before it) the portal's outage? Then the run stops
-        and the rows of the streak become interrupted too."""
-        if self.run.fatal is not None:
-            return isinstance(self.run.fatal, PortalDown) and is_outage(failure.cause)
-        if not is_outage(failure.cause):
-            return False
-        self.outage_streak.append(state)
-        never_answered = (
-            isinstance(failure.cause, PortalUnreachable) and self.ctx.client.stats.answers == 0
-        )
-        if not never_answered and len(self.outage_streak) < OUTAGE_ROWS:
-            return False
-        if never_answered:
-            why = "it has not answered a single request"
-        else:
-            why = f"{len(self.outage_streak)} rows in a row failed on it"
-        self.run.fatal = PortalDown(f"the portal cannot be reached ({why}): {failure.cause}")
-        self.stop.request(str(self.run.fatal))
-        for earlier in self.outage_streak[:-1]:
-            done = self.run.held.get(earlier.plan.row_key)
-            if done is not None and done.status is Status.FAILED:
-                done.status = Status.INTERRUPTED
-                if done.kind == RowKind.CLIENT:
-                    self.run.clients[done.row_key] = ClientEnd.of(done)
-                self.progress.row_changed(Status.FAILED, Status.INTERRUPTED)
-        return True
 
     async def guarded(self, state: RowState, kinds: tuple[type[Step], ...]) -> StepFailed | None:
         """Run the row's steps of these kinds, counting its requests; a failure comes back as
@@ -368,14 +185,13 @@ class Phases:
         done: Callable[[T, R], None],
         weight: Callable[[T], int] = lambda item: 1,
     ) -> Pool[T, R]:
-        """Items skipped or cancelled by a stop keep no result: they end as interrupted."""
+        """Items skipped or cancelled by a stop keep no result: the run ends them as
+        interrupted."""
         return Pool(
             work,
             concurrency=self.concurrency,
             stop=self.stop,
             on_done=done,
-            on_skipped=lambda item: None,
-            on_cancelled=lambda item: None,
             weight=weight,
         )
 
@@ -387,7 +203,7 @@ class Phases:
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
             self.progress.work_done()
-            state = self.run.states[plan.row_key]
+            state = self.run.active(plan.row_key)
             if failure is not None:
                 self.failed(state, failure)
             elif not any(isinstance(step, JoinRoom) for step in plan.steps):
@@ -404,7 +220,7 @@ class Phases:
             return refused or await self.guarded(state, CLIENT_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
-            state = self.run.states[plan.row_key]
+            state = self.run.active(plan.row_key)
             if failure is not None:
                 self.failed(state, failure)
             elif self.announce and any(isinstance(s, AnnounceCrm) for s in plan.steps):
@@ -439,7 +255,7 @@ class Phases:
         turn cost their plans, not their states."""
         waiting: list[Plan] = []
         for plan in plans:
-            if plan.row_key in self.run.finished:
+            if plan.row_key in self.run.ended:
                 continue
             if not any(isinstance(step, JoinRoom) for step in plan.steps):
                 state = self.run.state(plan)
@@ -448,7 +264,7 @@ class Phases:
                 waiting.append(plan)
 
         async def work(group: list[Plan]) -> dict[str, StepFailed]:
-            members = [(self.run.state(plan), _join(plan)) for plan in group]
+            members = [(self.run.state(plan), join_step(plan)) for plan in group]
             with metered(Meter()) as meter:
                 try:
                     failures = await self.runner.run_group(members, self.membership.join)
@@ -462,7 +278,7 @@ class Phases:
 
         def done(group: list[Plan], failures: dict[str, StepFailed]) -> None:
             for plan in group:
-                state = self.run.states[plan.row_key]
+                state = self.run.active(plan.row_key)
                 failure = failures.get(plan.row_key)
                 if failure is not None:
                     self.failed(state, failure)
@@ -473,50 +289,11 @@ class Phases:
 
     def _room_is_there(self, plan: Plan) -> bool:
         """A person whose client row has no room shares that row's fate and ends here."""
-        join = _join(plan)
+        join = join_step(plan)
         owner = join.room.row
-        blocking = self.run.clients.get(owner) if owner else None
-        if blocking is None or blocking.status in OK_STATUSES:
+        fate = blocked(owner, self.run.client_end(owner)) if owner else None
+        if fate is None:
             return True
-        where = f" at step {blocking.failed_step}" if blocking.failed_step else ""
-        if blocking.has_room:
-            # The room is there; what failed is a later step of that row, e.g. its share.
-            step = "share" if blocking.failed_step == "share" else f"step {blocking.failed_step}"
-            why = f": {blocking.error}" if blocking.error else ""
-            cause = RowRefused(
-                f"the room of {owner} exists, but its {step} failed{why}; this person joins "
-                "it once that row is fixed (`bulk-onboard retry`)"
-            )
-        else:
-            why = f" ({blocking.error})" if blocking.error else ""
-            cause = RowRefused(
-                f"the room of {owner} is not there: that row is {blocking.status.value}{where}{why}"
-            )
-        status = Status.FAILED if blocking.status is Status.INVALID else blocking.status
+        status, cause = fate
         self.settle(self.run.state(plan), status, StepFailed(join.key, cause))
         return False
-
-
-def _join(plan: Plan) -> JoinRoom:
-    return next(s for s in plan.steps if isinstance(s, JoinRoom))
-
-
-def membership_groups(plans: Sequence[Plan]) -> list[list[Plan]]:
-    """Joiners per room, in batches of MEMBERSHIP_BATCH (one share request each)."""
-    by_room: dict[tuple[str, str], list[Plan]] = {}
-    for plan in plans:
-        find = next((s for s in plan.steps if isinstance(s, FindRoom)), None)
-        key = ("title", find.title) if find is not None else ("row", str(_join(plan).room.row))
-        by_room.setdefault(key, []).append(plan)
-    groups: list[list[Plan]] = []
-    for joiners in by_room.values():
-        for start in range(0, len(joiners), MEMBERSHIP_BATCH):
-            groups.append(joiners[start : start + MEMBERSHIP_BATCH])
-    return groups
-
-
-def _next_step(state: RowState) -> str:
-    for step in state.plan.steps:
-        if step.key not in state.outputs:
-            return step.key
-    return state.plan.steps[-1].key if state.plan.steps else "-"

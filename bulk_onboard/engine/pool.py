@@ -2,8 +2,9 @@
 
 It knows nothing of DocSpace. Items run concurrently; what an item does inside is the
 worker's business. The first stop request (the command line routes SIGINT and SIGTERM to it)
-stops taking new items and lets the ones in flight finish; a second one cancels them. Items never started are handed to
-`on_skipped`, so the caller can account for every one of them.
+stops taking new items and lets the ones in flight finish; a second one cancels them. Items
+never started are handed to `on_skipped` and items cancelled to `on_cancelled`, when the caller
+asks: one that keeps its own account (the run's rows) need not.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ class Pool(Generic[T, R]):
         concurrency: int,
         stop: Stop,
         on_done: Callable[[T, R], None],
-        on_skipped: Callable[[T], None],
-        on_cancelled: Callable[[T], None],
+        on_skipped: Callable[[T], None] | None = None,
+        on_cancelled: Callable[[T], None] | None = None,
         weight: Callable[[T], int] = lambda item: 1,
     ) -> None:
         if concurrency < 1:
@@ -70,8 +71,8 @@ class Pool(Generic[T, R]):
         self._concurrency = concurrency
         self._stop = stop
         self._on_done = on_done
-        self._on_skipped = on_skipped
-        self._on_cancelled = on_cancelled
+        self._on_skipped = on_skipped or _ignore
+        self._on_cancelled = on_cancelled or _ignore
         self._weight = weight
 
     async def run(self, items: Iterable[T]) -> None:
@@ -133,3 +134,7 @@ class Pool(Generic[T, R]):
                 self._on_done(item, result)
             finally:
                 queue.task_done()
+
+
+def _ignore(item: object) -> None:
+    pass

@@ -1,23 +1,25 @@
 """The composition root: a job in, portal work under limits, the run's summary out.
 
-`run()` is the one place where a run is put together: it opens (on one AsyncExitStack) the
-portal client, the CRM sinks and the journal, builds the run's view of the portal, the step
-runner with every action and the phases, runs the phases (people, clients, memberships, CRM),
-then writes the report and summary.json. Every row ends in the report with a status, whatever
-happens to the run. It returns a frozen RunSummary; what the summary means for an exit code or
-for the lines a person reads is the command line's business.
+`run()` is the one place where a run is put together. `build()` opens (on one AsyncExitStack)
+the portal client, the journal and the CRM sinks, makes the run's view of the portal, counts
+what the guard allows, and builds the step runner with every action and the phases: an
+`Engine`, complete before anything runs. `run_phases()` runs the phases (people, clients,
+memberships, CRM); then every row without a result is interrupted, and the report,
+summary.json (laid out by runs/summary.py) and report.html are written. Every row ends in the
+report with a status, whatever happens to the run. It returns a frozen RunSummary; what the
+summary means for an exit code or for the lines a person reads is the command line's business.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import structlog
 from structlog.contextvars import bound_contextvars
@@ -34,30 +36,26 @@ from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.invitations import Inviter
 from bulk_onboard.engine.actions.people import PersonActions
 from bulk_onboard.engine.context import Context
-from bulk_onboard.engine.phases import Phases, Progress, RunState
+from bulk_onboard.engine.guard import GuardCount
+from bulk_onboard.engine.phases import Phases
 from bulk_onboard.engine.pool import Stop
+from bulk_onboard.engine.rows import Rows
 from bulk_onboard.engine.step_runner import Action, LookAgain, StepRunner
-from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
-from bulk_onboard.intake import Intake, Plans
+from bulk_onboard.errors import GuardTripped
+from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
-from bulk_onboard.model.steps import Plan, Step
+from bulk_onboard.model.steps import Step
 from bulk_onboard.runs.html_report import write_html
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
-from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status, write_summary
+from bulk_onboard.runs.progress import Progress
+from bulk_onboard.runs.report import RowResult, Status, write_summary
 from bulk_onboard.runs.report_reader import read_results
 from bulk_onboard.runs.report_stream import ReportStream
+from bulk_onboard.runs.summary import RunFacts, Verdict, summary_document, verdict_of
 from bulk_onboard.runs.timeline import Timeline
 
 log = structlog.get_logger("bulk_onboard")
-
-# How a run ended, for whoever acts on it (the command line maps it to an exit code).
-# portal_unreachable: the run as a whole failed on the portal (no connection, TLS refused, not a
-# DocSpace API, or an outage that kept failing rows); its unfinished rows are interrupted.
-# guarded: the run would have created more than the playbook's [guard] allows; nothing written.
-Verdict = Literal[
-    "ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable", "guarded"
-]
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -112,6 +110,32 @@ class RunSummary:
         return tuple(read_results(self.run_dir / "report.csv"))
 
 
+@dataclass(frozen=True, slots=True)
+class Outside:
+    """What the run is handed from outside: how it is watched and stopped, and what it talks
+    to (`client` replaces the real portal client: the dry run's planning client; `env` holds
+    the CRM sinks' secrets)."""
+
+    progress: Progress
+    stop: Stop
+    env: Mapping[str, str] | None = None
+    client: PortalClient | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """A run put together: everything its phases need, built before the first of them runs."""
+
+    report: ReportStream
+    rows: Rows
+    portal: PortalClient
+    persons: PersonActions
+    phases: Phases
+    timeline: Timeline
+    guarded: GuardCount | None  # what the guard counted, when it ran
+    announce: bool  # onboarded clients go to the CRM sinks
+
+
 async def run(
     settings: Settings,
     job: Job,
@@ -123,160 +147,222 @@ async def run(
 ) -> RunSummary:
     """Onboard every planned row of the job; write journal, report and summary into its
     folder. `client` replaces the real portal client (the dry run's planning client)."""
-    started_at = datetime.now(UTC)
-    started = time.monotonic()
-    intake = job.intake
-    plans = intake.plans
-    job.run_dir.mkdir(parents=True, exist_ok=True)
-    report = ReportStream(job.run_dir, input_columns(job.settled, intake), keep=job.keep_results)
-    report.add_all(job.settled)
-    state = RunState(report=report, values=values_of(intake))
-    users = len(intake.users)
-    progress.start(len(plans) + len(job.settled), extra_work=users)
-    for result in job.settled:
-        progress.row_done(result.status)
-    log.info("run_started", run_id=job.run_id, rows=len(plans), settled=len(job.settled))
-
+    began = (datetime.now(UTC), time.monotonic())
+    outside = Outside(progress, stop, env, client)
+    report, rows = open_rows(job, progress)
     timeline = Timeline()
     async with AsyncExitStack() as stack:
         stack.enter_context(metering.watching(timeline))
-        portal: PortalClient
-        if client is None:
-            portal = await stack.enter_async_context(DocSpaceClient(settings))
-        else:
-            portal = client
-        journal = stack.enter_context(Journal(job.run_dir / "journal.jsonl"))
-        if job.carry_checkpoint:
-            for row_key, steps in job.checkpoint.steps.items():
-                for step_key, out in steps.items():
-                    journal.record(
-                        row_key, step_key, out, job.checkpoint.outcome(row_key, step_key)
-                    )
-        ctx = Context.open(
-            portal,
-            job.checkpoint,
-            clients=plans.rows_of(RowKind.CLIENT),
-            users=plans.rows_of(RowKind.USER),
-        )
-        guarded = None  # before anything is written anywhere, the CRM's files included
-        if job.check_guard and intake.playbook.guard.set:
-            timeline.phase("guard")
-            with bound_contextvars(step="guard"):
-                guarded = await guard.check(ctx, plans, job.checkpoint, intake.playbook.guard)
-            if guarded.message is not None:
-                state.fatal = GuardTripped(guarded.message)
-                log.warning("guard_stopped_run", run_id=job.run_id, reason=guarded.message)
-        actions: dict[type[Step], Action] = {}
-        runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
-        ctx.look_again = LookAgain(window=settings.request_timeout)
-        ctx.intend = runner.intend
-        ctx.withdraw = runner.withdraw
-        persons = PersonActions(ctx, Inviter(ctx, runner))
-        actions.update(persons.actions())
-        actions.update(ClientActions(ctx).actions())
-        playbook = intake.playbook
-        announce = job.announce and playbook.crm.configured and state.fatal is None
-        if announce:
-            crm = await stack.enter_async_context(
-                CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
-            )
-            ledger = Ledger.for_portal(
-                settings.state_dir, settings.portal_url, legacy=job.run_dir.parent / LEDGER_NAME
-            )
-            crm_actions = CrmActions(
-                ctx,
-                crm,
-                ledger,
-                run_id=job.run_id,
-                portal_url=settings.portal_url,
-                reannounce=job.reannounce,
-            )
-            actions.update(crm_actions.actions())
-        phases = Phases(
-            ctx,
-            runner,
-            state,
-            progress=progress,
-            stop=stop,
-            concurrency=settings.concurrency,
-            announce=announce,
-        )
-        if state.fatal is None:
-            timeline.phase("invitations")
-            # people without names: invited in full batches before anyone else is looked at
-            await persons.invite_up_front(plans.of(RowKind.USER), job.checkpoint)
-            timeline.phase("people")
-            await phases.people(plans.of(RowKind.USER))
-            timeline.phase("clients")
-            await phases.clients(plans.of(RowKind.CLIENT))
-            timeline.phase("memberships")
-            await phases.memberships(plans.of(RowKind.USER))
-            if announce:
-                timeline.phase("announcements")
-            await phases.announcements()
+        engine = await build(stack, settings, job, outside, report, rows, timeline)
+        await run_phases(engine, job)
         timeline.close()
-
-    # Whatever has no result yet was never finished: the run stopped first.
-    reason = str(state.fatal) if state.fatal else (stop.reason or "the run stopped")
-    finished = state.finished
-    if isinstance(plans, Plans):
-        pending: Iterable[Plan] = plans.unfinished(finished)
-    else:
-        pending = [p for p in plans if p.row_key not in finished]
-    for plan in pending:
-        state.interrupted(state.state(plan), reason, progress)
-    state.release()
-    report.close()
-    log.info("report_written", run_id=job.run_id, folder=str(job.run_dir), rows=report.rows)
+    stopped = sweep(engine, job, stop)
     counts = report.counts()
     if counts.get(Status.DEFERRED.value) and client is None:
         # the next plan against this portal says so instead of promising the budget
         remember_budget_refused(portal_state_dir(settings.state_dir, settings.portal_url))
-    stopped = reason if (state.fatal is not None or stop.requested) else None
+    facts = gather(settings, job, engine, began, counts, stopped)
+    return write_summaries(job, facts, report, progress)
+
+
+def open_rows(job: Job, progress: Progress) -> tuple[ReportStream, Rows]:
+    """The report stream (the settled rows in it already) and the run's rows, none taken up."""
+    intake = job.intake
+    job.run_dir.mkdir(parents=True, exist_ok=True)
+    report = ReportStream(job.run_dir, input_columns(job.settled, intake), keep=job.keep_results)
+    report.add_all(job.settled)
+    rows = Rows(report, progress)
+    progress.start(len(intake.plans) + len(job.settled), extra_work=len(intake.users))
+    for result in job.settled:
+        progress.row_done(result.status)
+    log.info("run_started", run_id=job.run_id, rows=len(intake.plans), settled=len(job.settled))
+    return report, rows
+
+
+async def build(
+    stack: AsyncExitStack,
+    settings: Settings,
+    job: Job,
+    outside: Outside,
+    report: ReportStream,
+    rows: Rows,
+    timeline: Timeline,
+) -> Engine:
+    """Open what the run talks to (on `stack`) and put the run together."""
+    portal: PortalClient
+    if outside.client is None:
+        portal = await stack.enter_async_context(DocSpaceClient(settings))
+    else:
+        portal = outside.client
+    journal = stack.enter_context(Journal(job.run_dir / "journal.jsonl"))
+    if job.carry_checkpoint:
+        carry(journal, job.checkpoint)
+    plans = job.intake.plans
+    clients, users = plans.rows_of(RowKind.CLIENT), plans.rows_of(RowKind.USER)
+    ctx = Context.open(portal, job.checkpoint, clients=clients, users=users)
+    guarded = await check_guard(ctx, job, timeline)  # before anything is written anywhere
+    tripped = guarded.message if guarded is not None else None
+    fatal = GuardTripped(tripped) if tripped is not None else None
+    runner, persons, actions = _steps(ctx, journal, job, settings, portal)
+    crm = job.intake.playbook.crm
+    announce = job.announce and crm.configured and fatal is None
+    if announce:
+        actions.update((await _crm(stack, ctx, settings, job, outside.env)).actions())
+    phases = Phases(
+        ctx,
+        runner,
+        rows,
+        progress=outside.progress,
+        stop=outside.stop,
+        concurrency=settings.concurrency,
+        announce=announce,
+        fatal=fatal,
+    )
+    return Engine(report, rows, portal, persons, phases, timeline, guarded, announce)
+
+
+def carry(journal: Journal, checkpoint: Checkpoint) -> None:
+    """A retry's journal begins with what is already done, so a retry of it finds it too."""
+    for row_key, steps in checkpoint.steps.items():
+        for step_key, out in steps.items():
+            journal.record(row_key, step_key, out, checkpoint.outcome(row_key, step_key))
+
+
+async def check_guard(ctx: Context, job: Job, timeline: Timeline) -> GuardCount | None:
+    """What the run would create, against the playbook's [guard] (None: no guard to keep)."""
+    limits = job.intake.playbook.guard
+    if not (job.check_guard and limits.set):
+        return None
+    timeline.phase("guard")
+    with bound_contextvars(step="guard"):
+        guarded = await guard.check(ctx, job.intake.plans, job.checkpoint, limits)
+    if guarded.message is not None:
+        log.warning("guard_stopped_run", run_id=job.run_id, reason=guarded.message)
+    return guarded
+
+
+def _steps(
+    ctx: Context, journal: Journal, job: Job, settings: Settings, portal: PortalClient
+) -> tuple[StepRunner, PersonActions, dict[type[Step], Action]]:
+    """The step runner and the actions of every step kind."""
+    actions: dict[type[Step], Action] = {}
+    runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
+    ctx.look_again = LookAgain(window=settings.request_timeout)
+    ctx.intend = runner.intend
+    ctx.withdraw = runner.withdraw
+    persons = PersonActions(ctx, Inviter(ctx, runner))
+    actions.update(persons.actions())
+    actions.update(ClientActions(ctx).actions())
+    return runner, persons, actions
+
+
+async def _crm(
+    stack: AsyncExitStack,
+    ctx: Context,
+    settings: Settings,
+    job: Job,
+    env: Mapping[str, str] | None,
+) -> CrmActions:
+    """The CRM sinks of the playbook, opened on `stack`, and the portal's ledger of them."""
+    playbook = job.intake.playbook
+    crm = await stack.enter_async_context(
+        CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
+    )
+    ledger = Ledger.for_portal(
+        settings.state_dir, settings.portal_url, legacy=job.run_dir.parent / LEDGER_NAME
+    )
+    return CrmActions(
+        ctx,
+        crm,
+        ledger,
+        run_id=job.run_id,
+        portal_url=settings.portal_url,
+        reannounce=job.reannounce,
+    )
+
+
+async def run_phases(engine: Engine, job: Job) -> None:
+    """The phases in order; none when the guard stopped the run."""
+    if engine.phases.fatal is not None:
+        return
+    plans, timeline, phases = job.intake.plans, engine.timeline, engine.phases
+    timeline.phase("invitations")
+    # people without names: invited in full batches before anyone else is looked at
+    await engine.persons.invite_up_front(plans.of(RowKind.USER), job.checkpoint)
+    timeline.phase("people")
+    await phases.people(plans.of(RowKind.USER))
+    timeline.phase("clients")
+    await phases.clients(plans.of(RowKind.CLIENT))
+    timeline.phase("memberships")
+    await phases.memberships(plans.of(RowKind.USER))
+    if engine.announce:
+        timeline.phase("announcements")
+    await phases.announcements()
+
+
+def sweep(engine: Engine, job: Job, stop: Stop) -> str | None:
+    """Whatever has no result yet was never finished: the run stopped first. Every row is
+    in the report after this; returns why the run stopped, if it did."""
+    fatal = engine.phases.fatal
+    reason = str(fatal) if fatal else (stop.reason or "the run stopped")
+    for plan in job.intake.plans.unfinished(engine.rows.ended):
+        engine.rows.interrupt(plan, reason)
+    engine.rows.release()
+    engine.report.close()
+    log.info("report_written", run_id=job.run_id, folder=str(job.run_dir), rows=engine.report.rows)
+    stopped = reason if (fatal is not None or stop.requested) else None
     if stopped is not None:
         log.warning("run_stopped", run_id=job.run_id, reason=stopped)
-    verdict = _verdict(counts, stopped, state.fatal)
-    document: dict[str, Any] = {
-        "run_id": job.run_id,
-        "inputs": list(intake.files),
-        "started": started_at.isoformat(timespec="seconds"),
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - started, 3),
-        "rows": report.rows,
-        "statuses": counts,
-        "verdict": verdict,
-        "stopped": stopped,
-        "portal": settings.portal_url,
-        "requests": portal.stats.as_dict(),  # the API requests of the run
-        "limits": {  # what the client kept to
-            "requests_per_second": settings.requests_per_second,
-            "max_write_inflight": settings.max_write_inflight,
-            "max_read_inflight": settings.max_read_inflight,
-            "concurrency": settings.concurrency,
-        },
-        "report": {
-            "csv": str(job.run_dir / "report.csv"),
-            "xlsx": str(job.run_dir / "report.xlsx"),
-            "html": str(job.run_dir / "report.html"),
-        },
-        "journal": str(job.run_dir / "journal.jsonl"),
-        **({"guard": guarded.as_dict()} if guarded is not None else {}),
-        **job.extra_summary,
-        "timeline": timeline.as_dict(),  # what report.html draws
-    }
+    return stopped
+
+
+def gather(
+    settings: Settings,
+    job: Job,
+    engine: Engine,
+    began: tuple[datetime, float],
+    counts: Mapping[str, int],
+    stopped: str | None,
+) -> RunFacts:
+    """What summary.json tells of the run, now that it ended (`began`: its start, by the
+    clock and by the monotonic clock)."""
+    return RunFacts(
+        run_id=job.run_id,
+        folder=job.run_dir,
+        inputs=job.intake.files,
+        started=began[0],
+        finished=datetime.now(UTC),
+        seconds=time.monotonic() - began[1],
+        rows=engine.report.rows,
+        statuses=counts,
+        verdict=verdict_of(counts, stopped, engine.phases.fatal),
+        stopped=stopped,
+        settings=settings,
+        requests=engine.portal.stats.as_dict(),
+        timeline=engine.timeline.as_dict(),
+        guard=engine.guarded.as_dict() if engine.guarded is not None else None,
+        extra=job.extra_summary,
+    )
+
+
+def write_summaries(
+    job: Job, facts: RunFacts, report: ReportStream, progress: Progress
+) -> RunSummary:
+    """summary.json and report.html; the run's summary for the caller."""
+    document = summary_document(facts)
     write_summary(job.run_dir / "summary.json", document)
     # the page lists the rows that did not succeed: the only ones the run kept
     write_html(job.run_dir / "report.html", document, report.problems, job.run_dir)
     progress.close()
-    log.info("run_finished", run_id=job.run_id, verdict=verdict, **counts)
+    log.info("run_finished", run_id=job.run_id, verdict=facts.verdict, **facts.statuses)
     return RunSummary(
         run_id=job.run_id,
         run_dir=job.run_dir,
         problems=tuple(report.problems),
         kept=tuple(report.kept) if job.keep_results else None,
-        statuses=counts,
-        verdict=verdict,
-        stopped=stopped,
+        statuses=facts.statuses,
+        verdict=facts.verdict,
+        stopped=facts.stopped,
         document=document,
     )
 
@@ -300,23 +386,3 @@ def input_columns(settled: Sequence[RowResult], intake: Intake) -> list[str]:
         for name in names:
             seen.setdefault(name, None)
     return list(seen)
-
-
-def values_of(intake: Intake) -> Callable[[Plan], tuple[tuple[str, str], ...]]:
-    """A plan's input values: the record's own tuple, which the plan carries (no index of
-    rows: that cost about 180 bytes a row)."""
-    return lambda plan: plan.values
-
-
-def _verdict(counts: Mapping[str, int], stopped: str | None, fatal: Exception | None) -> Verdict:
-    if isinstance(fatal, PortalDown | PortalUnusable):
-        return "portal_unreachable"
-    if isinstance(fatal, GuardTripped):
-        return "guarded"
-    if stopped is not None:
-        return "stopped"
-    if counts.get(Status.DEFERRED.value):
-        return "deferred"
-    if all(n == 0 for status, n in counts.items() if Status(status) not in OK_STATUSES):
-        return "ok"
-    return "rows_need_attention"

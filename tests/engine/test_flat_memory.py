@@ -20,10 +20,11 @@ import pytest
 
 from bulk_onboard.config import build_settings
 from bulk_onboard.engine import modes
-from bulk_onboard.engine.phases import Progress, RunState
 from bulk_onboard.engine.pool import Stop
+from bulk_onboard.engine.rows import Phase, Rows
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.progress import NoProgress
 from bulk_onboard.runs.report_stream import ReportStream
 from tests.engine.conftest import sandbox_process, write_population
 from tests.helpers import get_json
@@ -37,6 +38,9 @@ JOINERS = sum(1 for n in range(PEOPLE) if n % 7)  # write_population: who joins 
 MOST_STATES_ALIVE = 16 * -(-JOINERS // CLIENTS) + 16  # 304; holding every joiner: 428+
 BOOKKEEPING = (
     "/bulk_onboard/engine/phases.py",
+    "/bulk_onboard/engine/rows.py",
+    "/bulk_onboard/engine/memberships.py",
+    "/bulk_onboard/engine/outage.py",
     "/bulk_onboard/engine/root.py",
     "/bulk_onboard/engine/row.py",
     "/bulk_onboard/engine/step_runner.py",
@@ -67,14 +71,14 @@ async def test_a_run_keeps_no_result_of_a_finished_row(
 
     monkeypatch.setattr(ReportStream, "close", measured_close)
     alive: list[int] = []  # the rows with a state, each time a phase takes one up
-    take = RunState.state
+    take = Rows.state
 
-    def counted_state(run: RunState, plan: object) -> object:
-        state = take(run, plan)  # type: ignore[arg-type]
-        alive.append(len(run.states))
+    def counted_state(rows: Rows, plan: object) -> object:
+        state = take(rows, plan)  # type: ignore[arg-type]
+        alive.append(rows.count(Phase.ACTIVE))
         return state
 
-    monkeypatch.setattr(RunState, "state", counted_state)
+    monkeypatch.setattr(Rows, "state", counted_state)
     token = "sk-" + "7f3e5d1c" * 4
     async with sandbox_process(tmp_path / "portal.db", token, latency_ms=0) as url:
         settings = build_settings(
@@ -85,7 +89,7 @@ async def test_a_run_keeps_no_result_of_a_finished_row(
         )  # its limiter is off
         tracemalloc.start()
         try:
-            outcome = await modes.start(settings, intake, progress=Progress(), stop=Stop())
+            outcome = await modes.start(settings, intake, progress=NoProgress(), stop=Stop())
         finally:
             tracemalloc.stop()
         audit = await get_json(f"{url}/sandbox/audit")

@@ -12,11 +12,11 @@ import pytest
 
 from bulk_onboard.config import Secret
 from bulk_onboard.engine import modes
-from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.portal_cache import PeopleIndex
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.progress import NoProgress as Progress
 from bulk_onboard.sandbox import Sandbox
 from tests.helpers import admin, assert_clean, settings_for
 

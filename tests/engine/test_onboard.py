@@ -9,10 +9,10 @@ import pytest
 
 from bulk_onboard.cli.output import exit_code
 from bulk_onboard.engine import modes
-from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.progress import NoProgress as Progress
 from bulk_onboard.sandbox import Sandbox
 from tests.helpers import SAMPLES, admin, assert_clean, settings_for
 

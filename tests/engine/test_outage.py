@@ -13,11 +13,11 @@ from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.cli.demo import EXISTING_MANAGERS
 from bulk_onboard.cli.output import EXIT_PORTAL, exit_code
 from bulk_onboard.engine import modes
-from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import RunSummary
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.progress import NoProgress as Progress
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
 from tests.helpers import SAMPLES, admin, assert_sample_onboarded_once, settings_for
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from bulk_onboard.engine.phases import Parked
 from bulk_onboard.engine.row import RowState, StepDone
+from bulk_onboard.engine.rows import Parked
 from bulk_onboard.model.records import Origin, RowKind
 from bulk_onboard.model.steps import Plan
 

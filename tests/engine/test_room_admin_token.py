@@ -13,10 +13,10 @@ import pytest
 
 from bulk_onboard.config import Secret
 from bulk_onboard.engine import modes
-from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.progress import NoProgress as Progress
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.portal_checks import portal_state, rooms_of, write_clients
 from tests.helpers import admin, settings_for

@@ -1,0 +1,99 @@
+"""summary.json: how a run ended, for schedulers and for report.html (pure).
+
+`verdict_of` says how the run ended as a whole; `summary_document` lays the run's facts out as
+summary.json holds them. Writing the file is report.write_summary's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from bulk_onboard.config import Settings
+from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
+from bulk_onboard.runs.report import OK_STATUSES, Status
+
+# How a run ended, for whoever acts on it (the command line maps it to an exit code).
+# portal_unreachable: the run as a whole failed on the portal (no connection, TLS refused, not a
+# DocSpace API, or an outage that kept failing rows); its unfinished rows are interrupted.
+# guarded: the run would have created more than the playbook's [guard] allows; nothing written.
+Verdict = Literal[
+    "ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable", "guarded"
+]
+
+
+def verdict_of(counts: Mapping[str, int], stopped: str | None, fatal: Exception | None) -> Verdict:
+    """How the run ended: `counts` of its rows by status, why it `stopped` (if it did) and
+    what stopped it as a whole (`fatal`, if anything)."""
+    if isinstance(fatal, PortalDown | PortalUnusable):
+        return "portal_unreachable"
+    if isinstance(fatal, GuardTripped):
+        return "guarded"
+    if stopped is not None:
+        return "stopped"
+    if counts.get(Status.DEFERRED.value):
+        return "deferred"
+    if all(n == 0 for status, n in counts.items() if Status(status) not in OK_STATUSES):
+        return "ok"
+    return "rows_need_attention"
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What summary.json tells of a run, gathered as it ends."""
+
+    run_id: str
+    folder: Path
+    inputs: tuple[str, ...]
+    started: datetime
+    finished: datetime
+    seconds: float
+    rows: int
+    statuses: Mapping[str, int]
+    verdict: Verdict
+    stopped: str | None
+    settings: Settings
+    requests: Mapping[str, Any]  # the API requests of the run
+    timeline: Mapping[str, Any]  # what report.html draws
+    guard: Mapping[str, object] | None = None  # what the guard counted, when it ran
+    extra: Mapping[str, Any] = field(default_factory=dict)  # the run mode's own (resumed, ...)
+
+
+def limits(settings: Settings) -> dict[str, Any]:
+    """The limits the client kept to."""
+    return {
+        "requests_per_second": settings.requests_per_second,
+        "max_write_inflight": settings.max_write_inflight,
+        "max_read_inflight": settings.max_read_inflight,
+        "concurrency": settings.concurrency,
+    }
+
+
+def summary_document(run: RunFacts) -> dict[str, Any]:
+    """The content of summary.json."""
+    return {
+        "run_id": run.run_id,
+        "inputs": list(run.inputs),
+        "started": run.started.isoformat(timespec="seconds"),
+        "finished": run.finished.isoformat(timespec="seconds"),
+        "duration_s": round(run.seconds, 3),
+        "rows": run.rows,
+        "statuses": run.statuses,
+        "verdict": run.verdict,
+        "stopped": run.stopped,
+        "portal": run.settings.portal_url,
+        "requests": run.requests,
+        "limits": limits(run.settings),
+        "report": {
+            "csv": str(run.folder / "report.csv"),
+            "xlsx": str(run.folder / "report.xlsx"),
+            "html": str(run.folder / "report.html"),
+        },
+        "journal": str(run.folder / "journal.jsonl"),
+        **({"guard": run.guard} if run.guard is not None else {}),
+        **run.extra,
+        "timeline": run.timeline,
+    }
