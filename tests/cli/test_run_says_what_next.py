@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import run_args, sandbox_process, until_rooms
+from tests.helpers import run_args, sandbox_process, until_rooms
 
 pytestmark = pytest.mark.e2e  # whole runs against the sandbox
 

@@ -25,8 +25,16 @@ from bulk_onboard.engine.pool import Stop
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.sandbox import SandboxConfig, start_sandbox
-from tests.engine.conftest import run_args, sandbox_process, until_rooms, write_population
-from tests.helpers import admin, assert_clean, get_json, settings_for
+from tests.engine.conftest import write_population
+from tests.helpers import (
+    admin,
+    assert_clean,
+    get_json,
+    run_args,
+    sandbox_process,
+    settings_for,
+    until_rooms,
+)
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 

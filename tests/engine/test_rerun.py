@@ -17,8 +17,15 @@ from click.testing import CliRunner
 from bulk_onboard.cli.commands import main
 from bulk_onboard.runs.folder import report_dir_lock
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import run_args, sandbox_process, until_rooms
-from tests.helpers import SAMPLES, admin, assert_clean, assert_sample_onboarded_once
+from tests.helpers import (
+    SAMPLES,
+    admin,
+    assert_clean,
+    assert_sample_onboarded_once,
+    run_args,
+    sandbox_process,
+    until_rooms,
+)
 
 pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 

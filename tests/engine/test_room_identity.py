@@ -19,7 +19,6 @@ from bulk_onboard.engine.dry_run import dry_run
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import run_args
 from tests.engine.portal_checks import (
     KENJI,
     MARIA,
@@ -33,7 +32,7 @@ from tests.engine.portal_checks import (
     write_clients,
     writes,
 )
-from tests.helpers import admin, assert_clean, settings_for
+from tests.helpers import admin, assert_clean, run_args, settings_for
 
 pytestmark = pytest.mark.e2e
 
