@@ -4,16 +4,12 @@ the portal's state, writes and mails as the sandbox reports them."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
-from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
-from tests.helpers import admin
+from tests.helpers import admin, command
 
 MARIA, KENJI = "maria.garcia@northwind.example", "kenji.tanaka@northwind.example"
 INVITED_KINDS = ("activation", "invitation", "room_invitation")
@@ -27,30 +23,11 @@ def write_clients(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
     return path
 
 
-def _cli(sb: Sandbox, reports: Path, args: tuple[str, ...]) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main,
-        [
-            *args,
-            "--report-dir",
-            str(reports),
-            "--no-progress",
-            "--log-format",
-            "json",
-            "--rate",
-            "500",
-            "--request-timeout",
-            "1",
-        ],
-        env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
-        catch_exceptions=False,
-    )
-    return result.exit_code, result.output
-
-
 async def cli(sb: Sandbox, reports: Path, *args: str) -> tuple[int, str]:
     """`bulk-onboard <args>` in this process (a thread, so the sandbox keeps serving)."""
-    return await asyncio.to_thread(_cli, sb, reports, args)
+    return await command(
+        sb, reports, *args, "--log-format", "json", "--rate", "500", "--request-timeout", "1"
+    )
 
 
 def last_run(reports: Path) -> Path:

@@ -16,25 +16,15 @@ from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
-from tests.helpers import admin, assert_clean
+from tests.helpers import admin, assert_clean, command
 
 pytestmark = pytest.mark.e2e  # whole runs against the sandbox
 
 MANAGER = "maria.garcia@northwind.example"  # a room admin of the seeded portal
 
 
-def _cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main,
-        [*args, "--report-dir", str(tmp_path / "reports"), "--no-progress", "--rate", "500"],
-        env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
-        catch_exceptions=False,
-    )
-    return result.exit_code, result.output
-
-
 async def cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
-    return await asyncio.to_thread(_cli, sb, tmp_path, *args)
+    return await command(sb, tmp_path / "reports", *args, "--rate", "500")
 
 
 def last_report(tmp_path: Path) -> Path:

@@ -32,7 +32,8 @@ from tests.engine.portal_checks import (
     write_clients,
     writes,
 )
-from tests.helpers import admin, assert_clean, run_args, settings_for
+from tests.helpers import admin, assert_clean, settings_for
+from tests.processes import run_args
 
 pytestmark = pytest.mark.e2e
 
