@@ -12,6 +12,9 @@ import aiohttp
 import pytest
 
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
+from tests.helpers import FakeClock
+
+__all__ = ["INVITED", "Api", "FakeClock", "Reply"]  # FakeClock: the sandbox tests import it here
 
 INVITED = "You have been invited to a room"
 
