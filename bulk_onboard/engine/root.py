@@ -112,7 +112,7 @@ class RunSummary:
         return tuple(read_results(self.run_dir / "report.csv"))
 
 
-async def run(
+async def run(  # noqa: C901  to become wiring + phases (issue 20 item 4)
     settings: Settings,
     job: Job,
     *,
