@@ -1,6 +1,6 @@
 """What many test suites need: the sandbox seeded with the company's account managers, its
-admin endpoints, settings pointing at it, and the audit of "the sample was onboarded once". A sandbox
-or a run in its own process: tests/processes.py."""
+admin endpoints, settings pointing at it, a command run against it, and the audit of "the
+sample was onboarded once". A sandbox or a run in its own process: tests/processes.py."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ async def sandbox_process(db: Path, token: str, latency_ms: int = 20) -> AsyncIt
         "off",
         "--stop-after",
         "120",
-        stdout=asyncio.subprocess.PIPE,
+        stdout=PIPE,
     )
     try:
         assert process.stdout is not None
@@ -61,7 +61,7 @@ async def portal_process(tmp_path: Path, token: str) -> AsyncIterator[tuple[str,
         yield url, {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
 
 
-async def until_rooms(url: str, rooms: int, run: asyncio.subprocess.Process) -> None:
+async def until_rooms(url: str, rooms: int, run: Process) -> None:
     """Wait until the run has created some rooms (the Templates room counts too)."""
     for _ in range(400):
         if (await get_json(f"{url}/sandbox/audit"))["counts"]["rooms"] >= rooms:
