@@ -26,10 +26,13 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy --strict bulk_onboard
 
+# The whole suite, with its coverage floor: the share of bulk_onboard's statements the suite
+# runs in its own process (94.8% when the floor was set) may not fall below 94%.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --cov --cov-fail-under=94
 
-# The inner loop: everything but the whole runs against the sandbox (about 20 s).
+# The inner loop: everything but the whole runs against the sandbox (about 20 s), without
+# coverage (a part of the suite cannot meet the whole suite's floor).
 quick: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e"
 
@@ -37,4 +40,4 @@ sandbox: $(STAMP)
 	$(BIN)/bulk-onboard sandbox
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage build *.egg-info

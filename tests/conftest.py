@@ -9,7 +9,9 @@ import pytest
 
 from bulk_onboard import config
 from bulk_onboard.sandbox import Sandbox
-from tests.helpers import seeded_sandbox
+
+# The shared helpers assert too: their failures are explained like a test's own.
+pytest.register_assert_rewrite("tests.helpers", "tests.processes", "tests.engine.portal_checks")
 
 
 @pytest.fixture(autouse=True)
@@ -28,5 +30,7 @@ def state_dir(
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
     """An in-process sandbox portal with the company's account managers."""
+    from tests.helpers import seeded_sandbox
+
     async with seeded_sandbox() as sb:
         yield sb

@@ -1,17 +1,22 @@
 """What many test suites need: the sandbox seeded with the company's account managers, its
-admin endpoints, settings pointing at it, and the audit of "the sample was onboarded once"."""
+admin endpoints, settings pointing at it, a command run against it, and the audit of "the
+sample was onboarded once". A sandbox or a run in its own process: tests/processes.py."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
+from click.testing import CliRunner, Result
 
 from bulk_onboard.backoff import RetryPolicy
+from bulk_onboard.cli.commands import main
 from bulk_onboard.cli.demo import EXISTING_MANAGERS
 from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
@@ -19,6 +24,8 @@ from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_data"
 CASES = ROOT / "tests" / "cases"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # The account managers the sample data and the case files name, as the company's portal has
 # them: the sample's four (three room admins, one DocSpace admin) and the case files' short
@@ -36,12 +43,42 @@ SAMPLE_COUNTS = {"rooms": 1 + 25, "folders": 25 * 3, "files": 2 + 25 * 2, "links
 SAMPLE_INVITED = 85  # addresses mailed an activation or invitation, each once
 
 
+class FakeClock:
+    """Wall-clock seconds that move only when told to."""
+
+    def __init__(self, start: float = 1_700_000_000.25) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @asynccontextmanager
 async def seeded_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[Sandbox]:
     """An in-process sandbox on 127.0.0.1 with the managers in place."""
     async with start_sandbox(config or SandboxConfig(db=":memory:")) as sb:
         await admin(sb, "POST", "/sandbox/people", MANAGERS)
         yield sb
+
+
+@asynccontextmanager
+async def serving(
+    handler: Handler, path: str = "/{tail:.*}", method: str = "*"
+) -> AsyncIterator[str]:
+    """A web server of its own on 127.0.0.1 answering `method` requests to `path` (by default
+    every request) with `handler`; its URL."""
+    app = web.Application()
+    app.router.add_route(method, path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
 
 
 async def admin(where: Sandbox | str, method: str, path: str, body: Any = None) -> Any:
@@ -73,6 +110,24 @@ def settings_for(sb: Sandbox, report_dir: Path, rate: float = 2000.0, **options:
         **options,
     )
     return replace(settings, requests_per_second=rate)
+
+
+def invoke(sb: Sandbox, reports: Path, *args: str, token: str | None = None) -> Result:
+    """`bulk-onboard ARGS` in this process against the sandbox (its URL and token, or `token`,
+    in the environment), writing to `reports`, with no progress line; an exception raised by
+    the command is raised, not turned into an exit code."""
+    return CliRunner().invoke(
+        main,
+        [*args, "--report-dir", str(reports), "--no-progress"],
+        env={"DOCSPACE_TOKEN": token or sb.token, "DOCSPACE_URL": sb.url},
+        catch_exceptions=False,
+    )
+
+
+async def command(sb: Sandbox, reports: Path, *args: str) -> tuple[int, str]:
+    """`invoke` in a thread, so that the sandbox keeps serving: the exit code and the output."""
+    result = await asyncio.to_thread(invoke, sb, reports, *args)
+    return result.exit_code, result.output
 
 
 async def assert_clean(where: Sandbox | str) -> dict[str, Any]:

@@ -270,7 +270,7 @@ def _is_minute(tokens: list[str], i: int) -> bool:
     )
 
 
-def _date_part(token: str, minute: bool, twelve: bool) -> str | _Part:
+def _date_part(token: str, minute: bool, twelve: bool) -> str | _Part:  # noqa: C901  one branch per token of Excel's date formats
     """One token of a date format: its text, or how to write it for a date and time (a
     date part of a value without a date is written as the token itself)."""
     low = token.lower()

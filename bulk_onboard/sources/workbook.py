@@ -59,7 +59,7 @@ def _damaged(name: str, fmt: str, exc: BaseException, sheet: str | None = None) 
     )
 
 
-def read_workbook(data: bytes, name: str, kind: RowKind | None, fmt: str = "xlsx") -> list[Sheet]:
+def read_workbook(data: bytes, name: str, kind: RowKind | None, fmt: str = "xlsx") -> list[Sheet]:  # noqa: C901  each format's errors, and every sheet read or named
     """The clients and/or users tables of a workbook (only `kind`'s when given). `fmt` is
     what the bytes are: "xlsx", "xls" or "ods"."""
     from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum

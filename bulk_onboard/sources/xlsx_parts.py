@@ -128,7 +128,7 @@ class SheetMarks:
     uncalculated: dict[int, list[int]] = field(default_factory=dict)  # row → columns
 
 
-def scan_sheet(xml: bytes, styles: list[str]) -> SheetMarks:
+def scan_sheet(xml: bytes, styles: list[str]) -> SheetMarks:  # noqa: C901  three passes over the XML sharing one cell lookup
     """Number formats, errors and uncalculated formulas of one sheet's cells."""
     root = _ROOT.search(xml, 0, 4096)
     prefix = (root.group(1) or b"") if root else b""

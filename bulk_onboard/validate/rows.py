@@ -192,7 +192,7 @@ def _apply_pattern(
     return playbook.room_title.format_map(fields).strip()
 
 
-def check_user(
+def check_user(  # noqa: C901  one check per column of a users row, in order
     row: RawRow,
     playbook: Playbook,
     sheet: Sheet,

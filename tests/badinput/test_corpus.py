@@ -123,7 +123,7 @@ DUPLICATES = "bad_duplicate_emails.csv"
 COLLIDING = "bad_report_column_names.csv"
 OTHER = {
     "onboarding_two_sheets.xlsx",
-    "onboarding.xls",  # read in tests/intake/test_sources.py
+    "onboarding.xls",  # read in tests/sources/test_sources.py
     "onboarding.ods",
     "sample_clients.csv",
     "sample_users.csv",

@@ -13,6 +13,16 @@ from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
 
 SECRET = "whsec-7f3a9c1e5b2d8f4a6c0e"
 
+# An onboarded client and its room, as the CRM records are built from them.
+CLIENT: dict[str, Any] = dict(
+    client_id="C-10045",
+    client_name="Acme Corporation",
+    client_email="contact@acme.example.com",
+    manager_email="maria.garcia@northwind.example",
+    room_id=5012,
+    room_title="Client - Acme Corporation",
+)
+
 
 class Sleeps:
     """An asyncio.sleep stand-in: records each wait and returns at once."""

@@ -16,15 +16,10 @@ from bulk_onboard.errors import ConfigError, CrmError
 from bulk_onboard.logs import redact
 from bulk_onboard.playbook.reader import Crm
 
-from .conftest import SECRET, Receiver, Sleeps
+from .conftest import CLIENT, SECRET, Receiver, Sleeps
 
 FIELDS: dict[str, Any] = {
-    "client_id": "C-10045",
-    "client_name": "Acme Corporation",
-    "client_email": "contact@acme.example.com",
-    "manager_email": "maria.garcia@northwind.example",
-    "room_id": 5012,
-    "room_title": "Client - Acme Corporation",
+    **CLIENT,
     "link_url": "https://portal.example/s/abc",
     "folder_ids": (5013, 5014),
     "copy_ids": (7001,),

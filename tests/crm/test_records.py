@@ -16,13 +16,10 @@ from bulk_onboard.crm.payload import (
     timestamp,
 )
 
+from .conftest import CLIENT
+
 FIELDS: dict[str, Any] = {
-    "client_id": "C-10045",
-    "client_name": "Acme Corporation",
-    "client_email": "contact@acme.example.com",
-    "manager_email": "maria.garcia@northwind.example",
-    "room_id": 5012,
-    "room_title": "Client - Acme Corporation",
+    **CLIENT,
     "link_url": "https://portal.example/s/abc",
     "folder_ids": (5013, 5014, 5015),
     "copy_ids": (7001, 7002),

@@ -17,22 +17,11 @@ from bulk_onboard.crm.payload import build_offboard_record, build_record, idempo
 from bulk_onboard.crm.signing import verify
 from bulk_onboard.crm.webhook import WebhookSink, classify, origin
 from bulk_onboard.errors import CrmError
+from tests.helpers import serving
 
-from .conftest import SECRET, Receiver, Sleeps
+from .conftest import CLIENT, SECRET, Receiver, Sleeps
 
-RECORD = build_record(
-    {
-        "client_id": "C-10045",
-        "client_name": "Acme Corporation",
-        "client_email": "contact@acme.example.com",
-        "manager_email": "maria.garcia@northwind.example",
-        "room_id": 5012,
-        "room_title": "Client - Acme Corporation",
-    },
-    run_id="run-1",
-    portal_url="https://portal.example",
-    at=1.7e9,
-)
+RECORD = build_record(CLIENT, run_id="run-1", portal_url="https://portal.example", at=1.7e9)
 
 
 def sink(url: str, sleeps: Sleeps, *, secret: str = SECRET, **kw: Any) -> WebhookSink:
@@ -216,21 +205,12 @@ async def test_the_request_carries_the_documented_headers(sleeps: Sleeps) -> Non
         seen.append((dict(request.headers), await request.read()))
         return web.Response(status=204)
 
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
     offboarded = build_offboard_record(
         "C-1", 7, "Client - Acme", run_id="r", portal_url="https://p.example", at=0
     )
-    try:
-        port = runner.addresses[0][1]
-        receipt = await send(sink(f"http://127.0.0.1:{port}/hook", sleeps))
-        await send(sink(f"http://127.0.0.1:{port}/hook", sleeps), offboarded)
-    finally:
-        await runner.cleanup()
+    async with serving(hook, "/hook", "POST") as url:
+        receipt = await send(sink(f"{url}/hook", sleeps))
+        await send(sink(f"{url}/hook", sleeps), offboarded)
     assert (receipt.status, receipt.attempts) == (204, 1)
     headers, body = seen[0]
     assert json.loads(body) == RECORD

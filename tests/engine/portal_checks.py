@@ -4,16 +4,12 @@ the portal's state, writes and mails as the sandbox reports them."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
-from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
-from tests.helpers import admin
+from tests.helpers import admin, assert_clean, command
 
 MARIA, KENJI = "maria.garcia@northwind.example", "kenji.tanaka@northwind.example"
 INVITED_KINDS = ("activation", "invitation", "room_invitation")
@@ -27,30 +23,38 @@ def write_clients(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
     return path
 
 
-def _cli(sb: Sandbox, reports: Path, args: tuple[str, ...]) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main,
-        [
-            *args,
-            "--report-dir",
-            str(reports),
-            "--no-progress",
-            "--log-format",
-            "json",
-            "--rate",
-            "500",
-            "--request-timeout",
-            "1",
-        ],
-        env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
-        catch_exceptions=False,
-    )
-    return result.exit_code, result.output
-
-
 async def cli(sb: Sandbox, reports: Path, *args: str) -> tuple[int, str]:
     """`bulk-onboard <args>` in this process (a thread, so the sandbox keeps serving)."""
-    return await asyncio.to_thread(_cli, sb, reports, args)
+    return await command(
+        sb, reports, *args, "--log-format", "json", "--rate", "500", "--request-timeout", "1"
+    )
+
+
+def acme(tmp_path: Path, contact: str = "it@acme.example") -> Path:
+    """tmp_path/clients.csv with one client, K-1 Acme, managed by Maria."""
+    return write_clients(tmp_path / "clients.csv", [("K-1", "Acme", contact, MARIA)])
+
+
+async def acme_onboarded(sb: Sandbox, tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
+    """Acme (see `acme`) run once into tmp_path/reports with exit code 0: the reports folder,
+    the sheet and the client's one room."""
+    reports, sheet = tmp_path / "reports", acme(tmp_path)
+    code, output = await cli(sb, reports, "run", str(sheet))
+    assert code == 0, output
+    [room] = rooms_of(await portal_state(sb), "K-1")
+    return reports, sheet, room
+
+
+async def refuse_for_the_day(sb: Sandbox, method: str, regex: str) -> None:
+    """The next `method` request to a path matching `regex` meets a spent daily budget (a 429
+    asking to wait an hour)."""
+    fault = {"fault": "429", "method": method, "regex": regex, "retry_after": 3600}
+    await admin(sb, "POST", "/sandbox/faults", {"script": [fault]})
+
+
+async def retry(sb: Sandbox, reports: Path) -> tuple[int, str]:
+    """`bulk-onboard retry` of the last run's report.csv."""
+    return await cli(sb, reports, "retry", str(last_run(reports) / "report.csv"))
 
 
 def last_run(reports: Path) -> Path:
@@ -81,6 +85,14 @@ async def writes(sb: Sandbox) -> dict[str, int]:
 
 async def clear_counters(sb: Sandbox) -> None:
     await admin(sb, "DELETE", "/sandbox/requests")
+
+
+async def assert_quiet(sb: Sandbox, mailed: list[str]) -> None:
+    """No write since the counters were cleared, exactly `mailed` ever mailed (sorted), and
+    nothing twice in the portal."""
+    assert await writes(sb) == {}
+    assert await invitations(sb) == mailed
+    await assert_clean(sb)
 
 
 async def invitations(sb: Sandbox) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import os
 import random
 import signal
 from dataclasses import replace
@@ -25,8 +24,9 @@ from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.runs.progress import NoProgress as Progress
 from bulk_onboard.sandbox import SandboxConfig, start_sandbox
-from tests.engine.conftest import run_args, sandbox_process, until_rooms, write_population
+from tests.engine.conftest import write_population
 from tests.helpers import admin, assert_clean, get_json, settings_for
+from tests.processes import portal_process, run_args, until_rooms
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 
@@ -105,8 +105,7 @@ async def test_random_kills_then_resume_and_retry(tmp_path: Path) -> None:
     rng = random.Random(20261122)
     token = "sk-" + "c0ffee12" * 4
     files = write_population(tmp_path / "in", CLIENTS, PEOPLE)
-    async with sandbox_process(tmp_path / "portal.db", token) as url:
-        env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
+    async with portal_process(tmp_path, token) as (url, env):
         # A manager without an account makes some rows fail, to leave work for `retry`.
         clients = files[0].read_text().replace("lukas.novak@", "not.yet.there@", 3)
         files[0].write_text(clients)

@@ -11,17 +11,7 @@ import pytest
 from bulk_onboard.api.wire import stored_title
 from bulk_onboard.sandbox import Sandbox
 from bulk_onboard.sandbox.titles import clean_title
-from tests.engine.portal_checks import (
-    MARIA,
-    clear_counters,
-    cli,
-    last_run,
-    portal_state,
-    report_rows,
-    rooms_of,
-    write_clients,
-    writes,
-)
+from tests.engine import portal_checks as checks
 
 pytestmark = pytest.mark.e2e
 
@@ -49,19 +39,23 @@ async def test_a_client_and_a_folder_with_an_emoji_are_rerun_with_no_writes(
         '[room]\nfolders = ["Invoices", "Contracts", "Deliverables", "Docs \U0001f4c4"]\n',
         encoding="utf-8",
     )
-    sheet = write_clients(
-        tmp_path / "c.csv", [("K-1", "Acme \U0001f600", "it@acme.example", MARIA)]
+    sheet = checks.write_clients(
+        tmp_path / "c.csv", [("K-1", "Acme \U0001f600", "it@acme.example", checks.MARIA)]
     )
-    code, output = await cli(sandbox, reports, "run", str(sheet), "--playbook", str(playbook))
+    code, output = await checks.cli(
+        sandbox, reports, "run", str(sheet), "--playbook", str(playbook)
+    )
     assert code == 0, output
-    state = await portal_state(sandbox)
-    [room] = rooms_of(state, "K-1")
+    state = await checks.portal_state(sandbox)
+    [room] = checks.rooms_of(state, "K-1")
     assert room["title"] == "Client - Acme __"
-    await clear_counters(sandbox)
-    code, output = await cli(sandbox, reports, "run", str(sheet), "--playbook", str(playbook))
+    await checks.clear_counters(sandbox)
+    code, output = await checks.cli(
+        sandbox, reports, "run", str(sheet), "--playbook", str(playbook)
+    )
     assert code == 0, output
-    assert await writes(sandbox) == {}
-    assert report_rows(last_run(reports))["K-1"]["status"] == "unchanged"
-    again = await portal_state(sandbox)
-    assert rooms_of(again, "K-1") == [room]
+    assert await checks.writes(sandbox) == {}
+    assert checks.report_rows(checks.last_run(reports))["K-1"]["status"] == "unchanged"
+    again = await checks.portal_state(sandbox)
+    assert checks.rooms_of(again, "K-1") == [room]
     assert len(again["folders"]) == len(state["folders"])

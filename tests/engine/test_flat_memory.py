@@ -26,8 +26,9 @@ from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.runs.progress import NoProgress
 from bulk_onboard.runs.report_stream import ReportStream
-from tests.engine.conftest import sandbox_process, write_population
+from tests.engine.conftest import write_population
 from tests.helpers import get_json
+from tests.processes import sandbox_process
 
 pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 

@@ -8,14 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bulk_onboard.cli.commands import main
 from bulk_onboard.cli.output import EXIT_GUARD
 from bulk_onboard.engine.guard import _message
 from bulk_onboard.playbook.reader import Guard
 from bulk_onboard.sandbox import Sandbox
-from tests.helpers import MANAGERS, admin
+from tests.helpers import MANAGERS, admin, invoke
 
 CLIENTS = "client_id,client_name,client_email,manager_email\n" + "".join(
     f"G-{n},Guarded {n},contact{n}@guarded{n}.example.com,maria.garcia@northwind.example\n"
@@ -35,20 +33,7 @@ def _inputs(tmp_path: Path) -> list[str]:
 
 
 def _run(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main,
-        [
-            "run",
-            *args,
-            "--report-dir",
-            str(tmp_path / "reports"),
-            "--no-progress",
-            "--rate",
-            "1000",
-        ],
-        env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
-        catch_exceptions=False,
-    )
+    result = invoke(sb, tmp_path / "reports", "run", *args, "--rate", "1000")
     return result.exit_code, result.output
 
 

@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.portal_checks import MARIA, cli, invitations, last_run, report_rows, write_clients
-from tests.helpers import admin
+from tests.engine.portal_checks import (
+    MARIA,
+    cli,
+    invitations,
+    last_run,
+    refuse_for_the_day,
+    report_rows,
+    write_clients,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -23,13 +30,7 @@ async def test_an_invited_contact_is_not_mailed_again_when_its_read_back_failed(
     users = tmp_path / "users.csv"
     users.write_text("email,type,room\nx@acme.example,user,\n", encoding="utf-8")
     # Reading the invited person back meets a spent daily budget: that row is deferred.
-    later = {
-        "fault": "429",
-        "method": "GET",
-        "regex": r"/api/2\.0/people/email",
-        "retry_after": 3600,
-    }
-    await admin(sandbox, "POST", "/sandbox/faults", {"script": [later]})
+    await refuse_for_the_day(sandbox, "GET", r"/api/2\.0/people/email")
     code, output = await cli(sandbox, reports, "run", str(clients), str(users))
     assert code == 5, output
     rows = report_rows(last_run(reports))

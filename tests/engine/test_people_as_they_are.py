@@ -16,25 +16,16 @@ from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
-from tests.helpers import admin, assert_clean
+from tests.engine.portal_checks import write_clients
+from tests.helpers import admin, assert_clean, command
 
 pytestmark = pytest.mark.e2e  # whole runs against the sandbox
 
 MANAGER = "maria.garcia@northwind.example"  # a room admin of the seeded portal
 
 
-def _cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main,
-        [*args, "--report-dir", str(tmp_path / "reports"), "--no-progress", "--rate", "500"],
-        env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
-        catch_exceptions=False,
-    )
-    return result.exit_code, result.output
-
-
 async def cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
-    return await asyncio.to_thread(_cli, sb, tmp_path, *args)
+    return await command(sb, tmp_path / "reports", *args, "--rate", "500")
 
 
 def last_report(tmp_path: Path) -> Path:
@@ -86,11 +77,12 @@ async def as_owner(sb: Sandbox, method: str, path: str, body: Any) -> Any:
 async def test_every_new_person_gets_exactly_one_mail_and_the_sheets_type(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    clients = tmp_path / "clients.csv"
-    clients.write_text(
-        "client_id,client_name,client_email,manager_email\n"
-        f"C-1,Acme,contact@acme.example.com,{MANAGER}\n"
-        f"C-2,Globex,cara@globex.example.com,{MANAGER}\n"
+    clients = write_clients(
+        tmp_path / "clients.csv",
+        [
+            ("C-1", "Acme", "contact@acme.example.com", MANAGER),
+            ("C-2", "Globex", "cara@globex.example.com", MANAGER),
+        ],
     )
     users = tmp_path / "users.csv"
     users.write_text(
@@ -263,10 +255,8 @@ async def test_people_as_the_portal_has_them(sandbox: Sandbox, tmp_path: Path) -
 async def test_a_person_of_a_client_whose_share_failed_is_told_so(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    clients = tmp_path / "clients.csv"
-    clients.write_text(
-        "client_id,client_name,client_email,manager_email\n"
-        f"C-1,Acme,contact@acme.example.com,{MANAGER}\n"
+    clients = write_clients(
+        tmp_path / "clients.csv", [("C-1", "Acme", "contact@acme.example.com", MANAGER)]
     )
     users = tmp_path / "users.csv"
     users.write_text("email,first_name,last_name,room,access\nned@acme.example.com,Ned,Lund,C-1,\n")

@@ -12,38 +12,17 @@ from typing import Any
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-from bulk_onboard.cli.commands import main
 from bulk_onboard.runs.folder import report_dir_lock
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import run_args, sandbox_process, until_rooms
-from tests.helpers import SAMPLES, admin, assert_clean, assert_sample_onboarded_once
+from tests.helpers import SAMPLES, admin, assert_clean, assert_sample_onboarded_once, command
+from tests.processes import finish_run, portal_process, run_args, until_rooms
 
 pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 
-def _cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main,
-        [
-            *args,
-            "--report-dir",
-            str(tmp_path / "reports"),
-            "--no-progress",
-            "--log-format",
-            "json",
-            "--rate",
-            "500",
-        ],
-        env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
-        catch_exceptions=False,
-    )
-    return result.exit_code, result.output
-
-
 async def cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
-    return await asyncio.to_thread(_cli, sb, tmp_path, *args)
+    return await command(sb, tmp_path / "reports", *args, "--log-format", "json", "--rate", "500")
 
 
 def _runs(tmp_path: Path) -> list[Path]:
@@ -57,8 +36,7 @@ def _rows(report: Path) -> list[dict[str, str]]:
 
 async def test_killed_three_times_and_resumed_ends_as_one_perfect_run(tmp_path: Path) -> None:
     token = "sk-" + "9abc1234" * 4
-    async with sandbox_process(tmp_path / "portal.db", token) as url:
-        env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
+    async with portal_process(tmp_path, token) as (url, env):
         run_id = ""
         for rooms in (4, 12, 20):
             args = run_args(tmp_path, "--resume", run_id) if run_id else run_args(tmp_path)
@@ -70,15 +48,7 @@ async def test_killed_three_times_and_resumed_ends_as_one_perfect_run(tmp_path: 
             assert await process.wait() == -signal.SIGKILL
             run_id = _runs(tmp_path)[0].name
         assert len(_runs(tmp_path)) == 1  # resumes continue in the same run folder
-        final = await asyncio.create_subprocess_exec(
-            *run_args(tmp_path, "--resume", run_id),
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        out, _ = await asyncio.wait_for(final.communicate(), 120)
-        assert final.returncode == 0, out.decode()
-        await assert_sample_onboarded_once(url)
+        await finish_run(url, env, tmp_path, "--resume", run_id)
         rows = _rows(_runs(tmp_path)[0] / "report.csv")
         assert len(rows) == 85 and {r["status"] for r in rows} <= {
             "created",

@@ -19,21 +19,26 @@ from bulk_onboard.engine.dry_run import dry_run
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import run_args
 from tests.engine.portal_checks import (
     KENJI,
     MARIA,
+    acme,
+    acme_onboarded,
+    assert_quiet,
     clear_counters,
     cli,
     invitations,
     last_run,
     portal_state,
+    refuse_for_the_day,
     report_rows,
+    retry,
     rooms_of,
     write_clients,
     writes,
 )
 from tests.helpers import admin, assert_clean, settings_for
+from tests.processes import run_args
 
 pytestmark = pytest.mark.e2e
 
@@ -86,18 +91,16 @@ async def test_a_renamed_client_keeps_its_room_and_cleaned_titles_write_nothing_
     await clear_counters(sandbox)
     code, output = await cli(sandbox, reports, "run", str(sheet))
     assert code == 0, output
-    code, output = await cli(sandbox, reports, "retry", str(last_run(reports) / "report.csv"))
+    code, output = await retry(sandbox, reports)
     assert code == 0, output
-    assert await writes(sandbox) == {}
-    assert await invitations(sandbox) == mailed
-    await assert_clean(sandbox)
+    await assert_quiet(sandbox, mailed)
 
 
 async def test_a_playbook_can_keep_the_room_title_and_the_run_says_so(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     reports = tmp_path / "reports"
-    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", MARIA)])
+    sheet = acme(tmp_path)
     playbook = tmp_path / "keep.toml"
     playbook.write_text("[room]\nrename = false\n", encoding="utf-8")
     assert (await cli(sandbox, reports, "run", str(sheet), "--playbook", str(playbook)))[0] == 0
@@ -121,10 +124,7 @@ async def test_a_playbook_can_keep_the_room_title_and_the_run_says_so(
 async def test_an_archived_room_is_reported_not_duplicated_and_a_retry_after_restoring_it(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    reports = tmp_path / "reports"
-    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", MARIA)])
-    assert (await cli(sandbox, reports, "run", str(sheet)))[0] == 0
-    [room] = rooms_of(await portal_state(sandbox), "K-1")
+    reports, sheet, room = await acme_onboarded(sandbox, tmp_path)
     async with DocSpaceClient(settings_for(sandbox, reports)) as client:
         await client.archive_room(room["id"], interval=0.02)
     await clear_counters(sandbox)
@@ -140,7 +140,7 @@ async def test_an_archived_room_is_reported_not_duplicated_and_a_retry_after_res
     async with DocSpaceClient(settings_for(sandbox, reports)) as client:
         await client.unarchive_room(room["id"], interval=0.02)
     await clear_counters(sandbox)
-    code, output = await cli(sandbox, reports, "retry", str(last_run(reports) / "report.csv"))
+    code, output = await retry(sandbox, reports)
     assert code == 0, output
     assert report_rows(last_run(reports))["K-1"]["status"] == "unchanged"
     assert [w for w in await writes(sandbox) if "unarchive" not in w] == []
@@ -152,10 +152,7 @@ async def test_an_archived_room_is_reported_not_duplicated_and_a_retry_after_res
 async def test_two_rooms_with_one_tag_fail_the_row_naming_both(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    reports = tmp_path / "reports"
-    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", MARIA)])
-    assert (await cli(sandbox, reports, "run", str(sheet)))[0] == 0
-    [room] = rooms_of(await portal_state(sandbox), "K-1")
+    reports, sheet, room = await acme_onboarded(sandbox, tmp_path)
     async with DocSpaceClient(settings_for(sandbox, reports)) as client:
         extra = await client.create_room("Acme (copy)", 2, ["client:K-1"])
     await clear_counters(sandbox)
@@ -170,7 +167,7 @@ async def test_two_rooms_with_one_tag_fail_the_row_naming_both(
     async with DocSpaceClient(settings_for(sandbox, reports)) as client:
         await client.update_room(extra["id"], tags=[])
     await clear_counters(sandbox)
-    code, output = await cli(sandbox, reports, "retry", str(last_run(reports) / "report.csv"))
+    code, output = await retry(sandbox, reports)
     assert code == 0, output
     assert report_rows(last_run(reports))["K-1"]["room_id"] == str(room["id"])
     assert await writes(sandbox) == {}
@@ -181,7 +178,7 @@ async def test_a_retry_makes_a_room_gone_from_the_portal_again(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     reports = tmp_path / "reports"
-    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", MARIA)])
+    sheet = acme(tmp_path)
     await _refuse_links_for_the_day(sandbox)
     code, output = await cli(sandbox, reports, "run", str(sheet))
     assert code == 5, output  # the room, its folders, copies and share are there; no link
@@ -190,7 +187,7 @@ async def test_a_retry_makes_a_room_gone_from_the_portal_again(
     [gone] = rooms_of(await portal_state(sandbox), "K-1")
     await admin(sandbox, "DELETE", f"/sandbox/rooms/{gone['id']}")  # someone deleted it
 
-    code, output = await cli(sandbox, reports, "retry", str(last_run(reports) / "report.csv"))
+    code, output = await retry(sandbox, reports)
     assert code == 0, output
     row = report_rows(last_run(reports))["K-1"]
     assert row["status"] == "created"
@@ -205,16 +202,14 @@ async def test_a_retry_makes_a_room_gone_from_the_portal_again(
     assert [k["roomId"] for k in state["links"]].count(room["id"]) == 1
     await clear_counters(sandbox)
     assert (await cli(sandbox, reports, "run", str(sheet)))[0] == 0
-    assert await writes(sandbox) == {}
-    assert await invitations(sandbox) == ["it@acme.example"]
-    await assert_clean(sandbox)
+    await assert_quiet(sandbox, ["it@acme.example"])
 
 
 async def test_a_retry_honours_a_corrected_manager_and_contact(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     reports = tmp_path / "reports"
-    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "old@acme.example", MARIA)])
+    sheet = acme(tmp_path, "old@acme.example")
     await _refuse_links_for_the_day(sandbox)
     code, output = await cli(sandbox, reports, "run", str(sheet))
     assert code == 5, output
@@ -243,16 +238,13 @@ async def test_a_retry_honours_a_corrected_manager_and_contact(
     corrected = write_clients(sheet, [("K-1", "Acme", "new@acme.example", AMARA)])
     code, output = await cli(sandbox, reports, "run", str(corrected))
     assert code == 0, output
-    assert await writes(sandbox) == {}
-    assert await invitations(sandbox) == ["new@acme.example", "old@acme.example"]
-    await assert_clean(sandbox)
+    await assert_quiet(sandbox, ["new@acme.example", "old@acme.example"])
 
 
 async def _refuse_links_for_the_day(sandbox: Sandbox) -> None:
     """The link step of the next run meets a spent daily budget (a 429 asking to wait an
     hour): its row is deferred after the room, folders, copies and share are made."""
-    links = {"fault": "429", "method": "PUT", "regex": r"/api/2\.0/files/rooms/\d+/links"}
-    await admin(sandbox, "POST", "/sandbox/faults", {"script": [{**links, "retry_after": 3600}]})
+    await refuse_for_the_day(sandbox, "PUT", r"/api/2\.0/files/rooms/\d+/links")
 
 
 def _rows(sheet: Path) -> list[tuple[str, str, str, str]]:
@@ -277,7 +269,7 @@ async def test_a_room_sent_just_before_a_crash_counts_as_created_on_resume(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     reports = tmp_path / "reports"
-    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", MARIA)])
+    sheet = acme(tmp_path)
     # The create is held at the portal, which applies it 0.8 s later, whatever the client does.
     held = {"fault": "late_timeout", "method": "POST", "regex": r"/api/2\.0/files/rooms", "ms": 800}
     await admin(sandbox, "POST", "/sandbox/faults", {"script": [held]})
@@ -309,6 +301,4 @@ async def test_a_room_sent_just_before_a_crash_counts_as_created_on_resume(
     await clear_counters(sandbox)
     code, output = await cli(sandbox, reports, "retry", str(run / "report.csv"))
     assert code == 0, output
-    assert await writes(sandbox) == {}
-    assert await invitations(sandbox) == ["it@acme.example"]
-    await assert_clean(sandbox)
+    await assert_quiet(sandbox, ["it@acme.example"])

@@ -17,13 +17,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from click.testing import CliRunner
 
-from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.portal_checks import rooms_of, write_clients
 from tests.engine.test_room_identity import _correct as correct
-from tests.helpers import admin
+from tests.helpers import admin, invoke
 
 pytestmark = pytest.mark.e2e
 
@@ -103,12 +101,7 @@ def active(state: dict[str, Any]) -> dict[str, set[tuple[Any, ...]]]:
 
 
 def cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main,
-        [*args, "--report-dir", str(tmp_path / "reports"), "--no-progress", "--rate", "1000"],
-        env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
-        catch_exceptions=False,
-    )
+    result = invoke(sb, tmp_path / "reports", *args, "--rate", "1000")
     return result.exit_code, result.output
 
 

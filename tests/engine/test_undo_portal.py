@@ -42,6 +42,17 @@ def _undo_at(sb: Sandbox, url: str, reports: Path, args: tuple[str, ...]) -> tup
     return result.exit_code, result.output
 
 
+async def run_one(
+    sb: Sandbox, tmp_path: Path, client: tuple[str, str, str, str]
+) -> tuple[Path, Path]:
+    """A run of one client into tmp_path/reports, exit code 0: the reports and run folders."""
+    reports = tmp_path / "reports"
+    sheet = write_clients(tmp_path / "clients.csv", [client])
+    code, output = await cli(sb, reports, "run", str(sheet))
+    assert code == 0, output
+    return reports, last_run(reports)
+
+
 async def requests_made(sb: Sandbox) -> int:
     return sum((await admin(sb, "GET", "/sandbox/requests"))["byRoute"].values())
 
@@ -49,11 +60,7 @@ async def requests_made(sb: Sandbox) -> int:
 async def test_undo_refuses_another_portal_and_a_folder_that_does_not_say(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    reports = tmp_path / "reports"
-    sheet = write_clients(tmp_path / "clients.csv", [("P-1", "Portal", "it@portal.example", MARIA)])
-    code, output = await cli(sandbox, reports, "run", str(sheet))
-    assert code == 0, output
-    run = last_run(reports)
+    reports, run = await run_one(sandbox, tmp_path, ("P-1", "Portal", "it@portal.example", MARIA))
     assert json.loads((run / "run.json").read_text())["portal"] == sandbox.url
     elsewhere = sandbox.url.replace("127.0.0.1", "localhost")  # another name, same server
     await clear_counters(sandbox)
@@ -90,11 +97,7 @@ async def test_undo_refuses_another_portal_and_a_folder_that_does_not_say(
 async def test_undo_waits_for_no_run_and_no_run_overlaps_it(
     sandbox: Sandbox, tmp_path: Path, state_dir: Path
 ) -> None:
-    reports = tmp_path / "reports"
-    sheet = write_clients(tmp_path / "clients.csv", [("L-1", "Locked", "it@locked.example", MARIA)])
-    code, output = await cli(sandbox, reports, "run", str(sheet))
-    assert code == 0, output
-    run = last_run(reports)
+    reports, run = await run_one(sandbox, tmp_path, ("L-1", "Locked", "it@locked.example", MARIA))
     where = portal_state_dir(state_dir, sandbox.url)
     nightly = tmp_path / "nightly" / "20261201-020000-000aa"  # a run from another folder
     with portal_lock(where, sandbox.url, "20261201-020000-000aa", nightly):

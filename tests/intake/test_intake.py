@@ -13,8 +13,7 @@ from openpyxl import Workbook
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import default_playbook, load_playbook
-
-from .conftest import CASES
+from tests.helpers import CASES
 
 
 def test_client_plans_come_first_whatever_the_file_order() -> None:

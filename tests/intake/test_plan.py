@@ -27,8 +27,8 @@ from bulk_onboard.model.steps import (
 )
 from bulk_onboard.plan import build_plan
 from bulk_onboard.playbook.reader import RoomLink, TemplateCopy, default_playbook, load_playbook
-
-from .conftest import CASES, CLIENT, USER, check
+from tests.helpers import CASES
+from tests.sheets import CLIENT, USER, check
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 DEFAULT = default_playbook()

@@ -12,6 +12,11 @@ import aiohttp
 import pytest
 
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
+from tests.helpers import FakeClock
+
+__all__ = ["INVITED", "Api", "FakeClock", "Reply"]  # FakeClock: the sandbox tests import it here
+
+INVITED = "You have been invited to a room"
 
 
 @dataclass
@@ -109,6 +114,17 @@ class Api:
             f"/api/2.0/files/rooms/{room_id}/share", {"invitations": list(invitations), **extra}
         )
 
+    async def invite(self, room_id: int, email: str) -> Reply:
+        """The documentation's example: an address invited to edit, mailed with a message."""
+        return await self.share(
+            room_id, {"email": email, "access": "Editing"}, notify=True, message=INVITED
+        )
+
+    async def add_member(self, first: str, last: str, email: str, **extra: Any) -> Reply:
+        """POST /api/2.0/people: a user (type 4) unless `extra` says otherwise."""
+        body = {"firstName": first, "lastName": last, "email": email, "type": 4, **extra}
+        return await self.post("/api/2.0/people", body)
+
     async def members(self, room_id: int) -> dict[str, int]:
         """email → access of the room's users (owner included)."""
         reply = await self.get(f"/api/2.0/files/rooms/{room_id}/share")
@@ -124,19 +140,6 @@ class Api:
 
     async def audit(self) -> dict[str, Any]:
         return (await self.get("/sandbox/audit", token=None)).body  # type: ignore[no-any-return]
-
-
-class FakeClock:
-    """Wall-clock seconds that move only when told to."""
-
-    def __init__(self, start: float = 1_700_000_000.25) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

@@ -75,12 +75,7 @@ async def test_example_access_numbers_would_be_refused_if_sent_correctly(api: Ap
 async def test_create_room_and_invite_user_example(api: Api) -> None:
     """(b) matches: 'Editing' parses to 10; the unknown address becomes a pending Guest."""
     room = await api.room("Project Collaboration", 2)
-    reply = await api.share(
-        room,
-        {"email": "example.user@mail.com", "access": "Editing"},
-        notify=True,
-        message="You have been invited to a room",
-    )
+    reply = await api.invite(room, "example.user@mail.com")
     assert reply.status == 200
     assert (await api.members(room))["example.user@mail.com"] == 10
     assert [m["kind"] for m in await api.outbox()] == ["room_invitation"]

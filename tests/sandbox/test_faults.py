@@ -33,6 +33,11 @@ async def outcome(api: Api, method: str, path: str, body: Any = None) -> int | s
         return "dropped"
 
 
+async def script(api: Api, *faults: dict[str, Any]) -> None:
+    """The faults the portal is to inject next, in order."""
+    await api.post("/sandbox/faults", {"script": list(faults)}, token=None)
+
+
 async def room_titles(api: Api) -> list[str]:
     return [r["title"] for r in (await api.state())["rooms"] if r["title"] != "Templates"]
 
@@ -48,19 +53,8 @@ async def test_5xx_has_no_effect() -> None:
 
 async def test_a_500_carries_the_error_envelope() -> None:
     async with faulty() as api:
-        await api.post(
-            "/sandbox/faults",
-            {
-                "script": [
-                    {
-                        "method": "POST",
-                        "path": "/api/2.0/files/rooms",
-                        "fault": "5xx",
-                        "status": 500,
-                    }
-                ]
-            },
-            token=None,
+        await script(
+            api, {"method": "POST", "path": "/api/2.0/files/rooms", "fault": "5xx", "status": 500}
         )
         reply = await api.post("/api/2.0/files/rooms", ROOM)
         assert reply.status == 500 and reply.body["status"] == 1
@@ -111,19 +105,14 @@ async def test_scripted_ambiguous_502_then_success_duplicates_a_naive_retry() ->
 async def test_scripted_drop_regex_skip_and_times() -> None:
     async with faulty() as api:
         room = await api.room("Custom", 5)
-        await api.post(
-            "/sandbox/faults",
+        await script(
+            api,
             {
-                "script": [
-                    {
-                        "regex": r"/api/2\.0/files/folder/\d+",
-                        "fault": "ambiguous_drop",
-                        "skip": 1,
-                        "times": 2,
-                    }
-                ]
+                "regex": r"/api/2\.0/files/folder/\d+",
+                "fault": "ambiguous_drop",
+                "skip": 1,
+                "times": 2,
             },
-            token=None,
         )
         results = [
             await outcome(api, "POST", f"/api/2.0/files/folder/{room}", {"title": "F"})
@@ -137,19 +126,9 @@ async def test_scripted_drop_regex_skip_and_times() -> None:
 
 async def test_scripted_429_with_retry_after() -> None:
     async with faulty() as api:
-        await api.post(
-            "/sandbox/faults",
-            {
-                "script": [
-                    {
-                        "method": "PUT",
-                        "path": "/api/2.0/files/rooms/",
-                        "fault": "429",
-                        "retry_after": 2,
-                    }
-                ]
-            },
-            token=None,
+        await script(
+            api,
+            {"method": "PUT", "path": "/api/2.0/files/rooms/", "fault": "429", "retry_after": 2},
         )
         room = await api.room("Collab", 2)
         refused = await api.share(room, {"email": "a@example.com", "access": 2})

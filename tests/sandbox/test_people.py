@@ -23,16 +23,7 @@ async def test_add_member_without_type_is_a_room_admin(api: Api) -> None:
 
 
 async def test_add_member_with_type_user(api: Api) -> None:
-    reply = await api.post(
-        "/api/2.0/people",
-        {
-            "firstName": "Ann",
-            "lastName": "Lee",
-            "email": "ann@example.com",
-            "type": 4,
-            "password": "Passw0rd!x",
-        },
-    )
+    reply = await api.add_member("Ann", "Lee", "ann@example.com", password="Passw0rd!x")
     person = reply.response
     assert person["isCollaborator"] is True and person["isRoomAdmin"] is False
     assert person["isVisitor"] is False and person["isAdmin"] is False
@@ -79,15 +70,7 @@ async def test_add_member_errors(
 
 
 async def test_names_may_hold_letters_marks_apostrophes_spaces_hyphens(api: Api) -> None:
-    reply = await api.post(
-        "/api/2.0/people",
-        {
-            "firstName": "Zoë Anne",
-            "lastName": "O'Brien-Núñez",
-            "email": "zoe@example.com",
-            "type": 4,
-        },
-    )
+    reply = await api.add_member("Zoë Anne", "O'Brien-Núñez", "zoe@example.com")
     assert reply.status == 200
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import aiohttp
 
 from bulk_onboard.sandbox import SandboxConfig, start_sandbox
+from tests.helpers import FakeClock
 
-from .conftest import Api, FakeClock
+from .conftest import Api
 
 
 async def _login_as(api: Api, email: str, kind: str) -> tuple[str, str]:

@@ -125,12 +125,7 @@ async def test_a_refused_entry_keeps_the_earlier_ones(api: Api) -> None:
 
 async def test_unknown_email_becomes_a_pending_guest_with_an_invitation(api: Api) -> None:
     room = await api.room("Project Collaboration", 2)
-    reply = await api.share(
-        room,
-        {"email": "Example.User@mail.com", "access": "Editing"},
-        notify=True,
-        message="You have been invited to a room",
-    )
+    reply = await api.invite(room, "Example.User@mail.com")
     assert reply.status == 200 and reply.response["members"] == []
     person = (
         await api.get("/api/2.0/people/email", params={"email": "example.user@mail.com"})

@@ -12,8 +12,9 @@ import aiohttp
 import pytest
 
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
+from tests.helpers import FakeClock
 
-from .conftest import Api, FakeClock
+from .conftest import Api
 
 SECRET = "whsec-sandbox-test"
 

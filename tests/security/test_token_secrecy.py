@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
-from tests.helpers import MANAGERS, SAMPLES, admin
+from tests.helpers import MANAGERS, SAMPLES, admin, serving
 from tests.security.conftest import Ran, artefacts, run_tool
 
 pytestmark = pytest.mark.e2e  # a whole run against the sandbox
@@ -103,17 +103,8 @@ async def echoing_portal(request: pytest.FixtureRequest) -> AsyncIterator[str]:
         }
         return web.json_response(body, status=status)
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(answer) as url:
+        yield url
 
 
 async def test_a_portal_echoing_the_token_in_errors_is_redacted(
@@ -167,16 +158,8 @@ async def echoing_archive(sandbox: Sandbox) -> AsyncIterator[tuple[str, dict[str
             data = json.dumps(body).encode()
         return web.Response(body=data, status=status, headers=kept)
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", forward)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}", echo
-    finally:
-        await runner.cleanup()
+    async with serving(forward) as url:
+        yield url, echo
 
 
 async def test_undo_keeps_the_token_out_even_of_an_archive_error_that_echoes_it(

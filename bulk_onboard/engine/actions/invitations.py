@@ -112,7 +112,7 @@ class Inviter:
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, items: list[_Pending], culture: str | None) -> None:
+    async def _send(self, items: list[_Pending], culture: str | None) -> None:  # noqa: C901  to move to the exactly-once module (issue 20 item 3)
         waiting = list(items)
 
         async def attempt(recheck: bool) -> None:

@@ -124,7 +124,7 @@ def _resolve(
     return people.by_email(entry.email), True
 
 
-def apply_invitations(
+def apply_invitations(  # noqa: C901  the server's invitation rules, in its order
     portal: Portal,
     caller: Person,
     room: Folder,

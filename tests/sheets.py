@@ -1,18 +1,14 @@
-"""Helpers for the intake tests: in-memory sheets, and the folder of real input files."""
+"""Sheets as the readers would produce them, from rows in memory, and what validation makes of
+them: for the tests of validation, of the playbook and of plans."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-
-import pytest
 
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.playbook.reader import Playbook, default_playbook
 from bulk_onboard.sources.table import InputWarning, RowBuilder, Sheet, resolve_header
 from bulk_onboard.validate.files import Validated, validate_sheets
-
-CASES = Path(__file__).resolve().parent.parent / "cases"
 
 CLIENT = {
     "client_id": "C-1",
@@ -49,8 +45,3 @@ def check(
     if users:
         sheets.append(make_sheet("users", users))
     return validate_sheets(sheets, playbook or default_playbook())
-
-
-@pytest.fixture
-def cases() -> Path:
-    return CASES

@@ -9,18 +9,11 @@ from structlog.contextvars import bound_contextvars
 
 from bulk_onboard.api import metering
 from bulk_onboard.runs.timeline import MAX_BUCKETS, Timeline
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import FakeClock
 
 
 def test_seconds_count_attempts_writes_in_flight_429s_and_retries() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     line = Timeline(clock=clock)
     line.phase("people")
     with metering.watching(line), bound_contextvars(row="client:C-1", step="room"):
@@ -58,7 +51,7 @@ def test_seconds_count_attempts_writes_in_flight_429s_and_retries() -> None:
 
 
 def test_a_long_run_stays_small() -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
     line = Timeline(clock=clock)
     for _ in range(7200):  # two hours, a request every second
         line.attempt_started("GET")

@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox, SandboxConfig
-from tests.helpers import SAMPLES, seeded_sandbox
+from tests.helpers import SAMPLES, invoke, seeded_sandbox
 
 pytestmark = pytest.mark.e2e  # whole runs against the sandbox
 
@@ -29,19 +27,7 @@ def _clients(tmp_path: Path) -> Path:
 
 
 def _run(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
-    result = CliRunner().invoke(
-        main,
-        [
-            "run",
-            *args,
-            "--report-dir",
-            str(tmp_path / "reports"),
-            "--no-progress",
-            "--log-format",
-            "json",
-        ],
-        env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
-    )
+    result = invoke(sb, tmp_path / "reports", "run", *args, "--log-format", "json")
     events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     return result.exit_code, events
 

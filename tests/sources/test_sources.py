@@ -10,8 +10,7 @@ import pytest
 from bulk_onboard.errors import InputError
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.sources import Sheet, open_sources
-
-from .conftest import CASES
+from tests.helpers import CASES
 
 ZOE = {
     "email": "zoe@mueller.example.de",

@@ -8,18 +8,11 @@ from structlog.testing import capture_logs
 
 from bulk_onboard.cli.progress import LogProgress, eta_text
 from bulk_onboard.runs.report import Status
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import FakeClock
 
 
 def test_the_eta_counts_the_people_phase_before_any_row_is_finished() -> None:
-    clock = Clock()
+    clock = FakeClock(0.0)
     progress = LogProgress(every=5.0, clock=clock)
     progress.start(10, extra_work=6)  # 10 rows, 6 of them users
     with capture_logs() as logs:

@@ -9,8 +9,7 @@ import pytest
 from bulk_onboard.model.records import Access, RoomType, RowKind, UserType
 from bulk_onboard.playbook.reader import RoomLink, default_playbook
 from bulk_onboard.validate.files import Invalid
-
-from .conftest import CLIENT, USER, check
+from tests.sheets import CLIENT, USER, check
 
 DEFAULT = default_playbook()
 EXTERNAL_LINK = replace(DEFAULT, link=RoomLink("external", Access.READ, "Shared link"))

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +14,7 @@ from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import run_args, sandbox_process, until_rooms
+from tests.processes import interrupt_run, portal_process
 
 pytestmark = pytest.mark.e2e  # whole runs against the sandbox
 
@@ -97,23 +95,14 @@ async def test_a_run_with_failures_lists_them_counts_causes_and_names_the_retry(
 
 async def test_ctrl_c_says_what_it_does_and_ends_with_the_resume_command(tmp_path: Path) -> None:
     token = "sk-" + "9abcdef0" * 4
-    async with sandbox_process(tmp_path / "portal.db", token) as url:
-        env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
-        run = await asyncio.create_subprocess_exec(
-            *run_args(tmp_path),
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        await until_rooms(url, 4, run)
-        run.send_signal(signal.SIGINT)
-        out, err = await asyncio.wait_for(run.communicate(), 60)
-    assert run.returncode == 3, out.decode()
-    said = [line for line in err.decode().splitlines() if line.startswith("stopping: ")]
-    assert len(said) == 1, err.decode()
+    async with portal_process(tmp_path, token) as (url, env):
+        code, out, err = await interrupt_run(url, env, tmp_path, timeout=60)
+    assert code == 3, out
+    said = [line for line in err.splitlines() if line.startswith("stopping: ")]
+    assert len(said) == 1, err
     assert said[0].startswith("stopping: finishing ")
     assert said[0].endswith(" in flight; Ctrl-C again to cancel them")
-    last = out.decode().strip().splitlines()[-1]
+    last = out.strip().splitlines()[-1]
     assert last.startswith("continue with: bulk-onboard run --resume ")
     folder = Path(last.rsplit(" ", 1)[1])  # the run folder: right whatever --report-dir was
     assert folder.parent == tmp_path / "reports" and (folder / "run.json").is_file()

@@ -9,12 +9,10 @@ import csv
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bulk_onboard.cli.commands import main
 from bulk_onboard.model.cells import neutralise, restore
 from bulk_onboard.sandbox import Sandbox
-from tests.helpers import admin, assert_clean, get_json
+from tests.helpers import admin, assert_clean, get_json, invoke
 
 TYPED = ["'=quoted", "=SUM(A1)", "'plain", "''=twice", "+49 30 1234", "-", "'", "O'Brien"]
 
@@ -27,12 +25,7 @@ def test_restore_undoes_neutralise_for_every_text() -> None:
 
 
 def _cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main,
-        [*args, "--report-dir", str(tmp_path / "reports"), "--no-progress", "--rate", "500"],
-        env={"DOCSPACE_TOKEN": sb.token, "DOCSPACE_URL": sb.url},
-        catch_exceptions=False,
-    )
+    result = invoke(sb, tmp_path / "reports", *args, "--rate", "500")
     return result.exit_code, result.output
 
 

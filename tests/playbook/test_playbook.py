@@ -11,8 +11,7 @@ from bulk_onboard.model.records import Access, LinkType, RoomType
 from bulk_onboard.model.steps import TemplatePath
 from bulk_onboard.playbook.reader import Guard, TemplateCopy, default_playbook, load_playbook
 from bulk_onboard.validate.rows import title_keys
-
-from .conftest import CLIENT, make_sheet
+from tests.sheets import CLIENT, make_sheet
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "playbook.toml"
 

@@ -15,11 +15,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
-from tests.helpers import ROOT, admin
+from tests.helpers import ROOT, admin, invoke
 
 pytestmark = pytest.mark.e2e
 
@@ -60,19 +58,7 @@ async def test_report_html_renders_the_run_in_chromium(sandbox: Sandbox, tmp_pat
         sandbox, "POST", "/sandbox/limits", {"enabled": True, "windowLimit": 30, "windowSeconds": 1}
     )
     result = await asyncio.to_thread(
-        CliRunner().invoke,
-        main,
-        [
-            "run",
-            *_inputs(tmp_path),
-            "--report-dir",
-            str(tmp_path / "reports"),
-            "--no-progress",
-            "--rate",
-            "200",
-        ],
-        env={"DOCSPACE_TOKEN": sandbox.token, "DOCSPACE_URL": sandbox.url},
-        catch_exceptions=False,
+        invoke, sandbox, tmp_path / "reports", "run", *_inputs(tmp_path), "--rate", "200"
     )
     assert result.exit_code == 1, result.output
     run_dir = next((tmp_path / "reports").glob("2*"))

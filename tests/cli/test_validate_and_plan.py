@@ -9,8 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bulk_onboard.cli.commands import main
-
-from .conftest import CASES
+from tests.helpers import CASES, ROOT
 
 SAMPLE = [str(CASES / "sample_clients.csv"), str(CASES / "sample_users.csv")]
 
@@ -136,7 +135,7 @@ def test_plan_json_is_the_golden_document() -> None:
     result = run("plan", *SAMPLE, "--json")
     assert result.exit_code == 0
     document = json.loads(result.stdout)
-    golden = Path(__file__).parent / "golden" / "sample_default.json"
+    golden = ROOT / "tests" / "intake" / "golden" / "sample_default.json"
     assert document == json.loads(golden.read_text(encoding="utf-8"))
 
 

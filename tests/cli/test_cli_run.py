@@ -4,7 +4,6 @@ and a process killed mid-run then run again."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from pathlib import Path
 
@@ -13,28 +12,20 @@ from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
-from tests.engine.conftest import run_args, sandbox_process, until_rooms
-from tests.helpers import SAMPLES, admin, assert_sample_onboarded_once, get_json
+from tests.helpers import SAMPLES, admin, get_json, invoke
+from tests.processes import (
+    finish_run,
+    interrupt_run,
+    portal_process,
+    run_args,
+    until_rooms,
+)
 
 pytestmark = pytest.mark.e2e  # a whole run against the sandbox
 
 
 def _run(sb: Sandbox, tmp_path: Path, *args: str, token: str | None = None) -> tuple[int, str]:
-    env = {"DOCSPACE_TOKEN": token or sb.token, "DOCSPACE_URL": sb.url}
-    result = CliRunner().invoke(
-        main,
-        [
-            "run",
-            *args,
-            "--report-dir",
-            str(tmp_path / "reports"),
-            "--no-progress",
-            "--log-format",
-            "json",
-        ],
-        env=env,
-        catch_exceptions=False,
-    )
+    result = invoke(sb, tmp_path / "reports", "run", *args, "--log-format", "json", token=token)
     return result.exit_code, result.output
 
 
@@ -114,24 +105,11 @@ async def test_exit_3_when_the_token_is_refused_and_the_report_is_still_written(
     assert audit["counts"]["rooms"] == 1  # only the Templates room
 
 
-async def _rerun_and_audit(url: str, env: dict[str, str], tmp_path: Path) -> None:
-    second = await asyncio.create_subprocess_exec(
-        *run_args(tmp_path),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await asyncio.wait_for(second.communicate(), 120)
-    assert second.returncode == 0, out.decode()
-    await assert_sample_onboarded_once(url)
-
-
 async def test_killed_mid_run_then_rerun_onboards_everything_exactly_once(tmp_path: Path) -> None:
     """A real `bulk-onboard run` process is killed with SIGKILL mid-way; the rerun finishes
     the work and the portal holds every room, folder and file once, every mail once."""
     token = "sk-" + "1234abcd" * 4
-    async with sandbox_process(tmp_path / "portal.db", token) as url:
-        env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
+    async with portal_process(tmp_path, token) as (url, env):
         with (tmp_path / "first.log").open("wb") as log:
             first = await asyncio.create_subprocess_exec(
                 *run_args(tmp_path), env=env, stdout=asyncio.subprocess.DEVNULL, stderr=log
@@ -141,24 +119,15 @@ async def test_killed_mid_run_then_rerun_onboards_everything_exactly_once(tmp_pa
             assert await first.wait() == -signal.SIGKILL
         partial = await get_json(f"{url}/sandbox/audit")
         assert 1 < partial["counts"]["rooms"] < 26  # killed mid-way
-        await _rerun_and_audit(url, env, tmp_path)
+        await finish_run(url, env, tmp_path)
 
 
 async def test_ctrl_c_finishes_rows_in_flight_writes_the_report_and_exits_3(tmp_path: Path) -> None:
     token = "sk-" + "5678abcd" * 4
-    async with sandbox_process(tmp_path / "portal.db", token) as url:
-        env = {**os.environ, "DOCSPACE_TOKEN": token, "DOCSPACE_URL": url}
-        first = await asyncio.create_subprocess_exec(
-            *run_args(tmp_path),
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        await until_rooms(url, 4, first)
-        first.send_signal(signal.SIGINT)
-        out, _ = await asyncio.wait_for(first.communicate(), 30)
-        assert first.returncode == 3, out.decode()
-        assert "interrupted" in out.decode()
+    async with portal_process(tmp_path, token) as (url, env):
+        code, out, _ = await interrupt_run(url, env, tmp_path, timeout=30)
+        assert code == 3, out
+        assert "interrupted" in out
         report = next((tmp_path / "reports").rglob("report.csv")).read_text(encoding="utf-8-sig")
         statuses = [line.split(",") for line in report.splitlines()[1:]]
         assert any("interrupted" in row for row in statuses)
@@ -166,4 +135,4 @@ async def test_ctrl_c_finishes_rows_in_flight_writes_the_report_and_exits_3(tmp_
         # Rows in flight were finished, not cut: every room that exists has its link.
         audit = await get_json(f"{url}/sandbox/audit")
         assert audit["counts"]["links"] == audit["counts"]["rooms"] - 1
-        await _rerun_and_audit(url, env, tmp_path)
+        await finish_run(url, env, tmp_path)
