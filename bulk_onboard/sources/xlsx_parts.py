@@ -161,21 +161,16 @@ class _SheetXml:
     def cell_at(self, hit: int) -> tuple[int, int, int, int] | None:
         """(row, column, start and end of the opening tag) of the cell whose opening tag
         holds position `hit`."""
-        xml = self.xml
+        xml, cell_tag = self.xml, self.cell_tag
         start = xml.rfind(b"<", 0, hit + 1)
-        after = start + len(self.cell_tag)
-        if not xml.startswith(self.cell_tag, start) or xml[after : after + 1] not in b" \t\r\n":
+        after = start + len(cell_tag)
+        if not xml.startswith(cell_tag, start) or xml[after : after + 1] not in b" \t\r\n":
             return None
         end = xml.find(b">", hit)
         ref = _REF.search(xml, start, end)
         if ref is None:
             return None
         return int(ref.group(2)), column_number(ref.group(1)), start, end
-
-    def body(self, end: int) -> bytes:
-        """What a cell whose opening tag ends at `end` holds, up to its closing tag."""
-        body_end = self.close.search(self.xml, end)
-        return self.xml[end : body_end.start() if body_end else len(self.xml)]
 
 
 def _shown_styles(styles: list[str]) -> list[int]:
@@ -203,20 +198,21 @@ def _note_formats(
         for letters, row, number in found:
             formats[int(row) << COLUMN_BITS | column_number(letters)] = styles[int(number)]
     else:
+        cell_at = sheet.cell_at
         for hit in style.finditer(xml):
-            cell = sheet.cell_at(hit.start())
+            cell = cell_at(hit.start())
             if cell:
                 formats[cell[0] << COLUMN_BITS | cell[1]] = styles[int(hit.group(1))]
 
 
 def _note_errors(sheet: _SheetXml, errors: dict[int, list[tuple[int, str]]]) -> None:
     """The error each error cell shows (#N/A ...), by row: (column, text)."""
-    xml = sheet.xml
+    xml, cell_at, close = sheet.xml, sheet.cell_at, sheet.close
     for hit in _ERROR.finditer(xml):
-        cell = sheet.cell_at(hit.start())
+        cell = cell_at(hit.start())
         if cell and xml[cell[3] - 1 : cell[3]] != b"/":
             row, col, _, end = cell
-            body_end = sheet.close.search(xml, end)
+            body_end = close.search(xml, end)
             value = _VALUE.search(xml, end, body_end.start() if body_end else len(xml))
             if value:
                 text = value.group(1).decode("utf-8", "replace")
@@ -226,10 +222,13 @@ def _note_errors(sheet: _SheetXml, errors: dict[int, list[tuple[int, str]]]) -> 
 def _note_uncalculated(sheet: _SheetXml, uncalculated: dict[int, list[int]]) -> None:
     """The columns, by row, of the cells holding a formula without a cached result."""
     opening = re.compile(re.escape(sheet.formula) + rb"[\s>/]")
-    for hit in opening.finditer(sheet.xml):
-        cell = sheet.cell_at(hit.start() - 1)  # a formula is the first thing in its cell
+    xml, cell_at, close = sheet.xml, sheet.cell_at, sheet.close
+    for hit in opening.finditer(xml):
+        cell = cell_at(hit.start() - 1)  # a formula is the first thing in its cell
         if cell is None:
             continue
         row, col, start, end = cell
-        if not _CACHED.search(sheet.body(end)) and not _STRING_RESULT.search(sheet.xml, start, end):
+        body_end = close.search(xml, end)
+        body = xml[end : body_end.start() if body_end else len(xml)]
+        if not _CACHED.search(body) and not _STRING_RESULT.search(xml, start, end):
             uncalculated.setdefault(row, []).append(col)
