@@ -8,7 +8,7 @@ from typing import Any
 
 from bulk_onboard.cli.plan_output import origin_json
 from bulk_onboard.engine.dry_run import DAILY_WRITE_BUDGET, DryRun
-from bulk_onboard.runs.report import OK_STATUSES, Status
+from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
 _WORDS = {"created": "create", "changed": "change", "found": "exists", "journal": "exists"}
 
@@ -17,18 +17,7 @@ def dry_run_lines(run: DryRun) -> list[str]:
     """Per row: what would be created and what exists; then problems and the write budget."""
     lines: list[str] = []
     for result in run.results:
-        where = result.origin.describe()
-        if result.status in OK_STATUSES:
-            verdict = {
-                "created": "would be created",
-                "updated": "would be completed",
-                "unchanged": "already onboarded",
-            }[result.status.value]
-        else:
-            verdict = f"problem at {result.failed_step}: {result.error}"
-        lines.append(f"{result.row_key}  ({where})  {verdict}")
-        for step, outcome in result.outcomes.items():
-            lines.append(f"  {step:<40} {_WORDS.get(outcome, outcome)}")
+        lines.extend(_row_lines(result))
     counts = Counter(r.status for r in run.results)
     lines.append("")
     lines.append(
@@ -36,11 +25,34 @@ def dry_run_lines(run: DryRun) -> list[str]:
         f"{counts[Status.UPDATED]} completed, {counts[Status.UNCHANGED]} already onboarded, "
         f"{len(run.problems)} with problems"
     )
-    lines.append(
+    lines.extend(_budget_lines(run))
+    return lines
+
+
+def _row_lines(result: RowResult) -> list[str]:
+    """One row's verdict, then what each of its steps would do."""
+    where = result.origin.describe()
+    if result.status in OK_STATUSES:
+        verdict = {
+            "created": "would be created",
+            "updated": "would be completed",
+            "unchanged": "already onboarded",
+        }[result.status.value]
+    else:
+        verdict = f"problem at {result.failed_step}: {result.error}"
+    lines = [f"{result.row_key}  ({where})  {verdict}"]
+    for step, outcome in result.outcomes.items():
+        lines.append(f"  {step:<40} {_WORDS.get(outcome, outcome)}")
+    return lines
+
+
+def _budget_lines(run: DryRun) -> list[str]:
+    """The writes the run needs against the portal's daily budget, and what is known of it."""
+    lines = [
         f"the run needs {run.write_total} write requests (POST+PUT); the portal allows "
         f"{DAILY_WRITE_BUDGET:,} a day per user, and how many are spent today only the portal "
         f"knows; this check sent {run.reads} reads and no writes"
-    )
+    ]
     if run.budget_refused_now:
         lines.append(
             "the portal refused requests for the day during this check: the run would defer "

@@ -18,6 +18,7 @@ import click
 
 from bulk_onboard.cli.demo import (
     DEMO_SECRET_ENV,
+    Audit,
     demo_playbook,
     demo_sandbox_config,
     read_audit,
@@ -49,7 +50,7 @@ from bulk_onboard.intake import Intake
 from bulk_onboard.logs import flush_repeats
 from bulk_onboard.runs.folder import RunFolder, open_run_folder, same_portal
 from bulk_onboard.runs.progress import Progress
-from bulk_onboard.runs.report_reader import plan_retry, read_report
+from bulk_onboard.runs.report_reader import Retry, plan_retry, read_report
 
 SAMPLE_WORKBOOK = Path("sample_data/onboarding.xlsx")
 
@@ -142,44 +143,73 @@ def run_command(
     if resume is None and not files:
         fail("give the spreadsheets to onboard, or --resume RUN to continue a run")
     settings = settings_from(options)
+    limits = (max_new_rooms, max_new_people)
     if resume is not None:
-        folder = _open_folder(resume, settings.report_dir)
-        _check_portal(folder, settings.portal_url)
-        intake, carried = _folder_intake(folder, playbook)
-        intake = with_guard(intake, max_new_rooms, max_new_people)
-        check_crm_config(intake)
-        _launch(
-            settings,
-            options,
-            lambda progress, stop: modes.resume(
-                settings,
-                folder,
-                intake,
-                carried=carried,
-                progress=progress,
-                stop=stop,
-                env=os.environ,
-                reannounce=reannounce,
-            ),
-        )
+        _resume_run(settings, options, resume, playbook, reannounce=reannounce, limits=limits)
     else:
-        intake = with_guard(read_intake(files, playbook, kind), max_new_rooms, max_new_people)
-        check_crm_config(intake)
-        _launch(
+        _start_run(settings, options, files, playbook, kind, reannounce=reannounce, limits=limits)
+
+
+def _start_run(
+    settings: Settings,
+    options: dict[str, Any],
+    files: tuple[Path, ...],
+    playbook: Path | None,
+    kind: str | None,
+    *,
+    reannounce: bool,
+    limits: tuple[int | None, int | None],
+) -> NoReturn:
+    """`run FILES`: a new run of the spreadsheets, under the guard's `limits` (--max-new-rooms,
+    --max-new-people) when given."""
+    intake = with_guard(read_intake(files, playbook, kind), *limits)
+    check_crm_config(intake)
+    _launch(
+        settings,
+        options,
+        lambda progress, stop: modes.start(
             settings,
-            options,
-            lambda progress, stop: modes.start(
-                settings,
-                intake,
-                progress=progress,
-                stop=stop,
-                sources=files,
-                playbook_path=playbook,
-                kind=kind,
-                env=os.environ,
-                reannounce=reannounce,
-            ),
-        )
+            intake,
+            progress=progress,
+            stop=stop,
+            sources=files,
+            playbook_path=playbook,
+            kind=kind,
+            env=os.environ,
+            reannounce=reannounce,
+        ),
+    )
+
+
+def _resume_run(
+    settings: Settings,
+    options: dict[str, Any],
+    resume: str,
+    playbook: Path | None,
+    *,
+    reannounce: bool,
+    limits: tuple[int | None, int | None],
+) -> NoReturn:
+    """`run --resume RUN`: the run continued from its folder, on the portal it wrote to."""
+    folder = _open_folder(resume, settings.report_dir)
+    _check_portal(folder, settings.portal_url)
+    intake, carried = _folder_intake(folder, playbook)
+    intake = with_guard(intake, *limits)
+    check_crm_config(intake)
+    _launch(
+        settings,
+        options,
+        lambda progress, stop: modes.resume(
+            settings,
+            folder,
+            intake,
+            carried=carried,
+            progress=progress,
+            stop=stop,
+            env=os.environ,
+            reannounce=reannounce,
+        ),
+    )
 
 
 def _check_portal(folder: RunFolder, portal_url: str) -> None:
@@ -251,15 +281,7 @@ def retry_command(
     """
     settings = settings_from(options)
     report = _report_of(report, settings.report_dir)
-    run_json = report.parent / "run.json"
-    chosen = playbook
-    if chosen is None and run_json.is_file():
-        chosen = open_run_folder(str(report.parent), settings.report_dir).playbook
-    try:
-        rows = read_report(report)
-        retry = plan_retry(report, rows, read_playbook(chosen))
-    except (InputError, ConfigError) as exc:
-        fail(str(exc))
+    retry, chosen = _plan_retry(report, playbook, settings.report_dir)
     retry = replace(retry, intake=with_guard(retry.intake, max_new_rooms, max_new_people))
     check_crm_config(retry.intake)
     if not retry.intake.plans and not retry.intake.invalid:
@@ -279,6 +301,21 @@ def retry_command(
             reannounce=reannounce,
         ),
     )
+
+
+def _plan_retry(report: Path, playbook: Path | None, report_dir: Path) -> tuple[Retry, Path | None]:
+    """The report's rows to run again, and the playbook they are planned with: the one given,
+    else the one of the run that wrote the report (when the report is in its run folder)."""
+    run_json = report.parent / "run.json"
+    chosen = playbook
+    if chosen is None and run_json.is_file():
+        chosen = open_run_folder(str(report.parent), report_dir).playbook
+    try:
+        rows = read_report(report)
+        retry = plan_retry(report, rows, read_playbook(chosen))
+    except (InputError, ConfigError) as exc:
+        fail(str(exc))
+    return retry, chosen
 
 
 @click.command("demo")
@@ -351,54 +388,92 @@ async def _demo(
         await seed_managers(sb.url)
         click.echo(f"sandbox portal: {sb.url} (1,500 requests a minute, {latency_ms:g} ms latency)")
         with tempfile.TemporaryDirectory(prefix="bulk-onboard-demo-") as scratch:
-            # the demo portal lives as long as the demo: so does its state (the CRM ledger)
-            settings = build_settings(
-                {"DOCSPACE_TOKEN": sb.token},
-                portal=sb.url,
-                report_dir=report_dir,
-                state_dir=Path(scratch) / "state",
+            settings, playbook = _demo_settings(
+                sb.url, sb.token, Path(scratch), playbook, report_dir
             )
-            if playbook is None:
-                crm_file = report_dir / "crm-records.jsonl"
-                playbook = demo_playbook(Path(scratch), sb.url, crm_file)
-                click.echo(f"CRM: webhook {sb.url}/sandbox/webhook (signed) and {crm_file}")
             intake = read_intake(inputs, playbook, None)
-            first = progress_for(settings, show_progress)
-            start_logs(settings, first)
-            stop = Stop()
-            stop.on_request(say_stopping)
-            with stop_on_signals(stop):
-                outcome = await modes.start(
-                    settings,
-                    intake,
-                    progress=first,
-                    stop=stop,
-                    sources=inputs,
-                    playbook_path=playbook,
-                    env=env,
-                )
-                flush_repeats()
-                first_code = finish_run(outcome)
-                click.echo(f"CRM webhook received: {(await read_webhooks(sb.url)).summary()}")
-                if first_code != 0:
-                    return first_code
-                click.echo("\nthe same workbook again (what a nightly run does):")
-                again = await modes.start(
-                    settings,
-                    intake,
-                    progress=progress_for(settings, show_progress),
-                    stop=stop,
-                    sources=inputs,
-                    playbook_path=playbook,
-                    env=env,
-                )
-                flush_repeats()
-                again_code = finish_run(again)
-                click.echo(f"CRM webhook received: {(await read_webhooks(sb.url)).summary()}")
+            first_code, again_code = await _onboard_twice(
+                settings, intake, inputs, playbook, env, show_progress, sb.url
+            )
+        if again_code is None:
+            return first_code
         audit = await read_audit(sb.url)
+    return _audit_verdict(audit, again_code)
+
+
+def _demo_settings(
+    url: str, token: str, scratch: Path, playbook: Path | None, report_dir: Path
+) -> tuple[Settings, Path]:
+    """The settings for the sandbox portal at `url`, and the playbook: the one given, else one
+    that announces each client to the sandbox's CRM stand-in."""
+    # the demo portal lives as long as the demo: so does its state (the CRM ledger)
+    settings = build_settings(
+        {"DOCSPACE_TOKEN": token},
+        portal=url,
+        report_dir=report_dir,
+        state_dir=scratch / "state",
+    )
+    if playbook is None:
+        crm_file = report_dir / "crm-records.jsonl"
+        playbook = demo_playbook(scratch, url, crm_file)
+        click.echo(f"CRM: webhook {url}/sandbox/webhook (signed) and {crm_file}")
+    return settings, playbook
+
+
+async def _onboard_twice(
+    settings: Settings,
+    intake: Intake,
+    inputs: tuple[Path, ...],
+    playbook: Path,
+    env: dict[str, str],
+    show_progress: bool | None,
+    url: str,
+) -> tuple[int, int | None]:
+    """The workbook onboarded into the sandbox portal at `url`, then again as a nightly run
+    would: the exit code of each (None for the second when the first did not succeed)."""
+    first = progress_for(settings, show_progress)
+    start_logs(settings, first)
+    stop = Stop()
+    stop.on_request(say_stopping)
+    with stop_on_signals(stop):
+        outcome = await modes.start(
+            settings,
+            intake,
+            progress=first,
+            stop=stop,
+            sources=inputs,
+            playbook_path=playbook,
+            env=env,
+        )
+        first_code = await _demo_finish(outcome, url)
+        if first_code != 0:
+            return first_code, None
+        click.echo("\nthe same workbook again (what a nightly run does):")
+        again = await modes.start(
+            settings,
+            intake,
+            progress=progress_for(settings, show_progress),
+            stop=stop,
+            sources=inputs,
+            playbook_path=playbook,
+            env=env,
+        )
+        return first_code, await _demo_finish(again, url)
+
+
+async def _demo_finish(summary: RunSummary, url: str) -> int:
+    """A demo run's summary, what the CRM stand-in received so far, and the run's exit code."""
+    flush_repeats()
+    code = finish_run(summary)
+    click.echo(f"CRM webhook received: {(await read_webhooks(url)).summary()}")
+    return code
+
+
+def _audit_verdict(audit: Audit, code: int) -> int:
+    """The mail the sandbox portal sent and its duplicates: the demo fails (1) on any."""
     click.echo("\nmail the portal sent (sandbox outbox):")
     for line in audit.mail_lines():
         click.echo(line)
     dupes = sum(len(v) for v in audit.audit["duplicates"].values())
     click.echo(f"duplicates in the portal: {dupes} (rooms, folders, files, shares, links, mails)")
-    return again_code if dupes == 0 else 1
+    return code if dupes == 0 else 1

@@ -61,23 +61,34 @@ def summary_lines(summary: RunSummary) -> list[str]:
             f"report: {s['report']['xlsx']}",
         ]
     counts = ", ".join(f"{n} {status}" for status, n in summary.statuses.items() if n)
-    api = s["requests"]
-    unsent = api["total"] + api["retries"] - api["attempts"]  # refused before sending
     lines = [
         f"run {summary.run_id}: {s['rows']} rows in {s['duration_s']:.1f}s: "
         f"{counts or 'nothing to do'}",
-        (
-            f"requests: {api['total']} API calls; {api['attempts']} sent ({api['retries']} of "
-            f"them retries), {api['rate_limited']} answered 429"
-            + (f"; {unsent} not sent (the daily write budget was spent)" if unsent > 0 else "")
-        ),
-        *limits_lines(api.get("limits")),
+        requests_line(s["requests"]),
+        *limits_lines(s["requests"].get("limits")),
         f"report: {s['report']['xlsx']}",
         f"        {s['report']['csv']}",
     ]
     if s.get("retry_of") and "retried_rows" in s:  # a resumed retry says only retry_of
         lines.append(f"retried {s['retried_rows']} rows of run {s['retry_of']}")
     lines.extend(problem_lines(summary.problems))
+    lines.extend(next_lines(summary))
+    return lines
+
+
+def requests_line(api: dict[str, Any]) -> str:
+    """The run's API calls, attempts, retries and 429 answers (summary.json requests)."""
+    unsent = api["total"] + api["retries"] - api["attempts"]  # refused before sending
+    return (
+        f"requests: {api['total']} API calls; {api['attempts']} sent ({api['retries']} of "
+        f"them retries), {api['rate_limited']} answered 429"
+        + (f"; {unsent} not sent (the daily write budget was spent)" if unsent > 0 else "")
+    )
+
+
+def next_lines(summary: RunSummary) -> list[str]:
+    """Why the run stopped, if it did, and the command to run next."""
+    lines: list[str] = []
     # the run folder as the report folder was given: right whatever --report-dir was
     resume = f"bulk-onboard run --resume {shlex.quote(str(summary.run_dir))}"
     if summary.verdict == "portal_unreachable":
@@ -93,7 +104,7 @@ def summary_lines(summary: RunSummary) -> list[str]:
             f"continue with: {resume}"
         )
     if summary.verdict == "rows_need_attention":
-        report = shlex.quote(str(s["report"]["xlsx"]))
+        report = shlex.quote(str(summary.document["report"]["xlsx"]))
         lines.append(f"next: fix what the report says, then: bulk-onboard retry {report}")
     return lines
 

@@ -140,14 +140,7 @@ def undo_command(run: str, yes: bool, assume_portal: bool, **options: Any) -> No
     reached.
     """
     settings = settings_from(options)
-    try:
-        folder = open_run_folder(run, settings.report_dir)
-        family = run_family(folder, [settings.report_dir])
-        check_portal(family, settings.portal_url, assume=assume_portal)
-        effects = read_effects(family)
-        crm = _crm(folder)
-    except (ConfigError, InputError) as exc:
-        fail(str(exc))
+    folder, effects, crm = _read_run(run, settings, assume_portal=assume_portal)
     configure_logs(
         fmt=settings.log_format,
         level=options.get("log_level") or "warning",
@@ -157,18 +150,44 @@ def undo_command(run: str, yes: bool, assume_portal: bool, **options: Any) -> No
     if show is None:
         show = sys.stderr.isatty()
     progress = BarUndoProgress() if show and yes else undo_engine.Progress()
-    undo_id = new_run_id()
     try:
-        with report_dir_lock(folder.path.parent), ExitStack() as locks:
-            if yes:  # the preview only reads
-                where = portal_state_dir(settings.state_dir, settings.portal_url)
-                locks.enter_context(portal_lock(where, settings.portal_url, undo_id, folder.path))
-            code = asyncio.run(_undo(settings, folder, effects, crm, yes, progress, undo_id))
+        code = _undo_locked(settings, folder, effects, crm, yes, progress)
     except RunLocked as exc:
         fail(str(exc), EXIT_LOCKED)
     except ConfigError as exc:
         fail(str(exc))
     raise SystemExit(code)
+
+
+def _read_run(
+    run: str, settings: Settings, *, assume_portal: bool
+) -> tuple[RunFolder, RunEffects, CrmDelivery | None]:
+    """The run's folder, what it and its resumes and retries did, and its CRM sinks; exit 2
+    when the run cannot be undone here."""
+    try:
+        folder = open_run_folder(run, settings.report_dir)
+        family = run_family(folder, [settings.report_dir])
+        check_portal(family, settings.portal_url, assume=assume_portal)
+        return folder, read_effects(family), _crm(folder)
+    except (ConfigError, InputError) as exc:
+        fail(str(exc))
+
+
+def _undo_locked(
+    settings: Settings,
+    folder: RunFolder,
+    effects: RunEffects,
+    crm: CrmDelivery | None,
+    yes: bool,
+    progress: undo_engine.Progress,
+) -> int:
+    """Undo (or its preview) holding the report folder's lock and, with --yes, the portal's."""
+    undo_id = new_run_id()
+    with report_dir_lock(folder.path.parent), ExitStack() as locks:
+        if yes:  # the preview only reads
+            where = portal_state_dir(settings.state_dir, settings.portal_url)
+            locks.enter_context(portal_lock(where, settings.portal_url, undo_id, folder.path))
+        return asyncio.run(_undo(settings, folder, effects, crm, yes, progress, undo_id))
 
 
 def check_portal(family: list[RunFolder], portal_url: str, *, assume: bool) -> None:
@@ -234,36 +253,14 @@ async def _undo(
             crm=crm,
             progress=progress,
         )
-        try:
-            decisions = await undo.look()
-        except ApiError as exc:
-            code = EXIT_ROWS_FAILED
-            if isinstance(exc, PortalUnreachable | PortalUnusable):
-                code = EXIT_PORTAL
-            elif isinstance(exc, TokenRefused):
-                code = EXIT_ABORTED
-            fail(f"undo could not read the portal, nothing was changed: {exc}", code)
+        decisions = await _look(undo)
         for line in scope_lines(folder, effects):
             click.echo(line)
         for line in change_lines(effects):
             click.echo(line)
         if not yes:
-            for line in decision_lines(decisions):
-                click.echo(line)
-            todo = sum(1 for d in decisions if d.state == "to_do")
-            if todo:
-                click.echo(
-                    f"take it back with: bulk-onboard undo {shlex.quote(run_arg(folder))} --yes"
-                )
-            else:
-                click.echo("nothing to take back")
-            return 0
-        with Journal(folder.path / "undo.jsonl") as journal:
-            if crm is not None and any(d.action == "offboard" for d in decisions):
-                async with crm:
-                    await undo.apply(decisions, journal)
-            else:
-                await undo.apply(decisions, journal)
+            return _preview(folder, decisions)
+        await _apply(undo, decisions, crm, folder.path / "undo.jsonl")
     for line in decision_lines(decisions, done=True):
         click.echo(line)
     report = write_undo_report(folder, decisions, undo_id, started, effects.changes)
@@ -271,6 +268,45 @@ async def _undo(
         click.echo(line)
     click.echo(f"report: {report}")
     return EXIT_ROWS_FAILED if any(d.state == "failed" for d in decisions) else 0
+
+
+async def _look(undo: Undo) -> list[Decision]:
+    """What undo would do to each effect, as the portal has it now; exit (nothing changed)
+    when the portal cannot be read: 6 unreachable, 3 the token refused, else 1."""
+    try:
+        return await undo.look()
+    except ApiError as exc:
+        code = EXIT_ROWS_FAILED
+        if isinstance(exc, PortalUnreachable | PortalUnusable):
+            code = EXIT_PORTAL
+        elif isinstance(exc, TokenRefused):
+            code = EXIT_ABORTED
+        fail(f"undo could not read the portal, nothing was changed: {exc}", code)
+
+
+def _preview(folder: RunFolder, decisions: list[Decision]) -> int:
+    """Without --yes: what undo would do, and the command that does it."""
+    for line in decision_lines(decisions):
+        click.echo(line)
+    todo = sum(1 for d in decisions if d.state == "to_do")
+    if todo:
+        click.echo(f"take it back with: bulk-onboard undo {shlex.quote(run_arg(folder))} --yes")
+    else:
+        click.echo("nothing to take back")
+    return 0
+
+
+async def _apply(
+    undo: Undo, decisions: list[Decision], crm: CrmDelivery | None, journal_path: Path
+) -> None:
+    """Take back what the decisions say, journalled; the CRM sinks open when a client is to
+    be offboarded."""
+    with Journal(journal_path) as journal:
+        if crm is not None and any(d.action == "offboard" for d in decisions):
+            async with crm:
+                await undo.apply(decisions, journal)
+        else:
+            await undo.apply(decisions, journal)
 
 
 def run_arg(folder: RunFolder) -> str:
@@ -356,6 +392,22 @@ def write_undo_report(
     where = folder.path / "undo" / undo_id
     where.mkdir(parents=True, exist_ok=True)
     path = where / "report.csv"
+    _write_report_csv(path, decisions, changes)
+    summary = {
+        "undo_id": undo_id,
+        "run_id": folder.run_id,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "outcomes": dict(Counter(d.state for d in decisions)),
+        "done": dict(Counter(d.action for d in decisions if d.state == "done" and d.action)),
+        "report": str(path),
+    }
+    (where / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _write_report_csv(path: Path, decisions: list[Decision], changes: Sequence[Change]) -> None:
+    """One line per decision, then one per change the run made that undo leaves as it is."""
     with path.open("w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow(REPORT_COLUMNS)
@@ -376,14 +428,3 @@ def write_undo_report(
             writer.writerow(
                 neutralise(v) for v in ("", "change", c.what, "not_taken_back", "", "", c.row)
             )
-    summary = {
-        "undo_id": undo_id,
-        "run_id": folder.run_id,
-        "started": started.isoformat(timespec="seconds"),
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "outcomes": dict(Counter(d.state for d in decisions)),
-        "done": dict(Counter(d.action for d in decisions if d.state == "done" and d.action)),
-        "report": str(path),
-    }
-    (where / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return path

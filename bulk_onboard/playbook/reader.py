@@ -184,24 +184,7 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
     title = read.text(room, "room", "title", required=True)
     placeholders(title, name)
     folders = read.titles(room, "room", "folders", FOLDER_TITLE_MAX)
-    accesses = Accesses(
-        manager=read.access(access, "access", "manager"),
-        client=read.access(access, "access", "client"),
-        users=read.access(access, "access", "users"),
-    )
-    if accesses.client == Access.ROOM_MANAGER:
-        raise ConfigError(
-            f"{name}: access.client cannot be room-manager: a client is invited by e-mail and "
-            "joins as a guest, and guests cannot manage rooms; choose content-creator, editing "
-            "or read."
-        )
-    for key, value in (
-        ("manager", accesses.manager),
-        ("client", accesses.client),
-        ("users", accesses.users),
-    ):
-        if value == Access.NONE:
-            raise ConfigError(f"{name}: access.{key} cannot be none; that would remove the person.")
+    accesses = _accesses(read, access)
     return Playbook(
         source=name,
         room_title=title,
@@ -220,6 +203,31 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         guard=_guard(read, data.get("guard", {})),
         rename_rooms=read.boolean(room, "room", "rename"),
     )
+
+
+def _accesses(read: Reader, table: dict[str, Any]) -> Accesses:
+    """The [access] table: what the manager, the client and the people get in a room."""
+    accesses = Accesses(
+        manager=read.access(table, "access", "manager"),
+        client=read.access(table, "access", "client"),
+        users=read.access(table, "access", "users"),
+    )
+    if accesses.client == Access.ROOM_MANAGER:
+        raise ConfigError(
+            f"{read.name}: access.client cannot be room-manager: a client is invited by e-mail "
+            "and joins as a guest, and guests cannot manage rooms; choose content-creator, "
+            "editing or read."
+        )
+    for key, value in (
+        ("manager", accesses.manager),
+        ("client", accesses.client),
+        ("users", accesses.users),
+    ):
+        if value == Access.NONE:
+            raise ConfigError(
+                f"{read.name}: access.{key} cannot be none; that would remove the person."
+            )
+    return accesses
 
 
 GUARD_MAX = 10_000_000

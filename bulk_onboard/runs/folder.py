@@ -183,47 +183,62 @@ def portal_lock(
     sentence naming the run that holds it. The lock file names its holder while held and is
     emptied when the run ends; a holder named in a lock nobody holds died without finishing
     (flock is released with the process), and is taken over and said so."""
+    fd = _open_portal_lock(portal_dir)
     try:
-        portal_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(portal_dir / PORTAL_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write the portal lock in {portal_dir} ({exc.strerror or exc}): set "
-            "BULK_ONBOARD_STATE_DIR to a folder you can write"
-        ) from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunLocked(
-                f"another bulk-onboard run ({_holder_text(_read_holder(fd))}) is writing to "
-                f"{portal_url}; wait for it to finish: two runs at once on one portal would "
-                "create rooms and send invitations twice"
-            ) from None
-        earlier = _read_holder(fd)
-        if earlier:
-            log.warning(
-                "lock_taken_over",
-                portal=portal_url,
-                lock=str(portal_dir / PORTAL_LOCK_NAME),
-                holder=_holder_text(earlier),
-                alive=_alive(earlier),
-            )
-        holder = {
-            "run_id": run_id,
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-            "report": str(report_folder),
-        }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        _take_portal_lock(fd, portal_url, portal_dir / PORTAL_LOCK_NAME)
+        _name_holder(fd, run_id, report_folder)
         try:
             yield
         finally:
             os.ftruncate(fd, 0)  # finished: nobody to name
     finally:
         os.close(fd)  # closing releases the flock
+
+
+def _open_portal_lock(portal_dir: Path) -> int:
+    try:
+        portal_dir.mkdir(parents=True, exist_ok=True)
+        return os.open(portal_dir / PORTAL_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the portal lock in {portal_dir} ({exc.strerror or exc}): set "
+            "BULK_ONBOARD_STATE_DIR to a folder you can write"
+        ) from None
+
+
+def _take_portal_lock(fd: int, portal_url: str, lock: Path) -> None:
+    """flock the portal's lock, or RunLocked naming its holder; a holder that died without
+    finishing is taken over, with a warning."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise RunLocked(
+            f"another bulk-onboard run ({_holder_text(_read_holder(fd))}) is writing to "
+            f"{portal_url}; wait for it to finish: two runs at once on one portal would "
+            "create rooms and send invitations twice"
+        ) from None
+    earlier = _read_holder(fd)
+    if earlier:
+        log.warning(
+            "lock_taken_over",
+            portal=portal_url,
+            lock=str(lock),
+            holder=_holder_text(earlier),
+            alive=_alive(earlier),
+        )
+
+
+def _name_holder(fd: int, run_id: str, report_folder: Path) -> None:
+    """Write who holds the lock into it, for a second run's message."""
+    holder = {
+        "run_id": run_id,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "report": str(report_folder),
+    }
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(holder).encode(), 0)
 
 
 def _read_holder(fd: int) -> dict[str, Any]:

@@ -59,12 +59,25 @@ def timeline_chart(timeline: Mapping[str, Any]) -> str:
     retries: Sequence[int] = timeline.get("retries", [])
     phases: Sequence[Mapping[str, Any]] = timeline.get("phases", [])
     top = max([1.0, *rates, *writes, *limited, *retries]) * 1.1
+    chart = _blank_chart(top, len(phases))
+    _add_phase_bands(chart, phases, top)
+    xs = [i * width for i in range(len(rates))]
+    thick = {"width": 2.5}
+    chart.add("requests / s", list(zip(xs, rates, strict=True)), stroke_style=thick)
+    chart.add("writes in flight", list(zip(xs, writes, strict=True)), stroke_style=thick)
+    _add_marks(chart, "429 answers", xs, limited, dots_size=5)
+    _add_marks(chart, "retries", xs, retries, dots_size=3)
+    return str(chart.render(is_unicode=True))
+
+
+def _blank_chart(top: float, phase_count: int) -> Any:
+    """An empty pygal XY chart from 0 to `top`: the phases' colours first, then the lines'."""
     # imported when a chart is drawn: pygal's import hook makes every later failed import
     # (openpyxl's optional numpy) warn, and a run without a chart needs none of it
     import pygal
     from pygal.style import Style
 
-    colours = [PHASE_COLOURS[i % len(PHASE_COLOURS)] for i in range(len(phases))]
+    colours = [PHASE_COLOURS[i % len(PHASE_COLOURS)] for i in range(phase_count)]
     style = Style(
         background="white",
         plot_background="white",
@@ -73,7 +86,7 @@ def timeline_chart(timeline: Mapping[str, Any]) -> str:
         opacity_hover="0.5",
         font_family="sans-serif",
     )
-    chart = pygal.XY(
+    return pygal.XY(
         style=style,
         js=[],  # pygal's tooltips load a script from the web: the page stays offline
         disable_xml_declaration=True,
@@ -87,7 +100,11 @@ def timeline_chart(timeline: Mapping[str, Any]) -> str:
         include_x_axis=True,
         truncate_legend=-1,
     )
-    for phase in phases:  # shaded bands: a filled area the height of the chart
+
+
+def _add_phase_bands(chart: Any, phases: Sequence[Mapping[str, Any]], top: float) -> None:
+    """Each phase as a shaded band: a filled area the height of the chart."""
+    for phase in phases:
         start, end = float(phase["start_s"]), float(phase["end_s"] or phase["start_s"])
         chart.add(
             f"phase: {phase['name']}",
@@ -95,25 +112,19 @@ def timeline_chart(timeline: Mapping[str, Any]) -> str:
             fill=True,
             stroke_style={"width": 0},  # (stroke=False would drop the area too)
         )
-    xs = [i * width for i in range(len(rates))]
-    thick = {"width": 2.5}
-    chart.add("requests / s", list(zip(xs, rates, strict=True)), stroke_style=thick)
-    chart.add("writes in flight", list(zip(xs, writes, strict=True)), stroke_style=thick)
+
+
+def _add_marks(
+    chart: Any, title: str, xs: Sequence[float], counts: Sequence[int], *, dots_size: int
+) -> None:
+    """A series drawn as dots where its count is not zero (429 answers, retries)."""
     chart.add(
-        "429 answers",
-        [(x, n) for x, n in zip(xs, limited, strict=True) if n],
+        title,
+        [(x, n) for x, n in zip(xs, counts, strict=True) if n],
         stroke=False,
         show_dots=True,
-        dots_size=5,
+        dots_size=dots_size,
     )
-    chart.add(
-        "retries",
-        [(x, n) for x, n in zip(xs, retries, strict=True) if n],
-        stroke=False,
-        show_dots=True,
-        dots_size=3,
-    )
-    return str(chart.render(is_unicode=True))
 
 
 def render_html(summary: Mapping[str, Any], results: Sequence[RowResult], run_dir: Path) -> str:

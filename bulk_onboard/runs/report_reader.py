@@ -53,6 +53,20 @@ class ReportRow:
 
 def read_report(path: Path) -> list[ReportRow]:
     """Rows of a report written by bulk-onboard (CSV or XLSX), as edited by the user."""
+    table = _report_table(path)
+    header = table[0]
+    inputs = [c for c in header if c not in LEAD_COLUMNS and c not in RESULT_COLUMNS]
+    rows: list[ReportRow] = []
+    for number, cells in enumerate(table[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        record = dict(zip(header, cells, strict=False))
+        rows.append(_report_row(record, inputs, f"{path.name}, line {number}"))
+    return rows
+
+
+def _report_table(path: Path) -> list[list[str]]:
+    """The report's cells as text, its header first; InputError when it is no report."""
     if not path.is_file():
         raise InputError(f"{path} does not exist; give the report.csv or report.xlsx of a run.")
     suffix = path.suffix.lower()
@@ -71,31 +85,27 @@ def read_report(path: Path) -> list[ReportRow]:
             f"{path.name} is not a bulk-onboard report (it has no status, kind and line columns); "
             "give the report.csv or report.xlsx of a run."
         )
-    header = table[0]
-    inputs = [c for c in header if c not in LEAD_COLUMNS and c not in RESULT_COLUMNS]
-    rows: list[ReportRow] = []
-    for number, cells in enumerate(table[1:], start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        record = dict(zip(header, cells, strict=False))
-        try:
-            origin = Origin(record["file"], record.get("sheet") or None, int(record["line"]))
-            Status(record["status"])
-            kind = RowKind.from_text(record["kind"])
-        except (KeyError, ValueError):
-            raise InputError(
-                f"{path.name}, line {number}: the file, line, kind or status cell was changed; put back "
-                "what the report had there and try again."
-            ) from None
-        rows.append(
-            ReportRow(
-                origin=origin,
-                kind=kind,
-                values={input_name(c): record.get(c, "") for c in inputs},
-                result={c: record.get(c, "") for c in RESULT_COLUMNS},
-            )
-        )
-    return rows
+    return table
+
+
+def _report_row(record: dict[str, str], inputs: list[str], where: str) -> ReportRow:
+    """One line of the report, by column; `where` names it in the error when the cells that
+    say which row it was were changed."""
+    try:
+        origin = Origin(record["file"], record.get("sheet") or None, int(record["line"]))
+        Status(record["status"])
+        kind = RowKind.from_text(record["kind"])
+    except (KeyError, ValueError):
+        raise InputError(
+            f"{where}: the file, line, kind or status cell was changed; put back "
+            "what the report had there and try again."
+        ) from None
+    return ReportRow(
+        origin=origin,
+        kind=kind,
+        values={input_name(c): record.get(c, "") for c in inputs},
+        result={c: record.get(c, "") for c in RESULT_COLUMNS},
+    )
 
 
 def _xlsx_table(path: Path) -> list[list[str]]:

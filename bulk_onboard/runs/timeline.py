@@ -114,6 +114,17 @@ class Timeline:
         self.close()
         length = max([int(self._now()) + 1, *(i + 1 for i in self.seconds)])
         width = max(1, math.ceil(length / MAX_BUCKETS))
+        return {
+            "bucket_seconds": width,
+            **self._buckets(length, width),
+            "phases": [
+                {"name": name, "start_s": start, "end_s": end} for name, start, end in self.phases
+            ],
+            "steps": self._steps_slowest_first(),
+        }
+
+    def _buckets(self, length: int, width: int) -> dict[str, list[Any]]:
+        """The counts of the run's `length` seconds merged into buckets of `width` seconds."""
         buckets = math.ceil(length / width)
         attempts = [0] * buckets
         writes = [0] * buckets
@@ -133,26 +144,25 @@ class Timeline:
             retries[b] += second.retries
             errors[b] += second.errors
             level = second.writes_peak
-        slowest = sorted(self.steps.items(), key=lambda item: -item[1].slowest)
         return {
-            "bucket_seconds": width,
             "requests_per_second": [round(n / width, 2) for n in attempts],
             "writes_in_flight": writes,
             "rate_limited": limited,
             "retries": retries,
             "errors": errors,
-            "phases": [
-                {"name": name, "start_s": start, "end_s": end} for name, start, end in self.phases
-            ],
-            "steps": [
-                {
-                    "step": name,
-                    "attempts": t.attempts,
-                    "seconds": round(t.seconds, 3),
-                    "mean_s": round(t.seconds / t.attempts, 4) if t.attempts else 0.0,
-                    "slowest_s": round(t.slowest, 4),
-                    "slowest_row": t.slowest_row,
-                }
-                for name, t in slowest
-            ],
         }
+
+    def _steps_slowest_first(self) -> list[dict[str, Any]]:
+        """Each step's attempts and time on the wire, the step with the slowest attempt first."""
+        slowest = sorted(self.steps.items(), key=lambda item: -item[1].slowest)
+        return [
+            {
+                "step": name,
+                "attempts": t.attempts,
+                "seconds": round(t.seconds, 3),
+                "mean_s": round(t.seconds / t.attempts, 4) if t.attempts else 0.0,
+                "slowest_s": round(t.slowest, 4),
+                "slowest_row": t.slowest_row,
+            }
+            for name, t in slowest
+        ]

@@ -270,17 +270,27 @@ def _is_minute(tokens: list[str], i: int) -> bool:
     )
 
 
-def _date_part(token: str, minute: bool, twelve: bool) -> str | _Part:  # noqa: C901  one branch per token of Excel's date formats
+def _date_part(token: str, minute: bool, twelve: bool) -> str | _Part:
     """One token of a date format: its text, or how to write it for a date and time (a
     date part of a value without a date is written as the token itself)."""
+    low = token.lower()
+    if low[0] == "m" and len(low) <= 2 and minute:
+        return _clock_part(token, twelve)
+    if low[0] in "ymd":
+        return _calendar_part(token)
+    if low[0] in "hs" or low.startswith(".0") or low in ("am/pm", "a/p"):
+        return _clock_part(token, twelve)
+    return _literal_part(token)
+
+
+def _calendar_part(token: str) -> _Part:
+    """How to write a year (y), month (m) or day (d) token."""
     low = token.lower()
     size = len(low)
     if low[0] == "y":
         if size <= 2:
             return lambda d, t: f"{d.year % 100:02d}" if d else token
         return lambda d, t: f"{d.year:04d}" if d else token
-    if low[0] == "m" and size <= 2 and minute:
-        return lambda d, t: f"{t.minute:0{size}d}"
     if low[0] == "m":
 
         def month(d: dt.date | None, t: dt.time) -> str:
@@ -290,15 +300,22 @@ def _date_part(token: str, minute: bool, twelve: bool) -> str | _Part:  # noqa: 
             return {1: str(d.month), 2: f"{d.month:02d}", 3: name[:3], 5: name[0]}.get(size, name)
 
         return month
-    if low[0] == "d":
 
-        def day(d: dt.date | None, t: dt.time) -> str:
-            if not d:
-                return token
-            name = _DAYS[d.weekday()]
-            return {1: str(d.day), 2: f"{d.day:02d}", 3: name[:3]}.get(size, name)
+    def day(d: dt.date | None, t: dt.time) -> str:
+        if not d:
+            return token
+        name = _DAYS[d.weekday()]
+        return {1: str(d.day), 2: f"{d.day:02d}", 3: name[:3]}.get(size, name)
 
-        return day
+    return day
+
+
+def _clock_part(token: str, twelve: bool) -> _Part:
+    """How to write a minute (m), hour (h), second (s), fraction (.0) or AM/PM token."""
+    low = token.lower()
+    size = len(low)
+    if low[0] == "m":
+        return lambda d, t: f"{t.minute:0{size}d}"
     if low[0] == "h":
         width = min(size, 2)
         if twelve:
@@ -309,8 +326,12 @@ def _date_part(token: str, minute: bool, twelve: bool) -> str | _Part:  # noqa: 
         return lambda d, t: f"{t.second:0{width}d}"
     if low.startswith(".0"):
         return lambda d, t: "." + f"{t.microsecond:06d}"[: size - 1]
-    if low in ("am/pm", "a/p"):
-        return lambda d, t: ("AM" if t.hour < 12 else "PM")[: 2 if low == "am/pm" else 1]
+    return lambda d, t: ("AM" if t.hour < 12 else "PM")[: 2 if low == "am/pm" else 1]
+
+
+def _literal_part(token: str) -> str:
+    """The text a token that is not a date or time part writes."""
+    low = token.lower()
     if token[0] == '"':
         return token[1:-1]
     if token[0] == "\\":

@@ -22,6 +22,7 @@ import io
 import itertools
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from bulk_onboard.errors import InputError
@@ -59,43 +60,18 @@ def _damaged(name: str, fmt: str, exc: BaseException, sheet: str | None = None) 
     )
 
 
-def read_workbook(data: bytes, name: str, kind: RowKind | None, fmt: str = "xlsx") -> list[Sheet]:  # noqa: C901  each format's errors, and every sheet read or named
+def read_workbook(data: bytes, name: str, kind: RowKind | None, fmt: str = "xlsx") -> list[Sheet]:
     """The clients and/or users tables of a workbook (only `kind`'s when given). `fmt` is
     what the bytes are: "xlsx", "xls" or "ods"."""
-    from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
-
-    styles: list[str] = ["General"]
-    parts: dict[str, str] = {}
-    archive: zipfile.ZipFile | None = None
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        titles = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
-        if fmt == "xlsx":
-            archive = zipfile.ZipFile(io.BytesIO(data))
-            parts, styles_part = workbook_parts(archive)
-            styles = cell_formats(archive, styles_part)
-        if not titles:
-            raise _NoSheet
-    except PasswordError:
-        raise InputError(
-            f"{name} is protected with a password; open it, remove the password, save it and "
-            "try again."
-        ) from None
-    except Exception as exc:
-        raise _damaged(name, fmt, exc) from None
-    single = len(titles) == 1
+    book = _open_book(data, name, fmt)
+    single = len(book.titles) == 1
     sheets: list[Sheet] = []
     empty: list[str] = []
     skipped: list[tuple[str, str]] = []  # (sheet, why it is not read)
-    for title in titles:
+    for title in book.titles:
         try:
-            worksheet = book.get_sheet_by_name(title)
-            marks = SheetMarks()
-            if archive is not None:
-                part = parts.get(title, "")
-                xml = archive.read(part) if part in archive.namelist() else b""
-                marks = scan_sheet(xml, styles)
-                del xml
+            worksheet = book.calamine.get_sheet_by_name(title)
+            marks = book.marks(title)
         except Exception as exc:
             raise _damaged(name, fmt, exc, title) from None
         opened = _open_sheet(worksheet, title, name, kind, marks, single=single, fmt=fmt)
@@ -106,15 +82,70 @@ def read_workbook(data: bytes, name: str, kind: RowKind | None, fmt: str = "xlsx
         else:
             sheets.append(opened)
     if not sheets:
-        if skipped:
-            why = "; ".join(f"sheet {title} is not read: {reason}" for title, reason in skipped)
-            raise InputError(f"{name} has no clients or users sheet ({why}).")
-        which = ", ".join(empty)
+        raise _nothing_to_read(name, empty, skipped)
+    _warn_unread(sheets[0], name, empty, skipped)
+    return sheets
+
+
+@dataclass
+class _Book:
+    """An opened workbook: its worksheets' titles and, for .xlsx, the parts its XML is read
+    from."""
+
+    calamine: Any
+    titles: list[str]
+    archive: zipfile.ZipFile | None = None
+    parts: dict[str, str] = field(default_factory=dict)  # sheet title → its XML part
+    styles: list[str] = field(default_factory=lambda: ["General"])
+
+    def marks(self, title: str) -> SheetMarks:
+        """What the sheet's XML says about its cells (nothing for .xls and .ods)."""
+        if self.archive is None:
+            return SheetMarks()
+        part = self.parts.get(title, "")
+        xml = self.archive.read(part) if part in self.archive.namelist() else b""
+        return scan_sheet(xml, self.styles)
+
+
+def _open_book(data: bytes, name: str, fmt: str) -> _Book:
+    """The workbook, or an InputError: protected with a password, damaged, without a sheet."""
+    from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
+
+    try:
+        calamine = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        titles = [m.name for m in calamine.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        book = _Book(calamine, titles)
+        if fmt == "xlsx":
+            book.archive = zipfile.ZipFile(io.BytesIO(data))
+            book.parts, styles_part = workbook_parts(book.archive)
+            book.styles = cell_formats(book.archive, styles_part)
+        if not titles:
+            raise _NoSheet
+    except PasswordError:
         raise InputError(
-            f"{name} has no rows in sheet {which}; fill in the rows below the header and try again."
-        )
+            f"{name} is protected with a password; open it, remove the password, save it and "
+            "try again."
+        ) from None
+    except Exception as exc:
+        raise _damaged(name, fmt, exc) from None
+    return book
+
+
+def _nothing_to_read(name: str, empty: list[str], skipped: list[tuple[str, str]]) -> InputError:
+    """Why a workbook gave no table: its sheets were not read, or had no rows."""
+    if skipped:
+        why = "; ".join(f"sheet {title} is not read: {reason}" for title, reason in skipped)
+        return InputError(f"{name} has no clients or users sheet ({why}).")
+    which = ", ".join(empty)
+    return InputError(
+        f"{name} has no rows in sheet {which}; fill in the rows below the header and try again."
+    )
+
+
+def _warn_unread(first: Sheet, name: str, empty: list[str], skipped: list[tuple[str, str]]) -> None:
+    """A warning, with the first table, for each sheet that was empty or not read."""
     for title in empty:
-        sheets[0].warnings.append(
+        first.warnings.append(
             InputWarning(
                 name,
                 title,
@@ -124,10 +155,9 @@ def read_workbook(data: bytes, name: str, kind: RowKind | None, fmt: str = "xlsx
             )
         )
     for title, reason in skipped:
-        sheets[0].warnings.append(
+        first.warnings.append(
             InputWarning(name, title, None, "", f"This sheet is not read: {reason}.")
         )
-    return sheets
 
 
 _NEITHER = (

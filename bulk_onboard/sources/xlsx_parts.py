@@ -128,17 +128,40 @@ class SheetMarks:
     uncalculated: dict[int, list[int]] = field(default_factory=dict)  # row → columns
 
 
-def scan_sheet(xml: bytes, styles: list[str]) -> SheetMarks:  # noqa: C901  three passes over the XML sharing one cell lookup
+def scan_sheet(xml: bytes, styles: list[str]) -> SheetMarks:
     """Number formats, errors and uncalculated formulas of one sheet's cells."""
-    root = _ROOT.search(xml, 0, 4096)
-    prefix = (root.group(1) or b"") if root else b""
-    cell_tag = b"<" + prefix + b"c"
-    close = re.compile(rb"</" + re.escape(prefix) + rb"c>")
+    sheet = _SheetXml.of(xml)
     marks = SheetMarks(default_format=styles[0])
+    shown = _shown_styles(styles)
+    if shown:
+        _note_formats(sheet, styles, shown, marks.formats)
+    if b't="e"' in xml:
+        _note_errors(sheet, marks.errors)
+    if sheet.formula in xml:
+        _note_uncalculated(sheet, marks.uncalculated)
+    return marks
 
-    def cell_at(hit: int) -> tuple[int, int, int, int] | None:
+
+@dataclass(frozen=True, slots=True)
+class _SheetXml:
+    """One sheet's XML and its tags, with the namespace prefix the sheet uses (often none)."""
+
+    xml: bytes
+    cell_tag: bytes  # b"<c", or b"<x:c" in a sheet written with a prefix
+    formula: bytes  # b"<f", likewise
+    close: re.Pattern[bytes]  # the closing tag of a cell
+
+    @classmethod
+    def of(cls, xml: bytes) -> _SheetXml:
+        root = _ROOT.search(xml, 0, 4096)
+        prefix = (root.group(1) or b"") if root else b""
+        close = re.compile(rb"</" + re.escape(prefix) + rb"c>")
+        return cls(xml, b"<" + prefix + b"c", b"<" + prefix + b"f", close)
+
+    def cell_at(self, hit: int) -> tuple[int, int, int, int] | None:
         """(row, column, start and end of the opening tag) of the cell whose opening tag
         holds position `hit`."""
+        xml, cell_tag = self.xml, self.cell_tag
         start = xml.rfind(b"<", 0, hit + 1)
         after = start + len(cell_tag)
         if not xml.startswith(cell_tag, start) or xml[after : after + 1] not in b" \t\r\n":
@@ -149,46 +172,63 @@ def scan_sheet(xml: bytes, styles: list[str]) -> SheetMarks:  # noqa: C901  thre
             return None
         return int(ref.group(2)), column_number(ref.group(1)), start, end
 
+
+def _shown_styles(styles: list[str]) -> list[int]:
+    """The style indexes whose cells must be noted: those of a format not shown as General, or
+    every style but the default when unstyled cells are formatted too."""
     shown = [i for i, f in enumerate(styles) if f not in _PLAIN]
     if styles[0] not in _PLAIN:  # unstyled cells are formatted too: note every styled cell
         shown = list(range(1, len(styles)))
     elif 0 in shown:
         shown.remove(0)
-    if shown:
-        ids = b"|".join(str(i).encode() for i in shown)
-        style = re.compile(rb'\ss="(' + ids + rb')"')
-        # the cells as Excel and most programs write them: r first, then s
-        usual = re.compile(re.escape(cell_tag) + rb' r="([A-Z]+)(\d+)" s="(' + ids + rb')"')
-        found = usual.findall(xml)
-        formats = marks.formats
-        if len(found) == len(style.findall(xml)):
-            for letters, row, number in found:
-                formats[int(row) << COLUMN_BITS | column_number(letters)] = styles[int(number)]
-        else:
-            for hit in style.finditer(xml):
-                cell = cell_at(hit.start())
-                if cell:
-                    formats[cell[0] << COLUMN_BITS | cell[1]] = styles[int(hit.group(1))]
-    if b't="e"' in xml:
-        for hit in _ERROR.finditer(xml):
+    return shown
+
+
+def _note_formats(
+    sheet: _SheetXml, styles: list[str], shown: list[int], formats: dict[int, str]
+) -> None:
+    """The format of each cell whose style is one of `shown`, by cell key."""
+    xml = sheet.xml
+    ids = b"|".join(str(i).encode() for i in shown)
+    style = re.compile(rb'\ss="(' + ids + rb')"')
+    # the cells as Excel and most programs write them: r first, then s
+    usual = re.compile(re.escape(sheet.cell_tag) + rb' r="([A-Z]+)(\d+)" s="(' + ids + rb')"')
+    found = usual.findall(xml)
+    if len(found) == len(style.findall(xml)):
+        for letters, row, number in found:
+            formats[int(row) << COLUMN_BITS | column_number(letters)] = styles[int(number)]
+    else:
+        cell_at = sheet.cell_at
+        for hit in style.finditer(xml):
             cell = cell_at(hit.start())
-            if cell and xml[cell[3] - 1 : cell[3]] != b"/":
-                row, col, _, end = cell
-                body_end = close.search(xml, end)
-                value = _VALUE.search(xml, end, body_end.start() if body_end else len(xml))
-                if value:
-                    text = value.group(1).decode("utf-8", "replace")
-                    marks.errors.setdefault(row, []).append((col, text))
-    formula = b"<" + prefix + b"f"
-    if formula in xml:
-        opening = re.compile(re.escape(formula) + rb"[\s>/]")
-        for hit in opening.finditer(xml):
-            cell = cell_at(hit.start() - 1)  # a formula is the first thing in its cell
-            if cell is None:
-                continue
-            row, col, start, end = cell
+            if cell:
+                formats[cell[0] << COLUMN_BITS | cell[1]] = styles[int(hit.group(1))]
+
+
+def _note_errors(sheet: _SheetXml, errors: dict[int, list[tuple[int, str]]]) -> None:
+    """The error each error cell shows (#N/A ...), by row: (column, text)."""
+    xml, cell_at, close = sheet.xml, sheet.cell_at, sheet.close
+    for hit in _ERROR.finditer(xml):
+        cell = cell_at(hit.start())
+        if cell and xml[cell[3] - 1 : cell[3]] != b"/":
+            row, col, _, end = cell
             body_end = close.search(xml, end)
-            body = xml[end : body_end.start() if body_end else len(xml)]
-            if not _CACHED.search(body) and not _STRING_RESULT.search(xml, start, end):
-                marks.uncalculated.setdefault(row, []).append(col)
-    return marks
+            value = _VALUE.search(xml, end, body_end.start() if body_end else len(xml))
+            if value:
+                text = value.group(1).decode("utf-8", "replace")
+                errors.setdefault(row, []).append((col, text))
+
+
+def _note_uncalculated(sheet: _SheetXml, uncalculated: dict[int, list[int]]) -> None:
+    """The columns, by row, of the cells holding a formula without a cached result."""
+    opening = re.compile(re.escape(sheet.formula) + rb"[\s>/]")
+    xml, cell_at, close = sheet.xml, sheet.cell_at, sheet.close
+    for hit in opening.finditer(xml):
+        cell = cell_at(hit.start() - 1)  # a formula is the first thing in its cell
+        if cell is None:
+            continue
+        row, col, start, end = cell
+        body_end = close.search(xml, end)
+        body = xml[end : body_end.start() if body_end else len(xml)]
+        if not _CACHED.search(body) and not _STRING_RESULT.search(xml, start, end):
+            uncalculated.setdefault(row, []).append(col)

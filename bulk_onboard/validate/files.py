@@ -72,32 +72,9 @@ def validate_sheets(sheets: Sequence[Sheet], playbook: Playbook) -> Validated:
     """Read every row of the sheets (clients first) and check them, alone and together."""
     check_config(sheets, playbook)
     repeats = Repeats()
-    clients: list[_Entry] = []
-    for sheet in (s for s in sheets if s.kind is RowKind.CLIENT):
-        keys = title_keys(playbook, sheet)
-        for row in sheet.rows:
-            clients.append(
-                (sheet, _result(check_client(row, playbook, sheet, keys, repeats), row, sheet.kind))
-            )
-    clients = _mark_duplicates(
-        clients, _client_id, "client_id", "client_id", "every client needs its own id"
-    )
-    clients = _mark_duplicates(
-        clients,
-        _room_title,
-        "room_title",
-        "room title as the portal stores it",
-        "a client whose room title is already another client's room is refused when it "
-        "runs (the room is not its own); give one of them another room_title",
-    )
+    clients = _check_clients(sheets, playbook, repeats)
     rooms = client_rooms(result for _, result in clients)
-    users: list[_Entry] = []
-    for sheet in (s for s in sheets if s.kind is RowKind.USER):
-        for row in sheet.rows:
-            users.append(
-                (sheet, _result(check_user(row, playbook, sheet, rooms, repeats), row, sheet.kind))
-            )
-    users = _mark_duplicates(users, _email, "email", "e-mail address", "list every person once")
+    users = _check_users(sheets, playbook, rooms, repeats)
     users = _mark_second_access(users, clients, playbook)
     warnings = [n for sheet in sheets for n in column_notices(sheet) + sheet.warnings]
     order = {id(sheet): n for n, sheet in enumerate(sheets)}
@@ -110,6 +87,42 @@ def validate_sheets(sheets: Sequence[Sheet], playbook: Playbook) -> Validated:
         invalid=tuple(r for r in results if isinstance(r, Invalid)),
         warnings=tuple(warnings),
     )
+
+
+def _check_clients(sheets: Sequence[Sheet], playbook: Playbook, repeats: Repeats) -> list[_Entry]:
+    """Every row of the clients sheets, checked alone, then for ids and room titles that
+    repeat."""
+    clients: list[_Entry] = []
+    for sheet in (s for s in sheets if s.kind is RowKind.CLIENT):
+        keys = title_keys(playbook, sheet)
+        for row in sheet.rows:
+            clients.append(
+                (sheet, _result(check_client(row, playbook, sheet, keys, repeats), row, sheet.kind))
+            )
+    clients = _mark_duplicates(
+        clients, _client_id, "client_id", "client_id", "every client needs its own id"
+    )
+    return _mark_duplicates(
+        clients,
+        _room_title,
+        "room_title",
+        "room title as the portal stores it",
+        "a client whose room title is already another client's room is refused when it "
+        "runs (the room is not its own); give one of them another room_title",
+    )
+
+
+def _check_users(
+    sheets: Sequence[Sheet], playbook: Playbook, rooms: ClientRooms, repeats: Repeats
+) -> list[_Entry]:
+    """Every row of the users sheets, checked alone, then for e-mails that repeat."""
+    users: list[_Entry] = []
+    for sheet in (s for s in sheets if s.kind is RowKind.USER):
+        for row in sheet.rows:
+            users.append(
+                (sheet, _result(check_user(row, playbook, sheet, rooms, repeats), row, sheet.kind))
+            )
+    return _mark_duplicates(users, _email, "email", "e-mail address", "list every person once")
 
 
 def column_notices(sheet: Sheet) -> list[InputWarning]:

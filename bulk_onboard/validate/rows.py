@@ -127,34 +127,8 @@ def check_client(
         add("client_id", "The client id is missing; give every client its own id, like C-10045.")
     if not name:
         add("client_name", "The client name is missing; fill it in (the room title uses it).")
-    client_email = _email(values, "client_email", "client's", add)
-    manager_email = _email(values, "manager_email", "account manager's", add)
-    if client_email and client_email == manager_email:
-        add(
-            "client_email",
-            "The client's e-mail address is also the account manager's; the "
-            "client needs an address of their own.",
-        )
-
-    written_type = values.get("room_type", "")
-    room_type = parse_room_type(written_type) if written_type else playbook.room_type
-    if room_type is None:
-        add("room_type", f'"{written_type}" is not a room type; use {room_type_choices()}.')
-    written_access = values.get("client_access", "")
-    access = parse_access(written_access) if written_access else playbook.access.client
-    if access is None:
-        allowed = access_list(CLIENT_ACCESSES[room_type or playbook.room_type] - {Access.NONE})
-        add("client_access", f'"{written_access}" is not an access; use {allowed}.')
-    elif room_type is not None and (
-        problem := client_access_problem(access, room_type, bool(written_access))
-    ):
-        add("client_access", problem)
-    if room_type is not None:
-        if problem := manager_access_problem(playbook.access.manager, room_type):
-            add("room_type", problem)
-        if problem := link_problem(playbook.link.kind, playbook.link.access, room_type):
-            add("room_type", problem)
-
+    client_email, manager_email = _client_emails(values, add)
+    room_type, access = _client_room(values, playbook, add)
     title = values.get("room_title", "") or _apply_pattern(playbook, keys, values, add)
     if problem := title_problem(title, ROOM_TITLE_MAX, "room title"):
         add("room_title", problem)
@@ -175,6 +149,45 @@ def check_client(
     )
 
 
+def _client_emails(values: dict[str, str], add: Callable[[str, str], None]) -> tuple[str, str]:
+    """The client's and the account manager's addresses, which must be two."""
+    client_email = _email(values, "client_email", "client's", add)
+    manager_email = _email(values, "manager_email", "account manager's", add)
+    if client_email and client_email == manager_email:
+        add(
+            "client_email",
+            "The client's e-mail address is also the account manager's; the "
+            "client needs an address of their own.",
+        )
+    return client_email, manager_email
+
+
+def _client_room(
+    values: dict[str, str], playbook: Playbook, add: Callable[[str, str], None]
+) -> tuple[RoomType | None, Access | None]:
+    """The client's room type and access (the playbook's when the row gives none), checked
+    together and against the playbook's manager access and link."""
+    written_type = values.get("room_type", "")
+    room_type = parse_room_type(written_type) if written_type else playbook.room_type
+    if room_type is None:
+        add("room_type", f'"{written_type}" is not a room type; use {room_type_choices()}.')
+    written_access = values.get("client_access", "")
+    access = parse_access(written_access) if written_access else playbook.access.client
+    if access is None:
+        allowed = access_list(CLIENT_ACCESSES[room_type or playbook.room_type] - {Access.NONE})
+        add("client_access", f'"{written_access}" is not an access; use {allowed}.')
+    elif room_type is not None and (
+        problem := client_access_problem(access, room_type, bool(written_access))
+    ):
+        add("client_access", problem)
+    if room_type is not None:
+        if problem := manager_access_problem(playbook.access.manager, room_type):
+            add("room_type", problem)
+        if problem := link_problem(playbook.link.kind, playbook.link.access, room_type):
+            add("room_type", problem)
+    return room_type, access
+
+
 def _apply_pattern(
     playbook: Playbook,
     keys: dict[str, str],
@@ -192,7 +205,7 @@ def _apply_pattern(
     return playbook.room_title.format_map(fields).strip()
 
 
-def check_user(  # noqa: C901  one check per column of a users row, in order
+def check_user(
     row: RawRow,
     playbook: Playbook,
     sheet: Sheet,
@@ -204,49 +217,11 @@ def check_user(  # noqa: C901  one check per column of a users row, in order
     problems: list[Problem] = []
     add = _adder(problems, sheet)
     email = _email(values, "email", "person's", add)
-    first, last = values.get("first_name", ""), values.get("last_name", "")
-    if bool(first) != bool(last):
-        missing = "last_name" if first else "first_name"
-        add(
-            missing,
-            f"The {missing.replace('_', ' ')} is missing; fill in both names, or neither "
-            "(the person is then invited by e-mail and enters a name when joining).",
-        )
-    for column, text in (("first_name", first), ("last_name", last)):
-        if text and (problem := name_problem(text, column.replace("_", " "))):
-            add(column, problem)
+    first, last = _names(values, add)
     user_type = _user_type(values.get("type", ""), add)
-
-    room, client = values.get("room", ""), None
-    if room:
-        client = rooms.find(room)
-        if client is not None and not client.valid:
-            add(
-                "room",
-                f"The client {client.client_id} ({client.origin.describe()}) has "
-                "problems, so this person cannot join its room; fix that row first.",
-            )
-        elif client is None and len(room) > ROOM_TITLE_MAX:
-            add(
-                "room",
-                f"No room title is longer than {ROOM_TITLE_MAX} characters; write a "
-                "client_id of the clients sheet or the exact title of an existing room.",
-            )
-    written_access = values.get("access", "")
-    access: Access | None = None
-    if written_access and not room:
-        add("access", "An access needs a room; fill in room or clear the access.")
-    elif room:
-        access = parse_access(written_access) if written_access else playbook.access.users
-        room_type = client.room_type if client is not None else None
-        if access is None:
-            possible = USER_TYPE_ROLES[user_type or UserType.USER] - {Access.NONE}
-            add("access", f'"{written_access}" is not an access; use {access_list(possible)}.')
-        elif user_type is not None and (
-            problem := member_access_problem(access, user_type, room_type, bool(written_access))
-        ):
-            add("access", problem)
-
+    room = values.get("room", "")
+    client = _client_of(room, rooms, add) if room else None
+    access = _member_access(values.get("access", ""), room, client, user_type, playbook, add)
     written_culture = values.get("culture", "")
     culture = parse_culture(written_culture) if written_culture else playbook.invitation.culture
     if written_culture and culture is None:
@@ -267,6 +242,67 @@ def check_user(  # noqa: C901  one check per column of a users row, in order
         culture=culture,
         values=cells,
     )
+
+
+def _names(values: dict[str, str], add: Callable[[str, str], None]) -> tuple[str, str]:
+    """The person's first and last name: both or neither."""
+    first, last = values.get("first_name", ""), values.get("last_name", "")
+    if bool(first) != bool(last):
+        missing = "last_name" if first else "first_name"
+        add(
+            missing,
+            f"The {missing.replace('_', ' ')} is missing; fill in both names, or neither "
+            "(the person is then invited by e-mail and enters a name when joining).",
+        )
+    for column, text in (("first_name", first), ("last_name", last)):
+        if text and (problem := name_problem(text, column.replace("_", " "))):
+            add(column, problem)
+    return first, last
+
+
+def _client_of(room: str, rooms: ClientRooms, add: Callable[[str, str], None]) -> ClientRoom | None:
+    """The client of this file whose room the person's `room` names, if any (else it names an
+    existing room)."""
+    client = rooms.find(room)
+    if client is not None and not client.valid:
+        add(
+            "room",
+            f"The client {client.client_id} ({client.origin.describe()}) has "
+            "problems, so this person cannot join its room; fix that row first.",
+        )
+    elif client is None and len(room) > ROOM_TITLE_MAX:
+        add(
+            "room",
+            f"No room title is longer than {ROOM_TITLE_MAX} characters; write a "
+            "client_id of the clients sheet or the exact title of an existing room.",
+        )
+    return client
+
+
+def _member_access(
+    written_access: str,
+    room: str,
+    client: ClientRoom | None,
+    user_type: UserType | None,
+    playbook: Playbook,
+    add: Callable[[str, str], None],
+) -> Access | None:
+    """The person's access to the room (the playbook's when the row gives none); None
+    without a room."""
+    access: Access | None = None
+    if written_access and not room:
+        add("access", "An access needs a room; fill in room or clear the access.")
+    elif room:
+        access = parse_access(written_access) if written_access else playbook.access.users
+        room_type = client.room_type if client is not None else None
+        if access is None:
+            possible = USER_TYPE_ROLES[user_type or UserType.USER] - {Access.NONE}
+            add("access", f'"{written_access}" is not an access; use {access_list(possible)}.')
+        elif user_type is not None and (
+            problem := member_access_problem(access, user_type, room_type, bool(written_access))
+        ):
+            add("access", problem)
+    return access
 
 
 def _user_type(written: str, add: Callable[[str, str], None]) -> UserType | None:
