@@ -96,6 +96,31 @@ class Plans(Sequence[Plan]):
 
 
 @dataclass(frozen=True, slots=True)
+class Table:
+    """Where a table's header was found and which of its headers the playbook mapped."""
+
+    file: str
+    sheet: str | None
+    kind: RowKind
+    header_line: int
+    mapped: tuple[tuple[str, str], ...]  # (header as written, column)
+
+    def describe(self) -> str | None:
+        """One line for `validate` and `plan` when there is something to say: a header below
+        line 1 (a title or notes above it) or headers mapped by the playbook."""
+        said = []
+        if self.header_line > 1:
+            said.append(f"header on line {self.header_line}")
+        if self.mapped:
+            pairs = ", ".join(f'"{header}" = {column}' for header, column in self.mapped)
+            said.append(f"columns from the playbook: {pairs}")
+        if not said:
+            return None
+        where = f"{self.file}, sheet {self.sheet}" if self.sheet else self.file
+        return f"{where} ({self.kind.plural}): {'; '.join(said)}."
+
+
+@dataclass(frozen=True, slots=True)
 class Intake:
     """Everything read from the input files, checked and planned."""
 
@@ -106,6 +131,7 @@ class Intake:
     invalid: tuple[Invalid, ...]
     warnings: tuple[InputWarning, ...]
     plans: Plans  # one per valid record: clients, then users, each built when asked for
+    tables: tuple[Table, ...] = ()  # the tables read, in file order
 
     @property
     def rows(self) -> int:
@@ -137,13 +163,15 @@ def _without_cycle_collection() -> Iterator[None]:
 def load_intake(paths: Sequence[Path], playbook: Playbook, kind: RowKind | None = None) -> Intake:
     """Read, validate and plan every row of the files."""
     with _without_cycle_collection():
-        return intake_from_sheets(open_sources(paths, kind), playbook, tuple(display_names(paths)))
+        sheets = open_sources(paths, kind, playbook.columns)
+        return intake_from_sheets(sheets, playbook, tuple(display_names(paths)))
 
 
 def intake_from_sheets(
     sheets: Sequence[Sheet], playbook: Playbook, files: tuple[str, ...]
 ) -> Intake:
     """Validate and plan sheets however they were read (files, or a report read back)."""
+    tables = tuple(Table(s.file, s.sheet, s.kind, s.header.line, s.header.mapped) for s in sheets)
     validated = validate_sheets(sheets, playbook)
     plans = Plans(validated.clients, validated.users, playbook)
     return Intake(
@@ -154,4 +182,5 @@ def intake_from_sheets(
         invalid=validated.invalid,
         warnings=validated.warnings,
         plans=plans,
+        tables=tables,
     )

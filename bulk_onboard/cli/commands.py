@@ -14,7 +14,7 @@ from bulk_onboard.cli.dry_run_output import dry_run_json, dry_run_lines
 from bulk_onboard.cli.onboard import demo_command, retry_command, run_command
 from bulk_onboard.cli.options import FILES, KIND, PLAYBOOK, read_intake, settings_from
 from bulk_onboard.cli.plan_output import intake_json, intake_text
-from bulk_onboard.cli.problem_table import intake_summary, problem_rows, write_table
+from bulk_onboard.cli.problem_table import intake_summary, problem_rows, table_lines, write_table
 from bulk_onboard.cli.undo import undo_command
 from bulk_onboard.engine.dry_run import dry_run
 from bulk_onboard.logs import configure as configure_logs
@@ -47,6 +47,8 @@ def validate_command(files: tuple[Path, ...], playbook: Path | None, kind: str |
     Exit status: 0 every row is valid, 1 some rows are invalid, 2 a file cannot be used.
     """
     intake = read_intake(files, playbook, kind)
+    for line in table_lines(intake):
+        click.echo(line)
     write_table(problem_rows(intake), sys.stdout, fancy=sys.stdout.isatty())
     click.echo(intake_summary(intake))
     raise SystemExit(1 if intake.invalid else 0)
@@ -113,6 +115,8 @@ def plan_command(
     if as_json:
         click.echo(json.dumps(intake_json(intake), indent=2, ensure_ascii=False))
     else:
+        for line in table_lines(intake):
+            click.echo(line)
         text = intake_text(intake)
         if text:
             click.echo(text + "\n")

@@ -201,6 +201,16 @@ def intake_json(intake: Intake) -> dict[str, Any]:
             "invalid": len(intake.invalid),
             "warnings": len(intake.warnings),
         },
+        "tables": [
+            {
+                "file": t.file,
+                "sheet": t.sheet,
+                "kind": t.kind.plural,
+                "header_line": t.header_line,
+                "columns_mapped": dict(t.mapped),
+            }
+            for t in intake.tables
+        ],
         "plans": [plan_json(p) for p in intake.plans],
         "invalid": [invalid_json(r) for r in intake.invalid],
         "warnings": [notice_json(n) for n in intake.warnings],

@@ -78,6 +78,11 @@ def intake_summary(intake: Intake) -> str:
     return f"{files}: {_count(intake.rows, 'row', 'rows')}, {state}{tail}."
 
 
+def table_lines(intake: Intake) -> list[str]:
+    """A line per table whose header was not on line 1 or whose headers the playbook mapped."""
+    return [line for table in intake.tables if (line := table.describe())]
+
+
 def write_table(rows: list[tuple[str, str, str, str, str]], out: TextIO, fancy: bool) -> None:
     """Print the rows under HEADINGS; nothing at all when there are none."""
     if not rows:

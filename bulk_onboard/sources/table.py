@@ -5,12 +5,22 @@ Shared by the CSV and XLSX readers; `sources` is the entry point.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bulk_onboard.errors import InputError
-from bulk_onboard.model.columns import REQUIRED, canonical
+from bulk_onboard.model.columns import (
+    NO_COLUMNS,
+    REQUIRED,
+    ColumnMap,
+    canonical,
+    fold_header,
+    known_header_count,
+)
 from bulk_onboard.model.records import Origin, RowKind
+
+__all__ = ["NO_COLUMNS", "ColumnMap"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,7 @@ class Header:
     labels: dict[str, str]  # key → the header as written in the file
     unknown: tuple[str, ...]  # keys of headers that are no known column
     line: int
+    mapped: tuple[tuple[str, str], ...] = ()  # (header as written, column) the playbook mapped
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +78,56 @@ class Sheet:
 MAX_COLUMNS = 1000
 
 
-def resolve_header(cells: Sequence[str], kind: RowKind, where: str, line: int) -> Header:
-    """Map header cells to columns; InputError when a column is doubled or a required one missing."""
+def translated(cells: Sequence[str], columns: ColumnMap) -> list[str]:
+    """The header cells with the playbook's mapped headers replaced by their columns, to tell
+    a table's kind and delimiter by (a mapping of the clients sheet wins over the users')."""
+    if not columns:
+        return list(cells)
+    merged = {**columns.get(RowKind.USER, {}), **columns.get(RowKind.CLIENT, {})}
+    return [merged.get(fold_header(cell), cell) for cell in cells]
+
+
+# The header is the first row, among the first few that hold anything, that names at least
+# two known columns: a title row (often merged across the table), a date or a note above the
+# header is passed over. When none of them does, the first row is the header, as it always was.
+HEADER_SEARCH = 10
+HEADER_KNOWN = 2
+
+Numbered = Iterator[tuple[int, list[str]]]
+
+
+def find_header(
+    lines: Numbered, columns: ColumnMap
+) -> tuple[tuple[int, list[str]] | None, Numbered]:
+    """(the header's line and cells, or None when every row is blank; the rows after it)."""
+    window: list[tuple[int, list[str]]] = []
+    for number, cells in lines:
+        if any(cell.strip() for cell in cells):
+            window.append((number, cells))
+            if len(window) >= HEADER_SEARCH:
+                break
+    if not window:
+        return None, iter(())
+    chosen = next(
+        (
+            index
+            for index, (_, cells) in enumerate(window)
+            if known_header_count(translated(cells, columns)) >= HEADER_KNOWN
+        ),
+        0,
+    )
+    return window[chosen], itertools.chain(window[chosen + 1 :], lines)
+
+
+def resolve_header(
+    cells: Sequence[str],
+    kind: RowKind,
+    where: str,
+    line: int,
+    mapping: Mapping[str, str] | None = None,
+) -> Header:
+    """Map header cells to columns (the playbook's `mapping` first, folded header → column);
+    InputError when a column is doubled or a required one missing."""
     used = sum(1 for cell in cells if cell.strip())
     if used > MAX_COLUMNS:
         raise InputError(
@@ -78,12 +137,17 @@ def resolve_header(cells: Sequence[str], kind: RowKind, where: str, line: int) -
     keys: list[str | None] = []
     labels: dict[str, str] = {}
     unknown: list[str] = []
+    mapped: list[tuple[str, str]] = []
     for position, raw in enumerate(cells):
         text = " ".join(raw.split())
         if not text:
             keys.append(None)
             continue
-        key = canonical(kind, text)
+        key = mapping.get(fold_header(text)) if mapping else None
+        if key is not None:
+            mapped.append((text, key))
+        else:
+            key = canonical(kind, text)
         if key is None:
             key = text
             while key in labels:
@@ -104,7 +168,7 @@ def resolve_header(cells: Sequence[str], kind: RowKind, where: str, line: int) -
             f"{where} is a {kind.plural} list but has no {names} {plural} (header on line {line}); "
             f"add the {plural} and try again."
         )
-    return Header(kind, tuple(keys), labels, tuple(unknown), line)
+    return Header(kind, tuple(keys), labels, tuple(unknown), line, tuple(mapped))
 
 
 class RowBuilder:

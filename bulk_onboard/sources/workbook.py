@@ -29,7 +29,16 @@ from bulk_onboard.errors import InputError
 from bulk_onboard.model.columns import CLIENT_MARKERS, Classified, classify, sheet_kind
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.sources.cell_text import cell_text
-from bulk_onboard.sources.table import InputWarning, RowBuilder, Sheet, resolve_header
+from bulk_onboard.sources.table import (
+    NO_COLUMNS,
+    ColumnMap,
+    InputWarning,
+    RowBuilder,
+    Sheet,
+    find_header,
+    resolve_header,
+    translated,
+)
 from bulk_onboard.sources.xlsx_parts import (
     COLUMN_BITS,
     SheetMarks,
@@ -60,9 +69,15 @@ def _damaged(name: str, fmt: str, exc: BaseException, sheet: str | None = None) 
     )
 
 
-def read_workbook(data: bytes, name: str, kind: RowKind | None, fmt: str = "xlsx") -> list[Sheet]:
+def read_workbook(
+    data: bytes,
+    name: str,
+    kind: RowKind | None,
+    fmt: str = "xlsx",
+    columns: ColumnMap = NO_COLUMNS,
+) -> list[Sheet]:
     """The clients and/or users tables of a workbook (only `kind`'s when given). `fmt` is
-    what the bytes are: "xlsx", "xls" or "ods"."""
+    what the bytes are: "xlsx", "xls" or "ods"; `columns` the playbook's header mapping."""
     book = _open_book(data, name, fmt)
     single = len(book.titles) == 1
     sheets: list[Sheet] = []
@@ -74,7 +89,9 @@ def read_workbook(data: bytes, name: str, kind: RowKind | None, fmt: str = "xlsx
             marks = book.marks(title)
         except Exception as exc:
             raise _damaged(name, fmt, exc, title) from None
-        opened = _open_sheet(worksheet, title, name, kind, marks, single=single, fmt=fmt)
+        opened = _open_sheet(
+            worksheet, title, name, kind, marks, single=single, fmt=fmt, columns=columns
+        )
         if opened is None:
             empty.append(title)
         elif isinstance(opened, str):
@@ -298,21 +315,22 @@ def _open_sheet(
     *,
     single: bool,
     fmt: str,
+    columns: ColumnMap = NO_COLUMNS,
 ) -> Sheet | str | None:
     """The sheet's table; None when it has no data rows; why it is not read (a sheet of
     neither kind, or of the kind --kind leaves out)."""
     texts = _Texts(name, title, marks, worksheet)
     seen = texts.warnings
-    lines = _lines(worksheet, texts, fmt)
-    found = next(((n, t) for n, t in lines if any(x.strip() for x in t)), None)
+    found, lines = find_header(_lines(worksheet, texts, fmt), columns)
     if found is None:
         return None
     header_line, header_cells = found
     where = f"{name}, sheet {title}"
-    table_kind = sheet_kind_of(title, classify(header_cells), where, forced, single)
+    classified = classify(translated(header_cells, columns))
+    table_kind = sheet_kind_of(title, classified, where, forced, single)
     if not isinstance(table_kind, RowKind):  # (a RowKind is a str too)
         return table_kind
-    header = resolve_header(header_cells, table_kind, where, header_line)
+    header = resolve_header(header_cells, table_kind, where, header_line, columns.get(table_kind))
     builder = RowBuilder(name, title, header, seen)
     rows = (r for n, t in lines if (r := builder.build(t, n)) is not None)
     first = next(rows, None)
