@@ -49,6 +49,7 @@ from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
 from bulk_onboard.logs import flush_repeats
 from bulk_onboard.runs.folder import RunFolder, open_run_folder, same_portal
+from bulk_onboard.runs.identity import changed_inputs, keep_identities
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report_reader import Retry, plan_retry, read_report
 
@@ -237,7 +238,7 @@ def _folder_intake(folder: RunFolder, playbook: Path | None) -> tuple[Intake, li
         retry = plan_retry(folder.inputs[0], read_report(folder.inputs[0]), read_playbook(chosen))
     except (InputError, ConfigError) as exc:
         fail(str(exc))
-    return retry.intake, list(retry.carried)
+    return keep_identities(retry.intake, folder.path), list(retry.carried)
 
 
 def _report_of(given: Path, report_dir: Path) -> Path:
@@ -315,7 +316,14 @@ def _plan_retry(report: Path, playbook: Path | None, report_dir: Path) -> tuple[
         retry = plan_retry(report, rows, read_playbook(chosen))
     except (InputError, ConfigError) as exc:
         fail(str(exc))
-    return retry, chosen
+    for given in changed_inputs(report.parent):
+        click.echo(
+            f"warning: {given} has changed since run {report.parent.name} read it; retry runs "
+            "the report's rows as the report has them and does not read the file again; to "
+            f"onboard what the file now says, run: bulk-onboard run {given}",
+            err=True,
+        )
+    return replace(retry, intake=keep_identities(retry.intake, report.parent)), chosen
 
 
 @click.command("demo")
