@@ -25,7 +25,7 @@ from bulk_onboard.model.steps import Plan
 from bulk_onboard.plan import build_plan
 from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.sources import InputWarning, display_names, open_sources
-from bulk_onboard.sources.table import Sheet
+from bulk_onboard.sources.table import Sheet, UnreadSheet
 from bulk_onboard.validate.files import Invalid, validate_sheets
 
 
@@ -132,6 +132,14 @@ class Intake:
     warnings: tuple[InputWarning, ...]
     plans: Plans  # one per valid record: clients, then users, each built when asked for
     tables: tuple[Table, ...] = ()  # the tables read, in file order
+    unread: tuple[UnreadSheet, ...] = ()  # workbook sheets not read
+    ignored: tuple[UnreadSheet, ...] = ()  # of those, the ones the playbook's [sheets] lists
+
+    @property
+    def unread_tables(self) -> tuple[UnreadSheet, ...]:
+        """Sheets holding a table that is not read and that the playbook does not ignore: data
+        left behind, perhaps (`validate` exits 1)."""
+        return tuple(u for u in self.unread if u.table and u not in self.ignored)
 
     @property
     def rows(self) -> int:
@@ -172,7 +180,15 @@ def intake_from_sheets(
 ) -> Intake:
     """Validate and plan sheets however they were read (files, or a report read back)."""
     tables = tuple(Table(s.file, s.sheet, s.kind, s.header.line, s.header.mapped) for s in sheets)
+    unread = tuple(u for s in sheets for u in s.unread)
+    listed = {title.casefold() for title in playbook.ignored_sheets}
+    ignored = tuple(u for u in unread if u.sheet.casefold() in listed)
     validated = validate_sheets(sheets, playbook)
+    notes = tuple(
+        InputWarning(u.file, u.sheet, None, "", f"This sheet is not read: {u.reason}.")
+        for u in unread
+        if not u.table and u not in ignored
+    )
     plans = Plans(validated.clients, validated.users, playbook)
     return Intake(
         files=files,
@@ -180,7 +196,9 @@ def intake_from_sheets(
         clients=validated.clients,
         users=validated.users,
         invalid=validated.invalid,
-        warnings=validated.warnings,
+        warnings=validated.warnings + notes,
         plans=plans,
         tables=tables,
+        unread=unread,
+        ignored=ignored,
     )

@@ -14,7 +14,13 @@ from bulk_onboard.cli.dry_run_output import dry_run_json, dry_run_lines
 from bulk_onboard.cli.onboard import demo_command, retry_command, run_command
 from bulk_onboard.cli.options import FILES, KIND, PLAYBOOK, read_intake, settings_from
 from bulk_onboard.cli.plan_output import intake_json, intake_text
-from bulk_onboard.cli.problem_table import intake_summary, problem_rows, table_lines, write_table
+from bulk_onboard.cli.problem_table import (
+    NOT_READ,
+    intake_summary,
+    problem_rows,
+    table_lines,
+    write_table,
+)
 from bulk_onboard.cli.undo import undo_command
 from bulk_onboard.engine.dry_run import dry_run
 from bulk_onboard.logs import configure as configure_logs
@@ -44,14 +50,15 @@ main.add_command(undo_command)
 def validate_command(files: tuple[Path, ...], playbook: Path | None, kind: str | None) -> None:
     """Check spreadsheets and list every problem; nothing is sent to the portal.
 
-    Exit status: 0 every row is valid, 1 some rows are invalid, 2 a file cannot be used.
+    Exit status: 0 every row is valid, 1 some rows are invalid (or a sheet holding a table
+    is not read and the playbook does not ignore it), 2 a file cannot be used.
     """
     intake = read_intake(files, playbook, kind)
     for line in table_lines(intake):
         click.echo(line)
     write_table(problem_rows(intake), sys.stdout, fancy=sys.stdout.isatty())
     click.echo(intake_summary(intake))
-    raise SystemExit(1 if intake.invalid else 0)
+    raise SystemExit(1 if intake.invalid or intake.unread_tables else 0)
 
 
 @main.command("plan")
@@ -120,7 +127,7 @@ def plan_command(
         text = intake_text(intake)
         if text:
             click.echo(text + "\n")
-        rows = [r for r in problem_rows(intake) if r[4].startswith("Warning: ")]
+        rows = [r for r in problem_rows(intake) if r[4].startswith(("Warning: ", NOT_READ))]
         write_table(rows, sys.stdout, fancy=sys.stdout.isatty())
         click.echo(intake_summary(intake))
     raise SystemExit(1 if intake.invalid else 0)

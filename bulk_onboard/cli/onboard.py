@@ -52,6 +52,8 @@ from bulk_onboard.runs.folder import RunFolder, open_run_folder, same_portal
 from bulk_onboard.runs.identity import changed_inputs, keep_identities
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report_reader import Retry, plan_retry, read_report
+from bulk_onboard.runs.summary import unread_sheets_json
+from bulk_onboard.runs.unread import record_unread_sheets, unread_lines
 
 SAMPLE_WORKBOOK = Path("sample_data/onboarding.xlsx")
 
@@ -81,9 +83,11 @@ def _launch(
     settings: Settings,
     options: dict[str, Any],
     job: Callable[[Progress, Stop], Awaitable[RunSummary]],
+    intake: Intake | None = None,
 ) -> NoReturn:
     """Run a job with a progress display, Ctrl-C/SIGTERM routed to a graceful stop, and exit
-    with its code (4 when another run holds the report folder)."""
+    with its code (4 when another run holds the report folder). The workbook sheets the
+    `intake` did not read are added to summary.json and report.html and said."""
     progress = progress_for(settings, options.get("show_progress"))
     start_logs(settings, progress, options.get("log_level"))
 
@@ -100,6 +104,11 @@ def _launch(
     except ConfigError as exc:  # an unusable report folder, found before anything is sent
         fail(str(exc))
     flush_repeats()
+    if intake is not None and intake.unread:
+        unread = unread_sheets_json(intake.unread, intake.ignored)
+        record_unread_sheets(summary.run_dir, unread, summary.problems)
+        for line in unread_lines(unread):
+            click.echo(line)
     raise SystemExit(finish_run(summary))
 
 
@@ -179,6 +188,7 @@ def _start_run(
             env=os.environ,
             reannounce=reannounce,
         ),
+        intake,
     )
 
 
@@ -210,6 +220,7 @@ def _resume_run(
             env=os.environ,
             reannounce=reannounce,
         ),
+        intake,
     )
 
 

@@ -55,6 +55,19 @@ class Header:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadSheet:
+    """A workbook sheet that is not read, and why. One that holds a table (a header row of two
+    or more cells and rows below it) may be data left behind; one that does not is notes."""
+
+    file: str
+    sheet: str
+    reason: str
+    table: bool = False
+    header_line: int | None = None
+    rows: int = 0  # rows of the table below its header
+
+
+@dataclass(frozen=True, slots=True)
 class Sheet:
     """One clients or users table of one file. `rows` can be iterated once."""
 
@@ -63,6 +76,7 @@ class Sheet:
     header: Header
     rows: Iterator[RawRow]
     warnings: list[InputWarning] = field(default_factory=list)  # grows while rows are read
+    unread: list[UnreadSheet] = field(default_factory=list)  # the file's sheets not read
 
     @property
     def kind(self) -> RowKind:

@@ -35,6 +35,7 @@ from bulk_onboard.sources.table import (
     InputWarning,
     RowBuilder,
     Sheet,
+    UnreadSheet,
     find_header,
     resolve_header,
     translated,
@@ -82,7 +83,7 @@ def read_workbook(
     single = len(book.titles) == 1
     sheets: list[Sheet] = []
     empty: list[str] = []
-    skipped: list[tuple[str, str]] = []  # (sheet, why it is not read)
+    skipped: list[UnreadSheet] = []
     for title in book.titles:
         try:
             worksheet = book.calamine.get_sheet_by_name(title)
@@ -94,13 +95,14 @@ def read_workbook(
         )
         if opened is None:
             empty.append(title)
-        elif isinstance(opened, str):
-            skipped.append((title, opened))
+        elif isinstance(opened, UnreadSheet):
+            skipped.append(opened)
         else:
             sheets.append(opened)
     if not sheets:
         raise _nothing_to_read(name, empty, skipped)
-    _warn_unread(sheets[0], name, empty, skipped)
+    _warn_unread(sheets[0], name, empty)
+    sheets[0].unread.extend(skipped)
     return sheets
 
 
@@ -148,10 +150,10 @@ def _open_book(data: bytes, name: str, fmt: str) -> _Book:
     return book
 
 
-def _nothing_to_read(name: str, empty: list[str], skipped: list[tuple[str, str]]) -> InputError:
+def _nothing_to_read(name: str, empty: list[str], skipped: list[UnreadSheet]) -> InputError:
     """Why a workbook gave no table: its sheets were not read, or had no rows."""
     if skipped:
-        why = "; ".join(f"sheet {title} is not read: {reason}" for title, reason in skipped)
+        why = "; ".join(f"sheet {u.sheet} is not read: {u.reason}" for u in skipped)
         return InputError(f"{name} has no clients or users sheet ({why}).")
     which = ", ".join(empty)
     return InputError(
@@ -159,8 +161,9 @@ def _nothing_to_read(name: str, empty: list[str], skipped: list[tuple[str, str]]
     )
 
 
-def _warn_unread(first: Sheet, name: str, empty: list[str], skipped: list[tuple[str, str]]) -> None:
-    """A warning, with the first table, for each sheet that was empty or not read."""
+def _warn_unread(first: Sheet, name: str, empty: list[str]) -> None:
+    """A warning, with the first table, for each sheet that has no rows. The sheets not read
+    go with it as UnreadSheets: the intake judges them (a table may be data left behind)."""
     for title in empty:
         first.warnings.append(
             InputWarning(
@@ -170,10 +173,6 @@ def _warn_unread(first: Sheet, name: str, empty: list[str], skipped: list[tuple[
                 "",
                 "This sheet has no rows, so nothing is read from it.",
             )
-        )
-    for title, reason in skipped:
-        first.warnings.append(
-            InputWarning(name, title, None, "", f"This sheet is not read: {reason}.")
         )
 
 
@@ -306,6 +305,17 @@ def _lines(worksheet: Any, texts: _Texts, fmt: str) -> Iterator[tuple[int, list[
         yield line, texts.row(line, values)
 
 
+def _unread(
+    name: str, title: str, reason: str, line: int, header: list[str], lines: Iterator[Any]
+) -> UnreadSheet:
+    """A sheet not read: a table when it is of neither kind, its first row has two or more
+    cells and rows below it do too (counted); else notes, or a sheet --kind leaves out."""
+    if reason != _NEITHER or sum(1 for cell in header if cell.strip()) < 2:
+        return UnreadSheet(name, title, reason)  # left out by --kind, or notes
+    rows = sum(1 for _, cells in lines if sum(1 for c in cells if c.strip()) >= 2)
+    return UnreadSheet(name, title, reason, table=rows > 0, header_line=line, rows=rows)
+
+
 def _open_sheet(
     worksheet: Any,
     title: str,
@@ -316,9 +326,9 @@ def _open_sheet(
     single: bool,
     fmt: str,
     columns: ColumnMap = NO_COLUMNS,
-) -> Sheet | str | None:
-    """The sheet's table; None when it has no data rows; why it is not read (a sheet of
-    neither kind, or of the kind --kind leaves out)."""
+) -> Sheet | UnreadSheet | None:
+    """The sheet's table; None when it has no data rows; an UnreadSheet saying why it is not
+    read (a sheet of neither kind, or of the kind --kind leaves out)."""
     texts = _Texts(name, title, marks, worksheet)
     seen = texts.warnings
     found, lines = find_header(_lines(worksheet, texts, fmt), columns)
@@ -329,7 +339,7 @@ def _open_sheet(
     classified = classify(translated(header_cells, columns))
     table_kind = sheet_kind_of(title, classified, where, forced, single)
     if not isinstance(table_kind, RowKind):  # (a RowKind is a str too)
-        return table_kind
+        return _unread(name, title, table_kind, header_line, header_cells, lines)
     header = resolve_header(header_cells, table_kind, where, header_line, columns.get(table_kind))
     builder = RowBuilder(name, title, header, seen)
     rows = (r for n, t in lines if (r := builder.build(t, n)) is not None)
