@@ -13,6 +13,7 @@ from bulk_onboard import __version__
 from bulk_onboard.cli.dry_run_output import dry_run_json, dry_run_lines
 from bulk_onboard.cli.onboard import demo_command, retry_command, run_command
 from bulk_onboard.cli.options import FILES, KIND, PLAYBOOK, read_intake, settings_from
+from bulk_onboard.cli.output import fail
 from bulk_onboard.cli.plan_output import intake_json, intake_text
 from bulk_onboard.cli.problem_table import (
     NOT_READ,
@@ -24,6 +25,7 @@ from bulk_onboard.cli.problem_table import (
 from bulk_onboard.cli.undo import undo_command
 from bulk_onboard.engine.dry_run import dry_run
 from bulk_onboard.logs import configure as configure_logs
+from bulk_onboard.runs.template import write_template
 from bulk_onboard.sandbox.cli import sandbox_command
 
 
@@ -38,6 +40,29 @@ main.add_command(run_command)
 main.add_command(retry_command)
 main.add_command(demo_command)
 main.add_command(undo_command)
+
+
+@main.command("template")
+@click.argument("file", type=click.Path(path_type=Path))
+def template_command(file: Path) -> None:
+    """Write an input workbook to fill in: a clients and a users sheet with every header, a
+    note on each (what it holds, required or not) and drop-down lists for room type, access
+    and user type. FILE must end in .xlsx and not exist yet.
+
+    Exit status: 0 written, 2 FILE cannot be written.
+    """
+    if file.suffix.lower() != ".xlsx":
+        fail(f"{file} must end in .xlsx; give a name like onboarding.xlsx.")
+    if file.exists():
+        fail(f"{file} already exists; give another name, or move it away and try again.")
+    try:
+        write_template(file)
+    except OSError as exc:
+        fail(f"{file} cannot be written ({exc.strerror or exc}); check the folder and try again.")
+    click.echo(
+        f"{file}: clients and users sheets to fill in; check them with: "
+        f"bulk-onboard validate {file}"
+    )
 
 
 # ---- spreadsheet intake: validate and plan -------------------------------------------------

@@ -87,7 +87,10 @@ def intake_summary(intake: Intake) -> str:
         f"{_count(len(intake.clients), 'client', 'clients')}, "
         f"{_count(len(intake.users), 'person', 'people')}"
     )
-    if not intake.invalid:
+    if not intake.rows:
+        known = "" if intake.warnings else "; every header is known"
+        state = f"no rows yet{known}"
+    elif not intake.invalid:
         state = f"all valid ({kinds})"
     else:
         state = (
@@ -99,7 +102,8 @@ def intake_summary(intake: Intake) -> str:
     tables = len(intake.unread_tables)
     if tables:
         tail += f", {_count(tables, 'sheet', 'sheets')} with a table not read"
-    return f"{files}: {_count(intake.rows, 'row', 'rows')}, {state}{tail}."
+    count = f"{_count(intake.rows, 'row', 'rows')}, " if intake.rows else ""
+    return f"{files}: {count}{state}{tail}."
 
 
 def table_lines(intake: Intake) -> list[str]:

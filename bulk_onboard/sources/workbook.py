@@ -56,6 +56,17 @@ _FORMATS = {
 }
 
 
+# The custom property `bulk-onboard template` writes (runs/template.py TEMPLATE_PROPERTY).
+TEMPLATE_MARK = b'name="bulk-onboard template"'
+
+
+@dataclass(frozen=True, slots=True)
+class _HeaderOnly:
+    """A table with its header and no rows yet."""
+
+    sheet: Sheet
+
+
 class _NoSheet(Exception):
     """A workbook without a single worksheet."""
 
@@ -84,6 +95,7 @@ def read_workbook(
     sheets: list[Sheet] = []
     empty: list[str] = []
     skipped: list[UnreadSheet] = []
+    header_only: list[Sheet] = []
     for title in book.titles:
         try:
             worksheet = book.calamine.get_sheet_by_name(title)
@@ -95,10 +107,15 @@ def read_workbook(
         )
         if opened is None:
             empty.append(title)
+        elif isinstance(opened, _HeaderOnly):
+            empty.append(title)
+            header_only.append(opened.sheet)
         elif isinstance(opened, UnreadSheet):
             skipped.append(opened)
         else:
             sheets.append(opened)
+    if not sheets and header_only and book.is_template():
+        return header_only  # the empty template: no rows yet, every header read
     if not sheets:
         raise _nothing_to_read(name, empty, skipped)
     _warn_unread(sheets[0], name, empty)
@@ -116,6 +133,12 @@ class _Book:
     archive: zipfile.ZipFile | None = None
     parts: dict[str, str] = field(default_factory=dict)  # sheet title → its XML part
     styles: list[str] = field(default_factory=lambda: ["General"])
+
+    def is_template(self) -> bool:
+        """Whether `bulk-onboard template` wrote the workbook (its custom property)."""
+        if self.archive is None or "docProps/custom.xml" not in self.archive.namelist():
+            return False
+        return TEMPLATE_MARK in self.archive.read("docProps/custom.xml")
 
     def marks(self, title: str) -> SheetMarks:
         """What the sheet's XML says about its cells (nothing for .xls and .ods)."""
@@ -326,7 +349,7 @@ def _open_sheet(
     single: bool,
     fmt: str,
     columns: ColumnMap = NO_COLUMNS,
-) -> Sheet | UnreadSheet | None:
+) -> Sheet | UnreadSheet | _HeaderOnly | None:
     """The sheet's table; None when it has no data rows; an UnreadSheet saying why it is not
     read (a sheet of neither kind, or of the kind --kind leaves out)."""
     texts = _Texts(name, title, marks, worksheet)
@@ -345,5 +368,5 @@ def _open_sheet(
     rows = (r for n, t in lines if (r := builder.build(t, n)) is not None)
     first = next(rows, None)
     if first is None:
-        return None
+        return _HeaderOnly(Sheet(name, title, header, iter(()), seen))
     return Sheet(name, title, header, itertools.chain([first], rows), seen)
