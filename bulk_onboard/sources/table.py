@@ -52,6 +52,7 @@ class Header:
     unknown: tuple[str, ...]  # keys of headers that are no known column
     line: int
     mapped: tuple[tuple[str, str], ...] = ()  # (header as written, column) the playbook mapped
+    hidden: frozenset[int] = frozenset()  # positions (0-based) of hidden columns not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +191,7 @@ class RowBuilder:
 
     __slots__ = (
         "_file",
+        "_hidden",
         "_keys",
         "_named",
         "_notices",
@@ -203,6 +205,7 @@ class RowBuilder:
         self._file = file
         self._sheet = sheet
         self._keys = header.keys
+        self._hidden = header.hidden
         self._width = len(header.keys)
         self._notices = warnings
         self._stray_noted = False
@@ -217,16 +220,7 @@ class RowBuilder:
                 return None
             named = dict(zip(self._named, texts, strict=True))
             return RawRow(Origin(self._file, self._sheet, line), named)
-        values: dict[str, str] = {}
-        blank = True
-        for key, cell in zip(self._keys, cells, strict=False):  # short rows: missing cells
-            text = cell.strip()
-            if text:
-                blank = False
-            if key is not None:
-                values[key] = text
-            elif text and not self._stray_noted:
-                self._note_stray(line)
+        values, blank = self._values(cells, line)
         if len(cells) > self._width and any(c.strip() for c in cells[self._width :]):
             blank = False
             if not self._stray_noted:
@@ -237,6 +231,22 @@ class RowBuilder:
             if key is not None:
                 values[key] = ""
         return RawRow(Origin(self._file, self._sheet, line), values)
+
+    def _values(self, cells: Sequence[str], line: int) -> tuple[dict[str, str], bool]:
+        """The named cells of a row that is not plain, and whether it is blank."""
+        values: dict[str, str] = {}
+        blank = True
+        for position, (key, cell) in enumerate(zip(self._keys, cells, strict=False)):
+            text = cell.strip()  # (zip: a short row's missing cells are empty)
+            if key is not None:
+                values[key] = text
+            elif position in self._hidden:
+                continue  # a hidden column: not read, not a row of its own
+            elif text and not self._stray_noted:
+                self._note_stray(line)
+            if text:
+                blank = False
+        return values, blank
 
     def _note_stray(self, line: int) -> None:
         self._stray_noted = True

@@ -22,7 +22,7 @@ import io
 import itertools
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bulk_onboard.errors import InputError
@@ -32,6 +32,7 @@ from bulk_onboard.sources.cell_text import cell_text
 from bulk_onboard.sources.table import (
     NO_COLUMNS,
     ColumnMap,
+    Header,
     InputWarning,
     RowBuilder,
     Sheet,
@@ -328,6 +329,41 @@ def _lines(worksheet: Any, texts: _Texts, fmt: str) -> Iterator[tuple[int, list[
         yield line, texts.row(line, values)
 
 
+def _without_hidden(
+    header: Header, hidden: frozenset[int], where: tuple[str, str, list[InputWarning]]
+) -> Header:
+    """The header without the hidden columns that are no known column (an "Internal notes"
+    column): they are not read, so not copied into the reports; said once. A hidden column
+    bulk-onboard uses is read."""
+    name, title, warnings = where
+    left_out = [
+        position
+        for position, key in enumerate(header.keys)
+        if key is not None and key in header.unknown and position + 1 in hidden
+    ]
+    if not left_out:
+        return header
+    dropped = {header.keys[position] for position in left_out}
+    labels = ", ".join(header.labels[str(key)] for key in header.keys if key in dropped)
+    warnings.append(
+        InputWarning(
+            name,
+            title,
+            header.line,
+            labels,
+            "Hidden in the workbook, so not read and left out of the reports; show the "
+            "column (Unhide) to have it in them.",
+        )
+    )
+    return replace(
+        header,
+        keys=tuple(None if key in dropped else key for key in header.keys),
+        labels={k: v for k, v in header.labels.items() if k not in dropped},
+        unknown=tuple(k for k in header.unknown if k not in dropped),
+        hidden=frozenset(left_out),
+    )
+
+
 def _unread(
     name: str, title: str, reason: str, line: int, header: list[str], lines: Iterator[Any]
 ) -> UnreadSheet:
@@ -364,6 +400,8 @@ def _open_sheet(
     if not isinstance(table_kind, RowKind):  # (a RowKind is a str too)
         return _unread(name, title, table_kind, header_line, header_cells, lines)
     header = resolve_header(header_cells, table_kind, where, header_line, columns.get(table_kind))
+    if marks.hidden:
+        header = _without_hidden(header, marks.hidden, (name, title, seen))
     builder = RowBuilder(name, title, header, seen)
     rows = (r for n, t in lines if (r := builder.build(t, n)) is not None)
     first = next(rows, None)
