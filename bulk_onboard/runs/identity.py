@@ -108,7 +108,7 @@ def _changed(record: ClientRecord | UserRecord, keys: Keys) -> tuple[str, Proble
         return None
     where = record.origin.describe()
     text = (
-        f'{column} "{now}" is not the "{was}" that {where} had when the run read it '
+        f'"{now}" is not the {column} "{was}" that {where} had when the run read it '
         "(Excel drops leading zeros and writes long numbers as 1.23457E+15 when it saves), so "
         f'nothing is done for this row: put "{was}" back in the report (format the column as '
         f"Text first) and retry again, or change {column} in the input file and run that file."

@@ -181,7 +181,8 @@ def resolve_header(
         plural = "columns" if len(missing) > 1 else "column"
         raise InputError(
             f"{where} is a {kind.plural} list but has no {names} {plural} (header on line {line}); "
-            f"add the {plural} and try again."
+            f"add the {plural}, or map your own headers to them in the playbook's "
+            f"[columns.{kind.plural}], and try again."
         )
     return Header(kind, tuple(keys), labels, tuple(unknown), line, tuple(mapped))
 

@@ -178,7 +178,10 @@ def _nothing_to_read(name: str, empty: list[str], skipped: list[UnreadSheet]) ->
     """Why a workbook gave no table: its sheets were not read, or had no rows."""
     if skipped:
         why = "; ".join(f"sheet {u.sheet} is not read: {u.reason}" for u in skipped)
-        return InputError(f"{name} has no clients or users sheet ({why}).")
+        return InputError(
+            f"{name} has no clients or users sheet ({why}); if a sheet holds them under headers "
+            "of your own, map those in the playbook's [columns.clients] or [columns.users]."
+        )
     which = ", ".join(empty)
     return InputError(
         f"{name} has no rows in sheet {which}; fill in the rows below the header and try again."

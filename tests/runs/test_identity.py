@@ -33,7 +33,7 @@ def test_a_changed_id_is_refused_and_a_case_change_is_not(tmp_path: Path) -> Non
     refused = refuse_changed_keys(edited, keys)
     assert (len(refused.clients), len(refused.plans), len(refused.invalid)) == (0, 0, 1)
     [problem] = refused.invalid[0].problems
-    assert problem.text.startswith('client_id "456" is not the "00456" that clients.csv, line 2')
+    assert problem.text.startswith('"456" is not the client_id "00456" that clients.csv, line 2')
     same = load_intake([_clients(tmp_path / "s" / "clients.csv", "00456")], default_playbook())
     assert refuse_changed_keys(same, keys) is same
 

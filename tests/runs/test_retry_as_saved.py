@@ -72,7 +72,7 @@ async def test_an_excel_saved_report_retries_and_a_changed_id_is_refused(
     code, output = await cli(sandbox, reports, "retry", str(report))
     assert "Traceback" not in output
     assert code == 1, output  # one row refused
-    assert 'client_id "456" is not the "00456"' in output, output
+    assert '"456" is not the client_id "00456"' in output, output
     rows = report_rows(last_run(reports))
     assert rows["C-2"]["status"] == "created", rows["C-2"]
     assert rows["456"]["status"] == "invalid"

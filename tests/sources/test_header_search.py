@@ -122,6 +122,7 @@ def test_without_the_mapping_the_crm_header_is_no_clients_list(tmp_path: Path) -
     result = run("validate", str(path))
     assert result.exit_code == 2
     assert "client_id" in result.output and "Traceback" not in result.output
+    assert "in the playbook's [columns.clients]" in result.output
 
 
 def test_an_unknown_header_the_mapping_leaves_alone_keeps_its_did_you_mean(
