@@ -49,7 +49,7 @@ from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
 from bulk_onboard.logs import flush_repeats
 from bulk_onboard.runs.folder import RunFolder, open_run_folder, same_portal
-from bulk_onboard.runs.identity import changed_inputs, keep_identities
+from bulk_onboard.runs.identity import changed_inputs, keep_identities, rerun_command
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report_reader import Retry, plan_retry, read_report
 from bulk_onboard.runs.summary import unread_sheets_json
@@ -331,7 +331,7 @@ def _plan_retry(report: Path, playbook: Path | None, report_dir: Path) -> tuple[
         click.echo(
             f"warning: {given} has changed since run {report.parent.name} read it; retry runs "
             "the report's rows as the report has them and does not read the file again; to "
-            f"onboard what the file now says, run: bulk-onboard run {given}",
+            f"onboard what the file now says, run: {rerun_command(report.parent)}",
             err=True,
         )
     return replace(retry, intake=keep_identities(retry.intake, report.parent)), chosen

@@ -14,6 +14,7 @@ report's rows as the report has them, not what the file now says.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -114,6 +115,17 @@ def _changed(record: ClientRecord | UserRecord, keys: Keys) -> tuple[str, Proble
         f"Text first) and retry again, or change {column} in the input file and run that file."
     )
     return now, Problem(column, column, text)
+
+
+def rerun_command(run_dir: Path) -> str:
+    """The command that runs the files the run was given again, as they are now."""
+    meta = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    words = ["bulk-onboard", "run", *(item["given"] for item in meta["inputs"])]
+    if meta.get("playbook"):
+        words += ["--playbook", meta["playbook"]["given"]]
+    if meta.get("kind"):
+        words += ["--kind", meta["kind"]]
+    return shlex.join(words)
 
 
 def changed_inputs(run_dir: Path) -> list[str]:

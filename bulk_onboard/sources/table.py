@@ -143,12 +143,7 @@ def resolve_header(
 ) -> Header:
     """Map header cells to columns (the playbook's `mapping` first, folded header → column);
     InputError when a column is doubled or a required one missing."""
-    used = sum(1 for cell in cells if cell.strip())
-    if used > MAX_COLUMNS:
-        raise InputError(
-            f"{where} has {used:,} columns in its header (line {line}); a clients or users list "
-            f"has at most {MAX_COLUMNS:,}: export only the columns bulk-onboard uses and try again."
-        )
+    _check_width(cells, where, line)
     keys: list[str | None] = []
     labels: dict[str, str] = {}
     unknown: list[str] = []
@@ -175,6 +170,22 @@ def resolve_header(
             )
         keys.append(key)
         labels[key] = text
+    _check_required(kind, labels, where, line)
+    return Header(kind, tuple(keys), labels, tuple(unknown), line, tuple(mapped))
+
+
+def _check_width(cells: Sequence[str], where: str, line: int) -> None:
+    """InputError when the header has more columns than a clients or users list can."""
+    used = sum(1 for cell in cells if cell.strip())
+    if used > MAX_COLUMNS:
+        raise InputError(
+            f"{where} has {used:,} columns in its header (line {line}); a clients or users list "
+            f"has at most {MAX_COLUMNS:,}: export only the columns bulk-onboard uses and try again."
+        )
+
+
+def _check_required(kind: RowKind, labels: Mapping[str, str], where: str, line: int) -> None:
+    """InputError naming the required columns the header lacks."""
     missing = [c for c in REQUIRED[kind] if c not in labels]
     if missing:
         names = " and ".join(", ".join(missing).rsplit(", ", 1))
@@ -184,7 +195,6 @@ def resolve_header(
             f"add the {plural}, or map your own headers to them in the playbook's "
             f"[columns.{kind.plural}], and try again."
         )
-    return Header(kind, tuple(keys), labels, tuple(unknown), line, tuple(mapped))
 
 
 class RowBuilder:

@@ -12,6 +12,7 @@ from bulk_onboard.runs.identity import (
     changed_inputs,
     keep_identities,
     refuse_changed_keys,
+    rerun_command,
     run_keys,
 )
 
@@ -63,3 +64,13 @@ def test_changed_inputs_names_the_files_changed_since_the_run(tmp_path: Path) ->
     retried = create_run_folder(tmp_path / "reports", "r2", [], None, None, retry_of="r1")
     meta = json.loads((retried.path / "run.json").read_text(encoding="utf-8"))
     assert meta["retry_of"] == "r1" and changed_inputs(retried.path) == []
+
+
+def test_the_command_to_run_the_changed_files_again_has_the_run_s_options(tmp_path: Path) -> None:
+    given = _clients(tmp_path / "my clients.csv", "00456")
+    playbook = tmp_path / "crm.toml"
+    playbook.write_text("", encoding="utf-8")
+    folder = create_run_folder(tmp_path / "reports", "r1", [given], playbook, "clients")
+    assert rerun_command(folder.path) == (
+        f"bulk-onboard run '{given}' --playbook {playbook} --kind clients"
+    )
