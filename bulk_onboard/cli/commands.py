@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -24,8 +25,11 @@ from bulk_onboard.cli.problem_table import (
 )
 from bulk_onboard.cli.undo import undo_command
 from bulk_onboard.engine.dry_run import dry_run
+from bulk_onboard.intake import Intake
 from bulk_onboard.logs import configure as configure_logs
+from bulk_onboard.runs.summary import unread_sheets_json
 from bulk_onboard.runs.template import write_template
+from bulk_onboard.runs.unread import unread_lines
 from bulk_onboard.sandbox.cli import sandbox_command
 
 
@@ -40,6 +44,22 @@ main.add_command(run_command)
 main.add_command(retry_command)
 main.add_command(demo_command)
 main.add_command(undo_command)
+
+
+def _plan_against_portal(intake: Intake, options: dict[str, Any], as_json: bool) -> NoReturn:
+    """`plan --against-portal`: the portal read (never written), the rows checked against it;
+    the sheets not read are said first."""
+    settings = settings_from(options)
+    configure_logs(fmt="auto", level="warning", secrets=[settings.token.reveal()])
+    checked = asyncio.run(dry_run(settings, intake))
+    if as_json:
+        click.echo(json.dumps(dry_run_json(checked), indent=2, ensure_ascii=False))
+    else:
+        for line in unread_lines(unread_sheets_json(intake.unread, intake.ignored)):
+            click.echo(line)
+        for line in dry_run_lines(checked):
+            click.echo(line)
+    raise SystemExit(1 if checked.problems else 0)
 
 
 @main.command("template")
@@ -135,15 +155,8 @@ def plan_command(
     """
     intake = read_intake(files, playbook, kind)
     if against_portal:
-        settings = settings_from({"portal": portal, "token_file": token_file, "rate": rate})
-        configure_logs(fmt="auto", level="warning", secrets=[settings.token.reveal()])
-        checked = asyncio.run(dry_run(settings, intake))
-        if as_json:
-            click.echo(json.dumps(dry_run_json(checked), indent=2, ensure_ascii=False))
-        else:
-            for line in dry_run_lines(checked):
-                click.echo(line)
-        raise SystemExit(1 if checked.problems else 0)
+        options = {"portal": portal, "token_file": token_file, "rate": rate}
+        _plan_against_portal(intake, options, as_json)
     if as_json:
         click.echo(json.dumps(intake_json(intake), indent=2, ensure_ascii=False))
     else:

@@ -4,6 +4,7 @@ the playbook's [sheets] ignore lists it; a sheet of notes is a warning."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -99,3 +100,33 @@ async def test_a_run_names_the_sheet_it_skipped_in_console_summary_and_page(
     assert summary["exit_code"] == 0 and list(summary)[-2:] == ["timeline", "exit_code"]
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert '<table id="unread">' in page and "<td>Summary</td>" in page
+
+
+def test_plan_json_lists_the_sheets_not_read(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Summary": SUMMARY})
+    planned = json.loads(run("plan", str(path), "--json").stdout)
+    assert planned["unread_sheets"] == [
+        {
+            "file": "export.xlsx",
+            "sheet": "Summary",
+            "why": "it has none of the columns of a clients sheet (client_id, client_name, "
+            "manager_email) or of a users sheet (email)",
+            "table": True,
+            "rows": 2,
+            "ignored": False,
+        }
+    ]
+
+
+@pytest.mark.e2e
+async def test_plan_against_the_portal_names_the_sheet_it_skipped(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Summary": SUMMARY})
+    env = {"DOCSPACE_TOKEN": sandbox.token, "DOCSPACE_URL": sandbox.url}
+    result = await asyncio.to_thread(
+        CliRunner().invoke, main, ["plan", str(path), "--against-portal"], env=env
+    )
+    assert result.stdout.splitlines()[0].startswith(
+        "not read: export.xlsx, sheet Summary (a table of 2 rows): it has none of the columns"
+    ), result.output
