@@ -69,13 +69,15 @@ def _first_run(run_dir: Path) -> RunFolder:
 
 
 def refuse_changed_keys(intake: Intake, keys: Keys) -> Intake:
-    """The intake with every row whose key differs from the run's input made invalid."""
+    """The intake with every row whose key differs from the run's input made invalid; an
+    invalid row's problems start with that one (two ids Excel made one are "also the
+    client_id" of each other, but the cause is Excel's)."""
     clients: list[ClientRecord] = []
     users: list[UserRecord] = []
-    refused = list(intake.invalid)
+    refused = [_first_problem(row, keys) for row in intake.invalid]
     records: tuple[ClientRecord | UserRecord, ...] = (*intake.clients, *intake.users)
     for record in records:
-        problem = _changed(record, keys)
+        problem = _changed(record.origin, record.values, _kind(record), keys)
         if problem is not None:
             refused.append(
                 Invalid(record.origin, _kind(record), problem[0], (problem[1],), record.values)
@@ -84,7 +86,7 @@ def refuse_changed_keys(intake: Intake, keys: Keys) -> Intake:
             clients.append(record)
         else:
             users.append(record)
-    if len(refused) == len(intake.invalid):
+    if refused == list(intake.invalid):
         return intake
     refused.sort(key=lambda row: (row.origin.file, row.origin.sheet or "", row.origin.line))
     return replace(
@@ -96,18 +98,25 @@ def refuse_changed_keys(intake: Intake, keys: Keys) -> Intake:
     )
 
 
+def _first_problem(row: Invalid, keys: Keys) -> Invalid:
+    problem = _changed(row.origin, row.values, row.kind, keys)
+    return row if problem is None else replace(row, problems=(problem[1], *row.problems))
+
+
 def _kind(record: ClientRecord | UserRecord) -> RowKind:
     return RowKind.CLIENT if isinstance(record, ClientRecord) else RowKind.USER
 
 
-def _changed(record: ClientRecord | UserRecord, keys: Keys) -> tuple[str, Problem] | None:
+def _changed(
+    origin: Origin, values: tuple[tuple[str, str], ...], kind: RowKind, keys: Keys
+) -> tuple[str, Problem] | None:
     """(the key now, the problem) when the row's key is not the one its input line had."""
-    column = KEY_COLUMN[_kind(record)]
-    now = dict(record.values).get(column, "").strip()
-    was = keys.get(record.origin, "").strip()
+    column = KEY_COLUMN[kind]
+    now = dict(values).get(column, "").strip()
+    was = keys.get(origin, "").strip()
     if not was or now.casefold() == was.casefold():
         return None
-    where = record.origin.describe()
+    where = origin.describe()
     text = (
         f'"{now}" is not the {column} "{was}" that {where} had when the run read it '
         "(Excel drops leading zeros and writes long numbers as 1.23457E+15 when it saves), so "

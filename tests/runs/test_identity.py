@@ -74,3 +74,40 @@ def test_the_command_to_run_the_changed_files_again_has_the_run_s_options(tmp_pa
     assert rerun_command(folder.path) == (
         f"bulk-onboard run '{given}' --playbook {playbook} --kind clients"
     )
+
+
+def test_an_id_excel_wrote_in_scientific_notation_is_refused(tmp_path: Path) -> None:
+    given = _clients(tmp_path / "clients.csv", "1234567890123456")
+    folder = create_run_folder(tmp_path / "reports", "r1", [given], None, None)
+    keys = run_keys(folder.path, default_playbook())
+    assert keys is not None
+    saved = load_intake(
+        [_clients(tmp_path / "e" / "clients.csv", "1.23457E+15")], default_playbook()
+    )
+    [refused] = refuse_changed_keys(saved, keys).invalid
+    assert refused.key == "1.23457E+15"
+    assert refused.problems[0].text.startswith(
+        '"1.23457E+15" is not the client_id "1234567890123456" that clients.csv, line 2'
+    )
+
+
+def test_two_ids_excel_made_one_are_told_the_cause_first(tmp_path: Path) -> None:
+    rows = ["1234567890123456", "1234567890123457"]
+    given = tmp_path / "clients.csv"
+    lines = [f"{n},Co {i},c{i}@x.example,m@x.example" for i, n in enumerate(rows)]
+    given.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    folder = create_run_folder(tmp_path / "reports", "r1", [given], None, None)
+    keys = run_keys(folder.path, default_playbook())
+    assert keys is not None
+    saved = tmp_path / "e" / "clients.csv"
+    saved.parent.mkdir()
+    excel = [line.replace(n, "1.23457E+15") for line, n in zip(lines, rows, strict=True)]
+    saved.write_text(HEADER + "\n".join(excel) + "\n", encoding="utf-8")
+    intake = load_intake([saved], default_playbook())
+    assert len(intake.invalid) == 2  # "also the client_id on line 3"
+    refused = refuse_changed_keys(intake, keys).invalid
+    assert [row.problems[0].text[:40] for row in refused] == [
+        '"1.23457E+15" is not the client_id "1234',
+        '"1.23457E+15" is not the client_id "1234',
+    ]
+    assert all(len(row.problems) == 2 for row in refused)
