@@ -111,3 +111,15 @@ def test_two_ids_excel_made_one_are_told_the_cause_first(tmp_path: Path) -> None
         '"1.23457E+15" is not the client_id "1234',
     ]
     assert all(len(row.problems) == 2 for row in refused)
+
+
+def test_a_retry_of_a_report_outside_a_run_folder_compares_with_that_report(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "report.csv"
+    report.write_text(
+        "file,sheet,line,kind,status,client_id\nclients.csv,,2,client,failed,00456\n", "utf-8"
+    )
+    folder = create_run_folder(tmp_path / "reports", "r2", [report], None, None, str(report))
+    keys = run_keys(folder.path, default_playbook())
+    assert keys is not None and list(keys.values()) == ["00456"]
