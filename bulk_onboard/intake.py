@@ -25,7 +25,7 @@ from bulk_onboard.model.steps import Plan
 from bulk_onboard.plan import build_plan
 from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.sources import InputWarning, display_names, open_sources
-from bulk_onboard.sources.table import Sheet
+from bulk_onboard.sources.table import Sheet, UnreadSheet
 from bulk_onboard.validate.files import Invalid, validate_sheets
 
 
@@ -96,6 +96,31 @@ class Plans(Sequence[Plan]):
 
 
 @dataclass(frozen=True, slots=True)
+class Table:
+    """Where a table's header was found and which of its headers the playbook mapped."""
+
+    file: str
+    sheet: str | None
+    kind: RowKind
+    header_line: int
+    mapped: tuple[tuple[str, str], ...]  # (header as written, column)
+
+    def describe(self) -> str | None:
+        """One line for `validate` and `plan` when there is something to say: a header below
+        line 1 (a title or notes above it) or headers mapped by the playbook."""
+        said = []
+        if self.header_line > 1:
+            said.append(f"header on line {self.header_line}")
+        if self.mapped:
+            pairs = ", ".join(f'"{header}" = {column}' for header, column in self.mapped)
+            said.append(f"columns from the playbook: {pairs}")
+        if not said:
+            return None
+        where = f"{self.file}, sheet {self.sheet}" if self.sheet else self.file
+        return f"{where} ({self.kind.plural}): {'; '.join(said)}."
+
+
+@dataclass(frozen=True, slots=True)
 class Intake:
     """Everything read from the input files, checked and planned."""
 
@@ -106,6 +131,15 @@ class Intake:
     invalid: tuple[Invalid, ...]
     warnings: tuple[InputWarning, ...]
     plans: Plans  # one per valid record: clients, then users, each built when asked for
+    tables: tuple[Table, ...] = ()  # the tables read, in file order
+    unread: tuple[UnreadSheet, ...] = ()  # workbook sheets not read
+    ignored: tuple[UnreadSheet, ...] = ()  # of those, the ones the playbook's [sheets] lists
+
+    @property
+    def unread_tables(self) -> tuple[UnreadSheet, ...]:
+        """Sheets holding a table that is not read and that the playbook does not ignore: data
+        left behind, perhaps (`validate` exits 1)."""
+        return tuple(u for u in self.unread if u.table and u not in self.ignored)
 
     @property
     def rows(self) -> int:
@@ -137,14 +171,24 @@ def _without_cycle_collection() -> Iterator[None]:
 def load_intake(paths: Sequence[Path], playbook: Playbook, kind: RowKind | None = None) -> Intake:
     """Read, validate and plan every row of the files."""
     with _without_cycle_collection():
-        return intake_from_sheets(open_sources(paths, kind), playbook, tuple(display_names(paths)))
+        sheets = open_sources(paths, kind, playbook.columns)
+        return intake_from_sheets(sheets, playbook, tuple(display_names(paths)))
 
 
 def intake_from_sheets(
     sheets: Sequence[Sheet], playbook: Playbook, files: tuple[str, ...]
 ) -> Intake:
     """Validate and plan sheets however they were read (files, or a report read back)."""
+    tables = tuple(Table(s.file, s.sheet, s.kind, s.header.line, s.header.mapped) for s in sheets)
+    unread = tuple(u for s in sheets for u in s.unread)
+    listed = {title.casefold() for title in playbook.ignored_sheets}
+    ignored = tuple(u for u in unread if u.sheet.casefold() in listed)
     validated = validate_sheets(sheets, playbook)
+    notes = tuple(
+        InputWarning(u.file, u.sheet, None, "", f"This sheet is not read: {u.reason}.")
+        for u in unread
+        if not u.table and u not in ignored
+    )
     plans = Plans(validated.clients, validated.users, playbook)
     return Intake(
         files=files,
@@ -152,6 +196,9 @@ def intake_from_sheets(
         clients=validated.clients,
         users=validated.users,
         invalid=validated.invalid,
-        warnings=validated.warnings,
+        warnings=validated.warnings + notes,
         plans=plans,
+        tables=tables,
+        unread=unread,
+        ignored=ignored,
     )

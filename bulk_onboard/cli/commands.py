@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -13,11 +14,22 @@ from bulk_onboard import __version__
 from bulk_onboard.cli.dry_run_output import dry_run_json, dry_run_lines
 from bulk_onboard.cli.onboard import demo_command, retry_command, run_command
 from bulk_onboard.cli.options import FILES, KIND, PLAYBOOK, read_intake, settings_from
+from bulk_onboard.cli.output import fail
 from bulk_onboard.cli.plan_output import intake_json, intake_text
-from bulk_onboard.cli.problem_table import intake_summary, problem_rows, write_table
+from bulk_onboard.cli.problem_table import (
+    NOT_READ,
+    intake_summary,
+    problem_rows,
+    table_lines,
+    write_table,
+)
 from bulk_onboard.cli.undo import undo_command
 from bulk_onboard.engine.dry_run import dry_run
+from bulk_onboard.intake import Intake
 from bulk_onboard.logs import configure as configure_logs
+from bulk_onboard.runs.summary import unread_sheets_json
+from bulk_onboard.runs.template import write_template
+from bulk_onboard.runs.unread import unread_lines
 from bulk_onboard.sandbox.cli import sandbox_command
 
 
@@ -34,6 +46,45 @@ main.add_command(demo_command)
 main.add_command(undo_command)
 
 
+def _plan_against_portal(intake: Intake, options: dict[str, Any], as_json: bool) -> NoReturn:
+    """`plan --against-portal`: the portal read (never written), the rows checked against it;
+    the sheets not read are said first."""
+    settings = settings_from(options)
+    configure_logs(fmt="auto", level="warning", secrets=[settings.token.reveal()])
+    checked = asyncio.run(dry_run(settings, intake))
+    if as_json:
+        click.echo(json.dumps(dry_run_json(checked), indent=2, ensure_ascii=False))
+    else:
+        for line in unread_lines(unread_sheets_json(intake.unread, intake.ignored)):
+            click.echo(line)
+        for line in dry_run_lines(checked):
+            click.echo(line)
+    raise SystemExit(1 if checked.problems else 0)
+
+
+@main.command("template")
+@click.argument("file", type=click.Path(path_type=Path))
+def template_command(file: Path) -> None:
+    """Write an input workbook to fill in: a clients and a users sheet with every header, a
+    note on each (what it holds, required or not) and drop-down lists for room type, access
+    and user type. FILE must end in .xlsx and not exist yet.
+
+    Exit status: 0 written, 2 FILE cannot be written.
+    """
+    if file.suffix.lower() != ".xlsx":
+        fail(f"{file} must end in .xlsx; give a name like onboarding.xlsx.")
+    if file.exists():
+        fail(f"{file} already exists; give another name, or move it away and try again.")
+    try:
+        write_template(file)
+    except OSError as exc:
+        fail(f"{file} cannot be written ({exc.strerror or exc}); check the folder and try again.")
+    click.echo(
+        f"{file}: clients and users sheets to fill in; check them with: "
+        f"bulk-onboard validate {file}"
+    )
+
+
 # ---- spreadsheet intake: validate and plan -------------------------------------------------
 
 
@@ -44,12 +95,15 @@ main.add_command(undo_command)
 def validate_command(files: tuple[Path, ...], playbook: Path | None, kind: str | None) -> None:
     """Check spreadsheets and list every problem; nothing is sent to the portal.
 
-    Exit status: 0 every row is valid, 1 some rows are invalid, 2 a file cannot be used.
+    Exit status: 0 every row is valid, 1 some rows are invalid (or a sheet holding a table
+    is not read and the playbook does not ignore it), 2 a file cannot be used.
     """
     intake = read_intake(files, playbook, kind)
+    for line in table_lines(intake):
+        click.echo(line)
     write_table(problem_rows(intake), sys.stdout, fancy=sys.stdout.isatty())
     click.echo(intake_summary(intake))
-    raise SystemExit(1 if intake.invalid else 0)
+    raise SystemExit(1 if intake.invalid or intake.unread_tables else 0)
 
 
 @main.command("plan")
@@ -101,22 +155,17 @@ def plan_command(
     """
     intake = read_intake(files, playbook, kind)
     if against_portal:
-        settings = settings_from({"portal": portal, "token_file": token_file, "rate": rate})
-        configure_logs(fmt="auto", level="warning", secrets=[settings.token.reveal()])
-        checked = asyncio.run(dry_run(settings, intake))
-        if as_json:
-            click.echo(json.dumps(dry_run_json(checked), indent=2, ensure_ascii=False))
-        else:
-            for line in dry_run_lines(checked):
-                click.echo(line)
-        raise SystemExit(1 if checked.problems else 0)
+        options = {"portal": portal, "token_file": token_file, "rate": rate}
+        _plan_against_portal(intake, options, as_json)
     if as_json:
         click.echo(json.dumps(intake_json(intake), indent=2, ensure_ascii=False))
     else:
+        for line in table_lines(intake):
+            click.echo(line)
         text = intake_text(intake)
         if text:
             click.echo(text + "\n")
-        rows = [r for r in problem_rows(intake) if r[4].startswith("Warning: ")]
+        rows = [r for r in problem_rows(intake) if r[4].startswith(("Warning: ", NOT_READ))]
         write_table(rows, sys.stdout, fancy=sys.stdout.isatty())
         click.echo(intake_summary(intake))
     raise SystemExit(1 if intake.invalid else 0)

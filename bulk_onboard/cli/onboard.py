@@ -49,8 +49,11 @@ from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
 from bulk_onboard.logs import flush_repeats
 from bulk_onboard.runs.folder import RunFolder, open_run_folder, same_portal
+from bulk_onboard.runs.identity import changed_inputs, keep_identities, rerun_command
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report_reader import Retry, plan_retry, read_report
+from bulk_onboard.runs.summary import unread_sheets_json
+from bulk_onboard.runs.unread import record_unread_sheets, unread_lines
 
 SAMPLE_WORKBOOK = Path("sample_data/onboarding.xlsx")
 
@@ -80,9 +83,11 @@ def _launch(
     settings: Settings,
     options: dict[str, Any],
     job: Callable[[Progress, Stop], Awaitable[RunSummary]],
+    intake: Intake | None = None,
 ) -> NoReturn:
     """Run a job with a progress display, Ctrl-C/SIGTERM routed to a graceful stop, and exit
-    with its code (4 when another run holds the report folder)."""
+    with its code (4 when another run holds the report folder). The workbook sheets the
+    `intake` did not read are added to summary.json and report.html and said."""
     progress = progress_for(settings, options.get("show_progress"))
     start_logs(settings, progress, options.get("log_level"))
 
@@ -99,6 +104,11 @@ def _launch(
     except ConfigError as exc:  # an unusable report folder, found before anything is sent
         fail(str(exc))
     flush_repeats()
+    if intake is not None and intake.unread:
+        unread = unread_sheets_json(intake.unread, intake.ignored)
+        record_unread_sheets(summary.run_dir, unread, summary.problems)
+        for line in unread_lines(unread):
+            click.echo(line)
     raise SystemExit(finish_run(summary))
 
 
@@ -178,6 +188,7 @@ def _start_run(
             env=os.environ,
             reannounce=reannounce,
         ),
+        intake,
     )
 
 
@@ -209,6 +220,7 @@ def _resume_run(
             env=os.environ,
             reannounce=reannounce,
         ),
+        intake,
     )
 
 
@@ -237,7 +249,7 @@ def _folder_intake(folder: RunFolder, playbook: Path | None) -> tuple[Intake, li
         retry = plan_retry(folder.inputs[0], read_report(folder.inputs[0]), read_playbook(chosen))
     except (InputError, ConfigError) as exc:
         fail(str(exc))
-    return retry.intake, list(retry.carried)
+    return keep_identities(retry.intake, folder.path), list(retry.carried)
 
 
 def _report_of(given: Path, report_dir: Path) -> Path:
@@ -315,7 +327,14 @@ def _plan_retry(report: Path, playbook: Path | None, report_dir: Path) -> tuple[
         retry = plan_retry(report, rows, read_playbook(chosen))
     except (InputError, ConfigError) as exc:
         fail(str(exc))
-    return retry, chosen
+    for given in changed_inputs(report.parent):
+        click.echo(
+            f"warning: {given} has changed since run {report.parent.name} read it; retry runs "
+            "the report's rows as the report has them and does not read the file again; to "
+            f"onboard what the file now says, run: {rerun_command(report.parent)}",
+            err=True,
+        )
+    return replace(retry, intake=keep_identities(retry.intake, report.parent)), chosen
 
 
 @click.command("demo")

@@ -31,6 +31,7 @@ from bulk_onboard.model.steps import (
     TemplatePath,
 )
 from bulk_onboard.model.words import ACCESS_NAMES, ROOM_TYPE_NAMES, USER_TYPE_NAMES
+from bulk_onboard.runs.summary import unread_sheets_json
 from bulk_onboard.sources import InputWarning
 from bulk_onboard.validate.files import Invalid
 
@@ -201,6 +202,17 @@ def intake_json(intake: Intake) -> dict[str, Any]:
             "invalid": len(intake.invalid),
             "warnings": len(intake.warnings),
         },
+        "tables": [
+            {
+                "file": t.file,
+                "sheet": t.sheet,
+                "kind": t.kind.plural,
+                "header_line": t.header_line,
+                "columns_mapped": dict(t.mapped),
+            }
+            for t in intake.tables
+        ],
+        "unread_sheets": unread_sheets_json(intake.unread, intake.ignored),
         "plans": [plan_json(p) for p in intake.plans],
         "invalid": [invalid_json(r) for r in intake.invalid],
         "warnings": [notice_json(n) for n in intake.warnings],

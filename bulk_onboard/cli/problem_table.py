@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bulk_onboard.intake import Intake
+from bulk_onboard.sources.table import UnreadSheet
 
 HEADINGS = ("file", "sheet", "line", "column", "problem")
 
@@ -43,8 +44,28 @@ def problem_rows(intake: Intake) -> list[tuple[str, str, str, str, str]]:
                 ),
             )
         )
+    for sheet in intake.unread_tables:
+        keyed.append(
+            (
+                (order.get(sheet.file, 0), sheet.sheet, sheet.header_line or 0, 0),
+                (sheet.file, sheet.sheet, str(sheet.header_line or ""), "", unread_text(sheet)),
+            )
+        )
     keyed.sort(key=lambda pair: pair[0])
     return [_one_line(row) for _, row in keyed]
+
+
+NOT_READ = "Not read: "
+
+
+def unread_text(sheet: UnreadSheet) -> str:
+    """What a sheet holding a table that is not read means, and what to do."""
+    rows = f"{sheet.rows:,} row{'s' if sheet.rows != 1 else ''}"
+    return (
+        f"{NOT_READ}this sheet holds a table ({rows} below its header) but {sheet.reason}; if "
+        "it holds clients or people, fix its header or name the sheet clients or users, else "
+        "list it in the playbook's [sheets] ignore."
+    )
 
 
 def _one_line(row: tuple[str, str, str, str, str]) -> tuple[str, str, str, str, str]:
@@ -66,7 +87,10 @@ def intake_summary(intake: Intake) -> str:
         f"{_count(len(intake.clients), 'client', 'clients')}, "
         f"{_count(len(intake.users), 'person', 'people')}"
     )
-    if not intake.invalid:
+    if not intake.rows:
+        known = "" if intake.warnings else "; every header is known"
+        state = f"no rows yet{known}"
+    elif not intake.invalid:
         state = f"all valid ({kinds})"
     else:
         state = (
@@ -75,7 +99,21 @@ def intake_summary(intake: Intake) -> str:
         )
     warnings = len(intake.warnings)
     tail = f", {_count(warnings, 'warning', 'warnings')}" if warnings else ""
-    return f"{files}: {_count(intake.rows, 'row', 'rows')}, {state}{tail}."
+    tables = len(intake.unread_tables)
+    if tables:
+        tail += f", {_count(tables, 'sheet', 'sheets')} with a table not read"
+    count = f"{_count(intake.rows, 'row', 'rows')}, " if intake.rows else ""
+    return f"{files}: {count}{state}{tail}."
+
+
+def table_lines(intake: Intake) -> list[str]:
+    """A line per table whose header was not on line 1 or whose headers the playbook mapped."""
+    lines = [line for table in intake.tables if (line := table.describe())]
+    lines += [
+        f"{sheet.file}, sheet {sheet.sheet}: not read (the playbook's [sheets] ignore lists it)."
+        for sheet in intake.ignored
+    ]
+    return lines
 
 
 def write_table(rows: list[tuple[str, str, str, str, str]], out: TextIO, fancy: bool) -> None:

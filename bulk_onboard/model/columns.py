@@ -14,6 +14,7 @@ users sheet "Client ID" names the person's room.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bulk_onboard.model.records import RowKind
@@ -40,6 +41,11 @@ USER_COLUMNS: tuple[str, ...] = (
     "culture",
 )
 USER_REQUIRED: tuple[str, ...] = ("email",)
+
+# The playbook's [columns.clients] and [columns.users]: an export's header (folded, as
+# fold_header folds it) → the column it stands for, per kind of sheet.
+ColumnMap = Mapping[RowKind, Mapping[str, str]]
+NO_COLUMNS: ColumnMap = {}
 
 COLUMNS: dict[RowKind, tuple[str, ...]] = {
     RowKind.CLIENT: CLIENT_COLUMNS,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 
 from bulk_onboard.config import is_loopback
 from bulk_onboard.errors import ConfigError
+from bulk_onboard.model.columns import ColumnMap
 from bulk_onboard.model.records import FOLDER_TITLE_MAX, Access, LinkType, RoomType
 from bulk_onboard.model.steps import FileSource, TemplatePath
 from bulk_onboard.model.words import ACCESS_NAMES, NOT_ROOM_ROLES
+from bulk_onboard.playbook.columns import read_columns, read_ignored_sheets
 from bulk_onboard.playbook.values import Reader, check_keys, merge, parse_toml
 
 LinkKind: TypeAlias = Literal["external", "invitation", "none"]
@@ -117,6 +119,9 @@ class Playbook:
     guard: Guard = Guard()
     # a client's room whose title differs from the sheet's: renamed (true) or kept, reported
     rename_rooms: bool = True
+    # [columns.clients] and [columns.users]: the export's headers → columns (folded → column)
+    columns: ColumnMap = field(default_factory=dict)
+    ignored_sheets: tuple[str, ...] = ()  # [sheets] ignore: workbook sheets not read
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -202,6 +207,8 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         crm=_crm(read, crm, folder),
         guard=_guard(read, data.get("guard", {})),
         rename_rooms=read.boolean(room, "room", "rename"),
+        columns=read_columns(name, data.get("columns", {})),
+        ignored_sheets=read_ignored_sheets(name, data.get("sheets", {})),
     )
 
 

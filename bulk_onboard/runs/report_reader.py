@@ -10,7 +10,6 @@ portal already confirmed, so each row continues from its failed step with the id
 
 from __future__ import annotations
 
-import csv
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from bulk_onboard.runs.report import (
     input_name,
 )
 from bulk_onboard.sources.cell_text import cell_text
+from bulk_onboard.sources.csv_file import csv_records
 from bulk_onboard.sources.table import Header, RawRow, Sheet
 
 
@@ -54,33 +54,36 @@ class ReportRow:
 def read_report(path: Path) -> list[ReportRow]:
     """Rows of a report written by bulk-onboard (CSV or XLSX), as edited by the user."""
     table = _report_table(path)
-    header = table[0]
+    header = table[0][1]
     inputs = [c for c in header if c not in LEAD_COLUMNS and c not in RESULT_COLUMNS]
     rows: list[ReportRow] = []
-    for number, cells in enumerate(table[1:], start=2):
-        if not any(c.strip() for c in cells):
+    for number, cells in table[1:]:
+        if not any(cells):
             continue
         record = dict(zip(header, cells, strict=False))
         rows.append(_report_row(record, inputs, f"{path.name}, line {number}"))
     return rows
 
 
-def _report_table(path: Path) -> list[list[str]]:
-    """The report's cells as text, its header first; InputError when it is no report."""
+def _report_table(path: Path) -> list[tuple[int, list[str]]]:
+    """The report's lines (line number, cells as trimmed text), its header first, however it
+    was saved again: a CSV in the encodings and delimiters the intake reads (an Excel of
+    another language writes Windows-1252 and semicolons), an XLSX as edited. InputError when
+    it is no report."""
     if not path.is_file():
         raise InputError(f"{path} does not exist; give the report.csv or report.xlsx of a run.")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         # CSV cells were neutralised (a leading apostrophe before a formula character)
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            table = [[restore(c) for c in row] for row in csv.reader(fh)]
+        records = csv_records(path.read_bytes(), path.name)
+        table = [(n, [restore(c.strip()) for c in cells]) for n, cells in records if cells]
     elif suffix == ".xlsx":
         table = _xlsx_table(path)  # XLSX cells hold the text as typed
     else:
         raise InputError(
             f"{path.name} is not a report; give the report.csv or report.xlsx of a run."
         )
-    if not table or not {"status", "kind", "line"} <= set(table[0]):
+    if not table or not {"status", "kind", "line"} <= set(table[0][1]):
         raise InputError(
             f"{path.name} is not a bulk-onboard report (it has no status, kind and line columns); "
             "give the report.csv or report.xlsx of a run."
@@ -108,7 +111,7 @@ def _report_row(record: dict[str, str], inputs: list[str], where: str) -> Report
     )
 
 
-def _xlsx_table(path: Path) -> list[list[str]]:
+def _xlsx_table(path: Path) -> list[tuple[int, list[str]]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImportWarning)  # openpyxl's optional numpy
         from openpyxl import load_workbook
@@ -122,8 +125,14 @@ def _xlsx_table(path: Path) -> list[list[str]]:
     try:
         sheet = book["report"] if "report" in book.sheetnames else book.worksheets[0]
         return [
-            [cell_text(c.value, getattr(c, "number_format", "General") or "General") for c in row]
-            for row in sheet.iter_rows()
+            (
+                number,
+                [
+                    cell_text(c.value, getattr(c, "number_format", "General") or "General").strip()
+                    for c in row
+                ],
+            )
+            for number, row in enumerate(sheet.iter_rows(), start=1)
         ]
     finally:
         book.close()
@@ -205,9 +214,9 @@ def carried_result(row: ReportRow) -> RowResult:
         error=r.get("error") or None,
         note=r.get("note") or None,
         outputs=outputs,
-        requests=int(_number(r.get("requests") or "0")),
-        attempts=int(_number(r.get("attempts") or "0")),
-        duration=float(r.get("duration_s") or 0),
+        requests=_count(r.get("requests", "")),
+        attempts=_count(r.get("attempts", "")),
+        duration=_decimal(r.get("duration_s", "")),
     )
 
 
@@ -221,6 +230,20 @@ def _pairs(text: str) -> Iterable[tuple[str, str]]:
         if "=" in part:
             name, _, value = part.rpartition("=")
             yield name, value
+
+
+def _count(text: str) -> int:
+    """A whole number as any locale writes it ("1,234", "1.234", "1 234"); 0 when unreadable."""
+    digits = "".join(c for c in text if c.isdigit())
+    return int(digits) if digits else 0
+
+
+def _decimal(text: str) -> float:
+    """A decimal as any locale writes it ("0.242" or "0,242"); 0 when unreadable."""
+    try:
+        return float(text.replace("\u00a0", "").replace(" ", "").replace(",", "."))
+    except ValueError:
+        return 0.0
 
 
 def _number(text: str) -> int | str:

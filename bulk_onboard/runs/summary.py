@@ -6,7 +6,7 @@ summary.json holds them. Writing the file is report.write_summary's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any, Literal
 from bulk_onboard.config import Settings
 from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
 from bulk_onboard.runs.report import OK_STATUSES, Status
+from bulk_onboard.sources.table import UnreadSheet
 
 # How a run ended, for whoever acts on it (the command line maps it to an exit code).
 # portal_unreachable: the run as a whole failed on the portal (no connection, TLS refused, not a
@@ -97,3 +98,25 @@ def summary_document(run: RunFacts) -> dict[str, Any]:
         **run.extra,
         "timeline": run.timeline,
     }
+
+
+def unread_sheets_json(unread: Sequence[UnreadSheet], ignored: Sequence[UnreadSheet]) -> list[Any]:
+    """The workbook sheets a run did not read, for summary.json and report.html."""
+    return [
+        {
+            "file": u.file,
+            "sheet": u.sheet,
+            "why": "the playbook's [sheets] ignore lists it" if u in ignored else u.reason,
+            "table": u.table,
+            "rows": u.rows,
+            "ignored": u in ignored,
+        }
+        for u in unread
+    ]
+
+
+def with_unread_sheets(document: Mapping[str, Any], unread: list[Any]) -> dict[str, Any]:
+    """summary.json with the sheets not read (`unread_sheets_json`), before the timeline."""
+    head = {k: v for k, v in document.items() if k != "timeline"}
+    tail = {"timeline": document["timeline"]} if "timeline" in document else {}
+    return {**head, "unread_sheets": unread, **tail}

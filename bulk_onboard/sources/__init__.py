@@ -18,10 +18,11 @@ from pathlib import Path
 from bulk_onboard.errors import InputError
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.sources.csv_file import read_csv
-from bulk_onboard.sources.table import Header, InputWarning, RawRow, Sheet
+from bulk_onboard.sources.table import NO_COLUMNS, ColumnMap, Header, InputWarning, RawRow, Sheet
 from bulk_onboard.sources.workbook import read_workbook
 
 __all__ = [
+    "ColumnMap",
     "Header",
     "InputWarning",
     "RawRow",
@@ -41,16 +42,19 @@ def display_names(paths: Sequence[Path]) -> list[str]:
     return [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths, strict=True)]
 
 
-def open_sources(paths: Sequence[Path], kind: RowKind | None = None) -> list[Sheet]:
-    """Every clients/users table in the files. `kind` restricts (workbooks) or decides (CSV)."""
+def open_sources(
+    paths: Sequence[Path], kind: RowKind | None = None, columns: ColumnMap = NO_COLUMNS
+) -> list[Sheet]:
+    """Every clients/users table in the files. `kind` restricts (workbooks) or decides (CSV);
+    `columns` maps an export's own headers to columns (the playbook's [columns])."""
     sheets: list[Sheet] = []
     for path, name in zip(paths, display_names(paths), strict=True):
         data = _read_bytes(path, name)
         fmt = sniff_format(data, name)
         if fmt == "csv":
-            sheets.append(read_csv(data, name, kind))
+            sheets.append(read_csv(data, name, kind, columns))
         else:
-            sheets.extend(read_workbook(data, name, kind, fmt))
+            sheets.extend(read_workbook(data, name, kind, fmt, columns))
     return sheets
 
 

@@ -19,7 +19,19 @@ from collections.abc import Iterator
 from bulk_onboard.errors import InputError
 from bulk_onboard.model.columns import classify, known_header_count
 from bulk_onboard.model.records import RowKind
-from bulk_onboard.sources.table import InputWarning, RawRow, RowBuilder, Sheet, resolve_header
+from bulk_onboard.sources.table import (
+    HEADER_KNOWN,
+    HEADER_SEARCH,
+    NO_COLUMNS,
+    ColumnMap,
+    InputWarning,
+    RawRow,
+    RowBuilder,
+    Sheet,
+    find_header,
+    resolve_header,
+    translated,
+)
 
 _DELIMITERS = (",", ";", "\t", "|")
 _BOMS = (
@@ -32,6 +44,8 @@ _BOMS = (
 _SEP_LINE = re.compile(r'^"?sep=(.)"?[ \t]*(?:\r\n|\r|\n|$)', re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
 
+
+Record = tuple[int, list[str]]
 
 # The csv module refuses fields over 128 KiB by default and calls that broken quoting; a cell
 # pasted with a whole document in it is still a cell. 64 MiB bounds memory all the same.
@@ -87,15 +101,13 @@ def _bomless_utf16(data: bytes) -> str | None:
     return None
 
 
-def _first_line(text: str, start: int) -> str:
-    """The first non-blank physical line at or after `start`."""
-    for line in io.StringIO(text[start:], newline=""):
-        if line.strip():
-            return line.rstrip("\r\n")
-    return ""
+def _first_lines(text: str, count: int) -> list[str]:
+    """The first `count` non-blank physical lines."""
+    lines = (line.rstrip("\r\n") for line in io.StringIO(text, newline="") if line.strip())
+    return list(itertools.islice(lines, count))
 
 
-def choose_delimiter(header_line: str) -> str:
+def choose_delimiter(header_line: str, columns: ColumnMap = NO_COLUMNS) -> str:
     """The delimiter that splits the header into the most known columns (then most cells)."""
 
     def score(delimiter: str) -> tuple[int, int]:
@@ -103,24 +115,52 @@ def choose_delimiter(header_line: str) -> str:
             cells = next(csv.reader([header_line], delimiter=delimiter), [])
         except csv.Error:  # e.g. an unbalanced quote under this delimiter: not this one
             return (0, 0)
-        return known_header_count(cells), len(cells)
+        return known_header_count(translated(cells, columns)), len(cells)
 
     return max(_DELIMITERS, key=score)  # max keeps the first of equals: comma wins ties
 
 
-def read_csv(data: bytes, name: str, kind: RowKind | None) -> Sheet:
-    """The one table of a CSV file; its kind from `kind` or else from the header."""
+def _delimiter(text: str, columns: ColumnMap) -> str:
+    """The first line's delimiter; when that line names fewer than two known columns under
+    any delimiter (a title above the header), the one of the first line that names most."""
+    lines = _first_lines(text, HEADER_SEARCH) or [""]
+    first = choose_delimiter(lines[0], columns)
+    if _known(lines[0], first, columns) >= HEADER_KNOWN:
+        return first
+    best = max(lines, key=lambda line: _known(line, choose_delimiter(line, columns), columns))
+    return choose_delimiter(best, columns)
+
+
+def _known(line: str, delimiter: str, columns: ColumnMap) -> int:
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return 0
+    return known_header_count(translated(cells, columns))
+
+
+def csv_records(data: bytes, name: str, columns: ColumnMap = NO_COLUMNS) -> Iterator[Record]:
+    """(physical line, cells) of every record of a CSV file, in its encoding and delimiter
+    (the "sep=" line left out); InputError when it cannot be read."""
     text = decode(data, name)
     sep = _SEP_LINE.match(text)
-    delimiter = sep.group(1) if sep else choose_delimiter(_first_line(text, 0))
+    delimiter = sep.group(1) if sep else _delimiter(text, columns)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records = _numbered(reader, name, text)
     if sep:
         next(records, None)
-    header_line, cells = next(((n, c) for n, c in records if any(x.strip() for x in c)), (0, []))
-    if not cells:
+    return records
+
+
+def read_csv(
+    data: bytes, name: str, kind: RowKind | None, columns: ColumnMap = NO_COLUMNS
+) -> Sheet:
+    """The one table of a CSV file; its kind from `kind` or else from the header."""
+    found_header, records = find_header(csv_records(data, name, columns), columns)
+    if found_header is None:
         raise InputError(f"{name} has no header line and no rows; export the list again.")
-    found = classify(cells)
+    header_line, cells = found_header
+    found = classify(translated(cells, columns))
     if kind is None and found.ambiguous:
         raise InputError(
             f"{name} could be a clients or a users list: its header (line {header_line}) has "
@@ -134,7 +174,7 @@ def read_csv(data: bytes, name: str, kind: RowKind | None) -> Sheet:
             f"{header_line}), so it is not a clients or users list; fix the header or pass "
             "--kind clients or --kind users."
         )
-    header = resolve_header(cells, table_kind, name, header_line)
+    header = resolve_header(cells, table_kind, name, header_line, columns.get(table_kind))
     warnings: list[InputWarning] = []
     rows = _rows(records, RowBuilder(name, None, header, warnings))
     first = next(rows, None)

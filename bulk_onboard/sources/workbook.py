@@ -22,14 +22,25 @@ import io
 import itertools
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bulk_onboard.errors import InputError
 from bulk_onboard.model.columns import CLIENT_MARKERS, Classified, classify, sheet_kind
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.sources.cell_text import cell_text
-from bulk_onboard.sources.table import InputWarning, RowBuilder, Sheet, resolve_header
+from bulk_onboard.sources.table import (
+    NO_COLUMNS,
+    ColumnMap,
+    Header,
+    InputWarning,
+    RowBuilder,
+    Sheet,
+    UnreadSheet,
+    find_header,
+    resolve_header,
+    translated,
+)
 from bulk_onboard.sources.xlsx_parts import (
     COLUMN_BITS,
     SheetMarks,
@@ -46,6 +57,17 @@ _FORMATS = {
 }
 
 
+# The custom property `bulk-onboard template` writes (runs/template.py TEMPLATE_PROPERTY).
+TEMPLATE_MARK = b'name="bulk-onboard template"'
+
+
+@dataclass(frozen=True, slots=True)
+class _HeaderOnly:
+    """A table with its header and no rows yet."""
+
+    sheet: Sheet
+
+
 class _NoSheet(Exception):
     """A workbook without a single worksheet."""
 
@@ -60,30 +82,45 @@ def _damaged(name: str, fmt: str, exc: BaseException, sheet: str | None = None) 
     )
 
 
-def read_workbook(data: bytes, name: str, kind: RowKind | None, fmt: str = "xlsx") -> list[Sheet]:
+def read_workbook(
+    data: bytes,
+    name: str,
+    kind: RowKind | None,
+    fmt: str = "xlsx",
+    columns: ColumnMap = NO_COLUMNS,
+) -> list[Sheet]:
     """The clients and/or users tables of a workbook (only `kind`'s when given). `fmt` is
-    what the bytes are: "xlsx", "xls" or "ods"."""
+    what the bytes are: "xlsx", "xls" or "ods"; `columns` the playbook's header mapping."""
     book = _open_book(data, name, fmt)
     single = len(book.titles) == 1
     sheets: list[Sheet] = []
     empty: list[str] = []
-    skipped: list[tuple[str, str]] = []  # (sheet, why it is not read)
+    skipped: list[UnreadSheet] = []
+    header_only: list[Sheet] = []
     for title in book.titles:
         try:
             worksheet = book.calamine.get_sheet_by_name(title)
             marks = book.marks(title)
         except Exception as exc:
             raise _damaged(name, fmt, exc, title) from None
-        opened = _open_sheet(worksheet, title, name, kind, marks, single=single, fmt=fmt)
+        opened = _open_sheet(
+            worksheet, title, name, kind, marks, single=single, fmt=fmt, columns=columns
+        )
         if opened is None:
             empty.append(title)
-        elif isinstance(opened, str):
-            skipped.append((title, opened))
+        elif isinstance(opened, _HeaderOnly):
+            empty.append(title)
+            header_only.append(opened.sheet)
+        elif isinstance(opened, UnreadSheet):
+            skipped.append(opened)
         else:
             sheets.append(opened)
+    if not sheets and header_only and book.is_template():
+        return header_only  # the empty template: no rows yet, every header read
     if not sheets:
         raise _nothing_to_read(name, empty, skipped)
-    _warn_unread(sheets[0], name, empty, skipped)
+    _warn_unread(sheets[0], name, empty)
+    sheets[0].unread.extend(skipped)
     return sheets
 
 
@@ -97,6 +134,12 @@ class _Book:
     archive: zipfile.ZipFile | None = None
     parts: dict[str, str] = field(default_factory=dict)  # sheet title → its XML part
     styles: list[str] = field(default_factory=lambda: ["General"])
+
+    def is_template(self) -> bool:
+        """Whether `bulk-onboard template` wrote the workbook (its custom property)."""
+        if self.archive is None or "docProps/custom.xml" not in self.archive.namelist():
+            return False
+        return TEMPLATE_MARK in self.archive.read("docProps/custom.xml")
 
     def marks(self, title: str) -> SheetMarks:
         """What the sheet's XML says about its cells (nothing for .xls and .ods)."""
@@ -131,19 +174,23 @@ def _open_book(data: bytes, name: str, fmt: str) -> _Book:
     return book
 
 
-def _nothing_to_read(name: str, empty: list[str], skipped: list[tuple[str, str]]) -> InputError:
+def _nothing_to_read(name: str, empty: list[str], skipped: list[UnreadSheet]) -> InputError:
     """Why a workbook gave no table: its sheets were not read, or had no rows."""
     if skipped:
-        why = "; ".join(f"sheet {title} is not read: {reason}" for title, reason in skipped)
-        return InputError(f"{name} has no clients or users sheet ({why}).")
+        why = "; ".join(f"sheet {u.sheet} is not read: {u.reason}" for u in skipped)
+        return InputError(
+            f"{name} has no clients or users sheet ({why}); if a sheet holds them under headers "
+            "of your own, map those in the playbook's [columns.clients] or [columns.users]."
+        )
     which = ", ".join(empty)
     return InputError(
         f"{name} has no rows in sheet {which}; fill in the rows below the header and try again."
     )
 
 
-def _warn_unread(first: Sheet, name: str, empty: list[str], skipped: list[tuple[str, str]]) -> None:
-    """A warning, with the first table, for each sheet that was empty or not read."""
+def _warn_unread(first: Sheet, name: str, empty: list[str]) -> None:
+    """A warning, with the first table, for each sheet that has no rows. The sheets not read
+    go with it as UnreadSheets: the intake judges them (a table may be data left behind)."""
     for title in empty:
         first.warnings.append(
             InputWarning(
@@ -153,10 +200,6 @@ def _warn_unread(first: Sheet, name: str, empty: list[str], skipped: list[tuple[
                 "",
                 "This sheet has no rows, so nothing is read from it.",
             )
-        )
-    for title, reason in skipped:
-        first.warnings.append(
-            InputWarning(name, title, None, "", f"This sheet is not read: {reason}.")
         )
 
 
@@ -289,6 +332,52 @@ def _lines(worksheet: Any, texts: _Texts, fmt: str) -> Iterator[tuple[int, list[
         yield line, texts.row(line, values)
 
 
+def _without_hidden(
+    header: Header, hidden: frozenset[int], where: tuple[str, str, list[InputWarning]]
+) -> Header:
+    """The header without the hidden columns that are no known column (an "Internal notes"
+    column): they are not read, so not copied into the reports; said once. A hidden column
+    bulk-onboard uses is read."""
+    name, title, warnings = where
+    left_out = [
+        position
+        for position, key in enumerate(header.keys)
+        if key is not None and key in header.unknown and position + 1 in hidden
+    ]
+    if not left_out:
+        return header
+    dropped = {header.keys[position] for position in left_out}
+    labels = ", ".join(header.labels[str(key)] for key in header.keys if key in dropped)
+    warnings.append(
+        InputWarning(
+            name,
+            title,
+            header.line,
+            labels,
+            "Hidden in the workbook, so not read and left out of the reports; show the "
+            "column (Unhide) to have it in them.",
+        )
+    )
+    return replace(
+        header,
+        keys=tuple(None if key in dropped else key for key in header.keys),
+        labels={k: v for k, v in header.labels.items() if k not in dropped},
+        unknown=tuple(k for k in header.unknown if k not in dropped),
+        hidden=frozenset(left_out),
+    )
+
+
+def _unread(
+    name: str, title: str, reason: str, line: int, header: list[str], lines: Iterator[Any]
+) -> UnreadSheet:
+    """A sheet not read: a table when it is of neither kind, its first row has two or more
+    cells and rows below it do too (counted); else notes, or a sheet --kind leaves out."""
+    if reason != _NEITHER or sum(1 for cell in header if cell.strip()) < 2:
+        return UnreadSheet(name, title, reason)  # left out by --kind, or notes
+    rows = sum(1 for _, cells in lines if sum(1 for c in cells if c.strip()) >= 2)
+    return UnreadSheet(name, title, reason, table=rows > 0, header_line=line, rows=rows)
+
+
 def _open_sheet(
     worksheet: Any,
     title: str,
@@ -298,24 +387,27 @@ def _open_sheet(
     *,
     single: bool,
     fmt: str,
-) -> Sheet | str | None:
-    """The sheet's table; None when it has no data rows; why it is not read (a sheet of
-    neither kind, or of the kind --kind leaves out)."""
+    columns: ColumnMap = NO_COLUMNS,
+) -> Sheet | UnreadSheet | _HeaderOnly | None:
+    """The sheet's table; None when it has no data rows; an UnreadSheet saying why it is not
+    read (a sheet of neither kind, or of the kind --kind leaves out)."""
     texts = _Texts(name, title, marks, worksheet)
     seen = texts.warnings
-    lines = _lines(worksheet, texts, fmt)
-    found = next(((n, t) for n, t in lines if any(x.strip() for x in t)), None)
+    found, lines = find_header(_lines(worksheet, texts, fmt), columns)
     if found is None:
         return None
     header_line, header_cells = found
     where = f"{name}, sheet {title}"
-    table_kind = sheet_kind_of(title, classify(header_cells), where, forced, single)
+    classified = classify(translated(header_cells, columns))
+    table_kind = sheet_kind_of(title, classified, where, forced, single)
     if not isinstance(table_kind, RowKind):  # (a RowKind is a str too)
-        return table_kind
-    header = resolve_header(header_cells, table_kind, where, header_line)
+        return _unread(name, title, table_kind, header_line, header_cells, lines)
+    header = resolve_header(header_cells, table_kind, where, header_line, columns.get(table_kind))
+    if marks.hidden:
+        header = _without_hidden(header, marks.hidden, (name, title, seen))
     builder = RowBuilder(name, title, header, seen)
     rows = (r for n, t in lines if (r := builder.build(t, n)) is not None)
     first = next(rows, None)
     if first is None:
-        return None
+        return _HeaderOnly(Sheet(name, title, header, iter(()), seen))
     return Sheet(name, title, header, itertools.chain([first], rows), seen)

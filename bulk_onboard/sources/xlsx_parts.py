@@ -72,6 +72,9 @@ _STRING_RESULT = re.compile(rb'\bt="str"')
 _ERROR = re.compile(rb'\st="e"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)<")
 _ROOT = re.compile(rb"<(\w+:)?worksheet\b")
+_COL = re.compile(rb"<(?:\w+:)?col\b[^>]*>")
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_SPAN = re.compile(rb'\bmin="(\d+)"[^>]*?\bmax="(\d+)"|\bmax="(\d+)"[^>]*?\bmin="(\d+)"')
 COLUMN_BITS = 14  # a cell's key is row << COLUMN_BITS | column (Excel has 16,384 columns)
 
 
@@ -126,6 +129,7 @@ class SheetMarks:
     formats: dict[int, str] = field(default_factory=dict)  # cells of a style not General
     errors: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # row → (col, #N/A)
     uncalculated: dict[int, list[int]] = field(default_factory=dict)  # row → columns
+    hidden: frozenset[int] = frozenset()  # columns (1-based) hidden in the sheet
 
 
 def scan_sheet(xml: bytes, styles: list[str]) -> SheetMarks:
@@ -139,7 +143,25 @@ def scan_sheet(xml: bytes, styles: list[str]) -> SheetMarks:
         _note_errors(sheet, marks.errors)
     if sheet.formula in xml:
         _note_uncalculated(sheet, marks.uncalculated)
+    if b"hidden=" in xml:
+        marks.hidden = hidden_columns(xml)
     return marks
+
+
+def hidden_columns(xml: bytes) -> frozenset[int]:
+    """The columns a sheet's <cols> hides (before its rows; at most Excel's 16,384)."""
+    end = xml.find(b"sheetData")
+    hidden: set[int] = set()
+    for col in _COL.finditer(xml, 0, end if end >= 0 else len(xml)):
+        tag = col.group(0)
+        span = _SPAN.search(tag) if _HIDDEN.search(tag) else None
+        if span is None:
+            continue
+        low, high = (
+            (span.group(1), span.group(2)) if span.group(1) else (span.group(4), span.group(3))
+        )
+        hidden.update(range(int(low), min(int(high), 16_384) + 1))
+    return frozenset(hidden)
 
 
 @dataclass(frozen=True, slots=True)

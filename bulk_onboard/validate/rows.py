@@ -213,7 +213,7 @@ def check_user(
     repeats: Repeats | None = None,
 ) -> UserRecord | list[Problem]:
     cells = (repeats or Repeats()).cells(row.values)
-    values = dict(cells)  # the record's texts are the shared ones
+    values = _role_as_type(dict(cells), sheet)  # the record's texts are the shared ones
     problems: list[Problem] = []
     add = _adder(problems, sheet)
     email = _email(values, "email", "person's", add)
@@ -242,6 +242,25 @@ def check_user(
         culture=culture,
         values=cells,
     )
+
+
+# Headers that may mean a person's type as well as their access in a room: "Role".
+_ROLE_HEADERS = frozenset({"role", "rolle", "rôle", "rol"})
+
+
+def _role_as_type(values: dict[str, str], sheet: Sheet) -> dict[str, str]:
+    """A "Role" column's value that is a user type and no access ("Room admin", "User") is
+    the person's type (when the row has none), not a room access."""
+    written = values.get("access", "")
+    if (
+        not written
+        or values.get("type")
+        or fold_header(sheet.label("access")) not in _ROLE_HEADERS
+        or parse_access(written) is not None
+        or parse_user_type(written) is None
+    ):
+        return values
+    return {**values, "type": written, "access": ""}
 
 
 def _names(values: dict[str, str], add: Callable[[str, str], None]) -> tuple[str, str]:
