@@ -26,14 +26,12 @@ from typing import TypeVar
 import structlog
 
 from bulk_onboard.api.metering import Meter, metered
-from bulk_onboard.engine.actions.client import CLIENT_STEPS
-from bulk_onboard.engine.actions.crm import CRM_STEPS
-from bulk_onboard.engine.actions.people import PERSON_STEPS, MembershipActions
 from bulk_onboard.engine.actions.shares import check_share_people
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.pool import Pool, Stop
 from bulk_onboard.engine.row import Outcome, RowState, StepDone, finish, row_status
 from bulk_onboard.engine.step_runner import STEP_ERRORS, StepRunner
+from bulk_onboard.engine.step_table import phase_steps
 from bulk_onboard.errors import (
     BudgetExhausted,
     FatalError,
@@ -52,6 +50,10 @@ from bulk_onboard.runs.report_stream import ReportStream
 
 log = structlog.get_logger("bulk_onboard")
 
+# The step kinds each phase runs, from the step table (memberships: grouped, per room).
+PERSON_STEPS = phase_steps("people")
+CLIENT_STEPS = phase_steps("clients")
+CRM_STEPS = phase_steps("announcements")
 MEMBERSHIP_BATCH = 50
 OUTAGE_ROWS = 3  # rows in a row failing on an outage that make it the run's failure
 
@@ -243,7 +245,6 @@ class Phases:
         self.progress = progress
         self.stop = stop
         self.concurrency = concurrency
-        self.membership = MembershipActions(ctx)
         self.outage_streak: list[RowState] = []  # rows failed on outages since the last good one
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
@@ -451,7 +452,7 @@ class Phases:
             members = [(self.run.state(plan), _join(plan)) for plan in group]
             with metered(Meter()) as meter:
                 try:
-                    failures = await self.runner.run_group(members, self.membership.join)
+                    failures = await self.runner.run_group(members)
                 except Exception as exc:
                     log.exception("row_failed", row=group[0].row_key)
                     failures = {s.plan.row_key: StepFailed(step.key, exc) for s, step in members}

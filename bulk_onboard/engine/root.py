@@ -32,15 +32,17 @@ from bulk_onboard.engine import guard
 from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.invitations import Inviter
-from bulk_onboard.engine.actions.people import PersonActions
+from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
 from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.exactly_once import ExactlyOnce, LookAgain
 from bulk_onboard.engine.phases import Phases, Progress, RunState
 from bulk_onboard.engine.pool import Stop
-from bulk_onboard.engine.step_runner import Action, LookAgain, StepRunner
+from bulk_onboard.engine.step_runner import StepRunner
+from bulk_onboard.engine.step_table import Actions, actions_of
 from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
 from bulk_onboard.intake import Intake, Plans
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
-from bulk_onboard.model.steps import Plan, Step
+from bulk_onboard.model.steps import Plan
 from bulk_onboard.runs.html_report import write_html
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
@@ -166,16 +168,9 @@ async def run(
             if guarded.message is not None:
                 state.fatal = GuardTripped(guarded.message)
                 log.warning("guard_stopped_run", run_id=job.run_id, reason=guarded.message)
-        actions: dict[type[Step], Action] = {}
-        runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
-        ctx.look_again = LookAgain(window=settings.request_timeout)
-        ctx.intend = runner.intend
-        ctx.withdraw = runner.withdraw
-        persons = PersonActions(ctx, Inviter(ctx, runner))
-        actions.update(persons.actions())
-        actions.update(ClientActions(ctx).actions())
         playbook = intake.playbook
         announce = job.announce and playbook.crm.configured and state.fatal is None
+        crm_actions = None
         if announce:
             crm = await stack.enter_async_context(
                 CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
@@ -191,7 +186,11 @@ async def run(
                 portal_url=settings.portal_url,
                 reannounce=job.reannounce,
             )
-            actions.update(crm_actions.actions())
+        look_again = LookAgain(window=settings.request_timeout)
+        once = ExactlyOnce(journal, job.checkpoint, portal.retry_policy, look_again)
+        persons = PersonActions(ctx, once, Inviter(ctx, once))
+        actions = Actions(ClientActions(ctx, once), persons, MembershipActions(ctx), crm_actions)
+        runner = StepRunner(once, actions_of(actions))
         phases = Phases(
             ctx,
             runner,

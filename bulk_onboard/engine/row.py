@@ -8,6 +8,7 @@ from typing import Literal
 
 from bulk_onboard.errors import AmbiguousWrite, StepFailed
 from bulk_onboard.model import Json
+from bulk_onboard.model.outputs import Output
 from bulk_onboard.model.steps import Plan
 from bulk_onboard.runs.report import RowResult, Status
 
@@ -20,6 +21,11 @@ class StepDone:
 
     outputs: Json
     outcome: Outcome
+
+    @classmethod
+    def of(cls, output: Output, outcome: Outcome) -> StepDone:
+        """A step's typed output, as the row and the journal hold it (its JSON form)."""
+        return cls(output.to_json(), outcome)
 
 
 @dataclass
