@@ -38,8 +38,10 @@ import structlog
 from structlog.contextvars import bound_contextvars
 
 from bulk_onboard.backoff import RetryPolicy, Sleep
-from bulk_onboard.engine.row import RowState, StepDone, journalled, landed
+from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.errors import AmbiguousWrite, ApiError, CrmError, RowRefused, StepFailed
+from bulk_onboard.model import Json
+from bulk_onboard.model.outputs import Output
 from bulk_onboard.model.steps import EnsureRoom, Step
 from bulk_onboard.runs.journal import Checkpoint, Journal
 
@@ -203,6 +205,15 @@ class ExactlyOnce:
         """Look for what an earlier attempt may have made, as often as `look` calls for."""
         return await self.look_again.find(look, find)
 
+    def writing(
+        self, state: RowState, step_key: str, outcome: Outcome, output: Output | None = None
+    ) -> None:
+        """The action is about to write: if the answer is lost, this is what it did (joined
+        with what an earlier try of the step set out to do: a share may land in part)."""
+        done = StepDone(output.to_json() if output is not None else {}, outcome)
+        earlier = state.attempted.get(step_key)
+        state.attempted[step_key] = done if earlier is None else landed(earlier, done)
+
     def intend(self, row: str, step_key: str) -> None:
         """Journal that a create is about to be sent, so an attempt that dies before the
         answer still knows, when it finds the object, that this run made it."""
@@ -257,3 +268,41 @@ class ExactlyOnce:
         self.journal.record(
             row, step.key, {**result.outputs, DIGEST: step_digest(step)}, result.outcome
         )
+
+
+def landed(result: StepDone, attempted: StepDone) -> StepDone:
+    """A step that looked again after its write's answer was lost: what it found is what
+    that write did (`attempted`, said by the action before writing: created for a create,
+    changed for a rename, a share or a link's access), with the outputs the write would
+    have given (lists joined, so undo learns whom a share added even without its answer)."""
+    outputs: Json = dict(result.outputs)
+    for key, value in attempted.outputs.items():
+        have = outputs.get(key)
+        if isinstance(have, list) and isinstance(value, list):
+            outputs[key] = _union(have, value)
+        elif key not in outputs:
+            outputs[key] = value
+    outcome = attempted.outcome if result.outcome == "found" else result.outcome
+    return StepDone(outputs, outcome)
+
+
+def _union(first: list[object], second: list[object]) -> list[object]:
+    seen = {repr(item) for item in first}
+    joined = list(first)
+    for item in second:
+        if repr(item) not in seen:
+            seen.add(repr(item))
+            joined.append(item)
+    return joined
+
+
+_AS_JOURNALLED: dict[str | None, Outcome] = {
+    "created": "created",
+    "changed": "changed",
+    "found": "found",
+}
+
+
+def journalled(outcome: str | None) -> Outcome:
+    """A step done by an earlier attempt at this run (resume) or row (retry) counts as it did."""
+    return _AS_JOURNALLED.get(outcome, "journal")

@@ -13,7 +13,7 @@ table of every kind's key and output fields).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeAlias
+from typing import ClassVar, TypeAlias, get_args
 
 from bulk_onboard.model.outputs import (
     CrmOut,
@@ -220,17 +220,7 @@ Step: TypeAlias = (
 )
 
 
-STEP_TYPES: tuple[type[Step], ...] = (
-    EnsureRoom,
-    FindRoom,
-    EnsureFolder,
-    CopyFile,
-    ShareRoom,
-    EnsureLink,
-    EnsurePerson,
-    JoinRoom,
-    AnnounceCrm,
-)
+STEP_TYPES: tuple[type[Step], ...] = get_args(Step)  # every kind a plan may hold
 
 
 def output_type(step_key: str) -> type[StepOutput] | None:

@@ -28,9 +28,9 @@ from bulk_onboard.engine.exactly_once import (
 from bulk_onboard.engine.row import RowState, StepDone
 from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError, StepFailed
 from bulk_onboard.model import Json
-from bulk_onboard.model.outputs import FolderOut, RoomOut, ShareOut
+from bulk_onboard.model.outputs import Added, FolderOut, RoomOut, ShareOut
 from bulk_onboard.model.records import Origin, RoomType, RowKind
-from bulk_onboard.model.steps import EnsureFolder, EnsureRoom, Plan, Ref, Step
+from bulk_onboard.model.steps import EnsureFolder, EnsureRoom, Plan, Ref, ShareRoom, Step
 from bulk_onboard.runs.journal import Checkpoint, Journal, read_journal
 
 ROW = "client:C-1"
@@ -259,6 +259,33 @@ async def test_a_write_that_never_answers_fails_the_step_and_journals_nothing(
     assert isinstance(failed.value.cause, AmbiguousWrite)
     assert run.drive.creates == 4  # RetryPolicy.immediate(): four attempts
     assert FOLDER.key not in state.outputs and run.lines() == []
+
+
+async def test_a_share_whose_answer_was_lost_still_says_whom_it_added(tmp_path: Path) -> None:
+    """What the writes set out to do (said before each, ExactlyOnce.writing) is what the
+    step did when a look finds them applied: undo learns whom the share added and invited."""
+    run = start(tmp_path)
+    share = ShareRoom(ShareRoom.KEY, Ref(EnsureRoom.KEY, "id"), (), False, None, None)
+    state = run.state(share)
+
+    async def action(state: RowState, step: ShareRoom, look: Look) -> StepDone:
+        if look.again:  # both entries are in place: found
+            return StepDone.of(ShareOut((("a@x.example", 11), ("b@x.example", 11))), "found")
+        added = ShareOut((("a@x.example", 11),), ROOM_ID, (Added("a@x.example", "u-a", 11),))
+        run.once.writing(state, step.key, "changed", added)
+        invited = ShareOut((("b@x.example", 11),), ROOM_ID, (), ("b@x.example",))
+        run.once.writing(state, step.key, "changed", invited)
+        raise AmbiguousWrite("answer lost", method="PUT", path="/share", status=504)
+
+    await run.once.run(state, share, action)
+    assert state.outcomes[share.key] == "changed"
+    assert ShareOut.from_json(state.outputs[share.key]) == ShareOut(
+        (("a@x.example", 11), ("b@x.example", 11)),
+        ROOM_ID,
+        (Added("a@x.example", "u-a", 11),),
+        ("b@x.example",),
+    )
+    assert state.attempted == {}
 
 
 # ---------------------------------------------------------------------- intend / withdraw

@@ -63,7 +63,7 @@ class ClientActions:
                 f'the tag "{tag}" to that room in DocSpace to adopt it'
             )
         self.once.intend(tag, step.key)
-        state.writing(step.key, "created")
+        self.once.writing(state, step.key, "created")
         try:
             room = await ctx.client.create_room(step.title, int(step.room_type), [*step.tags, tag])
         except AmbiguousWrite:
@@ -100,7 +100,8 @@ class ClientActions:
                 sheet_title=wanted,
             )
             return StepDone.of(RoomOut(room.id, room.title), "found")
-        state.writing(step.key, "changed")  # a rename, not a create, if its answer is lost
+        # a rename, not a create, if its answer is lost
+        self.once.writing(state, step.key, "changed")
         renamed = await ctx.client.update_room(room.id, title=step.title)
         title = str(renamed.get("title") or wanted)  # the title the portal stored
         await ctx.rooms.add({"id": room.id, "title": title, "tags": [state.plan.row_key]})
@@ -120,7 +121,7 @@ class ClientActions:
             existing = await ctx.contents.folder(parent, step.title)
         if existing is not None:
             return StepDone.of(FolderOut(existing), "found")
-        state.writing(step.key, "created")
+        self.once.writing(state, step.key, "created")
         folder = await ctx.client.create_folder(parent, step.title)
         ctx.contents.add_folder(parent, str(folder.get("title") or step.title), int(folder["id"]))
         return StepDone.of(FolderOut(int(folder["id"])), "created")
@@ -140,7 +141,7 @@ class ClientActions:
         if existing is not None:
             return StepDone.of(FileOut(existing), "found")
         source = await ctx.templates.resolve(step.source)
-        state.writing(step.key, "created")
+        self.once.writing(state, step.key, "created")
         copied = await ctx.client.copy_file_as(source, dest, step.dest_title)
         ctx.contents.add_file(dest, step.dest_title, int(copied["id"]))
         return StepDone.of(FileOut(int(copied["id"])), "created")
@@ -164,7 +165,7 @@ class ClientActions:
         def sending(entries: list[Entry]) -> None:
             # If the answer is lost and a second look finds the entries applied, the step
             # still says whom it gave access, added and invited (what undo takes back).
-            state.writing(step.key, "changed", _share_done(room_id, ours, entries).to_json())
+            self.once.writing(state, step.key, "changed", _share_done(room_id, ours, entries))
 
         sent = await share_members(ctx, state, room_id, step, sending)  # one mail per address
         for email, access in wanted.items():
@@ -201,7 +202,7 @@ class ClientActions:
         ]
         if not gone:
             return False
-        state.writing(step_key, "changed", done.to_json())
+        self.once.writing(state, step_key, "changed", done)
         reply = await self.ctx.client.set_room_share(
             room_id, [(user_id, 0) for _, user_id in gone], notify=False
         )
@@ -256,7 +257,7 @@ class ClientActions:
     ) -> StepDone:
         """Create the link (current None) or give the current one the step's access."""
         link_id = (current.get("sharedLink") or {}).get("id") if current is not None else None
-        state.writing(step.key, outcome)
+        self.once.writing(state, step.key, outcome)
         share = await self.ctx.client.set_room_link(
             room_id, int(step.link_type), int(step.access), step.title, link_id=link_id
         )
