@@ -55,24 +55,7 @@ class ReportRow:
 
 def read_report(path: Path) -> list[ReportRow]:
     """Rows of a report written by bulk-onboard (CSV or XLSX), as edited by the user."""
-    if not path.is_file():
-        raise InputError(f"{path} does not exist; give the report.csv or report.xlsx of a run.")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        # CSV cells were neutralised (a leading apostrophe before a formula character)
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            table = [[restore(c) for c in row] for row in csv.reader(fh)]
-    elif suffix == ".xlsx":
-        table = _xlsx_table(path)  # XLSX cells hold the text as typed
-    else:
-        raise InputError(
-            f"{path.name} is not a report; give the report.csv or report.xlsx of a run."
-        )
-    if not table or not {"status", "kind", "line"} <= set(table[0]):
-        raise InputError(
-            f"{path.name} is not a bulk-onboard report (it has no status, kind and line columns); "
-            "give the report.csv or report.xlsx of a run."
-        )
+    table = _report_table(path)
     header = table[0]
     inputs = [c for c in header if c not in LEAD_COLUMNS and c not in RESULT_COLUMNS]
     rows: list[ReportRow] = []
@@ -98,6 +81,29 @@ def read_report(path: Path) -> list[ReportRow]:
             )
         )
     return rows
+
+
+def _report_table(path: Path) -> list[list[str]]:
+    """The report's cells as text, its header first; InputError when it is no report."""
+    if not path.is_file():
+        raise InputError(f"{path} does not exist; give the report.csv or report.xlsx of a run.")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        # CSV cells were neutralised (a leading apostrophe before a formula character)
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            table = [[restore(c) for c in row] for row in csv.reader(fh)]
+    elif suffix == ".xlsx":
+        table = _xlsx_table(path)  # XLSX cells hold the text as typed
+    else:
+        raise InputError(
+            f"{path.name} is not a report; give the report.csv or report.xlsx of a run."
+        )
+    if not table or not {"status", "kind", "line"} <= set(table[0]):
+        raise InputError(
+            f"{path.name} is not a bulk-onboard report (it has no status, kind and line columns); "
+            "give the report.csv or report.xlsx of a run."
+        )
+    return table
 
 
 def _xlsx_table(path: Path) -> list[list[str]]:
