@@ -4,40 +4,16 @@ It knows nothing of DocSpace. Items run concurrently; what an item does inside i
 worker's business. The first stop request (the command line routes SIGINT and SIGTERM to it)
 stops taking new items and lets the ones in flight finish; a second one cancels them. Items never started are handed to
 `on_skipped`, so the caller can account for every one of them.
-
-An item that has to wait (a write whose answer was lost, looked for again later: `idle`)
-lends its worker meanwhile: the pool starts another worker, which takes up items until the
-waiting item is back. The item waits, the pool does not.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-# The worker of the pool item the current task runs (set by Pool for each item's work): how
-# `idle` lends it. None outside a pool: `idle` is a plain sleep.
-_LENDER: ContextVar[Callable[[], AbstractAsyncContextManager[None]] | None] = ContextVar(
-    "pool_lender", default=None
-)
-
-
-async def idle(seconds: float) -> None:
-    """Wait `seconds` without holding a worker: when the caller is an item of a Pool,
-    another worker takes up the pool's items meanwhile."""
-    lend = _LENDER.get()
-    if lend is None or seconds <= 0:
-        await asyncio.sleep(seconds)
-        return
-    async with lend():
-        await asyncio.sleep(seconds)
 
 
 class Stop:
@@ -97,15 +73,11 @@ class Pool(Generic[T, R]):
         self._on_skipped = on_skipped
         self._on_cancelled = on_cancelled
         self._weight = weight
-        self._group: asyncio.TaskGroup | None = None
-        self._queue: asyncio.Queue[T] | None = None
-        self._workers: list[asyncio.Task[None]] = []
-        self.lent = 0  # workers lent by waiting items so far
 
     async def run(self, items: Iterable[T]) -> None:
         queue: asyncio.Queue[T] = asyncio.Queue(maxsize=self._concurrency * 2)
         iterator = iter(items)
-        tasks = self._workers  # the workers (lent ones included) and the producer
+        tasks: list[asyncio.Task[None]] = []
 
         def cancel_all() -> None:
             for task in tasks:
@@ -115,12 +87,10 @@ class Pool(Generic[T, R]):
         try:
             # A child cancelled by a stop is ignored by the TaskGroup; a real error propagates.
             async with asyncio.TaskGroup() as group:
-                self._group, self._queue = group, queue
                 workers = [group.create_task(self._worker(queue)) for _ in range(self._concurrency)]
-                tasks.extend(workers)
-                tasks.append(group.create_task(self._produce(iterator, queue, tasks)))
+                producer = group.create_task(self._produce(iterator, queue, workers))
+                tasks.extend([*workers, producer])
         finally:
-            self._group = self._queue = None
             remove_hook()
         # Whatever was queued or never taken from the iterator was not started.
         while not queue.empty():
@@ -142,29 +112,10 @@ class Pool(Generic[T, R]):
                 raise
         await queue.join()
         for worker in workers:
-            if worker is not asyncio.current_task():
-                worker.cancel()
+            worker.cancel()
 
-    @asynccontextmanager
-    async def _lend(self) -> AsyncIterator[None]:
-        """While the item of this worker waits: one more worker, until it is back."""
-        back = asyncio.Event()
-        if self._group is not None and self._queue is not None:
-            try:
-                worker = self._group.create_task(self._worker(self._queue, back))
-            except RuntimeError:  # the pool is shutting down: nothing left to lend to
-                pass
-            else:
-                self.lent += 1
-                self._workers.append(worker)
-        try:
-            yield
-        finally:
-            back.set()
-
-    async def _worker(self, queue: asyncio.Queue[T], until: asyncio.Event | None = None) -> None:
-        _LENDER.set(self._lend)
-        while until is None or not until.is_set():
+    async def _worker(self, queue: asyncio.Queue[T]) -> None:
+        while True:
             item = await queue.get()
             try:
                 if self._stop.requested:

@@ -36,7 +36,7 @@ from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import ExactlyOnce, LookAgain
 from bulk_onboard.engine.phases import Phases, Progress, RunState
-from bulk_onboard.engine.pool import Stop, idle
+from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.step_runner import StepRunner
 from bulk_onboard.engine.step_table import Actions, actions_of
 from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
@@ -186,8 +186,7 @@ async def run(
                 portal_url=settings.portal_url,
                 reannounce=job.reannounce,
             )
-        # an item waiting to look again lends its worker: the row waits, the pool does not
-        look_again = LookAgain(window=settings.request_timeout, sleep=idle)
+        look_again = LookAgain(window=settings.request_timeout)
         once = ExactlyOnce(journal, job.checkpoint, portal.retry_policy, look_again)
         persons = PersonActions(ctx, once, Inviter(ctx, once))
         actions = Actions(ClientActions(ctx, once), persons, MembershipActions(ctx), crm_actions)
