@@ -8,6 +8,8 @@ client of this file is looked up by title before anything is created.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
 from bulk_onboard.model.steps import (
     AnnounceCrm,
@@ -26,8 +28,8 @@ from bulk_onboard.model.steps import (
 )
 from bulk_onboard.playbook.reader import Playbook
 
-ROOM_ID = Ref("room", "id")
-PERSON_ID = Ref("person", "id")
+ROOM_ID = Ref(EnsureRoom.KEY, "id")
+PERSON_ID = Ref(EnsurePerson.KEY, "id")
 
 
 def build_plan(record: ClientRecord | UserRecord, playbook: Playbook) -> Plan:
@@ -40,58 +42,69 @@ def build_plan(record: ClientRecord | UserRecord, playbook: Playbook) -> Plan:
 
 def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
     steps: list[Step] = [
-        EnsureRoom("room", record.room_title, record.room_type, record.tags, playbook.rename_rooms),
+        EnsureRoom(
+            EnsureRoom.KEY, record.room_title, record.room_type, record.tags, playbook.rename_rooms
+        ),
     ]
     folder_ids: dict[str, Ref] = {}
     for title in playbook.folders:
-        key = f"folder:{title}"
+        key = EnsureFolder.key_for(title)
         steps.append(EnsureFolder(key, ROOM_ID, title))
         folder_ids[title] = Ref(key, "id")
     copy_ids: list[Ref] = []
     for copy in playbook.copies:
-        key = f"copy:{copy.title}"
+        key = CopyFile.key_for(copy.title)
         destination = folder_ids[copy.folder] if copy.folder is not None else ROOM_ID
         steps.append(CopyFile(key, copy.source, destination, copy.title))
         copy_ids.append(Ref(key, "id"))
-    invitation = playbook.invitation
-    steps.append(
-        ShareRoom(
-            "share",
-            ROOM_ID,
-            (
-                Member(record.manager_email, playbook.access.manager, by_id=True),
-                Member(record.client_email, record.client_access, by_id=False),
-            ),
-            notify=invitation.notify,
-            message=invitation.message,
-            culture=invitation.culture,
-        )
-    )
+    steps.append(share_step(record, playbook))
     link_type = playbook.link.link_type
     if link_type is not None:
-        steps.append(
-            EnsureLink("link", ROOM_ID, link_type, playbook.link.access, playbook.link.title)
-        )
+        link = playbook.link
+        steps.append(EnsureLink(EnsureLink.KEY, ROOM_ID, link_type, link.access, link.title))
     if playbook.crm.configured:
-        fields: list[tuple[str, str | Ref | tuple[Ref, ...]]] = [
-            ("client_id", record.client_id),
-            ("client_name", record.client_name),
-            ("client_email", record.client_email),
-            ("manager_email", record.manager_email),
-            ("room_id", ROOM_ID),
-            ("room_title", Ref("room", "title")),
-        ]
-        if link_type is not None:
-            fields.append(("link_url", Ref("link", "url")))
-        fields.append(("folder_ids", tuple(folder_ids.values())))
-        fields.append(("copy_ids", tuple(copy_ids)))
-        steps.append(AnnounceCrm("crm", tuple(fields)))
+        steps.append(crm_step(record, link_type is not None, folder_ids.values(), copy_ids))
     return tuple(steps)
+
+
+def share_step(record: ClientRecord, playbook: Playbook) -> ShareRoom:
+    """One share request for the account manager (by id) and the client (by e-mail)."""
+    invitation = playbook.invitation
+    return ShareRoom(
+        ShareRoom.KEY,
+        ROOM_ID,
+        (
+            Member(record.manager_email, playbook.access.manager, by_id=True),
+            Member(record.client_email, record.client_access, by_id=False),
+        ),
+        notify=invitation.notify,
+        message=invitation.message,
+        culture=invitation.culture,
+    )
+
+
+def crm_step(
+    record: ClientRecord, has_link: bool, folder_ids: Iterable[Ref], copy_ids: Iterable[Ref]
+) -> AnnounceCrm:
+    """The client as the CRM sinks get it: literals, and Refs to what the row's steps made."""
+    fields: list[tuple[str, str | Ref | tuple[Ref, ...]]] = [
+        ("client_id", record.client_id),
+        ("client_name", record.client_name),
+        ("client_email", record.client_email),
+        ("manager_email", record.manager_email),
+        ("room_id", ROOM_ID),
+        ("room_title", Ref(EnsureRoom.KEY, "title")),
+    ]
+    if has_link:
+        fields.append(("link_url", Ref(EnsureLink.KEY, "url")))
+    fields.append(("folder_ids", tuple(folder_ids)))
+    fields.append(("copy_ids", tuple(copy_ids)))
+    return AnnounceCrm(AnnounceCrm.KEY, tuple(fields))
 
 
 def user_steps(record: UserRecord, playbook: Playbook) -> tuple[Step, ...]:
     person = EnsurePerson(
-        "person",
+        EnsurePerson.KEY,
         record.email,
         record.first_name,
         record.last_name,
@@ -101,13 +114,13 @@ def user_steps(record: UserRecord, playbook: Playbook) -> tuple[Step, ...]:
     if record.room is None or record.access is None:
         return (person,)
     if record.room_is_client:
-        room = Ref("room", "id", row=f"client:{record.room}")
+        room = Ref(EnsureRoom.KEY, "id", row=f"client:{record.room}")
         steps: tuple[Step, ...] = (person,)
     else:
         room = ROOM_ID
-        steps = (FindRoom("room", record.room), person)
+        steps = (FindRoom(FindRoom.KEY, record.room), person)
     join = JoinRoom(
-        "membership",
+        JoinRoom.KEY,
         room,
         PERSON_ID,
         record.email,

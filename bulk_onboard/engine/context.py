@@ -3,7 +3,6 @@ the outputs of every row so far."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -12,10 +11,10 @@ from bulk_onboard.api.models import ShareReply
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.engine.portal_cache import ContentsIndex, PeopleIndex, RoomIndex, TemplateIndex
 from bulk_onboard.engine.row import RowState
-from bulk_onboard.engine.step_runner import LookAgain
 from bulk_onboard.errors import RowRefused
 from bulk_onboard.model import Json
-from bulk_onboard.model.steps import Ref
+from bulk_onboard.model.outputs import RoomOut
+from bulk_onboard.model.steps import EnsureRoom, Ref
 from bulk_onboard.runs.journal import Checkpoint
 
 log = structlog.get_logger("bulk_onboard")
@@ -37,13 +36,6 @@ class Context:
         self.members: dict[int, dict[str, tuple[str, int]]] = {}
         # Outputs of every row so far, for steps that refer to another row (memberships).
         self.row_outputs: dict[str, dict[str, Json]] = {}
-        # After an ambiguous create: how to look again before creating again (root sets the
-        # window to the request timeout).
-        self.look_again = LookAgain()
-        # Writes "about to create" to the journal (root sets it); a no-op without a journal.
-        self.intend: Callable[[str, str], None] = lambda row, step: None
-        # ... and that such a create was refused outright (it made nothing).
-        self.withdraw: Callable[[str, str], None] = lambda row, step: None
         self._warned: set[tuple[str, ...]] = set()
 
     @classmethod
@@ -55,9 +47,9 @@ class Context:
         ctx = cls(client, expected_lookups=users + 2 * clients)
         # what other rows refer to: a client's room, for the people who join it
         for key, outputs in checkpoint.steps.items():
-            room = outputs.get("room")
-            if room is not None and "id" in room:
-                ctx.row_outputs[key] = {"room": {"id": room["id"], "title": room.get("title", "")}}
+            room = RoomOut.read(outputs.get(EnsureRoom.KEY))
+            if room is not None:
+                ctx.row_outputs[key] = {EnsureRoom.KEY: room.to_json()}
         return ctx
 
     def resolve(self, ref: Ref, state: RowState) -> Any:

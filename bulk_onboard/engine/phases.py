@@ -22,9 +22,6 @@ from typing import TypeVar
 import structlog
 
 from bulk_onboard.api.metering import Meter, metered
-from bulk_onboard.engine.actions.client import CLIENT_STEPS
-from bulk_onboard.engine.actions.crm import CRM_STEPS
-from bulk_onboard.engine.actions.people import PERSON_STEPS, MembershipActions
 from bulk_onboard.engine.actions.shares import check_share_people
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.memberships import blocked, join_step, membership_groups
@@ -33,6 +30,7 @@ from bulk_onboard.engine.pool import Pool, Stop
 from bulk_onboard.engine.row import RowState, finish, row_status
 from bulk_onboard.engine.rows import Rows
 from bulk_onboard.engine.step_runner import STEP_ERRORS, StepRunner
+from bulk_onboard.engine.step_table import phase_steps
 from bulk_onboard.errors import BudgetExhausted, FatalError, StepFailed
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import RowKind
@@ -41,6 +39,11 @@ from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
 log = structlog.get_logger("bulk_onboard")
+
+# The step kinds each phase runs, from the step table (memberships: grouped, per room).
+PERSON_STEPS = phase_steps("people")
+CLIENT_STEPS = phase_steps("clients")
+CRM_STEPS = phase_steps("announcements")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -73,7 +76,6 @@ class Phases:
         self.progress = progress
         self.stop = stop
         self.concurrency = concurrency
-        self.membership = MembershipActions(ctx)
         # what stops the run as a whole (a refused token, an outage, a tripped guard)
         self.fatal = fatal
         self.outage_streak: list[str] = []  # rows failed on outages since the last good one
@@ -267,7 +269,7 @@ class Phases:
             members = [(self.run.state(plan), join_step(plan)) for plan in group]
             with metered(Meter()) as meter:
                 try:
-                    failures = await self.runner.run_group(members, self.membership.join)
+                    failures = await self.runner.run_group(members)
                 except Exception as exc:
                     log.exception("row_failed", row=group[0].row_key)
                     failures = {s.plan.row_key: StepFailed(step.key, exc) for s, step in members}

@@ -34,17 +34,18 @@ from bulk_onboard.engine import guard
 from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.invitations import Inviter
-from bulk_onboard.engine.actions.people import PersonActions
+from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
 from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.exactly_once import ExactlyOnce, LookAgain
 from bulk_onboard.engine.guard import GuardCount
 from bulk_onboard.engine.phases import Phases
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.rows import Rows
-from bulk_onboard.engine.step_runner import Action, LookAgain, StepRunner
+from bulk_onboard.engine.step_runner import StepRunner
+from bulk_onboard.engine.step_table import Actions, actions_of
 from bulk_onboard.errors import GuardTripped
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
-from bulk_onboard.model.steps import Step
 from bulk_onboard.runs.html_report import write_html
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
@@ -203,11 +204,10 @@ async def build(
     guarded = await check_guard(ctx, job, timeline)  # before anything is written anywhere
     tripped = guarded.message if guarded is not None else None
     fatal = GuardTripped(tripped) if tripped is not None else None
-    runner, persons, actions = _steps(ctx, journal, job, settings, portal)
     crm = job.intake.playbook.crm
     announce = job.announce and crm.configured and fatal is None
-    if announce:
-        actions.update((await _crm(stack, ctx, settings, job, outside.env)).actions())
+    crm_actions = await _crm(stack, ctx, settings, job, outside.env) if announce else None
+    runner, persons = _steps(ctx, journal, job, settings, portal, crm_actions)
     phases = Phases(
         ctx,
         runner,
@@ -242,18 +242,19 @@ async def check_guard(ctx: Context, job: Job, timeline: Timeline) -> GuardCount 
 
 
 def _steps(
-    ctx: Context, journal: Journal, job: Job, settings: Settings, portal: PortalClient
-) -> tuple[StepRunner, PersonActions, dict[type[Step], Action]]:
-    """The step runner and the actions of every step kind."""
-    actions: dict[type[Step], Action] = {}
-    runner = StepRunner(journal, job.checkpoint, portal.retry_policy, actions)
-    ctx.look_again = LookAgain(window=settings.request_timeout)
-    ctx.intend = runner.intend
-    ctx.withdraw = runner.withdraw
-    persons = PersonActions(ctx, Inviter(ctx, runner))
-    actions.update(persons.actions())
-    actions.update(ClientActions(ctx).actions())
-    return runner, persons, actions
+    ctx: Context,
+    journal: Journal,
+    job: Job,
+    settings: Settings,
+    portal: PortalClient,
+    crm: CrmActions | None,
+) -> tuple[StepRunner, PersonActions]:
+    """The step runner with the actions of every step kind (the step table), built complete."""
+    look_again = LookAgain(window=settings.request_timeout)
+    once = ExactlyOnce(journal, job.checkpoint, portal.retry_policy, look_again)
+    persons = PersonActions(ctx, once, Inviter(ctx, once))
+    actions = Actions(ClientActions(ctx, once), persons, MembershipActions(ctx), crm)
+    return StepRunner(once, actions_of(actions)), persons
 
 
 async def _crm(

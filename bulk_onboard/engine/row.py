@@ -8,6 +8,7 @@ from typing import Literal
 
 from bulk_onboard.errors import AmbiguousWrite, StepFailed
 from bulk_onboard.model import Json
+from bulk_onboard.model.outputs import Output
 from bulk_onboard.model.steps import Plan
 from bulk_onboard.runs.report import RowResult, Status
 
@@ -20,6 +21,11 @@ class StepDone:
 
     outputs: Json
     outcome: Outcome
+
+    @classmethod
+    def of(cls, output: Output, outcome: Outcome) -> StepDone:
+        """A step's typed output, as the row and the journal hold it (its JSON form)."""
+        return cls(output.to_json(), outcome)
 
 
 @dataclass
@@ -41,58 +47,13 @@ class RowState:
     # What the row should tell the user although nothing failed (said once each).
     notes: list[str] = field(default_factory=list)
     # What each step's write in flight would confirm (set by the action just before it
-    # writes): when the answer is lost and a second look finds the write applied, the step
-    # counts as this, with these outputs (what undo needs), not as "found".
+    # writes, ExactlyOnce.writing): when the answer is lost and a second look finds the write
+    # applied, the step counts as this, with these outputs (what undo needs), not as "found".
     attempted: dict[str, StepDone] = field(default_factory=dict)
 
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
-
-    def writing(self, step_key: str, outcome: Outcome, outputs: Json | None = None) -> None:
-        """The action is about to write: if the answer is lost, this is what it did (joined
-        with what an earlier try of the step set out to do: a share may land in part)."""
-        done = StepDone(dict(outputs or {}), outcome)
-        earlier = self.attempted.get(step_key)
-        self.attempted[step_key] = done if earlier is None else landed(earlier, done)
-
-
-def landed(result: StepDone, attempted: StepDone) -> StepDone:
-    """A step that looked again after its write's answer was lost: what it found is what
-    that write did (`attempted`, said by the action before writing: created for a create,
-    changed for a rename, a share or a link's access), with the outputs the write would
-    have given (lists joined, so undo learns whom a share added even without its answer)."""
-    outputs: Json = dict(result.outputs)
-    for key, value in attempted.outputs.items():
-        have = outputs.get(key)
-        if isinstance(have, list) and isinstance(value, list):
-            outputs[key] = _union(have, value)
-        elif key not in outputs:
-            outputs[key] = value
-    outcome = attempted.outcome if result.outcome == "found" else result.outcome
-    return StepDone(outputs, outcome)
-
-
-def _union(first: list[object], second: list[object]) -> list[object]:
-    seen = {repr(item) for item in first}
-    joined = list(first)
-    for item in second:
-        if repr(item) not in seen:
-            seen.add(repr(item))
-            joined.append(item)
-    return joined
-
-
-_AS_JOURNALLED: dict[str | None, Outcome] = {
-    "created": "created",
-    "changed": "changed",
-    "found": "found",
-}
-
-
-def journalled(outcome: str | None) -> Outcome:
-    """A step done by an earlier attempt at this run (resume) or row (retry) counts as it did."""
-    return _AS_JOURNALLED.get(outcome, "journal")
 
 
 def row_status(state: RowState, primary: str) -> Status:

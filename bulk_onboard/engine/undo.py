@@ -261,46 +261,59 @@ class Undo:
         log.info("undo_finished", run_id=self.effects.run_id, undo_id=self.undo_id, **states)
 
     async def _apply(self, decision: Decision, journal: Journal) -> Decision:
-        e = decision.effect
         try:
             if decision.action == "archive":
-                assert e.room_id is not None
-                await self.client.archive_room(e.room_id)
-                self._journal(journal, decision, "archive", {"room": e.room_id})
+                await self._archive(decision, journal)
             elif decision.action == "remove":
-                assert e.room_id is not None
-                await self.client.remove_from_room(e.room_id, decision.person_id)
-                self._journal(journal, decision, "remove", {"person": decision.person_id})
+                await self._remove(decision, journal)
             elif decision.action in ("disable_delete", "delete"):
                 if decision.action == "disable_delete":
                     await self.client.set_user_status(TERMINATED, [decision.person_id])
                     self._journal(journal, decision, "disable", {"person": decision.person_id})
                 await self.client.delete_user(decision.person_id)
                 self._journal(journal, decision, "delete", {"person": decision.person_id})
-            elif decision.action == "offboard":
-                assert self.crm is not None and e.room_id is not None
-                if not self._room_goes(e.room_id):
-                    decision.state, decision.detail = "left_alone", "its room was not archived"
-                    self.progress.advance()
-                    return decision
-                record = build_offboard_record(
-                    e.row.split(":", 1)[1],
-                    e.room_id,
-                    e.title,
-                    run_id=self.undo_id,
-                    portal_url=self.portal_url,
-                    at=time.time(),
-                )
-                result = await self.crm.deliver(record)
-                self._journal(journal, decision, "offboard", result.outputs())
+            elif decision.action == "offboard" and not await self._offboard(decision, journal):
+                decision.state, decision.detail = "left_alone", "its room was not archived"
+                self.progress.advance()
+                return decision
             decision.state = "done"
         except (ApiError, CrmError) as exc:
             # redacted as every error text is: an archive operation's error is the portal's
             # own text, passed on as it came (api/changes.py)
             decision.state, decision.detail = "failed", redact(str(exc))
-            log.warning("undo_failed", item=e.key, error=decision.detail)
+            log.warning("undo_failed", item=decision.effect.key, error=decision.detail)
         self.progress.advance()
         return decision
+
+    async def _archive(self, decision: Decision, journal: Journal) -> None:
+        room_id = decision.effect.room_id
+        assert room_id is not None
+        await self.client.archive_room(room_id)
+        self._journal(journal, decision, "archive", {"room": room_id})
+
+    async def _remove(self, decision: Decision, journal: Journal) -> None:
+        room_id = decision.effect.room_id
+        assert room_id is not None
+        await self.client.remove_from_room(room_id, decision.person_id)
+        self._journal(journal, decision, "remove", {"person": decision.person_id})
+
+    async def _offboard(self, decision: Decision, journal: Journal) -> bool:
+        """The client_offboarded record, once its room is archived (False: it was not)."""
+        e = decision.effect
+        assert self.crm is not None and e.room_id is not None
+        if not self._room_goes(e.room_id):
+            return False
+        record = build_offboard_record(
+            e.row.split(":", 1)[1],
+            e.room_id,
+            e.title,
+            run_id=self.undo_id,
+            portal_url=self.portal_url,
+            at=time.time(),
+        )
+        result = await self.crm.deliver(record)
+        self._journal(journal, decision, "offboard", result.outputs())
+        return True
 
     def _journal(self, journal: Journal, decision: Decision, what: str, out: Json) -> None:
         journal.record(decision.effect.key, what, out, "done")

@@ -28,6 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bulk_onboard.model.outputs import (
+    CrmOut,
+    FileOut,
+    FolderOut,
+    MembershipOut,
+    PersonOut,
+    RoomOut,
+    ShareOut,
+)
+from bulk_onboard.model.steps import EnsureLink, EnsurePerson, EnsureRoom, output_type
 from bulk_onboard.runs.folder import RunFolder, open_run_folder
 
 Kind = Literal["room", "member", "person", "crm"]
@@ -124,112 +134,156 @@ def _entries(path: Path) -> Iterator[tuple[str, str, dict[str, Any], str | None]
             yield row, step, out, entry.get("outcome")
 
 
-def read_effects(family: list[RunFolder]) -> RunEffects:  # noqa: C901  to split per step kind (issue 20 item 2)
+@dataclass
+class _Rooms:
+    """The rooms of the client rows' room steps: which the run created (id -> row), the ids
+    each row's room step gave (a room made again has two), the titles journalled for each."""
+
+    created: dict[int, str] = field(default_factory=dict)
+    of_row: dict[str, list[int]] = field(default_factory=dict)
+    titles: dict[int, list[str]] = field(default_factory=dict)
+
+    def title(self, room_id: int) -> str:
+        return self.titles.get(room_id, [""])[-1]
+
+    def add(self, row: str, out: dict[str, Any], outcome: str | None) -> None:
+        room_id = RoomOut.from_json(out).id
+        ids = self.of_row.setdefault(row, [])
+        if room_id not in ids:
+            ids.append(room_id)
+        said = self.titles.setdefault(room_id, [])
+        if out.get("title") is not None and (not said or said[-1] != str(out["title"])):
+            said.append(str(out["title"]))
+        if outcome == "created":
+            self.created[room_id] = row
+
+
+Line = tuple[str, str, dict[str, Any], str | None]
+
+
+def read_effects(family: list[RunFolder]) -> RunEffects:
     """Fold the journals of a run's folders into what the run did. A step's `created` is
     never undone by a later line of the same step (a retry that renames the room it made is
     journalled `changed`), and the members and invitations of every line count, not only of
     the last one."""
     lines = [entry for member in family for entry in _entries(member.journal)]
-    effects = RunEffects(family[0].run_id, [f.path for f in family])
-    seen_people: set[str] = set()
+    fold = _Fold(RunEffects(family[0].run_id, [f.path for f in family]))
+    fold.rooms_and_people(lines)
+    for line in lines:
+        fold.line(*line)
+    return fold.done()
 
-    def person(row: str, email: str, person_id: str) -> None:
+
+class _Fold:
+    """What the lines of a run's journals add up to (read_effects)."""
+
+    def __init__(self, effects: RunEffects) -> None:
+        self.effects = effects
+        self.rooms = _Rooms()
+        self.created_people: dict[str, tuple[str, str]] = {}  # e-mail -> (row, id)
+        self.seen_people: set[str] = set()
+        self.members: dict[str, Effect] = {}  # by key: a later line of the same member wins
+        self.announced: dict[str, Effect] = {}
+        self.changes: dict[str, Change] = {}
+
+    def rooms_and_people(self, lines: list[Line]) -> None:
+        """First the rooms the run created (with the last title journalled for each) and
+        the people it created, which the other lines are read against."""
+        for row, step, out, outcome in lines:
+            if step == EnsureRoom.KEY and row.startswith("client:") and "id" in out:
+                self.rooms.add(row, out, outcome)
+            elif step == EnsurePerson.KEY and row.startswith("user:") and outcome == "created":
+                email = row.split(":", 1)[1].lower()
+                self.created_people[email] = (row, PersonOut.from_json(out).id)
+        for room_id, row in sorted(self.rooms.created.items(), key=lambda item: item[::-1]):
+            title = self.rooms.title(room_id)
+            self.effects.rooms.append(Effect("room", f"room:{room_id}", row, room_id, title))
+        for email, (row, person_id) in sorted(self.created_people.items()):
+            self.person(row, email, person_id)
+
+    def person(self, row: str, email: str, person_id: str) -> None:
         email = email.lower()
-        if email and email not in seen_people:
-            seen_people.add(email)
-            effects.people.append(
+        if email and email not in self.seen_people:
+            self.seen_people.add(email)
+            self.effects.people.append(
                 Effect("person", f"person:{email}", row, email=email, person_id=person_id)
             )
 
-    # rooms: every id a client's room step created, with the last title journalled for it
-    created_rooms: dict[int, str] = {}
-    room_rows: dict[int, str] = {}
-    row_rooms: dict[str, list[int]] = {}
-    titles: dict[int, list[str]] = {}
-    created_people: dict[str, tuple[str, str]] = {}  # e-mail -> (row, id) of people created
-    for row, step, out, outcome in lines:
-        if step == "room" and row.startswith("client:") and "id" in out:
-            room_id = int(out["id"])
-            row_rooms.setdefault(row, [])
-            if room_id not in row_rooms[row]:
-                row_rooms[row].append(room_id)
-            said = titles.setdefault(room_id, [])
-            if out.get("title") is not None and (not said or said[-1] != str(out["title"])):
-                said.append(str(out["title"]))
-            if outcome == "created":
-                created_rooms[room_id] = row
-            room_rows.setdefault(room_id, row)
-        elif step == "person" and row.startswith("user:") and outcome == "created":
-            created_people[row.split(":", 1)[1].lower()] = (row, str(out.get("id", "")))
-    for room_id, row in sorted(created_rooms.items(), key=lambda item: (item[1], item[0])):
-        title = titles.get(room_id, [""])[-1]
-        effects.rooms.append(Effect("room", f"room:{room_id}", row, room_id, title))
-    for email, (row, person_id) in sorted(created_people.items()):
-        person(row, email, person_id)
-    created = effects.created_rooms
-
-    members: dict[str, Effect] = {}  # by key: a later line of the same member wins
-    announced: dict[str, Effect] = {}
-    changes: dict[str, Change] = {}
-    for row, step, out, outcome in lines:
+    def line(self, row: str, step: str, out: dict[str, Any], outcome: str | None) -> None:
         if outcome not in ("created", "changed"):
-            continue
-        if step.startswith(("folder:", "copy:")) and "id" in out:
-            made = effects.made_folders if step.startswith("folder:") else effects.made_files
-            for room_id in row_rooms.get(row, []):
+            return
+        kind = output_type(step)
+        if kind in (FolderOut, FileOut) and "id" in out:
+            made = self.effects.made_folders if kind is FolderOut else self.effects.made_files
+            for room_id in self.rooms.of_row.get(row, []):
                 made.setdefault(room_id, set()).add(int(out["id"]))
-        elif step == "share" and "room" in out:
-            room_id = int(out["room"])
-            for email in out.get("invited", []):
-                person(row, str(email), "")
-            for email, person_id, access in out.get("added", []):
-                effects.joined_room.setdefault(room_id, set()).add(str(email).lower())
-                if room_id not in created:
-                    m = _member(row, room_id, str(email), str(person_id), access)
-                    members[m.key] = m
-        elif step == "membership" and "room" in out:
-            room_id, email = int(out["room"]), row.split(":", 1)[1].lower()
-            if out.get("added"):
-                effects.joined_room.setdefault(room_id, set()).add(email)
-                if room_id not in created:
-                    m = _member(row, room_id, email, str(out.get("person", "")), out.get("access"))
-                    members[m.key] = m
-            elif room_id not in created and f"member:{room_id}:{email}" not in members:
-                changes[f"access:{room_id}:{email}"] = Change(
-                    row, f"access of {email} in room {room_id} set to {out.get('access')}"
-                )
-        elif step == "crm" and outcome == "created":
-            rooms = row_rooms.get(row, [])
+        elif kind is ShareOut and "room" in out:
+            self.share(row, ShareOut.from_json(out))
+        elif kind is MembershipOut and "room" in out:
+            self.membership(row, MembershipOut.from_json(out))
+        elif kind is CrmOut and outcome == "created":
+            rooms = self.rooms.of_row.get(row, [])
             if rooms:
-                room_id = rooms[-1]
-                title = titles.get(room_id, [""])[-1]
-                announced[row] = Effect("crm", f"crm:{row}", row, room_id, title)
-        elif outcome != "changed":
-            continue
-        elif step == "room" and row.startswith("client:") and "id" in out:
-            room_id = int(out["id"])
+                title = self.rooms.title(rooms[-1])
+                self.announced[row] = Effect("crm", f"crm:{row}", row, rooms[-1], title)
+        elif outcome == "changed":
+            self.changed(row, step, out)
+
+    def share(self, row: str, share: ShareOut) -> None:
+        """The members a share added (taken back with the room the run created, else one by
+        one) and the addresses it invited."""
+        assert share.room is not None
+        for email in share.invited:
+            self.person(row, email, "")
+        for added in share.added:
+            self.effects.joined_room.setdefault(share.room, set()).add(added.email.lower())
+            if share.room not in self.rooms.created:
+                m = _member(row, share.room, added.email, added.person_id, added.access)
+                self.members[m.key] = m
+
+    def membership(self, row: str, join: MembershipOut) -> None:
+        assert join.room is not None
+        room_id, email = join.room, row.split(":", 1)[1].lower()
+        if join.added:
+            self.effects.joined_room.setdefault(room_id, set()).add(email)
+            if room_id not in self.rooms.created:
+                m = _member(row, room_id, email, join.person, join.access)
+                self.members[m.key] = m
+        elif room_id not in self.rooms.created and f"member:{room_id}:{email}" not in self.members:
+            self.changes[f"access:{room_id}:{email}"] = Change(
+                row, f"access of {email} in room {room_id} set to {join.access}"
+            )
+
+    def changed(self, row: str, step: str, out: dict[str, Any]) -> None:
+        """What the run changed on what existed before: listed, never taken back."""
+        created = self.rooms.created
+        if step == EnsureRoom.KEY and row.startswith("client:") and "id" in out:
+            room_id = RoomOut.from_json(out).id
             if room_id not in created:
-                said = titles.get(room_id, [])
+                said = self.rooms.titles.get(room_id, [])
                 before = f' from "{said[0]}"' if len(said) > 1 else ""
-                changes[f"rename:{room_id}"] = Change(
+                self.changes[f"rename:{room_id}"] = Change(
                     row, f'room {room_id} renamed{before} to "{said[-1] if said else ""}"'
                 )
-        elif step == "person" and row.startswith("user:"):
+        elif step == EnsurePerson.KEY and row.startswith("user:"):
             email = row.split(":", 1)[1].lower()
-            if email not in created_people:
-                changes[f"type:{email}"] = Change(
+            if email not in self.created_people:
+                self.changes[f"type:{email}"] = Change(
                     row, f"{email}: type raised to the sheet's (undo never lowers a type)"
                 )
-        elif step == "link":
-            rooms = [r for r in row_rooms.get(row, []) if r not in created]
+        elif step == EnsureLink.KEY:
+            rooms = [r for r in self.rooms.of_row.get(row, []) if r not in created]
             if rooms:
-                changes[f"link:{rooms[-1]}"] = Change(
+                self.changes[f"link:{rooms[-1]}"] = Change(
                     row, f"the link of room {rooms[-1]}: access set to the playbook's"
                 )
-    effects.members = [members[k] for k in sorted(members)]
-    effects.announced = [announced[k] for k in sorted(announced)]
-    effects.changes = list(changes.values())
-    return effects
+
+    def done(self) -> RunEffects:
+        effects = self.effects
+        effects.members = [self.members[k] for k in sorted(self.members)]
+        effects.announced = [self.announced[k] for k in sorted(self.announced)]
+        effects.changes = list(self.changes.values())
+        return effects
 
 
 def _member(row: str, room_id: int, email: str, person_id: str, access: Any) -> Effect:

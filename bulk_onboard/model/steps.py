@@ -5,19 +5,27 @@ A Plan is the exact list of DocSpace actions that onboards one spreadsheet row. 
 confirmed. Later steps name the outputs of earlier ones with a Ref (the room id a folder needs,
 the folder id a copy needs); a user's membership may name the room step of a client row.
 
-Outputs each step kind produces (the engine journals them under these field names):
-    EnsureRoom   id, title            FindRoom    id, title
-    EnsureFolder id                   CopyFile    id
-    ShareRoom    (none)               EnsureLink  id, url
-    EnsurePerson id                   JoinRoom    (none)
-    AnnounceCrm  (none)
+Each step kind owns its key in a plan (`KEY`; a folder's and a copy's key adds the title
+to it) and the type of what it confirms (`OUTPUT`, model/outputs.py, whose docstring has the
+table of every kind's key and output fields).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import ClassVar, TypeAlias, get_args
 
+from bulk_onboard.model.outputs import (
+    CrmOut,
+    FileOut,
+    FolderOut,
+    LinkOut,
+    MembershipOut,
+    PersonOut,
+    RoomOut,
+    ShareOut,
+    StepOutput,
+)
 from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, RowKind, UserType
 
 
@@ -53,6 +61,9 @@ class EnsureRoom:
     """Find the client's room by its client:<client_id> tag (rename it to `title` unless
     `rename` is off), else create it."""
 
+    KEY: ClassVar[str] = "room"
+    OUTPUT: ClassVar[type[StepOutput]] = RoomOut
+
     key: str
     title: str
     room_type: RoomType
@@ -64,25 +75,52 @@ class EnsureRoom:
 class FindRoom:
     """An existing room named by exact title (a user row's `room` that is not a client_id)."""
 
+    KEY: ClassVar[str] = "room"
+    OUTPUT: ClassVar[type[StepOutput]] = RoomOut
+
     key: str
     title: str
 
 
 @dataclass(frozen=True, slots=True)
 class EnsureFolder:
+    KEY: ClassVar[str] = "folder:"
+    OUTPUT: ClassVar[type[StepOutput]] = FolderOut
+
     key: str
     parent: Ref
     title: str
+
+    @classmethod
+    def key_for(cls, title: str) -> str:
+        return cls.KEY + title
+
+    @classmethod
+    def title_of(cls, key: str) -> str | None:
+        """The title in a step key of this kind, or None for another kind's key."""
+        return key[len(cls.KEY) :] if key.startswith(cls.KEY) else None
 
 
 @dataclass(frozen=True, slots=True)
 class CopyFile:
     """POST files/file/{source}/copyas into dest_folder, skipped if that title is already there."""
 
+    KEY: ClassVar[str] = "copy:"
+    OUTPUT: ClassVar[type[StepOutput]] = FileOut
+
     key: str
     source: FileSource
     dest_folder: Ref
     dest_title: str
+
+    @classmethod
+    def key_for(cls, title: str) -> str:
+        return cls.KEY + title
+
+    @classmethod
+    def title_of(cls, key: str) -> str | None:
+        """The title in a step key of this kind, or None for another kind's key."""
+        return key[len(cls.KEY) :] if key.startswith(cls.KEY) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +141,9 @@ class Member:
 class ShareRoom:
     """One PUT files/rooms/{id}/share carrying every member; nothing sent if already so."""
 
+    KEY: ClassVar[str] = "share"
+    OUTPUT: ClassVar[type[StepOutput]] = ShareOut
+
     key: str
     room: Ref
     members: tuple[Member, ...]
@@ -115,6 +156,9 @@ class ShareRoom:
 class EnsureLink:
     """The primary external link (GET rooms/{id}/link) or the room's invitation link."""
 
+    KEY: ClassVar[str] = "link"
+    OUTPUT: ClassVar[type[StepOutput]] = LinkOut
+
     key: str
     room: Ref
     link_type: LinkType
@@ -125,6 +169,9 @@ class EnsureLink:
 @dataclass(frozen=True, slots=True)
 class EnsurePerson:
     """Find by e-mail; else POST people (with names) or POST people/invite (without)."""
+
+    KEY: ClassVar[str] = "person"
+    OUTPUT: ClassVar[type[StepOutput]] = PersonOut
 
     key: str
     email: str
@@ -138,6 +185,9 @@ class EnsurePerson:
 class JoinRoom:
     """Give an existing person (by id) an access in a room."""
 
+    KEY: ClassVar[str] = "membership"
+    OUTPUT: ClassVar[type[StepOutput]] = MembershipOut
+
     key: str
     room: Ref
     person: Ref
@@ -149,6 +199,9 @@ class JoinRoom:
 @dataclass(frozen=True, slots=True)
 class AnnounceCrm:
     """Hand the onboarded client to the CRM sinks; fields are literals or Refs."""
+
+    KEY: ClassVar[str] = "crm"
+    OUTPUT: ClassVar[type[StepOutput]] = CrmOut
 
     key: str
     fields: tuple[tuple[str, str | Ref | tuple[Ref, ...]], ...]
@@ -165,6 +218,17 @@ Step: TypeAlias = (
     | JoinRoom
     | AnnounceCrm
 )
+
+
+STEP_TYPES: tuple[type[Step], ...] = get_args(Step)  # every kind a plan may hold
+
+
+def output_type(step_key: str) -> type[StepOutput] | None:
+    """The output type of the step a journal line names by its key (None: no step's key)."""
+    for kind in STEP_TYPES:
+        if step_key == kind.KEY or (kind.KEY.endswith(":") and step_key.startswith(kind.KEY)):
+            return kind.OUTPUT
+    return None
 
 
 @dataclass(frozen=True, slots=True)

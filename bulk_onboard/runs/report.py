@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 
 from bulk_onboard.model.cells import neutralise
 from bulk_onboard.model.records import Origin
+from bulk_onboard.model.steps import CopyFile, EnsureFolder, EnsureLink, EnsurePerson, EnsureRoom
 
 
 class Status(StrEnum):
@@ -80,9 +81,9 @@ def report_values(result: RowResult, input_columns: Sequence[str]) -> dict[str, 
     typed), what happened (numbers as numbers)."""
     out = result.outputs
     values = dict(result.values)
-    folders = [(k.split(":", 1)[1], v.get("id")) for k, v in out.items() if k.startswith("folder:")]
-    files = [(k.split(":", 1)[1], v.get("id")) for k, v in out.items() if k.startswith("copy:")]
-    room = out.get("room", {})
+    folders = _titled(out, EnsureFolder.title_of)
+    files = _titled(out, CopyFile.title_of)
+    room = out.get(EnsureRoom.KEY, {})
     return {
         "file": result.origin.file,
         "sheet": result.origin.sheet or "",
@@ -95,14 +96,21 @@ def report_values(result: RowResult, input_columns: Sequence[str]) -> dict[str, 
         "note": result.note or "",
         "room_id": room.get("id", ""),
         "room_name": room.get("title", ""),
-        "room_link": out.get("link", {}).get("url", ""),
-        "person_id": out.get("person", {}).get("id", ""),
+        "room_link": out.get(EnsureLink.KEY, {}).get("url", ""),
+        "person_id": out.get(EnsurePerson.KEY, {}).get("id", ""),
         "folder_ids": _joined(folders),
         "file_ids": _joined(files),
         "requests": result.requests,
         "attempts": result.attempts,
         "duration_s": round(result.duration, 3),
     }
+
+
+def _titled(
+    outputs: Mapping[str, Mapping[str, Any]], title_of: Callable[[str], str | None]
+) -> list[tuple[str, Any]]:
+    """(title, id) of the row's steps of one titled kind (folders, copies), in step order."""
+    return [(t, v.get("id")) for k, v in outputs.items() if (t := title_of(k)) is not None]
 
 
 def report_row(result: RowResult, input_columns: Sequence[str]) -> dict[str, str]:

@@ -20,7 +20,9 @@ from bulk_onboard.errors import InputError
 from bulk_onboard.intake import Intake, Plans, intake_from_sheets
 from bulk_onboard.model.cells import restore
 from bulk_onboard.model.columns import COLUMNS, canonical
+from bulk_onboard.model.outputs import PersonOut
 from bulk_onboard.model.records import Origin, RowKind
+from bulk_onboard.model.steps import CopyFile, EnsureFolder, EnsureLink, EnsurePerson, EnsureRoom
 from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.runs.report import (
     LEAD_COLUMNS,
@@ -195,14 +197,14 @@ def carried_result(row: ReportRow) -> RowResult:
     r = row.result
     outputs: dict[str, dict[str, Any]] = {}
     if r.get("room_id"):
-        outputs["room"] = {"id": _number(r["room_id"]), "title": r.get("room_name", "")}
+        outputs[EnsureRoom.KEY] = {"id": _number(r["room_id"]), "title": r.get("room_name", "")}
     if r.get("room_link"):
-        outputs["link"] = {"url": r["room_link"]}
+        outputs[EnsureLink.KEY] = {"url": r["room_link"]}
     if r.get("person_id"):
-        outputs["person"] = {"id": r["person_id"]}
-    for prefix, column in (("folder", "folder_ids"), ("copy", "file_ids")):
+        outputs[EnsurePerson.KEY] = PersonOut(r["person_id"]).to_json()
+    for kind, column in ((EnsureFolder, "folder_ids"), (CopyFile, "file_ids")):
         for name, value in _pairs(r.get(column, "")):
-            outputs[f"{prefix}:{name}"] = {"id": _number(value)}
+            outputs[kind.key_for(name)] = {"id": _number(value)}
     key = f"{row.kind}:{row.values.get('client_id') or row.values.get('email', '').lower()}"
     return RowResult(
         row_key=key,

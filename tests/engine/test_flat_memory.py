@@ -45,6 +45,7 @@ BOOKKEEPING = (
     "/bulk_onboard/engine/root.py",
     "/bulk_onboard/engine/row.py",
     "/bulk_onboard/engine/step_runner.py",
+    "/bulk_onboard/engine/exactly_once.py",
     "/bulk_onboard/runs/",
 )
 

@@ -21,50 +21,31 @@ from bulk_onboard.api.models import Link, Room
 from bulk_onboard.api.wire import stored_title
 from bulk_onboard.engine.actions.shares import Entry, share_members
 from bulk_onboard.engine.context import Context, check_share_reply
+from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
 from bulk_onboard.engine.portal_cache import RoomEntry
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
-from bulk_onboard.engine.step_runner import Action
 from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError, Refusal, RowRefused
-from bulk_onboard.model import Json
+from bulk_onboard.model.outputs import Added, FileOut, FolderOut, LinkOut, RoomOut, ShareOut
 from bulk_onboard.model.records import LinkType
-from bulk_onboard.model.steps import (
-    CopyFile,
-    EnsureFolder,
-    EnsureLink,
-    EnsureRoom,
-    ShareRoom,
-    Step,
-)
+from bulk_onboard.model.steps import CopyFile, EnsureFolder, EnsureLink, EnsureRoom, ShareRoom
 
 log = structlog.get_logger("bulk_onboard")
-
-
-# The step kinds of a client row run in the clients phase (the CRM step runs last, apart).
-CLIENT_STEPS: tuple[type[Step], ...] = (EnsureRoom, EnsureFolder, CopyFile, ShareRoom, EnsureLink)
 
 
 class ClientActions:
     """The actions of a client row: room, folders, copies, access, link."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, once: ExactlyOnce) -> None:
         self.ctx = ctx
+        self.once = once
 
-    def actions(self) -> dict[type[Step], Action]:
-        return {
-            EnsureRoom: self.room,
-            EnsureFolder: self.folder,
-            CopyFile: self.copy,
-            ShareRoom: self.share,
-            EnsureLink: self.link,
-        }
-
-    async def room(self, state: RowState, step: EnsureRoom, recheck: bool) -> StepDone:
+    async def room(self, state: RowState, step: EnsureRoom, look: Look) -> StepDone:
         """The room carrying the client's tag (active or archived), else a new one. Its title
         follows the sheet (renamed) unless the playbook says to keep it."""
         ctx = self.ctx
         tag = state.plan.row_key  # "client:<client_id>": the client's identity in the portal
-        if recheck:
-            found = await ctx.look_again.find(lambda: _some(ctx.rooms.refresh_tag(tag))) or []
+        if look.again:
+            found = await self.once.find(look, lambda: _some(ctx.rooms.refresh_tag(tag))) or []
         else:
             found = await ctx.rooms.by_tag(tag)
         if len(found) > 1:
@@ -82,20 +63,20 @@ class ClientActions:
                 f"for {tag.split(':', 1)[1]}; set another room_title for this client, or add "
                 f'the tag "{tag}" to that room in DocSpace to adopt it'
             )
-        ctx.intend(tag, step.key)
-        state.writing(step.key, "created")
+        self.once.intend(tag, step.key)
+        self.once.writing(state, step.key, "created")
         try:
             room = await ctx.client.new_room(step.title, int(step.room_type), [*step.tags, tag])
         except AmbiguousWrite:
             raise
         except ApiError:
-            ctx.withdraw(tag, step.key)  # refused outright (402 quota, 403): nothing made
+            self.once.withdraw(tag, step.key)  # refused outright (402 quota, 403): nothing made
             raise
         room_id = room.id
         ctx.contents.mark_empty(room_id)
         ctx.fresh_rooms.add(room_id)
         entry = await ctx.rooms.add(replace(room, tags=room.tags or (tag,)))
-        return StepDone({"id": room_id, "title": entry.title}, "created")
+        return StepDone.of(RoomOut(room_id, entry.title), "created")
 
     async def _existing_room(self, state: RowState, step: EnsureRoom, room: RoomEntry) -> StepDone:
         ctx = self.ctx
@@ -106,7 +87,7 @@ class ClientActions:
             )
         wanted = stored_title(step.title)  # compare with what the portal would store
         if room.title == wanted:
-            return StepDone({"id": room.id, "title": room.title}, "found")
+            return StepDone.of(RoomOut(room.id, room.title), "found")
         if not step.rename:
             state.note(
                 f'the room keeps its title "{room.title}" (the sheet gives "{wanted}"; the '
@@ -119,80 +100,99 @@ class ClientActions:
                 title=room.title,
                 sheet_title=wanted,
             )
-            return StepDone({"id": room.id, "title": room.title}, "found")
-        state.writing(step.key, "changed")  # a rename, not a create, if its answer is lost
+            return StepDone.of(RoomOut(room.id, room.title), "found")
+        # a rename, not a create, if its answer is lost
+        self.once.writing(state, step.key, "changed")
         renamed = await ctx.client.retitle_room(room.id, step.title)
         title = renamed.title or wanted  # the title the portal stored
         await ctx.rooms.add(Room(room.id, title, (state.plan.row_key,)))
-        return StepDone({"id": room.id, "title": title}, "changed")
+        return StepDone.of(RoomOut(room.id, title), "changed")
 
-    async def folder(self, state: RowState, step: EnsureFolder, recheck: bool) -> StepDone:
+    async def folder(self, state: RowState, step: EnsureFolder, look: Look) -> StepDone:
         ctx = self.ctx
         parent = int(ctx.resolve(step.parent, state))
 
-        async def look() -> int | None:
+        async def find() -> int | None:
             ctx.contents.forget(parent)
             return await ctx.contents.folder(parent, step.title)
 
-        if recheck:
-            existing = await ctx.look_again.find(look)
+        if look.again:
+            existing = await self.once.find(look, find)
         else:
             existing = await ctx.contents.folder(parent, step.title)
         if existing is not None:
-            return StepDone({"id": existing}, "found")
-        state.writing(step.key, "created")
+            return StepDone.of(FolderOut(existing), "found")
+        self.once.writing(state, step.key, "created")
         folder = await ctx.client.new_folder(parent, step.title)
         ctx.contents.add_folder(parent, folder.title or step.title, folder.id)
-        return StepDone({"id": folder.id}, "created")
+        return StepDone.of(FolderOut(folder.id), "created")
 
-    async def copy(self, state: RowState, step: CopyFile, recheck: bool) -> StepDone:
+    async def copy(self, state: RowState, step: CopyFile, look: Look) -> StepDone:
         ctx = self.ctx
         dest = int(ctx.resolve(step.dest_folder, state))
 
-        async def look() -> int | None:
+        async def find() -> int | None:
             ctx.contents.forget(dest)
             return await ctx.contents.file(dest, step.dest_title)
 
-        if recheck:
-            existing = await ctx.look_again.find(look)
+        if look.again:
+            existing = await self.once.find(look, find)
         else:
             existing = await ctx.contents.file(dest, step.dest_title)
         if existing is not None:
-            return StepDone({"id": existing}, "found")
+            return StepDone.of(FileOut(existing), "found")
         source = await ctx.templates.resolve(step.source)
-        state.writing(step.key, "created")
+        self.once.writing(state, step.key, "created")
         copied = await ctx.client.copy_file(source, dest, step.dest_title)
         ctx.contents.add_file(dest, step.dest_title, copied.id)
-        return StepDone({"id": copied.id}, "created")
+        return StepDone.of(FileOut(copied.id), "created")
 
-    async def share(self, state: RowState, step: ShareRoom, recheck: bool) -> StepDone:
+    async def share(self, state: RowState, step: ShareRoom, look: Look) -> StepDone:
         """Manager and client with their accesses, in one request; nothing sent if already
         so. On a second try of the row (a corrected manager_email, client_email or access),
         whoever this tool set before and the row no longer names is removed, if their access
         is still the one the tool gave: never a member someone else added."""
         ctx = self.ctx
         room_id = int(ctx.resolve(step.room, state))
-        if recheck:
+        if look.again:
             ctx.forget_room(room_id)
         current = await ctx.room_members(room_id)
         had = {email: access for email, (_, access) in current.items()}
         wanted = {m.email.lower(): int(m.access) for m in step.members}
-        before = {str(e): int(a) for e, a in (state.hints.get(step.key) or {}).get("set", [])}
+        hint = state.hints.get(step.key)
+        before = dict(ShareOut.from_json(hint).given) if hint else {}
         ours = {e: a for e, a in before.items() if wanted.get(e) == a}
 
         def sending(entries: list[Entry]) -> None:
             # If the answer is lost and a second look finds the entries applied, the step
             # still says whom it gave access, added and invited (what undo takes back).
-            state.writing(step.key, "changed", _share_done(room_id, ours, entries))
+            self.once.writing(state, step.key, "changed", _share_done(room_id, ours, entries))
 
         sent = await share_members(ctx, state, room_id, step, sending)  # one mail per address
         for email, access in wanted.items():
             have = current.get(email)
             if have is not None and have[1] == access and had.get(email) != access:
                 ours[email] = access  # given by this share
-        # Whom this tool gave access before and the corrected row no longer names: removed
-        # by id (an e-mail entry removes nothing, 10.6), while their access is still the one
-        # the tool gave; a member someone else added or changed is never touched.
+        done = _share_done(room_id, ours, sent)
+        gone = await self._take_back(state, step.key, room_id, before, wanted, current, done)
+        if not sent and not gone:
+            return StepDone.of(ShareOut(_given(ours)), "found")
+        return StepDone.of(done, "changed")
+
+    async def _take_back(
+        self,
+        state: RowState,
+        step_key: str,
+        room_id: int,
+        before: dict[str, int],
+        wanted: dict[str, int],
+        current: dict[str, tuple[str, int]],
+        done: ShareOut,
+    ) -> bool:
+        """Whom this tool gave access before and the corrected row no longer names: removed
+        by id (an e-mail entry removes nothing, 10.6), while their access is still the one
+        the tool gave; a member someone else added or changed is never touched. True when
+        anyone was removed."""
         gone = [
             (email, have[0])
             for email, access in sorted(before.items())
@@ -201,22 +201,21 @@ class ClientActions:
             and have[0]
             and have[1] == access
         ]
-        if gone:
-            state.writing(step.key, "changed", _share_done(room_id, ours, sent))
-            reply = await ctx.client.share_room(
-                room_id, [(user_id, 0) for _, user_id in gone], notify=False
-            )
-            check_share_reply(reply, room_id)
-            for email, _ in gone:
-                current.pop(email, None)
-        if not sent and not gone:
-            return StepDone({"set": sorted([e, a] for e, a in ours.items())}, "found")
-        return StepDone(_share_done(room_id, ours, sent), "changed")
+        if not gone:
+            return False
+        self.once.writing(state, step_key, "changed", done)
+        reply = await self.ctx.client.share_room(
+            room_id, [(user_id, 0) for _, user_id in gone], notify=False
+        )
+        check_share_reply(reply, room_id)
+        for email, _ in gone:
+            current.pop(email, None)
+        return True
 
-    async def link(self, state: RowState, step: EnsureLink, recheck: bool) -> StepDone:
+    async def link(self, state: RowState, step: EnsureLink, look: Look) -> StepDone:
         ctx = self.ctx
         room_id = int(ctx.resolve(step.room, state))
-        if recheck:
+        if look.again:
             ctx.forget_room(room_id)
         client = ctx.client
         if step.link_type == LinkType.EXTERNAL:
@@ -226,8 +225,8 @@ class ClientActions:
             outcome: Outcome = "created" if room_id in ctx.fresh_rooms else "found"
             return _link_done(share, outcome)
         existing = None
-        if recheck:
-            existing = await ctx.look_again.find(lambda: self._invitation_link(room_id))
+        if look.again:
+            existing = await self.once.find(look, lambda: self._invitation_link(room_id))
         elif room_id not in ctx.fresh_rooms:
             existing = await self._invitation_link(room_id)
         if existing is None:
@@ -259,7 +258,7 @@ class ClientActions:
     ) -> StepDone:
         """Create the link (current None) or give the current one the step's access."""
         link_id = current.id if current is not None else None
-        state.writing(step.key, outcome)
+        self.once.writing(state, step.key, outcome)
         share = await self.ctx.client.put_link(
             room_id, int(step.link_type), int(step.access), step.title, link_id=link_id
         )
@@ -280,17 +279,21 @@ async def _some(found: Awaitable[list[T]]) -> list[T] | None:
     return (await found) or None
 
 
-def _share_done(room_id: int, ours: dict[str, int], entries: list[Entry]) -> Json:
-    """The share step's outputs: whom this tool gave access (`set`), and what undo takes
-    back: the members this share added, the addresses it invited."""
+def _given(given: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(given.items()))
+
+
+def _share_done(room_id: int, ours: dict[str, int], entries: list[Entry]) -> ShareOut:
+    """The share step's output: whom this tool gave access, and what undo takes back: the
+    members this share added, the addresses it invited."""
     given = {**ours, **{e.email: e.access for e in entries}}
-    return {
-        "set": sorted([e, a] for e, a in given.items()),
-        "room": room_id,
-        "added": [[e.email, e.person.id if e.person else "", e.access] for e in entries if e.new],
-        "invited": sorted(e.email for e in entries if e.person is None),
-    }
+    return ShareOut(
+        _given(given),
+        room_id,
+        tuple(Added(e.email, e.person.id if e.person else "", e.access) for e in entries if e.new),
+        tuple(sorted(e.email for e in entries if e.person is None)),
+    )
 
 
 def _link_done(link: Link, outcome: Outcome) -> StepDone:
-    return StepDone({"id": link.id, "url": link.url}, outcome)
+    return StepDone.of(LinkOut(link.id, link.url), outcome)

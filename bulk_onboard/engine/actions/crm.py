@@ -16,12 +16,10 @@ from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.crm.ledger import Ledger
 from bulk_onboard.crm.payload import idempotency_key
 from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.exactly_once import Look
 from bulk_onboard.engine.row import RowState, StepDone
-from bulk_onboard.engine.step_runner import Action
-from bulk_onboard.model import Json
-from bulk_onboard.model.steps import AnnounceCrm, Ref, Step
-
-CRM_STEPS: tuple[type[Step], ...] = (AnnounceCrm,)
+from bulk_onboard.model.outputs import CrmOut
+from bulk_onboard.model.steps import AnnounceCrm, Ref
 
 
 class CrmActions:
@@ -42,21 +40,17 @@ class CrmActions:
         self.run_id = run_id
         self.portal_url = portal_url
 
-    def actions(self) -> dict[type[Step], Action]:
-        return {AnnounceCrm: self.announce}
-
-    async def announce(self, state: RowState, step: AnnounceCrm, recheck: bool) -> StepDone:
+    async def announce(self, state: RowState, step: AnnounceCrm, look: Look) -> StepDone:
         fields = {name: self._value(value, state) for name, value in step.fields}
         client_id, room_id = str(fields["client_id"]), fields["room_id"]
         key = idempotency_key(client_id, room_id, self.portal_url)
         earlier = idempotency_key(client_id, room_id)  # the key of an earlier version's ledger
         if not self.reannounce and (key in self.ledger or earlier in self.ledger):
-            taken: Json = {"idempotency_key": key, "crm": "taken before"}
-            return StepDone(taken, "found")
+            return StepDone.of(CrmOut(key, (("crm", "taken before"),)), "found")
         result = await self.crm.announce(fields, run_id=self.run_id, portal_url=self.portal_url)
         if key not in self.ledger:
             self.ledger.add(key)
-        return StepDone(result.outputs(), "created")
+        return StepDone.of(CrmOut.from_json(result.outputs()), "created")
 
     def _value(self, value: object, state: RowState) -> Any:
         if isinstance(value, Ref):

@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from bulk_onboard.engine.context import Context
-from bulk_onboard.engine.step_runner import StepRunner
+from bulk_onboard.engine.exactly_once import Confirm, Look
 from bulk_onboard.errors import PermanentError, RowRefused
 from bulk_onboard.model.records import UserType
 from bulk_onboard.model.words import USER_TYPE_NAMES
@@ -42,10 +42,10 @@ class Inviter:
     a moment."""
 
     def __init__(
-        self, ctx: Context, runner: StepRunner, *, batch_size: int = 50, linger: float = 0.05
+        self, ctx: Context, once: Confirm, *, batch_size: int = 50, linger: float = 0.05
     ) -> None:
         self.ctx = ctx
-        self.runner = runner
+        self.once = once  # a batch is sent until it is answered, looking again after ambiguity
         self.batch_size = batch_size
         self.linger = linger
         self._open: dict[str | None, _Batch] = {}
@@ -112,59 +112,15 @@ class Inviter:
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, items: list[_Pending], culture: str | None) -> None:  # noqa: C901  to move to the exactly-once module (issue 20 item 3)
+    async def _send(self, items: list[_Pending], culture: str | None) -> None:
         waiting = list(items)
-
-        async def attempt(recheck: bool) -> None:
-            nonlocal waiting
-            if recheck:
-                # Who did the portal take? Only the others are invited again.
-                still = []
-                for pending in waiting:
-                    if await self.ctx.people.refresh(pending.email) is None:
-                        still.append(pending)
-                    else:
-                        pending.done.set_result(None)
-                waiting = still
-            if waiting:
-                try:
-                    # who was invited is looked up by address, so the answer (every pending
-                    # user of the portal) is not read
-                    await self.ctx.client.invite_users(
-                        [(p.email, p.user_type) for p in waiting], culture=culture, answer=False
-                    )
-                finally:
-                    # Sent: whatever the answer, the portal may have them now (pending), so
-                    # nobody goes by the prefetch's "unknown" (a share by e-mail would mail
-                    # them a second time, docspace-api.md 10.8).
-                    for pending in waiting:
-                        self.ctx.people.forget(pending.email)
-
         refused_before: str | None = None
         while waiting:
+            attempt = self._attempt(waiting, culture)
             try:
-                await self.runner.confirm(attempt, emails=len(waiting), step="invite")
+                await self.once.confirm(attempt, emails=len(waiting), step="invite")
             except PermanentError as exc:
-                # Entries run in order and an error stops the batch (docspace-api.md 10.5):
-                # those before the refused one were invited (and mailed), that one fails, the
-                # rest go again. The same refusal twice with nobody taken is the batch's own
-                # (e.g. "Invitation limit is exceeded"): it fails them all.
-                try:
-                    still = [p for p in waiting if await self.ctx.people.refresh(p.email) is None]
-                except Exception as error:
-                    _fail(waiting, error)
-                    return
-                for pending in waiting:
-                    if pending not in still:
-                        pending.done.set_result(None)
-                if not still:
-                    return
-                if len(still) == len(waiting) and refused_before == exc.message:
-                    _fail(still, exc)
-                    return
-                refused_before = exc.message if len(still) == len(waiting) else None
-                _fail(still[:1], _refused(still[0], exc))
-                waiting = still[1:]
+                waiting, refused_before = await self._after_refusal(waiting, exc, refused_before)
             except Exception as exc:
                 _fail(waiting, exc)
                 return
@@ -172,6 +128,62 @@ class Inviter:
                 for pending in waiting:
                     pending.done.set_result(None)
                 return
+
+    def _attempt(
+        self, waiting: list[_Pending], culture: str | None
+    ) -> Callable[[Look], Awaitable[None]]:
+        """One try at inviting `waiting`; after an ambiguous try, those the portal took are
+        done and dropped from `waiting` (in place), only the others are invited again."""
+
+        async def attempt(look: Look) -> None:
+            if look.again:
+                still = []
+                for pending in waiting:
+                    if await self.ctx.people.refresh(pending.email) is None:
+                        still.append(pending)
+                    else:
+                        pending.done.set_result(None)
+                waiting[:] = still
+            if not waiting:
+                return
+            try:
+                # who was invited is looked up by address, so the answer (every pending
+                # user of the portal) is not read
+                await self.ctx.client.invite_users(
+                    [(p.email, p.user_type) for p in waiting], culture=culture, answer=False
+                )
+            finally:
+                # Sent: whatever the answer, the portal may have them now (pending), so
+                # nobody goes by the prefetch's "unknown" (a share by e-mail would mail
+                # them a second time, docspace-api.md 10.8).
+                for pending in waiting:
+                    self.ctx.people.forget(pending.email)
+
+        return attempt
+
+    async def _after_refusal(
+        self, waiting: list[_Pending], exc: PermanentError, refused_before: str | None
+    ) -> tuple[list[_Pending], str | None]:
+        """Entries run in order and an error stops the batch (docspace-api.md 10.5): those
+        before the refused one were invited (and mailed), that one fails, the rest go again
+        (returned, with the refusal to compare the next one with). The same refusal twice
+        with nobody taken is the batch's own (e.g. "Invitation limit is exceeded"): it fails
+        them all."""
+        try:
+            still = [p for p in waiting if await self.ctx.people.refresh(p.email) is None]
+        except Exception as error:
+            _fail(waiting, error)
+            return [], None
+        for pending in waiting:
+            if pending not in still:
+                pending.done.set_result(None)
+        if not still:
+            return [], None
+        if len(still) == len(waiting) and refused_before == exc.message:
+            _fail(still, exc)
+            return [], None
+        _fail(still[:1], _refused(still[0], exc))
+        return still[1:], exc.message if len(still) == len(waiting) else None
 
 
 def _refused(pending: _Pending, exc: PermanentError) -> Exception:

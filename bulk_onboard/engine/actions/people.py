@@ -18,28 +18,24 @@ from dataclasses import replace
 from bulk_onboard.engine.actions import shares
 from bulk_onboard.engine.actions.invitations import Inviter, type_name
 from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
 from bulk_onboard.engine.portal_cache import ACTIVE, TYPE_RANK, Person
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
-from bulk_onboard.engine.step_runner import Action
 from bulk_onboard.errors import PermanentError, Refusal, RowRefused
+from bulk_onboard.model.outputs import MembershipOut, PersonOut, RoomOut
 from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Plan, Step
 from bulk_onboard.runs.journal import Checkpoint
-
-# The step kinds of a user row that run in the people phase; JoinRoom runs per room, later.
-PERSON_STEPS: tuple[type[Step], ...] = (FindRoom, EnsurePerson)
 
 
 class PersonActions:
     """FindRoom and EnsurePerson of a user row. The plan puts FindRoom first, so a wrong room
     title fails the row before anybody is created or mailed."""
 
-    def __init__(self, ctx: Context, inviter: Inviter) -> None:
+    def __init__(self, ctx: Context, once: ExactlyOnce, inviter: Inviter) -> None:
         self.ctx = ctx
+        self.once = once
         self.inviter = inviter
         self._raising: set[str] = set()  # addresses whose type this run set out to raise
-
-    def actions(self) -> dict[type[Step], Action]:
-        return {FindRoom: self.find_room, EnsurePerson: self.person}
 
     async def invite_up_front(self, plans: Iterable[Plan], checkpoint: Checkpoint) -> int:
         """Before the people phase: every new person without names of these rows, invited
@@ -61,22 +57,22 @@ class PersonActions:
             wanted.setdefault(step.email.lower(), (step.email, int(step.user_type), step.culture))
         return await self.inviter.invite_all(list(wanted.values()))
 
-    async def find_room(self, state: RowState, step: FindRoom, recheck: bool) -> StepDone:
+    async def find_room(self, state: RowState, step: FindRoom, look: Look) -> StepDone:
         room_id = await find_room_by_title(self.ctx, step.title)
-        return StepDone({"id": room_id, "title": step.title}, "found")
+        return StepDone.of(RoomOut(room_id, step.title), "found")
 
-    async def person(self, state: RowState, step: EnsurePerson, recheck: bool) -> StepDone:
+    async def person(self, state: RowState, step: EnsurePerson, look: Look) -> StepDone:
         people = self.ctx.people
         async with people.locked(step.email):
             if self.inviter.invited_up_front(step.email):
                 return await self._invited(step)
-            if recheck:  # a create the portal may apply late: look more than once
-                person = await self.ctx.look_again.find(lambda: people.refresh(step.email))
+            if look.again:  # a create the portal may apply late: look more than once
+                person = await self.once.find(look, lambda: people.refresh(step.email))
             else:
                 person = await people.get(step.email)
             if person is not None:
-                again: Outcome = "created" if recheck else "found"
-                if recheck and step.email.lower() in self._raising:
+                again: Outcome = "created" if look.again else "found"
+                if look.again and step.email.lower() in self._raising:
                     again = "changed"  # the raise that failed unclearly had been applied
                 return await self._existing(state, step, person, again)
             if step.first_name and step.last_name:
@@ -96,7 +92,7 @@ class PersonActions:
                         raise
                     return await self._existing(state, step, person, "found")
                 person = people.put(step.email, made)
-                return StepDone({"id": person.id}, "created")
+                return StepDone.of(PersonOut(person.id), "created")
             await self.inviter.invite(step.email, int(step.user_type), step.culture)
             return await self._invited(step)
 
@@ -109,7 +105,7 @@ class PersonActions:
                 method="POST",
                 path="/api/2.0/people/invite",
             )
-        return StepDone({"id": person.id}, "created")
+        return StepDone.of(PersonOut(person.id), "created")
 
     async def _existing(
         self, state: RowState, step: EnsurePerson, person: Person, outcome: Outcome
@@ -130,13 +126,13 @@ class PersonActions:
                 f"{step.email} was a {type_name(person.type)} in DocSpace and is now a "
                 f"{type_name(wanted)}, as the sheet asks"
             )
-            return StepDone({"id": person.id}, "changed")
+            return StepDone.of(PersonOut(person.id), "changed")
         if want < have:
             state.note(
                 f"{step.email} is a {type_name(person.type)} in DocSpace, above the sheet's "
                 f"{type_name(wanted)}; bulk-onboard never lowers a type"
             )
-        return StepDone({"id": person.id}, outcome)
+        return StepDone.of(PersonOut(person.id), outcome)
 
     async def _raise(self, step: EnsurePerson, person: Person, wanted: int) -> Person:
         """PUT people/type for an active person (the portal mails them "type changed"). A
@@ -186,45 +182,49 @@ class MembershipActions:
         self.ctx = ctx
 
     async def join(
-        self, members: Sequence[tuple[RowState, Step]], recheck: bool
+        self, members: Sequence[tuple[RowState, Step]], look: Look
     ) -> dict[str, StepDone]:
         """Join every member to its (shared) room; the outcome of each by row key."""
         ctx = self.ctx
         joins = [(state, step) for state, step in members if isinstance(step, JoinRoom)]
         first_state, first_step = joins[0]
         room_id = int(ctx.resolve(first_step.room, first_state))
-        if recheck:
+        if look.again:
             ctx.forget_room(room_id)
         current = await ctx.room_members(room_id)
         done: dict[str, StepDone] = {}
         entries: list[shares.Entry] = []
         changed: list[RowState] = []
         for state, step in joins:
-            person_id = str(ctx.resolve(step.person, state))
-            # As the people phase left them; without a record, as one who has not activated
-            # (so never mailed twice).
-            person = await ctx.people.get(step.email) or Person(person_id, 0, ACTIVE, False)
-            entry = await shares.entry_for(
-                ctx, state, step.email, int(step.access), current, person=person
-            )
-            if entry is shares.Skip.SAME:
-                # On a second look, an ambiguous share that was applied after all.
-                if recheck:  # for undo, as below: not a member before the first look
-                    out = {"room": room_id, "person": person_id, "access": int(step.access)}
-                    done[state.plan.row_key] = StepDone({**out, "added": True}, "changed")
-                else:
-                    done[state.plan.row_key] = StepDone({}, "found")
-            elif entry is shares.Skip.API_USER:
-                done[state.plan.row_key] = StepDone({}, "found")
-            else:
-                assert isinstance(entry, shares.Entry)
+            entry = await self._entry(state, step, current)
+            if isinstance(entry, shares.Entry):
                 entries.append(entry)
                 changed.append(state)
+            elif entry is shares.Skip.SAME and look.again:
+                # On a second look, an ambiguous share that was applied after all (for undo,
+                # as below: not a member before the first look).
+                person_id = str(ctx.resolve(step.person, state))
+                out = MembershipOut(room_id, person_id, int(step.access), added=True)
+                done[state.plan.row_key] = StepDone.of(out, "changed")
+            else:
+                done[state.plan.row_key] = StepDone.of(MembershipOut(), "found")
         if entries:
             notify = any(step.notify for _, step in joins)
             await shares.send(ctx, room_id, entries, notify=notify)
             for state, entry in zip(changed, entries, strict=True):
                 # for undo: the room, the person, and whether they were not a member before
-                out = {"room": room_id, "person": entry.who, "access": entry.access}
-                done[state.plan.row_key] = StepDone({**out, "added": entry.new}, "changed")
+                out = MembershipOut(room_id, entry.who, entry.access, added=entry.new)
+                done[state.plan.row_key] = StepDone.of(out, "changed")
         return done
+
+    async def _entry(
+        self, state: RowState, step: JoinRoom, current: dict[str, tuple[str, int]]
+    ) -> shares.Entry | shares.Skip:
+        """The share entry that gives this person the step's access, or why none is needed.
+        The person as the people phase left them; without a record, as one who has not
+        activated (so never mailed twice)."""
+        person_id = str(self.ctx.resolve(step.person, state))
+        person = await self.ctx.people.get(step.email) or Person(person_id, 0, ACTIVE, False)
+        return await shares.entry_for(
+            self.ctx, state, step.email, int(step.access), current, person=person
+        )

@@ -152,15 +152,7 @@ async def send(
     with `notify: false`: they had their one mail). Entries that `notify` does not change
     (updates, e-mail entries for new addresses) go in the first request."""
     current = await ctx.room_members(room_id)
-    quiet = [e for e in entries if e.quiet]
-    told = [e for e in entries if e.new and e.person is not None and e.person.activated]
-    if not notify or not told:
-        groups = [(list(entries), notify and not quiet)]
-    elif not quiet:
-        groups = [(list(entries), True)]
-    else:
-        groups = [([e for e in entries if not e.quiet], True), (quiet, False)]
-    for group, flag in groups:
+    for group, flag in _requests(entries, notify):
         if not group:
             continue
         try:
@@ -182,6 +174,18 @@ async def send(
                 current[entry.email] = (entry.who if entry.person else "", entry.access)
         if missing:
             raise _refusal(room_id, missing, reply)
+
+
+def _requests(entries: Sequence[Entry], notify: bool) -> list[tuple[list[Entry], bool]]:
+    """The share requests for these entries, each with its `notify`: one, or two when new
+    records of active people are told and those of people who have not activated are not."""
+    quiet = [e for e in entries if e.quiet]
+    told = [e for e in entries if e.new and e.person is not None and e.person.activated]
+    if not notify or not told:
+        return [(list(entries), notify and not quiet)]
+    if not quiet:
+        return [(list(entries), True)]
+    return [([e for e in entries if not e.quiet], True), (quiet, False)]
 
 
 def _not_applied(reply: ShareReply, group: Sequence[Entry]) -> list[Entry]:

@@ -1,0 +1,107 @@
+"""Every step kind in one table: its key, the phase that runs it, its action, whether grouped.
+
+    step kind     key          phase          action                       grouped
+    FindRoom      room         people         PersonActions.find_room
+    EnsurePerson  person       people         PersonActions.person
+    EnsureRoom    room         clients        ClientActions.room
+    EnsureFolder  folder:<t>   clients        ClientActions.folder
+    CopyFile      copy:<t>     clients        ClientActions.copy
+    ShareRoom     share        clients        ClientActions.share
+    EnsureLink    link         clients        ClientActions.link
+    JoinRoom      membership   memberships    MembershipActions.join       per room
+    AnnounceCrm   crm          announcements  CrmActions.announce
+
+The phases take their step kinds from it (`phase_steps`) and the step runner its actions
+(`actions_of`); a planned step of a kind the table does not list fails its row. A new step
+kind is a model type (model/steps.py, with its output in model/outputs.py), the plan that
+makes it, a line here and its action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from bulk_onboard.engine.actions.client import ClientActions
+from bulk_onboard.engine.actions.crm import CrmActions
+from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
+from bulk_onboard.engine.exactly_once import Action, GroupAction
+from bulk_onboard.model.steps import (
+    AnnounceCrm,
+    CopyFile,
+    EnsureFolder,
+    EnsureLink,
+    EnsurePerson,
+    EnsureRoom,
+    FindRoom,
+    JoinRoom,
+    ShareRoom,
+    Step,
+)
+
+Phase = Literal["people", "clients", "memberships", "announcements"]
+
+
+@dataclass(frozen=True, slots=True)
+class Actions:
+    """The actions of a run, built complete before it starts (no CRM action without a sink)."""
+
+    client: ClientActions
+    people: PersonActions
+    membership: MembershipActions
+    crm: CrmActions | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepKind:
+    step: type[Step]
+    phase: Phase
+    action: Callable[[Actions], Action | None] | None = None  # one row's step
+    group_action: Callable[[Actions], GroupAction] | None = None  # many rows' at once
+
+    @property
+    def key(self) -> str:
+        return self.step.KEY
+
+    @property
+    def grouped(self) -> bool:
+        return self.group_action is not None
+
+
+STEP_KINDS: tuple[StepKind, ...] = (
+    StepKind(FindRoom, "people", lambda a: a.people.find_room),
+    StepKind(EnsurePerson, "people", lambda a: a.people.person),
+    StepKind(EnsureRoom, "clients", lambda a: a.client.room),
+    StepKind(EnsureFolder, "clients", lambda a: a.client.folder),
+    StepKind(CopyFile, "clients", lambda a: a.client.copy),
+    StepKind(ShareRoom, "clients", lambda a: a.client.share),
+    StepKind(EnsureLink, "clients", lambda a: a.client.link),
+    StepKind(JoinRoom, "memberships", group_action=lambda a: a.membership.join),
+    StepKind(AnnounceCrm, "announcements", lambda a: a.crm.announce if a.crm else None),
+)
+BY_STEP: dict[type[Step], StepKind] = {kind.step: kind for kind in STEP_KINDS}
+
+
+def phase_steps(phase: Phase) -> tuple[type[Step], ...]:
+    """The step kinds a phase runs, in the table's order."""
+    return tuple(kind.step for kind in STEP_KINDS if kind.phase == phase)
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """Step type -> the action that runs it (one row), or the group action (many rows)."""
+
+    actions: dict[type[Step], Action]
+    groups: dict[type[Step], GroupAction]
+
+
+def actions_of(actions: Actions) -> Registry:
+    singles: dict[type[Step], Action] = {}
+    groups: dict[type[Step], GroupAction] = {}
+    for kind in STEP_KINDS:
+        if kind.group_action is not None:
+            groups[kind.step] = kind.group_action(actions)
+        elif kind.action is not None and (action := kind.action(actions)) is not None:
+            singles[kind.step] = action
+    return Registry(singles, groups)

@@ -1,0 +1,199 @@
+"""What each step kind confirmed: one frozen dataclass per kind, with its JSON form.
+
+The JSON form is what the journal records (one line per confirmed step), what a row's
+outputs hold for later steps (a `Ref` names a field of it), what the report shows and a
+retry reads back, and what undo reads to learn what a run did. `to_json` writes exactly the
+fields the journal has always had, so a journal written before these types existed reads
+the same; `from_json` takes a journal line's `out` (extra fields, such as the step's digest,
+are ignored).
+
+    step kind     key            output        JSON fields
+    EnsureRoom    room           RoomOut       id, title
+    FindRoom      room           RoomOut       id, title
+    EnsureFolder  folder:<t>     FolderOut     id
+    CopyFile      copy:<t>       FileOut       id
+    ShareRoom     share          ShareOut      set (found); set, room, added, invited (changed)
+    EnsureLink    link           LinkOut       id, url
+    EnsurePerson  person         PersonOut     id
+    JoinRoom      membership     MembershipOut (found: none); room, person, access, added
+    AnnounceCrm   crm            CrmOut        idempotency_key, then each sink's outcome
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeAlias
+
+from bulk_onboard.model import Json
+
+
+class Output(Protocol):
+    def to_json(self) -> Json: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RoomOut:
+    """A client's room (EnsureRoom) or an existing room named by title (FindRoom)."""
+
+    id: int
+    title: str = ""
+
+    def to_json(self) -> Json:
+        return {"id": self.id, "title": self.title}
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> RoomOut:
+        return cls(int(out["id"]), str(out.get("title") or ""))
+
+    @classmethod
+    def read(cls, out: Mapping[str, Any] | None) -> RoomOut | None:
+        """The room of a row's outputs, or None when the step gave no id."""
+        return cls.from_json(out) if out is not None and "id" in out else None
+
+
+@dataclass(frozen=True, slots=True)
+class FolderOut:
+    id: int
+
+    def to_json(self) -> Json:
+        return {"id": self.id}
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> FolderOut:
+        return cls(int(out["id"]))
+
+
+@dataclass(frozen=True, slots=True)
+class FileOut:
+    """A template copied into the room."""
+
+    id: int
+
+    def to_json(self) -> Json:
+        return {"id": self.id}
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> FileOut:
+        return cls(int(out["id"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """A member a share added: undo removes them (by id; "" for an e-mail entry)."""
+
+    email: str
+    person_id: str
+    access: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShareOut:
+    """Whom this tool gave access in the room (`given`: e-mail, access), and when it sent a
+    share, the room and what undo takes back: the members it added, the addresses it invited.
+    A share that found everything in place has no room (its JSON only `set`)."""
+
+    given: tuple[tuple[str, int], ...]
+    room: int | None = None
+    added: tuple[Added, ...] = ()
+    invited: tuple[str, ...] = ()
+
+    def to_json(self) -> Json:
+        out: Json = {"set": [[email, access] for email, access in self.given]}
+        if self.room is not None:
+            out["room"] = self.room
+            out["added"] = [[a.email, a.person_id, a.access] for a in self.added]
+            out["invited"] = list(self.invited)
+        return out
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> ShareOut:
+        room = out.get("room")
+        return cls(
+            tuple((str(email), int(access)) for email, access in out.get("set") or []),
+            int(room) if room is not None else None,
+            tuple(Added(str(e), str(p), int(a)) for e, p, a in out.get("added") or []),
+            tuple(str(email) for email in out.get("invited") or []),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOut:
+    id: str | None = None
+    url: str | None = None
+
+    def to_json(self) -> Json:
+        return {"id": self.id, "url": self.url}
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> LinkOut:
+        link_id, url = out.get("id"), out.get("url")
+        return cls(
+            str(link_id) if link_id is not None else None, str(url) if url is not None else None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PersonOut:
+    id: str
+
+    def to_json(self) -> Json:
+        return {"id": self.id}
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> PersonOut:
+        return cls(str(out.get("id", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipOut:
+    """A person's access in a room: set by this run (room, person, access; `added` when they
+    were not a member before, what undo takes back), or found in place (no room)."""
+
+    room: int | None = None
+    person: str = ""
+    access: int | None = None
+    added: bool = False
+
+    def to_json(self) -> Json:
+        if self.room is None:
+            return {}
+        return {
+            "room": self.room,
+            "person": self.person,
+            "access": self.access,
+            "added": self.added,
+        }
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> MembershipOut:
+        if out.get("room") is None:
+            return cls()
+        access = out.get("access")
+        return cls(
+            int(out["room"]),
+            str(out.get("person", "")),
+            int(access) if access is not None else None,
+            bool(out.get("added")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CrmOut:
+    """The record's idempotency key, and each sink's outcome (or "taken before")."""
+
+    idempotency_key: str
+    sinks: tuple[tuple[str, str], ...] = field(default=())
+
+    def to_json(self) -> Json:
+        return {"idempotency_key": self.idempotency_key, **dict(self.sinks)}
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> CrmOut:
+        sinks = tuple((str(k), str(v)) for k, v in out.items() if k != "idempotency_key")
+        return cls(str(out.get("idempotency_key", "")), tuple(s for s in sinks if s[0][0] != "_"))
+
+
+StepOutput: TypeAlias = (
+    RoomOut | FolderOut | FileOut | ShareOut | LinkOut | PersonOut | MembershipOut | CrmOut
+)
