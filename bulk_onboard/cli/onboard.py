@@ -37,6 +37,7 @@ from bulk_onboard.cli.options import (
     settings_from,
     start_logs,
     with_guard,
+    with_playbook_limits,
 )
 from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run
 from bulk_onboard.cli.signals import stop_on_signals
@@ -148,6 +149,7 @@ def run_command(
         intake, carried = _folder_intake(folder, playbook)
         intake = with_guard(intake, max_new_rooms, max_new_people)
         check_crm_config(intake)
+        settings = with_playbook_limits(settings, options, intake.playbook)
         _launch(
             settings,
             options,
@@ -165,6 +167,7 @@ def run_command(
     else:
         intake = with_guard(read_intake(files, playbook, kind), max_new_rooms, max_new_people)
         check_crm_config(intake)
+        settings = with_playbook_limits(settings, options, intake.playbook)
         _launch(
             settings,
             options,
@@ -265,6 +268,7 @@ def retry_command(
     if not retry.intake.plans and not retry.intake.invalid:
         click.echo(f"{report.name}: every row succeeded; nothing to retry.")
         raise SystemExit(0)
+    settings = with_playbook_limits(settings, options, retry.intake.playbook)
     _launch(
         settings,
         options,

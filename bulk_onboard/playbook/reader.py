@@ -117,6 +117,8 @@ class Playbook:
     guard: Guard = Guard()
     # a client's room whose title differs from the sheet's: renamed (true) or kept, reported
     rename_rooms: bool = True
+    # [limits] rate_window: the portal's sliding window in seconds (None: the server's 60 s)
+    rate_window: float | None = None
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -219,6 +221,7 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         crm=_crm(read, crm, folder),
         guard=_guard(read, data.get("guard", {})),
         rename_rooms=read.boolean(room, "room", "rename"),
+        rate_window=_rate_window(read, data.get("limits", {})),
     )
 
 
@@ -232,6 +235,12 @@ def _guard(read: Reader, table: dict[str, Any]) -> Guard:
         return int(read.number(table, "guard", key, low=0, high=GUARD_MAX, integer=True))
 
     return Guard(limit("max_new_rooms"), limit("max_new_people"))
+
+
+def _rate_window(read: Reader, table: dict[str, Any]) -> float | None:
+    if "rate_window" not in table:
+        return None
+    return float(read.number(table, "limits", "rate_window", low=0.1, high=3600))
 
 
 def _copies(read: Reader, tables: Any, folders: tuple[str, ...]) -> tuple[TemplateCopy, ...]:

@@ -29,6 +29,7 @@ SCHEMA: dict[str, frozenset[str]] = {
         {"webhook_url", "secret_env", "timeout_seconds", "max_attempts", "jsonl_path", "csv_path"}
     ),
     "guard": frozenset({"max_new_rooms", "max_new_people"}),
+    "limits": frozenset({"rate_window"}),
 }
 
 _ROOM_ROLES_LISTED = frozenset(a for a in Access if a not in NOT_ROOM_ROLES)
