@@ -332,7 +332,9 @@ class Pacer:
         self.refusals += 1
         probe = sent_at is not None and sent_at == self._probe_at
         self._probe_at = None if probe else self._probe_at
-        ours = self.ours_in_window()
+        # what the portal counted when the request reached it: ours in the window before it
+        at = sent_at if sent_at is not None else now
+        ours = count_since(self._sent, at - self.belief.window) - count_since(self._sent, at)
         span = evidence(self._accepted, limit, now - self.belief.configured)
         new = after_window_refusal(self.belief, limit, ours, span, now, probe)
         if new.allowance < full(limit) and new.changed_at == now:
