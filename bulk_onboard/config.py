@@ -119,14 +119,8 @@ def build_settings(
     there is deliberately no way to pass it as a value on the command line. The portal comes
     from `portal` or else from DOCSPACE_URL. Raises ConfigError with what to do instead.
     """
-    raw_portal = portal if portal is not None else env.get(PORTAL_ENV)
-    if raw_portal is None or not raw_portal.strip():
-        raise ConfigError(
-            f"no portal address: set {PORTAL_ENV} (e.g. https://example.onlyoffice.com) "
-            "or pass --portal"
-        )
     return Settings(
-        portal_url=normalize_portal_url(raw_portal),
+        portal_url=_portal(env, portal),
         token=_read_token(env, token_file),
         concurrency=_bounded_int("concurrency", concurrency, DEFAULT_CONCURRENCY, 1, 200),
         requests_per_second=_rate(requests_per_second),
@@ -142,6 +136,16 @@ def build_settings(
         log_format=_log_format(log_format),
         state_dir=Path(state_dir) if state_dir is not None else default_state_dir(env),
     )
+
+
+def _portal(env: Mapping[str, str], portal: str | None) -> str:
+    raw_portal = portal if portal is not None else env.get(PORTAL_ENV)
+    if raw_portal is None or not raw_portal.strip():
+        raise ConfigError(
+            f"no portal address: set {PORTAL_ENV} (e.g. https://example.onlyoffice.com) "
+            "or pass --portal"
+        )
+    return normalize_portal_url(raw_portal)
 
 
 def portal_state_dir(state_dir: Path, portal_url: str) -> Path:

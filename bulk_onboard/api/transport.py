@@ -162,17 +162,20 @@ class Transport:
                 step, tried = retrying.next_step(
                     failure, tried, self.policy, elapsed, self.policy.random()
                 )
-                if step.action == retrying.RIDE:
-                    riding_from = self._clock()
-                    probing = await self.outage.ride(probing)
-                    started += self._clock() - riding_from  # an outage uses up no budget
-                    step = retrying.Step(retrying.RAISE if self.outage.spent else retrying.RETRY)
-                    attempt -= 1
+                if step.action == retrying.RIDE:  # an outage uses up no attempt, no time
+                    riding_from, attempt = self._clock(), attempt - 1
+                    probing, step = await self._ride(probing)
+                    started += self._clock() - riding_from
                 if step.action == retrying.RAISE:
                     if err.status not in expected:
                         self._count_failure(err, method, attempt)
                     raise
                 await self._retry_wait(err, method, shown, attempt, self._delay(step, err))
+
+    async def _ride(self, probing: bool) -> tuple[bool, retrying.Step]:
+        """Wait at the outage gate; then retry, or raise when --outage-wait is spent."""
+        probing = await self.outage.ride(probing)
+        return probing, retrying.Step(retrying.RAISE if self.outage.spent else retrying.RETRY)
 
     def _failure(self, err: ApiError, method: str, seen: _Attempt) -> retrying.Failure:
         """The failure as the retry decision needs it (and the run's counters told)."""
