@@ -26,6 +26,7 @@ from bulk_onboard.api.pacing import (
     refusal_of,
     window_wait,
 )
+from bulk_onboard.cli.output import limits_lines
 
 from .conftest import FakeTime
 
@@ -251,3 +252,25 @@ async def test_a_shared_budget_is_learned_and_grows_back(fake_time: FakeTime) ->
     for _ in range(400):
         pacer.answered(await pacer.acquire())
     assert pacer.state()["mode"] == MIRRORING  # nobody refused: back to the whole, step by step
+
+
+@pytest.mark.parametrize(
+    ("rate", "line"),
+    [
+        ({"mode": "growing", "rate": 640.0}, "rate up to 640/s, the portal refused none"),
+        ({"mode": "pinned", "rate": 25.0}, "rate pinned at 25/s"),
+        (
+            {"mode": "mirroring", "limit": 1500, "allowance": 1485, "window_s": 60.0},
+            "at most 1485 requests per 60 s, under the portal's 1500",
+        ),
+        (
+            {"mode": "sharing", "limit": 1500, "allowance": 600, "share": 0.4, "window_s": 60},
+            "the portal's 1500 requests per 60 s are shared with another client of the same "
+            "user: this run kept to 600 (40%)",
+        ),
+    ],
+)
+def test_the_limits_line_says_how_the_run_kept_to_the_window(
+    rate: dict[str, Any], line: str
+) -> None:
+    assert limits_lines({"rate": rate}) == [f"limits: {line}"]
