@@ -75,6 +75,7 @@ WINDOW = 60.0  # the server's constant
 # (docspace-api.md 10.8), the scripts mail people who join a room a second time.
 KINDS = ("rooms", "folders", "files", "people", "pendingPeople", "shares", "links")
 FAULTS = ("--fault-5xx", "0.05", "--fault-drop", "0.05", "--fault-ambiguous", "0.05")
+RUN_TIMEOUT = [900.0]  # seconds one run may take before it is stopped (--run-timeout)
 
 
 def load() -> float:
@@ -95,7 +96,7 @@ def run_tool(
         "json",
         *options,
     )
-    done = measure(command, env=tool_env(sandbox))
+    done = measure(command, env=tool_env(sandbox), timeout=RUN_TIMEOUT[0])
     try:
         summary = read_summary(report_dir)
     except (OSError, RuntimeError, ValueError):
@@ -479,18 +480,28 @@ def outage(bench: Bench) -> dict[str, Any]:
     over = longer - OUTAGE_SECONDS
     row.update(longer_than_no_outage_s=round(longer, 2), over_the_outage_s=round(over, 2))
     row["measured"] = (
-        f"+{longer:.1f} s for a {OUTAGE_SECONDS:g} s outage (+{over:.1f} s over it); "
+        f"+{longer:.1f} s over the run without it ({over:+.1f} s beyond the outage itself); "
         f"{row['failed_rows']} failed"
     )
-    row["target"] = "0 failed, <= +30 s over the outage"
-    row["met"] = not row["failed_rows"] and over <= 30
+    row["target"] = "0 failed, <= +30 s over the run without it"
+    row["met"] = not row["failed_rows"] and longer <= 30
     return row
 
 
 def faults(bench: Bench) -> dict[str, Any]:
     data = bench.data(500, 2000)
     clean = bench.unlimited(500, 2000)
-    row = one_run(data, bench.tmp, "faults", ["--rate-limit", "off", *FAULTS], None, [])
+    try:
+        row = one_run(data, bench.tmp, "faults", ["--rate-limit", "off", *FAULTS], None, [])
+    except RuntimeError:  # stopped after --run-timeout seconds
+        return {
+            "without_faults": clean,
+            "load": clean["load"],
+            "measured": f"did not finish within {RUN_TIMEOUT[0]:g} s "
+            f"({RUN_TIMEOUT[0] / clean['wall_s']:.0f}x the run without faults, {clean['wall_s']:.1f} s)",
+            "target": "every row exactly once, <= 2x",
+            "met": False,
+        }
     ratio = row["wall_s"] / clean["wall_s"]
     same = all(row["portal_counts"][k] == clean["portal_counts"][k] for k in KINDS)
     row.update(without_faults_wall_s=clean["wall_s"], ratio=round(ratio, 3), same_counts=same)
@@ -542,7 +553,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help=f"comma-separated rows of: {', '.join(ROWS)}")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the rows (0.05 to 1)")
     parser.add_argument("--window", type=float, default=WINDOW, help="window seconds (tests)")
+    parser.add_argument("--run-timeout", type=float, default=900.0, help="seconds per run")
     args = parser.parse_args()
+    RUN_TIMEOUT[0] = args.run_timeout
     chosen = [name.strip() for name in args.only.split(",") if name.strip()] or list(ROWS)
     unknown = [name for name in chosen if name not in ROWS]
     if unknown or not 0.05 <= args.scale <= 1 or args.window <= 0:
@@ -557,6 +570,7 @@ def main() -> None:
             found[name].update(scale=args.scale, window_s=args.window, date=_now())
             line = [ROWS[name][0], found[name]["measured"], found[name]["target"]]
             print(f"{name}: " + " | ".join(line) + f" | load {_loads(found[name])}", flush=True)
+            merge_results("throughput", {"rows": {name: found[name]}}, keep=("rows",))
     print()
     print(
         table(
@@ -575,7 +589,6 @@ def main() -> None:
             ],
         )
     )
-    merge_results("throughput", {"rows": found}, keep=("rows",))
 
 
 if __name__ == "__main__":
