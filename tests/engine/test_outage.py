@@ -42,7 +42,7 @@ async def run_through_outage(
 
 async def test_a_run_rides_out_an_outage_with_no_failed_row(tmp_path: Path) -> None:
     async with start_sandbox(SandboxConfig(latency_ms=5)) as sb:
-        summary = await run_through_outage(sb, tmp_path, seconds=2.0, delay=0.8, wait=30.0)
+        summary = await run_through_outage(sb, tmp_path, seconds=2.0, delay=0.3, wait=30.0)
         state = await admin(sb, "GET", "/sandbox/outage")
         assert state["outages"] == 1 and not state["down"]
         assert [r.row_key for r in summary.results if r.status.value != "created"] == []
@@ -56,7 +56,7 @@ async def test_a_run_rides_out_an_outage_with_no_failed_row(tmp_path: Path) -> N
 
 async def test_an_outage_longer_than_the_wait_fails_the_run_not_the_rows(tmp_path: Path) -> None:
     async with start_sandbox(SandboxConfig(latency_ms=5)) as sb:
-        summary = await run_through_outage(sb, tmp_path, seconds=3.0, delay=0.8, wait=1.0)
+        summary = await run_through_outage(sb, tmp_path, seconds=3.0, delay=0.3, wait=1.0)
     assert summary.verdict == "portal_unreachable"
     assert exit_code(summary) == EXIT_PORTAL
     assert summary.statuses["failed"] == 0
