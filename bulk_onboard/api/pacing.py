@@ -58,7 +58,9 @@ GROWTH_AFTER_429 = 1.05  # per GROWTH_SECONDS without a refusal, after a 429 wit
 BACKOFF = 0.7  # of the last second's rate (or of the shared count) after such a 429
 BURST_SECONDS = 0.1  # a paced caller may catch up this much lost time at once
 MARGIN = 0.01  # of the limit kept unused (at least one request)
-SHARED_BELOW = 0.9  # refused while our own count was under this share of L: a sharer
+SHARED_BELOW = 0.8  # refused while our own count was under this share of L: a sharer
+SHARE_LAG = 0.05  # of the window (at least 0.25 s): sends counted before it, as the way to
+# the portal (a busy machine) may bring them to the portal that much later
 SHARE_STEP = 0.05  # of L, added to a shared allowance per quiet spell
 SHARE_QUIET = 0.25  # of the window: a shared allowance's quiet spell
 PROBE_QUIET = 1.0  # seconds (at most a window) held back before the first probe
@@ -333,8 +335,10 @@ class Pacer:
         probe = sent_at is not None and sent_at == self._probe_at
         self._probe_at = None if probe else self._probe_at
         # what the portal counted when the request reached it: ours in the window before it
+        # (and a little earlier: a request may reach the portal later than it was stamped)
         at = sent_at if sent_at is not None else now
-        ours = count_since(self._sent, at - self.belief.window) - count_since(self._sent, at)
+        lag = max(0.25, SHARE_LAG * self.belief.window)
+        ours = count_since(self._sent, at - self.belief.window - lag) - count_since(self._sent, at)
         span = evidence(self._accepted, limit, now - self.belief.configured)
         new = after_window_refusal(self.belief, limit, ours, span, now, probe)
         if new.allowance < full(limit) and new.changed_at == now:
