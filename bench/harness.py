@@ -94,8 +94,11 @@ def _git() -> dict[str, Any]:
     }
 
 
-def merge_results(section: str, data: dict[str, Any], path: Path = RESULTS) -> None:
-    """Write one benchmark's section into results.json, keeping the other sections."""
+def merge_results(
+    section: str, data: dict[str, Any], path: Path = RESULTS, keep: tuple[str, ...] = ()
+) -> None:
+    """Write one benchmark's section into results.json, keeping the other sections; for the
+    keys in `keep` (dicts), the entries this run did not measure are kept too."""
     results: dict[str, Any] = {}
     if path.exists():
         try:
@@ -106,6 +109,11 @@ def merge_results(section: str, data: dict[str, Any], path: Path = RESULTS) -> N
             pass
     here = machine()
     results["machine"] = here
+    old = results.get(section)
+    before: dict[str, Any] = old if isinstance(old, dict) else {}
+    for key in keep:
+        if isinstance(before.get(key), dict) and isinstance(data.get(key), dict):
+            data = {**data, key: {**before[key], **data[key]}}
     results[section] = {"machine": here, **data}
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")

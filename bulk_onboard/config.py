@@ -27,17 +27,19 @@ TOKEN_ENV = "DOCSPACE_TOKEN"
 PORTAL_ENV = "DOCSPACE_URL"
 STATE_DIR_ENV = "BULK_ONBOARD_STATE_DIR"
 
-# The portal's own limits (docspace-api.md section 7): 1,500 requests a minute per user,
-# 50 GETs and 15 other requests in flight. By default the rate and the writes in flight adapt
-# to what the portal answers (api/pacing.py, api/inflight.py); --rate and --max-writes pin them.
+# The portal's own limits (docspace-api.md section 7): 1,500 requests a minute per user (the
+# window a server constant of 60 s, its limit the admin's), 50 GETs and 15 other requests in
+# flight. By default the rate mirrors the window the portal's refusals name and the writes in
+# flight start at 15 (api/pacing.py, api/inflight.py); --rate and --max-writes pin them,
+# --rate-window sets another window length.
 SERVER_REQUESTS_PER_SECOND = 25.0
+SERVER_WINDOW_SECONDS = 60.0
 # A self-hosted portal may run without its limiter (the stock configuration disables it).
 MAX_REQUESTS_PER_SECOND = 1000.0
 SERVER_READ_INFLIGHT = 50
 SERVER_WRITE_INFLIGHT = 15
 MAX_WRITE_INFLIGHT = 100  # --max-writes above the server's 15: for a portal without a limiter
 DEFAULT_READ_INFLIGHT = 40
-DEFAULT_WRITE_INFLIGHT = 10  # where the adaptive write cap starts; it grows to 15
 DEFAULT_CONCURRENCY = 24  # rows at once: enough that the in-flight caps, not rows, bind
 DEFAULT_OUTAGE_WAIT = 300.0  # seconds an unreachable portal is waited for
 
@@ -77,8 +79,9 @@ class Settings:
     token: Secret
     concurrency: int = DEFAULT_CONCURRENCY  # rows worked on at once
     requests_per_second: float | None = None  # None: adaptive (api/pacing.py)
+    rate_window: float = SERVER_WINDOW_SECONDS  # the portal's sliding window, seconds
     max_read_inflight: int = DEFAULT_READ_INFLIGHT
-    max_write_inflight: int | None = None  # None: adaptive from 10 up to 15 (api/inflight.py)
+    max_write_inflight: int | None = None  # None: 15, lowered by refusals (api/inflight.py)
     outage_wait: float = DEFAULT_OUTAGE_WAIT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     request_timeout: float = 60.0  # seconds for one attempt, connect to last byte
@@ -100,6 +103,7 @@ def build_settings(
     token_file: str | Path | None = None,
     concurrency: int | None = None,
     requests_per_second: float | None = None,
+    rate_window: float | None = None,
     max_read_inflight: int | None = None,
     max_write_inflight: int | None = None,
     outage_wait: float | None = None,
@@ -115,29 +119,16 @@ def build_settings(
     there is deliberately no way to pass it as a value on the command line. The portal comes
     from `portal` or else from DOCSPACE_URL. Raises ConfigError with what to do instead.
     """
-    raw_portal = portal if portal is not None else env.get(PORTAL_ENV)
-    if raw_portal is None or not raw_portal.strip():
-        raise ConfigError(
-            f"no portal address: set {PORTAL_ENV} (e.g. https://example.onlyoffice.com) "
-            "or pass --portal"
-        )
-    settings = Settings(
-        portal_url=normalize_portal_url(raw_portal),
+    return Settings(
+        portal_url=_portal(env, portal),
         token=_read_token(env, token_file),
         concurrency=_bounded_int("concurrency", concurrency, DEFAULT_CONCURRENCY, 1, 200),
         requests_per_second=_rate(requests_per_second),
+        rate_window=_rate_window(rate_window),
         max_read_inflight=_bounded_int(
-            "read in-flight cap",
-            max_read_inflight,
-            DEFAULT_READ_INFLIGHT,
-            1,
-            SERVER_READ_INFLIGHT,
+            "read in-flight cap", max_read_inflight, DEFAULT_READ_INFLIGHT, 1, SERVER_READ_INFLIGHT
         ),
-        max_write_inflight=(
-            None
-            if max_write_inflight is None
-            else _bounded_int("write in-flight cap", max_write_inflight, 0, 1, MAX_WRITE_INFLIGHT)
-        ),
+        max_write_inflight=_write_cap(max_write_inflight),
         outage_wait=_outage_wait(outage_wait),
         retry=retry if retry is not None else RetryPolicy(),
         request_timeout=_timeout(request_timeout),
@@ -145,7 +136,16 @@ def build_settings(
         log_format=_log_format(log_format),
         state_dir=Path(state_dir) if state_dir is not None else default_state_dir(env),
     )
-    return settings
+
+
+def _portal(env: Mapping[str, str], portal: str | None) -> str:
+    raw_portal = portal if portal is not None else env.get(PORTAL_ENV)
+    if raw_portal is None or not raw_portal.strip():
+        raise ConfigError(
+            f"no portal address: set {PORTAL_ENV} (e.g. https://example.onlyoffice.com) "
+            "or pass --portal"
+        )
+    return normalize_portal_url(raw_portal)
 
 
 def portal_state_dir(state_dir: Path, portal_url: str) -> Path:
@@ -301,6 +301,23 @@ def _rate(value: float | None) -> float | None:
         raise ConfigError(
             f"requests per second must be above 0 and at most {MAX_REQUESTS_PER_SECOND:g}, "
             f"not {value!r} (a portal with its limiter on allows 1,500 a minute: 25 a second)"
+        )
+    return float(value)
+
+
+def _write_cap(value: int | None) -> int | None:
+    if value is None:
+        return None
+    return _bounded_int("write in-flight cap", value, 0, 1, MAX_WRITE_INFLIGHT)
+
+
+def _rate_window(value: float | None) -> float:
+    if value is None:
+        return SERVER_WINDOW_SECONDS
+    if isinstance(value, bool) or not 0.1 <= value <= 3600:
+        raise ConfigError(
+            f"the rate window must be from 0.1 to 3600 seconds, not {value!r} (the portal's "
+            "window is 60 s; only its limit is the portal admin's)"
         )
     return float(value)
 

@@ -85,7 +85,11 @@ class RowRefused(BulkOnboardError):
 
 
 class ApiError(BulkOnboardError):
-    """A request to the portal failed."""
+    """A request to the portal failed. `may_have_applied`: the request may have taken effect
+    (only an AmbiguousWrite: a write that was sent and got no clear answer); a request refused
+    at connect (PortalUnreachable) or answered with an error certainly did not."""
+
+    may_have_applied = False
 
     def __init__(
         self,
@@ -143,6 +147,8 @@ class PortalUnreachable(TransientError):
 
 class AmbiguousWrite(TransientError):
     """A write may or may not have been applied: find before trying again."""
+
+    may_have_applied = True
 
 
 class BudgetExhausted(_WithRetryAfter):

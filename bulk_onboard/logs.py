@@ -65,8 +65,10 @@ EVENTS: frozenset[str] = frozenset(
         "request_failed",
         "rate_limited",  # one 429: method, path, retry_after
         # the run's limits (api/pacing.py, api/inflight.py, api/outage.py)
-        "rate_limit_learned",  # limit, window_s, rate: the portal's sliding window
+        "rate_limit_learned",  # state, limit, allowance, window_s: the portal's window
+        "rate_limit_shared",  # limit, ours, allowance: another client spends the same budget
         "inflight_cap_lowered",  # kind, cap, in_flight: a 429 without headers
+        "inflight_cap_named",  # kind, cap, named, in_flight: a 429 naming the lane's cap
         "limits_final",  # rate, writes, reads, outage: how the limits ended
         "outage_started",  # the portal stopped answering; requests wait
         "outage_ended",  # seconds, probes

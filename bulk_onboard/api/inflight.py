@@ -1,13 +1,18 @@
 """How many requests of one kind (reads, writes) are in flight at once: a cap that adapts.
 
 The portal's concurrency limiter (docspace-api.md section 7: 50 GETs and 15 other requests
-in flight per user, queue length 0) refuses one request too many with a 429 that carries no
-headers at all. Such a refusal lowers the cap (multiplicative decrease: halved, at least 1)
-and remembers how many were in flight when it happened; while requests succeed the cap grows
-back by one per `cap` successes up to one below that number, and above it only by one per
-PROBE_ROUNDS x `cap` successes, never above the ceiling (the server's 15 writes, or what
-`--max-writes` says). Refusals of one burst count once: only a request sent after the last
-decrease can cause the next one.
+in flight per API user, queue length 0) refuses one request too many with a 429 that names the
+lane's cap: `X-RateLimit-Limit: 15` (or 50), `X-RateLimit-Remaining: 0`. Such a refusal sets
+the cap to the named limit at once (`named`), and makes it the ceiling; refused with no more
+of ours in flight than the limit, another client holds the rest: the cap goes to one below
+what we had in flight and grows back by one per `cap` successes (additive increase).
+
+A 429 without any header (no DocSpace limiter sends one; a proxy may) lowers the cap
+(multiplicative decrease: halved, at least 1) and remembers how many were in flight; while
+requests succeed the cap grows back by one per `cap` successes up to one below that number,
+and above it only by one per PROBE_ROUNDS x `cap` successes, never above the ceiling (the
+server's 15 writes, or what `--max-writes` says). Refusals of one burst count once: only a
+request sent after the last decrease can cause the next one.
 """
 
 from __future__ import annotations
@@ -91,6 +96,28 @@ class InflightCap:
             cap=self.limit,
             in_flight=slot.held,
             known_good=self.known_good,
+        )
+        return True
+
+    def named(self, slot: Slot, limit: int) -> bool:
+        """A 429 naming the lane's cap `limit` for the request of `slot`; True when it
+        changed the cap. With more than `limit` in flight (this one included) the cap is
+        `limit`; with fewer, another client holds the rest and the cap is one below what we
+        held."""
+        self.ceiling = min(self.ceiling, limit)
+        if slot.held <= limit and slot.epoch != self._epoch:
+            return False  # a burst already answered
+        target = limit if slot.held > limit else max(1, slot.held - 1)
+        if target >= self.limit:
+            return False  # the cap is there already
+        self._epoch += 1
+        self.decreases += 1
+        self._successes = 0
+        self.known_good = target
+        self.limit = min(self.limit, target)
+        self.lowest = min(self.lowest, self.limit)
+        log.info(
+            "inflight_cap_named", kind=self.kind, cap=self.limit, named=limit, in_flight=slot.held
         )
         return True
 

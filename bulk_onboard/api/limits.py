@@ -23,7 +23,7 @@ log = structlog.get_logger("bulk_onboard.api")
 class Throttle(Protocol):
     """What the transport needs from a rate limiter (pacing.Pacer is the run's own)."""
 
-    async def acquire(self) -> None: ...
+    async def acquire(self) -> float | None: ...
 
 
 @dataclass(slots=True)
@@ -35,7 +35,7 @@ class ClientStats:
     answers: int = 0  # attempts the portal answered (any HTTP status)
     retries: int = 0
     rate_limited: int = 0  # 429 answers
-    concurrency_refusals: int = 0  # of them without headers: the concurrency limiter
+    concurrency_refusals: int = 0  # of them from the concurrency limiter (or without headers)
     window_refusals: int = 0  # of them from the sliding window the pacer keeps to
     pauses: int = 0  # times the whole run was paused by a 429
     paused_seconds: float = 0.0

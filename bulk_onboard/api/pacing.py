@@ -1,52 +1,44 @@
-"""The run's request rate: found by itself, or pinned by `--rate`.
+"""The run's request rate: a mirror of the portal's sliding window, or pinned by `--rate`.
 
 One `Pacer` for a whole run; every attempt (retries included) takes a permit from it.
 
-Adaptive (the default): start at START_RATE requests a second and double the rate every
-START_GROWTH_SECONDS in which the portal refused nothing, up to MAX_RATE, so on a portal without
-a limiter the rate stops mattering within half a second and the in-flight caps bind; under a
-sliding window the first refusal comes as soon as the window is full, which is what tells its
-allowance (a full window's allowance may go at once: nothing is gained by a slow start). The portal's sliding window
-(docspace-api.md section 7: 1,500 requests a minute per user) answers a request over its
-allowance with 429, `X-RateLimit-Limit` (the window's allowance L) and `Retry-After` (whole
-seconds, truncated, until the oldest request in the window leaves it). From L and the
-pacer's own record of when it sent what, the window's length W is bounded:
+The portal's sliding window (docspace-api.md section 7: 1,500 requests a minute per API user,
+the limit set by the portal's admin, the window a server constant of 60 s) refuses a request
+over its limit with 429, `X-RateLimit-Limit: L` and `X-RateLimit-Remaining: 0`, and no
+Retry-After. The tool knows what it sent: it keeps the send times of the last window, and once
+a refusal named L it never sends a request that would make more than L less a margin in any
+window of W seconds (60, or `--rate-window`). The window's edge is used, not a smoothed rate:
+a freed place in the window goes at once.
 
-    the L-th most recent request we sent was sent at t_old; it leaves the window in
-    [Retry-After, Retry-After + 1) seconds, so W lies in [now + RA - t_old, now + RA + 1 - t_old).
+What the pacer believes is a `Belief` in one of four named states; every change of it is a
+pure function of the belief and what was seen (`start`, `after_window_refusal`,
+`after_blind_refusal`, `after_quiet`), table-tested without an event loop:
 
-From then on the pacer keeps its own sliding window: at most L - margin requests in any W
-seconds (plus a little slack for the way to the portal), which is the whole allowance and
-never more: it sends up to the window's edge, not at a smoothed rate. The bounds are a second
-apart and so always hold one whole number of seconds; the server's windows are configured as
-whole seconds (a TimeSpan: "1,500 per minute", section 7), so that length is tried first.
-If it holds (a full window saturated without a 429) it is the length. If the portal refuses
-at it again and again, or the bounds hold no whole second, the pacer searches: upwards from
-the lower bound in doubling steps while the portal refuses (a 429 at length w shows the window
-is longer), and once a full window at length w was saturated without a 429 (so the window is
-no longer than w), by halving the gap, until the bounds are within SETTLED; then it keeps to
-the upper bound.
-The time a request is stamped here and the time it reaches the portal differ a little, more
-on a busy machine: so one refusal now and then (up to TOLERATED of the requests sent at a
-length, judged over at least TOLERATED_OVER windows' allowance: a delayed batch of one window
-comes back as a burst of refusals in the next) changes nothing, the retry just goes through
-the pacer again; more than that at a settled length (or at the whole second being tried, a
-few steps) adds JITTER_STEP of slack (up to JITTER_MAX of the window), and only then is the
-window itself taken to be longer.
+growing    nothing refused yet: the rate starts at START_RATE a second and doubles every
+           START_GROWTH_SECONDS, so on a portal without a limiter the in-flight caps bind
+           within half a second; a 429 with Retry-After and no limit (some proxy) lowers it
+           to BACKOFF of the last second's rate, and it grows again by GROWTH_AFTER_429 per
+           GROWTH_SECONDS;
+mirroring  a refusal named L while the run's own count in the window was near L: at most
+           L - margin requests in any W seconds;
+sharing    a refusal named L while the run's own count was well under it (below SHARED_BELOW
+           of L): another client spends the same API user's budget. The run keeps to what it
+           had sent (less BACKOFF), and after each quiet spell tries a little more;
+pinned     `--rate N`: a plain throttle of N a second; 429s are still waited out.
 
-A 429 with Retry-After but no X-RateLimit-Limit (some proxy's limiter) lowers the rate to
-BACKOFF times what was sent in the last second; growth then resumes by GROWTH_AFTER_429 per
-half second. 429s of one burst (sent before the pacer reacted to the first) count once.
-
-Pinned (`--rate N`): a plain throttle of N a second; 429s are still waited out.
+No estimate sticks: after a quiet spell (no refusal, and the window held requests back) a
+mirrored or shared allowance grows by a step (additive increase), even past L; a refusal
+brings it back, and the next try waits twice as long. So a limit raised by the admin, or a
+sharer that went away, costs a few windows, not the run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -55,25 +47,25 @@ from bulk_onboard.backoff import Clock, Sleep
 
 log = structlog.get_logger("bulk_onboard.api")
 
+GROWING, MIRRORING, SHARING, PINNED = "growing", "mirroring", "sharing", "pinned"
+SERVER_WINDOW = 60.0  # seconds: TimeSpan.FromMinutes(1) in the server's BaseStartup.cs
 START_RATE = 20.0  # requests a second before anything is known: under 1,500 a minute
 MAX_RATE = 1000.0
 GROWTH = 2.0  # per START_GROWTH_SECONDS without a refusal, until the first 429
 START_GROWTH_SECONDS = 0.1
-GROWTH_SECONDS = 0.5  # after a 429 without a window
-GROWTH_AFTER_429 = 1.05  # per GROWTH_SECONDS without a refusal, after a 429 without a window
-BACKOFF = 0.7  # of the last second's rate, after a 429 without a window
+GROWTH_SECONDS = 0.5  # after a 429 without a limit
+GROWTH_AFTER_429 = 1.05  # per GROWTH_SECONDS without a refusal, after a 429 without a limit
+BACKOFF = 0.7  # of the last second's rate (or of the shared count) after such a 429
 BURST_SECONDS = 0.1  # a paced caller may catch up this much lost time at once
-MARGIN = 0.01  # of the learned allowance kept unused (at least one request)
-SETTLED = 0.02  # the window length is known well enough when its bounds are this close
-STEP = 0.04  # the first step of the search above the lower bound, of that bound
-JITTER_STEP = 0.005  # seconds of slack added per refusal at a length that held before
-JITTER_MAX = 0.02  # of the window: more slack than that, and the window itself is longer
-TOLERATED = 0.02  # refusals per request sent at a length that are put down to the way there
-# ... judged over at least this many windows' allowance (up to TOLERATED_FLOOR requests): the
-# refusals come in bursts (one delayed batch of the window before), not spread out
-TOLERATED_OVER = 5
-TOLERATED_FLOOR = 1000
-HISTORY = 20_000  # send times kept (the real window holds 1,500)
+MARGIN = 0.01  # of the limit kept unused (at least one request)
+SHARED_BELOW = 0.8  # refused while our own count was under this share of L: a sharer
+SHARE_LAG = 0.05  # of the window (at least 0.25 s): sends counted before it, as the way to
+# the portal (a busy machine) may bring them to the portal that much later
+SHARE_STEP = 0.05  # of L, added to a shared allowance per quiet spell
+SHARE_QUIET = 0.25  # of the window: a shared allowance's quiet spell
+PROBE_QUIET = 1.0  # seconds (at most a window) held back before the first probe
+SLACK = 0.02  # seconds past the window's edge: the way to the portal
+WINDOW_BACK = 1.25  # a window found too short grows by this (up to the configured one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,246 +97,284 @@ def refusal_of(headers: Any) -> Refusal:
     )
 
 
+# ---------------------------------------------------------------------- the belief (pure)
+
+
+@dataclass(frozen=True, slots=True)
+class Belief:
+    """What the pacer holds true about the portal's window at one moment."""
+
+    state: str  # GROWING, MIRRORING, SHARING or PINNED
+    rate: float  # permits a second while growing or pinned
+    window: float  # seconds the portal's window is taken to last
+    configured: float = SERVER_WINDOW  # the window it may not be longer than
+    limit: int | None = None  # X-RateLimit-Limit of the last window refusal
+    allowance: int = 0  # requests let through per window once a limit is known
+    changed_at: float = 0.0  # when it last changed
+    quiet: float = START_GROWTH_SECONDS  # seconds without a refusal before it tries more
+    growth: float = GROWTH  # the rate's factor per quiet spell while growing
+    strikes: int = 0  # refusals at this very belief, put down to the way to the portal
+    probe: bool = False  # the window may fill to one past the limit: is it shorter?
+
+    @property
+    def keeps_window(self) -> bool:
+        return self.limit is not None and self.state != GROWING
+
+    @property
+    def permitted(self) -> int:
+        """Requests the next one may join in the window: the allowance, or up to one past
+        the limit while a probe is due."""
+        return (self.limit or 0) + 1 if self.probe else self.allowance
+
+
+def margin(limit: int) -> int:
+    return max(1, math.ceil(limit * MARGIN))
+
+
+def full(limit: int) -> int:
+    """The allowance a known limit leaves: the limit less the margin."""
+    return max(1, limit - margin(limit))
+
+
+def start(now: float, *, window: float = SERVER_WINDOW, pinned: float | None = None) -> Belief:
+    if pinned is not None:
+        return Belief(PINNED, pinned, window, window, changed_at=now)
+    return Belief(GROWING, START_RATE, window, window, changed_at=now)
+
+
+def after_window_refusal(
+    belief: Belief, limit: int, ours: int, span: float | None, now: float, probe: bool = False
+) -> Belief:
+    """A sliding-window 429 named `limit`, when the run had sent `ours` requests (answered or
+    in flight, none refused) in the believed window and, if more than `limit` of them were
+    accepted there, the last limit + 1 accepted within `span` seconds. `probe`: the refused
+    request was a probe past the limit. Mirror the window, or share it (well under it)."""
+    if ours < SHARED_BELOW * limit:
+        return _shared(belief, limit, ours, now)
+    if probe and belief.limit == limit:  # the window is as believed: probe half as often
+        return replace(belief, changed_at=now, quiet=min(belief.window, belief.quiet * 2))
+    window = belief.window if belief.limit == limit else belief.configured
+    if span is not None:
+        window = min(window, span)  # more than the limit passed in it: the window is shorter
+    if belief.keeps_window and belief.limit == limit and window == belief.window:
+        if belief.strikes < margin(limit):
+            return replace(belief, strikes=belief.strikes + 1)  # the way to the portal
+        window = min(belief.configured, window * WINDOW_BACK)  # again and again: longer
+    state = PINNED if belief.state == PINNED else MIRRORING
+    return replace(
+        belief, state=state, window=window, limit=limit, allowance=full(limit),
+        changed_at=now, quiet=min(window, PROBE_QUIET), strikes=0, probe=False,
+    )  # fmt: skip
+
+
+def _shared(belief: Belief, limit: int, ours: int, now: float) -> Belief:
+    allowance = max(1, min(full(limit), math.floor(ours * BACKOFF)))
+    state = PINNED if belief.state == PINNED else SHARING
+    window = belief.window if belief.limit == limit else belief.configured
+    return replace(
+        belief, state=state, window=window, limit=limit, allowance=allowance, changed_at=now,
+        quiet=SHARE_QUIET * window, strikes=0, probe=False,
+    )  # fmt: skip
+
+
+def after_blind_refusal(belief: Belief, last_second: int, now: float) -> Belief:
+    """A 429 with Retry-After and no limit (a proxy's limiter): slow down while growing."""
+    if belief.state != GROWING:
+        return belief
+    rate = max(1.0, min(belief.rate, BACKOFF * max(last_second, 1)))
+    return replace(belief, rate=rate, changed_at=now, quiet=GROWTH_SECONDS, growth=GROWTH_AFTER_429)
+
+
+def after_quiet(belief: Belief, now: float, held_back: bool) -> Belief:
+    """Nothing refused for a quiet spell: try more. Growing, the rate doubles; sharing, the
+    allowance grows by a step of the limit; mirroring a window that held requests back, the
+    next request is a probe one past the limit (accepted, the window is shorter)."""
+    if now - belief.changed_at < belief.quiet or belief.probe:
+        return belief
+    if belief.state == GROWING:
+        return replace(belief, rate=min(MAX_RATE, belief.rate * belief.growth), changed_at=now)
+    limit = belief.limit
+    if limit is None or not held_back:
+        return belief
+    if belief.allowance < full(limit):  # shared: a step of the limit at a time
+        allowance = min(full(limit), belief.allowance + max(1, math.ceil(limit * SHARE_STEP)))
+        state = belief.state if allowance < full(limit) or belief.state == PINNED else MIRRORING
+        return replace(belief, state=state, allowance=allowance, changed_at=now)
+    return replace(belief, probe=True)
+
+
+def after_probe_sent(belief: Belief, now: float) -> Belief:
+    return replace(belief, probe=False, changed_at=now)
+
+
+def after_probe_accepted(belief: Belief, span: float | None, now: float) -> Belief:
+    """A probe past the limit was accepted: more than the limit passed within `span`
+    seconds, so the window is at most that long (or the limit was raised: the same gain)."""
+    if span is None or span >= belief.window:
+        return belief
+    quiet = min(span, PROBE_QUIET)
+    return replace(belief, window=span, changed_at=now, quiet=quiet, strikes=0)
+
+
+def window_wait(belief: Belief, sent: deque[float], now: float) -> float:
+    """Seconds until one more request keeps the last window within what is permitted."""
+    permitted = belief.permitted
+    if not belief.keeps_window or len(sent) < permitted:
+        return 0.0
+    return max(0.0, sent[-permitted] + belief.window + SLACK - now)
+
+
+def count_since(sent: deque[float], since: float) -> int:
+    """How many of the (ascending) send times are later than `since`."""
+    n = 0
+    for when in reversed(sent):
+        if when <= since:
+            break
+        n += 1
+    return n
+
+
+def evidence(accepted: deque[float], limit: int, since: float) -> float | None:
+    """More than `limit` accepted since `since`: the span of the last limit + 1 of them
+    (the window is no longer than that); else None."""
+    recent = sorted(t for t in accepted if t > since)
+    return recent[-1] - recent[-limit - 1] if len(recent) > limit else None
+
+
+# ---------------------------------------------------------------------- the pacer
+
+
 class Pacer:
-    """Permits for attempts at an adaptive (or pinned) rate; see the module docstring."""
+    """Permits for attempts: a mirror of the portal's window (or a pinned rate)."""
 
     def __init__(
-        self, *, clock: Clock, sleep: Sleep = asyncio.sleep, pinned: float | None = None
+        self,
+        *,
+        clock: Clock,
+        sleep: Sleep = asyncio.sleep,
+        pinned: float | None = None,
+        window: float = SERVER_WINDOW,
     ) -> None:
         if pinned is not None and pinned <= 0:
             raise ValueError("a pinned rate must be positive")
+        if window <= 0:
+            raise ValueError("a window must last longer than 0 seconds")
         self._clock = clock
         self._sleep = sleep
+        self.belief = start(clock(), window=window, pinned=pinned)
         self.pinned = pinned
-        self.rate = pinned if pinned is not None else START_RATE
-        self._growth = GROWTH
-        self._growth_seconds = START_GROWTH_SECONDS
         self._next_at = -math.inf
-        self._sent: deque[float] = deque(maxlen=HISTORY)  # send times the window counts
-        self._epoch = 0  # bumped when the pacer reacts to a refusal
-        now = clock()
-        self._grown_at = now
-        self._last_refusal = -math.inf
-        self.refusals = 0  # 429s that changed something (one per burst)
-        self.limit: int | None = None  # the window's allowance, from X-RateLimit-Limit
-        self.window_low = 0.0  # bounds on the window's length, seconds
-        self.window_high = math.inf
-        self.window = math.inf  # the length in use
-        self._probe_from: float | None = None  # when the window in use was last changed
-        self._confirmed = False  # a length held: the upper bound is tested, not only derived
-        self._whole: float | None = None  # the whole second tried first, while it is tried
-        self._step = 0.0
-        self._jitter = 0.0  # extra slack learned from refusals at a settled length
-        self._sent_here = 0  # requests sent, and refused, at the window length in use
-        self._refused_here = 0
-        self._saturated = 0  # callers the window held back since then
+        self._sent: deque[float] = deque()  # send times of the last window, none refused
+        self._accepted: deque[float] = deque()  # of them, those answered (in answer order)
+        self._probe_at: float | None = None  # send time of the probe past the limit
+        self._held_back = False  # the window held a request back since the belief changed
+        self.refusals = 0  # window refusals seen (a burst counts each)
+        self.shared = 0  # refusals that showed another client spends the budget
+        self.probes = 0
         self._lock = asyncio.Lock()
 
-    # ------------------------------------------------------------------ permits
+    @property
+    def rate(self) -> float:
+        return self.belief.rate
 
     @property
-    def epoch(self) -> int:
-        return self._epoch
+    def limit(self) -> int | None:
+        return self.belief.limit
 
-    async def acquire(self) -> None:
-        """Wait for a permit; returns when the attempt may be sent (counts it as sent)."""
+    def allowance(self) -> int:
+        return self.belief.allowance
+
+    async def acquire(self) -> float:
+        """Wait for a permit; returns its send time (the attempt counts as sent then)."""
         async with self._lock:
             while True:
                 now = self._clock()
-                wait = max(self._rate_wait(now), self._window_wait(now))
+                self._change(after_quiet(self.belief, now, self._held_back))
+                rate_wait = self._next_at - now if not self.belief.keeps_window else 0.0
+                wait = max(rate_wait, window_wait(self.belief, self._sent, now))
                 if wait <= 0:
                     break
+                if self.belief.keeps_window:  # wake when the quiet spell ends: a probe is due
+                    wait = min(wait, max(0.001, self.belief.changed_at + self.belief.quiet - now))
+                self._held_back = self._held_back or self.belief.keeps_window
                 await self._sleep(wait)
-            self._grow(now)
-            self._next_at = max(self._next_at, now - BURST_SECONDS) + 1.0 / self.rate
+            self._next_at = max(self._next_at, now - BURST_SECONDS) + 1.0 / self.belief.rate
+            if self.belief.probe and self.ours_in_window() >= (self.belief.limit or 0):
+                self._probe_at, self.probes = now, self.probes + 1  # this one is past the limit
+                self._change(after_probe_sent(self.belief, now))
+            self._forget(now)
             self._sent.append(now)
-            self._sent_here += 1
+            return now
 
-    def _rate_wait(self, now: float) -> float:
-        return self._next_at - now if self.limit is None else 0.0
+    def ours_in_window(self) -> int:
+        return count_since(self._sent, self._clock() - self.belief.window)
 
-    def _window_wait(self, now: float) -> float:
-        if self.limit is None or not math.isfinite(self.window):
-            return 0.0
-        allowed = self.allowance()
-        if len(self._sent) < allowed:
-            return 0.0
-        leaves = self._sent[-allowed] + self.window + self._slack()
-        if leaves > now:
-            self._saturated += 1
-            return leaves - now
-        return 0.0
-
-    def allowance(self) -> int:
-        """Requests the pacer lets through per window (the learned limit minus the margin)."""
-        if self.limit is None:
-            return 0
-        return max(1, self.limit - max(1, math.ceil(self.limit * MARGIN)))
-
-    def _slack(self) -> float:
-        return min(0.25, 0.005 * self.window) + 0.002 + self._jitter
-
-    def _grow(self, now: float) -> None:
-        if self.pinned is not None:
+    def answered(self, sent_at: float | None) -> None:
+        """The request sent at `sent_at` was answered, not refused."""
+        if sent_at is None:
             return
-        if self.limit is not None:
-            self._probe(now)
-            return
-        if now - self._grown_at >= self._growth_seconds and now - self._last_refusal >= 1.0:
-            self.rate = min(MAX_RATE, self.rate * self._growth)
-            self._grown_at = now
+        self._accepted.append(sent_at)
+        if sent_at == self._probe_at and self.belief.limit is not None:
+            self._probe_at = None
+            now = self._clock()
+            span = evidence(self._accepted, self.belief.limit, now - self.belief.window)
+            self._change(after_probe_accepted(self.belief, span, now))
 
-    def _probe(self, now: float) -> None:
-        """A full window at the length in use was saturated and refused nothing: the real
-        window is no longer; try halfway down to the lower bound."""
-        if self._probe_from is None or (self._settled() and self._whole is None):
-            return
-        if now - self._probe_from < self.window or self._saturated < 2:
-            return
-        if self._whole is not None:  # the whole second held: that is the window's length
-            self.window_high = self._whole
-            self.window_low = max(self.window_low, self._whole * (1 - SETTLED / 2))
-            self._whole = None
-            self._log_learned()
-            return
-        self.window_high = min(self.window_high, self.window)
-        self._confirmed = True
-        self._use_window(self._next_window(), now)
-
-    def _jitter_cap(self) -> float:
-        """How much slack refusals at the length in use may add before it is taken as too
-        short: up to JITTER_MAX of a length found to hold; a few steps at a whole second
-        still being tried; none while searching."""
-        if self._whole is not None:
-            return min(JITTER_MAX * self.window, 4 * JITTER_STEP)
-        return JITTER_MAX * self.window if self._settled() else 0.0
-
-    def _settled(self) -> bool:
-        return self.window_high - self.window_low <= SETTLED * self.window_high
-
-    def _next_window(self) -> float:
-        """Within the bounds: the upper one once they are close; else search upwards from
-        the lower one in doubling steps until a length held, then halve the gap."""
-        if self._settled():
-            return self.window_high
-        if not self._confirmed:
-            return min(self.window_high, self.window_low + self._step)
-        return (self.window_low + self.window_high) / 2
-
-    def _use_window(self, seconds: float, now: float) -> None:
-        self.window = seconds
-        self._sent_here = self._refused_here = 0
-        self.rate = self.allowance() / seconds if seconds > 0 else MAX_RATE
-        self._probe_from = now
-        self._saturated = 0
-
-    # ------------------------------------------------------------------ answers
-
-    def refused(self, refusal: Refusal, sent_epoch: int) -> bool:
-        """A 429 that carried Retry-After (the sliding window or a proxy): adjust.
-
-        Returns True when the refusal came from the window the pacer now keeps to, so the
-        caller may retry through the pacer at once instead of pausing the run."""
+    def refused(self, limit: int | None, sent_at: float | None) -> None:
+        """A 429 of the sliding window (limit named) or of a proxy (None): learn from it.
+        The refused request is not in the portal's window: its send time is forgotten."""
         now = self._clock()
-        if self._sent:  # a request the window refused is not in it: forget one send time
-            self._sent.pop()
-        counted = sent_epoch == self._epoch
-        if self.pinned is not None:
-            return False
-        if refusal.limit is not None and not refusal.reset and self._learn(refusal, now, counted):
-            return True
-        if counted:
-            recent = sum(1 for t in self._sent if t > now - 1.0)
-            self.rate = max(1.0, min(self.rate, BACKOFF * max(recent, 1)))
-            self._growth = GROWTH_AFTER_429
-            self._growth_seconds = GROWTH_SECONDS
-            self._grown_at = now
-            self._count(now)
-        return False
-
-    def _learn(self, refusal: Refusal, now: float, counted: bool) -> bool:
-        limit = refusal.limit
-        assert limit is not None
-        if self.limit != limit:
-            return self._first_learned(refusal, now)
-        if not counted:
-            return True  # a burst the pacer already reacted to
-        self._refused_here += 1
-        judged = max(self._sent_here, min(TOLERATED_OVER * self.allowance(), TOLERATED_FLOOR))
-        if self._refused_here <= max(1.0, TOLERATED * judged):
-            return True  # now and then: a slow way to the portal, not a longer window
-        if self._jitter < self._jitter_cap():
-            # Refused at a length already found to hold: requests took longer to reach the
-            # portal than they used to (a busy machine or network). More slack, a little.
-            self._jitter = min(JITTER_MAX * self.window, self._jitter + JITTER_STEP)
-            self._sent_here = self._refused_here = 0
-            self._count(now)
-            return True
-        # refused again and again at this length: the window is longer
-        self._whole = None
-        self.window_low = max(self.window_low, self.window)
-        self._step *= 2
-        if self.window_high <= self.window_low:
-            self.window_high = self.window_low * (1 + SETTLED)
-        self._use_window(self._next_window(), now)
-        self._count(now)
-        self._log_learned()
-        return True
-
-    def _first_learned(self, refusal: Refusal, now: float) -> bool:
-        limit = refusal.limit
-        assert limit is not None
-        if len(self._sent) < limit - 1:
-            # We have not sent that many: another client shares the window, or it is a
-            # per-endpoint policy (5 per 15 minutes); nothing to learn about the run's pace.
-            return False
-        retry = refusal.retry_after or 0.0
-        oldest = self._sent[-min(limit, len(self._sent))]
-        self.limit = limit
-        self.window_low = max(0.001, now + retry - oldest)
-        self.window_high = now + retry + 1.0 - oldest
-        self._confirmed = False
-        self._step = STEP * self.window_low
-        whole = float(math.ceil(self.window_low))
-        self._whole = whole if whole < self.window_high else None
-        self._use_window(self._whole or self._next_window(), now)
-        self._count(now)
-        self._log_learned()
-        return True
-
-    def _log_learned(self) -> None:
-        log.info(
-            "rate_limit_learned",
-            limit=self.limit,
-            window_s=round(self.window, 3),
-            window_low_s=round(self.window_low, 3),
-            rate=round(self.rate, 2),
-        )
-
-    def _count(self, now: float) -> None:
+        if sent_at is not None:
+            with contextlib.suppress(ValueError):
+                self._sent.remove(sent_at)
+        if limit is None:
+            last_second = count_since(self._sent, now - 1.0)
+            self._change(after_blind_refusal(self.belief, last_second, now))
+            return
         self.refusals += 1
-        self._epoch += 1
-        self._last_refusal = now
+        probe = sent_at is not None and sent_at == self._probe_at
+        self._probe_at = None if probe else self._probe_at
+        # what the portal counted when the request reached it: ours in the window before it
+        # (and a little earlier: a request may reach the portal later than it was stamped)
+        at = sent_at if sent_at is not None else now
+        lag = max(0.25, SHARE_LAG * self.belief.window)
+        ours = count_since(self._sent, at - self.belief.window - lag) - count_since(self._sent, at)
+        span = evidence(self._accepted, limit, now - self.belief.configured)
+        new = after_window_refusal(self.belief, limit, ours, span, now, probe)
+        if new.allowance < full(limit) and new.changed_at == now:
+            self.shared += 1
+            log.info("rate_limit_shared", limit=limit, ours=ours, allowance=new.allowance)
+        self._change(new)
 
-    # ------------------------------------------------------------------ report
+    def _change(self, new: Belief) -> None:
+        if new == self.belief:
+            return
+        old, self.belief = self.belief, new
+        if new.changed_at != old.changed_at:
+            self._held_back = False
+        if (new.state, new.limit, new.window) != (old.state, old.limit, old.window):
+            log.info(
+                "rate_limit_learned",
+                state=new.state,
+                limit=new.limit,
+                allowance=new.allowance,
+                window_s=round(new.window, 3),
+            )
+
+    def _forget(self, now: float) -> None:
+        edge = now - self.belief.configured - SLACK
+        for times in (self._sent, self._accepted):
+            while times and times[0] <= edge:
+                times.popleft()
 
     def state(self) -> dict[str, Any]:
         """For summary.json and the log: how the pacer ended."""
-        learned: dict[str, Any] | None = None
-        if self.limit is not None:
-            learned = {
-                "limit": self.limit,
-                "window_s": round(self.window, 3) if math.isfinite(self.window) else None,
-                "window_bounds_s": [
-                    round(self.window_low, 3),
-                    round(self.window_high, 3) if math.isfinite(self.window_high) else None,
-                ],
-                "allowance": self.allowance(),
-                "slack_s": round(self._slack(), 4),
-            }
-        return {
-            "mode": "pinned" if self.pinned is not None else "adaptive",
-            "rate": round(self.rate, 2),
-            "learned": learned,
-            "refusals_counted": self.refusals,
-        }
+        b = self.belief
+        found: dict[str, Any] = {"mode": b.state, "window_s": round(b.window, 3)}
+        if b.state in (GROWING, PINNED):
+            found["rate"] = round(b.rate, 2)
+        if b.keeps_window and b.limit is not None:
+            share = round(b.allowance / b.limit, 3)
+            found.update(limit=b.limit, allowance=b.allowance, share=share)
+        found.update(window_refusals=self.refusals, shared_refusals=self.shared, probes=self.probes)
+        return found

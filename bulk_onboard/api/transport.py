@@ -5,14 +5,18 @@ rejects a 16th concurrent write), wait at the shared pause gate and the outage g
 (outage.py), take a permit from the run's one pacer (pacing.py: adaptive, or pinned by
 --rate; retries included), send, classify the answer once in wire.py.
 
-A 429 tells which limiter refused: without headers the concurrency limiter (the cap of that
-kind is lowered, the request retried after a short jittered wait, nobody else paused); with
-X-RateLimit-Limit the sliding window (the pacer learns it and holds the retry); with only
-Retry-After something else (every request waits it out at the pause gate).
+A 429 tells which limiter refused (retrying.limiter_of, docspace-api.md section 7): the
+concurrency limiter names the lane's cap (the cap is set to it at once, the request retried
+after a short jittered wait, nobody else paused); the sliding window names its limit (the
+pacer mirrors it and holds the retry); the daily window and other limiters send Retry-After
+(every request waits it out at the pause gate, or the writes stop for the day). Window and
+concurrency refusals never use up a request's attempts.
 
-Retries: GETs on any transient failure; writes only when the request certainly had no effect
-(a 429, or a connection that could not be opened). An ambiguous write (5xx, timeout or a
-dropped connection after sending) is raised as AmbiguousWrite: the caller looks first. A
+After each failed attempt the loop in `request` asks retrying.next_step what to do: retry
+after a delay, ride out an outage, pause the run, or raise. GETs are retried on any transient
+failure; writes only when the request certainly had no effect (a 429, or a connection that
+could not be opened: PortalUnreachable, never ambiguous). An ambiguous write (5xx, timeout or
+a dropped connection after sending) is raised as AmbiguousWrite: the caller looks first. A
 connection that cannot be opened to a portal that has answered before is an outage: the
 request waits at the outage gate (up to --outage-wait) instead of using up its attempts.
 """
@@ -29,18 +33,14 @@ from urllib.parse import urlsplit
 import aiohttp
 import structlog
 
-from bulk_onboard.api import metering, wire
+from bulk_onboard.api import metering, retrying, wire
 from bulk_onboard.api.inflight import InflightCap, Slot
 from bulk_onboard.api.limits import ClientStats, PauseGate, Throttle
 from bulk_onboard.api.outage import OutageGate
 from bulk_onboard.api.pacing import Pacer, refusal_of
 from bulk_onboard.api.session import Params, PortalSession
 from bulk_onboard.backoff import Clock
-from bulk_onboard.config import (
-    DEFAULT_WRITE_INFLIGHT,
-    SERVER_WRITE_INFLIGHT,
-    Settings,
-)
+from bulk_onboard.config import SERVER_READ_INFLIGHT, SERVER_WRITE_INFLIGHT, Settings
 from bulk_onboard.errors import (
     AmbiguousWrite,
     ApiError,
@@ -53,9 +53,6 @@ from bulk_onboard.errors import (
 from bulk_onboard.logs import register_secret
 
 log = structlog.get_logger("bulk_onboard.api")
-RETRY_AFTER_ROUNDING = 1.0
-# Which limiter refused an attempt (a 429), as the transport tells them apart.
-CONCURRENCY, WINDOW, PAUSE, BUDGET = "concurrency", "window", "pause", "budget"
 
 
 class _Attempt:
@@ -84,19 +81,18 @@ class Transport:
         self._token = settings.token.reveal()
         register_secret(self._token)
         self.pacer = Pacer(
-            clock=clock, sleep=self.policy.sleep, pinned=settings.requests_per_second
+            clock=clock,
+            sleep=self.policy.sleep,
+            pinned=settings.requests_per_second,
+            window=settings.rate_window,
         )
         self._throttle: Throttle = throttle or self.pacer
         self._clock = clock
-        writes = settings.max_write_inflight
+        writes = settings.max_write_inflight or SERVER_WRITE_INFLIGHT
         self._reads = InflightCap(
             "reads", start=settings.max_read_inflight, ceiling=settings.max_read_inflight
         )
-        self._writes = InflightCap(
-            "writes",
-            start=writes or DEFAULT_WRITE_INFLIGHT,
-            ceiling=writes or SERVER_WRITE_INFLIGHT,
-        )
+        self._writes = InflightCap("writes", start=writes, ceiling=writes)
         self.gate = PauseGate(clock=clock, sleep=self.policy.sleep, stats=self.stats)
         self.outage = OutageGate(
             clock=clock,
@@ -151,51 +147,74 @@ class Transport:
         shown = f"{self._api_path}/{path}"
         self.stats.requests[f"{method} {action}"] += 1
         metering.count_request()
-        started = self._clock()
-        attempt = limited = refused = 0
-        probing = False
+        started, tried, probing, attempt = self._clock(), retrying.Tried(), False, 0
         while True:
             attempt += 1
             seen = _Attempt()
             try:
-                reply = await self._attempt(
-                    method, path, shown, params, body, seen, probing, unread
-                )
-            except PortalUnreachable as err:
-                if self.stats.answers == 0:  # never answered: a wrong address fails at once
-                    delay = self._retry_delay(err, method, attempt - limited, started)
-                else:
-                    waited_from = self._clock()
-                    probing = await self.outage.ride(probing)
-                    delay = None if self.outage.spent else 0.0
-                    started += self._clock() - waited_from  # an outage uses up no budget
-                    attempt -= 1
-                if delay is None:
-                    self._count_failure(err, method, attempt)
-                    raise
-                await self._retry_wait(err, method, shown, attempt, delay)
-                continue
+                return await self._attempt(method, path, shown, params, body, seen, probing, unread)
             except ApiError as err:
-                if probing:
+                if probing and not isinstance(err, PortalUnreachable):
                     self.outage.resign()
                     probing = False
-                if isinstance(err, RateLimited):
-                    limited += 1
-                    refused += seen.limiter == CONCURRENCY
-                    delay = self._limited_delay(err, method, seen.limiter, limited, refused)
-                else:
-                    delay = self._retry_delay(err, method, attempt - limited, started)
-                if delay is not None and self._clock() - started + delay > (
-                    self.policy.max_total_seconds
-                ):
-                    delay = None
-                if delay is None:
+                failure = self._failure(err, method, seen)
+                elapsed = self._clock() - started
+                step, tried = retrying.next_step(
+                    failure, tried, self.policy, elapsed, self.policy.random()
+                )
+                if step.action == retrying.RIDE:  # an outage uses up no attempt, no time
+                    riding_from, attempt = self._clock(), attempt - 1
+                    probing, step = await self._ride(probing)
+                    started += self._clock() - riding_from
+                if step.action == retrying.RAISE:
                     if err.status not in expected:
                         self._count_failure(err, method, attempt)
                     raise
-                await self._retry_wait(err, method, shown, attempt, delay)
-                continue
-            return reply
+                await self._retry_wait(err, method, shown, attempt, self._delay(step, err))
+
+    async def _ride(self, probing: bool) -> tuple[bool, retrying.Step]:
+        """Wait at the outage gate; then retry, or raise when --outage-wait is spent."""
+        probing = await self.outage.ride(probing)
+        return probing, retrying.Step(retrying.RAISE if self.outage.spent else retrying.RETRY)
+
+    def _failure(self, err: ApiError, method: str, seen: _Attempt) -> retrying.Failure:
+        """The failure as the retry decision needs it (and the run's counters told)."""
+        if isinstance(err, PortalUnreachable):
+            return retrying.Failure(retrying.UNREACHABLE, answered_before=self.stats.answers > 0)
+        if isinstance(err, BudgetExhausted):
+            self._budget_spent(err, method)
+            return retrying.Failure(retrying.BUDGET)
+        if isinstance(err, RateLimited):
+            self._count_429(seen.limiter)
+            return retrying.Failure(retrying.LIMITED, seen.limiter, err.retry_after)
+        if isinstance(err, AmbiguousWrite) or not isinstance(err, TransientError):
+            return retrying.Failure(retrying.FINAL)
+        return retrying.Failure(retrying.RETRYABLE)
+
+    def _count_429(self, limiter: str | None) -> None:
+        self.stats.rate_limited += 1
+        if limiter in (retrying.CONCURRENCY, retrying.HEADERLESS):
+            self.stats.concurrency_refusals += 1
+        elif limiter == retrying.WINDOW:
+            self.stats.window_refusals += 1
+
+    def _delay(self, step: retrying.Step, err: ApiError) -> float:
+        """The wait before the next attempt; a pause holds every request of the run."""
+        if step.action != retrying.PAUSE_RUN:
+            return step.delay
+        retry_after = err.retry_after if isinstance(err, RateLimited) else None
+        log.warning("rate_limited", method=err.method, path=err.path, retry_after=retry_after)
+        self.gate.pause(step.delay, reason="429")
+        return self.gate.remaining()
+
+    def _budget_spent(self, err: BudgetExhausted, method: str) -> None:
+        """The daily write budget: no write is sent until it ends (reads still go)."""
+        if err.status == 429:
+            self.stats.rate_limited += 1
+        if method not in wire.SAFE_METHODS and err.retry_after is not None:
+            if self._clock() >= self._write_budget_until:
+                log.warning("budget_exhausted", method=method, retry_after=err.retry_after)
+            self._write_budget_until = self._clock() + err.retry_after
 
     async def _retry_wait(
         self, err: ApiError, method: str, shown: str, attempt: int, delay: float
@@ -213,59 +232,6 @@ class Transport:
         if delay > 0:
             await self.policy.sleep(delay)
 
-    def _limited_delay(
-        self, err: RateLimited, method: str, limiter: str | None, limited: int, refused: int
-    ) -> float | None:
-        """Seconds before the next attempt after a 429, or None to give up.
-
-        A 429 certainly had no effect, so it has its own allowance (max_rate_limited)
-        instead of using up max_attempts. The concurrency limiter's: a short jittered wait of
-        this request's own (the cap was lowered for everyone); the sliding window's, once the
-        pacer knows it: none (the pacer holds the retry); anything else: the whole run waits
-        Retry-After (or a backoff) at the pause gate."""
-        self.stats.rate_limited += 1
-        if limited >= self.policy.max_rate_limited:
-            log.warning("rate_limited", method=method, path=err.path, retry_after=err.retry_after)
-            return None
-        if limiter == CONCURRENCY:
-            self.stats.concurrency_refusals += 1
-            return max(0.05, self.policy.backoff(refused))
-        if limiter == WINDOW:
-            self.stats.window_refusals += 1
-            return 0.0
-        if err.retry_after is not None:
-            # The portal truncates Retry-After to whole seconds ("0" while up to a second
-            # remains), so wait out the fraction it dropped too.
-            delay = err.retry_after + RETRY_AFTER_ROUNDING
-        else:
-            delay = max(self.policy.base_delay, self.policy.backoff(limited))
-        log.warning("rate_limited", method=method, path=err.path, retry_after=err.retry_after)
-        self.gate.pause(delay, reason="429")
-        return self.gate.remaining()
-
-    def _retry_delay(
-        self, err: ApiError, method: str, failures: int, started: float
-    ) -> float | None:
-        """Seconds before the next attempt after a failure other than a 429, or None to
-        give up and raise `err`. `failures` counts the attempts that failed other than by a
-        429."""
-        if isinstance(err, BudgetExhausted):
-            if err.status == 429:
-                self.stats.rate_limited += 1
-            if method not in wire.SAFE_METHODS and err.retry_after is not None:
-                if self._clock() >= self._write_budget_until:
-                    log.warning("budget_exhausted", method=method, retry_after=err.retry_after)
-                self._write_budget_until = self._clock() + err.retry_after
-            return None
-        if isinstance(err, AmbiguousWrite) or not isinstance(err, TransientError):
-            return None
-        if failures >= self.policy.max_attempts:
-            return None
-        delay = self.policy.backoff(failures)
-        if self._clock() - started + delay > self.policy.max_total_seconds:
-            return None
-        return delay
-
     def _count_failure(self, err: ApiError, method: str, attempt: int) -> None:
         self.stats.failures[type(err).__name__] += 1
         if isinstance(err, AmbiguousWrite):
@@ -273,6 +239,8 @@ class Transport:
         # A refusal is the row's business (reported there); giving up on a retryable failure,
         # an unknown write outcome or a refused token concern the whole run.
         level = logging.DEBUG if type(err) is PermanentError else logging.WARNING
+        if isinstance(err, RateLimited):
+            log.warning("rate_limited", method=method, path=err.path, retry_after=err.retry_after)
         log.log(
             level,
             "request_failed",
@@ -305,16 +273,15 @@ class Transport:
             while True:  # a pause that starts while we wait for the throttle counts too
                 await self.gate.wait()
                 epoch = self.gate.epoch
-                await self._throttle.acquire()
+                sent_at = await self._throttle.acquire()
                 if self.gate.epoch == epoch:
                     break
             self._check_budget(method, shown)  # spent while this one waited for its turn
-            sent_epoch = self.pacer.epoch
             self.stats.attempts += 1
             with metering.sending(method) as sent:
                 status, raw, headers = await self._http.send(method, path, shown, params, data)
                 sent.status = status
-            self._observe(cap, slot, status, headers, sent_epoch, seen)
+            self._observe(cap, slot, status, headers, sent_at, seen)
         finally:
             await cap.release()
         return wire.read_reply(
@@ -344,23 +311,28 @@ class Transport:
         slot: Slot,
         status: int,
         headers: Mapping[str, str],
-        sent_epoch: int,
+        sent_at: float | None,
         seen: _Attempt,
     ) -> None:
-        """Tell the limits what the portal answered."""
+        """Tell the limits what the portal answered; a 429's limiter goes to `seen`."""
         if status != 429:
             cap.succeeded()
+            self.pacer.answered(sent_at)
             return
         refusal = refusal_of(headers)
-        if refusal.retry_after is None and refusal.limit is None:
-            seen.limiter = CONCURRENCY
+        lane = SERVER_READ_INFLIGHT if cap is self._reads else SERVER_WRITE_INFLIGHT
+        limiter = retrying.limiter_of(refusal, slot.held, lane)
+        if limiter == retrying.WINDOW and self._throttle is not self.pacer:
+            limiter = retrying.PAUSE  # nothing here keeps to the window: the run waits
+        seen.limiter = limiter
+        if limiter == retrying.CONCURRENCY and refusal.limit is not None:
+            cap.named(slot, refusal.limit)
+        elif limiter == retrying.WINDOW:
+            self.pacer.refused(refusal.limit, sent_at)
+        elif limiter == retrying.PAUSE:
+            self.pacer.refused(None, sent_at)
+        elif limiter == retrying.HEADERLESS:
             cap.refused(slot)
-        elif refusal.reset or (refusal.retry_after or 0.0) > self.policy.max_retry_after:
-            seen.limiter = BUDGET
-        elif self._throttle is self.pacer and self.pacer.refused(refusal, sent_epoch):
-            seen.limiter = WINDOW
-        else:
-            seen.limiter = PAUSE
 
 
 def _reason(err: ApiError) -> str:

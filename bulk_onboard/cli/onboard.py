@@ -38,6 +38,7 @@ from bulk_onboard.cli.options import (
     settings_from,
     start_logs,
     with_guard,
+    with_playbook_limits,
 )
 from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run
 from bulk_onboard.cli.signals import stop_on_signals
@@ -174,6 +175,7 @@ def _start_run(
     --max-new-people) when given."""
     intake = with_guard(read_intake(files, playbook, kind), *limits)
     check_crm_config(intake)
+    settings = with_playbook_limits(settings, options, intake.playbook)
     _launch(
         settings,
         options,
@@ -207,6 +209,7 @@ def _resume_run(
     intake, carried = _folder_intake(folder, playbook)
     intake = with_guard(intake, *limits)
     check_crm_config(intake)
+    settings = with_playbook_limits(settings, options, intake.playbook)
     _launch(
         settings,
         options,
@@ -299,6 +302,7 @@ def retry_command(
     if not retry.intake.plans and not retry.intake.invalid:
         click.echo(f"{report.name}: every row succeeded; nothing to retry.")
         raise SystemExit(0)
+    settings = with_playbook_limits(settings, options, retry.intake.playbook)
     _launch(
         settings,
         options,

@@ -77,80 +77,89 @@ def with_guard(intake: Intake, max_new_rooms: int | None, max_new_people: int | 
     return replace(intake, playbook=replace(intake.playbook, guard=limits))
 
 
+_CONNECTION_OPTIONS = [
+    click.option(
+        "--portal",
+        default=None,
+        help="Portal address, e.g. https://example.onlyoffice.com (default: $DOCSPACE_URL).",
+    ),
+    click.option(
+        "--token-file",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="File holding the API token (default: $DOCSPACE_TOKEN). Never pass the token itself.",
+    ),
+    click.option(
+        "--concurrency", type=int, default=None, help="Rows worked on at once (default 24)."
+    ),
+    click.option(
+        "--rate",
+        type=float,
+        default=None,
+        help="Pin the requests per second (default: found by itself: it starts at 20/s, "
+        "rises while the portal accepts everything, then keeps every window under the limit "
+        "the portal names in its 429 answers).",
+    ),
+    click.option(
+        "--rate-window",
+        type=float,
+        default=None,
+        help="Length in seconds of the portal's rate-limit window that the run mirrors "
+        "(default: the playbook's limits.rate_window, else 60, the server's constant).",
+    ),
+    click.option(
+        "--max-writes",
+        type=int,
+        default=None,
+        help="Most write requests in flight at once, 1 to 100 (default: 15, the portal's cap, "
+        "set to the cap the portal names when it refuses concurrent writes).",
+    ),
+    click.option(
+        "--outage-wait",
+        type=float,
+        default=None,
+        help="Seconds to wait for a portal that stopped answering (refused connections, "
+        "DNS, TLS) before the run fails (default 300).",
+    ),
+    click.option(
+        "--request-timeout",
+        type=float,
+        default=None,
+        help="Seconds one request may take (default 60). After a write that timed out "
+        "or failed without an answer, the run looks for its effect for as long before "
+        "writing again.",
+    ),
+    click.option(
+        "--report-dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Where run folders are written (default: reports/).",
+    ),
+    click.option(
+        "--log-format",
+        type=click.Choice(["console", "json"]),
+        default=None,
+        help="console for people, json for schedulers (default: console on a terminal).",
+    ),
+    click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error"]),
+        default=None,
+        help="info: run start and end, progress, rows that did not succeed, warnings; "
+        "debug: every step and row too (default: info, warning under a progress bar).",
+    ),
+    click.option(
+        "--progress/--no-progress",
+        "show_progress",
+        default=None,
+        help="Show a progress bar (default: on a terminal).",
+    ),
+]
+
+
 def connection_options(command: F) -> F:
     """The options of every command that talks to a portal."""
-    options = [
-        click.option(
-            "--portal",
-            default=None,
-            help="Portal address, e.g. https://example.onlyoffice.com (default: $DOCSPACE_URL).",
-        ),
-        click.option(
-            "--token-file",
-            type=click.Path(path_type=Path),
-            default=None,
-            help="File holding the API token (default: $DOCSPACE_TOKEN). Never pass the token itself.",
-        ),
-        click.option(
-            "--concurrency", type=int, default=None, help="Rows worked on at once (default 24)."
-        ),
-        click.option(
-            "--rate",
-            type=float,
-            default=None,
-            help="Pin the requests per second (default: found by itself: it starts at 20/s, "
-            "rises while the portal accepts everything and keeps under the limit the portal "
-            "reveals in its 429 answers).",
-        ),
-        click.option(
-            "--max-writes",
-            type=int,
-            default=None,
-            help="Most write requests in flight at once, 1 to 100 (default: from 10 up to 15, "
-            "the portal's cap, lowered when the portal refuses concurrent writes).",
-        ),
-        click.option(
-            "--outage-wait",
-            type=float,
-            default=None,
-            help="Seconds to wait for a portal that stopped answering (refused connections, "
-            "DNS, TLS) before the run fails (default 300).",
-        ),
-        click.option(
-            "--request-timeout",
-            type=float,
-            default=None,
-            help="Seconds one request may take (default 60). After a write that timed out "
-            "or failed without an answer, the run looks for its effect for as long before "
-            "writing again.",
-        ),
-        click.option(
-            "--report-dir",
-            type=click.Path(path_type=Path),
-            default=None,
-            help="Where run folders are written (default: reports/).",
-        ),
-        click.option(
-            "--log-format",
-            type=click.Choice(["console", "json"]),
-            default=None,
-            help="console for people, json for schedulers (default: console on a terminal).",
-        ),
-        click.option(
-            "--log-level",
-            type=click.Choice(["debug", "info", "warning", "error"]),
-            default=None,
-            help="info: run start and end, progress, rows that did not succeed, warnings; "
-            "debug: every step and row too (default: info, warning under a progress bar).",
-        ),
-        click.option(
-            "--progress/--no-progress",
-            "show_progress",
-            default=None,
-            help="Show a progress bar (default: on a terminal).",
-        ),
-    ]
-    for option in reversed(options):
+    for option in reversed(_CONNECTION_OPTIONS):
         command = option(command)
     return command
 
@@ -198,6 +207,7 @@ def _settings(options: dict[str, Any]) -> Settings:
             token_file=options.get("token_file"),
             concurrency=options.get("concurrency"),
             requests_per_second=options.get("rate"),
+            rate_window=options.get("rate_window"),
             max_write_inflight=options.get("max_writes"),
             outage_wait=options.get("outage_wait"),
             request_timeout=options.get("request_timeout"),
@@ -206,6 +216,13 @@ def _settings(options: dict[str, Any]) -> Settings:
         )
     except ConfigError as exc:
         fail(str(exc))
+
+
+def with_playbook_limits(settings: Settings, options: dict[str, Any], book: Playbook) -> Settings:
+    """The playbook's [limits] where the command line did not set them."""
+    if options.get("rate_window") is None and book.rate_window is not None:
+        return replace(settings, rate_window=book.rate_window)
+    return settings
 
 
 def progress_for(settings: Settings, show: bool | None) -> Progress:

@@ -114,17 +114,7 @@ def limits_lines(limits: Any) -> list[str]:
     if not isinstance(limits, dict) or not isinstance(limits.get("rate"), dict):
         return []
     rate, writes, outage = limits["rate"], limits.get("writes") or {}, limits.get("outage") or {}
-    if rate.get("mode") == "pinned":
-        pace = f"rate pinned at {rate['rate']:g}/s"
-    elif rate.get("learned"):
-        learned = rate["learned"]
-        window = learned.get("window_s")
-        pace = f"rate {rate['rate']:g}/s, under the portal's {learned['limit']} per " + (
-            f"{window:g} s" if window else "window"
-        )
-    else:
-        pace = f"rate up to {rate.get('rate', 0):g}/s, the portal refused none"
-    parts = [pace]
+    parts = [_pace(rate)]
     if writes:
         low = writes.get("lowest", writes.get("cap"))
         lowered = f", lowered to {low} by the portal" if writes.get("decreases") else ""
@@ -134,6 +124,29 @@ def limits_lines(limits: Any) -> list[str]:
             f"portal unreachable {outage['outages']}x for {outage['seconds_unreachable']:g} s"
         )
     return ["limits: " + "; ".join(parts)]
+
+
+def _pace(rate: dict[str, Any]) -> str:
+    """How the run kept to the portal's window (summary.json requests.limits.rate)."""
+    mode, window = rate.get("mode"), rate.get("window_s", 60)
+    if mode == "pinned":
+        return f"rate pinned at {rate['rate']:g}/s"
+    if mode == "mirroring":
+        shared = (
+            ", shared for a while with another client of the same user"
+            if rate.get("shared_refusals")
+            else ""
+        )
+        return (
+            f"at most {rate['allowance']} requests per {window:g} s, under the portal's "
+            f"{rate['limit']}{shared}"
+        )
+    if mode == "sharing":
+        return (
+            f"the portal's {rate['limit']} requests per {window:g} s are shared with another "
+            f"client of the same user: this run kept to {rate['allowance']} ({rate['share']:.0%})"
+        )
+    return f"rate up to {rate.get('rate', 0):g}/s, the portal refused none"
 
 
 def problem_lines(results: Sequence[RowResult]) -> list[str]:

@@ -122,6 +122,8 @@ class Playbook:
     # [columns.clients] and [columns.users]: the export's headers → columns (folded → column)
     columns: ColumnMap = field(default_factory=dict)
     ignored_sheets: tuple[str, ...] = ()  # [sheets] ignore: workbook sheets not read
+    # [limits] rate_window: the portal's sliding window in seconds (None: the server's 60 s)
+    rate_window: float | None = None
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -209,6 +211,7 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         rename_rooms=read.boolean(room, "room", "rename"),
         columns=read_columns(name, data.get("columns", {})),
         ignored_sheets=read_ignored_sheets(name, data.get("sheets", {})),
+        rate_window=_rate_window(read, data.get("limits", {})),
     )
 
 
@@ -247,6 +250,12 @@ def _guard(read: Reader, table: dict[str, Any]) -> Guard:
         return int(read.number(table, "guard", key, low=0, high=GUARD_MAX, integer=True))
 
     return Guard(limit("max_new_rooms"), limit("max_new_people"))
+
+
+def _rate_window(read: Reader, table: dict[str, Any]) -> float | None:
+    if "rate_window" not in table:
+        return None
+    return float(read.number(table, "limits", "rate_window", low=0.1, high=3600))
 
 
 def _copies(read: Reader, tables: Any, folders: tuple[str, ...]) -> tuple[TemplateCopy, ...]:

@@ -118,14 +118,17 @@ async def _serve(config: SandboxConfig, stop_after: float) -> None:
     default=1500,
     show_default=True,
     type=click.IntRange(1),
-    help="Requests allowed per window and token; more are answered 429 with Retry-After.",
+    help="Requests allowed per 60 s window and user; more are answered 429 with "
+    "X-RateLimit-Limit and X-RateLimit-Remaining: 0 (no Retry-After, as the real server).",
 )
 @click.option(
     "--window-seconds",
     default=60.0,
     show_default=True,
     type=click.FloatRange(0.001),
-    help="Length of the rate-limit window, in seconds.",
+    hidden=True,
+    help="For tests only: another length of the rate-limit window, in seconds (the real "
+    "server's is a constant 60 s; only its limit is configurable).",
 )
 @click.option(
     "--max-get-inflight",

@@ -11,10 +11,17 @@ user id, else the client IP):
 
 A request refused by a later limiter has already been counted by the sliding window (the
 chained limiter does not give sliding-window permits back). Rejection headers follow the
-RedisRateLimiting leases: the sliding window sends X-RateLimit-Limit, X-RateLimit-Remaining
-and Retry-After (whole seconds until the oldest request leaves the window, truncated as the
-lease does); the fixed window adds X-RateLimit-Reset (Unix seconds when it ends); the
-concurrency limiter sends nothing.
+leases of RedisRateLimiting 1.2.1 (section 7), each limiter its own:
+
+- sliding window (the global one and `sensitive_api`): X-RateLimit-Limit (its permit limit)
+  and X-RateLimit-Remaining: 0, no Retry-After, no X-RateLimit-Reset;
+- concurrency: X-RateLimit-Limit = the lane's cap (writes or GETs) and X-RateLimit-Remaining
+  = the cap less the requests in flight (0), no Retry-After;
+- fixed window (the daily writes): X-RateLimit-Limit, X-RateLimit-Remaining, Retry-After
+  (whole seconds until the window ends, truncated) and X-RateLimit-Reset (Unix seconds).
+
+The real server's global window is a constant 60 s (only its limit is configurable); the
+sandbox lets tests set another length (`window_seconds`) to keep them short.
 """
 
 from __future__ import annotations
@@ -85,6 +92,11 @@ class Lease:
             part.write_inflight -= 1
 
 
+def _sliding_headers(limit: int) -> dict[str, str]:
+    """A sliding window's refusal: its limit and nothing left; no Retry-After, no Reset."""
+    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0"}
+
+
 class RateLimiter:
     def __init__(self, settings: LimitSettings, clock: Callable[[], float]) -> None:
         self.settings = settings
@@ -133,14 +145,7 @@ class RateLimiter:
             window.append(now)
             return None
         self.sensitive_rejections += 1
-        return Rejection(
-            SENSITIVE,
-            {
-                "X-RateLimit-Limit": str(SENSITIVE_LIMIT),
-                "X-RateLimit-Remaining": "0",
-                "Retry-After": str(max(0, int(window[0] + SENSITIVE_SECONDS - now))),
-            },
-        )
+        return Rejection(SENSITIVE, _sliding_headers(SENSITIVE_LIMIT))
 
     def _reject(self, rejection: Rejection) -> Rejection:
         self.rejections[rejection.limiter] += 1
@@ -162,20 +167,17 @@ class RateLimiter:
         if len(part.window) < limit:
             part.window.append(now)
             return None
-        retry_after = int(part.window[0] + span - now)  # (int)TimeSpan.TotalSeconds
-        return Rejection(
-            WINDOW,
-            {
-                "X-RateLimit-Limit": str(limit),
-                "X-RateLimit-Remaining": str(max(0, limit - len(part.window) - 1)),
-                "Retry-After": str(max(0, retry_after)),
-            },
-        )
+        return Rejection(WINDOW, _sliding_headers(limit))
 
     def _concurrency(self, part: _Partition, is_get: bool) -> Rejection | None:
         inflight = part.get_inflight if is_get else part.write_inflight
         limit = self.settings.max_get_inflight if is_get else self.settings.max_write_inflight
-        return Rejection(CONCURRENCY, {}) if inflight >= limit else None
+        if inflight < limit:
+            return None
+        return Rejection(
+            CONCURRENCY,
+            {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(limit - inflight)},
+        )
 
     def _daily(self, part: _Partition) -> Rejection | None:
         now = math.floor(self.clock())

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bulk_onboard.backoff import RetryPolicy
+from bulk_onboard.cli.options import with_playbook_limits
 from bulk_onboard.config import Secret, Settings, build_settings, normalize_portal_url
 from bulk_onboard.errors import ConfigError
+from bulk_onboard.playbook.reader import load_playbook
 
 TOKEN = "sk-abcdef0123456789"
 ENV = {"DOCSPACE_URL": "https://acme.onlyoffice.com", "DOCSPACE_TOKEN": TOKEN}
@@ -21,7 +24,8 @@ def test_defaults_from_the_environment() -> None:
     assert settings.token.reveal() == TOKEN
     assert settings.requests_per_second is None  # adaptive
     assert settings.max_read_inflight == 40
-    assert settings.max_write_inflight is None  # adaptive, from 10 up to 15
+    assert settings.max_write_inflight is None  # 15, the server's cap, until a refusal names one
+    assert settings.rate_window == 60.0  # the server's constant window
     assert settings.outage_wait == 300.0
     assert settings.retry == RetryPolicy()
     assert settings.report_dir == Path("reports")
@@ -148,3 +152,25 @@ def test_settings_are_frozen() -> None:
     settings = Settings(portal_url="https://a.example.com", token=Secret(TOKEN))
     with pytest.raises(AttributeError):
         settings.portal_url = "https://b.example.com"  # type: ignore[misc]
+
+
+def test_the_rate_window_is_60_s_unless_given_within_bounds() -> None:
+    assert build_settings(ENV, rate_window=20).rate_window == 20.0
+    for bad in (0, 0.05, 3601, True):
+        with pytest.raises(ConfigError, match="rate window"):
+            build_settings(ENV, rate_window=bad)
+
+
+def test_the_rate_window_comes_from_the_command_line_else_the_playbook(tmp_path: Path) -> None:
+    book = tmp_path / "playbook.toml"
+    book.write_text("[limits]\nrate_window = 30\n", encoding="utf-8")
+    playbook = load_playbook(book)
+    assert playbook.rate_window == 30.0
+    settings = build_settings(ENV)
+    assert with_playbook_limits(settings, {}, playbook).rate_window == 30.0
+    given = replace(settings, rate_window=10.0)
+    assert with_playbook_limits(given, {"rate_window": 10.0}, playbook).rate_window == 10.0
+    assert load_playbook(None).rate_window is None
+    book.write_text("[limits]\nrate_window = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="rate_window"):
+        load_playbook(book)

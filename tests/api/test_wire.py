@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -236,3 +237,16 @@ def test_transport_failures(
     assert type(post) is post_kind
     assert post.status is None
     assert TOKEN not in str(post)
+
+
+@pytest.mark.parametrize(
+    ("failure", "may_have_applied"),
+    [("connect", False), ("connect_timeout", False), ("timeout", True), ("disconnect", True)],
+)
+def test_a_write_refused_at_connect_is_not_uncertain(failure: Any, may_have_applied: bool) -> None:
+    """Connection refused: nothing was sent, so nothing needs looking for; a write that was
+    sent and lost its answer may have been applied."""
+    err = wire.transport_error("POST", "/api/2.0/files/rooms", failure, "detail")
+    assert err.may_have_applied is may_have_applied
+    assert isinstance(err, AmbiguousWrite) is may_have_applied
+    assert wire.transport_error("GET", "/x", failure, "d").may_have_applied is False

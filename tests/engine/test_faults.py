@@ -100,4 +100,6 @@ async def test_429_storm_pauses_and_finishes(tmp_path: Path) -> None:
         policy = RetryPolicy(max_attempts=8, base_delay=0.05, max_delay=1.0, max_total_seconds=60)
         summary = await _audited_run(sb, tmp_path, retry=policy, requests_per_second=200.0)
     client = summary["requests"]
-    assert client["rate_limited"] > 0 and client["pauses"] > 0  # type: ignore[index]
+    # the window's 429s name its limit and carry no Retry-After (docspace-api.md 7): the
+    # pacer holds the retries, nobody pauses the run
+    assert client["rate_limited"] > 0 and client["pauses"] == 0  # type: ignore[index]

@@ -40,17 +40,20 @@ async def test_sliding_window_rejects_with_exact_headers() -> None:
         clock.advance(0.5)  # 3.5 s after the first request
         refused = await api.get("/api/2.0/people/@self")
         assert (refused.status, refused.text) == (429, "")
+        # RedisSlidingWindowRateLimiter's lease (section 7): the limit and nothing left; no
+        # Retry-After, no Reset: the client knows the window (60 s) and what it sent
         assert limit_headers(refused.headers) == {
             "X-RateLimit-Limit": "3",
             "X-RateLimit-Remaining": "0",
-            "Retry-After": "6",
         }
-        clock.advance(6.5)  # the first request has left the window
+        clock.advance(6.4)  # 9.9 s: the first request is still in the window
+        assert (await api.get("/api/2.0/people/@self")).status == 429
+        clock.advance(0.1)  # the first request has left the window
         assert (await api.get("/api/2.0/people/@self")).status == 200
         assert (await api.get("/api/2.0/people/@self")).status == 429
         counts = (await api.get("/sandbox/requests", token=None)).body
-        assert counts["rejected"] == {"window": 2, "concurrency": 0, "daily": 0}
-        assert counts["byStatus"]["429"] == 2
+        assert counts["rejected"] == {"window": 3, "concurrency": 0, "daily": 0}
+        assert counts["byStatus"]["429"] == 3
 
 
 async def test_partitions_are_per_user_then_per_ip() -> None:
@@ -67,7 +70,7 @@ async def test_partitions_are_per_user_then_per_ip() -> None:
         assert (await api.get("/sandbox/state", token=None)).status == 200  # never limited
 
 
-async def test_sixteenth_concurrent_write_is_refused_without_headers() -> None:
+async def test_sixteenth_concurrent_write_is_refused_naming_the_cap() -> None:
     async with limited(latency_ms=300, max_write_inflight=15) as api:
         replies = await asyncio.gather(
             *(
@@ -77,7 +80,11 @@ async def test_sixteenth_concurrent_write_is_refused_without_headers() -> None:
         )
         assert Counter(r.status for r in replies) == {200: 15, 429: 1}
         refused = next(r for r in replies if r.status == 429)
-        assert refused.text == "" and limit_headers(refused.headers) == {}
+        # RedisConcurrencyRateLimiter's lease: the lane's cap and what is left of it
+        assert refused.text == "" and limit_headers(refused.headers) == {
+            "X-RateLimit-Limit": "15",
+            "X-RateLimit-Remaining": "0",
+        }
         assert len((await api.state())["rooms"]) == 16  # the templates room + 15
         counts = (await api.get("/sandbox/requests", token=None)).body
         assert counts["rejected"]["concurrency"] == 1
@@ -93,6 +100,11 @@ async def test_reads_have_their_own_concurrency_budget() -> None:
         replies = await asyncio.gather(*writes, *reads)
         assert [r.status for r in replies[:2]] == [200, 200]
         assert Counter(r.status for r in replies[2:]) == {200: 3, 429: 1}
+        refused = next(r for r in replies if r.status == 429)
+        assert limit_headers(refused.headers) == {
+            "X-RateLimit-Limit": "3",
+            "X-RateLimit-Remaining": "0",
+        }
 
 
 async def test_a_request_refused_for_concurrency_still_counts_in_the_window() -> None:
@@ -161,3 +173,19 @@ async def test_no_limits_unless_enabled() -> None:
             assert (
                 await api.post("/api/2.0/files/rooms", {"title": f"R{n}", "roomType": 2})
             ).status == 200
+
+
+async def test_the_global_window_is_a_minute_unless_a_test_sets_another() -> None:
+    """BaseStartup.cs: TimeSpan.FromMinutes(1); only the limit is the admin's."""
+    assert SandboxConfig().window_seconds == 60.0
+    clock = FakeClock()
+    async with limited(window_limit=2, clock=clock) as api:
+        for _ in range(2):
+            assert (await api.get("/api/2.0/people/@self")).status == 200
+        clock.advance(59.9)
+        refused = await api.get("/api/2.0/people/@self")
+        assert refused.status == 429 and "Retry-After" not in refused.headers
+        clock.advance(0.2)
+        assert (await api.get("/api/2.0/people/@self")).status == 200
+        settings = (await api.get("/sandbox/limits", token=None)).body["settings"]
+        assert (settings["windowLimit"], settings["windowSeconds"]) == (2, 60.0)
