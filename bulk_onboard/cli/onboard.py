@@ -39,7 +39,7 @@ from bulk_onboard.cli.options import (
     start_logs,
     with_guard,
 )
-from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run
+from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run, say
 from bulk_onboard.cli.signals import stop_on_signals
 from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.engine import modes
@@ -108,7 +108,7 @@ def _launch(
         unread = unread_sheets_json(intake.unread, intake.ignored)
         record_unread_sheets(summary.run_dir, unread, summary.problems)
         for line in unread_lines(unread):
-            click.echo(line)
+            say(line)
     raise SystemExit(finish_run(summary))
 
 
@@ -297,7 +297,7 @@ def retry_command(
     retry = replace(retry, intake=with_guard(retry.intake, max_new_rooms, max_new_people))
     check_crm_config(retry.intake)
     if not retry.intake.plans and not retry.intake.invalid:
-        click.echo(f"{report.name}: every row succeeded; nothing to retry.")
+        say(f"{report.name}: every row succeeded; nothing to retry.")
         raise SystemExit(0)
     _launch(
         settings,

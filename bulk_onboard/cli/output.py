@@ -44,6 +44,20 @@ def exit_code(summary: RunSummary) -> int:
     return EXIT_CODES[summary.verdict]
 
 
+# With --log-format json stdout carries the JSON log alone: what is said for people goes to stderr.
+_HUMAN_ON_STDERR = {"on": False}
+
+
+def human_on_stderr(on: bool) -> None:
+    """Say the lines meant for people on stderr (`on`, under a JSON log on stdout) or stdout."""
+    _HUMAN_ON_STDERR["on"] = on
+
+
+def say(text: str) -> None:
+    """One line for people: on stdout, or on stderr when stdout carries the JSON log."""
+    click.echo(text, err=_HUMAN_ON_STDERR["on"])
+
+
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     """End the command with one sentence on stderr and the documented exit code."""
     click.echo(message, err=True)
@@ -184,5 +198,5 @@ def finish_run(summary: RunSummary) -> int:
     code = exit_code(summary)
     record_exit_code(summary.run_dir / "summary.json", code)
     for line in summary_lines(summary):
-        click.echo(line)
+        say(line)
     return code

@@ -34,8 +34,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgressBar
 
 from bulk_onboard.api.client import DocSpaceClient
-from bulk_onboard.cli.options import connection_options, settings_from
-from bulk_onboard.cli.output import EXIT_ABORTED, EXIT_LOCKED, EXIT_PORTAL, EXIT_ROWS_FAILED, fail
+from bulk_onboard.cli.options import connection_options, log_stream, settings_from
+from bulk_onboard.cli.output import (
+    EXIT_ABORTED,
+    EXIT_LOCKED,
+    EXIT_PORTAL,
+    EXIT_ROWS_FAILED,
+    fail,
+    say,
+)
 from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.engine import undo as undo_engine
@@ -145,6 +152,7 @@ def undo_command(run: str, yes: bool, assume_portal: bool, **options: Any) -> No
         fmt=settings.log_format,
         level=options.get("log_level") or "warning",
         secrets=[settings.token.reveal()],
+        stream=log_stream(settings),
     )
     show = options.get("show_progress")
     if show is None:
@@ -255,18 +263,18 @@ async def _undo(
         )
         decisions = await _look(undo)
         for line in scope_lines(folder, effects):
-            click.echo(line)
+            say(line)
         for line in change_lines(effects):
-            click.echo(line)
+            say(line)
         if not yes:
             return _preview(folder, decisions)
         await _apply(undo, decisions, crm, folder.path / "undo.jsonl")
     for line in decision_lines(decisions, done=True):
-        click.echo(line)
+        say(line)
     report = write_undo_report(folder, decisions, undo_id, started, effects.changes)
     for line in result_lines(decisions):
-        click.echo(line)
-    click.echo(f"report: {report}")
+        say(line)
+    say(f"report: {report}")
     return EXIT_ROWS_FAILED if any(d.state == "failed" for d in decisions) else 0
 
 
@@ -287,12 +295,12 @@ async def _look(undo: Undo) -> list[Decision]:
 def _preview(folder: RunFolder, decisions: list[Decision]) -> int:
     """Without --yes: what undo would do, and the command that does it."""
     for line in decision_lines(decisions):
-        click.echo(line)
+        say(line)
     todo = sum(1 for d in decisions if d.state == "to_do")
     if todo:
-        click.echo(f"take it back with: bulk-onboard undo {shlex.quote(run_arg(folder))} --yes")
+        say(f"take it back with: bulk-onboard undo {shlex.quote(run_arg(folder))} --yes")
     else:
-        click.echo("nothing to take back")
+        say("nothing to take back")
     return 0
 
 
