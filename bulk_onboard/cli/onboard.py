@@ -40,6 +40,7 @@ from bulk_onboard.cli.options import (
     with_guard,
 )
 from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run, say
+from bulk_onboard.cli.runs import prune_after_run
 from bulk_onboard.cli.signals import stop_on_signals
 from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.engine import modes
@@ -84,10 +85,12 @@ def _launch(
     options: dict[str, Any],
     job: Callable[[Progress, Stop], Awaitable[RunSummary]],
     intake: Intake | None = None,
+    keep_runs: int | None = None,
 ) -> NoReturn:
     """Run a job with a progress display, Ctrl-C/SIGTERM routed to a graceful stop, and exit
     with its code (4 when another run holds the report folder). The workbook sheets the
-    `intake` did not read are added to summary.json and report.html and said."""
+    `intake` did not read are added to summary.json and report.html and said. The playbook's
+    [runs] keep (`keep_runs`) prunes the report folder once the run has ended."""
     progress = progress_for(settings, options.get("show_progress"))
     start_logs(settings, progress, options.get("log_level"))
 
@@ -109,7 +112,9 @@ def _launch(
         record_unread_sheets(summary.run_dir, unread, summary.problems)
         for line in unread_lines(unread):
             say(line)
-    raise SystemExit(finish_run(summary))
+    code = finish_run(summary)
+    prune_after_run(summary.run_dir.parent, keep_runs)
+    raise SystemExit(code)
 
 
 @click.command("run")
@@ -189,6 +194,7 @@ def _start_run(
             reannounce=reannounce,
         ),
         intake,
+        keep_runs=intake.playbook.keep_runs,
     )
 
 
@@ -221,6 +227,7 @@ def _resume_run(
             reannounce=reannounce,
         ),
         intake,
+        keep_runs=intake.playbook.keep_runs,
     )
 
 
@@ -312,6 +319,7 @@ def retry_command(
             env=os.environ,
             reannounce=reannounce,
         ),
+        keep_runs=retry.intake.playbook.keep_runs,
     )
 
 

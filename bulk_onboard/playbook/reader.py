@@ -122,6 +122,7 @@ class Playbook:
     # [columns.clients] and [columns.users]: the export's headers → columns (folded → column)
     columns: ColumnMap = field(default_factory=dict)
     ignored_sheets: tuple[str, ...] = ()  # [sheets] ignore: workbook sheets not read
+    keep_runs: int | None = None  # [runs] keep: run folders kept after a run; None keeps all
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -209,7 +210,15 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         rename_rooms=read.boolean(room, "room", "rename"),
         columns=read_columns(name, data.get("columns", {})),
         ignored_sheets=read_ignored_sheets(name, data.get("sheets", {})),
+        keep_runs=_keep_runs(read, data.get("runs", {})),
     )
+
+
+def _keep_runs(read: Reader, table: dict[str, Any]) -> int | None:
+    """[runs] keep: how many run folders the report folder keeps after a run (None: all)."""
+    if "keep" not in table:
+        return None
+    return int(read.number(table, "runs", "keep", low=1, high=100_000, integer=True))
 
 
 def _accesses(read: Reader, table: dict[str, Any]) -> Accesses:

@@ -31,6 +31,7 @@ SCHEMA: dict[str, frozenset[str]] = {
     "guard": frozenset({"max_new_rooms", "max_new_people"}),
     "columns": frozenset({"clients", "users"}),
     "sheets": frozenset({"ignore"}),
+    "runs": frozenset({"keep"}),
 }
 
 _ROOM_ROLES_LISTED = frozenset(a for a in Access if a not in NOT_ROOM_ROLES)
