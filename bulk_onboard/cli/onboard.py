@@ -42,15 +42,17 @@ from bulk_onboard.cli.options import (
 from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run, say
 from bulk_onboard.cli.runs import prune_after_run
 from bulk_onboard.cli.signals import stop_on_signals
-from bulk_onboard.config import Settings, build_settings
+from bulk_onboard.config import Settings, build_settings, portal_state_dir
 from bulk_onboard.engine import modes
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import RunSummary
 from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
 from bulk_onboard.logs import flush_repeats
+from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.runs.folder import RunFolder, open_run_folder, same_portal
 from bulk_onboard.runs.identity import changed_inputs, keep_identities, rerun_command
+from bulk_onboard.runs.notice import notify_run
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report_reader import Retry, plan_retry, read_report
 from bulk_onboard.runs.summary import unread_sheets_json
@@ -85,12 +87,13 @@ def _launch(
     options: dict[str, Any],
     job: Callable[[Progress, Stop], Awaitable[RunSummary]],
     intake: Intake | None = None,
-    keep_runs: int | None = None,
+    playbook: Playbook | None = None,
 ) -> NoReturn:
     """Run a job with a progress display, Ctrl-C/SIGTERM routed to a graceful stop, and exit
     with its code (4 when another run holds the report folder). The workbook sheets the
     `intake` did not read are added to summary.json and report.html and said. The playbook's
-    [runs] keep (`keep_runs`) prunes the report folder once the run has ended."""
+    [notify] (of `playbook`) is told how the run ended, and its [runs] keep prunes the report
+    folder."""
     progress = progress_for(settings, options.get("show_progress"))
     start_logs(settings, progress, options.get("log_level"))
 
@@ -113,8 +116,32 @@ def _launch(
         for line in unread_lines(unread):
             say(line)
     code = finish_run(summary)
-    prune_after_run(summary.run_dir.parent, keep_runs)
+    if playbook is not None:
+        _after_run(settings, summary, playbook)
     raise SystemExit(code)
+
+
+def _after_run(settings: Settings, summary: RunSummary, playbook: Playbook) -> None:
+    """Once the run has ended: its failed rows remembered for the portal, [notify] told,
+    [runs] keep applied. A notification that fails is said, never the run's exit code."""
+    portal_dir = portal_state_dir(settings.state_dir, settings.portal_url)
+    outcome = notify_run(
+        playbook.notify, summary.run_dir / "summary.json", summary.problems, portal_dir, os.environ
+    )
+    if outcome is not None and not outcome["sent"]:
+        say(f"warning: the notification to {outcome['to']} failed: {outcome['error']}")
+    prune_after_run(summary.run_dir.parent, playbook.keep_runs)
+
+
+def check_notify_config(playbook: Playbook) -> None:
+    """A [notify] webhook needs its signing secret in the environment: checked before
+    anything is sent, as the CRM webhook's."""
+    name = playbook.notify.secret_env
+    if playbook.notify.webhook_url and name and not os.environ.get(name):
+        fail(
+            f"{playbook.source}: notify.webhook_url is set but the environment variable {name} "
+            "(notify.secret_env) is empty or unset; export the signing secret and try again"
+        )
 
 
 @click.command("run")
@@ -179,6 +206,7 @@ def _start_run(
     --max-new-people) when given."""
     intake = with_guard(read_intake(files, playbook, kind), *limits)
     check_crm_config(intake)
+    check_notify_config(intake.playbook)
     _launch(
         settings,
         options,
@@ -194,7 +222,7 @@ def _start_run(
             reannounce=reannounce,
         ),
         intake,
-        keep_runs=intake.playbook.keep_runs,
+        playbook=intake.playbook,
     )
 
 
@@ -213,6 +241,7 @@ def _resume_run(
     intake, carried = _folder_intake(folder, playbook)
     intake = with_guard(intake, *limits)
     check_crm_config(intake)
+    check_notify_config(intake.playbook)
     _launch(
         settings,
         options,
@@ -227,7 +256,7 @@ def _resume_run(
             reannounce=reannounce,
         ),
         intake,
-        keep_runs=intake.playbook.keep_runs,
+        playbook=intake.playbook,
     )
 
 
@@ -303,6 +332,7 @@ def retry_command(
     retry, chosen = _plan_retry(report, playbook, settings.report_dir)
     retry = replace(retry, intake=with_guard(retry.intake, max_new_rooms, max_new_people))
     check_crm_config(retry.intake)
+    check_notify_config(retry.intake.playbook)
     if not retry.intake.plans and not retry.intake.invalid:
         say(f"{report.name}: every row succeeded; nothing to retry.")
         raise SystemExit(0)
@@ -319,7 +349,7 @@ def retry_command(
             env=os.environ,
             reannounce=reannounce,
         ),
-        keep_runs=retry.intake.playbook.keep_runs,
+        playbook=retry.intake.playbook,
     )
 
 

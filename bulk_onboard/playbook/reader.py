@@ -105,6 +105,20 @@ class Guard:
 
 
 @dataclass(frozen=True, slots=True)
+class Notify:
+    """Who is told how a run ended: a signed webhook; `on` is "failures" (only after a run
+    that did not end "ok") or "always"."""
+
+    webhook_url: str | None = None
+    secret_env: str | None = None
+    on: str = "failures"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.webhook_url)
+
+
+@dataclass(frozen=True, slots=True)
 class Playbook:
     source: str  # the file it came from, for messages
     room_title: str  # a pattern: "Client - {client_name}"
@@ -123,6 +137,7 @@ class Playbook:
     columns: ColumnMap = field(default_factory=dict)
     ignored_sheets: tuple[str, ...] = ()  # [sheets] ignore: workbook sheets not read
     keep_runs: int | None = None  # [runs] keep: run folders kept after a run; None keeps all
+    notify: Notify = Notify()  # [notify]: who is told how a run ended
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -211,7 +226,28 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         columns=read_columns(name, data.get("columns", {})),
         ignored_sheets=read_ignored_sheets(name, data.get("sheets", {})),
         keep_runs=_keep_runs(read, data.get("runs", {})),
+        notify=_notify(read, data.get("notify", {})),
     )
+
+
+def _notify(read: Reader, table: dict[str, Any]) -> Notify:
+    """[notify]: the webhook (signed like the CRM's: its secret_env is required) and `on`."""
+    url = read.text(table, "notify", "webhook_url") or None
+    secret_env = read.text(table, "notify", "secret_env") or None
+    if url is not None:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+            raise ConfigError(f'{read.name}: notify.webhook_url "{url}" is not a web address.')
+        _check_webhook_url(read.name, url, "notify.webhook_url")
+        if secret_env is None or not _ENV_NAME.fullmatch(secret_env):
+            raise ConfigError(
+                f"{read.name}: notify.webhook_url needs notify.secret_env, the NAME of the "
+                "environment variable holding the signing secret, like secret_env = "
+                '"NOTIFY_SECRET".'
+            )
+    on = read.text(table, "notify", "on") or "failures"
+    if on not in ("failures", "always"):
+        raise ConfigError(f'{read.name}: notify.on must be "failures" or "always", not "{on}".')
+    return Notify(url, secret_env, on)
 
 
 def _keep_runs(read: Reader, table: dict[str, Any]) -> int | None:
@@ -373,17 +409,17 @@ def _crm(read: Reader, table: dict[str, Any], folder: Path) -> Crm:
     )
 
 
-def _check_webhook_url(name: str, url: str) -> None:
+def _check_webhook_url(name: str, url: str, key: str = "crm.webhook_url") -> None:
     """https anywhere; plain http only to this computer, where nothing crosses a network."""
     parts = urlsplit(url)
     try:
         host = parts.hostname or ""
         parts.port  # noqa: B018  # raises ValueError on a malformed port
     except ValueError:
-        raise ConfigError(f'{name}: crm.webhook_url "{url}" has an invalid port.') from None
+        raise ConfigError(f'{name}: {key} "{url}" has an invalid port.') from None
     if parts.scheme.lower() == "http" and not is_loopback(host):
         raise ConfigError(
-            f'{name}: crm.webhook_url "{url}" uses plain http://, which would send client '
+            f'{name}: {key} "{url}" uses plain http://, which would send client '
             "details unencrypted; use https:// (plain http is only accepted for localhost, "
             "127.0.0.1 and ::1)."
         )

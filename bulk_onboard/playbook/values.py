@@ -32,6 +32,7 @@ SCHEMA: dict[str, frozenset[str]] = {
     "columns": frozenset({"clients", "users"}),
     "sheets": frozenset({"ignore"}),
     "runs": frozenset({"keep"}),
+    "notify": frozenset({"webhook_url", "secret_env", "on"}),
 }
 
 _ROOM_ROLES_LISTED = frozenset(a for a in Access if a not in NOT_ROOM_ROLES)
