@@ -53,6 +53,7 @@ from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.runs.folder import RunFolder, open_run_folder, same_portal
 from bulk_onboard.runs.identity import changed_inputs, keep_identities, rerun_command
 from bulk_onboard.runs.notice import notify_run
+from bulk_onboard.runs.notice_mail import smtp_from_env
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report_reader import Retry, plan_retry, read_report
 from bulk_onboard.runs.summary import unread_sheets_json
@@ -125,23 +126,29 @@ def _after_run(settings: Settings, summary: RunSummary, playbook: Playbook) -> N
     """Once the run has ended: its failed rows remembered for the portal, [notify] told,
     [runs] keep applied. A notification that fails is said, never the run's exit code."""
     portal_dir = portal_state_dir(settings.state_dir, settings.portal_url)
-    outcome = notify_run(
+    outcomes = notify_run(
         playbook.notify, summary.run_dir / "summary.json", summary.problems, portal_dir, os.environ
     )
-    if outcome is not None and not outcome["sent"]:
-        say(f"warning: the notification to {outcome['to']} failed: {outcome['error']}")
+    for outcome in outcomes:
+        if not outcome["sent"]:
+            say(f"warning: the notification to {outcome['to']} failed: {outcome['error']}")
     prune_after_run(summary.run_dir.parent, playbook.keep_runs)
 
 
 def check_notify_config(playbook: Playbook) -> None:
     """A [notify] webhook needs its signing secret in the environment: checked before
-    anything is sent, as the CRM webhook's."""
+    anything is sent, as the CRM webhook's; e-mail needs its SMTP server in the environment."""
     name = playbook.notify.secret_env
     if playbook.notify.webhook_url and name and not os.environ.get(name):
         fail(
             f"{playbook.source}: notify.webhook_url is set but the environment variable {name} "
             "(notify.secret_env) is empty or unset; export the signing secret and try again"
         )
+    if playbook.notify.email_to:
+        try:
+            smtp_from_env(os.environ)
+        except ConfigError as exc:
+            fail(f"{playbook.source}: {exc}")
 
 
 @click.command("run")

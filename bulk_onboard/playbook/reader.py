@@ -106,16 +106,18 @@ class Guard:
 
 @dataclass(frozen=True, slots=True)
 class Notify:
-    """Who is told how a run ended: a signed webhook; `on` is "failures" (only after a run
-    that did not end "ok") or "always"."""
+    """Who is told how a run ended: a signed webhook and/or e-mail; `on` is "failures" (only
+    after a run that did not end "ok") or "always"."""
 
     webhook_url: str | None = None
     secret_env: str | None = None
     on: str = "failures"
+    email_to: tuple[str, ...] = ()  # addresses mailed through SMTP (the server: from the env)
+    email_from: str = "bulk-onboard@localhost"
 
     @property
     def configured(self) -> bool:
-        return bool(self.webhook_url)
+        return bool(self.webhook_url or self.email_to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +233,8 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
 
 
 def _notify(read: Reader, table: dict[str, Any]) -> Notify:
-    """[notify]: the webhook (signed like the CRM's: its secret_env is required) and `on`."""
+    """[notify]: the webhook (signed like the CRM's: its secret_env is required), `on` and
+    the e-mail addresses (the SMTP server comes from the environment: runs/notice_mail.py)."""
     url = read.text(table, "notify", "webhook_url") or None
     secret_env = read.text(table, "notify", "secret_env") or None
     if url is not None:
@@ -247,7 +250,22 @@ def _notify(read: Reader, table: dict[str, Any]) -> Notify:
     on = read.text(table, "notify", "on") or "failures"
     if on not in ("failures", "always"):
         raise ConfigError(f'{read.name}: notify.on must be "failures" or "always", not "{on}".')
-    return Notify(url, secret_env, on)
+    return Notify(url, secret_env, on, *_emails(read, table))
+
+
+def _emails(read: Reader, table: dict[str, Any]) -> tuple[tuple[str, ...], str]:
+    """notify.email_to (a list of addresses, or one) and notify.email_from."""
+    given = table.get("email_to", [])
+    listed = [given] if isinstance(given, str) else given
+    if not isinstance(listed, list) or not all(
+        isinstance(a, str) and re.fullmatch(r"[^@\s,]+@[^@\s,]+", a.strip()) for a in listed
+    ):
+        raise ConfigError(
+            f"{read.name}: notify.email_to must be a list of e-mail addresses, like "
+            '["ops@example.com"].'
+        )
+    sender = read.text(table, "notify", "email_from") or "bulk-onboard@localhost"
+    return tuple(a.strip() for a in listed), sender
 
 
 def _keep_runs(read: Reader, table: dict[str, Any]) -> int | None:

@@ -1,4 +1,5 @@
-"""Telling someone how a run ended: the playbook's [notify] webhook, signed like the CRM's.
+"""Telling someone how a run ended: the playbook's [notify] webhook, signed like the CRM's,
+and its e-mail (notice_mail.py).
 
     POST <notify.webhook_url>
     X-BulkOnboard-Event: run_finished
@@ -9,7 +10,7 @@
 `failing_since` is when a row that failed in this run first failed in an unbroken series of
 runs against the portal (portal_memory.note_failing_rows). With on = "failures" nothing is sent
 after a run whose verdict is "ok". A notification that fails never fails the run: it is logged
-and kept in summary.json ("notify").
+and kept in summary.json ("notify": one entry per channel).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from typing import Any
 import structlog
 
 from bulk_onboard.crm.webhook import WebhookSink, origin
-from bulk_onboard.errors import CrmError
+from bulk_onboard.errors import ConfigError, CrmError
 from bulk_onboard.logs import register_secret
 from bulk_onboard.playbook.reader import Notify
+from bulk_onboard.runs.notice_mail import send_mail, smtp_from_env
 from bulk_onboard.runs.portal_memory import note_failing_rows
 from bulk_onboard.runs.report import RowResult, Status, write_summary
 
@@ -88,7 +90,12 @@ async def send(notify: Notify, body: Mapping[str, Any], env: Mapping[str, str]) 
     where = origin(notify.webhook_url)
     secret = env.get(notify.secret_env, "")
     if not secret:
-        return {"sent": False, "to": where, "error": f"${notify.secret_env} is not set"}
+        return {
+            "channel": "webhook",
+            "sent": False,
+            "to": where,
+            "error": f"${notify.secret_env} is not set",
+        }
     register_secret(secret)
     sink = WebhookSink(
         notify.webhook_url,
@@ -102,10 +109,36 @@ async def send(notify: Notify, body: Mapping[str, Any], env: Mapping[str, str]) 
     try:
         receipt = await sink.send(body)
     except CrmError as exc:
-        return {"sent": False, "to": where, "error": str(exc)}
+        return {"channel": "webhook", "sent": False, "to": where, "error": str(exc)}
     finally:
         await sink.close()
-    return {"sent": True, "to": where, "status": receipt.status, "attempts": receipt.attempts}
+    return {
+        "channel": "webhook",
+        "sent": True,
+        "to": where,
+        "status": receipt.status,
+        "attempts": receipt.attempts,
+    }
+
+
+async def _mail(notify: Notify, body: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    try:
+        smtp = smtp_from_env(env)
+    except ConfigError as exc:
+        return {"channel": "email", "sent": False, "to": "smtp", "error": str(exc)}
+    return await send_mail(smtp, body, notify.email_to, notify.email_from)
+
+
+async def tell(
+    notify: Notify, body: Mapping[str, Any], env: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The message to every channel [notify] names, at once; what became of each."""
+    jobs = []
+    if notify.webhook_url:
+        jobs.append(send(notify, body, env))
+    if notify.email_to:
+        jobs.append(_mail(notify, body, env))
+    return list(await asyncio.gather(*jobs))
 
 
 def notify_run(
@@ -114,20 +147,20 @@ def notify_run(
     problems: Sequence[RowResult],
     portal_dir: Path,
     env: Mapping[str, str],
-) -> dict[str, Any] | None:
+) -> list[dict[str, Any]]:
     """After a run (its summary.json written, exit code included): remember its failed rows
-    for the portal, tell the [notify] webhook if wanted, and note the outcome in summary.json
-    and the log. The outcome, or None when nothing was sent."""
+    for the portal, tell [notify] if wanted, and note each outcome in summary.json ("notify")
+    and the log. The outcomes; none when nothing was sent."""
     document = json.loads(summary_path.read_text(encoding="utf-8"))
     since = remember_failures(portal_dir, document, problems)
     if not wanted(notify, str(document["verdict"])):
-        return None
-    outcome = asyncio.run(send(notify, message(document, problems, since), env))
-    if outcome["sent"]:
-        log.info("notify_sent", run_id=document["run_id"], to=outcome["to"])
-    else:
-        log.warning(
-            "notify_failed", run_id=document["run_id"], to=outcome["to"], error=outcome["error"]
-        )
-    write_summary(summary_path, {**document, "notify": outcome})
-    return outcome
+        return []
+    outcomes = asyncio.run(tell(notify, message(document, problems, since), env))
+    for outcome in outcomes:
+        fields = {k: v for k, v in outcome.items() if k in ("channel", "to", "error")}
+        if outcome["sent"]:
+            log.info("notify_sent", run_id=document["run_id"], **fields)
+        else:
+            log.warning("notify_failed", run_id=document["run_id"], **fields)
+    write_summary(summary_path, {**document, "notify": outcomes})
+    return outcomes

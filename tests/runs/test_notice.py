@@ -9,6 +9,7 @@ import pytest
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.playbook.reader import Notify, load_playbook
 from bulk_onboard.runs.notice import wanted
+from bulk_onboard.runs.notice_mail import Smtp, mail_message, smtp_from_env
 from bulk_onboard.runs.portal_memory import FAILING, note_failing_rows
 
 
@@ -55,3 +56,39 @@ def test_the_runs_section_is_checked(tmp_path: Path) -> None:
     path.write_text("[runs]\nkeep = 0\n")
     with pytest.raises(ConfigError, match=r"runs\.keep"):
         load_playbook(path)
+
+
+def test_the_smtp_server_comes_from_the_environment() -> None:
+    env = {"BULK_ONBOARD_SMTP_HOST": "smtp.example.com"}
+    assert smtp_from_env(env) == Smtp("smtp.example.com", 587, "starttls", None, None)
+    tls = smtp_from_env({**env, "BULK_ONBOARD_SMTP_SECURITY": "TLS"})
+    assert (tls.port, tls.security) == (465, "tls")
+    login = {**env, "BULK_ONBOARD_SMTP_USER": "u", "BULK_ONBOARD_SMTP_PASSWORD": "p"}
+    assert smtp_from_env(login).user == "u"
+    for wrong, said in [
+        ({}, "BULK_ONBOARD_SMTP_HOST is not"),
+        ({**env, "BULK_ONBOARD_SMTP_SECURITY": "ssl"}, "starttls, tls or none"),
+        ({**env, "BULK_ONBOARD_SMTP_SECURITY": "none"}, "only accepted for localhost"),
+        ({**env, "BULK_ONBOARD_SMTP_PORT": "x"}, "a port number"),
+        ({**env, "BULK_ONBOARD_SMTP_USER": "u"}, "both"),
+    ]:
+        with pytest.raises(ConfigError, match=said):
+            smtp_from_env(wrong)
+
+
+def test_the_mail_says_the_run_its_failed_rows_and_the_report() -> None:
+    body = {
+        "run_id": "r1",
+        "verdict": "ok",
+        "exit_code": 0,
+        "portal": "https://p.example",
+        "rows": 0,
+        "statuses": {},
+        "failed_rows": [],
+        "report": {"xlsx": "reports/r1/report.xlsx", "html": "reports/r1/report.html"},
+    }
+    mail = mail_message(body, ("ops@example.com",), "bulk-onboard@localhost")
+    assert mail["Subject"] == "bulk-onboard run r1: ok (no rows)"
+    text = mail.get_content()
+    assert "nothing to do" in text and "need attention" not in text
+    assert "report: reports/r1/report.xlsx" in text
