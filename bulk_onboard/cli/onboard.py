@@ -181,11 +181,11 @@ def run_command(
     spreadsheets and playbook, so no FILES are needed (a --playbook given overrides).
 
     Exit status: 0 every row ok, 1 some rows failed or are invalid, 2 input or configuration
-    error (nothing sent), 3 stopped (Ctrl-C, SIGTERM, refused token), 4 another run holds the
+    error (nothing sent), 3 stopped (Ctrl-C, SIGTERM), 4 another run holds the
     report folder, 5 rows deferred until the portal's daily write budget renews, 6 the portal
     could not be reached or kept failing (the run failed; its rows are interrupted), 7 the
     guard stopped the run before its first write (it would create more rooms or people than
-    allowed; nothing was written).
+    allowed; nothing was written), 8 the portal refused the API token.
     """
     if resume is not None and files:
         fail("give either spreadsheets or --resume RUN, not both")

@@ -36,10 +36,10 @@ from rich.progress import Progress as RichProgressBar
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.cli.options import connection_options, log_stream, settings_from
 from bulk_onboard.cli.output import (
-    EXIT_ABORTED,
     EXIT_LOCKED,
     EXIT_PORTAL,
     EXIT_ROWS_FAILED,
+    EXIT_TOKEN,
     fail,
     say,
 )
@@ -142,7 +142,7 @@ def undo_command(run: str, yes: bool, assume_portal: bool, **options: Any) -> No
     lock, so no run writes to it meanwhile.
 
     Exit status: 0 nothing failed, 1 something was refused (run it again), 2 the run or an
-    option cannot be used (another portal than the run's, among others), 3 the token was
+    option cannot be used (another portal than the run's, among others), 8 the token was
     refused, 4 another run holds the report folder or the portal, 6 the portal could not be
     reached.
     """
@@ -280,7 +280,7 @@ async def _undo(
 
 async def _look(undo: Undo) -> list[Decision]:
     """What undo would do to each effect, as the portal has it now; exit (nothing changed)
-    when the portal cannot be read: 6 unreachable, 3 the token refused, else 1."""
+    when the portal cannot be read: 6 unreachable, 8 the token refused, else 1."""
     try:
         return await undo.look()
     except ApiError as exc:
@@ -288,7 +288,7 @@ async def _look(undo: Undo) -> list[Decision]:
         if isinstance(exc, PortalUnreachable | PortalUnusable):
             code = EXIT_PORTAL
         elif isinstance(exc, TokenRefused):
-            code = EXIT_ABORTED
+            code = EXIT_TOKEN
         fail(f"undo could not read the portal, nothing was changed: {exc}", code)
 
 
