@@ -60,6 +60,7 @@ from bulk_onboard.errors import (
 )
 from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.model.cells import neutralise
+from bulk_onboard.model.words import counted
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.runs.folder import (
     RunFolder,
@@ -325,9 +326,10 @@ def scope_lines(folder: RunFolder, effects: RunEffects) -> list[str]:
     retries = len(effects.folders) - 1
     with_retries = f" and {retries} retr{'ies' if retries != 1 else 'y'} of it" if retries else ""
     return [
-        f"run {folder.run_id}{with_retries}: {len(effects.rooms)} rooms created, "
-        f"{len(effects.members)} members added to rooms that existed before, "
-        f"{len(effects.people)} people added to the portal, {len(effects.announced)} clients announced"
+        f"run {folder.run_id}{with_retries}: {counted(len(effects.rooms), 'room')} created, "
+        f"{counted(len(effects.members), 'member')} added to rooms that existed before, "
+        f"{counted(len(effects.people), 'person', 'people')} added to the portal, "
+        f"{counted(len(effects.announced), 'client')} announced"
     ]
 
 
