@@ -40,6 +40,7 @@ from bulk_onboard.cli.options import (
     with_guard,
 )
 from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run, say
+from bulk_onboard.cli.resume_limits import keep_run_limits
 from bulk_onboard.cli.runs import prune_after_run
 from bulk_onboard.cli.signals import stop_on_signals
 from bulk_onboard.config import Settings, build_settings, portal_state_dir
@@ -245,6 +246,9 @@ def _resume_run(
     """`run --resume RUN`: the run continued from its folder, on the portal it wrote to."""
     folder = _open_folder(resume, settings.report_dir)
     _check_portal(folder, settings.portal_url)
+    settings, kept = keep_run_limits(settings, options, folder.path)
+    if kept:
+        click.echo(f"resuming with the run's own {', '.join(kept)}", err=True)
     intake, carried = _folder_intake(folder, playbook)
     intake = with_guard(intake, *limits)
     check_crm_config(intake)
