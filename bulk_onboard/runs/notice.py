@@ -54,7 +54,7 @@ def remember_failures(
 def message(
     document: Mapping[str, Any], problems: Sequence[RowResult], since: Mapping[str, str]
 ) -> dict[str, Any]:
-    """The notification of a finished run, from its summary.json `document`. Pure."""
+    """The notification of a finished run, from its summary.json `document`."""
     rows = []
     for row in [r for r in problems if r.status in FAILED][:MAX_ROWS]:
         item: dict[str, Any] = {
@@ -76,7 +76,8 @@ def message(
         "rows": document.get("rows"),
         "statuses": document.get("statuses"),
         "failed_rows": rows,
-        "report": document.get("report"),
+        # where the report is, whatever folder the reader is in
+        "report": {k: str(Path(v).absolute()) for k, v in (document.get("report") or {}).items()},
     }
 
 

@@ -16,6 +16,7 @@ import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Any
 
 from bulk_onboard.config import is_loopback
@@ -66,13 +67,15 @@ def smtp_from_env(env: Mapping[str, str]) -> Smtp:
 
 
 def mail_message(body: Mapping[str, Any], to: tuple[str, ...], sender: str) -> EmailMessage:
-    """The run's notification as a plain-text e-mail. Pure."""
+    """The run's notification as a plain-text e-mail (dated, with its own Message-ID)."""
     counts = ", ".join(f"{n} {s}" for s, n in (body.get("statuses") or {}).items() if n)
     mail = EmailMessage()
     mail["Subject"] = (
         f"bulk-onboard run {body['run_id']}: {body['verdict']} ({counts or 'no rows'})"
     )
     mail["From"], mail["To"] = sender, ", ".join(to)
+    mail["Date"] = formatdate(localtime=False)
+    mail["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     lines = [
         f"run {body['run_id']} against {body.get('portal')}: {body['verdict']}, "
         f"exit code {body.get('exit_code')}",

@@ -77,7 +77,7 @@ async def test_a_row_failing_night_after_night_is_told_with_failing_since(
     (row,) = body["failed_rows"]
     assert row["key"] == "client:C-2" and row["status"] == "failed"
     assert "nobody@northwind.example" in row["error"] and "failing_since" not in row
-    assert body["report"]["xlsx"] == str(night1.path / "report.xlsx")
+    assert body["report"]["xlsx"] == str((night1.path / "report.xlsx").absolute())
     summary = json.loads((night1.path / "summary.json").read_text())
     assert summary["notify"] == [
         {"channel": "webhook", "sent": True, "to": sandbox.url, "status": 200, "attempts": 1}
