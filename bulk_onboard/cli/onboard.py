@@ -51,7 +51,13 @@ from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
 from bulk_onboard.logs import flush_repeats
 from bulk_onboard.playbook.reader import Playbook
-from bulk_onboard.runs.folder import RunFolder, open_run_folder, same_portal
+from bulk_onboard.runs.folder import (
+    RunFolder,
+    never_reached,
+    open_run_folder,
+    repoint,
+    same_portal,
+)
 from bulk_onboard.runs.identity import changed_inputs, keep_identities, rerun_command
 from bulk_onboard.runs.notice import notify_run
 from bulk_onboard.runs.notice_mail import smtp_from_env
@@ -244,8 +250,7 @@ def _resume_run(
     limits: tuple[int | None, int | None],
 ) -> NoReturn:
     """`run --resume RUN`: the run continued from its folder, on the portal it wrote to."""
-    folder = _open_folder(resume, settings.report_dir)
-    _check_portal(folder, settings.portal_url)
+    folder = _check_portal(_open_folder(resume, settings.report_dir), settings.portal_url)
     settings, kept = keep_run_limits(settings, options, folder.path)
     if kept:
         click.echo(f"resuming with the run's own {', '.join(kept)}", err=True)
@@ -271,13 +276,23 @@ def _resume_run(
     )
 
 
-def _check_portal(folder: RunFolder, portal_url: str) -> None:
-    """A run is resumed on the portal it wrote to: its journal's ids are that portal's."""
-    if folder.portal is not None and not same_portal(folder.portal, portal_url):
-        fail(
-            f"run {folder.run_id} wrote to {folder.portal}, not to {portal_url}; resume it on "
-            f"its own portal (--portal {folder.portal} with that portal's token)"
+def _check_portal(folder: RunFolder, portal_url: str) -> RunFolder:
+    """A run is resumed on the portal it wrote to: its journal's ids are that portal's. One
+    that never reached its portal (nothing written) may resume on another address, which
+    run.json then records."""
+    if folder.portal is None or same_portal(folder.portal, portal_url):
+        return folder
+    if never_reached(folder):
+        click.echo(
+            f"run {folder.run_id} never reached {folder.portal} (nothing was written there): "
+            f"resuming it on {portal_url}",
+            err=True,
         )
+        return repoint(folder, portal_url)
+    fail(
+        f"run {folder.run_id} wrote to {folder.portal}, not to {portal_url}; resume it on "
+        f"its own portal (--portal {folder.portal} with that portal's token)"
+    )
 
 
 def _open_folder(run: str, report_dir: Path) -> RunFolder:

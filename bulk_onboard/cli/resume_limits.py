@@ -35,8 +35,12 @@ def keep_run_limits(
     settings: Settings, options: dict[str, Any], run_dir: Path
 ) -> tuple[Settings, list[str]]:
     """The settings with the run's own limits where the command line gives none; the
-    options kept, as `--rate 5` words, for the person resuming."""
-    kept = {k: v for k, v in run_limits(run_dir).items() if options.get(k) is None}
+    options kept that differ from today's, as `--rate 5` words, for the person resuming."""
+    kept = {
+        option: value
+        for option, value in run_limits(run_dir).items()
+        if options.get(option) is None and value != getattr(settings, KEPT[option][0])
+    }
     changes = {KEPT[option][0]: value for option, value in kept.items()}
     said = [f"--{option.replace('_', '-')} {value:g}" for option, value in kept.items()]
     return replace(settings, **changes), said
