@@ -79,12 +79,13 @@ SAYS = {  # what each decision is called in the list
     "delete": "delete",
     "offboard": "offboard",
 }
+# what undo did, by action: (one, many, the verb)
 DONE = {
-    "archive": "rooms archived",
-    "remove": "members removed",
-    "disable_delete": "people disabled and deleted",
-    "delete": "people deleted",
-    "offboard": "client_offboarded records sent",
+    "archive": ("room", "rooms", "archived"),
+    "remove": ("member", "members", "removed"),
+    "disable_delete": ("person", "people", "disabled and deleted"),
+    "delete": ("person", "people", "deleted"),
+    "offboard": ("client_offboarded record", "client_offboarded records", "sent"),
 }
 
 
@@ -379,7 +380,13 @@ def decision_lines(decisions: list[Decision], *, done: bool = False) -> list[str
 
 def result_lines(decisions: list[Decision]) -> list[str]:
     done = Counter(d.action for d in decisions if d.state == "done" and d.action)
-    said = ", ".join(f"{n} {DONE[action]}" for action, n in done.items()) or "nothing"
+    said = (
+        ", ".join(
+            f"{counted(n, DONE[action][0], DONE[action][1])} {DONE[action][2]}"
+            for action, n in done.items()
+        )
+        or "nothing"
+    )
     failed = sum(1 for d in decisions if d.state == "failed")
     lines = [f"undone: {said}"]
     if failed:
