@@ -153,7 +153,11 @@ def notify_run(
     for the portal, tell [notify] if wanted, and note each outcome in summary.json ("notify")
     and the log. The outcomes; none when nothing was sent."""
     document = json.loads(summary_path.read_text(encoding="utf-8"))
-    since = remember_failures(portal_dir, document, problems)
+    try:
+        since = remember_failures(portal_dir, document, problems)
+    except OSError as exc:  # a state folder that cannot be written: told, the run stands
+        log.warning("notify_failed", run_id=document["run_id"], error=f"{portal_dir}: {exc}")
+        since = {}
     if not wanted(notify, str(document["verdict"])):
         return []
     outcomes = asyncio.run(tell(notify, message(document, problems, since), env))
