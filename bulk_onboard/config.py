@@ -171,11 +171,13 @@ def default_state_dir(env: Mapping[str, str]) -> Path:
 def normalize_portal_url(raw: str) -> str:
     """`https://host[:port][/prefix]` without a trailing slash or `/api/2.0`.
 
-    A bare host name gets https://. Plain http:// is refused unless the host is loopback
+    A bare host name gets https://, except one on this computer (said: it may be the sandbox,
+    which speaks http). Plain http:// is refused unless the host is loopback
     (127.0.0.0/8, ::1, localhost): the token would otherwise cross the network in clear text.
     """
     text = raw.strip()
-    if "://" not in text:
+    bare = "://" not in text
+    if bare:
         text = "https://" + text
     parts = urlsplit(text)
     shown = _without_secrets(parts, text)
@@ -194,6 +196,12 @@ def normalize_portal_url(raw: str) -> str:
         )
     if parts.query or parts.fragment:
         raise ConfigError(f"portal address {shown!r} must not have a query or fragment")
+    if bare and is_loopback(host):  # https:// assumed would end in a TLS error, not this
+        given = shown.removeprefix("https://")
+        raise ConfigError(
+            f"portal address {given!r} has no scheme: write http://{given} for a portal on "
+            f"this computer (like the sandbox), or https://{given} if it speaks TLS"
+        )
     if scheme not in ("https", "http"):
         raise ConfigError(f"portal address {shown!r} must start with https://")
     if scheme == "http" and not is_loopback(host):

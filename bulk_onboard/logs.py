@@ -73,6 +73,9 @@ EVENTS: frozenset[str] = frozenset(
         "outage_started",  # the portal stopped answering; requests wait
         "outage_ended",  # seconds, probes
         "outage_spent",  # waited --outage-wait seconds: the run fails
+        # who is told how the run ended ([notify])
+        "notify_sent",  # run_id, to
+        "notify_failed",  # run_id, to, error: the run's outcome is not changed
     }
 )
 

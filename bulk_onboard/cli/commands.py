@@ -23,6 +23,7 @@ from bulk_onboard.cli.problem_table import (
     table_lines,
     write_table,
 )
+from bulk_onboard.cli.runs import runs_command
 from bulk_onboard.cli.undo import undo_command
 from bulk_onboard.engine.dry_run import dry_run
 from bulk_onboard.intake import Intake
@@ -44,6 +45,7 @@ main.add_command(run_command)
 main.add_command(retry_command)
 main.add_command(demo_command)
 main.add_command(undo_command)
+main.add_command(runs_command)
 
 
 def _plan_against_portal(intake: Intake, options: dict[str, Any], as_json: bool) -> NoReturn:

@@ -8,6 +8,7 @@ from typing import Any
 
 from bulk_onboard.cli.plan_output import origin_json
 from bulk_onboard.engine.dry_run import DAILY_WRITE_BUDGET, DryRun
+from bulk_onboard.model.words import counted
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
 _WORDS = {"created": "create", "changed": "change", "found": "exists", "journal": "exists"}
@@ -51,7 +52,7 @@ def _budget_lines(run: DryRun) -> list[str]:
     lines = [
         f"the run needs {run.write_total} write requests (POST+PUT); the portal allows "
         f"{DAILY_WRITE_BUDGET:,} a day per user, and how many are spent today only the portal "
-        f"knows; this check sent {run.reads} reads and no writes"
+        f"knows; this check sent {counted(run.reads, 'read')} and no writes"
     ]
     if run.budget_refused_now:
         lines.append(

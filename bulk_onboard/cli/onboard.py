@@ -40,17 +40,28 @@ from bulk_onboard.cli.options import (
     with_guard,
     with_playbook_limits,
 )
-from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run
+from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run, say
+from bulk_onboard.cli.resume_limits import keep_run_limits
+from bulk_onboard.cli.runs import prune_after_run
 from bulk_onboard.cli.signals import stop_on_signals
-from bulk_onboard.config import Settings, build_settings
+from bulk_onboard.config import Settings, build_settings, portal_state_dir
 from bulk_onboard.engine import modes
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import RunSummary
 from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
 from bulk_onboard.logs import flush_repeats
-from bulk_onboard.runs.folder import RunFolder, open_run_folder, same_portal
+from bulk_onboard.playbook.reader import Playbook
+from bulk_onboard.runs.folder import (
+    RunFolder,
+    never_reached,
+    open_run_folder,
+    repoint,
+    same_portal,
+)
 from bulk_onboard.runs.identity import changed_inputs, keep_identities, rerun_command
+from bulk_onboard.runs.notice import notify_run
+from bulk_onboard.runs.notice_mail import smtp_from_env
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report_reader import Retry, plan_retry, read_report
 from bulk_onboard.runs.summary import unread_sheets_json
@@ -85,10 +96,13 @@ def _launch(
     options: dict[str, Any],
     job: Callable[[Progress, Stop], Awaitable[RunSummary]],
     intake: Intake | None = None,
+    playbook: Playbook | None = None,
 ) -> NoReturn:
     """Run a job with a progress display, Ctrl-C/SIGTERM routed to a graceful stop, and exit
     with its code (4 when another run holds the report folder). The workbook sheets the
-    `intake` did not read are added to summary.json and report.html and said."""
+    `intake` did not read are added to summary.json and report.html and said. The playbook's
+    [notify] (of `playbook`) is told how the run ended, and its [runs] keep prunes the report
+    folder."""
     progress = progress_for(settings, options.get("show_progress"))
     start_logs(settings, progress, options.get("log_level"))
 
@@ -109,8 +123,40 @@ def _launch(
         unread = unread_sheets_json(intake.unread, intake.ignored)
         record_unread_sheets(summary.run_dir, unread, summary.problems)
         for line in unread_lines(unread):
-            click.echo(line)
-    raise SystemExit(finish_run(summary))
+            say(line)
+    code = finish_run(summary)
+    if playbook is not None:
+        _after_run(settings, summary, playbook)
+    raise SystemExit(code)
+
+
+def _after_run(settings: Settings, summary: RunSummary, playbook: Playbook) -> None:
+    """Once the run has ended: its failed rows remembered for the portal, [notify] told,
+    [runs] keep applied. A notification that fails is said, never the run's exit code."""
+    portal_dir = portal_state_dir(settings.state_dir, settings.portal_url)
+    outcomes = notify_run(
+        playbook.notify, summary.run_dir / "summary.json", summary.problems, portal_dir, os.environ
+    )
+    for outcome in outcomes:
+        if not outcome["sent"]:
+            say(f"warning: the notification to {outcome['to']} failed: {outcome['error']}")
+    prune_after_run(summary.run_dir.parent, playbook.keep_runs)
+
+
+def check_notify_config(playbook: Playbook) -> None:
+    """A [notify] webhook needs its signing secret in the environment: checked before
+    anything is sent, as the CRM webhook's; e-mail needs its SMTP server in the environment."""
+    name = playbook.notify.secret_env
+    if playbook.notify.webhook_url and name and not os.environ.get(name):
+        fail(
+            f"{playbook.source}: notify.webhook_url is set but the environment variable {name} "
+            "(notify.secret_env) is empty or unset; export the signing secret and try again"
+        )
+    if playbook.notify.email_to:
+        try:
+            smtp_from_env(os.environ)
+        except ConfigError as exc:
+            fail(f"{playbook.source}: {exc}")
 
 
 @click.command("run")
@@ -143,11 +189,11 @@ def run_command(
     spreadsheets and playbook, so no FILES are needed (a --playbook given overrides).
 
     Exit status: 0 every row ok, 1 some rows failed or are invalid, 2 input or configuration
-    error (nothing sent), 3 stopped (Ctrl-C, SIGTERM, refused token), 4 another run holds the
+    error (nothing sent), 3 stopped (Ctrl-C, SIGTERM), 4 another run holds the
     report folder, 5 rows deferred until the portal's daily write budget renews, 6 the portal
     could not be reached or kept failing (the run failed; its rows are interrupted), 7 the
     guard stopped the run before its first write (it would create more rooms or people than
-    allowed; nothing was written).
+    allowed; nothing was written), 8 the portal refused the API token.
     """
     if resume is not None and files:
         fail("give either spreadsheets or --resume RUN, not both")
@@ -176,6 +222,7 @@ def _start_run(
     intake = with_guard(read_intake(files, playbook, kind), *limits)
     check_crm_config(intake)
     settings = with_playbook_limits(settings, options, intake.playbook)
+    check_notify_config(intake.playbook)
     _launch(
         settings,
         options,
@@ -191,6 +238,7 @@ def _start_run(
             reannounce=reannounce,
         ),
         intake,
+        playbook=intake.playbook,
     )
 
 
@@ -204,12 +252,15 @@ def _resume_run(
     limits: tuple[int | None, int | None],
 ) -> NoReturn:
     """`run --resume RUN`: the run continued from its folder, on the portal it wrote to."""
-    folder = _open_folder(resume, settings.report_dir)
-    _check_portal(folder, settings.portal_url)
+    folder = _check_portal(_open_folder(resume, settings.report_dir), settings.portal_url)
+    settings, kept = keep_run_limits(settings, options, folder.path)
+    if kept:
+        click.echo(f"resuming with the run's own {', '.join(kept)}", err=True)
     intake, carried = _folder_intake(folder, playbook)
     intake = with_guard(intake, *limits)
     check_crm_config(intake)
     settings = with_playbook_limits(settings, options, intake.playbook)
+    check_notify_config(intake.playbook)
     _launch(
         settings,
         options,
@@ -224,16 +275,27 @@ def _resume_run(
             reannounce=reannounce,
         ),
         intake,
+        playbook=intake.playbook,
     )
 
 
-def _check_portal(folder: RunFolder, portal_url: str) -> None:
-    """A run is resumed on the portal it wrote to: its journal's ids are that portal's."""
-    if folder.portal is not None and not same_portal(folder.portal, portal_url):
-        fail(
-            f"run {folder.run_id} wrote to {folder.portal}, not to {portal_url}; resume it on "
-            f"its own portal (--portal {folder.portal} with that portal's token)"
+def _check_portal(folder: RunFolder, portal_url: str) -> RunFolder:
+    """A run is resumed on the portal it wrote to: its journal's ids are that portal's. One
+    that never reached its portal (nothing written) may resume on another address, which
+    run.json then records."""
+    if folder.portal is None or same_portal(folder.portal, portal_url):
+        return folder
+    if never_reached(folder):
+        click.echo(
+            f"run {folder.run_id} never reached {folder.portal} (nothing was written there): "
+            f"resuming it on {portal_url}",
+            err=True,
         )
+        return repoint(folder, portal_url)
+    fail(
+        f"run {folder.run_id} wrote to {folder.portal}, not to {portal_url}; resume it on "
+        f"its own portal (--portal {folder.portal} with that portal's token)"
+    )
 
 
 def _open_folder(run: str, report_dir: Path) -> RunFolder:
@@ -299,8 +361,9 @@ def retry_command(
     retry, chosen = _plan_retry(report, playbook, settings.report_dir)
     retry = replace(retry, intake=with_guard(retry.intake, max_new_rooms, max_new_people))
     check_crm_config(retry.intake)
+    check_notify_config(retry.intake.playbook)
     if not retry.intake.plans and not retry.intake.invalid:
-        click.echo(f"{report.name}: every row succeeded; nothing to retry.")
+        say(f"{report.name}: every row succeeded; nothing to retry.")
         raise SystemExit(0)
     settings = with_playbook_limits(settings, options, retry.intake.playbook)
     _launch(
@@ -316,6 +379,7 @@ def retry_command(
             env=os.environ,
             reannounce=reannounce,
         ),
+        playbook=retry.intake.playbook,
     )
 
 

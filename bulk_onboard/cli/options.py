@@ -11,11 +11,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
-from bulk_onboard.cli.output import fail
+from bulk_onboard.cli.output import fail, human_on_stderr
 from bulk_onboard.cli.progress import BarProgress, LogProgress
 from bulk_onboard.config import Settings, build_settings, token_warnings
 from bulk_onboard.crm.deliver import check_crm
@@ -194,6 +194,7 @@ def settings_from(options: dict[str, Any]) -> Settings:
     """Settings from the environment and the connection options, or exit 2; what is odd
     about the token is a warning on stderr."""
     settings = _settings(options)
+    human_on_stderr(settings.log_format == "json")
     for warning in token_warnings(os.environ, options.get("token_file")):
         click.echo(f"warning: {warning}", err=True)
     return settings
@@ -235,4 +236,15 @@ def start_logs(settings: Settings, progress: Progress, level: str | None = None)
     # Under a progress bar only warnings are logged, so the bar stays readable.
     if level is None:
         level = "warning" if isinstance(progress, BarProgress) else "info"
-    configure_logs(fmt=settings.log_format, level=level, secrets=[settings.token.reveal()])
+    configure_logs(
+        fmt=settings.log_format,
+        level=level,
+        secrets=[settings.token.reveal()],
+        stream=log_stream(settings),
+    )
+
+
+def log_stream(settings: Settings) -> TextIO:
+    """Where the log goes: stdout for --log-format json (JSON lines only, for a scheduler to
+    collect; what is said for people goes to stderr), else stderr."""
+    return sys.stdout if settings.log_format == "json" else sys.stderr

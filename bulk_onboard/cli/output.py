@@ -1,13 +1,13 @@
 """What a finished run means for the person and the scheduler: its exit code and its lines.
 
 Exit status of `run`, `retry` and `demo`: 0 every row ok, 1 some rows failed or are invalid,
-2 input or configuration error (nothing sent), 3 stopped (signal or refused token), 4 another
+2 input or configuration error (nothing sent), 3 stopped (Ctrl-C, SIGTERM), 4 another
 run holds the report folder, 5 some rows wait for the portal's daily write budget (deferred),
 6 the portal could not be reached or used (DNS, refused connection, TLS, not a DocSpace API, or
 an outage that kept failing rows): the run failed as a whole, its unfinished rows are
 interrupted, 7 the guard stopped the run before its first write: it would have created more
 rooms or people than the playbook's [guard] (or --max-new-rooms / --max-new-people) allows;
-nothing was written.
+nothing was written, 8 the portal refused the API token: fix the token, then resume.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ MAX_PROBLEMS = 10  # rows shown after a run with failures; the rest are counted
 MAX_CAUSES = 5
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_INPUT, EXIT_ABORTED, EXIT_LOCKED, EXIT_DEFERRED = 0, 1, 2, 3, 4, 5
-EXIT_PORTAL, EXIT_GUARD = 6, 7
+EXIT_PORTAL, EXIT_GUARD, EXIT_TOKEN = 6, 7, 8
 
 EXIT_CODES: dict[Verdict, int] = {
     "ok": EXIT_OK,
@@ -37,11 +37,26 @@ EXIT_CODES: dict[Verdict, int] = {
     "deferred": EXIT_DEFERRED,
     "portal_unreachable": EXIT_PORTAL,
     "guarded": EXIT_GUARD,
+    "token_refused": EXIT_TOKEN,
 }
 
 
 def exit_code(summary: RunSummary) -> int:
     return EXIT_CODES[summary.verdict]
+
+
+# With --log-format json stdout carries the JSON log alone: what is said for people goes to stderr.
+_HUMAN_ON_STDERR = {"on": False}
+
+
+def human_on_stderr(on: bool) -> None:
+    """Say the lines meant for people on stderr (`on`, under a JSON log on stdout) or stdout."""
+    _HUMAN_ON_STDERR["on"] = on
+
+
+def say(text: str) -> None:
+    """One line for people: on stdout, or on stderr when stdout carries the JSON log."""
+    click.echo(text, err=_HUMAN_ON_STDERR["on"])
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
@@ -94,6 +109,9 @@ def next_lines(summary: RunSummary) -> list[str]:
     if summary.verdict == "portal_unreachable":
         lines.append(f"run failed: {summary.stopped}")
         lines.append(f"check the portal address and the network, then continue with: {resume}")
+    elif summary.verdict == "token_refused":
+        lines.append(f"stopped: {summary.stopped}")
+        lines.append(f"give a token the portal accepts, then continue with: {resume}")
     elif summary.stopped:
         lines.append(f"stopped: {summary.stopped}")
         lines.append(f"continue with: {resume}")
@@ -197,5 +215,5 @@ def finish_run(summary: RunSummary) -> int:
     code = exit_code(summary)
     record_exit_code(summary.run_dir / "summary.json", code)
     for line in summary_lines(summary):
-        click.echo(line)
+        say(line)
     return code

@@ -34,8 +34,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgressBar
 
 from bulk_onboard.api.client import DocSpaceClient
-from bulk_onboard.cli.options import connection_options, settings_from
-from bulk_onboard.cli.output import EXIT_ABORTED, EXIT_LOCKED, EXIT_PORTAL, EXIT_ROWS_FAILED, fail
+from bulk_onboard.cli.options import connection_options, log_stream, settings_from
+from bulk_onboard.cli.output import (
+    EXIT_LOCKED,
+    EXIT_PORTAL,
+    EXIT_ROWS_FAILED,
+    EXIT_TOKEN,
+    fail,
+    say,
+)
 from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.engine import undo as undo_engine
@@ -53,6 +60,7 @@ from bulk_onboard.errors import (
 )
 from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.model.cells import neutralise
+from bulk_onboard.model.words import counted
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.runs.folder import (
     RunFolder,
@@ -71,12 +79,13 @@ SAYS = {  # what each decision is called in the list
     "delete": "delete",
     "offboard": "offboard",
 }
+# what undo did, by action: (one, many, the verb)
 DONE = {
-    "archive": "rooms archived",
-    "remove": "members removed",
-    "disable_delete": "people disabled and deleted",
-    "delete": "people deleted",
-    "offboard": "client_offboarded records sent",
+    "archive": ("room", "rooms", "archived"),
+    "remove": ("member", "members", "removed"),
+    "disable_delete": ("person", "people", "disabled and deleted"),
+    "delete": ("person", "people", "deleted"),
+    "offboard": ("client_offboarded record", "client_offboarded records", "sent"),
 }
 
 
@@ -135,7 +144,7 @@ def undo_command(run: str, yes: bool, assume_portal: bool, **options: Any) -> No
     lock, so no run writes to it meanwhile.
 
     Exit status: 0 nothing failed, 1 something was refused (run it again), 2 the run or an
-    option cannot be used (another portal than the run's, among others), 3 the token was
+    option cannot be used (another portal than the run's, among others), 8 the token was
     refused, 4 another run holds the report folder or the portal, 6 the portal could not be
     reached.
     """
@@ -145,6 +154,7 @@ def undo_command(run: str, yes: bool, assume_portal: bool, **options: Any) -> No
         fmt=settings.log_format,
         level=options.get("log_level") or "warning",
         secrets=[settings.token.reveal()],
+        stream=log_stream(settings),
     )
     show = options.get("show_progress")
     if show is None:
@@ -255,24 +265,24 @@ async def _undo(
         )
         decisions = await _look(undo)
         for line in scope_lines(folder, effects):
-            click.echo(line)
+            say(line)
         for line in change_lines(effects):
-            click.echo(line)
+            say(line)
         if not yes:
             return _preview(folder, decisions)
         await _apply(undo, decisions, crm, folder.path / "undo.jsonl")
     for line in decision_lines(decisions, done=True):
-        click.echo(line)
+        say(line)
     report = write_undo_report(folder, decisions, undo_id, started, effects.changes)
     for line in result_lines(decisions):
-        click.echo(line)
-    click.echo(f"report: {report}")
+        say(line)
+    say(f"report: {report}")
     return EXIT_ROWS_FAILED if any(d.state == "failed" for d in decisions) else 0
 
 
 async def _look(undo: Undo) -> list[Decision]:
     """What undo would do to each effect, as the portal has it now; exit (nothing changed)
-    when the portal cannot be read: 6 unreachable, 3 the token refused, else 1."""
+    when the portal cannot be read: 6 unreachable, 8 the token refused, else 1."""
     try:
         return await undo.look()
     except ApiError as exc:
@@ -280,19 +290,19 @@ async def _look(undo: Undo) -> list[Decision]:
         if isinstance(exc, PortalUnreachable | PortalUnusable):
             code = EXIT_PORTAL
         elif isinstance(exc, TokenRefused):
-            code = EXIT_ABORTED
+            code = EXIT_TOKEN
         fail(f"undo could not read the portal, nothing was changed: {exc}", code)
 
 
 def _preview(folder: RunFolder, decisions: list[Decision]) -> int:
     """Without --yes: what undo would do, and the command that does it."""
     for line in decision_lines(decisions):
-        click.echo(line)
+        say(line)
     todo = sum(1 for d in decisions if d.state == "to_do")
     if todo:
-        click.echo(f"take it back with: bulk-onboard undo {shlex.quote(run_arg(folder))} --yes")
+        say(f"take it back with: bulk-onboard undo {shlex.quote(run_arg(folder))} --yes")
     else:
-        click.echo("nothing to take back")
+        say("nothing to take back")
     return 0
 
 
@@ -317,9 +327,10 @@ def scope_lines(folder: RunFolder, effects: RunEffects) -> list[str]:
     retries = len(effects.folders) - 1
     with_retries = f" and {retries} retr{'ies' if retries != 1 else 'y'} of it" if retries else ""
     return [
-        f"run {folder.run_id}{with_retries}: {len(effects.rooms)} rooms created, "
-        f"{len(effects.members)} members added to rooms that existed before, "
-        f"{len(effects.people)} people added to the portal, {len(effects.announced)} clients announced"
+        f"run {folder.run_id}{with_retries}: {counted(len(effects.rooms), 'room')} created, "
+        f"{counted(len(effects.members), 'member')} added to rooms that existed before, "
+        f"{counted(len(effects.people), 'person', 'people')} added to the portal, "
+        f"{counted(len(effects.announced), 'client')} announced"
     ]
 
 
@@ -369,7 +380,13 @@ def decision_lines(decisions: list[Decision], *, done: bool = False) -> list[str
 
 def result_lines(decisions: list[Decision]) -> list[str]:
     done = Counter(d.action for d in decisions if d.state == "done" and d.action)
-    said = ", ".join(f"{n} {DONE[action]}" for action, n in done.items()) or "nothing"
+    said = (
+        ", ".join(
+            f"{counted(n, DONE[action][0], DONE[action][1])} {DONE[action][2]}"
+            for action, n in done.items()
+        )
+        or "nothing"
+    )
     failed = sum(1 for d in decisions if d.state == "failed")
     lines = [f"undone: {said}"]
     if failed:

@@ -134,3 +134,9 @@ def parse_culture(text: str) -> str | None:
     if region:
         parts.append(region.upper())
     return "-".join(parts)
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """`1 room`, `2 rooms`: a count with its noun in the right number (`many` when the plural
+    is not `one` + s)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"

@@ -105,6 +105,22 @@ class Guard:
 
 
 @dataclass(frozen=True, slots=True)
+class Notify:
+    """Who is told how a run ended: a signed webhook and/or e-mail; `on` is "failures" (only
+    after a run that did not end "ok") or "always"."""
+
+    webhook_url: str | None = None
+    secret_env: str | None = None
+    on: str = "failures"
+    email_to: tuple[str, ...] = ()  # addresses mailed through SMTP (the server: from the env)
+    email_from: str = "bulk-onboard@localhost"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.webhook_url or self.email_to)
+
+
+@dataclass(frozen=True, slots=True)
 class Playbook:
     source: str  # the file it came from, for messages
     room_title: str  # a pattern: "Client - {client_name}"
@@ -124,6 +140,8 @@ class Playbook:
     ignored_sheets: tuple[str, ...] = ()  # [sheets] ignore: workbook sheets not read
     # [limits] rate_window: the portal's sliding window in seconds (None: the server's 60 s)
     rate_window: float | None = None
+    keep_runs: int | None = None  # [runs] keep: run folders kept after a run; None keeps all
+    notify: Notify = Notify()  # [notify]: who is told how a run ended
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -212,7 +230,52 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         columns=read_columns(name, data.get("columns", {})),
         ignored_sheets=read_ignored_sheets(name, data.get("sheets", {})),
         rate_window=_rate_window(read, data.get("limits", {})),
+        keep_runs=_keep_runs(read, data.get("runs", {})),
+        notify=_notify(read, data.get("notify", {})),
     )
+
+
+def _notify(read: Reader, table: dict[str, Any]) -> Notify:
+    """[notify]: the webhook (signed like the CRM's: its secret_env is required), `on` and
+    the e-mail addresses (the SMTP server comes from the environment: runs/notice_mail.py)."""
+    url = read.text(table, "notify", "webhook_url") or None
+    secret_env = read.text(table, "notify", "secret_env") or None
+    if url is not None:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+            raise ConfigError(f'{read.name}: notify.webhook_url "{url}" is not a web address.')
+        _check_webhook_url(read.name, url, "notify.webhook_url")
+        if secret_env is None or not _ENV_NAME.fullmatch(secret_env):
+            raise ConfigError(
+                f"{read.name}: notify.webhook_url needs notify.secret_env, the NAME of the "
+                "environment variable holding the signing secret, like secret_env = "
+                '"NOTIFY_SECRET".'
+            )
+    on = read.text(table, "notify", "on") or "failures"
+    if on not in ("failures", "always"):
+        raise ConfigError(f'{read.name}: notify.on must be "failures" or "always", not "{on}".')
+    return Notify(url, secret_env, on, *_emails(read, table))
+
+
+def _emails(read: Reader, table: dict[str, Any]) -> tuple[tuple[str, ...], str]:
+    """notify.email_to (a list of addresses, or one) and notify.email_from."""
+    given = table.get("email_to", [])
+    listed = [given] if isinstance(given, str) else given
+    if not isinstance(listed, list) or not all(
+        isinstance(a, str) and re.fullmatch(r"[^@\s,]+@[^@\s,]+", a.strip()) for a in listed
+    ):
+        raise ConfigError(
+            f"{read.name}: notify.email_to must be a list of e-mail addresses, like "
+            '["ops@example.com"].'
+        )
+    sender = read.text(table, "notify", "email_from") or "bulk-onboard@localhost"
+    return tuple(a.strip() for a in listed), sender
+
+
+def _keep_runs(read: Reader, table: dict[str, Any]) -> int | None:
+    """[runs] keep: how many run folders the report folder keeps after a run (None: all)."""
+    if "keep" not in table:
+        return None
+    return int(read.number(table, "runs", "keep", low=1, high=100_000, integer=True))
 
 
 def _accesses(read: Reader, table: dict[str, Any]) -> Accesses:
@@ -373,17 +436,17 @@ def _crm(read: Reader, table: dict[str, Any], folder: Path) -> Crm:
     )
 
 
-def _check_webhook_url(name: str, url: str) -> None:
+def _check_webhook_url(name: str, url: str, key: str = "crm.webhook_url") -> None:
     """https anywhere; plain http only to this computer, where nothing crosses a network."""
     parts = urlsplit(url)
     try:
         host = parts.hostname or ""
         parts.port  # noqa: B018  # raises ValueError on a malformed port
     except ValueError:
-        raise ConfigError(f'{name}: crm.webhook_url "{url}" has an invalid port.') from None
+        raise ConfigError(f'{name}: {key} "{url}" has an invalid port.') from None
     if parts.scheme.lower() == "http" and not is_loopback(host):
         raise ConfigError(
-            f'{name}: crm.webhook_url "{url}" uses plain http://, which would send client '
+            f'{name}: {key} "{url}" uses plain http://, which would send client '
             "details unencrypted; use https:// (plain http is only accepted for localhost, "
             "127.0.0.1 and ::1)."
         )

@@ -32,6 +32,8 @@ SCHEMA: dict[str, frozenset[str]] = {
     "columns": frozenset({"clients", "users"}),
     "sheets": frozenset({"ignore"}),
     "limits": frozenset({"rate_window"}),
+    "runs": frozenset({"keep"}),
+    "notify": frozenset({"webhook_url", "secret_env", "on", "email_to", "email_from"}),
 }
 
 _ROOM_ROLES_LISTED = frozenset(a for a in Access if a not in NOT_ROOM_ROLES)

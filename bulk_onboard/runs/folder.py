@@ -22,7 +22,7 @@ import shutil
 import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,29 @@ def open_run_folder(run: str, report_dir: Path) -> RunFolder:
         retry_of=meta.get("retry_of"),
         portal=meta.get("portal") or None,
     )
+
+
+def never_reached(folder: RunFolder) -> bool:
+    """Whether the run wrote nothing to its portal, for sure: its journal holds no line (no
+    step confirmed, no create about to be sent) and its last session was answered nothing and
+    sent no write that went unanswered (summary.json). Such a run may resume on another
+    address (the one it was given was wrong)."""
+    try:
+        journal = folder.journal.read_bytes() if folder.journal.exists() else b""
+        summary = json.loads((folder.path / "summary.json").read_text(encoding="utf-8"))
+        requests = summary["requests"]
+        reached = requests["answers"] > 0 or requests["ambiguous_writes"] > 0
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return not journal.strip() and not reached
+
+
+def repoint(folder: RunFolder, portal_url: str) -> RunFolder:
+    """The run folder, its run.json now naming `portal_url` as the run's portal."""
+    meta = json.loads((folder.path / "run.json").read_text(encoding="utf-8"))
+    meta["portal"] = portal_url
+    (folder.path / "run.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return replace(folder, portal=portal_url)
 
 
 def same_portal(recorded: str, current: str) -> bool:

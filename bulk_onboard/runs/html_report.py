@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from bulk_onboard.model.words import counted
 from bulk_onboard.runs.report import RowResult, Status
 
 MAX_ROWS_SHOWN = 500  # problem rows in the page; the rest are in report.xlsx
@@ -155,8 +156,35 @@ def render_html(summary: Mapping[str, Any], results: Sequence[RowResult], run_di
         steps=list(timeline.get("steps", []))[:10],
         api=summary.get("requests", {}),
         limits=summary.get("limits", {}),
+        kept=limits_text(summary),
         guard=summary.get("guard"),
+        counted=counted,
     )
+
+
+def limits_text(summary: Mapping[str, Any]) -> str:
+    """The limits the run kept, in words: its rate, the writes, reads and rows at once."""
+    limits = summary.get("limits") or {}
+    writes = limits.get("max_write_inflight")
+    at_once = counted(writes, "write") if isinstance(writes, int) else "writes found by themselves"
+    reads = limits.get("max_read_inflight")
+    if isinstance(reads, int):
+        at_once += f" and {counted(reads, 'read')}"
+    rows = limits.get("concurrency")
+    rows_text = f", {counted(rows, 'row')} at once" if isinstance(rows, int) else ""
+    return f"{rate_text(summary)}, {at_once} at once{rows_text}"
+
+
+def rate_text(summary: Mapping[str, Any]) -> str:
+    """The rate the run kept: pinned (--rate), or found by itself and where it ended."""
+    pinned = (summary.get("limits") or {}).get("requests_per_second")
+    if pinned is not None:
+        return f"{pinned:g} requests a second"
+    found = ((summary.get("requests") or {}).get("limits") or {}).get("rate") or {}
+    ended = found.get("rate") if isinstance(found, dict) else None
+    if isinstance(ended, int | float):
+        return f"a rate found by itself (ending at {ended:g} requests a second)"
+    return "a rate found by itself"
 
 
 def write_html(

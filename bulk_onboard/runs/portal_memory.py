@@ -1,7 +1,9 @@
 """What a portal did that the next run (or plan) should know: when it last refused writes for
-the day. Kept in the portal's state folder (config.portal_state_dir), not in a run folder.
+the day, and which rows keep failing on it. Kept in the portal's state folder
+(config.portal_state_dir), not in a run folder.
 
     <state folder>/portals/<host>-<hash>/write-budget.json   {"refused_at": "<ISO time, UTC>"}
+    <state folder>/portals/<host>-<hash>/failing-rows.json   {"<row key>": "<ISO time, UTC>"}
 """
 
 from __future__ import annotations
@@ -28,3 +30,26 @@ def budget_refused_recently(folder: Path, now: datetime | None = None) -> dateti
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return at if (now or datetime.now(UTC)) - at < DAY else None
+
+
+FAILING = "failing-rows.json"
+
+
+def note_failing_rows(
+    folder: Path, failed: list[str], started: str, *, unfinished: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """Remember the row keys that `failed` in the run that `started` (ISO time) against this
+    portal; the answer: since when each of them has been failing, for those that failed in an
+    earlier run too. A remembered row the run finished without failing is forgotten; one it
+    left `unfinished` (interrupted, deferred) keeps its date."""
+    try:
+        earlier = json.loads((folder / FAILING).read_text(encoding="utf-8"))
+        earlier = {str(k): str(v) for k, v in earlier.items()} if isinstance(earlier, dict) else {}
+    except (OSError, ValueError):
+        earlier = {}
+    kept = {k: v for k, v in earlier.items() if k in unfinished}
+    now = {key: earlier.get(key, started) for key in failed}
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({**kept, **now}, indent=1, ensure_ascii=False) + "\n"
+    (folder / FAILING).write_text(text, encoding="utf-8")
+    return {key: earlier[key] for key in failed if key in earlier}

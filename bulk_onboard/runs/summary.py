@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bulk_onboard.config import Settings
-from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable
+from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable, TokenRefused
 from bulk_onboard.runs.report import OK_STATUSES, Status
 from bulk_onboard.sources.table import UnreadSheet
 
@@ -21,8 +21,15 @@ from bulk_onboard.sources.table import UnreadSheet
 # portal_unreachable: the run as a whole failed on the portal (no connection, TLS refused, not a
 # DocSpace API, or an outage that kept failing rows); its unfinished rows are interrupted.
 # guarded: the run would have created more than the playbook's [guard] allows; nothing written.
+# token_refused: the portal refused the API token (401): no request of the run can succeed.
 Verdict = Literal[
-    "ok", "rows_need_attention", "deferred", "stopped", "portal_unreachable", "guarded"
+    "ok",
+    "rows_need_attention",
+    "deferred",
+    "stopped",
+    "portal_unreachable",
+    "guarded",
+    "token_refused",
 ]
 
 
@@ -33,6 +40,8 @@ def verdict_of(counts: Mapping[str, int], stopped: str | None, fatal: Exception 
         return "portal_unreachable"
     if isinstance(fatal, GuardTripped):
         return "guarded"
+    if isinstance(fatal, TokenRefused):
+        return "token_refused"
     if stopped is not None:
         return "stopped"
     if counts.get(Status.DEFERRED.value):

@@ -122,6 +122,8 @@ def test_portal_urls_accepted(raw: str, expected: str) -> None:
         ("https://acme.example.com/?token=x", "query"),
         ("https://", "no host"),
         ("https://acme.example.com:99999", "port"),
+        ("127.0.0.1:8092", "'127.0.0.1:8092' has no scheme: write http://127.0.0.1:8092 for a"),
+        ("localhost:8092/", "has no scheme"),
     ],
 )
 def test_portal_urls_refused(raw: str, says: str) -> None:

@@ -90,16 +90,19 @@ async def test_exit_2_for_plain_http_to_a_remote_portal(tmp_path: Path) -> None:
     assert "sk-0123456789abcdef" not in result.output
 
 
-async def test_exit_3_when_the_token_is_refused_and_the_report_is_still_written(
+async def test_exit_8_when_the_token_is_refused_and_the_report_is_still_written(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     wrong = "sk-" + "ab" * 20
     code, output = await asyncio.to_thread(
         _run, sandbox, tmp_path, str(SAMPLES / "clients.csv"), token=wrong
     )
-    assert code == 3, output
+    assert code == 8, output  # not 3, which is a stop someone asked for
     assert "25 interrupted" in output
     assert "token" in output.lower()
+    assert (
+        "give a token the portal accepts, then continue with: bulk-onboard run --resume" in output
+    )
     assert wrong not in output and wrong not in _artefacts(tmp_path)
     audit = await admin(sandbox, "GET", "/sandbox/audit")
     assert audit["counts"]["rooms"] == 1  # only the Templates room

@@ -28,7 +28,7 @@ def _clients(tmp_path: Path) -> Path:
 
 def _run(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, list[dict[str, Any]]]:
     result = invoke(sb, tmp_path / "reports", "run", *args, "--log-format", "json")
-    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     return result.exit_code, events
 
 

@@ -58,7 +58,9 @@ async def test_a_run_with_failures_lists_them_counts_causes_and_names_the_retry(
         "json",
     )
     assert code == 1, out + err
-    lines = out.splitlines()
+    # under --log-format json stdout is the log; what is said for people is on stderr
+    assert all(line.startswith("{") for line in out.splitlines()), out
+    lines = err.splitlines()
     assert "13 rows" in lines[0] and "12 failed, 1 invalid" in lines[0]
     start = lines.index("rows that need attention (13):")
     shown = lines[start + 1 : start + 11]

@@ -195,8 +195,8 @@ async def test_undo_takes_back_the_run_and_only_the_run(sandbox: Sandbox, tmp_pa
         "used since the run: 1 member the run did not add",
         "their access was changed since the run (now 2)",
         "person accepts@acme.example.com: accepted the invitation",
-        "undone: 1 rooms archived, 2 members removed, 3 people disabled and deleted, "
-        "1 client_offboarded records sent",
+        "undone: 1 room archived, 2 members removed, 3 people disabled and deleted, "
+        "1 client_offboarded record sent",
     ):
         assert line in undone, (line, undone)
     records = [json.loads(x) for x in (tmp_path / "crm.jsonl").read_text().splitlines()]
@@ -290,11 +290,11 @@ async def test_undo_after_a_corrected_retry_takes_back_the_first_attempt_too(
 
     code, shown = await asyncio.to_thread(cli, sandbox, tmp_path, "undo", first.name)
     assert code == 0, shown
-    assert "and 1 retry of it: 1 rooms created" in shown
+    assert "and 1 retry of it: 1 room created" in shown
     assert "2 people added to the portal" in shown
     code, undone = await asyncio.to_thread(cli, sandbox, tmp_path, "undo", first.name, "--yes")
     assert code == 0, undone
-    assert "undone: 1 rooms archived, 2 people disabled and deleted" in undone, undone
+    assert "undone: 1 room archived, 2 people disabled and deleted" in undone, undone
     assert active(await admin(sandbox, "GET", "/sandbox/state")) == before
 
 
@@ -326,7 +326,7 @@ async def test_undo_lists_what_the_run_changed_and_leaves_it(
     assert "keep             gus@acme.example: type raised to the sheet's" in shown
     code, undone = await asyncio.to_thread(cli, sandbox, tmp_path, "undo", second.name, "--yes")
     assert code == 0, undone
-    assert "undone: 1 members removed" in undone, undone
+    assert "undone: 1 member removed" in undone, undone
     state = await admin(sandbox, "GET", "/sandbox/state")
     assert [(r["title"], r["archived"]) for r in rooms_of(state, "K-7")] == [
         ("Client - Acme Corp", False)

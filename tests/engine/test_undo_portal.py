@@ -74,7 +74,7 @@ async def test_undo_refuses_another_portal_and_a_folder_that_does_not_say(
     # the run's address, written another way, is the same portal (as the state folder key)
     code, output = await undo_at(sandbox, sandbox.url.upper() + "/", reports, run.name)
     assert code == 0, output
-    assert "1 rooms created" in output
+    assert "1 room created" in output
 
     meta = json.loads((run / "run.json").read_text())
     del meta["portal"]  # a folder written before run.json recorded the portal
@@ -89,7 +89,7 @@ async def test_undo_refuses_another_portal_and_a_folder_that_does_not_say(
         sandbox, sandbox.url, reports, run.name, "--yes", "--assume-portal"
     )
     assert code == 0, output
-    assert "undone: 1 rooms archived" in output
+    assert "undone: 1 room archived" in output
     state = await admin(sandbox, "GET", "/sandbox/state")
     assert [r["archived"] for r in state["rooms"] if "client:P-1" in r["tags"]] == [True]
 

@@ -104,7 +104,12 @@ def test_a_stopped_run_says_why() -> None:
         ({"created": 3, "deferred": 2, "failed": 1}, None, None, "deferred"),
         ({"created": 1, "interrupted": 4}, "signal SIGINT", None, "stopped"),
         ({"created": 1, "deferred": 4}, "signal SIGTERM", None, "stopped"),
-        ({"interrupted": 4}, "fatal: 401", TokenRefused("no", method="GET", path="/"), "stopped"),
+        (
+            {"interrupted": 4},
+            "fatal: 401",
+            TokenRefused("no", method="GET", path="/"),
+            "token_refused",
+        ),
         (
             {"interrupted": 4},
             "down",

@@ -1,5 +1,5 @@
 """Helpers for the security checks: a sandbox portal in this process, `bulk-onboard run` in a
-child process (its JSON log is its stderr), and everything a run leaves behind, as text."""
+child process (its JSON log is its stdout), and everything a run leaves behind, as text."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from tests.helpers import ROOT
 @dataclass
 class Ran:
     exit_code: int
-    stdout: str
-    stderr: str  # the JSON log
+    stdout: str  # the JSON log
+    stderr: str  # what is said for people
 
 
 async def run_tool(
