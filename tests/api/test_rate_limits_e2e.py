@@ -19,10 +19,10 @@ from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.cli.demo import EXISTING_MANAGERS
 from bulk_onboard.cli.output import limits_lines
 from bulk_onboard.engine import modes
-from bulk_onboard.engine.phases import Progress
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.intake import load_intake
 from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.progress import NoProgress as Progress
 from bulk_onboard.sandbox import SandboxConfig, start_sandbox
 from tests.helpers import SAMPLES, admin, assert_clean, settings_for
 
