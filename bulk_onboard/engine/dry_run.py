@@ -25,6 +25,7 @@ from bulk_onboard.api.models import (
     ROOM_ADMIN,
     SEARCH_ACTIVE,
     TYPE_RANK,
+    FileOperation,
     FolderItems,
     Item,
     Link,
@@ -103,6 +104,17 @@ class PlanningClient:
     async def copy_file(self, file_id: int, dest_folder_id: int, dest_title: str) -> Item:
         self.writes["POST copy_file_as"] += 1
         return Item(self._new_id(), dest_title)
+
+    async def copy_into(
+        self,
+        dest_folder_id: int,
+        *,
+        folder_ids: Iterable[int] = (),
+        file_ids: Iterable[int] = (),
+        content: bool = False,
+    ) -> FileOperation:
+        self.writes["PUT copy_items"] += 1
+        return FileOperation("(planned)", finished=True)
 
     async def share_room(
         self,

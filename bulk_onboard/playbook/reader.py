@@ -22,7 +22,7 @@ from bulk_onboard.config import is_loopback
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.model.columns import ColumnMap
 from bulk_onboard.model.records import FOLDER_TITLE_MAX, Access, LinkType, RoomType
-from bulk_onboard.model.steps import FileSource, TemplatePath
+from bulk_onboard.model.steps import FileSource, FolderPath, TemplatePath
 from bulk_onboard.model.words import ACCESS_NAMES, NOT_ROOM_ROLES
 from bulk_onboard.playbook.columns import read_columns, read_ignored_sheets
 from bulk_onboard.playbook.values import Reader, check_keys, merge, parse_toml
@@ -122,6 +122,9 @@ class Playbook:
     # [columns.clients] and [columns.users]: the export's headers → columns (folded → column)
     columns: ColumnMap = field(default_factory=dict)
     ignored_sheets: tuple[str, ...] = ()  # [sheets] ignore: workbook sheets not read
+    # [room] skeleton: a folder whose content each new client room gets by one copy; while
+    # set, room.folders and [[copies]] are not used
+    skeleton: FolderPath | None = None
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -209,7 +212,22 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         rename_rooms=read.boolean(room, "room", "rename"),
         columns=read_columns(name, data.get("columns", {})),
         ignored_sheets=read_ignored_sheets(name, data.get("sheets", {})),
+        skeleton=_skeleton(read, room),
     )
+
+
+def _skeleton(read: Reader, room: dict[str, Any]) -> FolderPath | None:
+    """room.skeleton: "Room title/Folder[/Sub-folder…]", or empty for none."""
+    value = read.text(room, "room", "skeleton")
+    if not value:
+        return None
+    parts = [part.strip() for part in value.strip().strip("/").split("/")]
+    if len(parts) < 2 or not all(parts):
+        raise ConfigError(
+            f'{read.name}: room.skeleton must name a folder in a room, as "Room title/Folder" '
+            f"(sub-folders with more /), not {value!r}."
+        )
+    return FolderPath(parts[0], tuple(parts[1:]))
 
 
 def _accesses(read: Reader, table: dict[str, Any]) -> Accesses:
