@@ -1,7 +1,8 @@
 """build_plan: a valid record and the playbook → the Plan of steps that onboards the row. Pure.
 
 A client row: the room, its folders and the template copies (or, with a skeleton, the
-skeleton's content in one copy: the folders and copies are then not used), one share request
+skeleton's content in one copy, the folders and copies run only while the skeleton is not in
+the portal), one share request
 for the account manager and the client, the room link, and the CRM announcement when a CRM
 sink is set. A
 person: the account, then (when the row names a room) the membership; a room that is not a
@@ -52,7 +53,10 @@ def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
     folder_ids: dict[str, Ref] = {}
     copy_ids: list[Ref] = []
     if playbook.skeleton is not None:
-        steps.append(CopySkeleton(CopySkeleton.KEY, ROOM_ID, playbook.skeleton))
+        fallback: list[Step] = []  # while the skeleton is not in the portal
+        _folders_and_copies(playbook, fallback, {}, [])
+        per_step = tuple(s for s in fallback if isinstance(s, EnsureFolder | CopyFile))
+        steps.append(CopySkeleton(CopySkeleton.KEY, ROOM_ID, playbook.skeleton, per_step))
     else:
         _folders_and_copies(playbook, steps, folder_ids, copy_ids)
     steps.append(share_step(record, playbook))

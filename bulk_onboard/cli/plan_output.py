@@ -73,10 +73,11 @@ def step_text(step: Step) -> str:
         case CopyFile(source=source, dest_folder=dest, dest_title=title):
             what = f'"{source}"' if isinstance(source, TemplatePath) else f"file {source}"
             return f'copy {what} to {dest} as "{title}"'
-        case CopySkeleton(room=room, source=source):
-            return (
-                f'copy the content of "{source}" into {room} (one copy operation; the '
-                "playbook's folders and copies are not used)"
+        case CopySkeleton(room=room, source=source, fallback=fallback):
+            return f'copy the content of "{source}" into {room} (one copy operation; ' + (
+                f"while it is not in the portal: {_fallback_text(fallback)})"
+                if fallback
+                else "the playbook has no folders or copies to make instead)"
             )
         case ShareRoom():
             return _share_text(step)
@@ -96,6 +97,12 @@ def step_text(step: Step) -> str:
                 f"{name}={_value_text(value)}" for name, value in fields
             )
     raise TypeError(f"unknown step {step!r}")
+
+
+def _fallback_text(steps: tuple[EnsureFolder | CopyFile, ...]) -> str:
+    folders = sum(1 for step in steps if isinstance(step, EnsureFolder))
+    copies = len(steps) - folders
+    return f"{folders} folders and {copies} copies of the playbook, step by step"
 
 
 def _share_text(step: ShareRoom) -> str:

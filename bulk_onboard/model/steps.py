@@ -140,7 +140,9 @@ class CopyFile:
 class CopySkeleton:
     """The content of the skeleton folder into the room, by one copy operation (PUT
     files/fileops/copy, content): nothing sent when every item is there; only the missing
-    ones land when some are (titles already there are skipped, folders merged into)."""
+    ones land when some are (titles already there are skipped, folders merged into). While
+    the skeleton is not in the portal, the `fallback` steps (the playbook's folders and
+    copies) run in its place, each as its own step."""
 
     KEY: ClassVar[str] = "skeleton"
     OUTPUT: ClassVar[type[StepOutput]] = SkeletonOut
@@ -148,6 +150,7 @@ class CopySkeleton:
     key: str
     room: Ref
     source: FolderPath
+    fallback: tuple[EnsureFolder | CopyFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from tests.engine.portal_checks import (
     write_clients,
     writes,
 )
+from tests.engine.test_dry_run import cli as plain_cli
 from tests.helpers import admin, assert_clean
 from tests.sandbox.conftest import Api
 from tests.sandbox.test_fileops_copy import SKELETON, skeleton, tree
@@ -124,11 +125,44 @@ async def test_an_uncertain_copy_is_looked_for_before_copying_again(
     await assert_clean(sandbox)
 
 
-async def test_a_missing_skeleton_fails_the_row_with_a_sentence(
+async def test_a_missing_skeleton_takes_the_per_step_path_and_says_so(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    await clear_counters(sandbox)
+    await run(sandbox, tmp_path, PLAYBOOK)  # the default folders and copies are beside it
+    assert await writes(sandbox) == {
+        "POST /api/2.0/files/rooms": 3,
+        "POST /api/2.0/files/folder/{folderId}": 9,
+        "POST /api/2.0/files/file/{fileId}/copyas": 6,
+        "PUT /api/2.0/files/rooms/{id}/share": 3,
+        "PUT /api/2.0/files/rooms/{id}/links": 3,
+    }
+    rows = report_rows(last_run(tmp_path / "reports"))
+    assert {r["status"] for r in rows.values()} == {"created"}
+    assert all(
+        'the skeleton folder "Templates/Skeleton" is not in the portal' in r["note"]
+        and "the playbook's folders and copies were made step by step" in r["note"]
+        for r in rows.values()
+    ), rows
+    assert await room_tree(sandbox, "S-1") == {
+        "Invoices": {},
+        "Contracts": {},
+        "Deliverables": {
+            "Welcome to your client room.pdf": None,
+            "How to use the client portal.pdf": None,
+        },
+    }
+    await clear_counters(sandbox)
+    await run(sandbox, tmp_path, PLAYBOOK)
+    assert await writes(sandbox) == {}
+    await assert_clean(sandbox)
+
+
+async def test_a_missing_skeleton_with_nothing_instead_fails_the_row_with_a_sentence(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     book = tmp_path / "playbook.toml"
-    book.write_text(PLAYBOOK, encoding="utf-8")
+    book.write_text("copies = []\n" + PLAYBOOK + "folders = []\n", encoding="utf-8")
     sheet = write_clients(tmp_path / "clients.csv", CLIENTS[:1])
     code, output = await cli(
         sandbox, tmp_path / "reports", "run", str(sheet), "--playbook", str(book)
@@ -152,3 +186,21 @@ async def test_undo_archives_a_skeleton_room_with_its_content(
         [room] = rooms_of(state, client_id)
         assert room["archived"] is True, output
         assert await room_tree(sandbox, client_id) == SKELETON  # went with the room
+
+
+async def test_the_dry_run_shows_which_path_a_row_takes(sandbox: Sandbox, tmp_path: Path) -> None:
+    book = tmp_path / "playbook.toml"
+    book.write_text(PLAYBOOK, encoding="utf-8")
+    sheet = write_clients(tmp_path / "clients.csv", CLIENTS[:1])
+    args = ("plan", str(sheet), "--playbook", str(book), "--against-portal")
+    code, output = await plain_cli(sandbox, *args)
+    assert code == 0, output
+    assert "folder:Invoices" in output and "the run needs 8 write requests" in output
+    await with_skeleton(sandbox)
+    code, output = await plain_cli(sandbox, *args)
+    assert code == 0, output
+    assert "folder:Invoices" not in output and "the run needs 4 write requests" in output
+    assert await writes(sandbox) == {
+        "POST /api/2.0/files/folder/{folderId}": 5,  # the test's own skeleton
+        "POST /api/2.0/files/file/{fileId}/copyas": 2,
+    }

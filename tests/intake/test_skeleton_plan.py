@@ -35,11 +35,25 @@ def test_the_skeleton_path_replaces_folders_and_copies(tmp_path: Path) -> None:
     kinds = [type(step) for step in plan.steps]
     assert kinds == [EnsureRoom, CopySkeleton, ShareRoom, EnsureLink]
     skeleton = plan.step("skeleton")
-    assert skeleton == CopySkeleton("skeleton", Ref("room", "id"), book.skeleton)
+    assert isinstance(skeleton, CopySkeleton)
+    assert (skeleton.room, skeleton.source) == (Ref("room", "id"), book.skeleton)
+    # the playbook's folders and copies: only while the skeleton is not in the portal
+    assert [s.key for s in skeleton.fallback] == [
+        "folder:Invoices",
+        "folder:Contracts",
+        "folder:Deliverables",
+        "copy:Welcome to your client room.pdf",
+        "copy:How to use the client portal.pdf",
+    ]
     assert step_text(skeleton) == (
         'copy the content of "Templates/Client room skeleton/2025" into <room.id> (one copy '
-        "operation; the playbook's folders and copies are not used)"
+        "operation; while it is not in the portal: 3 folders and 2 copies of the playbook, "
+        "step by step)"
     )
+    alone = playbook(tmp_path, 'copies = []\n[room]\nskeleton = "T/S"\nfolders = []\n')
+    only = client_plan(alone).step("skeleton")
+    assert isinstance(only, CopySkeleton) and only.fallback == ()
+    assert step_text(only).endswith("the playbook has no folders or copies to make instead)")
 
 
 def test_without_a_skeleton_the_plan_takes_the_per_step_path() -> None:

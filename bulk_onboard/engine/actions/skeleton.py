@@ -8,6 +8,11 @@ item down the folders: nothing is sent when every item is there; otherwise one c
 skips the titles already there and merges into the folders found, so only the missing items
 land. After an uncertain copy (its answer lost, or not finished within the poll's window) the
 room is looked at again before copying again, as every create is (LookAgain).
+
+While the skeleton is not in the portal (read once per run), the playbook's folders and copies
+run in its place, each as its own step under its own key (folder:<t>, copy:<t>), as they do
+without a skeleton; the row's note says so. Without folders or copies to make instead, the
+row fails with the sentence that names the missing skeleton.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ import asyncio
 from dataclasses import dataclass
 
 from bulk_onboard.api.wire import stored_title
+from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.errors import RowRefused
 from bulk_onboard.model.outputs import SkeletonOut
-from bulk_onboard.model.steps import CopySkeleton, FolderPath
+from bulk_onboard.model.steps import CopyFile, CopySkeleton, EnsureFolder, FolderPath
 
 MAX_DEPTH = 32  # folders within folders read, at most
 
@@ -64,24 +70,46 @@ class SkeletonActions:
     async def skeleton(self, state: RowState, step: CopySkeleton, look: Look) -> StepDone:
         ctx = self.ctx
         room_id = int(ctx.resolve(step.room, state))
-        tree = await self._tree(step.source)
+        try:
+            tree = await self._tree(step.source)
+        except RowRefused as missing:
+            if not step.fallback:
+                raise
+            return await self._per_step(state, step, str(missing))
         empty = room_id in ctx.fresh_rooms and not look.again
         if not empty:
+            last: list[InRoom] = []
 
             async def complete() -> SkeletonOut | None:
-                seen = await self._in_room(room_id, tree)
-                return seen.found if seen.missing == 0 else None
+                last[:] = [await self._in_room(room_id, tree)]
+                return last[0].found if last[0].missing == 0 else None
 
             found = await (self.once.find(look, complete) if look.again else complete())
             if found is not None:
                 return StepDone.of(found, "found")
-            empty = (await self._in_room(room_id, tree)).missing == tree.size
+            empty = last[0].missing == tree.size
         outcome: Outcome = "created" if empty else "changed"
         self.once.writing(state, step.key, outcome)
         await ctx.client.copy_into(room_id, folder_ids=[tree.id], content=True)
         ctx.contents.forget(room_id)
         # what is in place now, by id down the folders: what undo knows the run put there
         return StepDone.of((await self._in_room(room_id, tree)).found, outcome)
+
+    async def _per_step(self, state: RowState, step: CopySkeleton, missing: str) -> StepDone:
+        """The skeleton is not in the portal: the playbook's folders and copies, each as its
+        own step (journalled, looked for again, undone as without a skeleton)."""
+        state.note(f"{missing}; the playbook's folders and copies were made step by step")
+        steps = ClientActions(self.ctx, self.once)
+        for sub in step.fallback:
+            action = steps.folder if isinstance(sub, EnsureFolder) else steps.copy
+            await self.once.run(state, sub, action)
+        ids = {sub.key: int(state.outputs[sub.key]["id"]) for sub in step.fallback}
+        made = [state.outcomes.get(sub.key) for sub in step.fallback]
+        out = SkeletonOut(
+            tuple(ids[sub.key] for sub in step.fallback if isinstance(sub, EnsureFolder)),
+            tuple(ids[sub.key] for sub in step.fallback if isinstance(sub, CopyFile)),
+        )
+        return StepDone.of(out, "created" if "created" in made else "found")
 
     async def _in_room(self, room_id: int, tree: Tree) -> InRoom:
         seen = InRoom([], [])
