@@ -88,7 +88,7 @@ def _git() -> dict[str, Any]:
     except (OSError, subprocess.CalledProcessError):
         return {}
     return {
-        "engine_path": str(package),
+        "engine_path": str(package.relative_to(ROOT)),  # the checkout's own package
         "commit": commit,
         "engine_modified_since_commit": bool(dirty),
     }

@@ -26,6 +26,7 @@ BENCHMARKS = {
     "bytes": (["bytes.py"], ["bytes.py", "--quick"]),
     "scale": (["scale.py"], ["scale.py", "--quick"]),
     "duplicates": (["duplicates.py"], ["duplicates.py", "--repeat", "1"]),
+    "writes_per_client": (["writes_per_client.py"], ["writes_per_client.py", "--clients", "10"]),
 }
 
 

@@ -1,7 +1,10 @@
 """build_plan: a valid record and the playbook → the Plan of steps that onboards the row. Pure.
 
-A client row: the room, its folders, the template copies, one share request for the account
-manager and the client, the room link, and the CRM announcement when a CRM sink is set. A
+A client row: the room, its folders and the template copies (or, with a skeleton, the
+skeleton's content in one copy, the folders and copies run only while the skeleton is not in
+the portal), one share request
+for the account manager and the client, the room link, and the CRM announcement when a CRM
+sink is set. A
 person: the account, then (when the row names a room) the membership; a room that is not a
 client of this file is looked up by title before anything is created.
 """
@@ -14,6 +17,7 @@ from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
 from bulk_onboard.model.steps import (
     AnnounceCrm,
     CopyFile,
+    CopySkeleton,
     EnsureFolder,
     EnsureLink,
     EnsurePerson,
@@ -47,16 +51,14 @@ def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
         ),
     ]
     folder_ids: dict[str, Ref] = {}
-    for title in playbook.folders:
-        key = EnsureFolder.key_for(title)
-        steps.append(EnsureFolder(key, ROOM_ID, title))
-        folder_ids[title] = Ref(key, "id")
     copy_ids: list[Ref] = []
-    for copy in playbook.copies:
-        key = CopyFile.key_for(copy.title)
-        destination = folder_ids[copy.folder] if copy.folder is not None else ROOM_ID
-        steps.append(CopyFile(key, copy.source, destination, copy.title))
-        copy_ids.append(Ref(key, "id"))
+    if playbook.skeleton is not None:
+        fallback: list[Step] = []  # while the skeleton is not in the portal
+        _folders_and_copies(playbook, fallback, {}, [])
+        per_step = tuple(s for s in fallback if isinstance(s, EnsureFolder | CopyFile))
+        steps.append(CopySkeleton(CopySkeleton.KEY, ROOM_ID, playbook.skeleton, per_step))
+    else:
+        _folders_and_copies(playbook, steps, folder_ids, copy_ids)
     steps.append(share_step(record, playbook))
     link_type = playbook.link.link_type
     if link_type is not None:
@@ -65,6 +67,21 @@ def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
     if playbook.crm.configured:
         steps.append(crm_step(record, link_type is not None, folder_ids.values(), copy_ids))
     return tuple(steps)
+
+
+def _folders_and_copies(
+    playbook: Playbook, steps: list[Step], folder_ids: dict[str, Ref], copy_ids: list[Ref]
+) -> None:
+    """The per-step path: one step per folder and per template copy."""
+    for title in playbook.folders:
+        key = EnsureFolder.key_for(title)
+        steps.append(EnsureFolder(key, ROOM_ID, title))
+        folder_ids[title] = Ref(key, "id")
+    for copy in playbook.copies:
+        key = CopyFile.key_for(copy.title)
+        destination = folder_ids[copy.folder] if copy.folder is not None else ROOM_ID
+        steps.append(CopyFile(key, copy.source, destination, copy.title))
+        copy_ids.append(Ref(key, "id"))
 
 
 def share_step(record: ClientRecord, playbook: Playbook) -> ShareRoom:

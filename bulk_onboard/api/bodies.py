@@ -113,6 +113,23 @@ def archive_body(delete_after: bool = False) -> Json:
     return {"deleteAfter": True} if delete_after else {}
 
 
+def copy_body(
+    folder_ids: Iterable[int], file_ids: Iterable[int], dest_folder_id: int, *, content: bool
+) -> Json:
+    """PUT files/fileops/copy (docspace-api.md 13): conflictResolveType Skip, so an item
+    whose title is in the destination already is not copied again (a folder found is merged
+    into, server FileMoveCopyOperation); the operation's result kept for its poll."""
+    return {
+        "folderIds": [_int(i, "folder id") for i in folder_ids],
+        "fileIds": [_int(i, "file id") for i in file_ids],
+        "destFolderId": _int(dest_folder_id, "destination folder id"),
+        "content": content,
+        "conflictResolveType": 0,
+        "deleteAfter": False,
+        "returnSingleOperation": True,
+    }
+
+
 def user_ids_body(user_ids: Iterable[str]) -> Json:
     """PUT people/type/{type}, people/status/{status}, people/invite."""
     ids = [str(u) for u in user_ids]

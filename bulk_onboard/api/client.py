@@ -215,6 +215,14 @@ class DocSpaceClient(RoomAndPeopleChanges, PortalCalls):
         params: Params = {"fields": NEW_ITEM_FIELDS}
         return _object(await self._call("POST", "copy_file_as", path, params=params, body=body))
 
+    async def start_copy(
+        self, folder_ids: Iterable[int], file_ids: Iterable[int], dest_folder_id: int, content: bool
+    ) -> list[Json]:
+        """PUT files/fileops/copy → the new operation's FileOperationDto (a list of one)."""
+        body = bodies.copy_body(folder_ids, file_ids, dest_folder_id, content=content)
+        reply = await self._call("PUT", "copy_items", "files/fileops/copy", body=body)
+        return _objects(reply)
+
     # ------------------------------------------------------------------ membership and links
 
     async def set_room_share(

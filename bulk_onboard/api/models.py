@@ -68,6 +68,31 @@ class FolderItems:
 
 
 @dataclass(frozen=True, slots=True)
+class FileOperation:
+    """A file operation's state (FileOperationDto, docspace-api.md 10.2): once finished,
+    its error text ("" when none) and the top-level entries a copy made or merged into."""
+
+    id: str
+    finished: bool
+    error: str = ""
+    made: FolderItems = field(default_factory=FolderItems)
+
+    @classmethod
+    def from_dto(cls, dto: Json) -> FileOperation:
+        return cls(
+            str(dto.get("id") or ""),
+            bool(dto.get("finished")),
+            str(dto.get("error") or ""),
+            FolderItems.of(
+                FolderContents(
+                    tuple(f for f in dto.get("files") or () if isinstance(f, dict)),
+                    tuple(f for f in dto.get("folders") or () if isinstance(f, dict)),
+                )
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Room:
     """A room (FolderDto): its id, its title as the portal stores it, its tags, and whether
     it is in the Archive."""

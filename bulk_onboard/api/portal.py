@@ -16,6 +16,7 @@ from bulk_onboard.api.models import (
     GUEST,
     SEARCH_ACTIVE,
     Account,
+    FileOperation,
     FolderContents,
     FolderItems,
     Item,
@@ -25,8 +26,11 @@ from bulk_onboard.api.models import (
     Room,
     ShareReply,
 )
-from bulk_onboard.errors import PermanentError
+from bulk_onboard.backoff import RetryPolicy
+from bulk_onboard.errors import AmbiguousWrite, PermanentError
 from bulk_onboard.model import Json
+
+COPY_POLL_SECONDS, COPY_POLL_TIMEOUT = 0.1, 30.0  # the server's own tests' poll (BaseTest)
 
 Listed = tuple[str, Person]  # a person of a people listing, by lower-cased e-mail
 
@@ -81,6 +85,16 @@ class PortalCalls:
         async def user_by_email(self, email: str) -> Json | None: ...
         async def person_state(self, email: str) -> Json | None: ...
         async def self_profile(self) -> Json: ...
+        async def start_copy(
+            self,
+            folder_ids: Iterable[int],
+            file_ids: Iterable[int],
+            dest_folder_id: int,
+            content: bool,
+        ) -> list[Json]: ...
+        async def file_operations(self, operation_id: str | None = None) -> list[Json]: ...
+        @property
+        def retry_policy(self) -> RetryPolicy: ...
         async def people_page(
             self, start_index: int = 0, count: int = 100
         ) -> tuple[list[Json], int]: ...
@@ -118,6 +132,51 @@ class PortalCalls:
     async def copy_file(self, file_id: int, dest_folder_id: int, dest_title: str) -> Item:
         """POST files/file/{fileId}/copyas → the copy."""
         return Item.from_dto(await self.copy_file_as(file_id, dest_folder_id, dest_title))
+
+    async def copy_into(
+        self,
+        dest_folder_id: int,
+        *,
+        folder_ids: Iterable[int] = (),
+        file_ids: Iterable[int] = (),
+        content: bool = False,
+        give_up_after: float = COPY_POLL_TIMEOUT,
+        interval: float = COPY_POLL_SECONDS,
+    ) -> FileOperation:
+        """PUT files/fileops/copy (titles already in the destination are skipped, folders
+        found merged into), polled through GET files/fileops until it finishes → the finished
+        operation. `content`: each folder's content instead of the folder (docspace-api.md
+        13). Its error → PermanentError; still running after `give_up_after` s, or no
+        operation in the answer → AmbiguousWrite (the copy may land: read the destination).
+        An operation gone from the list was answered elsewhere: finished, nothing known of
+        what it made."""
+        path = "/api/2.0/files/fileops/copy"
+        started = await self.start_copy(folder_ids, file_ids, dest_folder_id, content)
+        if not started:
+            raise AmbiguousWrite(
+                "the portal answered the copy without its operation", method="PUT", path=path
+            )
+        operation = FileOperation.from_dto(started[0])
+        for _ in range(max(1, int(give_up_after / interval))):
+            if operation.finished:
+                break
+            await self.retry_policy.sleep(interval)
+            found = [o for o in await self.file_operations(operation.id) if o.get("id")]
+            if not found:
+                operation = FileOperation(operation.id, finished=True)
+                break
+            operation = FileOperation.from_dto(found[0])
+        if not operation.finished:
+            raise AmbiguousWrite(
+                f"the portal did not finish the copy into folder {dest_folder_id} within "
+                f"{give_up_after:g} s (operation {operation.id}); read the folder before "
+                "copying again",
+                method="PUT",
+                path=path,
+            )
+        if operation.error:
+            raise PermanentError(operation.error, method="PUT", path=path, status=200)
+        return operation
 
     # ------------------------------------------------------------------ members and links
 

@@ -13,7 +13,16 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from bulk_onboard.api.limits import ClientStats
-from bulk_onboard.api.models import FolderItems, Item, Link, Member, Person, Room, ShareReply
+from bulk_onboard.api.models import (
+    FileOperation,
+    FolderItems,
+    Item,
+    Link,
+    Member,
+    Person,
+    Room,
+    ShareReply,
+)
 from bulk_onboard.api.portal import Listed
 from bulk_onboard.backoff import RetryPolicy
 
@@ -34,6 +43,14 @@ class PortalClient(Protocol):
     async def new_folder(self, parent_id: int, title: str) -> Item: ...
     async def items(self, folder_id: int) -> FolderItems: ...
     async def copy_file(self, file_id: int, dest_folder_id: int, dest_title: str) -> Item: ...
+    async def copy_into(
+        self,
+        dest_folder_id: int,
+        *,
+        folder_ids: Iterable[int] = (),
+        file_ids: Iterable[int] = (),
+        content: bool = False,
+    ) -> FileOperation: ...
 
     # access and links
     async def share_room(

@@ -17,6 +17,7 @@ from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, UserT
 from bulk_onboard.model.steps import (
     AnnounceCrm,
     CopyFile,
+    CopySkeleton,
     EnsureFolder,
     EnsureLink,
     EnsurePerson,
@@ -72,14 +73,14 @@ def step_text(step: Step) -> str:
         case CopyFile(source=source, dest_folder=dest, dest_title=title):
             what = f'"{source}"' if isinstance(source, TemplatePath) else f"file {source}"
             return f'copy {what} to {dest} as "{title}"'
-        case ShareRoom(room=room, members=members, notify=notify, message=message, culture=culture):
-            who = ", ".join(_member_text(m) for m in members)
-            notes = ["notify" if notify else "no notification"]
-            if message:
-                notes.append(f'message "{message}"')
-            if culture:
-                notes.append(f"culture {culture}")
-            return f"share {room} with {who}; {', '.join(notes)}"
+        case CopySkeleton(room=room, source=source, fallback=fallback):
+            return f'copy the content of "{source}" into {room} (one copy operation; ' + (
+                f"while it is not in the portal: {_fallback_text(fallback)})"
+                if fallback
+                else "the playbook has no folders or copies to make instead)"
+            )
+        case ShareRoom():
+            return _share_text(step)
         case EnsureLink(room=room, link_type=link_type, access=access, title=title):
             return f'ensure {word(link_type)} link "{title}" ({word(access)}) in {room}'
         case EnsurePerson(
@@ -96,6 +97,22 @@ def step_text(step: Step) -> str:
                 f"{name}={_value_text(value)}" for name, value in fields
             )
     raise TypeError(f"unknown step {step!r}")
+
+
+def _fallback_text(steps: tuple[EnsureFolder | CopyFile, ...]) -> str:
+    folders = sum(1 for step in steps if isinstance(step, EnsureFolder))
+    copies = len(steps) - folders
+    return f"{folders} folders and {copies} copies of the playbook, step by step"
+
+
+def _share_text(step: ShareRoom) -> str:
+    who = ", ".join(_member_text(m) for m in step.members)
+    notes = ["notify" if step.notify else "no notification"]
+    if step.message:
+        notes.append(f'message "{step.message}"')
+    if step.culture:
+        notes.append(f"culture {step.culture}")
+    return f"share {step.room} with {who}; {', '.join(notes)}"
 
 
 def _member_text(member: Member) -> str:

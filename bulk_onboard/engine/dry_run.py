@@ -25,6 +25,7 @@ from bulk_onboard.api.models import (
     ROOM_ADMIN,
     SEARCH_ACTIVE,
     TYPE_RANK,
+    FileOperation,
     FolderItems,
     Item,
     Link,
@@ -42,12 +43,19 @@ from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import Job, run
 from bulk_onboard.intake import Intake
 from bulk_onboard.model import Json
-from bulk_onboard.model.records import LinkType
+from bulk_onboard.model.records import Access, LinkType, RoomType
 from bulk_onboard.runs.portal_memory import budget_refused_recently
 from bulk_onboard.runs.progress import NoProgress
 from bulk_onboard.runs.report import OK_STATUSES, RowResult
 
 DAILY_WRITE_BUDGET = 10_000  # POST + PUT per user and day (docspace-api.md section 7)
+
+
+READ, FILL_FORMS, FORM_FILLING_ROOM = (
+    int(Access.READ),
+    int(Access.FILL_FORMS),
+    int(RoomType.FILLING_FORMS),
+)
 
 
 class PlanningClient:
@@ -58,6 +66,7 @@ class PlanningClient:
         self.writes: Counter[str] = Counter()
         self._last_id = 0
         self._people: dict[str, Person] = {}
+        self._room_types: dict[int, int] = {}  # of the rooms a run would create
 
     @property
     def stats(self) -> ClientStats:
@@ -90,7 +99,9 @@ class PlanningClient:
 
     async def new_room(self, title: str, room_type: int, tags: Iterable[str] = ()) -> Room:
         self.writes["POST create_room"] += 1
-        return Room(self._new_id(), title, tuple(tags))
+        room = Room(self._new_id(), title, tuple(tags))
+        self._room_types[room.id] = room_type
+        return room
 
     async def retitle_room(self, room_id: int, title: str) -> Room:
         self.writes["PUT update_room"] += 1
@@ -103,6 +114,17 @@ class PlanningClient:
     async def copy_file(self, file_id: int, dest_folder_id: int, dest_title: str) -> Item:
         self.writes["POST copy_file_as"] += 1
         return Item(self._new_id(), dest_title)
+
+    async def copy_into(
+        self,
+        dest_folder_id: int,
+        *,
+        folder_ids: Iterable[int] = (),
+        file_ids: Iterable[int] = (),
+        content: bool = False,
+    ) -> FileOperation:
+        self.writes["PUT copy_items"] += 1
+        return FileOperation("(planned)", finished=True)
 
     async def share_room(
         self,
@@ -126,7 +148,9 @@ class PlanningClient:
             for link in await self._real.links(room_id, link_type=int(LinkType.EXTERNAL)):
                 if link.primary:
                     return link
-        return Link("(new)", "(new link)", 2)
+        # as the portal makes it: fill-forms in a form-filling room, read elsewhere (5.5)
+        access = FILL_FORMS if self._room_types.get(room_id) == FORM_FILLING_ROOM else READ
+        return Link("(new)", "(new link)", access)
 
     async def new_person(
         self,

@@ -6,6 +6,7 @@
     EnsureRoom    room         clients        ClientActions.room
     EnsureFolder  folder:<t>   clients        ClientActions.folder
     CopyFile      copy:<t>     clients        ClientActions.copy
+    CopySkeleton  skeleton     clients        SkeletonActions.skeleton
     ShareRoom     share        clients        ClientActions.share
     EnsureLink    link         clients        ClientActions.link
     JoinRoom      membership   memberships    MembershipActions.join       per room
@@ -26,10 +27,12 @@ from typing import Literal
 from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
+from bulk_onboard.engine.actions.skeleton import SkeletonActions
 from bulk_onboard.engine.exactly_once import Action, GroupAction
 from bulk_onboard.model.steps import (
     AnnounceCrm,
     CopyFile,
+    CopySkeleton,
     EnsureFolder,
     EnsureLink,
     EnsurePerson,
@@ -75,6 +78,9 @@ STEP_KINDS: tuple[StepKind, ...] = (
     StepKind(EnsureRoom, "clients", lambda a: a.client.room),
     StepKind(EnsureFolder, "clients", lambda a: a.client.folder),
     StepKind(CopyFile, "clients", lambda a: a.client.copy),
+    StepKind(
+        CopySkeleton, "clients", lambda a: SkeletonActions(a.client.ctx, a.client.once).skeleton
+    ),
     StepKind(ShareRoom, "clients", lambda a: a.client.share),
     StepKind(EnsureLink, "clients", lambda a: a.client.link),
     StepKind(JoinRoom, "memberships", group_action=lambda a: a.membership.join),

@@ -36,6 +36,7 @@ from bulk_onboard.model.outputs import (
     PersonOut,
     RoomOut,
     ShareOut,
+    SkeletonOut,
 )
 from bulk_onboard.model.steps import EnsureLink, EnsurePerson, EnsureRoom, output_type
 from bulk_onboard.runs.folder import RunFolder, open_run_folder
@@ -217,6 +218,11 @@ class _Fold:
             made = self.effects.made_folders if kind is FolderOut else self.effects.made_files
             for room_id in self.rooms.of_row.get(row, []):
                 made.setdefault(room_id, set()).add(int(out["id"]))
+        elif kind is SkeletonOut:
+            skeleton = SkeletonOut.from_json(out)
+            for room_id in self.rooms.of_row.get(row, []):
+                self.effects.made_folders.setdefault(room_id, set()).update(skeleton.folders)
+                self.effects.made_files.setdefault(room_id, set()).update(skeleton.files)
         elif kind is ShareOut and "room" in out:
             self.share(row, ShareOut.from_json(out))
         elif kind is MembershipOut and "room" in out:

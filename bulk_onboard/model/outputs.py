@@ -12,6 +12,7 @@ are ignored).
     FindRoom      room           RoomOut       id, title
     EnsureFolder  folder:<t>     FolderOut     id
     CopyFile      copy:<t>       FileOut       id
+    CopySkeleton  skeleton       SkeletonOut   folders, files (the room's top-level items)
     ShareRoom     share          ShareOut      set (found); set, room, added, invited (changed)
     EnsureLink    link           LinkOut       id, url
     EnsurePerson  person         PersonOut     id
@@ -76,6 +77,25 @@ class FileOut:
     @classmethod
     def from_json(cls, out: Mapping[str, Any]) -> FileOut:
         return cls(int(out["id"]))
+
+
+@dataclass(frozen=True, slots=True)
+class SkeletonOut:
+    """The skeleton's top-level folders and files in the room: found there, or made (or
+    merged into) by the copy."""
+
+    folders: tuple[int, ...] = ()
+    files: tuple[int, ...] = ()
+
+    def to_json(self) -> Json:
+        return {"folders": list(self.folders), "files": list(self.files)}
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> SkeletonOut:
+        return cls(
+            tuple(int(i) for i in out.get("folders") or ()),
+            tuple(int(i) for i in out.get("files") or ()),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,5 +215,13 @@ class CrmOut:
 
 
 StepOutput: TypeAlias = (
-    RoomOut | FolderOut | FileOut | ShareOut | LinkOut | PersonOut | MembershipOut | CrmOut
+    RoomOut
+    | FolderOut
+    | FileOut
+    | SkeletonOut
+    | ShareOut
+    | LinkOut
+    | PersonOut
+    | MembershipOut
+    | CrmOut
 )

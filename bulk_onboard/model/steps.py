@@ -24,6 +24,7 @@ from bulk_onboard.model.outputs import (
     PersonOut,
     RoomOut,
     ShareOut,
+    SkeletonOut,
     StepOutput,
 )
 from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, RowKind, UserType
@@ -54,6 +55,18 @@ class TemplatePath:
 
 
 FileSource: TypeAlias = int | TemplatePath
+
+
+@dataclass(frozen=True, slots=True)
+class FolderPath:
+    """A folder named by the title of the room holding it and the titles of the folders
+    down to it ("Templates/Client room skeleton")."""
+
+    room_title: str
+    folders: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return "/".join((self.room_title, *self.folders))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +134,23 @@ class CopyFile:
     def title_of(cls, key: str) -> str | None:
         """The title in a step key of this kind, or None for another kind's key."""
         return key[len(cls.KEY) :] if key.startswith(cls.KEY) else None
+
+
+@dataclass(frozen=True, slots=True)
+class CopySkeleton:
+    """The content of the skeleton folder into the room, by one copy operation (PUT
+    files/fileops/copy, content): nothing sent when every item is there; only the missing
+    ones land when some are (titles already there are skipped, folders merged into). While
+    the skeleton is not in the portal, the `fallback` steps (the playbook's folders and
+    copies) run in its place, each as its own step."""
+
+    KEY: ClassVar[str] = "skeleton"
+    OUTPUT: ClassVar[type[StepOutput]] = SkeletonOut
+
+    key: str
+    room: Ref
+    source: FolderPath
+    fallback: tuple[EnsureFolder | CopyFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +242,7 @@ Step: TypeAlias = (
     | FindRoom
     | EnsureFolder
     | CopyFile
+    | CopySkeleton
     | ShareRoom
     | EnsureLink
     | EnsurePerson

@@ -22,7 +22,7 @@ from bulk_onboard.config import is_loopback
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.model.columns import ColumnMap
 from bulk_onboard.model.records import FOLDER_TITLE_MAX, Access, LinkType, RoomType
-from bulk_onboard.model.steps import FileSource, TemplatePath
+from bulk_onboard.model.steps import FileSource, FolderPath, TemplatePath
 from bulk_onboard.model.words import ACCESS_NAMES, NOT_ROOM_ROLES
 from bulk_onboard.playbook.columns import read_columns, read_ignored_sheets
 from bulk_onboard.playbook.values import Reader, check_keys, merge, parse_toml
@@ -142,6 +142,9 @@ class Playbook:
     rate_window: float | None = None
     keep_runs: int | None = None  # [runs] keep: run folders kept after a run; None keeps all
     notify: Notify = Notify()  # [notify]: who is told how a run ended
+    # [room] skeleton: a folder whose content each new client room gets by one copy; while
+    # set, room.folders and [[copies]] are not used
+    skeleton: FolderPath | None = None
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -232,6 +235,7 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         rate_window=_rate_window(read, data.get("limits", {})),
         keep_runs=_keep_runs(read, data.get("runs", {})),
         notify=_notify(read, data.get("notify", {})),
+        skeleton=_skeleton(read, room),
     )
 
 
@@ -276,6 +280,20 @@ def _keep_runs(read: Reader, table: dict[str, Any]) -> int | None:
     if "keep" not in table:
         return None
     return int(read.number(table, "runs", "keep", low=1, high=100_000, integer=True))
+
+
+def _skeleton(read: Reader, room: dict[str, Any]) -> FolderPath | None:
+    """room.skeleton: "Room title/Folder[/Sub-folder…]", or empty for none."""
+    value = read.text(room, "room", "skeleton")
+    if not value:
+        return None
+    parts = [part.strip() for part in value.strip().strip("/").split("/")]
+    if len(parts) < 2 or not all(parts):
+        raise ConfigError(
+            f'{read.name}: room.skeleton must name a folder in a room, as "Room title/Folder" '
+            f"(sub-folders with more /), not {value!r}."
+        )
+    return FolderPath(parts[0], tuple(parts[1:]))
 
 
 def _accesses(read: Reader, table: dict[str, Any]) -> Accesses:

@@ -15,6 +15,7 @@ from bulk_onboard.sandbox.middleware import pipeline
 from bulk_onboard.sandbox.portal import PORTAL, Portal
 from bulk_onboard.sandbox.routes import (
     auth,
+    fileops,
     files,
     links,
     people,
@@ -29,7 +30,18 @@ def build_app(portal: Portal) -> web.Application:
     """The /api/2.0 routes behind the pipeline, plus the sandbox-only /sandbox/ routes."""
     app = web.Application(middlewares=[pipeline], client_max_size=4 * 1024 * 1024)
     app[PORTAL] = portal
-    for module in (files, roomlist, rooms, sharing, links, people, people_state, auth, admin):
+    for module in (
+        files,
+        fileops,
+        roomlist,
+        rooms,
+        sharing,
+        links,
+        people,
+        people_state,
+        auth,
+        admin,
+    ):
         module.add_routes(app)
     outage.add_routes(app)
     receiver = webhooks.WebhookReceiver(

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bulk_onboard.sandbox import enums, rights
 from bulk_onboard.sandbox.bodies import Body, read_body
+from bulk_onboard.sandbox.copying import COPY
 from bulk_onboard.sandbox.envelopes import (
     FOLDER_NOT_FOUND,
     BadArgument,
@@ -101,6 +102,8 @@ async def update_room(request: web.Request) -> web.Response:
 
 def operation_dto(portal: Portal, caller: Person, operation: Operation) -> dict[str, Any]:
     """FileOperationDto; `Operation` is its [JsonPropertyName] spelling."""
+    if operation.copy is not None:
+        return copy_dto(portal, caller, operation)
     dto: dict[str, Any] = {
         "id": operation.id,
         "Operation": MOVE,
@@ -115,6 +118,29 @@ def operation_dto(portal: Portal, caller: Person, operation: Operation) -> dict[
         folders = [portal.store.tree.folder(i) for i in shown]
         dto["folders"] = [portal.dtos.folder(f, caller) for f in folders if f is not None]
         dto["files"] = []
+    return dto
+
+
+def copy_dto(portal: Portal, caller: Person, operation: Operation) -> dict[str, Any]:
+    """A copy's FileOperationDto: once finished, the top-level entries it made or merged
+    into (`processed` counts the items it was given, inferred)."""
+    job = operation.copy
+    assert job is not None
+    dto: dict[str, Any] = {
+        "id": operation.id,
+        "Operation": COPY,
+        "progress": 100 if operation.finished else 0,
+        "error": operation.error,
+        "processed": str(len(job.folder_ids) + len(job.file_ids)) if operation.finished else "0",
+        "finished": operation.finished,
+        "status": COMPLETED if operation.finished else CREATED,
+    }
+    if operation.finished:
+        tree = portal.store.tree
+        folders = [f for f in (tree.folder(i) for i in job.folders) if f is not None]
+        files = [f for f in (tree.file(i) for i in job.files) if f is not None]
+        dto["folders"] = [portal.dtos.folder(f, caller) for f in folders]
+        dto["files"] = [portal.dtos.file(f, caller) for f in files]
     return dto
 
 
