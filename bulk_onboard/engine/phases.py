@@ -28,7 +28,7 @@ from bulk_onboard.engine.memberships import blocked, join_step, membership_group
 from bulk_onboard.engine.outage import judge, portal_down
 from bulk_onboard.engine.pool import Pool, Stop
 from bulk_onboard.engine.row import RowState, finish, row_status
-from bulk_onboard.engine.rows import Rows
+from bulk_onboard.engine.rows import Phase, Rows
 from bulk_onboard.engine.step_runner import STEP_ERRORS, StepRunner
 from bulk_onboard.engine.step_table import phase_steps
 from bulk_onboard.errors import BudgetExhausted, FatalError, StepFailed
@@ -257,12 +257,11 @@ class Phases:
         turn cost their plans, not their states."""
         waiting: list[Plan] = []
         for plan in plans:
-            if plan.row_key in self.run.ended:
+            # Only a row the people phase parked joins a room: one it never reached (the run
+            # stopped) or never finished is left to end as interrupted, not as unchanged.
+            if self.run.phase(plan.row_key) is not Phase.PARKED:
                 continue
-            if not any(isinstance(step, JoinRoom) for step in plan.steps):
-                state = self.run.state(plan)
-                self.settle(state, row_status(state, "person"))
-            elif self._room_is_there(plan):
+            if self._room_is_there(plan):
                 waiting.append(plan)
 
         async def work(group: list[Plan]) -> dict[str, StepFailed]:
