@@ -4,6 +4,8 @@ people       every user row's person (and the existing room it joins, looked up 
              account managers and members exist before anything refers to them
 clients      room, folders, copies, access, link: the steps of a row in order, rows concurrently
              (the people of its share checked first, so a row they would fail makes no room)
+people again the people who join a room a client row of this run makes, once it was made:
+             nobody is created or invited for a room that failed (their rows fail naming it)
 memberships  grouped per room: one look at the members, one share request per room and batch
 announcements  each onboarded client to the CRM sinks of the playbook, after all DocSpace work
 
@@ -16,7 +18,7 @@ the run's failure, not the rows' (engine/outage.py judges which). A row's phases
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TypeVar
 
 import structlog
@@ -214,6 +216,21 @@ class Phases:
                 self.run.park(state)  # until the memberships phase
 
         await self._pool(work, done).run(plans)
+
+    def rooms_there(self, plans: Iterable[Plan]) -> Iterator[Plan]:
+        """The rows whose client row's room was made (after the clients phase); any other
+        ends here, failing with that client's failure, before its person is made."""
+        return (plan for plan in plans if self._unended(plan) and self._room_made(plan))
+
+    def _unended(self, plan: Plan) -> bool:
+        return plan.row_key not in self.run.ended
+
+    def _room_made(self, plan: Plan) -> bool:
+        """The client row's room exists (a later step of that row may have failed: the
+        memberships phase says so); a row whose room was never made ends here."""
+        owner = join_step(plan).room.row
+        end = self.run.client_end(owner) if owner else None
+        return end is None or end.has_room or self._room_is_there(plan)
 
     async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
