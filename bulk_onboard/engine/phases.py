@@ -29,6 +29,7 @@ from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.memberships import blocked, join_step, membership_groups
 from bulk_onboard.engine.outage import judge, portal_down
 from bulk_onboard.engine.pool import Pool, Stop
+from bulk_onboard.engine.room_view import RoomView
 from bulk_onboard.engine.row import RowState, finish, row_status
 from bulk_onboard.engine.rows import Phase, Rows
 from bulk_onboard.engine.step_runner import STEP_ERRORS, StepRunner
@@ -36,7 +37,7 @@ from bulk_onboard.engine.step_table import phase_steps
 from bulk_onboard.errors import BudgetExhausted, FatalError, StepFailed
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import RowKind
-from bulk_onboard.model.steps import AnnounceCrm, JoinRoom, Plan, ShareRoom, Step
+from bulk_onboard.model.steps import AnnounceCrm, EnsureRoom, JoinRoom, Plan, ShareRoom, Step
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
@@ -80,6 +81,8 @@ class Phases:
         self.concurrency = concurrency
         # what stops the run as a whole (a refused token, an outage, a tripped guard)
         self.fatal = fatal
+        # whether client rooms may be made (a key that cannot see every room may not)
+        self.room_view: RoomView | None = None
         self.outage_streak: list[str] = []  # rows failed on outages since the last good one
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
@@ -167,6 +170,17 @@ class Phases:
                 state.requests += meter.requests
                 state.attempts += meter.attempts
 
+    async def room_refused(self, plan: Plan) -> StepFailed | None:
+        """A client row that would create a room with a key that cannot see every room, not
+        acknowledged (engine/room_view): it fails before anything is made."""
+        if self.room_view is None or not any(isinstance(s, EnsureRoom) for s in plan.steps):
+            return None
+        try:
+            refused = await self.room_view.refused()
+        except STEP_ERRORS as exc:
+            return StepFailed(EnsureRoom.KEY, exc)
+        return StepFailed(EnsureRoom.KEY, refused) if refused is not None else None
+
     async def guarded_check(self, state: RowState) -> StepFailed | None:
         """The people of a client row's share as the portal has them (the manager a room
         admin, nobody disabled), checked before its room is made; skipped once journalled."""
@@ -235,7 +249,7 @@ class Phases:
     async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
             state = self.run.state(plan)
-            refused = await self.guarded_check(state)  # before its room is made
+            refused = await self.room_refused(plan) or await self.guarded_check(state)
             return refused or await self.guarded(state, CLIENT_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:

@@ -41,6 +41,7 @@ from bulk_onboard.engine.guard import GuardCount
 from bulk_onboard.engine.memberships import share_emails, waits_for_room
 from bulk_onboard.engine.phases import Phases
 from bulk_onboard.engine.pool import Stop
+from bulk_onboard.engine.room_view import RoomView
 from bulk_onboard.engine.rows import Rows
 from bulk_onboard.engine.step_runner import StepRunner
 from bulk_onboard.engine.step_table import Actions, actions_of
@@ -295,6 +296,11 @@ async def run_phases(engine: Engine, job: Job) -> None:
         """The user rows whose person waits for their client's room (or does not)."""
         return (p for p in plans.of(RowKind.USER) if waits_for_room(p, shared) is after_rooms)
 
+    # before any write: a key that cannot see every room makes no client room unacknowledged
+    phases.room_view = RoomView(
+        phases.ctx, plans.of(RowKind.CLIENT), acknowledged=job.intake.playbook.allow_partial_view
+    )
+    await phases.room_view.announce()
     timeline.phase("invitations")
     # people without names: invited in full batches before anyone else is looked at
     await engine.persons.invite_up_front(users(False), job.checkpoint)

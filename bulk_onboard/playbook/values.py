@@ -20,7 +20,7 @@ from bulk_onboard.model.words import (
 )
 
 SCHEMA: dict[str, frozenset[str]] = {
-    "room": frozenset({"title", "type", "tags", "folders", "rename"}),
+    "room": frozenset({"title", "type", "tags", "folders", "rename", "allow_partial_view"}),
     "copies": frozenset({"source", "folder", "title"}),
     "access": frozenset({"manager", "client", "users"}),
     "link": frozenset({"kind", "access", "title"}),

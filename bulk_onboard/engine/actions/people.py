@@ -87,6 +87,8 @@ class PersonActions:
                         step.culture,
                     )
                 except PermanentError as exc:
+                    if exc.status == 403:
+                        raise await self._create_refused(step, exc) from exc
                     if exc.refusal is not Refusal.EMAIL_TAKEN:
                         raise
                     person = await people.refresh(step.email)  # someone else made them meanwhile
@@ -97,6 +99,16 @@ class PersonActions:
                 return StepDone.of(PersonOut(person.id), "created")
             await self.inviter.invite(step.email, int(step.user_type), step.culture)
             return await self._invited(step)
+
+    async def _create_refused(self, step: EnsurePerson, exc: PermanentError) -> RowRefused:
+        """POST people refused (403): a sentence naming the account's type and what to do."""
+        account = type_name(await self.ctx.people.account_type())
+        return RowRefused(
+            f"the portal refused to create {step.email} as a {type_name(int(step.user_type))} "
+            f"({exc.message}): the account bulk-onboard works as is a {account}; a room admin "
+            "may create users only, room admins need a DocSpace admin's key and DocSpace "
+            "admins the owner's: use such a key, or change the type in the sheet"
+        )
 
     async def _invited(self, step: EnsurePerson, *, fresh: bool = False) -> StepDone:
         """The person just invited, as the portal lists them (`fresh`: read again already,
