@@ -10,7 +10,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from click.testing import CliRunner
 
+from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.portal_checks import (
     MARIA,
@@ -83,6 +85,16 @@ async def test_a_room_admins_key_makes_no_client_room_unless_acknowledged(
     assert "the account bulk-onboard works as is a room-admin" in refused, refused
     assert "DocSpace admin's key" in refused and "(HTTP 403)" not in refused, refused
     assert await invitations(sandbox) == ["it@k1.example", "new.user@example.org"]
+
+    # plan --against-portal says it too, before any run
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        main,
+        ["plan", str(clients), "--against-portal", "--rate", "500"],
+        env={"DOCSPACE_TOKEN": key, "DOCSPACE_URL": sandbox.url},
+    )
+    assert result.exit_code == 1, result.output
+    assert "--allow-partial-room-view" in result.output, result.output
 
     # acknowledged: K-2's room is made (with a key that sees only its own rooms)
     k2 = write_clients(tmp_path / "k2.csv", rooms[1:])
