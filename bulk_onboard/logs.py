@@ -40,6 +40,7 @@ EVENTS: frozenset[str] = frozenset(
         "journal_loaded",
         "guard_checked",  # what the run would create (new_rooms, new_people) against the limits
         "guard_stopped_run",  # the guard stopped the run before its first write; reason
+        "partial_room_view",  # the key cannot see every room: client rooms refused or acknowledged
         # undo of a run
         "undo_started",
         "undo_step",  # what: archived, removed, disabled, deleted, offboarded; item

@@ -159,6 +159,24 @@ def check_notify_config(playbook: Playbook) -> None:
             fail(f"{playbook.source}: {exc}")
 
 
+ALLOW_PARTIAL_ROOM_VIEW = click.option(
+    "--allow-partial-room-view",
+    "allow_partial_room_view",
+    is_flag=True,
+    default=False,
+    help="Create client rooms even with a key that is not a DocSpace admin's: it cannot see "
+    "the rooms other admins made, so a client whose room someone else made gets a second one "
+    "(as the playbook's [room] allow_partial_view = true).",
+)
+
+
+def with_room_view(intake: Intake, allow: bool) -> Intake:
+    """The intake with --allow-partial-room-view over the playbook's [room] setting."""
+    if not allow:
+        return intake
+    return replace(intake, playbook=replace(intake.playbook, allow_partial_view=True))
+
+
 @click.command("run")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @PLAYBOOK
@@ -171,6 +189,7 @@ def check_notify_config(playbook: Playbook) -> None:
     help="Continue a stopped or crashed run (its id, or its folder) where it stopped.",
 )
 @REANNOUNCE
+@ALLOW_PARTIAL_ROOM_VIEW
 @guard_options
 @connection_options
 def run_command(
@@ -179,6 +198,7 @@ def run_command(
     kind: str | None,
     resume: str | None,
     reannounce: bool,
+    allow_partial_room_view: bool,
     max_new_rooms: int | None,
     max_new_people: int | None,
     **options: Any,
@@ -201,6 +221,7 @@ def run_command(
         fail("give the spreadsheets to onboard, or --resume RUN to continue a run")
     settings = settings_from(options)
     limits = (max_new_rooms, max_new_people)
+    options["allow_partial_room_view"] = allow_partial_room_view
     if resume is not None:
         _resume_run(settings, options, resume, playbook, reannounce=reannounce, limits=limits)
     else:
@@ -220,6 +241,7 @@ def _start_run(
     """`run FILES`: a new run of the spreadsheets, under the guard's `limits` (--max-new-rooms,
     --max-new-people) when given."""
     intake = with_guard(read_intake(files, playbook, kind), *limits)
+    intake = with_room_view(intake, options.get("allow_partial_room_view", False))
     check_crm_config(intake)
     settings = with_playbook_limits(settings, options, intake.playbook)
     check_notify_config(intake.playbook)
@@ -258,6 +280,7 @@ def _resume_run(
         click.echo(f"resuming with the run's own {', '.join(kept)}", err=True)
     intake, carried = _folder_intake(folder, playbook)
     intake = with_guard(intake, *limits)
+    intake = with_room_view(intake, options.get("allow_partial_room_view", False))
     check_crm_config(intake)
     settings = with_playbook_limits(settings, options, intake.playbook)
     check_notify_config(intake.playbook)
@@ -340,12 +363,14 @@ def _report_of(given: Path, report_dir: Path) -> Path:
 @click.argument("report", metavar="REPORT|RUN", type=click.Path(path_type=Path))
 @PLAYBOOK
 @REANNOUNCE
+@ALLOW_PARTIAL_ROOM_VIEW
 @guard_options
 @connection_options
 def retry_command(
     report: Path,
     playbook: Path | None,
     reannounce: bool,
+    allow_partial_room_view: bool,
     max_new_rooms: int | None,
     max_new_people: int | None,
     **options: Any,
@@ -359,7 +384,8 @@ def retry_command(
     settings = settings_from(options)
     report = _report_of(report, settings.report_dir)
     retry, chosen = _plan_retry(report, playbook, settings.report_dir)
-    retry = replace(retry, intake=with_guard(retry.intake, max_new_rooms, max_new_people))
+    intake = with_guard(retry.intake, max_new_rooms, max_new_people)
+    retry = replace(retry, intake=with_room_view(intake, allow_partial_room_view))
     check_crm_config(retry.intake)
     check_notify_config(retry.intake.playbook)
     if not retry.intake.plans and not retry.intake.invalid:

@@ -265,6 +265,11 @@ class ExactlyOnce:
         state.outcomes[step.key] = result.outcome
         if result.outcome != "found":
             log.debug("step_finished", row=row, step=step.key, outcome=result.outcome)
+        self.journal_done(row, step, result)
+
+    def journal_done(self, row: str, step: Step, result: StepDone) -> None:
+        """Journal what a step confirmed (also for a write that is no step of one row yet:
+        an invitation sent up front for the row)."""
         self.journal.record(
             row, step.key, {**result.outputs, DIGEST: step_digest(step)}, result.outcome
         )

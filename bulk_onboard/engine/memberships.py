@@ -3,11 +3,11 @@ person cannot join a room its client row left missing (pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Iterable, Sequence
 
 from bulk_onboard.engine.rows import ClientEnd
 from bulk_onboard.errors import RowRefused
-from bulk_onboard.model.steps import FindRoom, JoinRoom, Plan
+from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Plan, ShareRoom
 from bulk_onboard.runs.report import OK_STATUSES, Status
 
 MEMBERSHIP_BATCH = 50
@@ -15,6 +15,29 @@ MEMBERSHIP_BATCH = 50
 
 def join_step(plan: Plan) -> JoinRoom:
     return next(s for s in plan.steps if isinstance(s, JoinRoom))
+
+
+def share_emails(clients: Iterable[Plan]) -> frozenset[str]:
+    """Everyone a client row's share names (its manager, its contact): the people phase makes
+    or looks at them before any room, as the share needs them."""
+    return frozenset(
+        member.email.lower()
+        for plan in clients
+        for step in plan.steps
+        if isinstance(step, ShareRoom)
+        for member in step.members
+    )
+
+
+def waits_for_room(plan: Plan, shared: Container[str]) -> bool:
+    """A user row that joins the room a client row of this run makes: its person is made
+    (or invited) only once that room is there, so nobody is mailed for a room that failed.
+    A person a client's share names is made first, as that share needs them."""
+    join = next((s for s in plan.steps if isinstance(s, JoinRoom)), None)
+    if join is None or join.room.row is None:
+        return False
+    person = next((s for s in plan.steps if isinstance(s, EnsurePerson)), None)
+    return person is None or person.email.lower() not in shared
 
 
 def membership_groups(plans: Sequence[Plan]) -> list[list[Plan]]:

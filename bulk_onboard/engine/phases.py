@@ -4,6 +4,8 @@ people       every user row's person (and the existing room it joins, looked up 
              account managers and members exist before anything refers to them
 clients      room, folders, copies, access, link: the steps of a row in order, rows concurrently
              (the people of its share checked first, so a row they would fail makes no room)
+people again the people who join a room a client row of this run makes, once it was made:
+             nobody is created or invited for a room that failed (their rows fail naming it)
 memberships  grouped per room: one look at the members, one share request per room and batch
 announcements  each onboarded client to the CRM sinks of the playbook, after all DocSpace work
 
@@ -16,7 +18,7 @@ the run's failure, not the rows' (engine/outage.py judges which). A row's phases
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TypeVar
 
 import structlog
@@ -27,14 +29,15 @@ from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.memberships import blocked, join_step, membership_groups
 from bulk_onboard.engine.outage import judge, portal_down
 from bulk_onboard.engine.pool import Pool, Stop
+from bulk_onboard.engine.room_view import RoomView
 from bulk_onboard.engine.row import RowState, finish, row_status
-from bulk_onboard.engine.rows import Rows
+from bulk_onboard.engine.rows import Phase, Rows
 from bulk_onboard.engine.step_runner import STEP_ERRORS, StepRunner
 from bulk_onboard.engine.step_table import phase_steps
 from bulk_onboard.errors import BudgetExhausted, FatalError, StepFailed
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import RowKind
-from bulk_onboard.model.steps import AnnounceCrm, JoinRoom, Plan, ShareRoom, Step
+from bulk_onboard.model.steps import AnnounceCrm, EnsureRoom, JoinRoom, Plan, ShareRoom, Step
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
@@ -78,6 +81,8 @@ class Phases:
         self.concurrency = concurrency
         # what stops the run as a whole (a refused token, an outage, a tripped guard)
         self.fatal = fatal
+        # whether client rooms may be made (a key that cannot see every room may not)
+        self.room_view: RoomView | None = None
         self.outage_streak: list[str] = []  # rows failed on outages since the last good one
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
@@ -165,6 +170,17 @@ class Phases:
                 state.requests += meter.requests
                 state.attempts += meter.attempts
 
+    async def room_refused(self, plan: Plan) -> StepFailed | None:
+        """A client row that would create a room with a key that cannot see every room, not
+        acknowledged (engine/room_view): it fails before anything is made."""
+        if self.room_view is None or not any(isinstance(s, EnsureRoom) for s in plan.steps):
+            return None
+        try:
+            refused = await self.room_view.refused()
+        except STEP_ERRORS as exc:
+            return StepFailed(EnsureRoom.KEY, exc)
+        return StepFailed(EnsureRoom.KEY, refused) if refused is not None else None
+
     async def guarded_check(self, state: RowState) -> StepFailed | None:
         """The people of a client row's share as the portal has them (the manager a room
         admin, nobody disabled), checked before its room is made; skipped once journalled."""
@@ -215,10 +231,25 @@ class Phases:
 
         await self._pool(work, done).run(plans)
 
+    def rooms_there(self, plans: Iterable[Plan]) -> Iterator[Plan]:
+        """The rows whose client row's room was made (after the clients phase); any other
+        ends here, failing with that client's failure, before its person is made."""
+        return (plan for plan in plans if self._unended(plan) and self._room_made(plan))
+
+    def _unended(self, plan: Plan) -> bool:
+        return plan.row_key not in self.run.ended
+
+    def _room_made(self, plan: Plan) -> bool:
+        """The client row's room exists (a later step of that row may have failed: the
+        memberships phase says so); a row whose room was never made ends here."""
+        owner = join_step(plan).room.row
+        end = self.run.client_end(owner) if owner else None
+        return end is None or end.has_room or self._room_is_there(plan)
+
     async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
             state = self.run.state(plan)
-            refused = await self.guarded_check(state)  # before its room is made
+            refused = await self.room_refused(plan) or await self.guarded_check(state)
             return refused or await self.guarded(state, CLIENT_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
@@ -257,12 +288,11 @@ class Phases:
         turn cost their plans, not their states."""
         waiting: list[Plan] = []
         for plan in plans:
-            if plan.row_key in self.run.ended:
+            # Only a row the people phase parked joins a room: one it never reached (the run
+            # stopped) or never finished is left to end as interrupted, not as unchanged.
+            if self.run.phase(plan.row_key) is not Phase.PARKED:
                 continue
-            if not any(isinstance(step, JoinRoom) for step in plan.steps):
-                state = self.run.state(plan)
-                self.settle(state, row_status(state, "person"))
-            elif self._room_is_there(plan):
+            if self._room_is_there(plan):
                 waiting.append(plan)
 
         async def work(group: list[Plan]) -> dict[str, StepFailed]:

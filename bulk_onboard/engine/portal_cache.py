@@ -182,6 +182,15 @@ class PeopleIndex:
             return None
         return await self.refresh(email)
 
+    async def account_type(self) -> int:
+        """The type of the account the run works as (GET people/@self, once per run)."""
+        return (await self._me()).type
+
+    async def sees_everyone(self) -> bool:
+        """Is the run's account a DocSpace admin (the owner too)? Any other account sees only
+        some people and some rooms (docspace-api.md 10.2, 10.7)."""
+        return await self._lists_everyone()
+
     async def _lists_everyone(self) -> bool:
         """people/filter lists disabled (Terminated) people to DocSpace admins only (server
         DbUserService.GetUsers: `!filter.IsDocSpaceAdmin` leaves them out), so for any other

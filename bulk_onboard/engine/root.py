@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,14 +38,17 @@ from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import ExactlyOnce, LookAgain
 from bulk_onboard.engine.guard import GuardCount
+from bulk_onboard.engine.memberships import share_emails, waits_for_room
 from bulk_onboard.engine.phases import Phases
 from bulk_onboard.engine.pool import Stop
+from bulk_onboard.engine.room_view import RoomView
 from bulk_onboard.engine.rows import Rows
 from bulk_onboard.engine.step_runner import StepRunner
 from bulk_onboard.engine.step_table import Actions, actions_of
 from bulk_onboard.errors import GuardTripped
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
+from bulk_onboard.model.steps import Plan
 from bulk_onboard.runs.html_report import write_html
 from bulk_onboard.runs.journal import Checkpoint, Journal
 from bulk_onboard.runs.portal_memory import remember_budget_refused
@@ -287,13 +290,29 @@ async def run_phases(engine: Engine, job: Job) -> None:
     if engine.phases.fatal is not None:
         return
     plans, timeline, phases = job.intake.plans, engine.timeline, engine.phases
+    shared = share_emails(plans.of(RowKind.CLIENT))
+
+    def users(after_rooms: bool) -> Iterator[Plan]:
+        """The user rows whose person waits for their client's room (or does not)."""
+        return (p for p in plans.of(RowKind.USER) if waits_for_room(p, shared) is after_rooms)
+
+    # before any write: a key that cannot see every room makes no client room unacknowledged
+    phases.room_view = RoomView(
+        phases.ctx, plans.of(RowKind.CLIENT), acknowledged=job.intake.playbook.allow_partial_view
+    )
+    await phases.room_view.announce()
     timeline.phase("invitations")
     # people without names: invited in full batches before anyone else is looked at
-    await engine.persons.invite_up_front(plans.of(RowKind.USER), job.checkpoint)
+    await engine.persons.invite_up_front(users(False), job.checkpoint)
     timeline.phase("people")
-    await phases.people(plans.of(RowKind.USER))
+    await phases.people(users(False))
     timeline.phase("clients")
     await phases.clients(plans.of(RowKind.CLIENT))
+    # the people who join a room this run makes: only once it is there (none for a failed one)
+    timeline.phase("people joining new rooms")
+    if not phases.stop.requested:
+        await engine.persons.invite_up_front(phases.rooms_there(users(True)), job.checkpoint)
+    await phases.people(phases.rooms_there(users(True)))
     timeline.phase("memberships")
     await phases.memberships(plans.of(RowKind.USER))
     if engine.announce:

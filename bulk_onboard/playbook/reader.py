@@ -135,6 +135,8 @@ class Playbook:
     guard: Guard = Guard()
     # a client's room whose title differs from the sheet's: renamed (true) or kept, reported
     rename_rooms: bool = True
+    # [room] allow_partial_view: client rooms made with a key that cannot see every room
+    allow_partial_view: bool = False
     # [columns.clients] and [columns.users]: the export's headers → columns (folded → column)
     columns: ColumnMap = field(default_factory=dict)
     ignored_sheets: tuple[str, ...] = ()  # [sheets] ignore: workbook sheets not read
@@ -230,6 +232,7 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         crm=_crm(read, crm, folder),
         guard=_guard(read, data.get("guard", {})),
         rename_rooms=read.boolean(room, "room", "rename"),
+        allow_partial_view=read.boolean(room, "room", "allow_partial_view"),
         columns=read_columns(name, data.get("columns", {})),
         ignored_sheets=read_ignored_sheets(name, data.get("sheets", {})),
         rate_window=_rate_window(read, data.get("limits", {})),

@@ -20,7 +20,9 @@ from bulk_onboard.model.words import (
 )
 
 SCHEMA: dict[str, frozenset[str]] = {
-    "room": frozenset({"title", "type", "tags", "folders", "rename", "skeleton"}),
+    "room": frozenset(
+        {"title", "type", "tags", "folders", "rename", "skeleton", "allow_partial_view"}
+    ),
     "copies": frozenset({"source", "folder", "title"}),
     "access": frozenset({"manager", "client", "users"}),
     "link": frozenset({"kind", "access", "title"}),

@@ -104,8 +104,11 @@ async def test_retry_runs_only_failed_rows_from_their_failed_step(
     assert f"retried 15 rows of run {first.name}" in output
     requests = await admin(sandbox, "GET", "/sandbox/requests")
     writes = {route: n for route, n in requests["byRoute"].items() if not route.startswith("GET")}
-    # The 5 clients from their first step, one membership share per room; nobody again.
+    # The 5 clients from their first step, one membership share per room; the 10 people of
+    # those rooms only now that their rooms exist (9 with names, 1 invited), each once.
     assert writes == {
+        "POST /api/2.0/people": 9,
+        "POST /api/2.0/people/invite": 1,
         "POST /api/2.0/files/rooms": 5,
         "POST /api/2.0/files/folder/{folderId}": 15,
         "POST /api/2.0/files/file/{fileId}/copyas": 10,

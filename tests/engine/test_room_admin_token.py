@@ -43,7 +43,10 @@ async def _run(
     settings = replace(settings_for(sandbox, tmp_path / "reports"), token=Secret(session))
     playbook = tmp_path / "playbook.toml"  # the template room is the owner's: no copies
     limits = "[guard]\nmax_new_people = 0\n" if guard else ""
-    playbook.write_text(f"copies = []\n{limits}", encoding="utf-8")
+    # a room admin's key sees only its own rooms: client rooms are made only when that is
+    # acknowledged (tests/engine/test_partial_room_view.py)
+    seen = "[room]\nallow_partial_view = true\n"
+    playbook.write_text(f"copies = []\n{limits}{seen}", encoding="utf-8")
     intake = load_intake(list(sheets), load_playbook(playbook))
     return await modes.start(settings, intake, progress=Progress(), stop=Stop())
 

@@ -15,6 +15,7 @@ import contextvars
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import Confirm, Look
@@ -36,6 +37,17 @@ class _Batch:
     timer: asyncio.TimerHandle | None = None
 
 
+class UpFrontJournal(Protocol):
+    """Where the invitations sent up front are journalled, before and after, for the rows
+    that asked for them: so a resume, a retry and undo see them even when the run stops
+    before the people phase reaches those rows."""
+
+    def sending(self, email: str) -> None: ...
+
+    async def sent(self, email: str, error: BaseException | None) -> BaseException | None:
+        """Journal what the invitation did; returns what failed reading the person back."""
+
+
 class Inviter:
     """Invite people without names: those of the whole input up front, in full batches (one
     POST people/invite per culture and 50 addresses); any others as they come, collected for
@@ -53,10 +65,15 @@ class Inviter:
         # Addresses invited up front: None when the portal took them, else what failed.
         self._up_front: dict[str, BaseException | None] = {}
 
-    async def invite_all(self, wanted: Sequence[tuple[str, int, str | None]]) -> int:
+    async def invite_all(
+        self,
+        wanted: Sequence[tuple[str, int, str | None]],
+        journal: UpFrontJournal | None = None,
+    ) -> int:
         """(e-mail, type, culture) of people without names, before the people phase: those
-        the portal does not know are invited in full batches per culture. Returns the number
-        of invitation requests sent."""
+        the portal does not know are invited in full batches per culture, each journalled
+        before it is sent and after it is answered. Returns the number of invitation
+        requests sent."""
         by_culture: dict[str | None, list[_Pending]] = defaultdict(list)
         loop = asyncio.get_running_loop()
         for start in range(0, len(wanted), self.batch_size):
@@ -72,10 +89,21 @@ class Inviter:
             for culture, pending in by_culture.items()
             for start in range(0, len(pending), self.batch_size)
         ]
-        await asyncio.gather(*(self._send(batch, culture) for batch, culture in batches))
         for batch, _ in batches:
             for pending in batch:
-                self._up_front[pending.email.lower()] = pending.done.exception()
+                if journal is not None:
+                    journal.sending(pending.email)
+        await asyncio.gather(*(self._send(batch, culture) for batch, culture in batches))
+        answered = [pending for batch, _ in batches for pending in batch]
+        for pending in answered:
+            self._up_front[pending.email.lower()] = pending.done.exception()
+        if journal is not None:
+            read = await asyncio.gather(
+                *(journal.sent(p.email, p.done.exception()) for p in answered)
+            )
+            for pending, error in zip(answered, read, strict=True):
+                if error is not None:  # invited, but not read back: the row fails on it
+                    self._up_front[pending.email.lower()] = error
         return len(batches)
 
     def invited_up_front(self, email: str) -> bool:

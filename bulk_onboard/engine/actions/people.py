@@ -21,7 +21,7 @@ from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
 from bulk_onboard.engine.portal_cache import ACTIVE, TYPE_RANK, Person
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
-from bulk_onboard.errors import PermanentError, Refusal, RowRefused
+from bulk_onboard.errors import ApiError, PermanentError, Refusal, RowRefused
 from bulk_onboard.model.outputs import MembershipOut, PersonOut, RoomOut
 from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Plan, Step
 from bulk_onboard.runs.journal import Checkpoint
@@ -42,6 +42,7 @@ class PersonActions:
         in full batches. A row whose room title names no room is left to the people phase
         (which fails it before anybody is mailed), and so is a row the journal holds."""
         wanted: dict[str, tuple[str, int, str | None]] = {}
+        journal = _UpFrontJournal(self.ctx, self.once)
         for plan in plans:
             step = next((s for s in plan.steps if isinstance(s, EnsurePerson)), None)
             if step is None or (step.first_name and step.last_name):
@@ -55,7 +56,8 @@ class PersonActions:
                 except RowRefused:
                     continue
             wanted.setdefault(step.email.lower(), (step.email, int(step.user_type), step.culture))
-        return await self.inviter.invite_all(list(wanted.values()))
+            journal.rows.setdefault(step.email.lower(), (plan.row_key, step))
+        return await self.inviter.invite_all(list(wanted.values()), journal)
 
     async def find_room(self, state: RowState, step: FindRoom, look: Look) -> StepDone:
         room_id = await find_room_by_title(self.ctx, step.title)
@@ -65,7 +67,7 @@ class PersonActions:
         people = self.ctx.people
         async with people.locked(step.email):
             if self.inviter.invited_up_front(step.email):
-                return await self._invited(step)
+                return await self._invited(step, fresh=True)
             if look.again:  # a create the portal may apply late: look more than once
                 person = await self.once.find(look, lambda: people.refresh(step.email))
             else:
@@ -85,6 +87,8 @@ class PersonActions:
                         step.culture,
                     )
                 except PermanentError as exc:
+                    if exc.status == 403:
+                        raise await self._create_refused(step, exc) from exc
                     if exc.refusal is not Refusal.EMAIL_TAKEN:
                         raise
                     person = await people.refresh(step.email)  # someone else made them meanwhile
@@ -96,8 +100,21 @@ class PersonActions:
             await self.inviter.invite(step.email, int(step.user_type), step.culture)
             return await self._invited(step)
 
-    async def _invited(self, step: EnsurePerson) -> StepDone:
-        person = await self.ctx.people.refresh(step.email)
+    async def _create_refused(self, step: EnsurePerson, exc: PermanentError) -> RowRefused:
+        """POST people refused (403): a sentence naming the account's type and what to do."""
+        account = type_name(await self.ctx.people.account_type())
+        return RowRefused(
+            f"the portal refused to create {step.email} as a {type_name(int(step.user_type))} "
+            f"({exc.message}): the account bulk-onboard works as is a {account}; a room admin "
+            "may create users only, room admins need a DocSpace admin's key and DocSpace "
+            "admins the owner's: use such a key, or change the type in the sheet"
+        )
+
+    async def _invited(self, step: EnsurePerson, *, fresh: bool = False) -> StepDone:
+        """The person just invited, as the portal lists them (`fresh`: read again already,
+        when the invitation sent up front was journalled)."""
+        people = self.ctx.people
+        person = await (people.get(step.email) if fresh else people.refresh(step.email))
         if person is None:
             raise PermanentError(
                 f"the portal accepted the invitation of {step.email} but does not list them; "
@@ -157,6 +174,36 @@ class PersonActions:
         if now is None or TYPE_RANK.get(now.type, 0) < TYPE_RANK.get(wanted, 0):
             raise RowRefused(f"{refused}; {advice}")
         return now
+
+
+class _UpFrontJournal:
+    """The invitations sent up front, journalled for the row that asked for each address:
+    its intent before the batch is sent, the person it made after (undo takes them back,
+    a resume counts them `created`); a refused invitation withdraws its intent."""
+
+    def __init__(self, ctx: Context, once: ExactlyOnce) -> None:
+        self.ctx = ctx
+        self.once = once
+        self.rows: dict[str, tuple[str, EnsurePerson]] = {}  # e-mail -> (row key, its step)
+
+    def sending(self, email: str) -> None:
+        row, step = self.rows[email.lower()]
+        self.once.intend(row, step.key)
+
+    async def sent(self, email: str, error: BaseException | None) -> BaseException | None:
+        row, step = self.rows[email.lower()]
+        if isinstance(error, PermanentError | RowRefused):
+            self.once.withdraw(row, step.key)
+            return None
+        if error is not None:
+            return None  # unclear whether it landed: the intent stays, the people phase looks
+        try:
+            person = await self.ctx.people.refresh(email)
+        except ApiError as exc:
+            return exc  # the row fails on it; the intent stays for a resume or a retry
+        if person is not None:
+            self.once.journal_done(row, step, StepDone.of(PersonOut(person.id), "created"))
+        return None
 
 
 async def find_room_by_title(ctx: Context, title: str) -> int:
