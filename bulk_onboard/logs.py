@@ -10,7 +10,8 @@ Levels: `info` (the default off a terminal) has the run's start and end, progres
 that did not succeed and every warning; `debug` adds each step and each row that succeeded,
 each retry and each refused request. A warning repeated with the same event, error class and method
 (250 writes refused by a spent budget) is logged once; `flush_repeats()` then logs one line
-with how many more there were.
+with how many more there were. The counts belong to a run when it has its own
+(`own_repeats()`, for runs at once in one process), else to the process.
 """
 
 from __future__ import annotations
@@ -18,11 +19,16 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
+
+from bulk_onboard import scoped
 
 LogFormat = Literal["auto", "console", "json"]
 
@@ -76,8 +82,40 @@ EVENTS: frozenset[str] = frozenset(
 
 # What makes two warnings "the same" for the burst filter.
 _REPEAT_KEYS = ("event", "error", "method")
-_repeats: dict[tuple[Any, ...], int] = {}
-_first: dict[tuple[Any, ...], EventDict] = {}
+
+
+@dataclass
+class Repeats:
+    """The warnings seen, and how many more times each came."""
+
+    counts: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    first: dict[tuple[Any, ...], EventDict] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.counts.clear()
+        self.first.clear()
+
+
+_process_repeats = Repeats()  # a run without repeats of its own (`own_repeats`) counts here
+_run_repeats: ContextVar[Repeats] = scoped.carry(ContextVar("bulk_onboard_repeats"))
+
+
+def _repeats() -> Repeats:
+    return _run_repeats.get(_process_repeats)
+
+
+@contextmanager
+def own_repeats() -> Iterator[Repeats]:
+    """Count the warnings logged from this context apart (one of several runs at once), and
+    log their repeats when the block ends."""
+    scoped.follow()
+    token = _run_repeats.set(Repeats())
+    try:
+        yield _run_repeats.get()
+    finally:
+        flush_repeats()
+        _run_repeats.reset(token)
+
 
 REDACTED = "[redacted]"
 _KEY_PATTERN = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}")
@@ -123,24 +161,26 @@ def collapse_repeats(_logger: WrappedLogger, method: str, event_dict: EventDict)
     if method not in ("warning", "warn"):
         return event_dict
     key = tuple(str(event_dict.get(k)) for k in _REPEAT_KEYS)
-    if key in _repeats:
-        _repeats[key] += 1
+    seen = _repeats()
+    if key in seen.counts:
+        seen.counts[key] += 1
         raise structlog.DropEvent
-    _repeats[key] = 0
-    _first[key] = {k: v for k, v in event_dict.items() if k in _REPEAT_KEYS}
+    seen.counts[key] = 0
+    seen.first[key] = {k: v for k, v in event_dict.items() if k in _REPEAT_KEYS}
     return event_dict
 
 
 def flush_repeats() -> None:
-    """One line per warning that was repeated: the event, and how many more times it came."""
+    """One line per warning that was repeated: the event, and how many more times it came
+    (the warnings of this context's run, `own_repeats`, else those of the process)."""
     logger = structlog.get_logger("bulk_onboard")
-    for key, more in list(_repeats.items()):
+    seen = _repeats()
+    for key, more in list(seen.counts.items()):
         if more:
-            fields = {k: v for k, v in _first[key].items() if k != "event"}
-            _repeats.pop(key)
-            logger.info(str(_first[key]["event"]), repeated=more, **fields)
-    _repeats.clear()
-    _first.clear()
+            fields = {k: v for k, v in seen.first[key].items() if k != "event"}
+            seen.counts.pop(key)
+            logger.info(str(seen.first[key]["event"]), repeated=more, **fields)
+    seen.clear()
 
 
 def configure(
@@ -163,8 +203,7 @@ def configure(
         renderer = structlog.dev.ConsoleRenderer(colors=_is_tty(out))
     else:
         renderer = structlog.processors.JSONRenderer(sort_keys=False)
-    _repeats.clear()
-    _first.clear()
+    _repeats().clear()
     processors: list[Processor] = [
         collapse_repeats,
         structlog.contextvars.merge_contextvars,
