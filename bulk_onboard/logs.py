@@ -16,19 +16,19 @@ with how many more there were. The counts belong to a run when it has its own
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Coroutine, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, TypeVar
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
-
-from bulk_onboard import scoped
 
 LogFormat = Literal["auto", "console", "json"]
 
@@ -77,8 +77,67 @@ EVENTS: frozenset[str] = frozenset(
         "outage_started",  # the portal stopped answering; requests wait
         "outage_ended",  # seconds, probes
         "outage_spent",  # waited --outage-wait seconds: the run fails
+        # a fleet of portals (fleet/)
+        "portal_finished",  # portal, state, verdict, run_id
+        "portal_failed",  # portal, error: a portal's run broke; the others go on
     }
 )
+
+# ---- a run's own values, in a process that may run several at once -----------------------
+#
+# A run's own values (the watchers of its requests, its repeated-warning counts) live in
+# ContextVars, so every task the run starts inherits them and another run's tasks do not see
+# them. A task started in a context of its own (`create_task(..., context=Context())`, as the
+# invitation batches are, so their log lines carry no row) would lose them: the vars named
+# with `carry` are copied into such a task from the context that starts it, by a task factory
+# that `follow()` puts on the running loop (once per loop, keeping any factory it had).
+
+T = TypeVar("T")
+
+_carried: list[contextvars.ContextVar[Any]] = []
+_MISSING = object()
+
+
+def carry(var: contextvars.ContextVar[T]) -> contextvars.ContextVar[T]:
+    """Copy `var` into tasks started in a context of their own."""
+    _carried.append(var)
+    return var
+
+
+class _Factory:
+    """The loop's task factory: the carried vars follow a task into its own context."""
+
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous
+
+    def __call__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        coro: Coroutine[Any, Any, Any],
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Future[Any]:
+        if context is not None:
+            for var in _carried:
+                value = var.get(_MISSING)
+                if value is not _MISSING and var not in context:
+                    context.run(var.set, value)
+        if self.previous is not None:
+            if context is None:
+                return self.previous(loop, coro)  # type: ignore[no-any-return]
+            return self.previous(loop, coro, context=context)  # type: ignore[no-any-return]
+        return asyncio.Task(coro, loop=loop, context=context)
+
+
+def follow() -> None:
+    """Make the carried vars follow tasks on the running loop (no loop: nothing to do)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    factory = loop.get_task_factory()
+    if not isinstance(factory, _Factory):
+        loop.set_task_factory(_Factory(factory))  # type: ignore[arg-type]
+
 
 # What makes two warnings "the same" for the burst filter.
 _REPEAT_KEYS = ("event", "error", "method")
@@ -97,7 +156,7 @@ class Repeats:
 
 
 _process_repeats = Repeats()  # a run without repeats of its own (`own_repeats`) counts here
-_run_repeats: ContextVar[Repeats] = scoped.carry(ContextVar("bulk_onboard_repeats"))
+_run_repeats: ContextVar[Repeats] = carry(ContextVar("bulk_onboard_repeats"))
 
 
 def _repeats() -> Repeats:
@@ -108,7 +167,7 @@ def _repeats() -> Repeats:
 def own_repeats() -> Iterator[Repeats]:
     """Count the warnings logged from this context apart (one of several runs at once), and
     log their repeats when the block ends."""
-    scoped.follow()
+    follow()
     token = _run_repeats.set(Repeats())
     try:
         yield _run_repeats.get()

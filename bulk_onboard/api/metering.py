@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
-from bulk_onboard import scoped
+from bulk_onboard.logs import carry, follow
 
 
 @dataclass
@@ -66,14 +66,14 @@ class Watcher(Protocol):
 
 
 # the run's watchers: tasks the run starts inherit them, another run's tasks do not see them
-_watchers: ContextVar[tuple[Watcher, ...]] = scoped.carry(ContextVar("bulk_onboard_watchers"))
+_watchers: ContextVar[tuple[Watcher, ...]] = carry(ContextVar("bulk_onboard_watchers"))
 
 
 @contextmanager
 def watching(watcher: Watcher) -> Iterator[Watcher]:
     """Tell `watcher` of every attempt sent from this context while the block runs (the tasks
-    it starts included, those in a context of their own too: scoped.py)."""
-    scoped.follow()
+    it starts included, those in a context of their own too: logs.carry)."""
+    follow()
     token = _watchers.set((*_watchers.get(()), watcher))
     try:
         yield watcher
