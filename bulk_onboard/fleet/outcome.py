@@ -3,7 +3,8 @@
 A portal ends `done` (its run finished: every row ok, some rows needing attention, or rows
 deferred to tomorrow's budget; the verdict says which), `failed` (the portal could not be
 reached, or the run broke), `needs_operator` (a refused token, a bad input, a guard stop:
-running it again changes nothing until someone acts), `stopped` (a signal: resumable), or
+running it again changes nothing until someone acts), `stopped` (a signal, or the portal's
+lease lost: resumable), or
 `skipped` (another run holds the portal; that run finishes it). Each outcome is kept in
 <reports>/<portal id>/fleet-outcome.json; no token is in it.
 """
@@ -71,7 +72,7 @@ def _state(verdict: str, stopped: str | None) -> str:
         return "done"
     if verdict == "portal_unreachable":
         return "failed"
-    if verdict == "stopped" and (stopped or "").startswith("signal"):
+    if verdict == "stopped" and (stopped or "").startswith(("signal", "lease lost")):
         return "stopped"
     return "needs_operator"  # a guard stop, a refused token
 

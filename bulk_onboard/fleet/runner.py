@@ -20,6 +20,7 @@ from bulk_onboard.errors import BulkOnboardError, RunLocked
 from bulk_onboard.fleet.model import Fleet
 from bulk_onboard.fleet.outcome import Outcome, outcome_of, write_outcome
 from bulk_onboard.fleet.prepare import Prepared
+from bulk_onboard.fleet.store import FleetStore
 from bulk_onboard.logs import own_repeats, redact
 from bulk_onboard.runs.progress import Progress
 
@@ -36,6 +37,7 @@ async def run_fleet(
 ) -> list[Outcome]:
     """Run every prepared portal; each outcome is recorded and `told` as it comes."""
     gate = asyncio.Semaphore(fleet.concurrency)
+    store = FleetStore(fleet)
     fleet_stop = Stop()  # a signal before a portal's turn: it is not started
 
     async def one(prepared: Prepared) -> Outcome:
@@ -43,7 +45,9 @@ async def run_fleet(
             if fleet_stop.requested:
                 outcome = _not_run(prepared, "stopped", "not started: the fleet was stopped")
             else:
-                outcome = await run_portal(fleet, prepared, env=env, progress=progress())
+                outcome = await run_portal(
+                    fleet, prepared, env=env, progress=progress(), store=store
+                )
         write_outcome(fleet.reports, outcome)
         log.info(
             "portal_finished",
@@ -59,24 +63,47 @@ async def run_fleet(
         return list(await asyncio.gather(*(one(p) for p in portals)))
 
 
+def lease_lost(stop: Stop) -> Callable[[str], None]:
+    """What the lease's renewal thread calls when it fails: the run is stopped at once (its
+    rows in flight cancelled, as a second Ctrl-C does), from the run's own loop."""
+    loop = asyncio.get_running_loop()
+
+    def stop_now(reason: str) -> None:
+        for _ in range(2 - stop.requests):
+            stop.request(f"lease lost: {reason}")
+
+    def lost(reason: str) -> None:
+        loop.call_soon_threadsafe(stop_now, reason)
+
+    return lost
+
+
 async def run_portal(
-    fleet: Fleet, prepared: Prepared, *, env: Mapping[str, str], progress: Progress
+    fleet: Fleet,
+    prepared: Prepared,
+    *,
+    env: Mapping[str, str],
+    progress: Progress,
+    store: FleetStore,
+    renew_every: float | None = None,
 ) -> Outcome:
-    """One portal's run, its outcome whatever happens."""
+    """One portal's run under its lease (when the fleet shares its state), its outcome
+    whatever happens."""
     portal = prepared.portal
     stop = Stop()
     with bound_contextvars(portal=portal.id), own_repeats(), stop_on_signals(stop):
         try:
-            summary = await modes.start(
-                prepared.settings,
-                prepared.intake,
-                progress=progress,
-                stop=stop,
-                sources=portal.inputs,
-                playbook_path=portal.playbook,
-                kind=portal.kind,
-                env=env,
-            )
+            with store.lease(portal.id, lease_lost(stop), renew_every):
+                summary = await modes.start(
+                    prepared.settings,
+                    prepared.intake,
+                    progress=progress,
+                    stop=stop,
+                    sources=portal.inputs,
+                    playbook_path=portal.playbook,
+                    kind=portal.kind,
+                    env=env,
+                )
         except RunLocked as exc:
             return _not_run(prepared, "skipped", f"another run holds the portal: {exc}")
         except BulkOnboardError as exc:

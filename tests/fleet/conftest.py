@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -42,3 +42,22 @@ async def three_portals() -> AsyncIterator[dict[str, Sandbox]]:
             name: await stack.enter_async_context(seeded_sandbox())
             for name in ("acme", "globex", "initech")
         }
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The Redis server .ci/run starts (loopback, no persistence); the keys a test's fleet
+    made (its own prefix) are removed after it."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.ping()  # a Redis must run here: .ci/run starts one
+    before = set(client.keys("bulk-onboard:*"))
+    yield REDIS_URL
+    made = set(client.keys("bulk-onboard:*")) - before
+    if made:
+        client.delete(*made)
+    client.close()
