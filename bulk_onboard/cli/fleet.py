@@ -3,6 +3,8 @@
     fleet validate FLEET [--only a,b] [--check-tokens]
     fleet run FLEET [--only a,b]
     fleet report FLEET
+    fleet enqueue FLEET [--night YYYY-MM-DD] [--only a,b]
+    fleet worker FLEET [--concurrency N]
 
 Exit status of `fleet run`: 0 every portal done and ok, 1 some portal's rows need attention
 (or wait for tomorrow's write budget), 3 stopped by a signal (resumable), 8 some portal failed
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -171,3 +174,65 @@ def report_command(fleet_file: Path) -> None:
     fleet, _ = _fleet(fleet_file, None)
     json_path, html_path = write_fleet_report(fleet)
     click.echo(f"{json_path}\n{html_path}")
+
+
+@fleet_command.command("enqueue")
+@FLEET
+@ONLY
+@click.option(
+    "--night",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="The night the portals are queued for (default: today, UTC); queued once a night.",
+)
+def enqueue_command(fleet_file: Path, only: str | None, night: str | None) -> None:
+    """Queue one task per enabled portal of FLEET (or --only those) for tonight, on the
+    fleet's broker; a portal already queued for that night is not queued again. A task
+    carries the portal id and the night, never a token."""
+    from bulk_onboard.fleet.worker import enqueue
+
+    fleet, portals = _fleet(fleet_file, only)
+    night = night or datetime.now(UTC).date().isoformat()
+    try:
+        datetime.strptime(night, "%Y-%m-%d")
+        said = enqueue(fleet, [p.id for p in portals], night)
+    except ValueError:
+        fail(f"--night {night!r} is not a date; give it as YYYY-MM-DD")
+    except ConfigError as exc:
+        fail(str(exc))
+    for portal, fresh in said:
+        click.echo(f"{portal}: {'queued' if fresh else 'already queued'} for {night}")
+
+
+@fleet_command.command("worker")
+@FLEET
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Worker processes: each runs one portal at a time, in its own asyncio loop.",
+)
+def worker_command(fleet_file: Path, concurrency: int) -> None:
+    """A Celery worker for FLEET's queue: runs each queued portal's night (tasks are
+    acknowledged after the run, so a task lost with its worker is delivered again). Stop it
+    with SIGTERM: the runs in flight stop as `run` stops on SIGTERM."""
+    from bulk_onboard.fleet.worker import fleet_app, queue_of
+
+    fleet, _ = _fleet(fleet_file, None)
+    try:
+        app = fleet_app(fleet)
+    except ConfigError as exc:
+        fail(str(exc))
+    configure_logs(fmt="json", level="info")
+    app.worker_main(
+        [
+            "worker",
+            "--loglevel=WARNING",
+            f"--concurrency={concurrency}",
+            "--queues",
+            queue_of(fleet),
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
