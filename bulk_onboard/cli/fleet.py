@@ -215,8 +215,9 @@ def enqueue_command(fleet_file: Path, only: str | None, night: str | None) -> No
 )
 def worker_command(fleet_file: Path, concurrency: int) -> None:
     """A Celery worker for FLEET's queue: runs each queued portal's night (tasks are
-    acknowledged after the run, so a task lost with its worker is delivered again). Stop it
-    with SIGTERM: the runs in flight stop as `run` stops on SIGTERM."""
+    acknowledged after the run, so a task lost with its worker is delivered again after the
+    fleet's visibility_timeout). SIGTERM is Celery's warm shutdown: the runs in flight finish
+    first."""
     from bulk_onboard.fleet.worker import fleet_app, queue_of
 
     fleet, _ = _fleet(fleet_file, None)
