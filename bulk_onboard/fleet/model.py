@@ -25,7 +25,7 @@ PORTAL_KEYS = {"id", "url", "enabled", *RUN_KEYS, *LIMIT_KEYS}
 INTEGERS = {
     "concurrency": (1, 200),
     "lease_seconds": (5, 86_400),
-    "visibility_timeout": (60, 7 * 86_400),
+    "visibility_timeout": (5, 7 * 86_400),
     "max_attempts": (1, 100),
 }
 

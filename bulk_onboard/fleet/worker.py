@@ -59,7 +59,13 @@ def fleet_app(fleet: Fleet) -> Celery:
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        broker_transport_options={"visibility_timeout": fleet.visibility_timeout},
+        # a task lost with its worker comes back within about the visibility timeout: the
+        # unacknowledged tasks are swept every tenth of it (kombu's default: every ~100 s)
+        broker_transport_options={
+            "visibility_timeout": fleet.visibility_timeout,
+            "unacked_restore_interval": max(1, fleet.visibility_timeout // 10),
+            "unacked_restore_throttle": 1,
+        },
     )
     path = fleet.path
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,10 @@ from celery.signals import task_postrun
 from bulk_onboard.fleet.file import read_fleet
 from bulk_onboard.fleet.store import fleet_prefix
 from bulk_onboard.fleet.worker import TASK, fleet_app, queue_of
-from bulk_onboard.sandbox import Sandbox
+from bulk_onboard.sandbox import Sandbox, SandboxConfig
 from tests.fleet.conftest import write_fleet
 from tests.fleet.test_fleet_run import in_thread, writes
-from tests.helpers import ROOT, admin, assert_sample_onboarded_once
+from tests.helpers import ROOT, admin, assert_sample_onboarded_once, seeded_sandbox
 from tests.security.test_token_secrecy import fragments
 
 NIGHT = "2026-12-06"
@@ -136,3 +138,65 @@ async def test_fleet_worker_command_runs_the_queue_and_stops_on_sigterm(
         for piece in fragments(sb.token):
             assert piece not in out.decode() + err.decode()
     redis.Redis.from_url(redis_url).delete(queue_of(read_fleet(path)))
+
+
+async def _worker_process(path: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bulk_onboard",
+        "fleet",
+        "worker",
+        str(path),
+        "--concurrency",
+        "1",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: kill -9 takes its pool too
+    )
+
+
+async def test_a_worker_killed_mid_night_the_portal_is_done_by_the_next_once(
+    tmp_path: Path, redis_url: str
+) -> None:
+    config = SandboxConfig(db=":memory:", latency_ms=40)
+    async with seeded_sandbox(config) as sb:
+        path = write_fleet(
+            tmp_path,
+            {"acme": sb},
+            fleet=f'state = "{redis_url}"\nbroker = "{redis_url}"\n'
+            "visibility_timeout = 5\nlease_seconds = 5",
+        )
+        first = await _worker_process(path)
+        killed_at = None
+        try:
+            queued = await in_thread("enqueue", str(path), "--night", NIGHT)
+            assert queued.exit_code == 0, queued.output
+            for _ in range(600):
+                await asyncio.sleep(0.05)
+                if (await admin(sb, "GET", "/sandbox/requests"))["total"] > 60:
+                    os.killpg(first.pid, signal.SIGKILL)
+                    killed_at = time.monotonic()
+                    break
+            assert killed_at is not None, "the worker did not start the portal's run"
+            await first.wait()
+            sent = (await admin(sb, "GET", "/sandbox/requests"))["total"]
+            assert not (tmp_path / "reports" / "acme" / "fleet-outcome.json").exists()
+            second = await _worker_process(path)
+            try:
+                outcomes = await _outcomes(tmp_path / "reports", ["acme"], seconds=90)
+                back_after = time.monotonic() - killed_at
+            finally:
+                second.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(second.wait(), 60)
+        finally:
+            if first.returncode is None:
+                os.killpg(first.pid, signal.SIGKILL)
+        assert outcomes["acme"]["state"] == "done", outcomes
+        assert sent < (await admin(sb, "GET", "/sandbox/requests"))["total"]
+        await assert_sample_onboarded_once(sb)  # nothing twice, nobody mailed twice
+        print(f"done by the next worker {back_after:.1f} s after the kill")
+        assert back_after < 5 + 5 + 30  # visibility timeout, lease, one wait for the lease
+    fleet = read_fleet(path)
+    redis.Redis.from_url(redis_url).delete(queue_of(fleet))
