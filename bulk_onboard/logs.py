@@ -10,16 +10,22 @@ Levels: `info` (the default off a terminal) has the run's start and end, progres
 that did not succeed and every warning; `debug` adds each step and each row that succeeded,
 each retry and each refused request. A warning repeated with the same event, error class and method
 (250 writes refused by a spent budget) is logged once; `flush_repeats()` then logs one line
-with how many more there were.
+with how many more there were. The counts belong to a run when it has its own
+(`own_repeats()`, for runs at once in one process), else to the process.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import re
 import sys
-from collections.abc import Iterable
-from typing import Any, Literal, TextIO
+from collections.abc import Coroutine, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Literal, TextIO, TypeVar
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -77,13 +83,104 @@ EVENTS: frozenset[str] = frozenset(
         # who is told how the run ended ([notify])
         "notify_sent",  # run_id, to
         "notify_failed",  # run_id, to, error: the run's outcome is not changed
+        # a fleet of portals (fleet/)
+        "portal_finished",  # portal, state, verdict, run_id
+        "portal_failed",  # portal, error: a portal's run broke; the others go on
     }
 )
 
+# ---- a run's own values, in a process that may run several at once -----------------------
+#
+# A run's own values (the watchers of its requests, its repeated-warning counts) live in
+# ContextVars, so every task the run starts inherits them and another run's tasks do not see
+# them. A task started in a context of its own (`create_task(..., context=Context())`, as the
+# invitation batches are, so their log lines carry no row) would lose them: the vars named
+# with `carry` are copied into such a task from the context that starts it, by a task factory
+# that `follow()` puts on the running loop (once per loop, keeping any factory it had).
+
+T = TypeVar("T")
+
+_carried: list[contextvars.ContextVar[Any]] = []
+_MISSING = object()
+
+
+def carry(var: contextvars.ContextVar[T]) -> contextvars.ContextVar[T]:
+    """Copy `var` into tasks started in a context of their own."""
+    _carried.append(var)
+    return var
+
+
+class _Factory:
+    """The loop's task factory: the carried vars follow a task into its own context."""
+
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous
+
+    def __call__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        coro: Coroutine[Any, Any, Any],
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Future[Any]:
+        if context is not None:
+            for var in _carried:
+                value = var.get(_MISSING)
+                if value is not _MISSING and var not in context:
+                    context.run(var.set, value)
+        if self.previous is not None:
+            if context is None:
+                return self.previous(loop, coro)  # type: ignore[no-any-return]
+            return self.previous(loop, coro, context=context)  # type: ignore[no-any-return]
+        return asyncio.Task(coro, loop=loop, context=context)
+
+
+def follow() -> None:
+    """Make the carried vars follow tasks on the running loop (no loop: nothing to do)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    factory = loop.get_task_factory()
+    if not isinstance(factory, _Factory):
+        loop.set_task_factory(_Factory(factory))  # type: ignore[arg-type]
+
+
 # What makes two warnings "the same" for the burst filter.
 _REPEAT_KEYS = ("event", "error", "method")
-_repeats: dict[tuple[Any, ...], int] = {}
-_first: dict[tuple[Any, ...], EventDict] = {}
+
+
+@dataclass
+class Repeats:
+    """The warnings seen, and how many more times each came."""
+
+    counts: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    first: dict[tuple[Any, ...], EventDict] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.counts.clear()
+        self.first.clear()
+
+
+_process_repeats = Repeats()  # a run without repeats of its own (`own_repeats`) counts here
+_run_repeats: ContextVar[Repeats] = carry(ContextVar("bulk_onboard_repeats"))
+
+
+def _repeats() -> Repeats:
+    return _run_repeats.get(_process_repeats)
+
+
+@contextmanager
+def own_repeats() -> Iterator[Repeats]:
+    """Count the warnings logged from this context apart (one of several runs at once), and
+    log their repeats when the block ends."""
+    follow()
+    token = _run_repeats.set(Repeats())
+    try:
+        yield _run_repeats.get()
+    finally:
+        flush_repeats()
+        _run_repeats.reset(token)
+
 
 REDACTED = "[redacted]"
 _KEY_PATTERN = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}")
@@ -129,24 +226,26 @@ def collapse_repeats(_logger: WrappedLogger, method: str, event_dict: EventDict)
     if method not in ("warning", "warn"):
         return event_dict
     key = tuple(str(event_dict.get(k)) for k in _REPEAT_KEYS)
-    if key in _repeats:
-        _repeats[key] += 1
+    seen = _repeats()
+    if key in seen.counts:
+        seen.counts[key] += 1
         raise structlog.DropEvent
-    _repeats[key] = 0
-    _first[key] = {k: v for k, v in event_dict.items() if k in _REPEAT_KEYS}
+    seen.counts[key] = 0
+    seen.first[key] = {k: v for k, v in event_dict.items() if k in _REPEAT_KEYS}
     return event_dict
 
 
 def flush_repeats() -> None:
-    """One line per warning that was repeated: the event, and how many more times it came."""
+    """One line per warning that was repeated: the event, and how many more times it came
+    (the warnings of this context's run, `own_repeats`, else those of the process)."""
     logger = structlog.get_logger("bulk_onboard")
-    for key, more in list(_repeats.items()):
+    seen = _repeats()
+    for key, more in list(seen.counts.items()):
         if more:
-            fields = {k: v for k, v in _first[key].items() if k != "event"}
-            _repeats.pop(key)
-            logger.info(str(_first[key]["event"]), repeated=more, **fields)
-    _repeats.clear()
-    _first.clear()
+            fields = {k: v for k, v in seen.first[key].items() if k != "event"}
+            seen.counts.pop(key)
+            logger.info(str(seen.first[key]["event"]), repeated=more, **fields)
+    seen.clear()
 
 
 def configure(
@@ -169,8 +268,7 @@ def configure(
         renderer = structlog.dev.ConsoleRenderer(colors=_is_tty(out))
     else:
         renderer = structlog.processors.JSONRenderer(sort_keys=False)
-    _repeats.clear()
-    _first.clear()
+    _repeats().clear()
     processors: list[Processor] = [
         collapse_repeats,
         structlog.contextvars.merge_contextvars,

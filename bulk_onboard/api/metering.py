@@ -6,6 +6,8 @@ row cost without the client knowing what a row is.
 
 Watchers (`watching(...)`) are told of every attempt: when it starts and ends, its status, and
 each retry, for the run's time series (requests a second, writes in flight, 429s, retries).
+They belong to the run that set them (a ContextVar), not to the process: runs at once in one
+process each see their own requests.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
+
+from bulk_onboard.logs import carry, follow
 
 
 @dataclass
@@ -61,18 +65,20 @@ class Watcher(Protocol):
     def retried(self) -> None: ...
 
 
-_watchers: list[Watcher] = []
+# the run's watchers: tasks the run starts inherit them, another run's tasks do not see them
+_watchers: ContextVar[tuple[Watcher, ...]] = carry(ContextVar("bulk_onboard_watchers"))
 
 
 @contextmanager
 def watching(watcher: Watcher) -> Iterator[Watcher]:
-    """Tell `watcher` of every attempt while the block runs (a process runs one run at a
-    time; the invitation batches run in a context of their own, so this is not a ContextVar)."""
-    _watchers.append(watcher)
+    """Tell `watcher` of every attempt sent from this context while the block runs (the tasks
+    it starts included, those in a context of their own too: logs.carry)."""
+    follow()
+    token = _watchers.set((*_watchers.get(()), watcher))
     try:
         yield watcher
     finally:
-        _watchers.remove(watcher)
+        _watchers.reset(token)
 
 
 @dataclass
@@ -85,16 +91,17 @@ def sending(method: str) -> Iterator[Sent]:
     """Around one attempt on the wire: counted on the task's meter and told to the watchers."""
     count_attempt()
     sent = Sent()
-    for watcher in _watchers:
+    watchers = _watchers.get(())
+    for watcher in watchers:
         watcher.attempt_started(method)
     started = time.monotonic()
     try:
         yield sent
     finally:
-        for watcher in _watchers:
+        for watcher in watchers:
             watcher.attempt_ended(method, sent.status, time.monotonic() - started)
 
 
 def count_retry() -> None:
-    for watcher in _watchers:
+    for watcher in _watchers.get(()):
         watcher.retried()

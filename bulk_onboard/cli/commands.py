@@ -12,6 +12,7 @@ import click
 
 from bulk_onboard import __version__
 from bulk_onboard.cli.dry_run_output import dry_run_json, dry_run_lines
+from bulk_onboard.cli.fleet import fleet_command
 from bulk_onboard.cli.onboard import demo_command, retry_command, run_command
 from bulk_onboard.cli.options import FILES, KIND, PLAYBOOK, read_intake, settings_from
 from bulk_onboard.cli.output import fail
@@ -46,6 +47,7 @@ main.add_command(retry_command)
 main.add_command(demo_command)
 main.add_command(undo_command)
 main.add_command(runs_command)
+main.add_command(fleet_command)
 
 
 def _plan_against_portal(intake: Intake, options: dict[str, Any], as_json: bool) -> NoReturn:

@@ -9,7 +9,7 @@ Layers from the bottom up; a module may import its own layer and those below, ne
     api, crm                 the two HTTP edges
     runs                     run folder, journal, reports
     engine                   the run: phases, step runner, actions
-    cli                      the command line
+    fleet, cli               many portals' runs; the command line
 
 The sandbox (the DocSpace emulator) imports nothing of the rest; aiohttp is used only by the
 HTTP edges and the sandbox; python-calamine only by the spreadsheet readers, openpyxl only by
@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "crm": 8,
     "runs": 9,
     "engine": 10,
+    "fleet": 11,  # many portals' runs, started as the command line starts one
     "cli": 11,
     "__main__": 12,
     "__init__": 0,

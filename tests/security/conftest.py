@@ -67,3 +67,6 @@ def artefacts(report_dir: Path) -> dict[str, str]:
         else:
             texts[name] = data.decode("utf-8", errors="replace")
     return texts
+
+
+from tests.fleet.conftest import three_portals  # noqa: E402, F401  (fixture)

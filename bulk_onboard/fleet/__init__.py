@@ -1,0 +1,1 @@
+"""A fleet of portals: one fleet file, every portal's nightly run from one process."""
