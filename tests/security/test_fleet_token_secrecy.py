@@ -55,7 +55,7 @@ async def test_fleet_commands_keep_every_token_out(
     )
     assert ran.exit_code == 8, ran.stdout + ran.stderr
     assert "acme: done (ok)" in ran.stdout and "globex: done (ok)" in ran.stdout
-    assert "initech: needs_operator (stopped)" in ran.stdout
+    assert "initech: needs_operator (token_refused)" in ran.stdout
     checked = await fleet_tool("validate", str(path), "--check-tokens", env=env)
     assert checked.exit_code == 2, checked.stdout + checked.stderr
     assert "acme: token accepted" in checked.stdout
