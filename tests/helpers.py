@@ -112,6 +112,11 @@ def settings_for(sb: Sandbox, report_dir: Path, rate: float = 2000.0, **options:
     return replace(settings, requests_per_second=rate)
 
 
+def run(*args: str) -> Result:
+    """`bulk-onboard ARGS` in this process, with no portal: for the commands that read files."""
+    return CliRunner().invoke(main, list(args))
+
+
 def invoke(sb: Sandbox, reports: Path, *args: str, token: str | None = None) -> Result:
     """`bulk-onboard ARGS` in this process against the sandbox (its URL and token, or `token`,
     in the environment), writing to `reports`, with no progress line; an exception raised by

@@ -4,6 +4,9 @@ them: for the tests of validation, of the playbook and of plans."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
 
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.playbook.reader import Playbook, default_playbook
@@ -45,3 +48,16 @@ def check(
     if users:
         sheets.append(make_sheet("users", users))
     return validate_sheets(sheets, playbook or default_playbook())
+
+
+def write_workbook(path: Path, sheets: dict[str, list[list[str]]]) -> Path:
+    """An .xlsx at `path` holding `sheets` (title: rows) in order, and no other sheet."""
+    book = Workbook()
+    assert book.active is not None
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path

@@ -21,9 +21,11 @@ from tests.sandbox.test_fileops_copy import SKELETON, skeleton, tree
 
 from .test_client_sandbox import settings_for
 
+Portal = tuple[Sandbox, DocSpaceClient, Api]  # the sandbox, a client of it, its admin API
+
 
 @pytest.fixture
-async def portal() -> AsyncIterator[tuple[Sandbox, DocSpaceClient, Api]]:
+async def portal() -> AsyncIterator[Portal]:
     async with (
         start_sandbox(SandboxConfig(db=":memory:", fileop_ms=100.0)) as sb,
         DocSpaceClient(settings_for(sb)) as client,
@@ -32,9 +34,7 @@ async def portal() -> AsyncIterator[tuple[Sandbox, DocSpaceClient, Api]]:
         yield sb, client, Api(session, sb)
 
 
-async def test_a_content_copy_is_polled_to_its_end(
-    portal: tuple[Sandbox, DocSpaceClient, Api],
-) -> None:
+async def test_a_content_copy_is_polled_to_its_end(portal: Portal) -> None:
     _, client, api = portal
     source, room = await skeleton(api), await api.room("Acme")
     done = await client.copy_into(room, folder_ids=[source], content=True, interval=0.02)
@@ -44,9 +44,7 @@ async def test_a_content_copy_is_polled_to_its_end(
     assert await tree(api, room) == SKELETON
 
 
-async def test_an_operation_answered_elsewhere_counts_as_finished(
-    portal: tuple[Sandbox, DocSpaceClient, Api],
-) -> None:
+async def test_an_operation_answered_elsewhere_counts_as_finished(portal: Portal) -> None:
     sb, _, api = portal
     source, room = await skeleton(api), await api.room("Acme")
 
@@ -61,9 +59,7 @@ async def test_an_operation_answered_elsewhere_counts_as_finished(
     assert await tree(api, room) == SKELETON
 
 
-async def test_a_copy_still_running_after_the_window_is_ambiguous(
-    portal: tuple[Sandbox, DocSpaceClient, Api],
-) -> None:
+async def test_a_copy_still_running_after_the_window_is_ambiguous(portal: Portal) -> None:
     _, client, api = portal
     source, room = await skeleton(api), await api.room("Acme")
     with pytest.raises(AmbiguousWrite, match="did not finish the copy into folder"):

@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 HERE = Path(__file__).resolve().parent
 STAMP = (2024, 1, 1, 0, 0, 0)
@@ -95,6 +96,17 @@ def fixed_zip(parts: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+def one_sheet(title: str, rows: list[list[str]]) -> tuple[Workbook, Worksheet]:
+    """A workbook of one sheet, `title`, holding `rows`; the sheet, to add more."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    return book, sheet
+
+
 def workbook_bytes(book: Workbook) -> bytes:
     """openpyxl's output with fixed timestamps, so the bytes do not change between builds."""
     buffer = io.BytesIO()
@@ -157,12 +169,7 @@ def broken_files() -> None:
         b"<tr><td>wile@acme.example.com</td><td>Wile</td></tr></table></body></html>\n",
     )
 
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "users"
-    for row in [USER_HEADER, *USERS]:
-        sheet.append(row)
+    book, _ = one_sheet("users", [USER_HEADER, *USERS])
     good = workbook_bytes(book)
     parts = {
         i.filename: zipfile.ZipFile(io.BytesIO(good)).read(i.filename)
@@ -214,11 +221,7 @@ def huge_cells() -> None:
             ]
         ),
     )
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "users"
-    sheet.append(USER_HEADER)
+    book, sheet = one_sheet("users", [USER_HEADER])
     sheet.append(["big@acme.example.com", "B" * (1024 * 1024), "Big", "user", "", "", ""])
     sheet.append(["small@acme.example.com", "Small", "Person", "user", "", "", ""])
     write("bad_huge_cell.xlsx", workbook_bytes(book))
@@ -258,11 +261,7 @@ def formula_injection() -> None:
     rows.append(["=1+2", "Bad id", "=cmd@evil.example", "+maria@northwind.example", "", "", "", ""])
     write("bad_formula_injection.csv", text(rows))
 
-    book = Workbook()
-    clients = book.active
-    assert clients is not None
-    clients.title = "clients"
-    clients.append(CLIENT_HEADER)
+    book, clients = one_sheet("clients", [CLIENT_HEADER])
     # Real formula cells (openpyxl stores a string starting with "=" as a formula) ...
     clients.append(
         [
@@ -357,11 +356,7 @@ def wrong_kinds() -> None:
     write("bad_wrong_kinds_users.csv", text(rows))
 
     # The same in a workbook, with the cell types only a workbook has.
-    book = Workbook()
-    clients = book.active
-    assert clients is not None
-    clients.title = "clients"
-    clients.append(CLIENT_HEADER)
+    book, clients = one_sheet("clients", [CLIENT_HEADER])
     clients.append([60001, "Numbers Inc", 3.14, True, 7, None])
     clients.append(
         [

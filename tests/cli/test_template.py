@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
-from bulk_onboard.cli.commands import main
 from bulk_onboard.model.columns import COLUMNS
 from bulk_onboard.model.records import RowKind
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
+from tests.helpers import run
 
 
 def test_the_template_has_headers_notes_and_lists_and_validates_empty(tmp_path: Path) -> None:

@@ -6,16 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from bulk_onboard.cli.commands import main
-from tests.helpers import CASES, ROOT
+from tests.helpers import CASES, ROOT, run
 
 SAMPLE = [str(CASES / "sample_clients.csv"), str(CASES / "sample_users.csv")]
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:

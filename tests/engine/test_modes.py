@@ -29,18 +29,19 @@ def _never() -> Job:
     raise AssertionError("the job was made without both locks")
 
 
+async def _second_run(settings: Settings, reports: Path) -> None:
+    """A job named "second" under `reports` that would do nothing once begun."""
+    await locked_run(
+        settings, reports / "second", "second", _never, {"progress": NoProgress(), "stop": Stop()}
+    )
+
+
 async def test_a_run_holding_the_portal_keeps_the_job_from_being_made(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     reports = Path(settings.report_dir)
     holder = portal_locked(settings, "20261201-070000-000ab", tmp_path / "elsewhere" / "run")
     with holder, pytest.raises(RunLocked, match="20261201-070000-000ab"):
-        await locked_run(
-            settings,
-            reports / "second",
-            "second",
-            _never,
-            {"progress": NoProgress(), "stop": Stop()},
-        )
+        await _second_run(settings, reports)
     assert not (reports / "second").exists()
 
 
@@ -50,11 +51,5 @@ async def test_a_run_holding_the_report_folder_keeps_the_job_from_being_made(
     settings = _settings(tmp_path)
     reports = Path(settings.report_dir)
     with report_dir_lock(reports), pytest.raises(RunLocked):
-        await locked_run(
-            settings,
-            reports / "second",
-            "second",
-            _never,
-            {"progress": NoProgress(), "stop": Stop()},
-        )
+        await _second_run(settings, reports)
     assert not (reports / "second").exists()

@@ -112,13 +112,19 @@ def test_parking_a_state_that_is_not_the_rows_does_nothing(rows: Rows) -> None:
     assert rows.phase(plan.row_key) is Phase.ACTIVE
 
 
+def _held(rows: Rows, *statuses: Status) -> list[Plan]:
+    """People 1, 2, … finished with `statuses` after a failed join, each held, not reported."""
+    failure = StepFailed("join", RuntimeError("503"))
+    plans = [_person(n) for n in range(1, len(statuses) + 1)]
+    for plan, status in zip(plans, statuses, strict=True):
+        rows.finish(finish(rows.state(plan), status, failure), hold=True)
+    return plans
+
+
 def test_held_rows_are_reported_when_released_in_the_order_they_were_held(
     rows: Rows, report: ReportStream, watched: Watched
 ) -> None:
-    first, second = _person(1), _person(2)
-    failure = StepFailed("join", RuntimeError("503"))
-    rows.finish(finish(rows.state(first), Status.FAILED, failure), hold=True)
-    rows.finish(finish(rows.state(second), Status.FAILED, failure), hold=True)
+    first, second = _held(rows, Status.FAILED, Status.FAILED)
     assert rows.phase(first.row_key) is Phase.HELD
     assert first.row_key in rows.ended and second.row_key in rows.ended
     assert report.kept == []  # not reported while held
@@ -133,10 +139,7 @@ def test_held_rows_are_reported_when_released_in_the_order_they_were_held(
 def test_an_outage_makes_the_held_failed_rows_interrupted(
     rows: Rows, report: ReportStream, watched: Watched
 ) -> None:
-    failed, deferred = _person(1), _person(2)
-    failure = StepFailed("join", RuntimeError("503"))
-    rows.finish(finish(rows.state(failed), Status.FAILED, failure), hold=True)
-    rows.finish(finish(rows.state(deferred), Status.DEFERRED, failure), hold=True)
+    failed, deferred = _held(rows, Status.FAILED, Status.DEFERRED)
     rows.interrupt_held([failed.row_key, deferred.row_key, "user:never@example.com"])
     rows.release()
     statuses = {r.row_key: r.status for r in report.kept}

@@ -26,6 +26,8 @@ from tests.helpers import admin, settings_for
 
 pytestmark = pytest.mark.e2e
 
+Client = tuple[str, str, str, str]  # client_id, client_name, client_email, manager_email
+
 
 def _journal(run: Path, step: str) -> list[dict[str, Any]]:
     lines = (run / "journal.jsonl").read_text(encoding="utf-8").splitlines()
@@ -37,18 +39,29 @@ async def _drop(sandbox: Sandbox, regex: str) -> None:
     await admin(sandbox, "POST", "/sandbox/faults", {"script": [fault]})
 
 
-async def test_a_rename_whose_answer_was_lost_is_an_update(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
+async def _updated_with_answer_lost(
+    sandbox: Sandbox, tmp_path: Path, before: Client, after: Client, path: str
+) -> Path:
+    """Runs `before`, then `after` with the answer to the PUT on files/rooms`path` dropped: the
+    second run exits 0 and reports K-1 updated. Its run folder."""
     reports = tmp_path / "reports"
-    sheet = write_clients(tmp_path / "c.csv", [("K-1", "Acme", "it@acme.example", MARIA)])
+    sheet = write_clients(tmp_path / "c.csv", [before])
     assert (await cli(sandbox, reports, "run", str(sheet)))[0] == 0
-    write_clients(sheet, [("K-1", "Acme Corp", "it@acme.example", MARIA)])
-    await _drop(sandbox, r"/api/2\.0/files/rooms/\d+$")
+    write_clients(sheet, [after])
+    await _drop(sandbox, r"/api/2\.0/files" + path)
     code, output = await cli(sandbox, reports, "run", str(sheet))
     assert code == 0, output
     run = last_run(reports)
     assert report_rows(run)["K-1"]["status"] == "updated"
+    return run
+
+
+async def test_a_rename_whose_answer_was_lost_is_an_update(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    before = ("K-1", "Acme", "it@acme.example", MARIA)
+    after = ("K-1", "Acme Corp", "it@acme.example", MARIA)
+    run = await _updated_with_answer_lost(sandbox, tmp_path, before, after, r"/rooms/\d+$")
     assert [e["outcome"] for e in _journal(run, "room")] == ["changed"]
     [room] = rooms_of(await portal_state(sandbox), "K-1")
     assert room["title"] == "Client - Acme Corp"
@@ -57,15 +70,9 @@ async def test_a_rename_whose_answer_was_lost_is_an_update(
 async def test_a_share_whose_answer_was_lost_journals_whom_it_added_and_invited(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    reports = tmp_path / "reports"
-    sheet = write_clients(tmp_path / "c.csv", [("K-1", "Acme", "old@acme.example", MARIA)])
-    assert (await cli(sandbox, reports, "run", str(sheet)))[0] == 0
-    write_clients(sheet, [("K-1", "Acme", "new@acme.example", MARIA)])
-    await _drop(sandbox, r"/api/2\.0/files/rooms/\d+/share")
-    code, output = await cli(sandbox, reports, "run", str(sheet))
-    assert code == 0, output
-    run = last_run(reports)
-    assert report_rows(run)["K-1"]["status"] == "updated"
+    before = ("K-1", "Acme", "old@acme.example", MARIA)
+    after = ("K-1", "Acme", "new@acme.example", MARIA)
+    run = await _updated_with_answer_lost(sandbox, tmp_path, before, after, r"/rooms/\d+/share")
     [share] = _journal(run, "share")
     assert share["outcome"] == "changed"
     assert share["out"]["invited"] == ["new@acme.example"]

@@ -13,10 +13,15 @@ from tests.helpers import SAMPLES, seeded_sandbox
 
 
 def write_fleet(
-    folder: Path, portals: dict[str, Sandbox], extra: str = "", fleet: str = ""
+    folder: Path,
+    portals: dict[str, Sandbox],
+    extra: str = "",
+    fleet: str = "",
+    own: dict[str, str] | None = None,
 ) -> Path:
     """A fleet file in `folder` naming each sandbox by its id, the token of each in
-    tokens/<id>.token (read by file:), the sample workbook as every portal's input."""
+    tokens/<id>.token (read by file:), the sample workbook as every portal's input; `extra`
+    lines in every [[portal]], `own[id]` in that one's alone."""
     tokens = folder / "tokens"
     tokens.mkdir(parents=True, exist_ok=True)
     entries = []
@@ -24,7 +29,10 @@ def write_fleet(
         token = tokens / f"{portal_id}.token"
         token.write_text(sb.token + "\n")
         token.chmod(0o600)
-        entries.append(f'[[portal]]\nid = "{portal_id}"\nurl = "{sb.url}"\n{extra}\n')
+        lines = (extra, (own or {}).get(portal_id, ""))
+        entries.append(
+            f'[[portal]]\nid = "{portal_id}"\nurl = "{sb.url}"\n' + "\n".join(lines) + "\n"
+        )
     path = folder / "fleet.toml"
     path.write_text(
         f'[fleet]\nreports = "reports"\nconcurrency = 3\n{fleet}\n'

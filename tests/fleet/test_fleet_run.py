@@ -65,11 +65,9 @@ async def test_three_portals_in_one_run_each_once_and_a_rerun_writes_nothing(
 async def test_only_runs_the_portals_named_and_a_bad_input_needs_an_operator(
     tmp_path: Path, three_portals: dict[str, Sandbox]
 ) -> None:
-    path = write_fleet(tmp_path, three_portals)
-    text = path.read_text().replace(
-        'id = "globex"', 'id = "globex"\ninput = "exports/{id}/missing.csv"'
+    path = write_fleet(
+        tmp_path, three_portals, own={"globex": 'input = "exports/{id}/missing.csv"'}
     )
-    path.write_text(text)
     result = await in_thread("run", str(path), "--only", "acme,globex")
     assert result.exit_code == 8, result.output
     assert "acme: done (ok)" in result.output

@@ -110,19 +110,7 @@ async def test_fleet_worker_command_runs_the_queue_and_stops_on_sigterm(
     worker process, in its own asyncio loop)."""
     portals = {name: three_portals[name] for name in ("acme", "globex")}
     path = write_fleet(tmp_path, portals, fleet=f'state = "{redis_url}"\nbroker = "{redis_url}"')
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bulk_onboard",
-        "fleet",
-        "worker",
-        str(path),
-        "--concurrency",
-        "2",
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    worker = await _fleet_worker(path, 2, asyncio.subprocess.PIPE)
     try:
         queued = await in_thread("enqueue", str(path), "--night", NIGHT)
         assert queued.exit_code == 0, queued.output
@@ -141,19 +129,21 @@ async def test_fleet_worker_command_runs_the_queue_and_stops_on_sigterm(
 
 
 async def _worker_process(path: Path) -> asyncio.subprocess.Process:
+    """A worker of one, output discarded, in its own process group: kill -9 takes its pool too."""
+    return await _fleet_worker(path, 1, asyncio.subprocess.DEVNULL, start_new_session=True)
+
+
+async def _fleet_worker(
+    path: Path, concurrency: int, output: int, start_new_session: bool = False
+) -> asyncio.subprocess.Process:
+    """`bulk-onboard fleet worker PATH --concurrency N` in a process of its own."""
     return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bulk_onboard",
-        "fleet",
-        "worker",
-        str(path),
-        "--concurrency",
-        "1",
+        *(sys.executable, "-m", "bulk_onboard", "fleet", "worker", str(path)),
+        *("--concurrency", str(concurrency)),
         cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: kill -9 takes its pool too
+        stdout=output,
+        stderr=output,
+        start_new_session=start_new_session,
     )
 
 

@@ -42,11 +42,7 @@ async def fleet_tool(*args: str, env: dict[str, str]) -> Ran:
 async def test_fleet_commands_keep_every_token_out(
     tmp_path: Path, three_portals: dict[str, Sandbox]
 ) -> None:
-    path = write_fleet(tmp_path, three_portals)
-    text = path.read_text().replace(
-        'id = "globex"', 'id = "globex"\ntoken = "env:FLEET_TOKEN_{id}"'
-    )
-    path.write_text(text)
+    path = write_fleet(tmp_path, three_portals, own={"globex": 'token = "env:FLEET_TOKEN_{id}"'})
     wrong = "sk-" + secrets.token_hex(24)
     (tmp_path / "tokens" / "initech.token").write_text(wrong)
     env = {"FLEET_TOKEN_globex": three_portals["globex"].token}

@@ -8,24 +8,19 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from openpyxl import Workbook
 
-from bulk_onboard.cli.commands import main
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.sources import open_sources
+from tests.helpers import run
 
 CLIENT_HEADER = ["client_id", "client_name", "client_email", "manager_email"]
 CLIENTS = [
     ["HL-1001", "Hill Ltd", "ops@hill.example", "maria@northwind.example"],
     ["HL-1002", "Dale plc", "it@dale.example", "kenji@northwind.example"],
 ]
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
 
 
 def titled_workbook(path: Path, header: list[str], rows: list[list[str]]) -> Path:

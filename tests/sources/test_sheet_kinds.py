@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-from openpyxl import Workbook
-
-from bulk_onboard.cli.commands import main
+from tests.helpers import run
+from tests.sheets import write_workbook
 
 CLIENT_HEADER = ["Client ID", "Company", "E-mail", "Account manager"]
 CLIENT_ROW = ["C-1", "Acme", "contact@acme.example.com", "maria@northwind.example"]
@@ -17,21 +15,8 @@ PERSON_HEADER = ["E-mail", "First name", "Last name", "Client ID"]
 PERSON_ROW = ["wile@acme.example.com", "Wile", "Coyote", "C-1"]
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
-
-
 def workbook(tmp_path: Path, sheets: dict[str, list[list[str]]]) -> str:
-    book = Workbook()
-    assert book.active is not None
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    path = tmp_path / "export.xlsx"
-    book.save(path)
-    return str(path)
+    return str(write_workbook(tmp_path / "export.xlsx", sheets))
 
 
 def test_sheets_are_told_by_their_columns_and_the_rest_is_named(tmp_path: Path) -> None:

@@ -9,12 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from openpyxl import Workbook
+from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.portal_checks import MARIA, cli, last_run
+from tests.helpers import run
+from tests.sheets import write_workbook
 
 CLIENTS = [
     ["client_id", "client_name", "client_email", "manager_email"],
@@ -24,24 +25,8 @@ SUMMARY = [["Region", "Clients", "Revenue"], ["North", "12", "1200"], ["South", 
 NOTES = [["Fill in one row per client."], ["Send it back to IT."]]
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
-
-
-def workbook(path: Path, sheets: dict[str, list[list[str]]]) -> Path:
-    book = Workbook()
-    assert book.active is not None
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    book.save(path)
-    return path
-
-
 def test_a_sheet_holding_a_table_makes_validate_exit_1(tmp_path: Path) -> None:
-    path = workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Summary": SUMMARY})
+    path = write_workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Summary": SUMMARY})
     result = run("validate", str(path))
     assert result.exit_code == 1, result.output
     assert "Summary" in result.stdout
@@ -58,7 +43,7 @@ def test_a_sheet_holding_a_table_makes_validate_exit_1(tmp_path: Path) -> None:
 
 
 def test_the_playbook_ignores_it_and_validate_says_so(tmp_path: Path) -> None:
-    path = workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Summary": SUMMARY})
+    path = write_workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Summary": SUMMARY})
     playbook = tmp_path / "playbook.toml"
     playbook.write_text('[sheets]\nignore = ["summary"]\n', encoding="utf-8")
     result = run("validate", str(path), "--playbook", str(playbook))
@@ -70,7 +55,7 @@ def test_the_playbook_ignores_it_and_validate_says_so(tmp_path: Path) -> None:
 
 
 def test_a_notes_sheet_is_a_warning(tmp_path: Path) -> None:
-    path = workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Instructions": NOTES})
+    path = write_workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Instructions": NOTES})
     result = run("validate", str(path))
     assert result.exit_code == 0, result.output
     assert "Warning: This sheet is not read: it has none of the columns" in result.stdout
@@ -80,7 +65,7 @@ def test_a_notes_sheet_is_a_warning(tmp_path: Path) -> None:
 async def test_a_run_names_the_sheet_it_skipped_in_console_summary_and_page(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    path = workbook(
+    path = write_workbook(
         tmp_path / "export.xlsx", {"Clients": CLIENTS, "Summary": SUMMARY, "Notes": NOTES}
     )
     reports = tmp_path / "reports"
@@ -103,7 +88,7 @@ async def test_a_run_names_the_sheet_it_skipped_in_console_summary_and_page(
 
 
 def test_plan_json_lists_the_sheets_not_read(tmp_path: Path) -> None:
-    path = workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Summary": SUMMARY})
+    path = write_workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Summary": SUMMARY})
     planned = json.loads(run("plan", str(path), "--json").stdout)
     assert planned["unread_sheets"] == [
         {
@@ -122,7 +107,7 @@ def test_plan_json_lists_the_sheets_not_read(tmp_path: Path) -> None:
 async def test_plan_against_the_portal_names_the_sheet_it_skipped(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    path = workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Summary": SUMMARY})
+    path = write_workbook(tmp_path / "export.xlsx", {"Clients": CLIENTS, "Summary": SUMMARY})
     env = {"DOCSPACE_TOKEN": sandbox.token, "DOCSPACE_URL": sandbox.url}
     result = await asyncio.to_thread(
         CliRunner().invoke, main, ["plan", str(path), "--against-portal"], env=env
