@@ -8,14 +8,21 @@ memberships  grouped per room: one look at the members, one share request per ro
 announcements  each onboarded client to the CRM sinks of the playbook, after all DocSpace work
 
 A step failure is a value (the row fails, the run goes on); a refused token stops the run; a
-spent daily budget defers the row; a bug in one row fails that row, not the run. An outage is
+spent daily budget defers the row; a bug in one row fails that row, not the run. A row whose
+write's answer was lost and that a look at once did not find waits without its worker (the
+phase's pool goes on) and is taken up again once the window since that write has passed, at
+the phase's end; one still uncertain after a few rounds, or when the run stops, ends
+interrupted (a retry or --resume looks before writing). An outage is
 the run's failure, not the rows' (engine/outage.py judges which). A row's phases in the run
 (active, parked, held, finished) are engine/rows.py's.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
@@ -24,6 +31,7 @@ import structlog
 from bulk_onboard.api.metering import Meter, metered
 from bulk_onboard.engine.actions.shares import check_share_people
 from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.exactly_once import StillUncertain
 from bulk_onboard.engine.memberships import blocked, join_step, membership_groups
 from bulk_onboard.engine.outage import judge, portal_down
 from bulk_onboard.engine.pool import Pool, Stop
@@ -48,10 +56,19 @@ CRM_STEPS = phase_steps("announcements")
 T = TypeVar("T")
 R = TypeVar("R")
 
+ROUNDS = 3  # how often a phase takes up its rows whose writes stayed uncertain
+
+
+def _deadline(failure: StepFailed) -> float:
+    cause = failure.cause
+    return cause.deadline if isinstance(cause, StillUncertain) else 0.0
+
 
 def fail_status(failed: StepFailed) -> Status:
     if isinstance(failed.cause, BudgetExhausted):
         return Status.DEFERRED  # nothing wrong with the row: the day's writes are spent
+    if isinstance(failed.cause, StillUncertain):
+        return Status.INTERRUPTED  # its write may have landed: a retry looks before writing
     return Status.INTERRUPTED if isinstance(failed.cause, FatalError) else Status.FAILED
 
 
@@ -79,6 +96,8 @@ class Phases:
         # what stops the run as a whole (a refused token, an outage, a tripped guard)
         self.fatal = fatal
         self.outage_streak: list[str] = []  # rows failed on outages since the last good one
+        self.stopped = asyncio.Event()  # set when the run is asked to stop (waiting rows end)
+        stop.on_request(lambda _stop, _reason: self.stopped.set())
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
 
@@ -197,6 +216,61 @@ class Phases:
             weight=weight,
         )
 
+    async def _phase(
+        self,
+        items: Iterable[T],
+        work: Callable[[T], Awaitable[StepFailed | None]],
+        done: Callable[[T, StepFailed | None], None],
+    ) -> None:
+        """The phase's pool over its items; a row left uncertain waits, without its worker,
+        and is taken up again (at most ROUNDS times) once its write's window has passed."""
+        waiting: list[tuple[T, StepFailed]] = []
+
+        def finished(item: T, failure: StepFailed | None) -> None:
+            if failure is not None and isinstance(failure.cause, StillUncertain):
+                waiting.append((item, failure))
+            else:
+                done(item, failure)
+
+        await self._pool(work, finished).run(items)
+        for round_ in range(1, ROUNDS + 1):
+            if not waiting:
+                return
+            items_again = sorted(waiting, key=lambda entry: _deadline(entry[1]))
+            waiting.clear()
+            last = round_ == ROUNDS
+            await self._pool(self._later(work), self._after(finished, done, last)).run(items_again)
+
+    def _later(
+        self, work: Callable[[T], Awaitable[StepFailed | None]]
+    ) -> Callable[[tuple[T, StepFailed]], Awaitable[StepFailed | None]]:
+        async def later(entry: tuple[T, StepFailed]) -> StepFailed | None:
+            item, failure = entry
+            wait = _deadline(failure) - time.monotonic()
+            if wait > 0 and not self.stop.requested:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopped.wait(), wait)
+            if self.stop.requested:
+                return failure  # the run stops: the row ends interrupted
+            return await work(item)
+
+        return later
+
+    def _after(
+        self,
+        finished: Callable[[T, StepFailed | None], None],
+        done: Callable[[T, StepFailed | None], None],
+        last: bool,
+    ) -> Callable[[tuple[T, StepFailed], StepFailed | None], None]:
+        def after(entry: tuple[T, StepFailed], failure: StepFailed | None) -> None:
+            uncertain = failure is not None and isinstance(failure.cause, StillUncertain)
+            if uncertain and (last or self.stop.requested):
+                done(entry[0], failure)  # interrupted (fail_status)
+            else:
+                finished(entry[0], failure)
+
+        return after
+
     # ------------------------------------------------------------------ phases
 
     async def people(self, plans: Iterable[Plan]) -> None:
@@ -213,7 +287,7 @@ class Phases:
             else:
                 self.run.park(state)  # until the memberships phase
 
-        await self._pool(work, done).run(plans)
+        await self._phase(plans, work, done)
 
     async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
@@ -233,7 +307,7 @@ class Phases:
             else:
                 self.settle(state, row_status(state, "room"))
 
-        await self._pool(work, done).run(plans)
+        await self._phase(plans, work, done)
 
     async def announcements(self) -> None:
         """Every client whose DocSpace work is done, to the CRM: its own pool, last."""
@@ -249,7 +323,7 @@ class Phases:
             else:
                 self.settle(state, row_status(state, "room"))
 
-        await self._pool(work, done).run(self.to_announce)
+        await self._phase(self.to_announce, work, done)
 
     async def memberships(self, plans: Iterable[Plan]) -> None:
         """The people who join rooms, grouped per room; a row's state is made again (from
