@@ -82,6 +82,7 @@ class StillUncertain(Exception):
             f"a write whose answer was lost was not found; it may land for {window:g}s"
         )
         self.deadline = deadline
+        self.rounds = 1  # how often this step was left uncertain (ExactlyOnce counts)
 
 
 @dataclass(slots=True)
@@ -237,6 +238,7 @@ class ExactlyOnce:
     ) -> None:
         lost_at = exc.deadline - self.look_again.window
         rounds = before.rounds + 1 if before else 1
+        exc.rounds = rounds
         attempted = state.attempted.get(step.key)
         self.waiting[(state.plan.row_key, step.key)] = Waiting(
             lost_at, exc.deadline, attempted, rounds

@@ -56,7 +56,8 @@ CRM_STEPS = phase_steps("announcements")
 T = TypeVar("T")
 R = TypeVar("R")
 
-ROUNDS = 3  # how often a phase takes up its rows whose writes stayed uncertain
+ROUNDS = 3  # how often one step of a row may be left uncertain before the row is interrupted
+PASSES = 64  # a bound on the phase's passes over its waiting rows (each step parks <= ROUNDS)
 
 
 def _deadline(failure: StepFailed) -> float:
@@ -223,7 +224,8 @@ class Phases:
         done: Callable[[T, StepFailed | None], None],
     ) -> None:
         """The phase's pool over its items; a row left uncertain waits, without its worker,
-        and is taken up again (at most ROUNDS times) once its write's window has passed."""
+        and is taken up again once its write's window has passed; a step left uncertain
+        ROUNDS times ends its row interrupted."""
         waiting: list[tuple[T, StepFailed]] = []
 
         def finished(item: T, failure: StepFailed | None) -> None:
@@ -233,12 +235,12 @@ class Phases:
                 done(item, failure)
 
         await self._pool(work, finished).run(items)
-        for round_ in range(1, ROUNDS + 1):
+        for passes in range(1, PASSES + 1):
             if not waiting:
                 return
             items_again = sorted(waiting, key=lambda entry: _deadline(entry[1]))
             waiting.clear()
-            last = round_ == ROUNDS
+            last = passes == PASSES
             await self._pool(self._later(work), self._after(finished, done, last)).run(items_again)
 
     def _later(
@@ -263,8 +265,10 @@ class Phases:
         last: bool,
     ) -> Callable[[tuple[T, StepFailed], StepFailed | None], None]:
         def after(entry: tuple[T, StepFailed], failure: StepFailed | None) -> None:
-            uncertain = failure is not None and isinstance(failure.cause, StillUncertain)
-            if uncertain and (last or self.stop.requested):
+            cause = failure.cause if failure is not None else None
+            uncertain = isinstance(cause, StillUncertain)
+            spent = isinstance(cause, StillUncertain) and cause.rounds >= ROUNDS
+            if uncertain and (spent or last or self.stop.requested):
                 done(entry[0], failure)  # interrupted (fail_status)
             else:
                 finished(entry[0], failure)
