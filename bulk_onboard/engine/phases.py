@@ -42,7 +42,7 @@ from bulk_onboard.engine.step_table import phase_steps
 from bulk_onboard.errors import BudgetExhausted, FatalError, StepFailed
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import RowKind
-from bulk_onboard.model.steps import AnnounceCrm, JoinRoom, Plan, ShareRoom, Step
+from bulk_onboard.model.steps import AnnounceCrm, EnsurePerson, JoinRoom, Plan, ShareRoom, Step
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
@@ -63,6 +63,17 @@ PASSES = 64  # a bound on the phase's passes over its waiting rows (each step pa
 def _deadline(failure: StepFailed) -> float:
     cause = failure.cause
     return cause.deadline if isinstance(cause, StillUncertain) else 0.0
+
+
+def _email(plan: Plan) -> str:
+    person = next((s for s in plan.steps if isinstance(s, EnsurePerson)), None)
+    return person.email.lower() if person is not None else plan.row_key
+
+
+def _shared_with(plan: Plan) -> set[str]:
+    """The e-mails of the people a client row's room is shared with."""
+    share = next((s for s in plan.steps if isinstance(s, ShareRoom)), None)
+    return {m.email.lower() for m in share.members} if share is not None else set()
 
 
 def fail_status(failed: StepFailed) -> Status:
@@ -98,6 +109,8 @@ class Phases:
         self.fatal = fatal
         self.outage_streak: list[str] = []  # rows failed on outages since the last good one
         self.stopped = asyncio.Event()  # set when the run is asked to stop (waiting rows end)
+        self.behind: list[asyncio.Task[None]] = []  # a phase's waiting rows, taken up later
+        self.waiting_people: set[str] = set()  # e-mails of person rows waiting behind
         stop.on_request(lambda _stop, _reason: self.stopped.set())
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
@@ -222,19 +235,45 @@ class Phases:
         items: Iterable[T],
         work: Callable[[T], Awaitable[StepFailed | None]],
         done: Callable[[T, StepFailed | None], None],
+        *,
+        behind: Callable[[T], None] | None = None,
     ) -> None:
         """The phase's pool over its items; a row left uncertain waits, without its worker,
         and is taken up again once its write's window has passed; a step left uncertain
-        ROUNDS times ends its row interrupted."""
+        ROUNDS times ends its row interrupted. `behind`: the waiting rows are taken up while
+        the next phase runs (each told to `behind` when it starts to wait; `catch_up` waits
+        for them)."""
         waiting: list[tuple[T, StepFailed]] = []
 
         def finished(item: T, failure: StepFailed | None) -> None:
             if failure is not None and isinstance(failure.cause, StillUncertain):
                 waiting.append((item, failure))
+                if behind is not None:
+                    behind(item)
             else:
                 done(item, failure)
 
         await self._pool(work, finished).run(items)
+        again = self._again(work, done, finished, waiting)
+        if behind is None:
+            await again
+        elif waiting:
+            self.behind.append(asyncio.create_task(again))
+        else:
+            again.close()
+
+    async def catch_up(self) -> None:
+        """The rows a phase left waiting, taken up and ended."""
+        while self.behind:
+            await self.behind.pop(0)
+
+    async def _again(
+        self,
+        work: Callable[[T], Awaitable[StepFailed | None]],
+        done: Callable[[T, StepFailed | None], None],
+        finished: Callable[[T, StepFailed | None], None],
+        waiting: list[tuple[T, StepFailed]],
+    ) -> None:
         for passes in range(1, PASSES + 1):
             if not waiting:
                 return
@@ -282,6 +321,7 @@ class Phases:
             return await self.guarded(self.run.state(plan), PERSON_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
+            self.waiting_people.discard(_email(plan))
             self.progress.work_done()
             state = self.run.active(plan.row_key)
             if failure is not None:
@@ -291,11 +331,17 @@ class Phases:
             else:
                 self.run.park(state)  # until the memberships phase
 
-        await self._phase(plans, work, done)
+        def behind(plan: Plan) -> None:
+            self.waiting_people.add(_email(plan))
+
+        # a person whose create stays uncertain waits while the clients are worked on
+        await self._phase(plans, work, done, behind=behind)
 
     async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
             state = self.run.state(plan)
+            if self.waiting_people and _shared_with(plan) & self.waiting_people:
+                await self.catch_up()  # someone it shares with is a person still uncertain
             refused = await self.guarded_check(state)  # before its room is made
             return refused or await self.guarded(state, CLIENT_STEPS)
 
@@ -332,7 +378,9 @@ class Phases:
     async def memberships(self, plans: Iterable[Plan]) -> None:
         """The people who join rooms, grouped per room; a row's state is made again (from
         what it parked) only when its group is taken up, so the joiners waiting for their
-        turn cost their plans, not their states."""
+        turn cost their plans, not their states. The people still uncertain are settled
+        first."""
+        await self.catch_up()
         waiting: list[Plan] = []
         for plan in plans:
             if plan.row_key in self.run.ended:

@@ -67,3 +67,33 @@ async def test_a_write_that_stays_uncertain_ends_its_row_interrupted_then_retry_
     assert code == 0, output
     audit = await assert_clean(sandbox)
     assert audit["counts"]["rooms"] == 2  # Acme's, once, and the portal's own
+
+
+async def test_people_whose_creates_were_lost_wait_while_the_clients_go_on(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", MARIA)])
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "email,first_name,last_name,room,access\n"
+        "ana@people.example,Ana,Lopez,K-1,editing\nbo@people.example,Bo,Berg,K-1,editing\n",
+        encoding="utf-8",
+    )
+    script = [  # one person's create dropped unapplied, the other's applied after the look
+        {"fault": "drop", "method": "POST", "regex": r"/api/2\.0/people$", "times": 1},
+        {"fault": "late_drop", "method": "POST", "regex": r"/api/2\.0/people$", "ms": 1500},
+    ]
+    await admin(sandbox, "POST", "/sandbox/faults", {"script": script})
+    reports = tmp_path / "reports"
+    code, output = await run(
+        sandbox, reports, "run", str(sheet), str(users), "--request-timeout", str(WINDOW)
+    )
+    assert code == 0, output
+    assert output.count('"still_uncertain"') >= 1
+    state = await admin(sandbox, "GET", "/sandbox/state")
+    emails = [p["email"] for p in state["people"]]
+    assert emails.count("ana@people.example") == emails.count("bo@people.example") == 1
+    rows = report_rows(last_run(reports))
+    assert {r["status"] for r in rows.values()} == {"created"}, rows
+    assert {"ana@people.example", "bo@people.example"} <= set(rows)
+    await assert_clean(sandbox)
