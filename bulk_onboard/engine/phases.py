@@ -109,8 +109,10 @@ class Phases:
         self.fatal = fatal
         self.outage_streak: list[str] = []  # rows failed on outages since the last good one
         self.stopped = asyncio.Event()  # set when the run is asked to stop (waiting rows end)
-        self.behind: list[asyncio.Task[None]] = []  # a phase's waiting rows, taken up later
+        # a phase's waiting rows, taken up while the next phase runs: people, clients
+        self.behind: dict[str, list[asyncio.Task[None]]] = {}
         self.waiting_people: set[str] = set()  # e-mails of person rows waiting behind
+        self.waiting_clients: set[str] = set()  # keys of client rows waiting behind
         stop.on_request(lambda _stop, _reason: self.stopped.set())
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
@@ -236,36 +238,37 @@ class Phases:
         work: Callable[[T], Awaitable[StepFailed | None]],
         done: Callable[[T, StepFailed | None], None],
         *,
-        behind: Callable[[T], None] | None = None,
+        lane: str | None = None,
+        behind: Callable[[T], None] = lambda item: None,
     ) -> None:
         """The phase's pool over its items; a row left uncertain waits, without its worker,
         and is taken up again once its write's window has passed; a step left uncertain
-        ROUNDS times ends its row interrupted. `behind`: the waiting rows are taken up while
-        the next phase runs (each told to `behind` when it starts to wait; `catch_up` waits
-        for them)."""
+        ROUNDS times ends its row interrupted. With a `lane`, the waiting rows are taken up
+        while the next phase runs (each told to `behind` when it starts to wait;
+        `catch_up(lane)` waits for them)."""
         waiting: list[tuple[T, StepFailed]] = []
 
         def finished(item: T, failure: StepFailed | None) -> None:
             if failure is not None and isinstance(failure.cause, StillUncertain):
                 waiting.append((item, failure))
-                if behind is not None:
-                    behind(item)
+                behind(item)
             else:
                 done(item, failure)
 
         await self._pool(work, finished).run(items)
         again = self._again(work, done, finished, waiting)
-        if behind is None:
+        if lane is None:
             await again
         elif waiting:
-            self.behind.append(asyncio.create_task(again))
+            self.behind.setdefault(lane, []).append(asyncio.create_task(again))
         else:
             again.close()
 
-    async def catch_up(self) -> None:
-        """The rows a phase left waiting, taken up and ended."""
-        while self.behind:
-            await self.behind.pop(0)
+    async def catch_up(self, lane: str) -> None:
+        """The rows a phase left waiting (in `lane`), taken up and ended."""
+        tasks = self.behind.get(lane, [])
+        while tasks:
+            await tasks.pop(0)
 
     async def _again(
         self,
@@ -335,17 +338,18 @@ class Phases:
             self.waiting_people.add(_email(plan))
 
         # a person whose create stays uncertain waits while the clients are worked on
-        await self._phase(plans, work, done, behind=behind)
+        await self._phase(plans, work, done, lane="people", behind=behind)
 
     async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
             state = self.run.state(plan)
             if self.waiting_people and _shared_with(plan) & self.waiting_people:
-                await self.catch_up()  # someone it shares with is a person still uncertain
+                await self.catch_up("people")  # it shares with a person still uncertain
             refused = await self.guarded_check(state)  # before its room is made
             return refused or await self.guarded(state, CLIENT_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
+            self.waiting_clients.discard(plan.row_key)
             state = self.run.active(plan.row_key)
             if failure is not None:
                 self.failed(state, failure)
@@ -357,7 +361,11 @@ class Phases:
             else:
                 self.settle(state, row_status(state, "room"))
 
-        await self._phase(plans, work, done)
+        # a client whose write stays uncertain waits while the people join the other rooms
+        def behind(plan: Plan) -> None:
+            self.waiting_clients.add(plan.row_key)
+
+        await self._phase(plans, work, done, lane="clients", behind=behind)
 
     async def announcements(self) -> None:
         """Every client whose DocSpace work is done, to the CRM: its own pool, last."""
@@ -379,18 +387,30 @@ class Phases:
         """The people who join rooms, grouped per room; a row's state is made again (from
         what it parked) only when its group is taken up, so the joiners waiting for their
         turn cost their plans, not their states. The people still uncertain are settled
-        first."""
-        await self.catch_up()
-        waiting: list[Plan] = []
+        first; the joiners of a client row still uncertain go once it is settled."""
+        await self.catch_up("people")
+        later: list[Plan] = []
+        await self._join(self._joiners(plans, later))
+        await self.catch_up("clients")
+        await self._join(self._joiners(later, []))
+
+    def _joiners(self, plans: Iterable[Plan], later: list[Plan]) -> list[Plan]:
+        """The plans that join a room now; those whose client row is still uncertain into
+        `later`; the others end here."""
+        joining: list[Plan] = []
         for plan in plans:
             if plan.row_key in self.run.ended:
                 continue
             if not any(isinstance(step, JoinRoom) for step in plan.steps):
                 state = self.run.state(plan)
                 self.settle(state, row_status(state, "person"))
+            elif join_step(plan).room.row in self.waiting_clients:
+                later.append(plan)
             elif self._room_is_there(plan):
-                waiting.append(plan)
+                joining.append(plan)
+        return joining
 
+    async def _join(self, joining: list[Plan]) -> None:
         async def work(group: list[Plan]) -> dict[str, StepFailed]:
             members = [(self.run.state(plan), join_step(plan)) for plan in group]
             with metered(Meter()) as meter:
@@ -413,7 +433,7 @@ class Phases:
                 else:
                     self.settle(state, row_status(state, "person"))
 
-        await self._pool(work, done, weight=len).run(membership_groups(waiting))
+        await self._pool(work, done, weight=len).run(membership_groups(joining))
 
     def _room_is_there(self, plan: Plan) -> bool:
         """A person whose client row has no room shares that row's fate and ends here."""

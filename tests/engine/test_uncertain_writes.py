@@ -97,3 +97,35 @@ async def test_people_whose_creates_were_lost_wait_while_the_clients_go_on(
     assert {r["status"] for r in rows.values()} == {"created"}, rows
     assert {"ana@people.example", "bo@people.example"} <= set(rows)
     await assert_clean(sandbox)
+
+
+async def test_people_of_a_room_still_uncertain_join_it_once_it_is_settled(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sheet = write_clients(
+        tmp_path / "clients.csv",
+        [("K-1", "Acme", "it@acme.example", MARIA), ("K-2", "Bolt", "it@bolt.example", MARIA)],
+    )
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "email,first_name,last_name,room,access\n"
+        "ana@people.example,Ana,Lopez,K-1,editing\nbo@people.example,Bo,Berg,K-2,editing\n",
+        encoding="utf-8",
+    )
+    script = [  # the first room's create applied late, after the look at once
+        {"fault": "late_drop", "method": "POST", "regex": ROOMS, "ms": 1500},
+    ]
+    await admin(sandbox, "POST", "/sandbox/faults", {"script": script})
+    reports = tmp_path / "reports"
+    code, output = await run(
+        sandbox, reports, "run", str(sheet), str(users), "--request-timeout", str(WINDOW)
+    )
+    assert code == 0, output
+    assert output.count('"still_uncertain"') == 1
+    audit = await assert_clean(sandbox)
+    assert audit["counts"]["rooms"] == 3
+    rows = report_rows(last_run(reports))
+    assert {r["status"] for r in rows.values()} == {"created"}, rows
+    state = await admin(sandbox, "GET", "/sandbox/state")
+    assert (await admin(sandbox, "GET", "/sandbox/requests"))["appliedLate"] == 1
+    assert len(state["people"]) >= 2
