@@ -166,7 +166,9 @@ class LookAgain:
         found = await find()
         deadline = lost_at + self.window
         if found is None and self.clock() < deadline:
-            log.info("still_uncertain", wait_s=round(deadline - self.clock(), 1))
+            log.info(
+                "looked_again", looks=1, found=False, waits_s=round(deadline - self.clock(), 1)
+            )
             raise StillUncertain(deadline, self.window)
         log.debug("looked_again", looks=1, found=found is not None)
         return found
