@@ -129,3 +129,28 @@ async def test_people_of_a_room_still_uncertain_join_it_once_it_is_settled(
     state = await admin(sandbox, "GET", "/sandbox/state")
     assert (await admin(sandbox, "GET", "/sandbox/requests"))["appliedLate"] == 1
     assert len(state["people"]) >= 2
+
+
+async def test_a_client_shared_with_a_person_still_uncertain_waits_for_that_person(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    manager = "mgr@people.example"
+    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", manager)])
+    users = tmp_path / "users.csv"
+    users.write_text(
+        f"email,first_name,last_name,type,room,access\n{manager},Mia,Grey,room-admin,,\n",
+        encoding="utf-8",
+    )
+    script = [{"fault": "drop", "method": "POST", "regex": r"/api/2\.0/people$", "times": 1}]
+    await admin(sandbox, "POST", "/sandbox/faults", {"script": script})
+    reports = tmp_path / "reports"
+    code, output = await run(
+        sandbox, reports, "run", str(sheet), str(users), "--request-timeout", str(WINDOW)
+    )
+    assert code == 0, output
+    assert output.count('"waits_s"') == 1
+    state = await admin(sandbox, "GET", "/sandbox/state")
+    assert [p["email"] for p in state["people"]].count(manager) == 1
+    rows = report_rows(last_run(reports))
+    assert {r["status"] for r in rows.values()} == {"created"}, rows
+    await assert_clean(sandbox)
