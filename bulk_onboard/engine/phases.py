@@ -125,6 +125,8 @@ class Phases:
             self.run.release()
         result = finish(state, status, error)
         key = state.plan.row_key
+        if self.runner.once.waiting:
+            self.runner.once.give_up(key)  # a row that ends waits for nothing more
         if state.plan.kind is RowKind.CLIENT:
             self._keep_room(key, state.outputs)
         else:
