@@ -17,7 +17,11 @@ For every step, alone or in a group:
    the portal before it writes, so nothing is created twice. How often it looks is named by
    the Look: after a lost answer the portal may still apply the write as late as the request
    timeout, so `LookAgain` looks several times over that window; after the portal's own 500
-   (its answer comes once its action ended) the write cannot land later, and one look does;
+   (its answer comes once its action ended) the write cannot land later, and one look does.
+   A run's rows (`run(..., park=True)`) do not wait out that window: they look once at once,
+   and a write not found then leaves the step as `StillUncertain` (its pool worker freed);
+   the phase takes the row up again once the window since that write has passed, when one
+   look is enough (engine/phases.py);
 4. **record**: what the action confirmed goes into the row's state and the journal, never
    before.
 
@@ -29,7 +33,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol, TypeVar
@@ -58,6 +64,36 @@ DIGEST = "_step"  # journal outputs: the digest of the step that produced them
 INTENT = "~intent"  # journal step key suffix: a create was about to be sent
 SPENT = "spent"  # in an intent line: that create was refused outright, it made nothing
 FINISHED_STATUSES = frozenset({500})  # the portal's own error answer: its action has ended
+
+
+# Set by `confirm` for the attempt after a lost answer: when that answer was lost (monotonic
+# seconds), so a look knows how long the write may still land; and whether the step may park.
+_LOST_AT: ContextVar[float | None] = ContextVar("lost_at", default=None)
+_PARKING: ContextVar[bool] = ContextVar("parking", default=False)
+
+
+class StillUncertain(Exception):
+    """A write whose answer was lost was not found by the look at once, and the portal may
+    still apply it until `deadline` (time.monotonic): the row waits without its worker and is
+    looked at again then."""
+
+    def __init__(self, deadline: float, window: float) -> None:
+        super().__init__(
+            f"a write whose answer was lost was not found; it may land for {window:g}s"
+        )
+        self.deadline = deadline
+        self.rounds = 1  # how often this step was left uncertain (ExactlyOnce counts)
+
+
+@dataclass(slots=True)
+class Waiting:
+    """A step left as StillUncertain: when its answer was lost, until when the write may land,
+    and what it set out to do (so a late landing counts as that write's)."""
+
+    lost_at: float
+    deadline: float
+    attempted: StepDone | None
+    rounds: int = 1
 
 
 class Look(Enum):
@@ -101,11 +137,15 @@ class LookAgain:
     window: float = 60.0
     looks: int = 3
     sleep: Sleep = field(default=asyncio.sleep, compare=False, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
 
     def looks_for(self, look: Look) -> int:
         return self.looks if look is Look.AFTER_LOST_ANSWER else 1
 
     async def find(self, look: Look, find: Callable[[], Awaitable[T | None]]) -> T | None:
+        lost_at = _LOST_AT.get()
+        if look is Look.AFTER_LOST_ANSWER and _PARKING.get() and lost_at is not None:
+            return await self.once_or_park(lost_at, find)
         looks = self.looks_for(look)
         gap = self.window / max(looks - 1, 1)
         for number in range(looks):
@@ -117,6 +157,21 @@ class LookAgain:
                 return found
         log.info("looked_again", looks=looks, window_s=self.window, found=False)
         return None
+
+    async def once_or_park(
+        self, lost_at: float, find: Callable[[], Awaitable[T | None]]
+    ) -> T | None:
+        """One look at once; nothing found while the write may still land is StillUncertain.
+        Once the window since the lost answer has passed, nothing found means nothing landed."""
+        found = await find()
+        deadline = lost_at + self.window
+        if found is None and self.clock() < deadline:
+            log.info(
+                "looked_again", looks=1, found=False, waits_s=round(deadline - self.clock(), 1)
+            )
+            raise StillUncertain(deadline, self.window)
+        log.debug("looked_again", looks=1, found=found is not None)
+        return found
 
 
 class Confirm(Protocol):
@@ -143,26 +198,62 @@ class ExactlyOnce:
         self.checkpoint = checkpoint
         self.retry = retry
         self.look_again = look_again or LookAgain()
+        # (row, step) -> a step left as StillUncertain, until it is run again
+        self.waiting: dict[tuple[str, str], Waiting] = {}
 
     # ------------------------------------------------------------------ one step
 
-    async def run(self, state: RowState, step: Step, action: Action) -> None:
+    async def run(self, state: RowState, step: Step, action: Action, *, park: bool = False) -> None:
         """The step once: taken from the journal, or run (again after ambiguity) and
-        recorded. Any failure leaves as StepFailed."""
+        recorded. Any failure leaves as StepFailed. `park`: a write not found at once after a
+        lost answer leaves as StepFailed(StillUncertain), to be run again after its window."""
         if self.take_journalled(state, step):
             return
-        with bound_contextvars(row=state.plan.row_key, step=step.key):
+        row = state.plan.row_key
+        with bound_contextvars(row=row, step=step.key):
+            waiting = self.waiting.pop((row, step.key), None)
             state.attempted.pop(step.key, None)
+            if waiting is not None and waiting.attempted is not None:
+                state.attempted[step.key] = waiting.attempted
+            parking = _PARKING.set(park)
             try:
-                result, look = await self.confirm(lambda look: action(state, step, look))
+                result, look = await self._confirm(
+                    lambda look: action(state, step, look),
+                    Look.AFTER_LOST_ANSWER if waiting else Look.FIRST,
+                    waiting.lost_at if waiting else None,
+                )
+            except StillUncertain as exc:
+                self._wait(state, step, exc, waiting)
+                raise StepFailed(step.key, exc) from exc
             except STEP_ERRORS as exc:
                 raise StepFailed(step.key, exc) from exc
             finally:
+                _PARKING.reset(parking)
                 attempted = state.attempted.pop(step.key, None)
             if look.again and attempted is not None:
                 result = landed(result, attempted)
             self.as_journalled(state, step, result)
             self.record(state, step, result)
+
+    def _wait(
+        self, state: RowState, step: Step, exc: StillUncertain, before: Waiting | None
+    ) -> None:
+        lost_at = exc.deadline - self.look_again.window
+        rounds = before.rounds + 1 if before else 1
+        exc.rounds = rounds
+        attempted = state.attempted.get(step.key)
+        self.waiting[(state.plan.row_key, step.key)] = Waiting(
+            lost_at, exc.deadline, attempted, rounds
+        )
+
+    def waits(self, row: str) -> Waiting | None:
+        """The row's step left as StillUncertain, if any."""
+        return next((w for (key, _), w in self.waiting.items() if key == row), None)
+
+    def give_up(self, row: str) -> None:
+        """The row ends with its write still uncertain (interrupted: a retry looks first)."""
+        for key in [k for k in self.waiting if k[0] == row]:
+            del self.waiting[key]
 
     async def run_group(
         self, members: Sequence[tuple[RowState, Step]], action: GroupAction
@@ -189,8 +280,18 @@ class ExactlyOnce:
         and run it again with the Look that error calls for. Returns the result and the look
         of the attempt that gave it. The last AmbiguousWrite is raised when the attempts are
         spent."""
-        look = Look.FIRST
+        return await self._confirm(attempt, Look.FIRST, None, **context)
+
+    async def _confirm(
+        self,
+        attempt: Callable[[Look], Awaitable[T]],
+        look: Look,
+        lost_at: float | None,
+        **context: Any,
+    ) -> tuple[T, Look]:
+        """`confirm` from `look`; `lost_at`: when the answer that look follows was lost."""
         for number in range(1, self.retry.max_attempts + 1):
+            token = _LOST_AT.set(lost_at)
             try:
                 return await attempt(look), look
             except AmbiguousWrite as exc:
@@ -198,7 +299,10 @@ class ExactlyOnce:
                 if number == self.retry.max_attempts:
                     raise
                 look = Look.after(exc)
+                lost_at = self.look_again.clock()
                 await self.retry.sleep(self.retry.backoff(number))
+            finally:
+                _LOST_AT.reset(token)
         raise AssertionError("unreachable: max_attempts is at least 1")
 
     async def find(self, look: Look, find: Callable[[], Awaitable[T | None]]) -> T | None:

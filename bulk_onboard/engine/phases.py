@@ -10,14 +10,21 @@ memberships  grouped per room: one look at the members, one share request per ro
 announcements  each onboarded client to the CRM sinks of the playbook, after all DocSpace work
 
 A step failure is a value (the row fails, the run goes on); a refused token stops the run; a
-spent daily budget defers the row; a bug in one row fails that row, not the run. An outage is
+spent daily budget defers the row; a bug in one row fails that row, not the run. A row whose
+write's answer was lost and that a look at once did not find waits without its worker (the
+phase's pool goes on) and is taken up again once the window since that write has passed, at
+the phase's end; one still uncertain after a few rounds, or when the run stops, ends
+interrupted (a retry or --resume looks before writing). An outage is
 the run's failure, not the rows' (engine/outage.py judges which). A row's phases in the run
 (active, parked, held, finished) are engine/rows.py's.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TypeVar
 
@@ -26,6 +33,7 @@ import structlog
 from bulk_onboard.api.metering import Meter, metered
 from bulk_onboard.engine.actions.shares import check_share_people
 from bulk_onboard.engine.context import Context
+from bulk_onboard.engine.exactly_once import StillUncertain
 from bulk_onboard.engine.memberships import blocked, join_step, membership_groups
 from bulk_onboard.engine.outage import judge, portal_down
 from bulk_onboard.engine.pool import Pool, Stop
@@ -37,7 +45,15 @@ from bulk_onboard.engine.step_table import phase_steps
 from bulk_onboard.errors import BudgetExhausted, FatalError, StepFailed
 from bulk_onboard.model import Json
 from bulk_onboard.model.records import RowKind
-from bulk_onboard.model.steps import AnnounceCrm, EnsureRoom, JoinRoom, Plan, ShareRoom, Step
+from bulk_onboard.model.steps import (
+    AnnounceCrm,
+    EnsurePerson,
+    EnsureRoom,
+    JoinRoom,
+    Plan,
+    ShareRoom,
+    Step,
+)
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 
@@ -51,10 +67,31 @@ CRM_STEPS = phase_steps("announcements")
 T = TypeVar("T")
 R = TypeVar("R")
 
+ROUNDS = 3  # how often one step of a row may be left uncertain before the row is interrupted
+PASSES = 64  # a bound on the phase's passes over its waiting rows (each step parks <= ROUNDS)
+
+
+def _deadline(failure: StepFailed) -> float:
+    cause = failure.cause
+    return cause.deadline if isinstance(cause, StillUncertain) else 0.0
+
+
+def _email(plan: Plan) -> str:
+    person = next((s for s in plan.steps if isinstance(s, EnsurePerson)), None)
+    return person.email.lower() if person is not None else plan.row_key
+
+
+def _shared_with(plan: Plan) -> set[str]:
+    """The e-mails of the people a client row's room is shared with."""
+    share = next((s for s in plan.steps if isinstance(s, ShareRoom)), None)
+    return {m.email.lower() for m in share.members} if share is not None else set()
+
 
 def fail_status(failed: StepFailed) -> Status:
     if isinstance(failed.cause, BudgetExhausted):
         return Status.DEFERRED  # nothing wrong with the row: the day's writes are spent
+    if isinstance(failed.cause, StillUncertain):
+        return Status.INTERRUPTED  # its write may have landed: a retry looks before writing
     return Status.INTERRUPTED if isinstance(failed.cause, FatalError) else Status.FAILED
 
 
@@ -84,6 +121,12 @@ class Phases:
         # whether client rooms may be made (a key that cannot see every room may not)
         self.room_view: RoomView | None = None
         self.outage_streak: list[str] = []  # rows failed on outages since the last good one
+        self.stopped = asyncio.Event()  # set when the run is asked to stop (waiting rows end)
+        # a phase's waiting rows, taken up while the next phase runs: people, clients
+        self.behind: dict[str, list[asyncio.Task[None]]] = {}
+        self.waiting_people: set[str] = set()  # e-mails of person rows waiting behind
+        self.waiting_clients: set[str] = set()  # keys of client rows waiting behind
+        stop.on_request(lambda _stop, _reason: self.stopped.set())
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
 
@@ -95,6 +138,8 @@ class Phases:
             self.run.release()
         result = finish(state, status, error)
         key = state.plan.row_key
+        if self.runner.once.waiting:
+            self.runner.once.give_up(key)  # a row that ends waits for nothing more
         if state.plan.kind is RowKind.CLIENT:
             self._keep_room(key, state.outputs)
         else:
@@ -213,6 +258,91 @@ class Phases:
             weight=weight,
         )
 
+    async def _phase(
+        self,
+        items: Iterable[T],
+        work: Callable[[T], Awaitable[StepFailed | None]],
+        done: Callable[[T, StepFailed | None], None],
+        *,
+        lane: str | None = None,
+        behind: Callable[[T], None] = lambda item: None,
+    ) -> None:
+        """The phase's pool over its items; a row left uncertain waits, without its worker,
+        and is taken up again once its write's window has passed; a step left uncertain
+        ROUNDS times ends its row interrupted. With a `lane`, the waiting rows are taken up
+        while the next phase runs (each told to `behind` when it starts to wait;
+        `catch_up(lane)` waits for them)."""
+        waiting: list[tuple[T, StepFailed]] = []
+
+        def finished(item: T, failure: StepFailed | None) -> None:
+            if failure is not None and isinstance(failure.cause, StillUncertain):
+                waiting.append((item, failure))
+                behind(item)
+            else:
+                done(item, failure)
+
+        await self._pool(work, finished).run(items)
+        again = self._again(work, done, finished, waiting)
+        if lane is None:
+            await again
+        elif waiting:
+            self.behind.setdefault(lane, []).append(asyncio.create_task(again))
+        else:
+            again.close()
+
+    async def catch_up(self, lane: str) -> None:
+        """The rows a phase left waiting (in `lane`), taken up and ended."""
+        tasks = self.behind.get(lane, [])
+        while tasks:
+            await tasks.pop(0)
+
+    async def _again(
+        self,
+        work: Callable[[T], Awaitable[StepFailed | None]],
+        done: Callable[[T, StepFailed | None], None],
+        finished: Callable[[T, StepFailed | None], None],
+        waiting: list[tuple[T, StepFailed]],
+    ) -> None:
+        for passes in range(1, PASSES + 1):
+            if not waiting:
+                return
+            items_again = sorted(waiting, key=lambda entry: _deadline(entry[1]))
+            waiting.clear()
+            last = passes == PASSES
+            await self._pool(self._later(work), self._after(finished, done, last)).run(items_again)
+
+    def _later(
+        self, work: Callable[[T], Awaitable[StepFailed | None]]
+    ) -> Callable[[tuple[T, StepFailed]], Awaitable[StepFailed | None]]:
+        async def later(entry: tuple[T, StepFailed]) -> StepFailed | None:
+            item, failure = entry
+            wait = _deadline(failure) - time.monotonic()
+            if wait > 0 and not self.stop.requested:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopped.wait(), wait)
+            if self.stop.requested:
+                return failure  # the run stops: the row ends interrupted
+            return await work(item)
+
+        return later
+
+    def _after(
+        self,
+        finished: Callable[[T, StepFailed | None], None],
+        done: Callable[[T, StepFailed | None], None],
+        last: bool,
+    ) -> Callable[[tuple[T, StepFailed], StepFailed | None], None]:
+        def after(entry: tuple[T, StepFailed], failure: StepFailed | None) -> None:
+            cause = failure.cause if failure is not None else None
+            uncertain = isinstance(cause, StillUncertain)
+            spent = isinstance(cause, StillUncertain) and cause.rounds >= ROUNDS
+            if uncertain and (spent or last or self.stop.requested):
+                done(entry[0], failure)  # interrupted (fail_status)
+            else:
+                finished(entry[0], failure)
+
+        return after
+
     # ------------------------------------------------------------------ phases
 
     async def people(self, plans: Iterable[Plan]) -> None:
@@ -220,6 +350,7 @@ class Phases:
             return await self.guarded(self.run.state(plan), PERSON_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
+            self.waiting_people.discard(_email(plan))
             self.progress.work_done()
             state = self.run.active(plan.row_key)
             if failure is not None:
@@ -229,7 +360,11 @@ class Phases:
             else:
                 self.run.park(state)  # until the memberships phase
 
-        await self._pool(work, done).run(plans)
+        def behind(plan: Plan) -> None:
+            self.waiting_people.add(_email(plan))
+
+        # a person whose create stays uncertain waits while the clients are worked on
+        await self._phase(plans, work, done, lane="people", behind=behind)
 
     def rooms_there(self, plans: Iterable[Plan]) -> Iterator[Plan]:
         """The rows whose client row's room was made (after the clients phase); any other
@@ -249,10 +384,13 @@ class Phases:
     async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
             state = self.run.state(plan)
+            if self.waiting_people and _shared_with(plan) & self.waiting_people:
+                await self.catch_up("people")  # it shares with a person still uncertain
             refused = await self.room_refused(plan) or await self.guarded_check(state)
             return refused or await self.guarded(state, CLIENT_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
+            self.waiting_clients.discard(plan.row_key)
             state = self.run.active(plan.row_key)
             if failure is not None:
                 self.failed(state, failure)
@@ -264,7 +402,11 @@ class Phases:
             else:
                 self.settle(state, row_status(state, "room"))
 
-        await self._pool(work, done).run(plans)
+        # a client whose write stays uncertain waits while the people join the other rooms
+        def behind(plan: Plan) -> None:
+            self.waiting_clients.add(plan.row_key)
+
+        await self._phase(plans, work, done, lane="clients", behind=behind)
 
     async def announcements(self) -> None:
         """Every client whose DocSpace work is done, to the CRM: its own pool, last."""
@@ -280,21 +422,38 @@ class Phases:
             else:
                 self.settle(state, row_status(state, "room"))
 
-        await self._pool(work, done).run(self.to_announce)
+        await self._phase(self.to_announce, work, done)
 
     async def memberships(self, plans: Iterable[Plan]) -> None:
         """The people who join rooms, grouped per room; a row's state is made again (from
         what it parked) only when its group is taken up, so the joiners waiting for their
-        turn cost their plans, not their states."""
-        waiting: list[Plan] = []
+        turn cost their plans, not their states. The people still uncertain are settled
+        first; the joiners of a client row still uncertain go once it is settled."""
+        await self.catch_up("people")
+        later: list[Plan] = []
+        await self._join(self._joiners(plans, later))
+        await self.catch_up("clients")
+        await self._join(self._joiners(later, []))
+
+    def _joiners(self, plans: Iterable[Plan], later: list[Plan]) -> list[Plan]:
+        """The plans that join a room now; those whose client row is still uncertain into
+        `later`; the others end here."""
+        joining: list[Plan] = []
         for plan in plans:
             # Only a row the people phase parked joins a room: one it never reached (the run
             # stopped) or never finished is left to end as interrupted, not as unchanged.
             if self.run.phase(plan.row_key) is not Phase.PARKED:
                 continue
-            if self._room_is_there(plan):
-                waiting.append(plan)
+            if not any(isinstance(step, JoinRoom) for step in plan.steps):
+                state = self.run.state(plan)
+                self.settle(state, row_status(state, "person"))
+            elif join_step(plan).room.row in self.waiting_clients:
+                later.append(plan)
+            elif self._room_is_there(plan):
+                joining.append(plan)
+        return joining
 
+    async def _join(self, joining: list[Plan]) -> None:
         async def work(group: list[Plan]) -> dict[str, StepFailed]:
             members = [(self.run.state(plan), join_step(plan)) for plan in group]
             with metered(Meter()) as meter:
@@ -317,7 +476,7 @@ class Phases:
                 else:
                     self.settle(state, row_status(state, "person"))
 
-        await self._pool(work, done, weight=len).run(membership_groups(waiting))
+        await self._pool(work, done, weight=len).run(membership_groups(joining))
 
     def _room_is_there(self, plan: Plan) -> bool:
         """A person whose client row has no room shares that row's fate and ends here."""

@@ -308,7 +308,9 @@ async def run_phases(engine: Engine, job: Job) -> None:
     await phases.people(users(False))
     timeline.phase("clients")
     await phases.clients(plans.of(RowKind.CLIENT))
-    # the people who join a room this run makes: only once it is there (none for a failed one)
+    # the people who join a room this run makes: only once it is there (none for a failed one),
+    # so a client room whose create is still uncertain is settled first
+    await phases.catch_up("clients")
     timeline.phase("people joining new rooms")
     if not phases.stop.requested:
         await engine.persons.invite_up_front(phases.rooms_there(users(True)), job.checkpoint)

@@ -38,17 +38,22 @@ class StepRunner:
     async def run_row(self, state: RowState, kinds: tuple[type[Step], ...]) -> None:
         """Run the row's steps of these kinds, in plan order. A step of a kind the step table
         does not list fails the row, whatever the phase."""
+        again = self.once.waits(state.plan.row_key) is not None  # taken up after a wait
         for step in state.plan.steps:
             if type(step) not in BY_STEP:
                 raise StepFailed(step.key, NoAction(f"no step kind {type(step).__name__}"))
+            if again and step.key in state.outcomes:
+                continue  # done before the row waited
             if isinstance(step, kinds):
                 await self.run_step(state, step)
 
     async def run_step(self, state: RowState, step: Step) -> None:
+        """The step through ExactlyOnce; a write left uncertain parks the row's step
+        (StepFailed with StillUncertain: the phase runs the row again after its window)."""
         action = self.registry.actions.get(type(step))
         if action is None:
             raise StepFailed(step.key, NoAction(f"no action runs {type(step).__name__} steps"))
-        await self.once.run(state, step, action)
+        await self.once.run(state, step, action, park=True)
 
     async def run_group(self, members: Sequence[tuple[RowState, Step]]) -> dict[str, StepFailed]:
         """Run the group action of the members' step kind once for all of them; returns the

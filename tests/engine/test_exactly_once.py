@@ -23,6 +23,7 @@ from bulk_onboard.engine.exactly_once import (
     ExactlyOnce,
     Look,
     LookAgain,
+    StillUncertain,
     step_digest,
 )
 from bulk_onboard.engine.row import RowState, StepDone
@@ -136,6 +137,30 @@ def start(
     return Run(drive, once, actions, journal, sleeps, path)
 
 
+class Clock:
+    """Monotonic seconds that move only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def start_parking(tmp_path: Path, faults: Sequence[str]) -> tuple[Run, Clock]:
+    """As `start`, with a clock the looks read: for the steps of a run's rows, which park."""
+    run = start(tmp_path, faults)
+    clock = Clock()
+
+    async def sleep(seconds: float) -> None:
+        run.sleeps.append(seconds)
+
+    look_again = LookAgain(window=60.0, looks=3, sleep=sleep, clock=clock)
+    run.once = ExactlyOnce(run.journal, Checkpoint(), RetryPolicy.immediate(), look_again)
+    run.actions = ClientActions(Context(cast(PortalClient, run.drive)), run.once)
+    return run, clock
+
+
 def intending(run: Run) -> Callable[[RowState, EnsureFolder, Look], Awaitable[StepDone]]:
     """A create that journals its intent first and withdraws it when refused outright, as
     ClientActions.room does."""
@@ -231,6 +256,86 @@ async def test_each_attempt_is_told_how_to_look(tmp_path: Path) -> None:
 
     assert await run.once.confirm(attempt) == ("done", Look.AFTER_ERROR_ANSWER)
     assert seen == [Look.FIRST, Look.AFTER_LOST_ANSWER, Look.AFTER_ERROR_ANSWER]
+
+
+# ---------------------------------------------------------------------- a row's step parks
+
+
+async def test_a_rows_lost_write_not_found_at_once_parks_without_waiting(tmp_path: Path) -> None:
+    run, clock = start_parking(tmp_path, ["lost"])
+    state = run.state(FOLDER)
+    with pytest.raises(StepFailed) as failed:
+        await run.once.run(state, FOLDER, run.actions.folder, park=True)
+    assert isinstance(failed.value.cause, StillUncertain)
+    assert failed.value.cause.deadline == clock.now + 60.0  # the window since the lost answer
+    assert run.sleeps == []  # nothing waited in the row: its worker is free
+    assert run.drive.listings == 2  # the first find, one look at once
+    assert run.drive.creates == 1  # not written again while the first write may land
+    assert FOLDER.key not in state.outputs and run.lines() == []
+    waiting = run.once.waits(ROW)
+    assert waiting is not None and waiting.deadline == clock.now + 60.0
+
+
+async def test_taken_up_after_the_window_one_look_then_the_write(tmp_path: Path) -> None:
+    run, clock = start_parking(tmp_path, ["lost"])
+    state = run.state(FOLDER)
+    with pytest.raises(StepFailed):
+        await run.once.run(state, FOLDER, run.actions.folder, park=True)
+    clock.now += 60.0  # the window since the lost answer has passed: nothing can land now
+    await run.once.run(state, FOLDER, run.actions.folder, park=True)
+    assert run.drive.listings == 3  # one look more, then created again
+    assert run.drive.creates == 2 and run.drive.folders == {"Invoices": 102}
+    assert state.outcomes[FOLDER.key] == "created"
+    assert run.once.waits(ROW) is None and run.sleeps == []
+
+
+async def test_a_write_that_lands_while_its_row_waits_is_found_not_made_twice(
+    tmp_path: Path,
+) -> None:
+    run, clock = start_parking(tmp_path, ["late"])
+    state = run.state(FOLDER)
+    with pytest.raises(StepFailed) as failed:
+        await run.once.run(state, FOLDER, run.actions.folder, park=True)
+    assert isinstance(failed.value.cause, StillUncertain)
+    clock.now += 60.0
+    await run.once.run(state, FOLDER, run.actions.folder, park=True)
+    assert run.drive.creates == 1 and run.drive.folders == {"Invoices": 101}
+    # what the lost write set out to do: it counts as created, journalled once
+    assert state.outcomes[FOLDER.key] == "created"
+    [line] = run.lines()
+    assert (line["step"], line["outcome"]) == (FOLDER.key, "created")
+
+
+async def test_a_rows_lost_write_found_at_once_does_not_park(tmp_path: Path) -> None:
+    run, _ = start_parking(tmp_path, ["landed"])
+    state = run.state(FOLDER)
+    await run.once.run(state, FOLDER, run.actions.folder, park=True)
+    assert run.drive.creates == 1 and state.outcomes[FOLDER.key] == "created"
+    assert run.once.waits(ROW) is None
+
+
+async def test_taken_up_too_early_it_parks_again_and_writes_nothing(tmp_path: Path) -> None:
+    run, clock = start_parking(tmp_path, ["lost"])
+    state = run.state(FOLDER)
+    with pytest.raises(StepFailed):
+        await run.once.run(state, FOLDER, run.actions.folder, park=True)
+    clock.now += 30.0
+    with pytest.raises(StepFailed) as failed:
+        await run.once.run(state, FOLDER, run.actions.folder, park=True)
+    assert isinstance(failed.value.cause, StillUncertain) and failed.value.cause.rounds == 2
+    assert run.drive.creates == 1
+    waiting = run.once.waits(ROW)
+    assert waiting is not None and waiting.rounds == 2 and waiting.deadline == clock.now + 30.0
+    run.once.give_up(ROW)
+    assert run.once.waits(ROW) is None
+
+
+async def test_a_500_parks_nothing(tmp_path: Path) -> None:
+    run, _ = start_parking(tmp_path, ["500"])
+    state = run.state(FOLDER)
+    await run.once.run(state, FOLDER, run.actions.folder, park=True)
+    # the portal's own 500 comes once its action ended: one look, then the write
+    assert run.drive.creates == 2 and run.once.waits(ROW) is None
 
 
 @pytest.mark.parametrize(
