@@ -291,10 +291,14 @@ class Phases:
             again.close()
 
     async def catch_up(self, lane: str) -> None:
-        """The rows a phase left waiting (in `lane`), taken up and ended."""
+        """The rows a phase left waiting (in `lane`), taken up and ended. Every caller waits
+        for all of them: rows working at once may each need them (a task is awaited by as
+        many as ask)."""
         tasks = self.behind.get(lane, [])
-        while tasks:
-            await tasks.pop(0)
+        done = 0
+        while done < len(tasks):
+            await tasks[done]
+            done += 1
 
     async def _again(
         self,

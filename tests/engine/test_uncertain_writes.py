@@ -135,7 +135,16 @@ async def test_a_client_shared_with_a_person_still_uncertain_waits_for_that_pers
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     manager = "mgr@people.example"
-    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", manager)])
+    # three clients of that manager, worked on at once: each waits for the person, not only
+    # the first to ask
+    sheet = write_clients(
+        tmp_path / "clients.csv",
+        [
+            ("K-1", "Acme", "it@acme.example", manager),
+            ("K-2", "Bolt", "it@bolt.example", manager),
+            ("K-3", "Cask", "it@cask.example", manager),
+        ],
+    )
     users = tmp_path / "users.csv"
     users.write_text(
         f"email,first_name,last_name,type,room,access\n{manager},Mia,Grey,room-admin,,\n",
