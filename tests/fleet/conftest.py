@@ -69,3 +69,21 @@ def redis_url() -> Iterator[str]:
     if made:
         client.delete(*made)
     client.close()
+
+
+# whole runs against sandbox portals (and real workers): out of `make quick`, as elsewhere
+WHOLE_RUNS = frozenset(
+    {
+        "test_fleet_run.py",
+        "test_fleet_edges.py",
+        "test_fleet_validate.py",
+        "test_runs_apart.py",
+        "test_worker.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.parent == Path(__file__).parent and item.path.name in WHOLE_RUNS:
+            item.add_marker(pytest.mark.e2e)
