@@ -31,7 +31,7 @@ types: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q --cov --cov-fail-under=94
 
-# The inner loop: everything but the whole runs against the sandbox (about 20 s), without
+# The inner loop: everything but the whole runs against the sandbox (about 35 s), without
 # coverage (a part of the suite cannot meet the whole suite's floor).
 quick: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e"
