@@ -177,6 +177,22 @@ def with_room_view(intake: Intake, allow: bool) -> Intake:
     return replace(intake, playbook=replace(intake.playbook, allow_partial_view=True))
 
 
+def _ready(
+    settings: Settings,
+    options: dict[str, Any],
+    intake: Intake,
+    limits: tuple[int | None, int | None],
+    allow_partial_room_view: bool,
+) -> tuple[Settings, Intake]:
+    """What every run, resume and retry does before it starts: the command line's guard and
+    room view over the playbook's, the CRM and notification settings checked (exit 2 before
+    anything is sent), and the playbook's limits under the command line's."""
+    intake = with_room_view(with_guard(intake, *limits), allow_partial_room_view)
+    check_crm_config(intake)
+    check_notify_config(intake.playbook)
+    return with_playbook_limits(settings, options, intake.playbook), intake
+
+
 @click.command("run")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @PLAYBOOK
@@ -240,11 +256,13 @@ def _start_run(
 ) -> NoReturn:
     """`run FILES`: a new run of the spreadsheets, under the guard's `limits` (--max-new-rooms,
     --max-new-people) when given."""
-    intake = with_guard(read_intake(files, playbook, kind), *limits)
-    intake = with_room_view(intake, options.get("allow_partial_room_view", False))
-    check_crm_config(intake)
-    settings = with_playbook_limits(settings, options, intake.playbook)
-    check_notify_config(intake.playbook)
+    settings, intake = _ready(
+        settings,
+        options,
+        read_intake(files, playbook, kind),
+        limits,
+        options.get("allow_partial_room_view", False),
+    )
     _launch(
         settings,
         options,
@@ -279,11 +297,9 @@ def _resume_run(
     if kept:
         click.echo(f"resuming with the run's own {', '.join(kept)}", err=True)
     intake, carried = _folder_intake(folder, playbook)
-    intake = with_guard(intake, *limits)
-    intake = with_room_view(intake, options.get("allow_partial_room_view", False))
-    check_crm_config(intake)
-    settings = with_playbook_limits(settings, options, intake.playbook)
-    check_notify_config(intake.playbook)
+    settings, intake = _ready(
+        settings, options, intake, limits, options.get("allow_partial_room_view", False)
+    )
     _launch(
         settings,
         options,
@@ -384,14 +400,12 @@ def retry_command(
     settings = settings_from(options)
     report = _report_of(report, settings.report_dir)
     retry, chosen = _plan_retry(report, playbook, settings.report_dir)
-    intake = with_guard(retry.intake, max_new_rooms, max_new_people)
-    retry = replace(retry, intake=with_room_view(intake, allow_partial_room_view))
-    check_crm_config(retry.intake)
-    check_notify_config(retry.intake.playbook)
+    limits = (max_new_rooms, max_new_people)
+    settings, intake = _ready(settings, options, retry.intake, limits, allow_partial_room_view)
+    retry = replace(retry, intake=intake)
     if not retry.intake.plans and not retry.intake.invalid:
         say(f"{report.name}: every row succeeded; nothing to retry.")
         raise SystemExit(0)
-    settings = with_playbook_limits(settings, options, retry.intake.playbook)
     _launch(
         settings,
         options,
