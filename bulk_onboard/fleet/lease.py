@@ -55,7 +55,6 @@ class Lease:
         self._lost = lost
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
-        self.lost_reason: str | None = None
 
     def __enter__(self) -> Lease:
         if not self.client.set(self.key, self.holder, nx=True, px=self.ttl_ms):
@@ -81,6 +80,5 @@ class Lease:
             except redis.RedisError as exc:
                 reason = f"the lease could not be renewed ({type(exc).__name__})"
             if reason is not None:
-                self.lost_reason = reason
                 self._lost(reason)
                 return

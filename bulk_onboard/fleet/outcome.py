@@ -82,7 +82,8 @@ def write_outcome(reports: Path, outcome: Outcome) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / OUTCOME_FILE
     scratch = target.with_suffix(".tmp")
-    scratch.write_text(json.dumps(outcome.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(outcome.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    scratch.write_text(text, encoding="utf-8")
     scratch.replace(target)
 
 

@@ -58,7 +58,9 @@ def write_fleet_report(fleet: Fleet) -> tuple[Path, Path]:
     fleet.reports.mkdir(parents=True, exist_ok=True)
     json_path = fleet.reports / "fleet.json"
     html_path = fleet.reports / "fleet.html"
-    json_path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    json_path.write_text(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     page = _env.get_template("fleet.html.j2").render(doc=document, outcomes=outcomes)
     html_path.write_text(page, encoding="utf-8")
     return json_path, html_path

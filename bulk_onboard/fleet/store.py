@@ -4,7 +4,9 @@ Without `state` (the default) everything stays local, as for `run`: the portal l
 state folder keeps a second run off a portal on this machine. With `state = "redis://…"` the
 portal lease (fleet/lease.py), the nightly queue marks and each portal's record of the night
 are in Redis under the fleet's own prefix (a digest of its portals: the same fleet file on
-every machine names the same keys). Nothing stored there is a token.
+every machine names the same keys). The lease is keyed by the portal's address alone, so two
+runners whose fleet files differ (a portal added on one machine) still exclude each other.
+Nothing stored there is a token.
 
 The run journal, the CRM ledger and the daily-budget memory stay in the local state and
 report folders: a portal resumed on another machine starts from what that portal holds
@@ -40,10 +42,6 @@ class FleetStore:
 
             self.client = redis.Redis.from_url(fleet.state)
 
-    @property
-    def shared(self) -> bool:
-        return self.client is not None
-
     def lease(
         self, portal: str, lost: Callable[[str], None], renew_every: float | None = None
     ) -> AbstractContextManager[object]:
@@ -53,8 +51,14 @@ class FleetStore:
             return nullcontext()
         from bulk_onboard.fleet.lease import Lease
 
-        key = f"{self.prefix}:lease:{portal}"
+        key = self.lease_key(portal)
         return Lease(self.client, key, self.fleet.lease_seconds, lost, renew_every)
+
+    def lease_key(self, portal: str) -> str:
+        """`bulk-onboard:lease:<digest of the portal's address>`: the same for every fleet
+        file that names this portal, whatever else it lists."""
+        url = next(p.url for p in self.fleet.portals if p.id == portal)
+        return f"bulk-onboard:lease:{hashlib.sha256(url.encode()).hexdigest()[:12]}"
 
     def mark_queued(self, night: str, portal: str) -> bool:
         """True the first time the portal is queued for `night` (False: it already was)."""

@@ -25,7 +25,7 @@ from bulk_onboard.fleet.model import Fleet
 from bulk_onboard.fleet.outcome import Outcome, write_outcome
 from bulk_onboard.fleet.prepare import NotPrepared, prepare
 from bulk_onboard.fleet.runner import run_portal
-from bulk_onboard.fleet.store import FleetStore, fleet_prefix
+from bulk_onboard.fleet.store import NIGHT_SECONDS, FleetStore, fleet_prefix
 
 TASK = "bulk_onboard.fleet.night"
 FINAL = {"done", "needs_operator"}  # a night's outcomes that are not tried again
@@ -108,13 +108,16 @@ def retry_in(fleet: Fleet, outcome: Outcome, night: str) -> float | None:
     if outcome.state in FINAL:
         return None
     if outcome.state == "skipped":
-        return min(fleet.lease_seconds, 30)
+        return min(fleet.lease_seconds, 30, 0.8 * fleet.visibility_timeout)
     store = FleetStore(fleet)
-    attempts = int(store.client.incr(f"{store.prefix}:attempts:{night}:{outcome.portal}"))
+    key = f"{store.prefix}:attempts:{night}:{outcome.portal}"
+    attempts = int(store.client.incr(key))
+    store.client.expire(key, NIGHT_SECONDS)
     if attempts >= fleet.max_attempts:
         store.record_night(night, outcome.portal, outcome.as_dict())
         return None
-    return float(min(60 * 2 ** (attempts - 1), 3600))
+    # a task waiting longer than the visibility timeout would be handed out again meanwhile
+    return float(min(60 * 2 ** (attempts - 1), 3600, 0.8 * fleet.visibility_timeout))
 
 
 def enqueue(fleet: Fleet, portals: list[str], night: str) -> list[tuple[str, bool]]:

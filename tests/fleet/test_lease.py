@@ -75,7 +75,7 @@ async def _lose_the_lease(tmp_path: Path, sb: Sandbox, redis_url: str) -> None:
     prepared = prepare(fleet, fleet.portals[0], {})
 
     async def take_over() -> None:
-        key = f"{store.prefix}:lease:acme"
+        key = store.lease_key("acme")
         for _ in range(200):
             await asyncio.sleep(0.02)
             received = await admin(sb, "GET", "/sandbox/requests")
@@ -101,7 +101,7 @@ async def test_fleet_run_skips_a_portal_another_runner_holds(
 ) -> None:
     path = write_fleet(tmp_path, three_portals, fleet=f'state = "{redis_url}"')
     store = FleetStore(read_fleet(path))
-    store.client.set(f"{store.prefix}:lease:globex", "worker-2:4242:abcd", ex=60)
+    store.client.set(store.lease_key("globex"), "worker-2:4242:abcd", ex=60)
     result = await in_thread("run", str(path))
     assert result.exit_code == 0, result.output
     assert "globex: skipped; another run holds the portal: the portal's lease" in result.output
@@ -110,4 +110,4 @@ async def test_fleet_run_skips_a_portal_another_runner_holds(
     for name in ("acme", "initech"):
         outcome = json.loads((tmp_path / "reports" / name / "fleet-outcome.json").read_text())
         assert outcome["state"] == "done"
-        assert store.client.get(f"{store.prefix}:lease:{name}") is None  # released
+        assert store.client.get(store.lease_key(name)) is None  # released
