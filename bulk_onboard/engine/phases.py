@@ -297,8 +297,18 @@ class Phases:
         tasks = self.behind.get(lane, [])
         done = 0
         while done < len(tasks):
-            await tasks[done]
+            # shielded: a waiter cancelled by a second stop leaves the lane's rows to end
+            # themselves (a stop ends waiting rows interrupted), for the next to await
+            await asyncio.shield(tasks[done])
             done += 1
+
+    async def drain(self) -> None:
+        """Whatever the lanes still hold when the phases end early (an error): cancelled and
+        awaited before the client and the journal close; `sweep` ends their rows."""
+        tasks = [task for lane in self.behind.values() for task in lane]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _again(
         self,

@@ -286,9 +286,17 @@ async def _crm(
 
 
 async def run_phases(engine: Engine, job: Job) -> None:
-    """The phases in order; none when the guard stopped the run."""
+    """The phases in order; none when the guard stopped the run. Rows a phase left waiting
+    never outlive them."""
     if engine.phases.fatal is not None:
         return
+    try:
+        await _phases_in_order(engine, job)
+    finally:
+        await engine.phases.drain()
+
+
+async def _phases_in_order(engine: Engine, job: Job) -> None:
     plans, timeline, phases = job.intake.plans, engine.timeline, engine.phases
     shared = share_emails(plans.of(RowKind.CLIENT))
 
