@@ -290,7 +290,9 @@ class Pacer:
             while True:
                 now = self._clock()
                 self._change(after_quiet(self.belief, now, self._held_back))
-                rate_wait = self._next_at - now if not self.belief.keeps_window else 0.0
+                # a pinned rate (--rate) holds beside a mirrored window, as does the growing one
+                paced = self.belief.state == PINNED or not self.belief.keeps_window
+                rate_wait = self._next_at - now if paced else 0.0
                 wait = max(rate_wait, window_wait(self.belief, self._sent, now))
                 if wait <= 0:
                     break
@@ -339,7 +341,9 @@ class Pacer:
         at = sent_at if sent_at is not None else now
         lag = max(0.25, SHARE_LAG * self.belief.window)
         ours = count_since(self._sent, at - self.belief.window - lag) - count_since(self._sent, at)
-        span = evidence(self._accepted, limit, now - self.belief.configured)
+        # what passed under an earlier, higher limit says nothing of this window's length
+        same = self.belief.limit in (None, limit)
+        span = evidence(self._accepted, limit, now - self.belief.configured) if same else None
         new = after_window_refusal(self.belief, limit, ours, span, now, probe)
         if new.allowance < full(limit) and new.changed_at == now:
             self.shared += 1

@@ -159,6 +159,34 @@ async def test_a_pinned_rate_is_held(fake_time: FakeTime) -> None:
     assert pacer.state()["mode"] == "pinned"
 
 
+async def test_a_pinned_rate_is_held_after_a_window_refusal(fake_time: FakeTime) -> None:
+    """--rate 2 against a window of 120 (100 of ours in it when refused): the refusal adds
+    the window, it does not lift the pinned rate (eight more requests take about 4 s, not
+    none, though the window has room for them)."""
+    pacer = Pacer(clock=fake_time.clock, sleep=fake_time.sleep, pinned=2.0)
+    for _ in range(100):
+        pacer.answered(await pacer.acquire())
+    pacer.refused(120, await pacer.acquire())
+    start = fake_time.now
+    for _ in range(8):
+        await pacer.acquire()
+    assert fake_time.now - start == pytest.approx(4.0, abs=0.6)
+    assert (pacer.state()["mode"], pacer.state()["limit"]) == ("pinned", 120)
+
+
+async def test_a_lowered_limit_keeps_the_minute_window(fake_time: FakeTime) -> None:
+    """A portal whose admin lowers the limit (1,500 to 1,000 a minute): what passed under
+    1,500 is no sign that the window is shorter than 60 s."""
+    pacer = Pacer(clock=fake_time.clock, sleep=fake_time.sleep)
+    times = [await pacer.acquire() for _ in range(1501)]
+    for sent in times[:1500]:
+        pacer.answered(sent)
+    pacer.refused(1500, times[-1])
+    pacer.refused(1000, await pacer.acquire())
+    state = pacer.state()
+    assert (state["limit"], state["allowance"], state["window_s"]) == (1000, 990, 60.0)
+
+
 async def test_the_rate_doubles_while_nothing_is_refused(fake_time: FakeTime) -> None:
     pacer = Pacer(clock=fake_time.clock, sleep=fake_time.sleep)
     assert pacer.rate == START_RATE
