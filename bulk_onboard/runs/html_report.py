@@ -32,6 +32,7 @@ STATUS_COLOURS = {
     "invalid": "#ef6c00",
     "interrupted": "#6a1b9a",
     "deferred": "#f9a825",
+    "skipped": "#90a4ae",
 }
 PHASE_COLOURS = ("#90caf9", "#a5d6a7", "#ffcc80", "#ce93d8", "#f48fb1", "#b0bec5")
 
