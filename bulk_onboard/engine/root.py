@@ -187,10 +187,10 @@ def held_back(settings: Settings, job: Job) -> Job:
     if job.forget_undone and held.forget:
         forget_undone(folder, held.forget)
         log.info("undone_rows_forgotten", rows=len(held.forget), redo=job.redo)
-    if not held.skipped:
-        return job
-    log.info("rows_held_back", rows=len(held.skipped))
-    return replace(job, intake=held.intake, settled=(*job.settled, *held.skipped))
+    skipped = len(held.skipped) + sum(r.status is Status.SKIPPED for r in held.settled)
+    if skipped:
+        log.info("rows_held_back", rows=skipped)
+    return replace(job, intake=held.intake, settled=(*held.settled, *held.skipped))
 
 
 def open_rows(job: Job, progress: Progress) -> tuple[ReportStream, Rows]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from bulk_onboard.intake import Intake, Plans
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
-from bulk_onboard.runs.report import RowResult, Status
+from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
 from bulk_onboard.runs.undone_rows import Undone
 
 
@@ -25,6 +25,7 @@ from bulk_onboard.runs.undone_rows import Undone
 class HeldBack:
     intake: Intake  # the rows to run
     skipped: tuple[RowResult, ...]  # the rows held back, reported `skipped`
+    settled: tuple[RowResult, ...]  # the settled rows, those a retry carries undone now skipped
     forget: frozenset[str]  # remembered rows to forget: redone, or gone from their export
 
 
@@ -74,17 +75,19 @@ def hold_back(
     redo: bool = False,
 ) -> HeldBack:
     """The rows of `intake` undo took back (and the people who join their rooms), settled as
-    skipped; with `redo` none is, and every remembered row the input has is to be forgotten.
-    `settled` are the rows the run has results for already (invalid, carried by a retry)."""
-    present = [
+    skipped; with `redo` none is, and every remembered row the run takes up is to be
+    forgotten. `settled` are the rows the run has results for already (invalid, carried by a
+    retry): one a retry carries as succeeded that undo took back since is skipped now."""
+    taken_up = [
         *((r.row_key, r.origin.file, "client") for r in intake.clients),
         *((r.row_key, r.origin.file, "user") for r in intake.users),
         *((f"{r.kind}:{r.key}", r.origin.file, str(r.kind)) for r in intake.invalid if r.key),
-        *((r.row_key, r.origin.file, str(r.kind)) for r in settled),
     ]
-    gone = dropped(undone, present)
-    if redo:
-        return HeldBack(intake, (), gone | {key for key, _, _ in present if key in undone})
+    gone = dropped(undone, [*taken_up, *((r.row_key, r.origin.file, r.kind) for r in settled)])
+    if redo:  # the rows this run takes up are made again; those a retry carries are not
+        redone = {key for key, _, _ in taken_up if key in undone}
+        return HeldBack(intake, (), tuple(settled), gone | redone)
+    carried = tuple(_carried(result, undone.get(result.row_key)) for result in settled)
     clients, users, skipped = [], [], []
     for client in intake.clients:
         entry = undone.get(client.row_key)
@@ -103,11 +106,19 @@ def hold_back(
         else:
             users.append(user)
     if not skipped:
-        return HeldBack(intake, (), gone)
+        return HeldBack(intake, (), carried, gone)
     kept = replace(
         intake,
         clients=tuple(clients),
         users=tuple(users),
         plans=Plans(clients, users, intake.playbook),
     )
-    return HeldBack(kept, tuple(skipped), gone)
+    return HeldBack(kept, tuple(skipped), carried, gone)
+
+
+def _carried(result: RowResult, undone: Undone | None) -> RowResult:
+    """A row a retry carries as its report had it: skipped now if it had succeeded and undo
+    took it back since (its report line would say `created` of what is gone)."""
+    if undone is None or result.status not in OK_STATUSES:
+        return result
+    return replace(result, status=Status.SKIPPED, note=undone.note())

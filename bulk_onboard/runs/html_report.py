@@ -151,6 +151,7 @@ def render_html(summary: Mapping[str, Any], results: Sequence[RowResult], run_di
         s=summary,
         statuses=[(name, n, STATUS_COLOURS.get(name, "#999")) for name, n in statuses.items()],
         total=sum(statuses.values()),
+        skipped=statuses.get(Status.SKIPPED.value, 0),
         problems=shown,
         more=len(problems) - len(shown),
         chart=Markup(timeline_chart(timeline)) if timeline else None,  # pygal's own SVG

@@ -13,11 +13,15 @@ import pytest
 from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
+from bulk_onboard.cli.output import skipped_lines
 from bulk_onboard.config import portal_state_dir
 from bulk_onboard.engine.undone import dropped, hold_back
 from bulk_onboard.intake import Intake, load_intake
+from bulk_onboard.model.records import Origin
 from bulk_onboard.playbook.reader import load_playbook
-from bulk_onboard.runs.report import Status
+from bulk_onboard.runs.html_report import render_html
+from bulk_onboard.runs.report import RowResult, Status
+from bulk_onboard.runs.summary import summary_document
 from bulk_onboard.runs.undone_rows import Undone, forget_undone, read_undone, remember_undone
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.portal_checks import (
@@ -31,7 +35,9 @@ from tests.engine.portal_checks import (
     write_clients,
 )
 from tests.helpers import admin
+from tests.runs.test_summary import _facts
 
+CREATED = Status.CREATED
 RUN = Undone("20261206-200451-15039", "2026-12-06T20:10:00+00:00", "users.csv")
 
 
@@ -168,3 +174,24 @@ async def test_a_run_after_undo_makes_nothing_until_redo(
     assert rows["anna@k1.example"]["status"] == "failed"
     assert await invitations(sandbox) == sorted([*mailed, "bob@solo.example", "it@k1.example"])
     assert read_undone(portal_state_dir(state_dir, sandbox.url)) == {}
+
+
+def test_the_summary_and_the_page_say_the_rows_skipped(tmp_path: Path) -> None:
+
+    assert skipped_lines(0) == []
+    [line] = skipped_lines(2)
+    assert line.startswith("skipped: 2 rows that undo took back") and "--redo" in line
+    statuses = {"unchanged": 1, "skipped": 2}
+    page = render_html(summary_document(_facts(statuses=statuses, verdict="ok")), [], tmp_path)
+    assert 'data-status="skipped"' in page and "2 rows skipped: <code>undo</code>" in page
+
+
+def test_a_retry_carries_a_row_undo_took_back_as_skipped(tmp_path: Path) -> None:
+    intake = _intake(tmp_path, "ann@x.example,,,\n")
+    carried = RowResult("user:old@x.example", "user", Origin("users.csv", None, 9), (), CREATED)
+    held = hold_back(intake, {"user:old@x.example": RUN}, settled=[carried])
+    [now] = held.settled
+    assert (now.status, now.note) == (Status.SKIPPED, RUN.note())
+    assert hold_back(intake, {"user:old@x.example": RUN}, settled=[carried], redo=True).forget == (
+        frozenset()  # --redo makes what the run takes up; a carried row stays remembered
+    )
