@@ -146,7 +146,8 @@ def undo_command(run: str, yes: bool, assume_portal: bool, **options: Any) -> No
     people who accepted, or existed before, are never touched; clients it announced get a
     client_offboarded record through the playbook's CRM sinks (webhook and JSONL). Undo is
     journalled in the run folder (undo.jsonl): run it again after a stop, and a second undo
-    does nothing.
+    does nothing. The portal's state remembers the rows it took back: the next runs report
+    them skipped and make nothing for them, until run with --redo or dropped from the export.
 
     Undo acts only on the portal the run wrote to, and with --yes holds that portal's run
     lock, so no run writes to it meanwhile.
