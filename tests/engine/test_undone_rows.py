@@ -147,6 +147,9 @@ async def test_a_run_after_undo_makes_nothing_until_redo(
     assert (summary["verdict"], summary["statuses"]["skipped"]) == ("ok", 5)
     code, output = await cli(sandbox, reports, "retry", str(last_run(reports) / "report.csv"))
     assert (code, "nothing to retry" in output) == (0, True), output
+    code, output = await cli(sandbox, reports, "run", "--resume", first.name)
+    assert code == 0 and "5 rows in" in output and "5 skipped" in output, output
+    await assert_quiet(sandbox, sorted([*mailed, "it@k1.example"]))
     plan = await asyncio.to_thread(
         CliRunner().invoke,
         main,
