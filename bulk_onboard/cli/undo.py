@@ -316,6 +316,7 @@ def _preview(folder: RunFolder, decisions: list[Decision]) -> int:
     todo = sum(1 for d in decisions if d.state == "to_do")
     if todo:
         say(f"take it back with: bulk-onboard undo {shlex.quote(run_arg(folder))} --yes")
+        say("(the next runs then skip the rows taken back, until run with --redo)")
     else:
         say("nothing to take back")
     return 0
