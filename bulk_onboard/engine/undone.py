@@ -12,7 +12,7 @@ person undo deleted had its own room or member taken back too, and is skipped wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bulk_onboard.intake import Intake, Plans
@@ -88,25 +88,12 @@ def hold_back(
         redone = {key for key, _, _ in taken_up if key in undone}
         return HeldBack(intake, (), tuple(settled), gone | redone)
     carried = tuple(_carried(result, undone.get(result.row_key)) for result in settled)
-    clients, users, skipped = [], [], []
-    for client in intake.clients:
-        entry = undone.get(client.row_key)
-        if entry is None:
-            clients.append(client)
-        else:
-            skipped.append(_skipped(client, entry.note()))
-    for user in intake.users:
-        entry = undone.get(user.row_key)
-        room = _room_key(user)
-        theirs = undone.get(room) if room is not None else None
-        if entry is not None:
-            skipped.append(_skipped(user, entry.note()))
-        elif theirs is not None:
-            skipped.append(_skipped(user, f"joins the room of {room}, {theirs.note()}"))
-        else:
-            users.append(user)
+    skipped = [*_skipped_clients(intake.clients, undone), *_skipped_users(intake.users, undone)]
     if not skipped:
         return HeldBack(intake, (), carried, gone)
+    held = {r.row_key for r in skipped}
+    clients = [c for c in intake.clients if c.row_key not in held]
+    users = [u for u in intake.users if u.row_key not in held]
     kept = replace(
         intake,
         clients=tuple(clients),
@@ -114,6 +101,29 @@ def hold_back(
         plans=Plans(clients, users, intake.playbook),
     )
     return HeldBack(kept, tuple(skipped), carried, gone)
+
+
+def _skipped_clients(
+    clients: Iterable[ClientRecord], undone: Mapping[str, Undone]
+) -> Iterator[RowResult]:
+    for client in clients:
+        entry = undone.get(client.row_key)
+        if entry is not None:
+            yield _skipped(client, entry.note())
+
+
+def _skipped_users(
+    users: Iterable[UserRecord], undone: Mapping[str, Undone]
+) -> Iterator[RowResult]:
+    """A person row undo took back, or one that joins the room of a client row it took back."""
+    for user in users:
+        entry = undone.get(user.row_key)
+        room = _room_key(user)
+        theirs = undone.get(room) if room is not None else None
+        if entry is not None:
+            yield _skipped(user, entry.note())
+        elif theirs is not None:
+            yield _skipped(user, f"joins the room of {room}, {theirs.note()}")
 
 
 def _carried(result: RowResult, undone: Undone | None) -> RowResult:
