@@ -33,15 +33,14 @@ log = structlog.get_logger("bulk_onboard")
 class Launch(TypedDict, total=False):
     """What every mode hands on to the run: how it is watched and stopped, a portal client to
     use instead of the real one (if any), the environment with the CRM sinks' secrets, and
-    whether to announce again what the portal's CRM ledger holds, and whether to make again
-    the rows undo took back (`redo`)."""
+    whether to announce again what the portal's CRM ledger holds."""
 
     progress: Required[Progress]
     stop: Required[Stop]
     client: PortalClient | None
     env: Mapping[str, str] | None
     reannounce: bool
-    redo: bool
+    redo: bool  # make again the rows undo took back (else they are skipped)
 
 
 def portal_locked(settings: Settings, run_id: str, folder: Path) -> AbstractContextManager[None]:
