@@ -187,6 +187,7 @@ def test_the_summary_and_the_page_say_the_rows_skipped(tmp_path: Path) -> None:
     statuses = {"unchanged": 1, "skipped": 2}
     page = render_html(summary_document(_facts(statuses=statuses, verdict="ok")), [], tmp_path)
     assert 'data-status="skipped"' in page and "2 rows skipped: <code>undo</code>" in page
+    assert "None: no row failed." in page
 
 
 def test_a_retry_carries_a_row_undo_took_back_as_skipped(tmp_path: Path) -> None:
