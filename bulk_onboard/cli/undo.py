@@ -280,7 +280,15 @@ async def _undo(
         if not yes:
             return _preview(folder, decisions)
         await _apply(undo, decisions, crm, folder.path / "undo.jsonl")
-    held = remember_taken_back(settings, folder, effects)
+    try:
+        held = remember_taken_back(settings, folder, effects)
+    except OSError as exc:  # taken back all the same: said, and the undo can be run again
+        held = 0
+        say(
+            f"warning: the rows taken back could not be remembered in the portal's state "
+            f"({exc.strerror or exc}), so the next run would make them again; free the state "
+            "folder (BULK_ONBOARD_STATE_DIR), then run this undo again"
+        )
     for line in decision_lines(decisions, done=True):
         say(line)
     report = write_undo_report(folder, decisions, undo_id, started, effects.changes)

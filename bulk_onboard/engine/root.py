@@ -185,8 +185,11 @@ def held_back(settings: Settings, job: Job) -> Job:
         return job
     held = hold_back(job.intake, undone, settled=job.settled, redo=job.redo)
     if job.forget_undone and held.forget:
-        forget_undone(folder, held.forget)
-        log.info("undone_rows_forgotten", rows=len(held.forget), redo=job.redo)
+        try:
+            forget_undone(folder, held.forget)
+            log.info("undone_rows_forgotten", rows=len(held.forget), redo=job.redo)
+        except OSError as exc:  # they stay remembered: skipped, never made twice
+            log.warning("undone_rows_forgotten", rows=0, error=str(exc))
     skipped = len(held.skipped) + sum(r.status is Status.SKIPPED for r in held.settled)
     if skipped:
         log.info("rows_held_back", rows=skipped)
