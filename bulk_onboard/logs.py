@@ -44,6 +44,8 @@ EVENTS: frozenset[str] = frozenset(
         "budget_exhausted",  # the portal's long-term budget is spent; stop sending
         "report_written",
         "journal_loaded",
+        "rows_held_back",  # rows: undo took them back, reported skipped
+        "undone_rows_forgotten",  # rows: redone (--redo) or gone from their export
         "guard_checked",  # what the run would create (new_rooms, new_people) against the limits
         "guard_stopped_run",  # the guard stopped the run before its first write; reason
         "partial_room_view",  # the key cannot see every room: client rooms refused or acknowledged

@@ -9,7 +9,7 @@ from typing import Any
 from bulk_onboard.cli.plan_output import origin_json
 from bulk_onboard.engine.dry_run import DAILY_WRITE_BUDGET, DryRun
 from bulk_onboard.model.words import counted
-from bulk_onboard.runs.report import OK_STATUSES, RowResult, Status
+from bulk_onboard.runs.report import FINE_STATUSES, OK_STATUSES, RowResult, Status
 
 _WORDS = {"created": "create", "changed": "change", "found": "exists", "journal": "exists"}
 
@@ -20,11 +20,13 @@ def dry_run_lines(run: DryRun) -> list[str]:
     for result in run.results:
         lines.extend(_row_lines(result))
     counts = Counter(r.status for r in run.results)
+    skipped = counts[Status.SKIPPED]
     lines.append("")
     lines.append(
         f"{len(run.results)} rows: {counts[Status.CREATED]} would be created, "
         f"{counts[Status.UPDATED]} completed, {counts[Status.UNCHANGED]} already onboarded, "
-        f"{len(run.problems)} with problems"
+        + (f"{skipped} skipped (taken back by undo), " if skipped else "")
+        + f"{len(run.problems)} with problems"
     )
     lines.extend(_budget_lines(run))
     return lines
@@ -39,6 +41,8 @@ def _row_lines(result: RowResult) -> list[str]:
             "updated": "would be completed",
             "unchanged": "already onboarded",
         }[result.status.value]
+    elif result.status is Status.SKIPPED:
+        verdict = f"skipped: {result.note}"
     else:
         verdict = f"problem at {result.failed_step}: {result.error}"
     lines = [f"{result.row_key}  ({where})  {verdict}"]
@@ -84,8 +88,9 @@ def dry_run_json(checked: DryRun) -> dict[str, Any]:
                 **origin_json(r.origin),
                 "status": r.status.value,
                 "problem": None
-                if r.status in OK_STATUSES
+                if r.status in FINE_STATUSES
                 else {"step": r.failed_step, "error": r.error},
+                "note": r.note,
                 "steps": dict(r.outcomes),
             }
             for r in checked.results
@@ -95,6 +100,7 @@ def dry_run_json(checked: DryRun) -> dict[str, Any]:
             "would_be_created": counts["created"],
             "would_be_completed": counts["updated"],
             "already_onboarded": counts["unchanged"],
+            "skipped": counts["skipped"],
             "with_problems": len(checked.problems),
         },
         "writes": {

@@ -170,6 +170,15 @@ ALLOW_PARTIAL_ROOM_VIEW = click.option(
 )
 
 
+REDO = click.option(
+    "--redo",
+    is_flag=True,
+    default=False,
+    help="Make again the rows that `undo` took back (the portal's state remembers them, and "
+    "runs report them skipped): every such row the spreadsheets still have.",
+)
+
+
 def with_room_view(intake: Intake, allow: bool) -> Intake:
     """The intake with --allow-partial-room-view over the playbook's [room] setting."""
     if not allow:
@@ -206,6 +215,7 @@ def _ready(
 )
 @REANNOUNCE
 @ALLOW_PARTIAL_ROOM_VIEW
+@REDO
 @guard_options
 @connection_options
 def run_command(
@@ -215,6 +225,7 @@ def run_command(
     resume: str | None,
     reannounce: bool,
     allow_partial_room_view: bool,
+    redo: bool,
     max_new_rooms: int | None,
     max_new_people: int | None,
     **options: Any,
@@ -238,6 +249,7 @@ def run_command(
     settings = settings_from(options)
     limits = (max_new_rooms, max_new_people)
     options["allow_partial_room_view"] = allow_partial_room_view
+    options["redo"] = redo
     if resume is not None:
         _resume_run(settings, options, resume, playbook, reannounce=reannounce, limits=limits)
     else:
@@ -276,6 +288,7 @@ def _start_run(
             kind=kind,
             env=os.environ,
             reannounce=reannounce,
+            redo=options.get("redo", False),
         ),
         intake,
         playbook=intake.playbook,
@@ -312,6 +325,7 @@ def _resume_run(
             stop=stop,
             env=os.environ,
             reannounce=reannounce,
+            redo=options.get("redo", False),
         ),
         intake,
         playbook=intake.playbook,
@@ -380,6 +394,7 @@ def _report_of(given: Path, report_dir: Path) -> Path:
 @PLAYBOOK
 @REANNOUNCE
 @ALLOW_PARTIAL_ROOM_VIEW
+@REDO
 @guard_options
 @connection_options
 def retry_command(
@@ -387,6 +402,7 @@ def retry_command(
     playbook: Path | None,
     reannounce: bool,
     allow_partial_room_view: bool,
+    redo: bool,
     max_new_rooms: int | None,
     max_new_people: int | None,
     **options: Any,
@@ -404,7 +420,7 @@ def retry_command(
     settings, intake = _ready(settings, options, retry.intake, limits, allow_partial_room_view)
     retry = replace(retry, intake=intake)
     if not retry.intake.plans and not retry.intake.invalid:
-        say(f"{report.name}: every row succeeded; nothing to retry.")
+        say(f"{report.name}: no row failed, is invalid, interrupted or deferred; nothing to retry.")
         raise SystemExit(0)
     _launch(
         settings,
@@ -418,6 +434,7 @@ def retry_command(
             playbook_path=chosen,
             env=os.environ,
             reannounce=reannounce,
+            redo=redo,
         ),
         playbook=retry.intake.playbook,
     )

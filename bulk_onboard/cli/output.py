@@ -87,8 +87,20 @@ def summary_lines(summary: RunSummary) -> list[str]:
     if s.get("retry_of") and "retried_rows" in s:  # a resumed retry says only retry_of
         lines.append(f"retried {s['retried_rows']} rows of run {s['retry_of']}")
     lines.extend(problem_lines(summary.problems))
+    lines.extend(skipped_lines(summary.statuses.get(Status.SKIPPED.value, 0)))
     lines.extend(next_lines(summary))
     return lines
+
+
+def skipped_lines(skipped: int) -> list[str]:
+    """The rows held back because undo took them back (not a failure)."""
+    if not skipped:
+        return []
+    rows = f"{skipped} row{'s' if skipped != 1 else ''}"
+    return [
+        f"skipped: {rows} that undo took back (the report's note names the undo); nothing was "
+        "made for them: run with --redo to make them again, or drop them from the export"
+    ]
 
 
 def requests_line(api: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from bulk_onboard.runs.report import OK_STATUSES, Status
 log = structlog.get_logger("bulk_onboard")
 
 # The statuses counted apart, as the run's summary line names them.
-NOT_OK = (Status.FAILED, Status.INVALID, Status.INTERRUPTED, Status.DEFERRED)
+NOT_OK = (Status.FAILED, Status.INVALID, Status.INTERRUPTED, Status.DEFERRED, Status.SKIPPED)
 
 
 def not_ok_counts(counts: Counter[str]) -> dict[str, int]:

@@ -48,7 +48,13 @@ from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.engine import undo as undo_engine
 from bulk_onboard.engine.root import new_run_id
 from bulk_onboard.engine.undo import Decision, Undo
-from bulk_onboard.engine.undo_scope import Change, RunEffects, read_effects, run_family
+from bulk_onboard.engine.undo_scope import (
+    Change,
+    RunEffects,
+    read_effects,
+    run_family,
+    taken_back_rows,
+)
 from bulk_onboard.errors import (
     ApiError,
     ConfigError,
@@ -70,6 +76,8 @@ from bulk_onboard.runs.folder import (
     same_portal,
 )
 from bulk_onboard.runs.journal import Journal, read_journal
+from bulk_onboard.runs.report_reader import read_results
+from bulk_onboard.runs.undone_rows import remember_undone
 
 MAX_LINES = 40  # items listed on the terminal; all of them are in undo's report
 SAYS = {  # what each decision is called in the list
@@ -138,7 +146,8 @@ def undo_command(run: str, yes: bool, assume_portal: bool, **options: Any) -> No
     people who accepted, or existed before, are never touched; clients it announced get a
     client_offboarded record through the playbook's CRM sinks (webhook and JSONL). Undo is
     journalled in the run folder (undo.jsonl): run it again after a stop, and a second undo
-    does nothing.
+    does nothing. The portal's state remembers the rows it took back: the next runs report
+    them skipped and make nothing for them, until run with --redo or dropped from the export.
 
     Undo acts only on the portal the run wrote to, and with --yes holds that portal's run
     lock, so no run writes to it meanwhile.
@@ -271,11 +280,25 @@ async def _undo(
         if not yes:
             return _preview(folder, decisions)
         await _apply(undo, decisions, crm, folder.path / "undo.jsonl")
+    try:
+        held = remember_taken_back(settings, folder, effects)
+    except OSError as exc:  # taken back all the same: said, and the undo can be run again
+        held = 0
+        say(
+            f"warning: the rows taken back could not be remembered in the portal's state "
+            f"({exc.strerror or exc}), so the next run would make them again; free the state "
+            "folder (BULK_ONBOARD_STATE_DIR), then run this undo again"
+        )
     for line in decision_lines(decisions, done=True):
         say(line)
     report = write_undo_report(folder, decisions, undo_id, started, effects.changes)
     for line in result_lines(decisions):
         say(line)
+    if held:
+        say(
+            f"the next runs skip the {counted(held, 'row')} taken back (reported skipped, "
+            "nothing made, nobody mailed) until run with --redo, or dropped from the export"
+        )
     say(f"report: {report}")
     return EXIT_ROWS_FAILED if any(d.state == "failed" for d in decisions) else 0
 
@@ -301,6 +324,7 @@ def _preview(folder: RunFolder, decisions: list[Decision]) -> int:
     todo = sum(1 for d in decisions if d.state == "to_do")
     if todo:
         say(f"take it back with: bulk-onboard undo {shlex.quote(run_arg(folder))} --yes")
+        say("(the next runs then skip the rows taken back, until run with --redo)")
     else:
         say("nothing to take back")
     return 0
@@ -317,6 +341,30 @@ async def _apply(
                 await undo.apply(decisions, journal)
         else:
             await undo.apply(decisions, journal)
+
+
+def remember_taken_back(settings: Settings, folder: RunFolder, effects: RunEffects) -> int:
+    """Remember in the portal's state the rows undo took back something of (every undo of
+    this run, by its journal), so the next runs skip them; how many there are."""
+    rows = taken_back_rows(effects, read_journal(folder.path / "undo.jsonl"))
+    if not rows:
+        return 0
+    files = row_files(effects.folders)
+    where = portal_state_dir(settings.state_dir, settings.portal_url)
+    remember_undone(where, {r: files.get(r, "") for r in rows}, folder.run_id, datetime.now(UTC))
+    return len(rows)
+
+
+def row_files(folders: Sequence[Path]) -> dict[str, str]:
+    """The input file of each row, as the reports of the run's folders name it."""
+    files: dict[str, str] = {}
+    for path in folders:
+        try:
+            results = read_results(path / "report.csv")
+        except (InputError, OSError):
+            continue  # a run killed before its report: the file stays unknown
+        files.update({r.row_key: r.origin.file for r in results})
+    return files
 
 
 def run_arg(folder: RunFolder) -> str:

@@ -46,7 +46,7 @@ from bulk_onboard.model import Json
 from bulk_onboard.model.records import Access, LinkType, RoomType
 from bulk_onboard.runs.portal_memory import budget_refused_recently
 from bulk_onboard.runs.progress import NoProgress
-from bulk_onboard.runs.report import OK_STATUSES, RowResult
+from bulk_onboard.runs.report import FINE_STATUSES, RowResult
 
 DAILY_WRITE_BUDGET = 10_000  # POST + PUT per user and day (docspace-api.md section 7)
 
@@ -218,7 +218,7 @@ class DryRun:
 
     @property
     def problems(self) -> list[RowResult]:
-        return [r for r in self.results if r.status not in OK_STATUSES]
+        return [r for r in self.results if r.status not in FINE_STATUSES]
 
 
 async def dry_run(settings: Settings, intake: Intake) -> DryRun:
@@ -234,6 +234,7 @@ async def dry_run(settings: Settings, intake: Intake) -> DryRun:
                 announce=False,  # a dry run writes nothing anywhere, the CRM included
                 keep_results=True,  # each step's outcome is shown
                 check_guard=False,
+                forget_undone=False,  # it only reads: the rows undo took back are kept
             )
             summary = await run(settings, job, progress=NoProgress(), stop=Stop(), client=planner)
     reads = sum(n for kind, n in real.stats.requests.items() if kind.startswith("GET"))

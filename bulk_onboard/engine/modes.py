@@ -40,6 +40,7 @@ class Launch(TypedDict, total=False):
     client: PortalClient | None
     env: Mapping[str, str] | None
     reannounce: bool
+    redo: bool  # make again the rows undo took back (else they are skipped)
 
 
 def portal_locked(settings: Settings, run_id: str, folder: Path) -> AbstractContextManager[None]:
@@ -105,7 +106,13 @@ async def start(
         folder = create_run_folder(
             report_dir, run_id, sources, playbook_path, kind, portal_url=settings.portal_url
         )
-        return Job(intake, folder.run_id, folder.path, settled=invalid_results(intake))
+        return Job(
+            intake,
+            folder.run_id,
+            folder.path,
+            settled=invalid_results(intake),
+            redo=launch.get("redo", False),
+        )
 
     return await locked_run(settings, report_dir / run_id, run_id, job, launch)
 
@@ -138,6 +145,7 @@ async def resume(
             settled=(*invalid_results(intake), *carried),
             checkpoint=checkpoint,
             extra_summary=extra,
+            redo=launch.get("redo", False),
         )
 
     return await locked_run(settings, folder.path, folder.run_id, job, launch)
@@ -178,6 +186,7 @@ async def retry(
                 "retry_of": retry_of,
                 "retried_rows": len(retry.intake.plans) + len(retry.intake.invalid),
             },
+            redo=launch.get("redo", False),
         )
 
     return await locked_run(settings, report_dir / run_id, run_id, job, launch)

@@ -16,7 +16,7 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from bulk_onboard.engine.room_view import RoomView
 from bulk_onboard.engine.rows import Rows
 from bulk_onboard.engine.step_runner import StepRunner
 from bulk_onboard.engine.step_table import Actions, actions_of
+from bulk_onboard.engine.undone import hold_back
 from bulk_onboard.errors import GuardTripped
 from bulk_onboard.intake import Intake
 from bulk_onboard.model.records import ClientRecord, RowKind, UserRecord
@@ -58,6 +59,7 @@ from bulk_onboard.runs.report_reader import read_results
 from bulk_onboard.runs.report_stream import ReportStream
 from bulk_onboard.runs.summary import RunFacts, Verdict, summary_document, verdict_of
 from bulk_onboard.runs.timeline import Timeline
+from bulk_onboard.runs.undone_rows import forget_undone, read_undone
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -90,6 +92,10 @@ class Job:
     keep_results: bool = False
     # Count what the run would create against the playbook's [guard] (not in a dry run).
     check_guard: bool = True
+    # Make again the rows undo took back (--redo); else they are skipped (engine/undone.py).
+    redo: bool = False
+    # Forget the rows undo took back that are redone or gone from the export (not in a dry run).
+    forget_undone: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +159,7 @@ async def run(
     folder. `client` replaces the real portal client (the dry run's planning client)."""
     began = (datetime.now(UTC), time.monotonic())
     outside = Outside(progress, stop, env, client)
+    job = held_back(settings, job)
     report, rows = open_rows(job, progress)
     timeline = Timeline()
     async with AsyncExitStack() as stack:
@@ -167,6 +174,26 @@ async def run(
         remember_budget_refused(portal_state_dir(settings.state_dir, settings.portal_url))
     facts = gather(settings, job, engine, began, counts, stopped)
     return write_summaries(job, facts, report, progress)
+
+
+def held_back(settings: Settings, job: Job) -> Job:
+    """The job with the rows undo took back settled as skipped (engine/undone.py); those
+    redone or gone from their export are forgotten (not by a dry run)."""
+    folder = portal_state_dir(settings.state_dir, settings.portal_url)
+    undone = read_undone(folder)
+    if not undone:
+        return job
+    held = hold_back(job.intake, undone, settled=job.settled, redo=job.redo)
+    if job.forget_undone and held.forget:
+        try:
+            forget_undone(folder, held.forget)
+            log.info("undone_rows_forgotten", rows=len(held.forget), redo=job.redo)
+        except OSError as exc:  # they stay remembered: skipped, never made twice
+            log.warning("undone_rows_forgotten", rows=0, error=str(exc))
+    skipped = len(held.skipped) + sum(r.status is Status.SKIPPED for r in held.settled)
+    if skipped:
+        log.info("rows_held_back", rows=skipped)
+    return replace(job, intake=held.intake, settled=(*held.settled, *held.skipped))
 
 
 def open_rows(job: Job, progress: Progress) -> tuple[ReportStream, Rows]:

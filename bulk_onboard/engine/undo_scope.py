@@ -40,6 +40,7 @@ from bulk_onboard.model.outputs import (
 )
 from bulk_onboard.model.steps import EnsureLink, EnsurePerson, EnsureRoom, output_type
 from bulk_onboard.runs.folder import RunFolder, open_run_folder
+from bulk_onboard.runs.journal import Checkpoint
 
 Kind = Literal["room", "member", "person", "crm"]
 
@@ -290,6 +291,13 @@ class _Fold:
         effects.announced = [self.announced[k] for k in sorted(self.announced)]
         effects.changes = list(self.changes.values())
         return effects
+
+
+def taken_back_rows(effects: RunEffects, undone: Checkpoint) -> set[str]:
+    """The rows of the run something of which undo took back, by what its journal (`undone`,
+    every undo of the run) holds: the next runs skip them (runs/undone_rows.py)."""
+    every = (*effects.rooms, *effects.members, *effects.people, *effects.announced)
+    return {e.row for e in every if e.key in undone.steps}
 
 
 def _member(row: str, room_id: int, email: str, person_id: str, access: Any) -> Effect:

@@ -32,6 +32,7 @@ STATUS_COLOURS = {
     "invalid": "#ef6c00",
     "interrupted": "#6a1b9a",
     "deferred": "#f9a825",
+    "skipped": "#90a4ae",
 }
 PHASE_COLOURS = ("#90caf9", "#a5d6a7", "#ffcc80", "#ce93d8", "#f48fb1", "#b0bec5")
 
@@ -150,6 +151,7 @@ def render_html(summary: Mapping[str, Any], results: Sequence[RowResult], run_di
         s=summary,
         statuses=[(name, n, STATUS_COLOURS.get(name, "#999")) for name, n in statuses.items()],
         total=sum(statuses.values()),
+        skipped=statuses.get(Status.SKIPPED.value, 0),
         problems=shown,
         more=len(problems) - len(shown),
         chart=Markup(timeline_chart(timeline)) if timeline else None,  # pygal's own SVG

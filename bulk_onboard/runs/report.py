@@ -29,9 +29,12 @@ class Status(StrEnum):
     INVALID = "invalid"  # never sent: the row itself is wrong
     INTERRUPTED = "interrupted"  # the run stopped before or while doing this row
     DEFERRED = "deferred"  # the portal's daily write budget ran out: continue it later
+    SKIPPED = "skipped"  # undo took it back: nothing is made for it until --redo
 
 
 OK_STATUSES = frozenset({Status.CREATED, Status.UPDATED, Status.UNCHANGED})
+# nothing for anyone to fix: a skipped row is held back on purpose, not a failure
+FINE_STATUSES = OK_STATUSES | {Status.SKIPPED}
 RETRY_STATUSES = frozenset({Status.FAILED, Status.INTERRUPTED, Status.INVALID, Status.DEFERRED})
 
 

@@ -25,6 +25,7 @@ STATUS_FILL = {
     "failed": "#FFC7CE",
     "invalid": "#F8CBAD",
     "interrupted": "#FFEB9C",
+    "skipped": "#D9D2E9",
     "deferred": "#BDD7EE",
 }
 MAX_WIDTH = 60

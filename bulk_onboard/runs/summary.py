@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from bulk_onboard.config import Settings
 from bulk_onboard.errors import GuardTripped, PortalDown, PortalUnusable, TokenRefused
-from bulk_onboard.runs.report import OK_STATUSES, Status
+from bulk_onboard.runs.report import FINE_STATUSES, Status
 from bulk_onboard.sources.table import UnreadSheet
 
 # How a run ended, for whoever acts on it (the command line maps it to an exit code).
@@ -46,7 +46,7 @@ def verdict_of(counts: Mapping[str, int], stopped: str | None, fatal: Exception 
         return "stopped"
     if counts.get(Status.DEFERRED.value):
         return "deferred"
-    if all(n == 0 for status, n in counts.items() if Status(status) not in OK_STATUSES):
+    if all(n == 0 for status, n in counts.items() if Status(status) not in FINE_STATUSES):
         return "ok"
     return "rows_need_attention"
 

@@ -33,6 +33,7 @@ async def test_plan_against_the_portal_as_json(sandbox: Sandbox) -> None:
         "would_be_created": 85,
         "would_be_completed": 0,
         "already_onboarded": 0,
+        "skipped": 0,
         "with_problems": 0,
     }
     assert document["writes"]["needed"] > 0 and document["writes"]["daily_budget"] == 10_000

@@ -18,6 +18,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bulk_onboard.config import portal_state_dir
+from bulk_onboard.runs.undone_rows import read_undone
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.portal_checks import rooms_of, write_clients
 from tests.engine.test_room_identity import _correct as correct
@@ -105,7 +107,9 @@ def cli(sb: Sandbox, tmp_path: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-async def test_undo_takes_back_the_run_and_only_the_run(sandbox: Sandbox, tmp_path: Path) -> None:
+async def test_undo_takes_back_the_run_and_only_the_run(
+    sandbox: Sandbox, tmp_path: Path, state_dir: Path
+) -> None:
     other = await Other.sign_in(sandbox)
     shared = await other.call("POST", "files/rooms", {"title": "Shared projects", "roomType": 2})
     await admin(
@@ -206,6 +210,16 @@ async def test_undo_takes_back_the_run_and_only_the_run(sandbox: Sandbox, tmp_pa
     ]
     report = next((run_dir / "undo").glob("*/report.csv")).read_text(encoding="utf-8-sig")
     assert report.count(",done,") == 7 and report.count(",left_alone,") == 9
+    # the rows something of which was taken back: the next runs skip them (and accepts@,
+    # who joins U-1's room); those left alone (U-2, U-3, changed@) run as before
+    remembered = read_undone(portal_state_dir(state_dir, sandbox.url))
+    assert set(remembered) == {
+        "client:U-1",
+        "user:plain@acme.example.com",
+        "user:new.guest@acme.example.com",
+        "user:old.hand@northwind.example",  # its membership of Shared projects removed
+    }
+    assert {u.file for u in remembered.values()} == {"clients.csv", "users.csv"}
 
     # Again: nothing to do, nothing written, nothing sent.
     await admin(sandbox, "DELETE", "/sandbox/requests")

@@ -99,6 +99,8 @@ def test_a_stopped_run_says_why() -> None:
         ({"created": 3, "failed": 0, "invalid": 0}, None, None, "ok"),
         ({}, None, None, "ok"),
         ({"created": 3, "failed": 1}, None, None, "rows_need_attention"),
+        ({"unchanged": 3, "skipped": 2}, None, None, "ok"),  # held back on purpose: no failure
+        ({"skipped": 2, "failed": 1}, None, None, "rows_need_attention"),
         ({"created": 3, "invalid": 1}, None, None, "rows_need_attention"),
         ({"created": 3, "interrupted": 1}, None, None, "rows_need_attention"),
         ({"created": 3, "deferred": 2, "failed": 1}, None, None, "deferred"),
