@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from bulk_onboard import config
 from bulk_onboard.sandbox import Sandbox
@@ -25,6 +26,15 @@ def state_dir(
     monkeypatch.setenv(config.STATE_DIR_ENV, str(folder))
     monkeypatch.setattr(config, "user_state_path", lambda *a, **k: folder / "default")
     yield folder
+
+
+@pytest.fixture(autouse=True)
+def fresh_logging() -> Iterator[None]:
+    """A command run in this process configures structlog for the process (a level of
+    `warning` filters out the info events another test captures): each test starts from
+    structlog's defaults."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture
