@@ -44,7 +44,9 @@ CHOICES: dict[RowKind, dict[str, list[str]]] = {
         "access": [ACCESS_NAMES[Access.ROOM_MANAGER], *ROOM_ROLES],
     },
 }
-TEXT_COLUMNS = frozenset({"client_id", "room", "culture", "groups"})  # typed as text, never a number
+TEXT_COLUMNS = frozenset(
+    {"client_id", "room", "culture", "groups"}
+)  # typed as text, never a number
 
 NOTES: dict[RowKind, dict[str, str]] = {
     RowKind.CLIENT: {
