@@ -18,6 +18,7 @@ from tests.helpers import admin, invoke
 pytestmark = pytest.mark.e2e  # whole runs against the sandbox
 
 MARIA = "maria.garcia@northwind.example"
+KENJI = "kenji.tanaka@northwind.example"
 CLIENTS = f"client_id,client_name,client_email,manager_email\nG-1,Grouped Ltd,one@grouped.example,{MARIA}\n"
 USERS = (
     "email,first_name,last_name,groups\n"
@@ -39,15 +40,20 @@ async def writes(sb: Sandbox) -> dict[str, int]:
     return {r: n for r, n in routes.items() if r.split()[0] in WRITES and "/sandbox/" not in r}
 
 
-async def api(sb: Sandbox, path: str, **params: Any) -> Any:
-    """GET /api/2.0/<path> as the run's account; the envelope's response."""
+async def call(sb: Sandbox, method: str, path: str, body: Any = None, **params: Any) -> Any:
+    """/api/2.0/<path> as the run's account; the envelope's response."""
     headers = {"Authorization": f"Bearer {sb.token}"}
+    url = f"{sb.url}/api/2.0/{path}"
     async with (
         aiohttp.ClientSession() as http,
-        http.get(f"{sb.url}/api/2.0/{path}", params=params, headers=headers) as reply,
+        http.request(method, url, params=params, json=body, headers=headers) as reply,
     ):
         assert reply.status == 200, await reply.text()
         return (await reply.json())["response"]
+
+
+async def api(sb: Sandbox, path: str, **params: Any) -> Any:
+    return await call(sb, "GET", path, **params)
 
 
 async def test_groups_made_once_joined_shared_silently_rerun_and_undo(
@@ -56,14 +62,17 @@ async def test_groups_made_once_joined_shared_silently_rerun_and_undo(
     for name, text in (("clients.csv", CLIENTS), ("users.csv", USERS), ("pb.toml", PLAYBOOK)):
         (tmp_path / name).write_text(text, encoding="utf-8")
     files = (str(tmp_path / "clients.csv"), str(tmp_path / "users.csv"))
+    kenji = (await api(sandbox, "people/email", email=KENJI))["id"]
+    sales = await call(sandbox, "POST", "group", {"groupName": "Sales", "members": [kenji]})
     await admin(sandbox, "DELETE", "/sandbox/requests")
     code, out = await asyncio.to_thread(
         cli, sandbox, tmp_path, "run", *files, "--playbook", str(tmp_path / "pb.toml")
     )
     assert code == 0, out
     sent = await writes(sandbox)
-    # three names ("accounting team" is another group: names are exact), each made once
-    assert sent["POST /api/2.0/group"] == 3, sent
+    # two new names ("accounting team" is another group: names are exact), each made once;
+    # Sales was there
+    assert sent["POST /api/2.0/group"] == 2, sent
     groups = {g["name"]: g for g in await api(sandbox, "group")}
     assert set(groups) == {"Accounting team", "Sales", "accounting team"}
     team = await api(sandbox, f"group/{groups['Accounting team']['id']}")
@@ -81,3 +90,15 @@ async def test_groups_made_once_joined_shared_silently_rerun_and_undo(
     )
     assert code == 0, out
     assert await writes(sandbox) == {}  # a rerun writes nothing
+
+    first = sorted(p for p in (tmp_path / "reports").iterdir() if (p / "run.json").exists())[0]
+    code, out = await asyncio.to_thread(cli, sandbox, tmp_path, "undo", first.name, "--yes")
+    assert code == 0, out
+    assert "2 groups made, 1 member added to groups that existed" in out
+    assert "undone: " in out and "2 groups deleted" in out and "1 group member removed" in out
+    left = await api(sandbox, "group")  # the groups the run made are gone, Sales stays
+    assert [g["name"] for g in left] == ["Sales"]
+    after = await api(sandbox, f"group/{sales['id']}")
+    assert [m["email"] for m in after["members"]] == [KENJI]  # without bob
+    code, again = await asyncio.to_thread(cli, sandbox, tmp_path, "undo", first.name, "--yes")
+    assert code == 0 and "undone: nothing" in again, again
