@@ -13,7 +13,8 @@ import aiohttp
 import pytest
 
 from bulk_onboard.sandbox import Sandbox
-from tests.helpers import admin, invoke
+from tests.engine.portal_checks import last_run, report_rows
+from tests.helpers import admin, assert_clean, invoke
 
 pytestmark = pytest.mark.e2e  # whole runs against the sandbox
 
@@ -80,6 +81,10 @@ async def test_groups_made_once_joined_shared_silently_rerun_and_undo(
     room = next(r for r in (await api(sandbox, "files/rooms"))["folders"] if "G-1" in str(r))
     shared = await api(sandbox, f"files/rooms/{room['id']}/share", filterType=32)
     assert [(s["sharedToGroup"]["name"], s["access"]) for s in shared] == [("Accounting team", 2)]
+    audit = await assert_clean(sandbox)  # no group twice, nobody mailed twice
+    assert audit["counts"]["groups"] == 3
+    bob = report_rows(last_run(tmp_path / "reports"))["bob@acme.example"]
+    assert [p.split("=")[0] for p in bob["group_ids"].split("; ")] == ["Sales", "Accounting team"]
     mails = (await admin(sandbox, "GET", "/sandbox/outbox"))["mails"]
     for email in ("ann@acme.example", "bob@acme.example", "cy@acme.example"):
         assert len([m for m in mails if m["to"] == email]) == 1  # their one account mail
