@@ -6,6 +6,7 @@ undo takes it all back."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,40 @@ async def test_groups_made_once_joined_shared_silently_rerun_and_undo(
     assert [m["email"] for m in after["members"]] == [KENJI]  # without bob
     code, again = await asyncio.to_thread(cli, sandbox, tmp_path, "undo", first.name, "--yes")
     assert code == 0 and "undone: nothing" in again, again
+
+
+async def test_lost_answers_make_no_group_twice(sandbox: Sandbox, tmp_path: Path) -> None:
+    users = "email,first_name,last_name,groups\n" + "".join(
+        f"p{n}@acme.example,Pat,Num{chr(65 + n)},Ops\n" for n in range(4)
+    )
+    for name, text in (("clients.csv", CLIENTS), ("users.csv", users)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "pb.toml").write_text('[room]\ngroups = ["Ops"]\n', encoding="utf-8")
+    script = [  # each write is applied, its answer lost
+        {"fault": "ambiguous_drop", "method": "POST", "regex": r"/api/2\.0/group"},
+        {"fault": "ambiguous_drop", "method": "PUT", "regex": r"/api/2\.0/group/[^/]+/members"},
+        {"fault": "ambiguous_502", "method": "PUT", "regex": r"/api/2\.0/files/rooms/\d+/share"},
+    ]
+    await admin(sandbox, "POST", "/sandbox/faults", {"script": script})
+    files = (str(tmp_path / "clients.csv"), str(tmp_path / "users.csv"))
+    code, out = await asyncio.to_thread(
+        cli, sandbox, tmp_path, "run", *files, "--playbook", str(tmp_path / "pb.toml")
+    )
+    assert code == 0, out
+    faults = (await admin(sandbox, "GET", "/sandbox/requests"))["faults"]
+    assert sum(faults.values()) == 3, faults  # every scripted loss happened
+    audit = await assert_clean(sandbox)
+    assert audit["counts"]["groups"] == 1
+    [ops] = (await admin(sandbox, "GET", "/sandbox/state"))["groups"]
+    assert sorted(ops["members"]) == [f"p{n}@acme.example" for n in range(4)]
+    journal = (last_run(tmp_path / "reports") / "journal.jsonl").read_text(encoding="utf-8")
+    made = [
+        e
+        for e in map(json.loads, journal.splitlines())
+        if e["step"] in ("group:Ops", "groups") and e["outcome"] == "created"
+    ]
+    assert len(made) == 1  # one row made it, whichever asked first
+    code, out = await asyncio.to_thread(
+        cli, sandbox, tmp_path, "undo", last_run(tmp_path / "reports").name, "--yes"
+    )
+    assert code == 0 and "1 group deleted" in out, out
