@@ -145,3 +145,44 @@ async def test_lost_answers_make_no_group_twice(sandbox: Sandbox, tmp_path: Path
         cli, sandbox, tmp_path, "undo", last_run(tmp_path / "reports").name, "--yes"
     )
     assert code == 0 and "1 group deleted" in out, out
+
+
+async def test_two_groups_with_one_name_and_a_room_admin_s_key_fail_rows_with_sentences(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    for _ in range(2):
+        await call(sandbox, "POST", "group", {"groupName": "Dup"})
+    users = tmp_path / "users.csv"
+    users.write_text("email,type,groups\nann@acme.example,user,Dup\n", encoding="utf-8")
+    code, out = await asyncio.to_thread(cli, sandbox, tmp_path, "run", str(users))
+    assert code == 1, out
+    row = report_rows(last_run(tmp_path / "reports"))["ann@acme.example"]
+    assert row["status"] == "failed" and row["failed_step"] == "group:Dup"
+    assert row["error"].startswith('2 groups in DocSpace are named "Dup" (ids ')
+    assert "rename or remove all but one in DocSpace, then run again" in row["error"]
+
+    password = "Room-admin-1!"
+    await admin(
+        sandbox,
+        "POST",
+        "/sandbox/people",
+        [{"email": "ra@n.example", "type": 1, "password": password}],
+    )
+    token = (
+        await call(
+            sandbox, "POST", "authentication", {"userName": "ra@n.example", "password": password}
+        )
+    )["token"]
+    users.write_text("email,type,groups\nra@n.example,room-admin,New team\n", encoding="utf-8")
+    result = await asyncio.to_thread(
+        invoke, sandbox, tmp_path / "reports", "run", str(users), token=token
+    )
+    assert result.exit_code == 1, result.output
+    row = report_rows(last_run(tmp_path / "reports"))["ra@n.example"]
+    assert row["failed_step"] == "group:New team"
+    assert row["error"] == (
+        'the portal refused to find or create the group "New team" (Access denied): only '
+        "DocSpace admins may create groups and change their members; run bulk-onboard with a "
+        "DocSpace admin's key, or clear the groups cell and [room] groups"
+    )
+    assert [g["name"] for g in await api(sandbox, "group")] == ["Dup", "Dup"]  # nothing made
