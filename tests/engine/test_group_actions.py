@@ -10,7 +10,15 @@ from typing import cast
 
 import pytest
 
-from bulk_onboard.api.models import ACTIVE, DOCSPACE_ADMIN, GUEST, USER, Group, Person
+from bulk_onboard.api.models import (
+    ACTIVE,
+    DOCSPACE_ADMIN,
+    GUEST,
+    USER,
+    Group,
+    Person,
+    ShareReply,
+)
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.engine.actions.groups import GroupActions
@@ -18,8 +26,9 @@ from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
 from bulk_onboard.engine.row import RowState
 from bulk_onboard.errors import RowRefused
-from bulk_onboard.model.records import Origin, RowKind
-from bulk_onboard.model.steps import EnsurePerson, JoinGroup, Plan, Ref
+from bulk_onboard.model.outputs import GroupShareOut
+from bulk_onboard.model.records import Access, Origin, RowKind
+from bulk_onboard.model.steps import EnsurePerson, EnsureRoom, JoinGroup, Plan, Ref, ShareGroups
 from bulk_onboard.runs.journal import Checkpoint, Journal
 
 
@@ -31,6 +40,7 @@ class Portal:
         self.skips = set(skips)
         self.groups: dict[str, Group] = {}
         self.posts = 0
+        self.shared: dict[int, dict[str, int]] = {}
 
     async def me(self) -> Person:
         return Person("me", DOCSPACE_ADMIN, ACTIVE, True)
@@ -52,6 +62,17 @@ class Portal:
     async def group(self, group_id: str) -> Group | None:
         return self.groups.get(group_id)
 
+    async def group_shares(self, room_id: int) -> list[tuple[str, int]]:
+        return list(self.shared.get(room_id, {}).items())
+
+    async def share_room(
+        self, room_id: int, invitations: Iterable[tuple[str, int]], notify: bool = False
+    ) -> ShareReply:
+        assert notify is False  # groups are shared without mail
+        pairs = dict(invitations)
+        self.shared.setdefault(room_id, {}).update(pairs)
+        return ShareReply(member_ids=frozenset(pairs))
+
     async def add_to_group(self, group_id: str, user_ids: Iterable[str]) -> Group:
         old = self.groups[group_id]
         added = {u for u in user_ids if u not in self.skips}
@@ -67,10 +88,13 @@ def _row(email: str, person_id: str) -> tuple[RowState, JoinGroup]:
     return state, step
 
 
-def _actions(portal: Portal, tmp_path: Path) -> tuple[GroupActions, Journal]:
+def _actions(
+    portal: Portal, tmp_path: Path, checkpoint: Checkpoint | None = None
+) -> tuple[GroupActions, Journal]:
     journal = Journal(tmp_path / "journal.jsonl")
     ctx = Context(cast(PortalClient, portal))
-    return GroupActions(ctx, ExactlyOnce(journal, Checkpoint(), RetryPolicy.immediate())), journal
+    once = ExactlyOnce(journal, checkpoint or Checkpoint(), RetryPolicy.immediate())
+    return GroupActions(ctx, once), journal
 
 
 async def test_rows_asking_at_once_share_one_post_and_one_row_made_it(tmp_path: Path) -> None:
@@ -104,3 +128,35 @@ async def test_a_guest_is_told_groups_take_no_guests(tmp_path: Path) -> None:
     with journal, pytest.raises(RowRefused, match="DocSpace groups take no guests"):
         await actions.join(state, step, Look.FIRST)
     assert portal.posts == 0  # nothing made for a row that cannot join
+
+
+async def test_a_group_a_stopped_attempt_set_out_to_make_counts_as_made(tmp_path: Path) -> None:
+    """The run stopped after journalling its intent and before the POST's answer: on resume
+    the group is found, and the row still made it (undo takes it back)."""
+    portal = Portal({"a@x.example": Person("u1", USER, ACTIVE, True)})
+    portal.groups["g9"] = Group("g9", "Ops", frozenset())  # the POST had landed
+    before = Checkpoint()
+    before.add("user:a@x.example", "group:Ops~intent", {}, "intent")
+    actions, journal = _actions(portal, tmp_path, before)
+    state, step = _row("a@x.example", "u1")
+    with journal:
+        done = await actions.join(state, step, Look.FIRST)
+    assert done.outcome == "created" and portal.posts == 0
+
+
+async def test_a_room_shared_with_a_group_its_stopped_attempt_made(tmp_path: Path) -> None:
+    portal = Portal({})
+    portal.groups["g9"] = Group("g9", "Ops", frozenset())
+    before = Checkpoint()
+    before.add("client:C-1", "groups:Ops~intent", {}, "intent")  # one intent per group
+    actions, journal = _actions(portal, tmp_path, before)
+    step = ShareGroups(ShareGroups.KEY, Ref(EnsureRoom.KEY, "id"), ("Ops",), Access.READ)
+    plan = Plan("client:C-1", RowKind.CLIENT, Origin("c.csv", None, 2), (step,))
+    state = RowState(plan=plan, values=())
+    state.outputs[EnsureRoom.KEY] = {"id": 7}
+    with journal:
+        done = await actions.share(state, step, Look.FIRST)
+    assert done.outcome == "created" and portal.posts == 0
+    out = GroupShareOut.from_json(done.outputs)
+    assert out.created == (("g9", "Ops"),) and out.added == ("g9",)
+    assert portal.shared == {7: {"g9": 2}}

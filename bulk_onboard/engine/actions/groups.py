@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bulk_onboard.api.models import GUEST, Group
 from bulk_onboard.engine.context import Context, check_share_reply
-from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
+from bulk_onboard.engine.exactly_once import INTENT, SPENT, ExactlyOnce, Look
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.errors import PermanentError, RowRefused
 from bulk_onboard.model.outputs import GroupOut, GroupShareOut
@@ -31,6 +31,12 @@ def not_allowed(what: str, exc: PermanentError) -> RowRefused:
     )
 
 
+def _intent_key(step_key: str, name: str) -> str:
+    """Where a step journals that it is about to make a group: its own key for a person's
+    step (one group each), `groups:<name>` for a room's (one per group)."""
+    return step_key if step_key.startswith(JoinGroup.KEY) else f"{step_key}:{name}"
+
+
 class GroupActions:
     """JoinGroup of a user row, ShareGroups of a client row."""
 
@@ -41,28 +47,39 @@ class GroupActions:
     async def group(
         self, state: RowState, step_key: str, name: str, look: Look
     ) -> tuple[Group, bool]:
-        """The group named `name`, and whether this step made it (made once per run)."""
+        """The group named `name`, and whether this step made it (made once per run): its
+        POST answered here, or sent by an earlier try of the step (the attempt before a lost
+        answer, or one a stopped run journalled the intent of)."""
         row, groups = state.plan.row_key, self.ctx.groups
+        intent = _intent_key(step_key, name)
         attempted = state.attempted.get(step_key)
-        made_before = look.again and attempted is not None and attempted.outcome == "created"
+        sent_before = self._intended(row, intent) or (
+            look.again and attempted is not None and attempted.outcome == "created"
+        )
         try:
             if look.again:
                 found = await self.once.find(look, lambda: groups.named(name, again=True))
                 if found is not None:
-                    return found, made_before or groups.made_by(found.id) == row
+                    return found, sent_before or groups.made_by(found.id) == row
 
             def creating() -> None:
-                self.once.intend(row, step_key)
+                self.once.intend(row, intent)
                 self.once.writing(state, step_key, "created")
 
             group = await groups.ensure(
-                name, row, creating, lambda: self.once.withdraw(row, step_key)
+                name, row, creating, lambda: self.once.withdraw(row, intent)
             )
         except PermanentError as exc:
             if exc.status != 403:
                 raise
             raise not_allowed(f'find or create the group "{name}"', exc) from exc
-        return group, groups.made_by(group.id) == row
+        return group, sent_before or groups.made_by(group.id) == row
+
+    def _intended(self, row: str, intent: str) -> bool:
+        """An earlier attempt at this run journalled that it was about to make the group,
+        and the portal did not refuse it."""
+        said = self.once.checkpoint.outputs(row).get(intent + INTENT)
+        return said is not None and not said.get(SPENT)
 
     async def join(self, state: RowState, step: JoinGroup, look: Look) -> StepDone:
         """The person into the group (made first when the portal has none)."""
