@@ -3,9 +3,10 @@
 A client row: the room, its folders and the template copies (or, with a skeleton, the
 skeleton's content in one copy, the folders and copies run only while the skeleton is not in
 the portal), one share request
-for the account manager and the client, the room link, and the CRM announcement when a CRM
-sink is set. A
-person: the account, then (when the row names a room) the membership; a room that is not a
+for the account manager and the client, one for the playbook's groups, the room link, and the
+CRM announcement when a CRM sink is set. A
+person: the account, the groups the row names, then (when the row names a room) the
+membership; a room that is not a
 client of this file is looked up by title before anything is created.
 """
 
@@ -23,10 +24,12 @@ from bulk_onboard.model.steps import (
     EnsurePerson,
     EnsureRoom,
     FindRoom,
+    JoinGroup,
     JoinRoom,
     Member,
     Plan,
     Ref,
+    ShareGroups,
     ShareRoom,
     Step,
 )
@@ -60,6 +63,8 @@ def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
     else:
         _folders_and_copies(playbook, steps, folder_ids, copy_ids)
     steps.append(share_step(record, playbook))
+    if playbook.groups:
+        steps.append(ShareGroups(ShareGroups.KEY, ROOM_ID, playbook.groups, playbook.group_access))
     link_type = playbook.link.link_type
     if link_type is not None:
         link = playbook.link
@@ -128,14 +133,17 @@ def user_steps(record: UserRecord, playbook: Playbook) -> tuple[Step, ...]:
         record.user_type,
         record.culture,
     )
+    groups = tuple(
+        JoinGroup(JoinGroup.key_for(name), name, PERSON_ID, record.email) for name in record.groups
+    )
     if record.room is None or record.access is None:
-        return (person,)
+        return (person, *groups)
     if record.room_is_client:
         room = Ref(EnsureRoom.KEY, "id", row=f"client:{record.room}")
-        steps: tuple[Step, ...] = (person,)
+        steps: tuple[Step, ...] = (person, *groups)
     else:
         room = ROOM_ID
-        steps = (FindRoom(FindRoom.KEY, record.room), person)
+        steps = (FindRoom(FindRoom.KEY, record.room), person, *groups)
     join = JoinRoom(
         JoinRoom.KEY,
         room,

@@ -380,7 +380,23 @@ CLIENT_HEADER = [
     "client_access",
     "tags",
 ]
-USER_HEADER = ["email", "first_name", "last_name", "type", "room", "access", "culture"]
+USER_HEADER = ["email", "first_name", "last_name", "type", "room", "access", "culture", "groups"]
+
+# The company's own people in DocSpace groups (names separated by ;): a group the portal does
+# not have is made once. The playbook shares every client room with "Accounting team".
+GROUPS = {
+    "sofia.rossi@northwind.example": "Account managers",
+    "mei.chen@northwind.example": "Account managers",
+    "ngozi.adeyemi@northwind.example": "Accounting team",
+    "lukasz.wisniewski@northwind.example": "Accounting team",
+    "oluwaseun.bello@northwind.example": "Accounting team; Support",
+    "ananya.reddy@northwind.example": "Support",
+    "mateo.fernandez@northwind.example": "Support",
+    "emma.johansson@northwind.example": "Support",
+    "intern.2027a@northwind.example": "Interns",
+    "intern.2027b@northwind.example": "Interns",
+    "intern.2027c@northwind.example": "Interns",
+}
 
 
 def client_rows() -> list[list[str]]:
@@ -396,7 +412,7 @@ def client_rows() -> list[list[str]]:
 
 def user_rows() -> list[list[str]]:
     return [
-        [email, first, last, kind, room, access, culture]
+        [email, first, last, kind, room, access, culture, GROUPS.get(email, "")]
         for first, last, email, kind, room, access, culture in PEOPLE
     ]
 

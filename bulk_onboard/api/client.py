@@ -21,6 +21,7 @@ import aiohttp
 
 from bulk_onboard.api import bodies
 from bulk_onboard.api.changes import RoomAndPeopleChanges
+from bulk_onboard.api.groups import GroupCalls
 from bulk_onboard.api.limits import ClientStats, Throttle
 from bulk_onboard.api.models import SEARCH_ACTIVE as SEARCH_ACTIVE
 from bulk_onboard.api.models import SEARCH_ANY as SEARCH_ANY
@@ -68,7 +69,7 @@ NEW_PERSON_FIELDS = f"{PERSON_FIELDS},{PROBLEM_FIELDS}"
 NEW_LINK_FIELDS = f"{LINK_FIELDS},{PROBLEM_FIELDS}"
 
 
-class DocSpaceClient(RoomAndPeopleChanges, PortalCalls):
+class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, PortalCalls):
     """The portal's REST API under the run's limits. Use as an async context manager.
 
     The methods below return the portal's DTOs as sent; the engine uses the typed calls

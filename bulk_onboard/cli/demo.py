@@ -63,11 +63,15 @@ def demo_sandbox_config(
 
 
 def demo_playbook(folder: Path, sandbox_url: str, crm_file: Path) -> Path:
-    """The built-in playbook plus a [crm] section: the sandbox's webhook receiver stands in for
-    the company's CRM, and every record also goes to a JSONL file."""
+    """The built-in playbook plus a [crm] section (the sandbox's webhook receiver stands in for
+    the company's CRM, and every record also goes to a JSONL file) and the groups every client
+    room is shared with."""
     path = folder / "demo-playbook.toml"
     path.write_text(
-        "# The built-in playbook, announcing each onboarded client to the sandbox's CRM stand-in.\n"
+        "# The built-in playbook, announcing each onboarded client to the sandbox's CRM stand-in\n"
+        "# and sharing every client room with the Accounting team.\n"
+        "[room]\n"
+        'groups = ["Accounting team"]\n'
         "[crm]\n"
         f'webhook_url = "{sandbox_url}/sandbox/webhook"\n'
         f'secret_env = "{DEMO_SECRET_ENV}"\n'

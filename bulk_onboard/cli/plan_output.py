@@ -23,10 +23,12 @@ from bulk_onboard.model.steps import (
     EnsurePerson,
     EnsureRoom,
     FindRoom,
+    JoinGroup,
     JoinRoom,
     Member,
     Plan,
     Ref,
+    ShareGroups,
     ShareRoom,
     Step,
     TemplatePath,
@@ -92,11 +94,26 @@ def step_text(step: Step) -> str:
         case JoinRoom(room=room, person=person, email=email, access=access, notify=notify):
             note = "notify" if notify else "no notification"
             return f"add {person} ({email}) to {room} as {word(access)}; {note}"
+        case JoinGroup() | ShareGroups():
+            return _group_text(step)
         case AnnounceCrm(fields=fields):
             return "announce to the CRM: " + ", ".join(
                 f"{name}={_value_text(value)}" for name, value in fields
             )
     raise TypeError(f"unknown step {step!r}")
+
+
+def _group_text(step: JoinGroup | ShareGroups) -> str:
+    if isinstance(step, JoinGroup):
+        return (
+            f'add {step.person} ({step.email}) to the group "{step.name}" (made once when the '
+            "portal has none)"
+        )
+    names = ", ".join(f'"{name}"' for name in step.groups)
+    return (
+        f"share {step.room} with the group{'s' if len(step.groups) > 1 else ''} {names} as "
+        f"{word(step.access)} (made once when the portal has none); no notification"
+    )
 
 
 def _fallback_text(steps: tuple[EnsureFolder | CopyFile, ...]) -> str:

@@ -86,6 +86,8 @@ SAYS = {  # what each decision is called in the list
     "disable_delete": "disable+delete",
     "delete": "delete",
     "offboard": "offboard",
+    "ungroup": "ungroup",
+    "delete_group": "delete",
 }
 # what undo did, by action: (one, many, the verb)
 DONE = {
@@ -94,6 +96,8 @@ DONE = {
     "disable_delete": ("person", "people", "disabled and deleted"),
     "delete": ("person", "people", "deleted"),
     "offboard": ("client_offboarded record", "client_offboarded records", "sent"),
+    "ungroup": ("group member", "group members", "removed"),
+    "delete_group": ("group", "groups", "deleted"),
 }
 
 
@@ -378,8 +382,19 @@ def scope_lines(folder: RunFolder, effects: RunEffects) -> list[str]:
         f"run {folder.run_id}{with_retries}: {counted(len(effects.rooms), 'room')} created, "
         f"{counted(len(effects.members), 'member')} added to rooms that existed before, "
         f"{counted(len(effects.people), 'person', 'people')} added to the portal, "
-        f"{counted(len(effects.announced), 'client')} announced"
+        f"{counted(len(effects.announced), 'client')} announced" + _group_scope(effects)
     ]
+
+
+def _group_scope(effects: RunEffects) -> str:
+    """The groups part of the scope line ("" for a run that touched no group)."""
+    if not (effects.groups or effects.group_members or effects.group_shares):
+        return ""
+    return (
+        f", {counted(len(effects.groups), 'group')} made, "
+        f"{counted(len(effects.group_members), 'member')} added to groups that existed, "
+        f"{counted(len(effects.group_shares), 'room')} that existed shared with a group"
+    )
 
 
 def change_lines(effects: RunEffects) -> list[str]:

@@ -9,7 +9,13 @@ import structlog
 
 from bulk_onboard.api.models import ShareReply
 from bulk_onboard.api.protocol import PortalClient
-from bulk_onboard.engine.portal_cache import ContentsIndex, PeopleIndex, RoomIndex, TemplateIndex
+from bulk_onboard.engine.portal_cache import (
+    ContentsIndex,
+    GroupIndex,
+    PeopleIndex,
+    RoomIndex,
+    TemplateIndex,
+)
 from bulk_onboard.engine.row import RowState
 from bulk_onboard.errors import RowRefused
 from bulk_onboard.model import Json
@@ -30,6 +36,9 @@ class Context:
         # Prefetching people pays off when it takes fewer requests than one per address.
         self.people = PeopleIndex(client, expected_lookups=expected_lookups)
         self.templates = TemplateIndex(self.rooms, self.contents)
+        self.groups = GroupIndex(client)
+        # The groups each room is shared with as last seen or set: group id -> access.
+        self.room_group_shares: dict[int, dict[str, int]] = {}
         # Rooms this run created: their members and links are known without asking.
         self.fresh_rooms: set[int] = set()
         # Members of each room as last seen or set by this run: e-mail -> (user id, access).
@@ -74,6 +83,16 @@ class Context:
         """After an ambiguous write to a room: ask the portal about it again."""
         self.fresh_rooms.discard(room_id)
         self.members.pop(room_id, None)
+        self.room_group_shares.pop(room_id, None)
+
+    async def room_groups(self, room_id: int) -> dict[str, int]:
+        """Group id -> access of the room's group records, listed at most once per run; a
+        room made by this run has none. Callers update the dict with what they set."""
+        known = self.room_group_shares.get(room_id)
+        if known is not None:
+            return known
+        found = [] if room_id in self.fresh_rooms else await self.client.group_shares(room_id)
+        return self.room_group_shares.setdefault(room_id, dict(found))
 
     async def room_members(self, room_id: int) -> dict[str, tuple[str, int]]:
         """E-mail -> (user id, access) of the room's members, listed at most once per run;

@@ -27,6 +27,7 @@ from bulk_onboard.api.models import (
     TYPE_RANK,
     FileOperation,
     FolderItems,
+    Group,
     Item,
     Link,
     Member,
@@ -67,6 +68,7 @@ class PlanningClient:
         self._last_id = 0
         self._people: dict[str, Person] = {}
         self._room_types: dict[int, int] = {}  # of the rooms a run would create
+        self._groups: dict[str, Group] = {}  # the groups a run would create, by name
 
     @property
     def stats(self) -> ClientStats:
@@ -190,6 +192,28 @@ class PlanningClient:
     async def person(self, email: str) -> Person | None:
         planned = self._people.get(email.lower())
         return planned if planned is not None else await self._real.person(email)
+
+    async def new_group(self, name: str) -> Group:
+        self.writes["POST new_group"] += 1
+        group = Group(f"(new group {name})", name, frozenset())
+        self._groups[name] = group
+        return group
+
+    async def add_to_group(self, group_id: str, user_ids: Iterable[str]) -> Group:
+        self.writes["PUT add_to_group"] += 1
+        return Group(group_id, "", frozenset(u.lower() for u in user_ids))
+
+    async def groups_named(self, name: str) -> list[Group]:
+        planned = self._groups.get(name)
+        return [planned] if planned is not None else await self._real.groups_named(name)
+
+    async def group(self, group_id: str) -> Group | None:
+        if group_id.startswith("(new"):
+            return Group(group_id, "", frozenset())
+        return await self._real.group(group_id)
+
+    async def group_shares(self, room_id: int) -> list[tuple[str, int]]:
+        return [] if room_id < 0 else await self._real.group_shares(room_id)
 
     async def items(self, folder_id: int) -> FolderItems:
         if folder_id < 0:

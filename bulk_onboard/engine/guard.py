@@ -11,7 +11,10 @@ A room is new when its step is not journalled and the room index finds no room w
 tag nor with its title (a room with the title but not the tag fails its row; it is created
 nowhere; a renamed client's room is found by its tag). A person is new when no
 step journalled them and the people index does not know the address: a users-sheet person,
-or a client contact the room share invites by e-mail. Each address counts once.
+or a client contact the room share invites by e-mail. Each address counts once. The groups the
+run would make (names of the users sheet's `groups` and the playbook's `[room] groups` that
+no group of the portal has, through the run's own group index) are counted and logged, not
+limited: a group mails nobody.
 """
 
 from __future__ import annotations
@@ -23,7 +26,15 @@ from dataclasses import dataclass
 import structlog
 
 from bulk_onboard.engine.context import Context
-from bulk_onboard.model.steps import EnsurePerson, EnsureRoom, Plan, ShareRoom
+from bulk_onboard.errors import ApiError, RowRefused
+from bulk_onboard.model.steps import (
+    EnsurePerson,
+    EnsureRoom,
+    JoinGroup,
+    Plan,
+    ShareGroups,
+    ShareRoom,
+)
 from bulk_onboard.playbook.reader import Guard
 from bulk_onboard.runs.journal import Checkpoint
 
@@ -40,6 +51,7 @@ class GuardCount:
     new_people: int
     limits: Guard
     message: str | None
+    new_groups: int = 0  # counted, not limited
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -47,6 +59,7 @@ class GuardCount:
             "max_new_people": self.limits.max_new_people,
             "new_rooms": self.new_rooms,
             "new_people": self.new_people,
+            "new_groups": self.new_groups,
             "stopped": self.message is not None,
         }
 
@@ -86,9 +99,32 @@ async def check(
     room_new = await asyncio.gather(*(room_is_new(row, step) for row, step in room_checks))
     rooms = {row for (row, _), new in zip(room_checks, room_new, strict=True) if new}
     people = sum(await asyncio.gather(*(person_is_new(e) for e in sorted(emails))))
-    count = GuardCount(len(rooms), people, limits, _message(len(rooms), people, limits))
+    new_groups = await _new_groups(ctx, plans, checkpoint, gate)
+    message = _message(len(rooms), people, limits)
+    count = GuardCount(len(rooms), people, limits, message, new_groups)
     log.info("guard_checked", **count.as_dict())
     return count
+
+
+async def _new_groups(
+    ctx: Context, plans: Sequence[Plan], checkpoint: Checkpoint, gate: asyncio.Semaphore
+) -> int:
+    """The group names of steps the journal does not hold that no portal group has."""
+    names: set[str] = set()
+    for plan in plans:
+        done = checkpoint.outputs(plan.row_key)
+        for step in plan.steps:
+            if isinstance(step, JoinGroup | ShareGroups) and step.key not in done:
+                names.update(step.groups if isinstance(step, ShareGroups) else (step.name,))
+
+    async def is_new(name: str) -> bool:
+        async with gate:
+            try:
+                return await ctx.groups.named(name) is None
+            except (ApiError, RowRefused):
+                return False  # the group step fails its rows with the reason
+
+    return sum(await asyncio.gather(*(is_new(name) for name in sorted(names))))
 
 
 def _message(rooms: int, people: int, limits: Guard) -> str | None:

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulk_onboard.api.models import ACTIVE as ACTIVE  # what the actions read of a person
-from bulk_onboard.api.models import DOCSPACE_ADMIN, SEARCH_ANY, Room
+from bulk_onboard.api.models import DOCSPACE_ADMIN, SEARCH_ANY, Group, Room
 from bulk_onboard.api.models import TYPE_RANK as TYPE_RANK
 from bulk_onboard.api.models import Person as Person
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.api.wire import stored_title
-from bulk_onboard.errors import RowRefused
+from bulk_onboard.errors import AmbiguousWrite, ApiError, RowRefused
 from bulk_onboard.model.steps import TemplatePath
 
 
@@ -343,3 +343,86 @@ class TemplateIndex:
             f'the template file "{source.file_title}" is not in the room "{source.room_title}"; '
             "upload it or fix the template path in the playbook"
         )
+
+
+class GroupIndex:
+    """The portal's groups by exact name, each name looked up once per run (GET
+    group?filterValue=, every page) and made once per run when the portal has none: rows
+    asking for one name at once share one look and one POST, and the row whose step sent it
+    is the one that made it. Names are not unique on the portal (docspace-api.md 12.1): two
+    groups with one name refuse the row. Each group's members are listed at most once (a
+    group this run made has none) and kept up to date with what the run adds."""
+
+    def __init__(self, client: PortalClient) -> None:
+        self._client = client
+        self._named: dict[str, list[Group]] = {}
+        self._made_by: dict[str, str] = {}  # group id -> the row whose step made it
+        self._members: dict[str, set[str]] = {}
+        self._once = _Once()
+
+    async def named(self, name: str, *, again: bool = False) -> Group | None:
+        """The one group named exactly `name` (None: none); `again`: ask the portal anew."""
+        if again or name not in self._named:
+            found = await self._once.run(("named", name), lambda: self._client.groups_named(name))
+            self._named[name] = list(found)
+        return _one(name, self._named[name])
+
+    async def ensure(
+        self, name: str, row: str, creating: Callable[[], None], refused: Callable[[], None]
+    ) -> Group:
+        """The group named `name`, made (once, whoever else asks meanwhile) when there is
+        none; `creating` is told just before the POST, `refused` when it was refused."""
+        return await self._once.run(  # type: ignore[no-any-return]
+            ("ensure", name), lambda: self._ensure(name, row, creating, refused)
+        )
+
+    async def _ensure(
+        self, name: str, row: str, creating: Callable[[], None], refused: Callable[[], None]
+    ) -> Group:
+        found = await self.named(name)
+        if found is not None:
+            return found
+        creating()
+        try:
+            group = await self._client.new_group(name)
+        except AmbiguousWrite:
+            self._named.pop(name, None)  # it may be there: look again next time
+            raise
+        except ApiError:
+            refused()
+            raise
+        self._named[name] = [group]
+        self._made_by[group.id] = row
+        self._members[group.id] = set(group.members or ())
+        return group
+
+    def made_by(self, group_id: str) -> str | None:
+        """The row whose step made this group in this run, if one did."""
+        return self._made_by.get(group_id)
+
+    async def members(self, group_id: str, *, again: bool = False) -> set[str]:
+        """The ids (lower-cased) of the group's members."""
+        if again or group_id not in self._members:
+            group = await self._once.run(("group", group_id), lambda: self._client.group(group_id))
+            if group is None:
+                raise RowRefused(
+                    f"the group {group_id} was removed from DocSpace while the run worked; "
+                    "run again to make it anew"
+                )
+            self._members[group_id] = set(group.members or ())
+        return self._members[group_id]
+
+    def joined(self, group_id: str, members: frozenset[str] | None, person_id: str) -> None:
+        """What the portal answered to an addition: all members, or at least this one."""
+        known = self._members.setdefault(group_id, set())
+        known.update(members if members is not None else {person_id})
+
+
+def _one(name: str, groups: list[Group]) -> Group | None:
+    if len(groups) > 1:
+        ids = " and ".join(g.id for g in groups)
+        raise RowRefused(
+            f'{len(groups)} groups in DocSpace are named "{name}" (ids {ids}), so which one is '
+            "meant is not clear; rename or remove all but one in DocSpace, then run again"
+        )
+    return groups[0] if groups else None

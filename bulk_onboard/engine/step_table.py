@@ -9,6 +9,8 @@
     CopySkeleton  skeleton     clients        SkeletonActions.skeleton
     ShareRoom     share        clients        ClientActions.share
     EnsureLink    link         clients        ClientActions.link
+    JoinGroup     group:<n>    people         GroupActions.join
+    ShareGroups   groups       clients        GroupActions.share
     JoinRoom      membership   memberships    MembershipActions.join       per room
     AnnounceCrm   crm          announcements  CrmActions.announce
 
@@ -26,6 +28,7 @@ from typing import Literal
 
 from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.actions.crm import CrmActions
+from bulk_onboard.engine.actions.groups import GroupActions
 from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
 from bulk_onboard.engine.actions.skeleton import SkeletonActions
 from bulk_onboard.engine.exactly_once import Action, GroupAction
@@ -38,7 +41,9 @@ from bulk_onboard.model.steps import (
     EnsurePerson,
     EnsureRoom,
     FindRoom,
+    JoinGroup,
     JoinRoom,
+    ShareGroups,
     ShareRoom,
     Step,
 )
@@ -75,6 +80,7 @@ class StepKind:
 STEP_KINDS: tuple[StepKind, ...] = (
     StepKind(FindRoom, "people", lambda a: a.people.find_room),
     StepKind(EnsurePerson, "people", lambda a: a.people.person),
+    StepKind(JoinGroup, "people", lambda a: GroupActions(a.client.ctx, a.client.once).join),
     StepKind(EnsureRoom, "clients", lambda a: a.client.room),
     StepKind(EnsureFolder, "clients", lambda a: a.client.folder),
     StepKind(CopyFile, "clients", lambda a: a.client.copy),
@@ -82,6 +88,7 @@ STEP_KINDS: tuple[StepKind, ...] = (
         CopySkeleton, "clients", lambda a: SkeletonActions(a.client.ctx, a.client.once).skeleton
     ),
     StepKind(ShareRoom, "clients", lambda a: a.client.share),
+    StepKind(ShareGroups, "clients", lambda a: GroupActions(a.client.ctx, a.client.once).share),
     StepKind(EnsureLink, "clients", lambda a: a.client.link),
     StepKind(JoinRoom, "memberships", group_action=lambda a: a.membership.join),
     StepKind(AnnounceCrm, "announcements", lambda a: a.crm.announce if a.crm else None),

@@ -14,9 +14,14 @@ as it is now, and gets a decision:
                               room of the run that stays
     client it announced       a client_offboarded record through the playbook's CRM sinks,
                               once its room is archived
+    room shared with a group  the group's record removed (access 0, by id), in a room that
+                              existed; left alone when its access was changed since
+    member added to a group   removed (DELETE group/{id}/members) from a group that existed
+    group the run made        deleted (DELETE group/{id}: its room records go with it); left
+                              alone when it has members the run did not add
 
-`look()` only reads. `apply()` does the decided actions in that order (rooms, members, people,
-CRM), each journalled in the run folder's undo.jsonl once the portal confirmed it. A killed
+`look()` only reads. `apply()` does the decided actions in that order (rooms, members, group
+records, group members, groups, people, CRM), each journalled in the run folder's undo.jsonl once the portal confirmed it. A killed
 undo runs again from the portal's state: an archived room, a removed member, a disabled or
 deleted person are seen as such, and the journal keeps a CRM record from being sent twice. So
 a second undo finds nothing to do.
@@ -49,7 +54,9 @@ AT_ONCE = 4  # effects looked at or taken back at once
 
 T = TypeVar("T")
 
-Action = Literal["archive", "remove", "disable_delete", "delete", "offboard"]
+Action = Literal[
+    "archive", "remove", "disable_delete", "delete", "offboard", "ungroup", "delete_group"
+]
 State = Literal["to_do", "done", "left_alone", "nothing_to_do", "failed"]
 
 
@@ -70,6 +77,12 @@ class Decision:
             return f"member {e.email} of room {e.room_id}"
         if e.kind == "person":
             return f"person {e.email}"
+        if e.kind == "group":
+            return f'group "{e.title}"'
+        if e.kind == "group_member":
+            return f'member {e.email} of group "{e.title}"'
+        if e.kind == "group_share":
+            return f'group "{e.title}" in room {e.room_id}'
         return f"CRM record of {e.row.split(':', 1)[1]} (room {e.room_id})"
 
 
@@ -125,7 +138,10 @@ class Undo:
         }
         people = await _each(e.people, self._look_person)
         crm = [self._look_crm(x) for x in e.announced]
-        return [*rooms, *members, *people, *crm]
+        shares = await _each(e.group_shares, self._look_group_share)
+        in_groups = await _each(e.group_members, self._look_group_member)
+        groups = await _each(e.groups, self._look_group)
+        return [*rooms, *members, *shares, *in_groups, *groups, *people, *crm]
 
     def _room_goes(self, room_id: int | None) -> bool:
         """Is (or will) the room be archived or gone, so its client is offboarded?"""
@@ -237,6 +253,41 @@ class Undo:
         action: Action = "delete" if person.status == TERMINATED else "disable_delete"
         return Decision(effect, "to_do", action, detail="has not accepted", person_id=person_id)
 
+    async def _look_group_share(self, effect: Effect) -> Decision:
+        assert effect.room_id is not None
+        room = await self._room(effect.room_id)
+        if room is None:
+            return Decision(effect, "nothing_to_do", detail="the room is gone")
+        if room.archived:
+            return Decision(effect, "left_alone", detail="the room was archived since")
+        shares = dict(await self.client.group_shares(effect.room_id))
+        access = shares.get(effect.group_id)
+        if access is None:
+            return Decision(effect, "nothing_to_do", detail="the room is not shared with it now")
+        if effect.access is not None and access != effect.access:
+            detail = f"its access was changed since the run (now {access})"
+            return Decision(effect, "left_alone", detail=detail)
+        return Decision(effect, "to_do", "remove", person_id=effect.group_id)
+
+    async def _look_group_member(self, effect: Effect) -> Decision:
+        group = await self.client.group(effect.group_id)
+        if group is None:
+            return Decision(effect, "nothing_to_do", detail="the group is gone")
+        if effect.person_id not in (group.members or frozenset()):
+            return Decision(effect, "nothing_to_do", detail="not a member any more")
+        return Decision(effect, "to_do", "ungroup", person_id=effect.person_id)
+
+    async def _look_group(self, effect: Effect) -> Decision:
+        group = await self.client.group(effect.group_id)
+        if group is None:
+            return Decision(effect, "nothing_to_do", detail="the group is gone")
+        ours = self.effects.joined_group.get(effect.group_id, set())
+        others = len((group.members or frozenset()) - ours)
+        if others:
+            detail = f"{_count(others, 'member')} the run did not add"
+            return Decision(effect, "left_alone", detail=detail)
+        return Decision(effect, "to_do", "delete_group")
+
     def _look_crm(self, effect: Effect) -> Decision:
         if self.done.outputs(effect.key).get("offboard") is not None:
             return Decision(effect, "nothing_to_do", detail="client_offboarded sent already")
@@ -252,7 +303,7 @@ class Undo:
         """Do every decided action, in order; each confirmed one is journalled."""
         todo = [d for d in decisions if d.state == "to_do"]
         self.progress.start(len(todo))
-        for kind in ("room", "member", "person", "crm"):
+        for kind in ("room", "member", "group_share", "group_member", "group", "person", "crm"):
             await _each(
                 [d for d in todo if d.effect.kind == kind], lambda d: self._apply(d, journal)
             )
@@ -266,6 +317,8 @@ class Undo:
                 await self._archive(decision, journal)
             elif decision.action == "remove":
                 await self._remove(decision, journal)
+            elif decision.action in ("ungroup", "delete_group"):
+                await self._ungroup(decision, journal)
             elif decision.action in ("disable_delete", "delete"):
                 if decision.action == "disable_delete":
                     await self.client.set_user_status(TERMINATED, [decision.person_id])
@@ -296,6 +349,16 @@ class Undo:
         assert room_id is not None
         await self.client.remove_from_room(room_id, decision.person_id)
         self._journal(journal, decision, "remove", {"person": decision.person_id})
+
+    async def _ungroup(self, decision: Decision, journal: Journal) -> None:
+        """A member out of a group that existed, or a group the run made deleted."""
+        group_id = decision.effect.group_id
+        if decision.action == "ungroup":
+            await self.client.remove_from_group(group_id, [decision.person_id])
+            self._journal(journal, decision, "ungroup", {"person": decision.person_id})
+        else:
+            await self.client.delete_group(group_id)
+            self._journal(journal, decision, "delete_group", {"group": group_id})
 
     async def _offboard(self, decision: Decision, journal: Journal) -> bool:
         """The client_offboarded record, once its room is archived (False: it was not)."""

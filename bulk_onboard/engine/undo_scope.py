@@ -15,6 +15,10 @@ Only what the journal says the run created or changed is ever taken back:
     user row, step "person", outcome created       a person it created or invited
     user row, step "membership", outcome changed   a member it added ("added": true)
     client row, step "crm", outcome created        a client it announced to the CRM
+    user row, step "group:<name>", created         a group it made ("id"); changed or created
+                                                   with "added": a member it added to a group
+    client row, step "groups", created/changed     groups it made ("created"), rooms it shared
+                                                   with a group ("added", rooms that existed)
 
 What it changed on what existed before is listed, not taken back (`changes`): a room renamed,
 a person's type raised, a link's access set, a member's access set.
@@ -32,6 +36,8 @@ from bulk_onboard.model.outputs import (
     CrmOut,
     FileOut,
     FolderOut,
+    GroupOut,
+    GroupShareOut,
     MembershipOut,
     PersonOut,
     RoomOut,
@@ -42,7 +48,7 @@ from bulk_onboard.model.steps import EnsureLink, EnsurePerson, EnsureRoom, outpu
 from bulk_onboard.runs.folder import RunFolder, open_run_folder
 from bulk_onboard.runs.journal import Checkpoint
 
-Kind = Literal["room", "member", "person", "crm"]
+Kind = Literal["room", "member", "person", "crm", "group", "group_member", "group_share"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,7 @@ class Effect:
     email: str = ""
     person_id: str = ""  # "" when the run invited an address by e-mail
     access: int | None = None  # the access the run gave a member
+    group_id: str = ""  # a group's id (its name in `title`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +90,12 @@ class RunEffects:
     joined_room: dict[int, set[str]] = field(default_factory=dict)
     # what the run changed that undo does not take back (renames, type raises, link access)
     changes: list[Change] = field(default_factory=list)
+    # groups the run made, members it added to groups it did not make, rooms that existed
+    # before that it shared with a group; and every member it added to each group (by id)
+    groups: list[Effect] = field(default_factory=list)
+    group_members: list[Effect] = field(default_factory=list)
+    group_shares: list[Effect] = field(default_factory=list)
+    joined_group: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def created_rooms(self) -> set[int]:
@@ -90,7 +103,15 @@ class RunEffects:
 
     @property
     def total(self) -> int:
-        return len(self.rooms) + len(self.members) + len(self.people) + len(self.announced)
+        return (
+            len(self.rooms)
+            + len(self.members)
+            + len(self.people)
+            + len(self.announced)
+            + len(self.groups)
+            + len(self.group_members)
+            + len(self.group_shares)
+        )
 
 
 def run_family(folder: RunFolder, report_dirs: list[Path]) -> list[RunFolder]:
@@ -187,6 +208,9 @@ class _Fold:
         self.members: dict[str, Effect] = {}  # by key: a later line of the same member wins
         self.announced: dict[str, Effect] = {}
         self.changes: dict[str, Change] = {}
+        self.groups: dict[str, Effect] = {}  # by group id
+        self.group_members: dict[str, Effect] = {}
+        self.group_shares: dict[str, Effect] = {}
 
     def rooms_and_people(self, lines: list[Line]) -> None:
         """First the rooms the run created (with the last title journalled for each) and
@@ -228,6 +252,8 @@ class _Fold:
             self.share(row, ShareOut.from_json(out))
         elif kind is MembershipOut and "room" in out:
             self.membership(row, MembershipOut.from_json(out))
+        elif kind in (GroupOut, GroupShareOut):
+            self.grouped(row, out, outcome)
         elif kind is CrmOut and outcome == "created":
             rooms = self.rooms.of_row.get(row, [])
             if rooms:
@@ -247,6 +273,57 @@ class _Fold:
             if share.room not in self.rooms.created:
                 m = _member(row, share.room, added.email, added.person_id, added.access)
                 self.members[m.key] = m
+
+    def grouped(self, row: str, out: dict[str, Any], outcome: str | None) -> None:
+        """A line of a group step: a person's (group:<name>) or a client room's (groups)."""
+        if "room" in out:
+            self.group_share(row, GroupShareOut.from_json(out))
+        else:
+            self.group(row, GroupOut.from_json(out), outcome == "created")
+
+    def group(self, row: str, joined: GroupOut, made: bool) -> None:
+        """A group the run made, and a member it added to a group (taken back with the group
+        when the run made it, else one by one)."""
+        if made and joined.id not in self.groups:
+            self.groups[joined.id] = Effect(
+                "group", f"group:{joined.id}", row, title=joined.name, group_id=joined.id
+            )
+        if joined.added and joined.person:
+            self.effects.joined_group.setdefault(joined.id, set()).add(joined.person.lower())
+            key = f"group_member:{joined.id}:{joined.person.lower()}"
+            self.group_members[key] = Effect(
+                "group_member",
+                key,
+                row,
+                title=joined.name,
+                email=row.split(":", 1)[1].lower(),
+                person_id=joined.person.lower(),
+                group_id=joined.id,
+            )
+
+    def group_share(self, row: str, share: GroupShareOut) -> None:
+        """The groups a client row made, and the rooms that existed before which it shared
+        with a group (a room the run made is archived with its records)."""
+        for group_id, name in share.created:
+            if group_id not in self.groups:
+                self.groups[group_id] = Effect(
+                    "group", f"group:{group_id}", row, title=name, group_id=group_id
+                )
+        names = {gid: name for gid, name, _ in share.given}
+        access = {gid: a for gid, _, a in share.given}
+        for group_id in share.added:
+            if share.room in self.rooms.created:
+                continue
+            key = f"group_share:{share.room}:{group_id}"
+            self.group_shares[key] = Effect(
+                "group_share",
+                key,
+                row,
+                share.room,
+                title=names.get(group_id, ""),
+                access=access.get(group_id),
+                group_id=group_id,
+            )
 
     def membership(self, row: str, join: MembershipOut) -> None:
         assert join.room is not None
@@ -290,13 +367,26 @@ class _Fold:
         effects.members = [self.members[k] for k in sorted(self.members)]
         effects.announced = [self.announced[k] for k in sorted(self.announced)]
         effects.changes = list(self.changes.values())
+        effects.groups = [self.groups[k] for k in sorted(self.groups)]
+        effects.group_members = [  # a group the run made goes with its members
+            e for k, e in sorted(self.group_members.items()) if e.group_id not in self.groups
+        ]
+        effects.group_shares = [self.group_shares[k] for k in sorted(self.group_shares)]
         return effects
 
 
 def taken_back_rows(effects: RunEffects, undone: Checkpoint) -> set[str]:
     """The rows of the run something of which undo took back, by what its journal (`undone`,
     every undo of the run) holds: the next runs skip them (runs/undone_rows.py)."""
-    every = (*effects.rooms, *effects.members, *effects.people, *effects.announced)
+    every = (
+        *effects.rooms,
+        *effects.members,
+        *effects.people,
+        *effects.announced,
+        *effects.groups,
+        *effects.group_members,
+        *effects.group_shares,
+    )
     return {e.row for e in every if e.key in undone.steps}
 
 

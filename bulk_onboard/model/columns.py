@@ -39,6 +39,7 @@ USER_COLUMNS: tuple[str, ...] = (
     "room",
     "access",
     "culture",
+    "groups",
 )
 USER_REQUIRED: tuple[str, ...] = ("email",)
 
@@ -266,6 +267,18 @@ _USER_ALIASES: dict[str, tuple[str, ...]] = {
         "permiso",
     ),
     "culture": ("culture", "language", "locale", "lang", "sprache", "langue", "idioma"),
+    # the DocSpace groups a person joins, names separated by ";"
+    "groups": (
+        "groups",
+        "group",
+        "usergroups",
+        "gruppen",
+        "gruppe",
+        "groupes",
+        "groupe",
+        "grupos",
+        "grupo",
+    ),
 }
 
 

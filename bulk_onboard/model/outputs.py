@@ -17,6 +17,8 @@ are ignored).
     EnsureLink    link           LinkOut       id, url
     EnsurePerson  person         PersonOut     id
     JoinRoom      membership     MembershipOut (found: none); room, person, access, added
+    JoinGroup     group:<name>   GroupOut      id, name, person, added
+    ShareGroups   groups         GroupShareOut room, given, added, created
     AnnounceCrm   crm            CrmOut        idempotency_key, then each sink's outcome
 """
 
@@ -214,6 +216,58 @@ class CrmOut:
         return cls(str(out.get("idempotency_key", "")), tuple(s for s in sinks if s[0][0] != "_"))
 
 
+@dataclass(frozen=True, slots=True)
+class GroupOut:
+    """A person in a group: the group (made by this step when its outcome is `created`),
+    the person, and whether this step added them (what undo takes back)."""
+
+    id: str
+    name: str
+    person: str = ""
+    added: bool = False
+
+    def to_json(self) -> Json:
+        return {"id": self.id, "name": self.name, "person": self.person, "added": self.added}
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> GroupOut:
+        return cls(
+            str(out.get("id", "")),
+            str(out.get("name", "")),
+            str(out.get("person", "")),
+            bool(out.get("added")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupShareOut:
+    """A client room shared with the playbook's groups: each group (id, name, access), the
+    ids of those this step gave access (undo takes them back), and the groups it made
+    (id, name)."""
+
+    room: int
+    given: tuple[tuple[str, str, int], ...] = ()
+    added: tuple[str, ...] = ()
+    created: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> Json:
+        return {
+            "room": self.room,
+            "given": [list(g) for g in self.given],
+            "added": list(self.added),
+            "created": [list(c) for c in self.created],
+        }
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> GroupShareOut:
+        return cls(
+            int(out.get("room") or 0),
+            tuple((str(i), str(n), int(a)) for i, n, a in out.get("given") or []),
+            tuple(str(i) for i in out.get("added") or []),
+            tuple((str(i), str(n)) for i, n in out.get("created") or []),
+        )
+
+
 StepOutput: TypeAlias = (
     RoomOut
     | FolderOut
@@ -224,4 +278,6 @@ StepOutput: TypeAlias = (
     | PersonOut
     | MembershipOut
     | CrmOut
+    | GroupOut
+    | GroupShareOut
 )

@@ -149,6 +149,15 @@ ROOM_ROLES: dict[RoomType, RoomRoles] = {
     RoomType.VIRTUAL_DATA: RoomRoles(_roles(9, 11, 10, 2, 7, 0), _roles(11, 10, 2, 7, 0), _roles()),
 }
 
+# Accesses a group may hold in a room, by room type (docspace-api.md 12.2): never RoomManager.
+GROUP_ROLES: dict[RoomType, frozenset[Access]] = {
+    RoomType.COLLABORATION: _roles(11, 10, 2, 0),
+    RoomType.CUSTOM: _roles(11, 10, 5, 6, 2, 0),
+    RoomType.PUBLIC: _roles(11, 0),
+    RoomType.FILLING_FORMS: _roles(11, 7, 0),
+    RoomType.VIRTUAL_DATA: _roles(11, 10, 2, 7, 0),
+}
+
 # Accesses a user may hold, by user type (RoomManager only for admins).
 USER_TYPE_ROLES: dict[UserType, frozenset[Access]] = {
     UserType.DOCSPACE_ADMIN: _roles(9, 11, 10, 7, 5, 6, 2, 0),
@@ -160,6 +169,7 @@ USER_TYPE_ROLES: dict[UserType, frozenset[Access]] = {
 ROOM_TITLE_MAX = 170
 FOLDER_TITLE_MAX = 165
 NAME_MAX = 255
+GROUP_NAME_MAX = 128  # POST group: [StringLength(128, MinimumLength = 1)] (12.1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +221,7 @@ class UserRecord:
     access: Access | None  # None when there is no room
     culture: str | None
     values: tuple[tuple[str, str], ...]
+    groups: tuple[str, ...] = ()  # the groups the person joins, by exact name
 
     # "user:<email>", made once (every phase, the report and the journal use it)
     row_key: str = field(init=False, repr=False, compare=False)

@@ -19,6 +19,8 @@ from bulk_onboard.model.outputs import (
     CrmOut,
     FileOut,
     FolderOut,
+    GroupOut,
+    GroupShareOut,
     LinkOut,
     MembershipOut,
     PersonOut,
@@ -227,6 +229,39 @@ class JoinRoom:
 
 
 @dataclass(frozen=True, slots=True)
+class JoinGroup:
+    """Put a person (by id) into the group with exactly this name, made once per run when
+    the portal has none (docspace-api.md 12.1)."""
+
+    KEY: ClassVar[str] = "group:"
+    OUTPUT: ClassVar[type[StepOutput]] = GroupOut
+
+    key: str
+    name: str
+    person: Ref
+    email: str
+
+    @classmethod
+    def key_for(cls, name: str) -> str:
+        return cls.KEY + name
+
+
+@dataclass(frozen=True, slots=True)
+class ShareGroups:
+    """One PUT files/rooms/{id}/share giving each group (by exact name, made once per run
+    when the portal has none) this access, with notify off: group members get no mail
+    (docspace-api.md 12.2); nothing sent if already so."""
+
+    KEY: ClassVar[str] = "groups"
+    OUTPUT: ClassVar[type[StepOutput]] = GroupShareOut
+
+    key: str
+    room: Ref
+    groups: tuple[str, ...]
+    access: Access
+
+
+@dataclass(frozen=True, slots=True)
 class AnnounceCrm:
     """Hand the onboarded client to the CRM sinks; fields are literals or Refs."""
 
@@ -248,6 +283,8 @@ Step: TypeAlias = (
     | EnsurePerson
     | JoinRoom
     | AnnounceCrm
+    | JoinGroup
+    | ShareGroups
 )
 
 

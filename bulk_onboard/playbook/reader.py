@@ -21,7 +21,13 @@ from urllib.parse import urlsplit
 from bulk_onboard.config import is_loopback
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.model.columns import ColumnMap
-from bulk_onboard.model.records import FOLDER_TITLE_MAX, Access, LinkType, RoomType
+from bulk_onboard.model.records import (
+    FOLDER_TITLE_MAX,
+    GROUP_NAME_MAX,
+    Access,
+    LinkType,
+    RoomType,
+)
 from bulk_onboard.model.steps import FileSource, FolderPath, TemplatePath
 from bulk_onboard.model.words import ACCESS_NAMES, NOT_ROOM_ROLES
 from bulk_onboard.playbook.columns import read_columns, read_ignored_sheets
@@ -147,6 +153,10 @@ class Playbook:
     # [room] skeleton: a folder whose content each new client room gets by one copy; while
     # set, room.folders and [[copies]] are not used
     skeleton: FolderPath | None = None
+    # [room] groups: every client room is shared with these groups (by exact name, made once
+    # when the portal has none), with [room] group_access
+    groups: tuple[str, ...] = ()
+    group_access: Access = Access.READ
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -239,6 +249,8 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         keep_runs=_keep_runs(read, data.get("runs", {})),
         notify=_notify(read, data.get("notify", {})),
         skeleton=_skeleton(read, room),
+        groups=_groups(read, room),
+        group_access=_group_access(read, room),
     )
 
 
@@ -283,6 +295,35 @@ def _keep_runs(read: Reader, table: dict[str, Any]) -> int | None:
     if "keep" not in table:
         return None
     return int(read.number(table, "runs", "keep", low=1, high=100_000, integer=True))
+
+
+def _groups(read: Reader, room: dict[str, Any]) -> tuple[str, ...]:
+    """room.groups: group names, exact (the portal's names are case-sensitive here, not
+    trimmed and at most 128 characters, docspace-api.md 12.1)."""
+    names = read.strings(room, "room", "groups")
+    for name in names:
+        if not name or len(name) > GROUP_NAME_MAX:
+            raise ConfigError(
+                f'{read.name}: room.groups has "{name}"; a group name has 1 to '
+                f"{GROUP_NAME_MAX} characters."
+            )
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{read.name}: room.groups names a group twice; name each once.")
+    return names
+
+
+def _group_access(read: Reader, room: dict[str, Any]) -> Access:
+    """room.group_access: the access the groups get (read unless set); never room-manager
+    (the portal refuses it for groups, 12.2) and never none."""
+    if "group_access" not in room:
+        return Access.READ
+    access = read.access(room, "room", "group_access")
+    if access in (Access.ROOM_MANAGER, Access.NONE):
+        raise ConfigError(
+            f"{read.name}: room.group_access cannot be {'room-manager' if access else 'none'}: "
+            "DocSpace gives groups no room-manager role; choose content-creator, editing or read."
+        )
+    return access
 
 
 def _skeleton(read: Reader, room: dict[str, Any]) -> FolderPath | None:

@@ -21,7 +21,17 @@ from bulk_onboard.model.words import (
 
 SCHEMA: dict[str, frozenset[str]] = {
     "room": frozenset(
-        {"title", "type", "tags", "folders", "rename", "skeleton", "allow_partial_view"}
+        {
+            "title",
+            "type",
+            "tags",
+            "folders",
+            "rename",
+            "skeleton",
+            "allow_partial_view",
+            "groups",
+            "group_access",
+        }
     ),
     "copies": frozenset({"source", "folder", "title"}),
     "access": frozenset({"manager", "client", "users"}),

@@ -18,7 +18,15 @@ from typing import Any
 
 from bulk_onboard.model.cells import neutralise
 from bulk_onboard.model.records import Origin
-from bulk_onboard.model.steps import CopyFile, EnsureFolder, EnsureLink, EnsurePerson, EnsureRoom
+from bulk_onboard.model.steps import (
+    CopyFile,
+    EnsureFolder,
+    EnsureLink,
+    EnsurePerson,
+    EnsureRoom,
+    JoinGroup,
+    ShareGroups,
+)
 
 
 class Status(StrEnum):
@@ -68,6 +76,7 @@ RESULT_COLUMNS = (
     "person_id",
     "folder_ids",
     "file_ids",
+    "group_ids",  # the DocSpace groups the person joined, or the client's room was shared with
     "requests",
     "attempts",
     "duration_s",
@@ -103,10 +112,22 @@ def report_values(result: RowResult, input_columns: Sequence[str]) -> dict[str, 
         "person_id": out.get(EnsurePerson.KEY, {}).get("id", ""),
         "folder_ids": _joined(folders),
         "file_ids": _joined(files),
+        "group_ids": _joined(_groups(out)),
         "requests": result.requests,
         "attempts": result.attempts,
         "duration_s": round(result.duration, 3),
     }
+
+
+def _groups(outputs: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Any]]:
+    """(name, id) of the groups a person joined (group:<name>) or a room was shared with."""
+    shared = outputs.get(ShareGroups.KEY, {}).get("given") or []
+    joined = [(v.get("name", k), v.get("id")) for k, v in outputs.items() if _is_group(k, v)]
+    return joined + [(name, gid) for gid, name, *_ in shared]
+
+
+def _is_group(key: str, out: Mapping[str, Any]) -> bool:
+    return key.startswith(JoinGroup.KEY) and "id" in out
 
 
 def _titled(

@@ -44,7 +44,9 @@ CHOICES: dict[RowKind, dict[str, list[str]]] = {
         "access": [ACCESS_NAMES[Access.ROOM_MANAGER], *ROOM_ROLES],
     },
 }
-TEXT_COLUMNS = frozenset({"client_id", "room", "culture"})  # typed as text, never a number
+TEXT_COLUMNS = frozenset(
+    {"client_id", "room", "culture", "groups"}
+)  # typed as text, never a number
 
 NOTES: dict[RowKind, dict[str, str]] = {
     RowKind.CLIENT: {
@@ -66,6 +68,8 @@ NOTES: dict[RowKind, dict[str, str]] = {
         "room": "A client_id of the clients sheet, or the exact title of an existing room.",
         "access": "The person's access in that room (empty: the playbook's).",
         "culture": "The language of the person's mails, e.g. de-DE (empty: the playbook's).",
+        "groups": "DocSpace groups the person joins: exact names separated by ; (a group the "
+        "portal lacks is made).",
     },
 }
 

@@ -86,6 +86,14 @@ def state_of(portal: Portal) -> dict[str, Any]:
             }
             for k in store.access.all_links()
         ],
+        "groups": [
+            {
+                "id": g.id,
+                "name": g.name,
+                "members": [people[u].email for u in store.groups.members(g.id) if u in people],
+            }
+            for g in store.groups.all()
+        ],
     }
 
 
@@ -105,6 +113,7 @@ def audit_of(portal: Portal) -> dict[str, Any]:
     mails = store.outbox.all()
     links = [k for k in store.access.all_links() if k.subject_type == enums.SUBJECT_EXTERNAL_LINK]
     invites = Counter((m.room_id, m.to.lower()) for m in mails if m.kind == ROOM_INVITATION)
+    groups = store.groups.all()
     # Repeated mail: an address invited more than once (portal, activation or room invitation),
     # a person who has not activated mailed more than once (a room notice counts: it is a
     # second "you were invited" before they joined), or one room notice twice for one room.
@@ -147,6 +156,10 @@ def audit_of(portal: Portal) -> dict[str, Any]:
                 [(k.room_id, k.title) for k in links], [k.id for k in links]
             ).items()
         ],
+        "groups": [
+            {"name": k[0], "ids": v}
+            for k, v in _groups([(g.name,) for g in groups], [g.id for g in groups]).items()
+        ],
         "mails": [
             {"email": to, "count": sum(kinds.values()), "kinds": dict(kinds)}
             for to, kinds in per_address.items()
@@ -162,6 +175,7 @@ def audit_of(portal: Portal) -> dict[str, Any]:
         "pendingPeople": sum(1 for p in people if p.status == enums.PENDING),
         "shares": len(store.access.all_shares()),
         "links": len(store.access.all_links()),
+        "groups": len(groups),
         "mails": len(mails),
         "mailsByKind": dict(Counter(m.kind for m in mails)),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bulk_onboard.sandbox import enums, rights
+from bulk_onboard.sandbox.bodies import EMPTY_GUID
 from bulk_onboard.sandbox.envelopes import api_datetime
 from bulk_onboard.sandbox.store import (
     ARCHIVE_ROOT_ID,
@@ -14,6 +15,7 @@ from bulk_onboard.sandbox.store import (
     Store,
     StoredFile,
 )
+from bulk_onboard.sandbox.store.groups import Group
 
 AVATAR = "/static/images/default_user_photo_size_{0}-{0}.png"
 
@@ -238,6 +240,46 @@ class Dtos:
             "canEditExpirationDate": False,
             "canRevoke": can_edit and not is_owner,
             "subjectType": enums.SUBJECT_USER,
+        }
+
+    def group(self, group: Group, *, include_members: bool) -> dict[str, Any]:
+        """GroupDto (docspace-api.md 12.1): members only when asked for, their count always."""
+        members = self.store.groups.members(group.id)
+        manager = self.store.people.get(group.manager) if group.manager else None
+        dto: dict[str, Any] = {
+            "id": group.id,
+            "name": group.name,
+            "category": EMPTY_GUID,
+            "parent": EMPTY_GUID,
+            "isLDAP": False,
+            "manager": self.employee_full(manager) if manager is not None else None,
+            "membersCount": len(members),
+        }
+        if include_members:
+            people = (self.store.people.get(user_id) for user_id in members)
+            dto["members"] = [self.employee_full(p) for p in people if p is not None]
+        return dto
+
+    def group_share(self, group: Group, access: int, *, can_edit: bool) -> dict[str, Any]:
+        """A group's record in a room: subjectType 2 and sharedToGroup (12.2)."""
+        manager = self.store.people.get(group.manager) if group.manager else None
+        shared = {
+            "id": group.id,
+            "name": group.name,
+            "manager": self.employee_full(manager) if manager is not None else None,
+        }
+        return {
+            "access": access,
+            "sharedToGroup": shared,
+            "sharedTo": shared,
+            "isLocked": False,
+            "isOwner": False,
+            "canEditAccess": can_edit,
+            "canEditInternal": False,
+            "canEditDenyDownload": False,
+            "canEditExpirationDate": False,
+            "canRevoke": can_edit,
+            "subjectType": enums.SUBJECT_GROUP,
         }
 
     def share_url(self, code: str) -> str:

@@ -17,6 +17,7 @@ from bulk_onboard.sandbox.routes import (
     auth,
     fileops,
     files,
+    groups,
     links,
     people,
     people_state,
@@ -39,6 +40,7 @@ def build_app(portal: Portal) -> web.Application:
         links,
         people,
         people_state,
+        groups,
         auth,
         admin,
     ):

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.model.columns import CLIENT_COLUMNS, canonical, fold_header
 from bulk_onboard.model.records import (
+    GROUP_NAME_MAX,
+    GROUP_ROLES,
     ROOM_TITLE_MAX,
     USER_TYPE_ROLES,
     Access,
@@ -19,6 +21,7 @@ from bulk_onboard.model.records import (
     UserType,
 )
 from bulk_onboard.model.words import (
+    ROOM_TYPE_NAMES,
     access_list,
     parse_access,
     parse_culture,
@@ -183,9 +186,20 @@ def _client_room(
     if room_type is not None:
         if problem := manager_access_problem(playbook.access.manager, room_type):
             add("room_type", problem)
+        if playbook.groups and playbook.group_access not in GROUP_ROLES[room_type]:
+            add("room_type", _group_access_problem(playbook.group_access, room_type))
         if problem := link_problem(playbook.link.kind, playbook.link.access, room_type):
             add("room_type", problem)
     return room_type, access
+
+
+def _group_access_problem(access: Access, room_type: RoomType) -> str:
+    allowed = access_list(GROUP_ROLES[room_type] - {Access.NONE})
+    return (
+        f"The playbook shares every client room with its groups ([room] groups) as "
+        f"{access_list(frozenset({access}))}, which a {ROOM_TYPE_NAMES[room_type]} room "
+        f"does not allow for groups ({allowed}); change [room] group_access or this room_type."
+    )
 
 
 def _apply_pattern(
@@ -228,6 +242,7 @@ def check_user(
         add(
             "culture", f'"{written_culture}" is not a language code; write one like en-US or de-DE.'
         )
+    groups = _groups(values.get("groups", ""), add)
     if problems or user_type is None:
         return problems
     return UserRecord(
@@ -241,7 +256,21 @@ def check_user(
         access=access,
         culture=culture,
         values=cells,
+        groups=groups,
     )
+
+
+def _groups(written: str, add: Callable[[str, str], None]) -> tuple[str, ...]:
+    """The groups cell: names separated by ";", each exact (case kept), once."""
+    names = tuple(dict.fromkeys(n.strip() for n in written.split(";") if n.strip()))
+    for name in names:
+        if len(name) > GROUP_NAME_MAX:
+            add(
+                "groups",
+                f'The group name "{name[:40]}..." is longer than {GROUP_NAME_MAX} characters, '
+                "which DocSpace refuses; shorten it (separate names with ;).",
+            )
+    return names
 
 
 # Headers that may mean a person's type as well as their access in a room: "Role".

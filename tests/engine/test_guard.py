@@ -79,6 +79,7 @@ async def test_a_run_over_the_guard_writes_nothing_and_exits_7(
         "max_new_people": None,
         "new_rooms": 6,
         "new_people": 7,
+        "new_groups": 0,
         "stopped": True,
     }
     assert summary["statuses"]["interrupted"] == 8

@@ -199,3 +199,22 @@ def test_a_retry_carries_a_row_undo_took_back_as_skipped(tmp_path: Path) -> None
     assert hold_back(intake, {"user:old@x.example": RUN}, settled=[carried], redo=True).forget == (
         frozenset()  # --redo makes what the run takes up; a carried row stays remembered
     )
+
+
+def test_a_group_undo_took_back_holds_its_row_back_too() -> None:
+    """A group the run made, a member it added and a room it shared with a group: when undo
+    took one back, the row that made it is held back like a row whose room or person went."""
+    from bulk_onboard.engine.undo_scope import Effect, RunEffects, taken_back_rows
+    from bulk_onboard.runs.journal import Checkpoint
+
+    effects = RunEffects("r1")
+    effects.groups.append(Effect("group", "group:g1", "user:a@x.example", group_id="g1"))
+    effects.group_members.append(
+        Effect("group_member", "group_member:g2:b@x.example", "user:b@x.example", group_id="g2")
+    )
+    effects.group_shares.append(Effect("group_share", "group_share:7:g3", "client:7", room_id=7))
+    undone = Checkpoint()
+    for key in ("group:g1", "group_member:g2:b@x.example", "group_share:7:g3"):
+        undone.add(key, "undo", {})
+    assert taken_back_rows(effects, undone) == {"user:a@x.example", "user:b@x.example", "client:7"}
+    assert taken_back_rows(effects, Checkpoint()) == set()

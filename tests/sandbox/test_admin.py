@@ -34,6 +34,7 @@ async def test_audit_counts_and_mail_duplicates(api: Api) -> None:
         "pendingPeople": 1,
         "shares": 2,
         "links": 0,
+        "groups": 0,
         "mails": 2,
         "mailsByKind": {"room_invitation": 2},
     }

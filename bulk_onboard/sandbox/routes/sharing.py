@@ -31,6 +31,7 @@ from bulk_onboard.sandbox.envelopes import (
     success,
 )
 from bulk_onboard.sandbox.portal import Portal, caller_of, portal_of
+from bulk_onboard.sandbox.routes.groups import group_of, group_shares
 from bulk_onboard.sandbox.routes.people import valid_email
 from bulk_onboard.sandbox.routes.query import paging, query_enum, query_items
 from bulk_onboard.sandbox.store import Folder, Person
@@ -143,6 +144,11 @@ def apply_invitations(  # noqa: C901  the server's invitation rules, in its orde
     warning: str | None = None
     for entry in invitations:
         with portal.store.transaction():
+            group = group_of(portal, entry.user_id) if entry.user_id else None
+            if group is not None:  # a group entry (12.2): no flag, told by the id
+                _apply_group(portal, room, group.id, entry.access, roles.group)
+                sent_ids.append(group.id)
+                continue
             target, keep = _resolve(portal, caller, room, entry)
             if not keep:
                 continue
@@ -217,11 +223,35 @@ def apply_invitations(  # noqa: C901  the server's invitation rules, in its orde
     return sent_ids, warning
 
 
+def _apply_group(
+    portal: Portal, room: Folder, group_id: str, access: int, allowed: frozenset[int]
+) -> None:
+    """A group's record (docspace-api.md 12.2): never RoomManager; a new record is also
+    checked as a Guest's (the id resolves to LostUser first). Nobody is mailed, whatever
+    `notify` says: the notice would go to LostUser, who has no address."""
+    if access not in allowed:
+        raise InvalidOperation(ROLE_NOT_AVAILABLE)
+    shares = portal.store.access
+    existing = shares.share(room.id, group_id)
+    if existing is None and access not in enums.USER_TYPE_ROLES[enums.GUEST]:
+        raise InvalidOperation(ROLE_NOT_AVAILABLE)
+    if existing is not None and existing.access == access:
+        return
+    if access == enums.NONE:
+        shares.remove_share(room.id, group_id)
+    else:
+        shares.set_share(room.id, group_id, access, portal.now())
+
+
 def _member_dtos(portal: Portal, caller: Person, room: Folder, ids: list[str]) -> list[Any]:
     manage = rights.can_manage(portal.store, caller, room)
     members: list[Any] = []
     for user_id in dict.fromkeys(ids):
         share = portal.store.access.share(room.id, user_id)
+        group = group_of(portal, user_id)
+        if share is not None and group is not None:
+            members.append(portal.dtos.group_share(group, share.access, can_edit=manage))
+            continue
         person = portal.store.people.get(user_id)
         if share is not None and person is not None:
             members.append(
@@ -281,6 +311,8 @@ async def get_room_security(request: web.Request) -> web.Response:
                 entries.append(
                     portal.dtos.user_share(person, share.access, is_owner=False, can_edit=manage)
                 )
+    if kind in (0, 32):
+        entries.extend(group_shares(portal, room.id, manage, text))
     wanted = {
         1: {enums.SUBJECT_INVITATION_LINK},
         2: {enums.SUBJECT_EXTERNAL_LINK, enums.SUBJECT_PRIMARY_LINK},

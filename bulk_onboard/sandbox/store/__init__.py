@@ -16,6 +16,7 @@ from importlib import resources
 
 from bulk_onboard.sandbox import enums
 from bulk_onboard.sandbox.store.access import AccessTable
+from bulk_onboard.sandbox.store.groups import GroupsTable
 from bulk_onboard.sandbox.store.outbox import OutboxTable
 from bulk_onboard.sandbox.store.people import PeopleTable
 from bulk_onboard.sandbox.store.rows import Folder, Link, Mail, Person, Share, StoredFile
@@ -73,6 +74,7 @@ class Store:
         self.tree = TreeTable(conn)
         self.access = AccessTable(conn)
         self.outbox = OutboxTable(conn)
+        self.groups = GroupsTable(conn)
         self._depth = 0
 
     @classmethod
@@ -155,7 +157,8 @@ class Store:
                 self.conn.execute(f"DELETE FROM {table}")
             self.conn.execute(
                 "DELETE FROM sqlite_sequence WHERE name IN ('people', 'folders', 'files', "
-                "'links', 'outbox')"
+                "'links', 'outbox', "
+                "'groups', 'group_members')"
             )
             self.conn.execute(
                 "DELETE FROM settings WHERE key IN ('templates_room_id', 'template_ids')"

@@ -47,6 +47,10 @@ class AccessTable:
             "DELETE FROM shares WHERE room_id = ? AND user_id = ?", (room_id, user_id)
         )
 
+    def remove_subject(self, subject_id: str) -> None:
+        """Every share record of a user or group (FileSecurity.RemoveSubjectAsync)."""
+        self._conn.execute("DELETE FROM shares WHERE user_id = ?", (subject_id,))
+
     # --- links -------------------------------------------------------------------------
 
     def link(self, link_id: str) -> Link | None:

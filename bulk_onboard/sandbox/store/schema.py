@@ -18,6 +18,8 @@ TABLES = (
     "links",
     "outbox",
     "relations",
+    "groups",
+    "group_members",
 )
 DATA_TABLES = TABLES[1:]
 
@@ -118,5 +120,18 @@ CREATE TABLE IF NOT EXISTS relations (
     inviter_id TEXT NOT NULL,
     user_id TEXT NOT NULL,
     PRIMARY KEY (inviter_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS groups (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    manager TEXT,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS group_members (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    UNIQUE (group_id, user_id)
 );
 """
