@@ -27,8 +27,10 @@ from bulk_onboard.model.steps import (
     Member,
     Plan,
     Ref,
+    RoomFromTemplate,
     ShareRoom,
     Step,
+    TemplateContent,
     TemplatePath,
 )
 from bulk_onboard.model.words import ACCESS_NAMES, ROOM_TYPE_NAMES, USER_TYPE_NAMES
@@ -63,6 +65,8 @@ def action(step: Step) -> str:
 def step_text(step: Step) -> str:
     """What the step will do, in one line."""
     match step:
+        case RoomFromTemplate() | TemplateContent():
+            return _template_text(step)
         case EnsureRoom(title=title, room_type=room_type, tags=tags):
             extra = f"; tags: {', '.join(tags)}" if tags else ""
             return f'ensure room "{title}" ({word(room_type)}{extra})'
@@ -97,6 +101,25 @@ def step_text(step: Step) -> str:
                 f"{name}={_value_text(value)}" for name, value in fields
             )
     raise TypeError(f"unknown step {step!r}")
+
+
+def _template_text(step: RoomFromTemplate | TemplateContent) -> str:
+    if isinstance(step, TemplateContent):
+        instead = _content_text(step.fallback) if step.fallback else "the playbook has none"
+        return f'the content comes with "{step.template}" (while it cannot be used: {instead})'
+    extra = f"; tags: {', '.join(step.tags)}" if step.tags else ""
+    return (
+        f'ensure room "{step.title}" from the room template "{step.template}" (one portal job '
+        f"at a time{extra}; while the template cannot be used: as a {word(step.room_type)} room)"
+    )
+
+
+def _content_text(steps: tuple[CopySkeleton | EnsureFolder | CopyFile, ...]) -> str:
+    skeleton = next((s for s in steps if isinstance(s, CopySkeleton)), None)
+    if skeleton is not None:
+        return f'the content of "{skeleton.source}" in one copy operation'
+    per_step = tuple(s for s in steps if isinstance(s, EnsureFolder | CopyFile))
+    return _fallback_text(per_step)
 
 
 def _fallback_text(steps: tuple[EnsureFolder | CopyFile, ...]) -> str:

@@ -7,6 +7,8 @@
     EnsureFolder  folder:<t>   clients        ClientActions.folder
     CopyFile      copy:<t>     clients        ClientActions.copy
     CopySkeleton  skeleton     clients        SkeletonActions.skeleton
+    RoomFromTemplate room      clients        TemplateActions.room
+    TemplateContent content    clients        TemplateActions.content
     ShareRoom     share        clients        ClientActions.share
     EnsureLink    link         clients        ClientActions.link
     JoinRoom      membership   memberships    MembershipActions.join       per room
@@ -28,6 +30,7 @@ from bulk_onboard.engine.actions.client import ClientActions
 from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
 from bulk_onboard.engine.actions.skeleton import SkeletonActions
+from bulk_onboard.engine.actions.template import template_actions
 from bulk_onboard.engine.exactly_once import Action, GroupAction
 from bulk_onboard.model.steps import (
     AnnounceCrm,
@@ -39,8 +42,10 @@ from bulk_onboard.model.steps import (
     EnsureRoom,
     FindRoom,
     JoinRoom,
+    RoomFromTemplate,
     ShareRoom,
     Step,
+    TemplateContent,
 )
 
 Phase = Literal["people", "clients", "memberships", "announcements"]
@@ -81,6 +86,8 @@ STEP_KINDS: tuple[StepKind, ...] = (
     StepKind(
         CopySkeleton, "clients", lambda a: SkeletonActions(a.client.ctx, a.client.once).skeleton
     ),
+    StepKind(RoomFromTemplate, "clients", lambda a: template_actions(a.client).room),
+    StepKind(TemplateContent, "clients", lambda a: template_actions(a.client).content),
     StepKind(ShareRoom, "clients", lambda a: a.client.share),
     StepKind(EnsureLink, "clients", lambda a: a.client.link),
     StepKind(JoinRoom, "memberships", group_action=lambda a: a.membership.join),

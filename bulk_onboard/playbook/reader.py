@@ -147,6 +147,9 @@ class Playbook:
     # [room] skeleton: a folder whose content each new client room gets by one copy; while
     # set, room.folders and [[copies]] are not used
     skeleton: FolderPath | None = None
+    # [room] template: the title of a room template each new client room is made from (one
+    # portal job at a time); while it can be used, the skeleton, folders and copies are not
+    template: str = ""
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -239,6 +242,7 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         keep_runs=_keep_runs(read, data.get("runs", {})),
         notify=_notify(read, data.get("notify", {})),
         skeleton=_skeleton(read, room),
+        template=read.text(room, "room", "template"),
     )
 
 

@@ -21,7 +21,16 @@ from bulk_onboard.model.words import (
 
 SCHEMA: dict[str, frozenset[str]] = {
     "room": frozenset(
-        {"title", "type", "tags", "folders", "rename", "skeleton", "allow_partial_view"}
+        {
+            "title",
+            "type",
+            "tags",
+            "folders",
+            "rename",
+            "skeleton",
+            "allow_partial_view",
+            "template",
+        }
     ),
     "copies": frozenset({"source", "folder", "title"}),
     "access": frozenset({"manager", "client", "users"}),

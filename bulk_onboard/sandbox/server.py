@@ -23,6 +23,7 @@ from bulk_onboard.sandbox.routes import (
     roomlist,
     rooms,
     sharing,
+    templates,
 )
 
 
@@ -41,6 +42,7 @@ def build_app(portal: Portal) -> web.Application:
         people_state,
         auth,
         admin,
+        templates,
     ):
         module.add_routes(app)
     outage.add_routes(app)
