@@ -7,6 +7,7 @@ so and the skeleton or the per-step path makes the room."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ TEMPLATE = "Client room template"
 PLAYBOOK = f'[room]\ntemplate = "{TEMPLATE}"\ntags = ["onboarded"]\n'
 # kept beside the template: not used while the template can be used
 WITH_SKELETON = PLAYBOOK + 'skeleton = "Templates/Skeleton"\n'
+CRM = '\n[crm]\njsonl_path = "crm.jsonl"\n'
 CLIENTS = [
     ("T-1", "Acme", "it@acme.example", MARIA),
     ("T-2", "Globex", "it@globex.example", KENJI),
@@ -101,12 +103,27 @@ async def room_tree(sb: Sandbox, client_id: str) -> tuple[dict[str, Any], dict[s
         return room, await tree(Api(session, sb), room["id"])
 
 
+async def assert_crm_ids(sb: Sandbox, tmp_path: Path) -> None:
+    """Each client's CRM record carries the ids of the room's top-level folders and files (a
+    skeleton copy's also the folders within them)."""
+    records = [json.loads(line) for line in (tmp_path / "crm.jsonl").read_text().splitlines()]
+    assert len(records) == len(CLIENTS)
+    async with aiohttp.ClientSession() as session:
+        api = Api(session, sb)
+        for record in records:
+            content = (await api.get(f"/api/2.0/files/{record['room_id']}")).response
+            top = {f["id"] for f in content["folders"]}
+            assert len(top) == 3 and top <= set(record["folder_ids"])
+            assert {f["id"] for f in content["files"]} <= set(record["copy_ids"])
+            assert record["copy_ids"]
+
+
 async def test_rooms_from_the_template_one_job_at_a_time_3_writes_and_a_rerun_writes_nothing(
     portal: Sandbox, tmp_path: Path
 ) -> None:
     await with_template(portal)
     await clear_counters(portal)
-    await run(portal, tmp_path, WITH_SKELETON)
+    await run(portal, tmp_path, WITH_SKELETON + CRM)
     assert await writes(portal) == {
         "POST /api/2.0/files/rooms/fromTemplate": 4,
         "PUT /api/2.0/files/rooms/{id}/share": 4,
@@ -121,8 +138,9 @@ async def test_rooms_from_the_template_one_job_at_a_time_3_writes_and_a_rerun_wr
     rows = report_rows(last_run(tmp_path / "reports"))
     assert {r["status"] for r in rows.values()} == {"created"}
     assert all(not r["note"] for r in rows.values())
+    await assert_crm_ids(portal, tmp_path)
     await clear_counters(portal)
-    await run(portal, tmp_path, WITH_SKELETON)
+    await run(portal, tmp_path, WITH_SKELETON + CRM)
     assert await writes(portal) == {}
     assert (await admin(portal, "GET", "/sandbox/templates"))["started"] == 4
     rows = report_rows(last_run(tmp_path / "reports"))
@@ -165,7 +183,7 @@ async def test_an_old_portal_takes_the_skeleton_path_and_says_so(
     async with aiohttp.ClientSession() as session:
         await skeleton(Api(session, old_portal))
     await clear_counters(old_portal)
-    await run(old_portal, tmp_path, WITH_SKELETON)
+    await run(old_portal, tmp_path, WITH_SKELETON + CRM)
     assert await writes(old_portal) == {
         "POST /api/2.0/files/rooms": 4,
         "PUT /api/2.0/files/fileops/copy": 4,
@@ -182,6 +200,39 @@ async def test_an_old_portal_takes_the_skeleton_path_and_says_so(
         "the portal runs DocSpace 3.0.4, which has no room templates (3.1 and later have "
         'them); the room was made without it and given the content of "Templates/Skeleton"'
     }
+    await assert_crm_ids(old_portal, tmp_path)
     await clear_counters(old_portal)
-    await run(old_portal, tmp_path, WITH_SKELETON)
+    await run(old_portal, tmp_path, WITH_SKELETON + CRM)
     assert await writes(old_portal) == {}
+
+
+async def test_a_skeleton_made_rooms_crm_record_carries_the_folder_and_copy_ids(
+    portal: Sandbox, tmp_path: Path
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        await skeleton(Api(session, portal))
+    await run(portal, tmp_path, '[room]\nskeleton = "Templates/Skeleton"\n' + CRM)
+    await assert_crm_ids(portal, tmp_path)
+
+
+async def test_an_old_portal_and_a_template_with_nested_folders_take_the_per_step_path(
+    tmp_path: Path,
+) -> None:
+    async with seeded_sandbox(SandboxConfig(template_ms=40, docspace_version="3.6.2")) as sb:
+        await with_template(sb)
+        await clear_counters(sb)
+        await run(sb, tmp_path, PLAYBOOK, clients=1)  # the built-in folders and copies
+        assert await writes(sb) == {
+            "POST /api/2.0/files/rooms": 1,
+            "POST /api/2.0/files/folder/{folderId}": 3,
+            "POST /api/2.0/files/file/{fileId}/copyas": 2,
+            "PUT /api/2.0/files/rooms/{id}/share": 1,
+            "PUT /api/2.0/files/rooms/{id}/links": 1,
+        }
+        [row] = report_rows(last_run(tmp_path / "reports")).values()
+        assert row["status"] == "created" and row["note"] == (
+            "the portal runs DocSpace 3.6.2, which copies only the first level of folders of a "
+            'room template, and "Client room template" has folders within folders (3.7.1 and '
+            "later copy them all); the room was made without it, its folders and copies step "
+            "by step"
+        )
