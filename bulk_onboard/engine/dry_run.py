@@ -123,7 +123,10 @@ class PlanningClient:
         self, template_id: int, title: str, tags: Iterable[str]
     ) -> TemplateJob:
         self.writes["POST room_from_template"] += 1
-        room = Room(self._new_id(), stored_title(title), tuple(tags))
+        room_id = self._new_id()
+        if room_id == -1:  # the record's "no room yet"
+            room_id = self._new_id()
+        room = Room(room_id, stored_title(title), tuple(tags))
         self._planned_rooms[room.id] = room
         self._template_job = TemplateJob(room.id, completed=True)
         return self._template_job

@@ -32,6 +32,7 @@ log = structlog.get_logger("bulk_onboard")
 
 PATH = "/api/2.0/files/rooms/fromTemplate"
 FIRST_POLL, MAX_POLL = 0.1, 1.0  # seconds: polls double from the first to the last (UI: 1 s)
+NO_ROOM = -1  # the record's roomId before the job made its room
 GIVE_UP_AFTER = 120.0  # seconds a job (ours, or another's we wait for) may run
 
 
@@ -120,7 +121,7 @@ class TemplateJobs:
                 path=PATH,
                 status=200,
             )
-        room = await self.client.room(job.room_id) if job.room_id > 0 else None
+        room = await self.client.room(job.room_id) if job.room_id != NO_ROOM else None
         wanted = {t.lower() for t in tags}
         if room is None or room.title != stored_title(title) or not wanted <= _lower(room.tags):
             raise AmbiguousWrite(

@@ -28,6 +28,7 @@ from tests.engine.portal_checks import (
     write_clients,
     writes,
 )
+from tests.engine.test_dry_run import cli as plain_cli
 from tests.helpers import admin, assert_clean, seeded_sandbox
 from tests.sandbox.conftest import Api
 from tests.sandbox.test_fileops_copy import SKELETON, skeleton, tree
@@ -236,3 +237,21 @@ async def test_an_old_portal_and_a_template_with_nested_folders_take_the_per_ste
             "later copy them all); the room was made without it, its folders and copies step "
             "by step"
         )
+
+
+async def test_the_dry_run_predicts_3_writes_per_client_and_starts_no_job(
+    portal: Sandbox, tmp_path: Path
+) -> None:
+    await with_template(portal)
+    book = tmp_path / "playbook.toml"
+    book.write_text(PLAYBOOK, encoding="utf-8")
+    sheet = write_clients(tmp_path / "clients.csv", CLIENTS)
+    await clear_counters(portal)
+    code, output = await plain_cli(
+        portal, "plan", str(sheet), "--playbook", str(book), "--against-portal"
+    )
+    assert code == 0, output
+    assert "4 rows: 4 would be created" in output
+    assert "the run needs 12 write requests" in output  # 3 a client
+    assert await writes(portal) == {}
+    assert (await admin(portal, "GET", "/sandbox/templates"))["started"] == 0

@@ -121,13 +121,15 @@ class TemplateActions:
         room_id = int(self.ctx.resolve(step.room, state))
         path = await self.path(step.template)
         if isinstance(path, Usable) or not step.fallback:
+            # made by this run's job: created with the room; else found with it
+            outcome: Outcome = "created" if room_id in self.ctx.fresh_rooms else "found"
             if not any(isinstance(s, AnnounceCrm) for s in state.plan.steps):
-                return StepDone.of(SkeletonOut(), "found")
+                return StepDone.of(SkeletonOut(), outcome)
             items = await self.ctx.client.items(room_id)
             listed = SkeletonOut(
                 tuple(f.id for f in items.folders), tuple(f.id for f in items.files)
             )
-            return StepDone.of(listed, "found")
+            return StepDone.of(listed, outcome)
         for sub in step.fallback:
             if isinstance(sub, CopySkeleton):
                 await self.once.run(state, sub, self.skeletons.skeleton)
