@@ -14,7 +14,7 @@ are ignored).
     CopyFile      copy:<t>       FileOut       id
     CopySkeleton  skeleton       SkeletonOut   folders, files (the room's top-level items)
     RoomFromTemplate room        RoomOut       id, title
-    TemplateContent content      SkeletonOut   folders, files (the room's top-level items)
+    TemplateContent content      SkeletonOut   folders, files (what the job or fallback made)
     ShareRoom     share          ShareOut      set (found); set, room, added, invited (changed)
     EnsureLink    link           LinkOut       id, url
     EnsurePerson  person         PersonOut     id

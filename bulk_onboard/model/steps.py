@@ -169,8 +169,8 @@ class RoomFromTemplate(EnsureRoom):
 class TemplateContent:
     """The content of a room made from the template `template`: nothing to do while the
     template is used (the job copied it); otherwise the `fallback` steps (the skeleton's copy,
-    or the playbook's folders and copies), each as its own step. Its output: the content's
-    top-level folders and files in the room."""
+    or the playbook's folders and copies), each as its own step. Its output: the folders and
+    files the job (or the fallback) put in the room."""
 
     KEY: ClassVar[str] = "content"
     OUTPUT: ClassVar[type[StepOutput]] = SkeletonOut

@@ -255,3 +255,17 @@ async def test_the_dry_run_predicts_3_writes_per_client_and_starts_no_job(
     assert "the run needs 12 write requests" in output  # 3 a client
     assert await writes(portal) == {}
     assert (await admin(portal, "GET", "/sandbox/templates"))["started"] == 0
+
+
+async def test_undo_archives_a_room_made_from_the_template_with_its_content(
+    portal: Sandbox, tmp_path: Path
+) -> None:
+    await with_template(portal)
+    await run(portal, tmp_path, PLAYBOOK, clients=2)
+    name = last_run(tmp_path / "reports").name
+    code, output = await cli(portal, tmp_path / "reports", "undo", name, "--yes")
+    assert code == 0, output
+    state = await portal_state(portal)
+    for client_id, *_ in CLIENTS[:2]:
+        [room] = rooms_of(state, client_id)
+        assert room["archived"] is True, output

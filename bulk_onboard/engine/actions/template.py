@@ -29,14 +29,14 @@ from bulk_onboard.api.models import Room
 from bulk_onboard.api.templates import parse_version
 from bulk_onboard.api.wire import stored_title
 from bulk_onboard.engine.actions.client import ClientActions
-from bulk_onboard.engine.actions.skeleton import SkeletonActions
+from bulk_onboard.engine.actions.skeleton import MAX_DEPTH, SkeletonActions
+from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import Look
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.engine.template_jobs import TemplateJobs
 from bulk_onboard.errors import AmbiguousWrite, ApiError, RowRefused
 from bulk_onboard.model.outputs import RoomOut, SkeletonOut
 from bulk_onboard.model.steps import (
-    AnnounceCrm,
     CopyFile,
     CopySkeleton,
     EnsureFolder,
@@ -116,20 +116,18 @@ class TemplateActions:
         return StepDone.of(RoomOut(room.id, entry.title), "created")
 
     async def content(self, state: RowState, step: TemplateContent, look: Look) -> StepDone:
-        """Nothing while the template is used (what the job copied is listed when the CRM
-        record wants the ids); else the fallback steps, each its own step."""
+        """While the template is used: what this run's job put in the room, by id down the
+        folders (undo counts it as the run's, the CRM record carries it); nothing for a room
+        found. Else the fallback steps, each its own step."""
         room_id = int(self.ctx.resolve(step.room, state))
         path = await self.path(step.template)
         if isinstance(path, Usable) or not step.fallback:
-            # made by this run's job: created with the room; else found with it
-            outcome: Outcome = "created" if room_id in self.ctx.fresh_rooms else "found"
-            if not any(isinstance(s, AnnounceCrm) for s in state.plan.steps):
-                return StepDone.of(SkeletonOut(), outcome)
-            items = await self.ctx.client.items(room_id)
-            listed = SkeletonOut(
-                tuple(f.id for f in items.folders), tuple(f.id for f in items.files)
-            )
-            return StepDone.of(listed, outcome)
+            if room_id not in self.ctx.fresh_rooms:
+                return StepDone.of(SkeletonOut(), "found")
+            folders: list[int] = []
+            files: list[int] = []
+            await _everything(self.ctx, room_id, folders, files, 0)
+            return StepDone.of(SkeletonOut(tuple(folders), tuple(files)), "created")
         for sub in step.fallback:
             if isinstance(sub, CopySkeleton):
                 await self.once.run(state, sub, self.skeletons.skeleton)
@@ -177,6 +175,18 @@ class TemplateActions:
             if (await client.items(folder.id)).folders:
                 return True
         return False
+
+
+async def _everything(
+    ctx: Context, folder_id: int, folders: list[int], files: list[int], depth: int
+) -> None:
+    """The ids of every folder and file in the folder, down the folders."""
+    items = await ctx.client.items(folder_id)
+    files += [f.id for f in items.files]
+    folders += [f.id for f in items.folders]
+    if depth < MAX_DEPTH:
+        for folder in items.folders:
+            await _everything(ctx, folder.id, folders, files, depth + 1)
 
 
 def _instead(content: TemplateContent) -> str:
