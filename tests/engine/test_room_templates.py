@@ -205,6 +205,13 @@ async def test_an_old_portal_takes_the_skeleton_path_and_says_so(
     await clear_counters(old_portal)
     await run(old_portal, tmp_path, WITH_SKELETON + CRM)
     assert await writes(old_portal) == {}
+    # the dry run reads the version too, and says which path a new row takes
+    book = tmp_path / "playbook.toml"
+    sheet = write_clients(tmp_path / "new.csv", [("T-9", "Hooli", "it@hooli.example", MARIA)])
+    args = ("plan", str(sheet), "--playbook", str(book), "--against-portal")
+    code, output = await plain_cli(old_portal, *args)
+    assert code == 0, output
+    assert "which has no room templates" in output and "the run needs 4 write requests" in output
 
 
 async def test_a_skeleton_made_rooms_crm_record_carries_the_folder_and_copy_ids(
