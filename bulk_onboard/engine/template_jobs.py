@@ -70,6 +70,7 @@ class TemplateJobs:
                 job = await self._poll(f'the room "{title}"')
             finally:
                 self.running -= 1
+        assert job is not None  # a vanished record of ours raised
         return await self._check(job, title, tags), True
 
     async def _wait_idle(self) -> None:
@@ -79,20 +80,23 @@ class TemplateJobs:
             return
         log.info("template_job_waiting", room=record.room_id)
         try:
-            await self._poll("another room-from-template job")
+            await self._poll("another room-from-template job", gone_is_done=True)
         except AmbiguousWrite as exc:
             raise RowRefused(
                 f"{exc}; the portal runs one such job at a time: run again once it has ended"
             ) from None
 
-    async def _poll(self, what: str) -> TemplateJob:
-        """Poll the record until it is finished (a vanished record is an AmbiguousWrite)."""
+    async def _poll(self, what: str, *, gone_is_done: bool = False) -> TemplateJob | None:
+        """Poll the record until it is finished. A vanished record is an AmbiguousWrite for
+        our job (what it made is unknown), and the end of another's (`gone_is_done`)."""
         waited, pause = 0.0, FIRST_POLL
         sleep = self.client.retry_policy.sleep
         while True:
             await sleep(pause)
             waited += pause
             record = await self.client.room_from_template_status()
+            if record is None and gone_is_done:
+                return None
             if record is None:
                 raise AmbiguousWrite(
                     f"the portal's job record for {what} was gone before it was read finished; "

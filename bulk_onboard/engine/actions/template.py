@@ -104,8 +104,9 @@ class TemplateActions:
             )
         except AmbiguousWrite:
             raise
-        except ApiError:
-            self.once.withdraw(tag, step.key)  # the job failed: its room was deleted
+        except (ApiError, RowRefused):
+            # the job failed (the portal deleted its room), or none was started
+            self.once.withdraw(tag, step.key)
             raise
         if not made:  # a job whose answer was lost made it after all
             found = await self.client.existing(state, step, Look.FIRST)
