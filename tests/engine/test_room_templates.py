@@ -151,7 +151,7 @@ async def test_rooms_from_the_template_one_job_at_a_time_3_writes_and_a_rerun_wr
 
 @pytest.fixture
 async def slow_jobs() -> AsyncIterator[Sandbox]:
-    async with seeded_sandbox(SandboxConfig(template_ms=2000)) as sb:
+    async with seeded_sandbox(SandboxConfig(template_ms=1500)) as sb:
         yield sb
 
 
@@ -276,3 +276,24 @@ async def test_undo_archives_a_room_made_from_the_template_with_its_content(
     for client_id, *_ in CLIENTS[:2]:
         [room] = rooms_of(state, client_id)
         assert room["archived"] is True, output
+
+
+async def test_a_job_left_running_for_the_client_is_waited_for_and_its_room_taken(
+    tmp_path: Path,
+) -> None:
+    # A job for T-1 is running (a killed run's, or another process's): the run waits for the
+    # portal to be idle, finds the room by its tag and starts no job of its own.
+    async with seeded_sandbox(SandboxConfig(template_ms=600)) as sb:
+        await with_template(sb)
+        async with aiohttp.ClientSession() as session:
+            api = Api(session, sb)
+            listed = await api.get("/api/2.0/files/rooms", params={"searchArea": 4})
+            [template] = [t["id"] for t in listed.response["folders"]]
+            body = {"templateId": template, "title": "Client - Acme", "tags": ["client:T-1"]}
+            assert (await api.post("/api/2.0/files/rooms/fromTemplate", body)).status == 200
+        await run(sb, tmp_path, PLAYBOOK, clients=1)
+        jobs = await admin(sb, "GET", "/sandbox/templates")
+        assert jobs["started"] == 1 and jobs["dropped"] == 0
+        assert len(rooms_of(await portal_state(sb), "T-1")) == 1
+        [row] = report_rows(last_run(tmp_path / "reports")).values()
+        assert row["status"] == "updated"  # the room was there; share and link made

@@ -5,8 +5,9 @@ The room step finds the client's room as EnsureRoom does (by its client:<id> tag
 the sheet's title unless the playbook keeps titles). A new room comes from one
 POST files/rooms/fromTemplate, the tags in the request (they are not inherited), through
 engine/template_jobs.py: one job at a time for the whole run, polled to its end, the room
-checked by its id, title and tag. After an uncertain job the room is looked for by its tag
-(at once, and again once the portal is idle) before another job starts.
+checked by its id, title and tag. Once the portal is idle, just before each job, the room is
+looked for by its tag again: a job of an earlier attempt (its answer lost, or the run killed
+while it ran) may have made it meanwhile.
 
 Whether the template can be used is learned once per run: the portal's version
 (GET settings/version/build: 3.1 and later have templates, 3.7.1 and later copy folders
@@ -40,6 +41,7 @@ from bulk_onboard.model.steps import (
     CopyFile,
     CopySkeleton,
     EnsureFolder,
+    EnsureRoom,
     RoomFromTemplate,
     TemplateContent,
 )
@@ -83,16 +85,16 @@ class TemplateActions:
                 )
             state.note(f"{path}; {_instead(content)}")
             return await self.client.create(state, step)
-        return await self._from_template(state, step, path, look)
+        return await self._from_template(state, step, path)
 
     async def _from_template(
-        self, state: RowState, step: RoomFromTemplate, path: Usable, look: Look
+        self, state: RowState, step: RoomFromTemplate, path: Usable
     ) -> StepDone:
         ctx, tag = self.ctx, state.plan.row_key
 
         async def look_first() -> Room | None:
-            if not look.again:
-                return None  # nothing of ours can be there: no job was uncertain
+            # once the portal is idle: a job of an earlier attempt (an answer lost, a run
+            # killed while its job ran) may have made the room meanwhile
             rooms = await ctx.rooms.refresh_tag(tag)
             return Room(rooms[0].id, rooms[0].title, (tag,)) if rooms else None
 
@@ -123,7 +125,8 @@ class TemplateActions:
         room_id = int(self.ctx.resolve(step.room, state))
         path = await self.path(step.template)
         if isinstance(path, Usable) or not step.fallback:
-            if room_id not in self.ctx.fresh_rooms:
+            made_now = state.outcomes.get(EnsureRoom.KEY) == "created"  # a resumed run's too
+            if room_id not in self.ctx.fresh_rooms and not made_now:
                 return StepDone.of(SkeletonOut(), "found")
             folders: list[int] = []
             files: list[int] = []
