@@ -61,6 +61,8 @@ EVENTS: frozenset[str] = frozenset(
         "ambiguous_write",  # a write's outcome is unknown; look before retrying
         "looked_again",  # after an ambiguous write: looks, window_s, found
         "room_title_kept",  # a client's room keeps its title (playbook room.rename = false)
+        "room_template_not_used",  # the room template cannot be used: why, and the path taken
+        "template_job_waiting",  # another room-from-template job runs: waited for before ours
         "lock_taken_over",  # the portal lock of a run that died was taken over
         "share_warning",  # the portal accepted a share with a warning
         "share_skipped_api_user",  # the run's own account named in a sheet: no entry, once

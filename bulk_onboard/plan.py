@@ -29,9 +29,11 @@ from bulk_onboard.model.steps import (
     Member,
     Plan,
     Ref,
+    RoomFromTemplate,
     ShareGroups,
     ShareRoom,
     Step,
+    TemplateContent,
 )
 from bulk_onboard.playbook.reader import Playbook
 
@@ -48,20 +50,32 @@ def build_plan(record: ClientRecord | UserRecord, playbook: Playbook) -> Plan:
 
 
 def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
-    steps: list[Step] = [
-        EnsureRoom(
-            EnsureRoom.KEY, record.room_title, record.room_type, record.tags, playbook.rename_rooms
-        ),
-    ]
+    room_args = (record.room_title, record.room_type, record.tags, playbook.rename_rooms)
+    steps: list[Step] = []
+    content: list[Step] = []
     folder_ids: dict[str, Ref] = {}
     copy_ids: list[Ref] = []
     if playbook.skeleton is not None:
         fallback: list[Step] = []  # while the skeleton is not in the portal
         _folders_and_copies(playbook, fallback, {}, [])
         per_step = tuple(s for s in fallback if isinstance(s, EnsureFolder | CopyFile))
-        steps.append(CopySkeleton(CopySkeleton.KEY, ROOM_ID, playbook.skeleton, per_step))
+        content.append(CopySkeleton(CopySkeleton.KEY, ROOM_ID, playbook.skeleton, per_step))
     else:
-        _folders_and_copies(playbook, steps, folder_ids, copy_ids)
+        _folders_and_copies(playbook, content, folder_ids, copy_ids)
+    ids: tuple[Iterable[Ref] | Ref, Iterable[Ref] | Ref] = (folder_ids.values(), copy_ids)
+    if playbook.template:
+        template = playbook.template
+        steps.append(RoomFromTemplate(EnsureRoom.KEY, *room_args, template=template))
+        fallback_steps = tuple(
+            s for s in content if isinstance(s, CopySkeleton | EnsureFolder | CopyFile)
+        )
+        steps.append(TemplateContent(TemplateContent.KEY, ROOM_ID, template, fallback_steps))
+        ids = (Ref(TemplateContent.KEY, "folders"), Ref(TemplateContent.KEY, "files"))
+    else:
+        steps.append(EnsureRoom(EnsureRoom.KEY, *room_args))
+        steps += content
+        if playbook.skeleton is not None:
+            ids = (Ref(CopySkeleton.KEY, "folders"), Ref(CopySkeleton.KEY, "files"))
     steps.append(share_step(record, playbook))
     if playbook.groups:
         steps.append(ShareGroups(ShareGroups.KEY, ROOM_ID, playbook.groups, playbook.group_access))
@@ -70,7 +84,7 @@ def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
         link = playbook.link
         steps.append(EnsureLink(EnsureLink.KEY, ROOM_ID, link_type, link.access, link.title))
     if playbook.crm.configured:
-        steps.append(crm_step(record, link_type is not None, folder_ids.values(), copy_ids))
+        steps.append(crm_step(record, link_type is not None, *ids))
     return tuple(steps)
 
 
@@ -106,9 +120,14 @@ def share_step(record: ClientRecord, playbook: Playbook) -> ShareRoom:
 
 
 def crm_step(
-    record: ClientRecord, has_link: bool, folder_ids: Iterable[Ref], copy_ids: Iterable[Ref]
+    record: ClientRecord,
+    has_link: bool,
+    folder_ids: Iterable[Ref] | Ref,
+    copy_ids: Iterable[Ref] | Ref,
 ) -> AnnounceCrm:
-    """The client as the CRM sinks get it: literals, and Refs to what the row's steps made."""
+    """The client as the CRM sinks get it: literals, and Refs to what the row's steps made
+    (the folder and copy ids: one Ref each per step, or one Ref to the list a skeleton copy
+    or a room template's content gave)."""
     fields: list[tuple[str, str | Ref | tuple[Ref, ...]]] = [
         ("client_id", record.client_id),
         ("client_name", record.client_name),
@@ -119,8 +138,8 @@ def crm_step(
     ]
     if has_link:
         fields.append(("link_url", Ref(EnsureLink.KEY, "url")))
-    fields.append(("folder_ids", tuple(folder_ids)))
-    fields.append(("copy_ids", tuple(copy_ids)))
+    fields.append(("folder_ids", folder_ids if isinstance(folder_ids, Ref) else tuple(folder_ids)))
+    fields.append(("copy_ids", copy_ids if isinstance(copy_ids, Ref) else tuple(copy_ids)))
     return AnnounceCrm(AnnounceCrm.KEY, tuple(fields))
 
 

@@ -29,6 +29,7 @@ from bulk_onboard.api.models import SEARCH_ARCHIVE as SEARCH_ARCHIVE
 from bulk_onboard.api.models import FolderContents
 from bulk_onboard.api.portal import PortalCalls
 from bulk_onboard.api.session import Params
+from bulk_onboard.api.templates import RoomTemplateCalls
 from bulk_onboard.api.transport import Transport
 from bulk_onboard.api.wire import path_id
 from bulk_onboard.backoff import Clock, RetryPolicy
@@ -69,7 +70,7 @@ NEW_PERSON_FIELDS = f"{PERSON_FIELDS},{PROBLEM_FIELDS}"
 NEW_LINK_FIELDS = f"{LINK_FIELDS},{PROBLEM_FIELDS}"
 
 
-class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, PortalCalls):
+class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, RoomTemplateCalls, PortalCalls):
     """The portal's REST API under the run's limits. Use as an async context manager.
 
     The methods below return the portal's DTOs as sent; the engine uses the typed calls

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -28,9 +29,11 @@ from bulk_onboard.model.steps import (
     Member,
     Plan,
     Ref,
+    RoomFromTemplate,
     ShareGroups,
     ShareRoom,
     Step,
+    TemplateContent,
     TemplatePath,
 )
 from bulk_onboard.model.words import ACCESS_NAMES, ROOM_TYPE_NAMES, USER_TYPE_NAMES
@@ -64,6 +67,9 @@ def action(step: Step) -> str:
 
 def step_text(step: Step) -> str:
     """What the step will do, in one line."""
+    told = _TOLD_APART.get(type(step))
+    if told is not None:
+        return told(step)
     match step:
         case EnsureRoom(title=title, room_type=room_type, tags=tags):
             extra = f"; tags: {', '.join(tags)}" if tags else ""
@@ -75,14 +81,6 @@ def step_text(step: Step) -> str:
         case CopyFile(source=source, dest_folder=dest, dest_title=title):
             what = f'"{source}"' if isinstance(source, TemplatePath) else f"file {source}"
             return f'copy {what} to {dest} as "{title}"'
-        case CopySkeleton(room=room, source=source, fallback=fallback):
-            return f'copy the content of "{source}" into {room} (one copy operation; ' + (
-                f"while it is not in the portal: {_fallback_text(fallback)})"
-                if fallback
-                else "the playbook has no folders or copies to make instead)"
-            )
-        case ShareRoom():
-            return _share_text(step)
         case EnsureLink(room=room, link_type=link_type, access=access, title=title):
             return f'ensure {word(link_type)} link "{title}" ({word(access)}) in {room}'
         case EnsurePerson(
@@ -94,13 +92,19 @@ def step_text(step: Step) -> str:
         case JoinRoom(room=room, person=person, email=email, access=access, notify=notify):
             note = "notify" if notify else "no notification"
             return f"add {person} ({email}) to {room} as {word(access)}; {note}"
-        case JoinGroup() | ShareGroups():
-            return _group_text(step)
         case AnnounceCrm(fields=fields):
             return "announce to the CRM: " + ", ".join(
                 f"{name}={_value_text(value)}" for name, value in fields
             )
     raise TypeError(f"unknown step {step!r}")
+
+
+def _skeleton_text(step: CopySkeleton) -> str:
+    return f'copy the content of "{step.source}" into {step.room} (one copy operation; ' + (
+        f"while it is not in the portal: {_fallback_text(step.fallback)})"
+        if step.fallback
+        else "the playbook has no folders or copies to make instead)"
+    )
 
 
 def _group_text(step: JoinGroup | ShareGroups) -> str:
@@ -116,10 +120,40 @@ def _group_text(step: JoinGroup | ShareGroups) -> str:
     )
 
 
+def _template_text(step: RoomFromTemplate | TemplateContent) -> str:
+    if isinstance(step, TemplateContent):
+        instead = _content_text(step.fallback) if step.fallback else "the playbook has none"
+        return f'the content comes with "{step.template}" (while it cannot be used: {instead})'
+    extra = f"; tags: {', '.join(step.tags)}" if step.tags else ""
+    return (
+        f'ensure room "{step.title}" from the room template "{step.template}" (one portal job '
+        f"at a time{extra}; while the template cannot be used: as a {word(step.room_type)} room)"
+    )
+
+
+def _content_text(steps: tuple[CopySkeleton | EnsureFolder | CopyFile, ...]) -> str:
+    skeleton = next((s for s in steps if isinstance(s, CopySkeleton)), None)
+    if skeleton is not None:
+        return f'the content of "{skeleton.source}" in one copy operation'
+    per_step = tuple(s for s in steps if isinstance(s, EnsureFolder | CopyFile))
+    return _fallback_text(per_step)
+
+
 def _fallback_text(steps: tuple[EnsureFolder | CopyFile, ...]) -> str:
     folders = sum(1 for step in steps if isinstance(step, EnsureFolder))
     copies = len(steps) - folders
     return f"{folders} folders and {copies} copies of the playbook, step by step"
+
+
+# the steps whose text a function of their own tells
+_TOLD_APART: dict[type, Callable[[Any], str]] = {
+    RoomFromTemplate: _template_text,
+    TemplateContent: _template_text,
+    JoinGroup: _group_text,
+    ShareGroups: _group_text,
+    CopySkeleton: _skeleton_text,
+    ShareRoom: lambda step: _share_text(step),
+}
 
 
 def _share_text(step: ShareRoom) -> str:

@@ -36,6 +36,7 @@ from bulk_onboard.api.models import (
     ShareReply,
 )
 from bulk_onboard.api.portal import Listed
+from bulk_onboard.api.templates import TemplateJob
 from bulk_onboard.api.wire import stored_title
 from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.config import Settings, portal_state_dir
@@ -69,6 +70,8 @@ class PlanningClient:
         self._people: dict[str, Person] = {}
         self._room_types: dict[int, int] = {}  # of the rooms a run would create
         self._groups: dict[str, Group] = {}  # the groups a run would create, by name
+        self._planned_rooms: dict[int, Room] = {}  # made from a template, by the job imagined
+        self._template_job: TemplateJob | None = None
 
     @property
     def stats(self) -> ClientStats:
@@ -93,6 +96,19 @@ class PlanningClient:
     async def me(self) -> Person:
         return await self._real.me()
 
+    async def portal_version(self) -> str:
+        return await self._real.portal_version()
+
+    async def find_templates(self, title: str) -> list[Room]:
+        return await self._real.find_templates(title)
+
+    async def room_from_template_status(self) -> TemplateJob | None:
+        return self._template_job  # only the jobs this check imagines, each done at once
+
+    async def room(self, room_id: int) -> Room:
+        planned = self._planned_rooms.get(room_id)
+        return planned if planned is not None else await self._real.room(room_id)
+
     # ------------------------------------------------------------------ writes, imagined
 
     def _new_id(self) -> int:
@@ -104,6 +120,18 @@ class PlanningClient:
         room = Room(self._new_id(), title, tuple(tags))
         self._room_types[room.id] = room_type
         return room
+
+    async def start_room_from_template(
+        self, template_id: int, title: str, tags: Iterable[str]
+    ) -> TemplateJob:
+        self.writes["POST room_from_template"] += 1
+        room_id = self._new_id()
+        if room_id == -1:  # the record's "no room yet"
+            room_id = self._new_id()
+        room = Room(room_id, stored_title(title), tuple(tags))
+        self._planned_rooms[room.id] = room
+        self._template_job = TemplateJob(room.id, completed=True)
+        return self._template_job
 
     async def retitle_room(self, room_id: int, title: str) -> Room:
         self.writes["PUT update_room"] += 1

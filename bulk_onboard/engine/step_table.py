@@ -7,6 +7,8 @@
     EnsureFolder  folder:<t>   clients        ClientActions.folder
     CopyFile      copy:<t>     clients        ClientActions.copy
     CopySkeleton  skeleton     clients        SkeletonActions.skeleton
+    RoomFromTemplate room      clients        TemplateActions.room
+    TemplateContent content    clients        TemplateActions.content
     ShareRoom     share        clients        ClientActions.share
     EnsureLink    link         clients        ClientActions.link
     JoinGroup     group:<n>    people         GroupActions.join
@@ -31,6 +33,7 @@ from bulk_onboard.engine.actions.crm import CrmActions
 from bulk_onboard.engine.actions.groups import GroupActions
 from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
 from bulk_onboard.engine.actions.skeleton import SkeletonActions
+from bulk_onboard.engine.actions.template import template_actions
 from bulk_onboard.engine.exactly_once import Action, GroupAction
 from bulk_onboard.model.steps import (
     AnnounceCrm,
@@ -43,9 +46,11 @@ from bulk_onboard.model.steps import (
     FindRoom,
     JoinGroup,
     JoinRoom,
+    RoomFromTemplate,
     ShareGroups,
     ShareRoom,
     Step,
+    TemplateContent,
 )
 
 Phase = Literal["people", "clients", "memberships", "announcements"]
@@ -87,6 +92,8 @@ STEP_KINDS: tuple[StepKind, ...] = (
     StepKind(
         CopySkeleton, "clients", lambda a: SkeletonActions(a.client.ctx, a.client.once).skeleton
     ),
+    StepKind(RoomFromTemplate, "clients", lambda a: template_actions(a.client).room),
+    StepKind(TemplateContent, "clients", lambda a: template_actions(a.client).content),
     StepKind(ShareRoom, "clients", lambda a: a.client.share),
     StepKind(ShareGroups, "clients", lambda a: GroupActions(a.client.ctx, a.client.once).share),
     StepKind(EnsureLink, "clients", lambda a: a.client.link),

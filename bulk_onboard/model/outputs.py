@@ -13,6 +13,8 @@ are ignored).
     EnsureFolder  folder:<t>     FolderOut     id
     CopyFile      copy:<t>       FileOut       id
     CopySkeleton  skeleton       SkeletonOut   folders, files (the room's top-level items)
+    RoomFromTemplate room        RoomOut       id, title
+    TemplateContent content      SkeletonOut   folders, files (what the job or fallback made)
     ShareRoom     share          ShareOut      set (found); set, room, added, invited (changed)
     EnsureLink    link           LinkOut       id, url
     EnsurePerson  person         PersonOut     id

@@ -156,6 +156,34 @@ class CopySkeleton:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomFromTemplate(EnsureRoom):
+    """The client's room as EnsureRoom finds it (by its tag); a new one is made from the
+    room template `template` by the portal's room-from-template job (one at a time per
+    portal, docspace-api.md 11), tags sent with it. While the template cannot be used (not
+    in the portal, a portal older than 3.1, or older than 3.7.1 with nested folders in the
+    template) the room is created as EnsureRoom creates it and TemplateContent makes its
+    content."""
+
+    template: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateContent:
+    """The content of a room made from the template `template`: nothing to do while the
+    template is used (the job copied it); otherwise the `fallback` steps (the skeleton's copy,
+    or the playbook's folders and copies), each as its own step. Its output: the folders and
+    files the job (or the fallback) put in the room."""
+
+    KEY: ClassVar[str] = "content"
+    OUTPUT: ClassVar[type[StepOutput]] = SkeletonOut
+
+    key: str
+    room: Ref
+    template: str
+    fallback: tuple[CopySkeleton | EnsureFolder | CopyFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Member:
     """One entry of a share request.
 
@@ -278,6 +306,8 @@ Step: TypeAlias = (
     | EnsureFolder
     | CopyFile
     | CopySkeleton
+    | RoomFromTemplate
+    | TemplateContent
     | ShareRoom
     | EnsureLink
     | EnsurePerson

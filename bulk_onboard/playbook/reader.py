@@ -157,6 +157,9 @@ class Playbook:
     # when the portal has none), with [room] group_access
     groups: tuple[str, ...] = ()
     group_access: Access = Access.READ
+    # [room] template: the title of a room template each new client room is made from (one
+    # portal job at a time); while it can be used, the skeleton, folders and copies are not
+    template: str = ""
 
     @property
     def title_fields(self) -> tuple[str, ...]:
@@ -251,6 +254,7 @@ def _build(data: dict[str, Any], name: str, folder: Path) -> Playbook:
         skeleton=_skeleton(read, room),
         groups=_groups(read, room),
         group_access=_group_access(read, room),
+        template=read.text(room, "room", "template"),
     )
 
 

@@ -31,6 +31,7 @@ SCHEMA: dict[str, frozenset[str]] = {
             "allow_partial_view",
             "groups",
             "group_access",
+            "template",
         }
     ),
     "copies": frozenset({"source", "folder", "title"}),

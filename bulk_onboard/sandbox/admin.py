@@ -41,6 +41,10 @@ POST /sandbox/people/accept  {"email"} → {person: EmployeeFullDto}: the person
                           invitation's join link and sets a password, as a person does in the
                           browser: status Active, activationStatus Activated (1); no mail;
                           unknown address → 404, disabled → 409
+POST /sandbox/templates {roomId, title, ownerEmail?} → {id, title}: a room template made from
+                          the room at once (see templates.py)
+GET  /sandbox/templates  {version, started, dropped, rooms, record}: room-from-template jobs
+                          run, requests dropped while one ran, the rooms made, the job record
 GET  /s/{code}           a room link's landing page (404 for unknown codes)
 /sandbox/webhook         a webhook receiver standing in for a CRM (see webhooks.py); reset
                           forgets its deliveries and scripted failures too

@@ -181,6 +181,19 @@ async def _serve(config: SandboxConfig, stop_after: float) -> None:
     help="How long an archive/restore operation runs before it finishes.",
 )
 @click.option(
+    "--template-ms",
+    default=500.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="How long a room-from-template job runs before its room is made.",
+)
+@click.option(
+    "--docspace-version",
+    default="3.8.0",
+    show_default=True,
+    help="The version GET settings/version/build reports (below 3.1: no room templates).",
+)
+@click.option(
     "--stop-after",
     default=3600.0,
     show_default=True,
@@ -206,6 +219,8 @@ def sandbox_command(
     fault_ambiguous: float,
     seed: int,
     fileop_ms: float,
+    template_ms: float,
+    docspace_version: str,
     stop_after: float,
 ) -> None:
     """Run a local DocSpace portal emulator (REST API v2.0 subset) on a loopback address.
@@ -235,6 +250,8 @@ def sandbox_command(
             seed=seed,
             public_url=public_url,
             fileop_ms=fileop_ms,
+            template_ms=template_ms,
+            docspace_version=docspace_version,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

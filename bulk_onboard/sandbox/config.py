@@ -61,6 +61,10 @@ class SandboxConfig:
     clock: Callable[[], float] | None = None
     webhook_secret: str | None = None
     fileop_ms: float = 300.0
+    # room templates (docspace-api.md 11): how long a room-from-template job runs, and the
+    # version GET settings/version/build reports (below 3.1 there are no templates)
+    template_ms: float = 500.0
+    docspace_version: str = "3.8.0"
 
     def __post_init__(self) -> None:
         if not is_loopback_host(self.host):
@@ -74,7 +78,7 @@ class SandboxConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} is a probability (0..1), not {value}")
-        for name in ("latency_ms", "jitter_ms", "fileop_ms"):
+        for name in ("latency_ms", "jitter_ms", "fileop_ms", "template_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         for name in (

@@ -9,6 +9,10 @@ resolve type is Duplicate; a file is skipped (Skip), kept with a new version (Ov
 nothing visible here) or copied beside it (Duplicate). A folder copied into the folder it is
 in is left alone unless Duplicate. The operation lists the top-level entries it made or
 merged into.
+
+Into a form-filling room only ONLYOFFICE PDF forms may be copied (MoveOrCopyFilesAsync): any
+other file is skipped and the operation ends with UPLOAD_TO_FORM_ROOM as its error, while the
+folders are still made. The sandbox holds no PDF form, so every file is refused there.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from bulk_onboard.sandbox import enums
 from bulk_onboard.sandbox.store import Folder, Store
 
 SKIP, OVERWRITE, DUPLICATE = 0, 1, 2  # FileConflictResolveType
+FILLING_FORMS_ROOM = 1  # RoomType
+UPLOAD_TO_FORM_ROOM = (  # FilesCommonResource.ErrorMessage_UploadToFormRoom
+    "The file cannot be uploaded to this room. Please try to upload the ONLYOFFICE PDF form."
+)
 COPY = 1  # FileOperationType.Copy
 
 
@@ -31,6 +39,7 @@ class CopyJob:
     owner_id: str
     folders: list[int] = field(default_factory=list)  # top-level entries made or merged into
     files: list[int] = field(default_factory=list)
+    error: str = ""  # the last file refused (the operation's Err)
 
     def run(self, store: Store, now: float) -> str:
         """Copy everything; the operation's error text ("" when none)."""
@@ -40,7 +49,7 @@ class CopyJob:
         with store.transaction():
             self.folders += _copy_folders(store, self, self.folder_ids, destination, now)
             self.files += _copy_files(store, self, self.file_ids, destination, now)
-        return ""
+        return self.error
 
 
 def _copy_folders(
@@ -79,9 +88,13 @@ def _copy_files(
     store: Store, job: CopyJob, file_ids: tuple[int, ...], into: Folder, now: float
 ) -> list[int]:
     made: list[int] = []
+    room = store.tree.folder(into.room_id) if into.room_id is not None else None
     for file_id in file_ids:
         source = store.tree.file(file_id)
         if source is None:
+            continue
+        if room is not None and room.room_type == FILLING_FORMS_ROOM:
+            job.error = UPLOAD_TO_FORM_ROOM  # not an ONLYOFFICE PDF form: skipped
             continue
         if job.resolve != DUPLICATE and any(
             f.title == source.title for f in store.tree.files_in(into.id)

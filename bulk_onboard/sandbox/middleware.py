@@ -17,13 +17,20 @@ from bulk_onboard.sandbox import enums, envelopes, faults
 from bulk_onboard.sandbox.limits import Rejection
 from bulk_onboard.sandbox.portal import CALLER, Portal, portal_of
 from bulk_onboard.sandbox.rights import LINK_VISITOR_SEQ
+from bulk_onboard.sandbox.routes import links
 from bulk_onboard.sandbox.store import ARCHIVE_ROOT_ID, Person
 
 log = logging.getLogger("bulk_onboard.sandbox")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-ANONYMOUS = frozenset({("POST", "/api/2.0/authentication"), ("GET", "/api/2.0/files/fileops")})
+ANONYMOUS = frozenset(
+    {
+        ("POST", "/api/2.0/authentication"),
+        ("GET", "/api/2.0/files/fileops"),
+        ("GET", "/api/2.0/settings/version/build"),
+    }
+)
 # Endpoints under the `sensitive_api` policy (docspace-api.md 7, 10.5).
 SENSITIVE_ROUTES = frozenset({("PUT", "/api/2.0/people/invite")})
 # Routes an anonymous visitor of a shared link may call with its Request-Token header.
@@ -227,6 +234,9 @@ async def _guarded(portal: Portal, request: web.Request, handler: Handler) -> we
         if caller is not None:
             request[CALLER] = caller
         portal.operations.settle(portal.store, portal.now())
+        # a room made from a template gets its primary link as POST files/rooms' does
+        made = lambda room: links.create_default_primary_link(portal, room)  # noqa: E731
+        portal.templates.settle(portal.store, portal.now(), made)
         if fault is not None and fault.kind in faults.LATE:
             return await applied_late(portal, handler, request, fault)
         response = await call_handler(handler, request)

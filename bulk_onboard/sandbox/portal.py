@@ -15,6 +15,7 @@ from bulk_onboard.sandbox.faults import FaultInjector
 from bulk_onboard.sandbox.limits import LimitSettings, RateLimiter
 from bulk_onboard.sandbox.operations import Operations
 from bulk_onboard.sandbox.store import Person, Seed, Store
+from bulk_onboard.sandbox.templates import TemplateJobs
 
 
 @dataclass(slots=True)
@@ -43,6 +44,7 @@ class Portal:
     faults: FaultInjector
     stats: RequestStats = field(default_factory=RequestStats)
     operations: Operations = field(default_factory=lambda: Operations(0.3))
+    templates: TemplateJobs = field(default_factory=lambda: TemplateJobs(0.5))
     url: str = ""
     _dtos: Dtos | None = None
     # writes still to be applied late (faults.LATE); cancelled when the sandbox stops
@@ -65,6 +67,7 @@ class Portal:
             limiter=limiter,
             faults=_injector(config),
             operations=Operations(config.fileop_ms / 1000),
+            templates=TemplateJobs(config.template_ms / 1000, config.docspace_version),
         )
 
     def restore_runtime_settings(self) -> None:
@@ -76,6 +79,7 @@ class Portal:
         self.faults = _injector(config)
         self.stats.reset()
         self.operations.clear()
+        self.templates.clear()
 
     def bind(self, url: str) -> None:
         self.url = url.rstrip("/")

@@ -24,6 +24,7 @@ from bulk_onboard.sandbox.routes import (
     roomlist,
     rooms,
     sharing,
+    templates,
 )
 
 
@@ -43,6 +44,7 @@ def build_app(portal: Portal) -> web.Application:
         groups,
         auth,
         admin,
+        templates,
     ):
         module.add_routes(app)
     outage.add_routes(app)

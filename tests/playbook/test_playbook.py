@@ -118,7 +118,7 @@ webhook_url = "https://crm.example.com/hooks/onboarded"
         ('[rooms]\ntitle = "x"', 'playbook.toml: unknown section or key "rooms"'),
         (
             '[room]\ntitel = "x"',
-            'playbook.toml: unknown key "room.titel"; [room] accepts allow_partial_view, folders, group_access, groups, rename, skeleton, tags, title, type.',
+            'playbook.toml: unknown key "room.titel"; [room] accepts allow_partial_view, folders, group_access, groups, rename, skeleton, tags, template, title, type.',
         ),
         ('[[copies]]\nsource = 1\ntitle = "a"\ntarget = "x"', 'unknown key "copies.target"'),
         ('[crm]\nsecret = "hunter2"', 'unknown key "crm.secret"'),

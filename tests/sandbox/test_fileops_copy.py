@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from bulk_onboard.sandbox.copying import UPLOAD_TO_FORM_ROOM
+
 from .conftest import Api
 
 
@@ -118,3 +120,13 @@ async def test_copy_needs_read_on_the_source_and_create_in_the_destination(api: 
         "/api/2.0/files/fileops/copy", {"folderIds": [], "fileIds": [], "destFolderId": 1}
     )
     assert nothing.status == 200 and nothing.response == []  # nothing queued
+
+
+async def test_into_a_form_filling_room_files_are_refused_and_folders_made(api: Api) -> None:
+    # Only ONLYOFFICE PDF forms may go into a form-filling room (FileMoveCopyOperation
+    # .MoveOrCopyFilesAsync): every other file is skipped and the operation's error says so.
+    source, room = await skeleton(api), await api.room("Forms", room_type=1)
+    reply = await api.put("/api/2.0/files/fileops/copy", _copy(source, room))
+    done = await _wait(api, reply.response[0]["id"])
+    assert done["error"] == UPLOAD_TO_FORM_ROOM
+    assert await tree(api, room) == {"Invoices": {}, "Contracts": {"2024": {}}, "Deliverables": {}}

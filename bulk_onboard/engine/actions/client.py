@@ -42,6 +42,13 @@ class ClientActions:
     async def room(self, state: RowState, step: EnsureRoom, look: Look) -> StepDone:
         """The room carrying the client's tag (active or archived), else a new one. Its title
         follows the sheet (renamed) unless the playbook says to keep it."""
+        found = await self.existing(state, step, look)
+        return found if found is not None else await self.create(state, step)
+
+    async def existing(self, state: RowState, step: EnsureRoom, look: Look) -> StepDone | None:
+        """The room carrying the client's tag (renamed unless the playbook says to keep its
+        title), or None when there is none and a room may be made; a room with the title but
+        not the tag refuses the row."""
         ctx = self.ctx
         tag = state.plan.row_key  # "client:<client_id>": the client's identity in the portal
         if look.again:
@@ -63,6 +70,12 @@ class ClientActions:
                 f"for {tag.split(':', 1)[1]}; set another room_title for this client, or add "
                 f'the tag "{tag}" to that room in DocSpace to adopt it'
             )
+        return None
+
+    async def create(self, state: RowState, step: EnsureRoom) -> StepDone:
+        """POST files/rooms: the client's new room, with its tag."""
+        ctx = self.ctx
+        tag = state.plan.row_key
         self.once.intend(tag, step.key)
         self.once.writing(state, step.key, "created")
         try:

@@ -29,7 +29,8 @@ from bulk_onboard.sandbox.routes.query import (
     query_items,
     sort_descending,
 )
-from bulk_onboard.sandbox.store import ARCHIVE_ROOT_ID, ROOMS_ROOT_ID, Folder
+from bulk_onboard.sandbox.store import ARCHIVE_ROOT_ID, ROOMS_ROOT_ID, Folder, Person
+from bulk_onboard.sandbox.templates import TEMPLATES_ROOT_ID, can_read_template
 
 GUID_FORMAT = "Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)."
 SUBJECT_FILTER = {"Owner": 0, "Member": 1}
@@ -124,8 +125,12 @@ async def list_rooms(request: web.Request) -> web.Response:
         0: (ROOMS_ROOT_ID,),
         1: (ARCHIVE_ROOT_ID,),
         2: (ROOMS_ROOT_ID, ARCHIVE_ROOT_ID),
+        4: (TEMPLATES_ROOT_ID,),
     }.get(area, ())
     visible = rights.visible_room_ids(portal.store, caller)
+    if area == 4:  # templates: no admin shortcut, own or shared (docspace-api.md 11.5)
+        visible = {t.id for t in portal.store.tree.subfolders(TEMPLATES_ROOT_ID)}
+        visible = {i for i in visible if _template_visible(portal, caller, i)}
     rooms = [
         f
         for root in roots
@@ -137,7 +142,8 @@ async def list_rooms(request: web.Request) -> web.Response:
         and all(test(f) for test in tests)
     ]
     rooms.sort(key=_room_sort_key(items.get("sortby", "")), reverse=sort_descending(items))
-    root = portal.store.tree.folder(ARCHIVE_ROOT_ID if area == 1 else ROOMS_ROOT_ID)
+    root_id = {1: ARCHIVE_ROOT_ID, 4: TEMPLATES_ROOT_ID}.get(area or 0, ROOMS_ROOT_ID)
+    root = portal.store.tree.folder(root_id) or portal.store.tree.folder(ROOMS_ROOT_ID)
     assert root is not None
     shown = page.take(rooms)
     content = {
@@ -151,6 +157,11 @@ async def list_rooms(request: web.Request) -> web.Response:
         "new": 0,
     }
     return success(request, content)
+
+
+def _template_visible(portal: Portal, caller: Person, template_id: int) -> bool:
+    template = portal.store.tree.folder(template_id)
+    return template is not None and can_read_template(portal.store, caller, template)
 
 
 def add_routes(app: web.Application) -> None:
