@@ -2,7 +2,7 @@
 
 A client row: the room, its folders and the template copies (or, with a skeleton, the
 skeleton's content in one copy, the folders and copies run only while the skeleton is not in
-the portal), one share request
+the portal), the contact as a named guest when the row names them, one share request
 for the account manager and the client, the room link, and the CRM announcement when a CRM
 sink is set. A
 person: the account, then (when the row names a room) the membership; a room that is not a
@@ -25,6 +25,7 @@ from bulk_onboard.model.steps import (
     FindRoom,
     JoinRoom,
     Member,
+    NameContact,
     Plan,
     Ref,
     ShareRoom,
@@ -59,6 +60,9 @@ def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
         steps.append(CopySkeleton(CopySkeleton.KEY, ROOM_ID, playbook.skeleton, per_step))
     else:
         _folders_and_copies(playbook, steps, folder_ids, copy_ids)
+    if record.contact_first_name and record.contact_last_name:
+        first, last = record.contact_first_name, record.contact_last_name
+        steps.append(NameContact(NameContact.KEY, record.client_email, first, last))
     steps.append(share_step(record, playbook))
     link_type = playbook.link.link_type
     if link_type is not None:

@@ -25,6 +25,7 @@ from bulk_onboard.model.steps import (
     FindRoom,
     JoinRoom,
     Member,
+    NameContact,
     Plan,
     Ref,
     ShareRoom,
@@ -79,6 +80,8 @@ def step_text(step: Step) -> str:
                 if fallback
                 else "the playbook has no folders or copies to make instead)"
             )
+        case NameContact(email=email, first_name=first, last_name=last):
+            return f"ensure the contact {email} is named {first} {last} (a guest, if new)"
         case ShareRoom():
             return _share_text(step)
         case EnsureLink(room=room, link_type=link_type, access=access, title=title):

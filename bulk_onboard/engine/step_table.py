@@ -7,6 +7,7 @@
     EnsureFolder  folder:<t>   clients        ClientActions.folder
     CopyFile      copy:<t>     clients        ClientActions.copy
     CopySkeleton  skeleton     clients        SkeletonActions.skeleton
+    NameContact   contact      clients        PersonActions.contact
     ShareRoom     share        clients        ClientActions.share
     EnsureLink    link         clients        ClientActions.link
     JoinRoom      membership   memberships    MembershipActions.join       per room
@@ -39,6 +40,7 @@ from bulk_onboard.model.steps import (
     EnsureRoom,
     FindRoom,
     JoinRoom,
+    NameContact,
     ShareRoom,
     Step,
 )
@@ -81,6 +83,7 @@ STEP_KINDS: tuple[StepKind, ...] = (
     StepKind(
         CopySkeleton, "clients", lambda a: SkeletonActions(a.client.ctx, a.client.once).skeleton
     ),
+    StepKind(NameContact, "clients", lambda a: a.people.contact),
     StepKind(ShareRoom, "clients", lambda a: a.client.share),
     StepKind(EnsureLink, "clients", lambda a: a.client.link),
     StepKind(JoinRoom, "memberships", group_action=lambda a: a.membership.join),
