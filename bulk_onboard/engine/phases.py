@@ -121,14 +121,28 @@ class Phases:
         # whether client rooms may be made (a key that cannot see every room may not)
         self.room_view: RoomView | None = None
         self.outage_streak: list[str] = []  # rows failed on outages since the last good one
-        self.stopped = asyncio.Event()  # set when the run is asked to stop (waiting rows end)
+        # A first stop lets the rows waiting on an uncertain write see whether it landed (they
+        # are taken up at their deadline, as without a stop); a second ends them now.
+        self.stopped = asyncio.Event()  # set by the second stop request: waiting rows end
+        self.now = Stop()  # the stop of the pools of waiting rows: the run's second request
+        stop.uncertain = self._uncertain
         # a phase's waiting rows, taken up while the next phase runs: people, clients
         self.behind: dict[str, list[asyncio.Task[None]]] = {}
         self.waiting_people: set[str] = set()  # e-mails of person rows waiting behind
         self.waiting_clients: set[str] = set()  # keys of client rows waiting behind
-        stop.on_request(lambda _stop, _reason: self.stopped.set())
+        stop.on_request(self._stop_requested)
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
+
+    def _stop_requested(self, stop: Stop, reason: str) -> None:
+        if stop.requests >= 2 and not self.stopped.is_set():
+            self.stopped.set()
+            self.now.request(reason)
+            self.now.request(reason)  # cancels what the waiting rows' pools run
+
+    def _uncertain(self) -> list[float]:
+        """When the writes rows wait on may land until (time.monotonic), one per write."""
+        return [waiting.deadline for waiting in self.runner.once.waiting.values()]
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -247,13 +261,14 @@ class Phases:
         work: Callable[[T], Awaitable[R]],
         done: Callable[[T, R], None],
         weight: Callable[[T], int] = lambda item: 1,
+        stop: Stop | None = None,
     ) -> Pool[T, R]:
         """Items skipped or cancelled by a stop keep no result: the run ends them as
         interrupted."""
         return Pool(
             work,
             concurrency=self.concurrency,
-            stop=self.stop,
+            stop=stop or self.stop,
             on_done=done,
             weight=weight,
         )
@@ -323,7 +338,8 @@ class Phases:
             items_again = sorted(waiting, key=lambda entry: _deadline(entry[1]))
             waiting.clear()
             last = passes == PASSES
-            await self._pool(self._later(work), self._after(finished, done, last)).run(items_again)
+            later, after = self._later(work), self._after(finished, done, last)
+            await self._pool(later, after, stop=self.now).run(items_again)
 
     def _later(
         self, work: Callable[[T], Awaitable[StepFailed | None]]
@@ -331,11 +347,11 @@ class Phases:
         async def later(entry: tuple[T, StepFailed]) -> StepFailed | None:
             item, failure = entry
             wait = _deadline(failure) - time.monotonic()
-            if wait > 0 and not self.stop.requested:
+            if wait > 0 and not self.stopped.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stopped.wait(), wait)
-            if self.stop.requested:
-                return failure  # the run stops: the row ends interrupted
+            if self.stopped.is_set():
+                return failure  # stopped now: the row ends interrupted
             return await work(item)
 
         return later

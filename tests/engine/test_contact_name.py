@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.portal_checks import (
     MARIA,
@@ -21,6 +23,8 @@ from tests.engine.portal_checks import (
     writes,
 )
 from tests.helpers import admin, assert_clean
+
+pytestmark = pytest.mark.e2e
 
 NAMED, NAMELESS = "ana@named.example", "bo@nameless.example"
 
