@@ -22,7 +22,6 @@ the run's failure, not the rows' (engine/outage.py judges which). A row's phases
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -348,8 +347,13 @@ class Phases:
             item, failure = entry
             wait = _deadline(failure) - time.monotonic()
             if wait > 0 and not self.stopped.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopped.wait(), wait)
+                # not wait_for: a cancel (the second stop) coming as `stopped` is set must
+                # not be swallowed (Python 3.11's wait_for can), or the pool never ends
+                stopped = asyncio.ensure_future(self.stopped.wait())
+                try:
+                    await asyncio.wait({stopped}, timeout=wait)
+                finally:
+                    stopped.cancel()
             if self.stopped.is_set():
                 return failure  # stopped now: the row ends interrupted
             return await work(item)

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import sys
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -16,10 +17,14 @@ import pytest
 from rich.console import Console
 
 from bulk_onboard.cli.progress import BarProgress, LogProgress, show_stop_waits, waiting_text
+from bulk_onboard.engine import modes
 from bulk_onboard.engine.pool import Stop
+from bulk_onboard.intake import load_intake
+from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.progress import NoProgress
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.portal_checks import MARIA, last_run, report_rows, write_clients
-from tests.helpers import FakeClock, admin, assert_clean
+from tests.helpers import FakeClock, admin, assert_clean, settings_for
 
 WINDOW = 3  # --request-timeout: how long the lost write may land
 
@@ -92,3 +97,31 @@ async def test_a_stop_waits_for_a_lost_write_and_says_so(sandbox: Sandbox, tmp_p
     row = report_rows(last_run(reports))["K-1"]
     assert row["status"] == "created", row  # the room landed late and counts as this run's
     await assert_clean(sandbox)
+
+
+@pytest.mark.e2e
+async def test_a_second_stop_ends_the_waiting_rows_at_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", MARIA)])
+    dropped = {"fault": "drop", "method": "POST", "regex": r"/api/2\.0/files/rooms$"}
+    await admin(sandbox, "POST", "/sandbox/faults", {"script": [dropped]})
+    stop, reports = Stop(), tmp_path / "reports"
+    settings = settings_for(sandbox, reports, request_timeout=30.0)
+
+    async def stop_twice() -> None:
+        while not stop.uncertain():  # the room's create is lost and waits for its window
+            await asyncio.sleep(0.02)
+        stop.request("signal SIGINT")
+        await asyncio.sleep(0.3)
+        assert stop.uncertain(), "a first stop waits"
+        stop.request("signal SIGINT")
+
+    intake = load_intake([sheet], load_playbook(None))
+    started = time.monotonic()
+    asker = asyncio.create_task(stop_twice())
+    summary = await modes.start(settings, intake, sources=[sheet], progress=NoProgress(), stop=stop)
+    await asker
+    assert time.monotonic() - started < 10  # not the 30 s window
+    assert summary.stopped is not None
+    assert report_rows(last_run(reports))["K-1"]["status"] == "interrupted"
