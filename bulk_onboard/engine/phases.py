@@ -13,8 +13,9 @@ A step failure is a value (the row fails, the run goes on); a refused token stop
 spent daily budget defers the row; a bug in one row fails that row, not the run. A row whose
 write's answer was lost and that a look at once did not find waits without its worker (the
 phase's pool goes on) and is taken up again once the window since that write has passed, at
-the phase's end; one still uncertain after a few rounds, or when the run stops, ends
-interrupted (a retry or --resume looks before writing). An outage is
+the phase's end (after a first Ctrl-C too); one still uncertain after a few rounds, or when
+the run stops now (a second Ctrl-C, or the run's own stop), ends interrupted (a retry or
+--resume looks before writing). An outage is
 the run's failure, not the rows' (engine/outage.py judges which). A row's phases in the run
 (active, parked, held, finished) are engine/rows.py's.
 """
@@ -120,10 +121,10 @@ class Phases:
         # whether client rooms may be made (a key that cannot see every room may not)
         self.room_view: RoomView | None = None
         self.outage_streak: list[str] = []  # rows failed on outages since the last good one
-        # A first stop lets the rows waiting on an uncertain write see whether it landed (they
-        # are taken up at their deadline, as without a stop); a second ends them now.
-        self.stopped = asyncio.Event()  # set by the second stop request: waiting rows end
-        self.now = Stop()  # the stop of the pools of waiting rows: the run's second request
+        # A first Ctrl-C lets the rows waiting on an uncertain write see whether it landed
+        # (they are taken up at their deadline, as without a stop); a second ends them now.
+        self.stopped = asyncio.Event()  # set when waiting rows end now (see _stop_requested)
+        self.stop_now = Stop()  # the stop of the pools of waiting rows: the run's second request
         stop.uncertain = self._uncertain
         # a phase's waiting rows, taken up while the next phase runs: people, clients
         self.behind: dict[str, list[asyncio.Task[None]]] = {}
@@ -134,10 +135,14 @@ class Phases:
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
 
     def _stop_requested(self, stop: Stop, reason: str) -> None:
-        if stop.requests >= 2 and not self.stopped.is_set():
-            self.stopped.set()
-            self.now.request(reason)
-            self.now.request(reason)  # cancels what the waiting rows' pools run
+        """A stop someone asked for (a signal) lets the waiting rows wait; the run's own (a
+        refused token, an outage) ends them now, as a second request does, which also
+        cancels what their pools run."""
+        if stop.requests < 2 and reason.startswith("signal"):
+            return
+        self.stopped.set()
+        for _ in range(min(stop.requests, 2) - self.stop_now.requests):
+            self.stop_now.request(reason)
 
     def _uncertain(self) -> list[float]:
         """When the writes rows wait on may land until (time.monotonic), one per write."""
@@ -338,7 +343,7 @@ class Phases:
             waiting.clear()
             last = passes == PASSES
             later, after = self._later(work), self._after(finished, done, last)
-            await self._pool(later, after, stop=self.now).run(items_again)
+            await self._pool(later, after, stop=self.stop_now).run(items_again)
 
     def _later(
         self, work: Callable[[T], Awaitable[StepFailed | None]]
