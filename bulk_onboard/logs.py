@@ -67,6 +67,7 @@ EVENTS: frozenset[str] = frozenset(
         "share_warning",  # the portal accepted a share with a warning
         "share_skipped_api_user",  # the run's own account named in a sheet: no entry, once
         "progress",  # periodic: done, total, rows_per_second, eta_seconds, failed
+        "stop_waiting",  # a stop waits for lost writes: writes, waits_s, message
         # CRM announcements
         "crm_retrying",
         "crm_delivered",

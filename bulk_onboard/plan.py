@@ -2,7 +2,7 @@
 
 A client row: the room, its folders and the template copies (or, with a skeleton, the
 skeleton's content in one copy, the folders and copies run only while the skeleton is not in
-the portal), one share request
+the portal), the contact as a named guest when the row names them, one share request
 for the account manager and the client, one for the playbook's groups, the room link, and the
 CRM announcement when a CRM sink is set. A
 person: the account, the groups the row names, then (when the row names a room) the
@@ -27,6 +27,7 @@ from bulk_onboard.model.steps import (
     JoinGroup,
     JoinRoom,
     Member,
+    NameContact,
     Plan,
     Ref,
     RoomFromTemplate,
@@ -76,6 +77,9 @@ def client_steps(record: ClientRecord, playbook: Playbook) -> tuple[Step, ...]:
         steps += content
         if playbook.skeleton is not None:
             ids = (Ref(CopySkeleton.KEY, "folders"), Ref(CopySkeleton.KEY, "files"))
+    if record.contact_first_name and record.contact_last_name:
+        first, last = record.contact_first_name, record.contact_last_name
+        steps.append(NameContact(NameContact.KEY, record.client_email, first, last))
     steps.append(share_step(record, playbook))
     if playbook.groups:
         steps.append(ShareGroups(ShareGroups.KEY, ROOM_ID, playbook.groups, playbook.group_access))

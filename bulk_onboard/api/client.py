@@ -296,6 +296,19 @@ class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, RoomTemplateCalls, Portal
         params: Params = {"fields": NEW_PERSON_FIELDS}
         return _object(await self._call("POST", "add_member", "people", params=params, body=body))
 
+    async def add_activated_member(
+        self, email: str, first_name: str, last_name: str, user_type: int
+    ) -> Json:
+        """POST people/active → EmployeeFullDto trimmed as add_member's: a person with names
+        and no mail, activation pending (the one way to make a named guest, docspace-api.md
+        5.6); an existing e-mail → PermanentError 400."""
+        body = bodies.member_body(email, first_name, last_name, user_type)
+        params: Params = {"fields": NEW_PERSON_FIELDS}
+        reply = await self._call(
+            "POST", "add_activated_member", "people/active", params=params, body=body
+        )
+        return _object(reply)
+
     async def invite_users(
         self,
         invitations: Iterable[tuple[str, int]],

@@ -82,6 +82,9 @@ class PortalCalls:
             user_type: int,
             culture: str | None = None,
         ) -> Json: ...
+        async def add_activated_member(
+            self, email: str, first_name: str, last_name: str, user_type: int
+        ) -> Json: ...
         async def user_by_email(self, email: str) -> Json | None: ...
         async def person_state(self, email: str) -> Json | None: ...
         async def self_profile(self) -> Json: ...
@@ -239,6 +242,12 @@ class PortalCalls:
     ) -> Person:
         """POST people (an address the portal has → PermanentError, Refusal.EMAIL_TAKEN)."""
         dto = await self.add_member(email, first_name, last_name, user_type, culture)
+        return Person.from_dto(dto)
+
+    async def new_guest(self, email: str, first_name: str, last_name: str) -> Person:
+        """POST people/active with type Guest: a named guest, activation pending, no mail
+        (an address the portal has → PermanentError, Refusal.EMAIL_TAKEN)."""
+        dto = await self.add_activated_member(email, first_name, last_name, GUEST)
         return Person.from_dto(dto)
 
     async def person(self, email: str) -> Person | None:

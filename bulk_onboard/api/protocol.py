@@ -88,6 +88,7 @@ class PortalClient(Protocol):
         user_type: int,
         culture: str | None = None,
     ) -> Person: ...
+    async def new_guest(self, email: str, first_name: str, last_name: str) -> Person: ...
     async def invite_users(  # the answer is not read: any value will do
         self,
         invitations: Iterable[tuple[str, int]],

@@ -9,6 +9,7 @@ import asyncio
 import os
 import secrets
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -41,6 +42,7 @@ from bulk_onboard.cli.options import (
     with_playbook_limits,
 )
 from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run, say
+from bulk_onboard.cli.progress import stop_waits_shown, waiting_text
 from bulk_onboard.cli.resume_limits import keep_run_limits
 from bulk_onboard.cli.runs import prune_after_run
 from bulk_onboard.cli.signals import stop_on_signals
@@ -82,7 +84,11 @@ def say_stopping(stop: Stop, reason: str) -> None:
     if not reason.startswith("signal"):
         return  # a stop of the run's own (a refused token, an outage): the summary says why
     rows = f"{stop.in_flight} row{'s' if stop.in_flight != 1 else ''} in flight"
-    if stop.requests == 1:
+    deadlines = stop.uncertain()
+    if stop.requests == 1 and deadlines:
+        seconds = max(deadlines) - time.monotonic()
+        click.echo(f"stopping: finishing {rows}, {waiting_text(len(deadlines), seconds)}", err=True)
+    elif stop.requests == 1:
         click.echo(f"stopping: finishing {rows}; Ctrl-C again to cancel them", err=True)
     elif stop.requests == 2:
         click.echo(
@@ -109,7 +115,7 @@ def _launch(
     async def with_signals() -> RunSummary:
         stop = Stop()
         stop.on_request(say_stopping)
-        with stop_on_signals(stop):
+        with stop_on_signals(stop), stop_waits_shown(stop, progress):
             return await job(progress, stop)
 
     try:
@@ -579,7 +585,7 @@ async def _onboard_twice(
     start_logs(settings, first)
     stop = Stop()
     stop.on_request(say_stopping)
-    with stop_on_signals(stop):
+    with stop_on_signals(stop), stop_waits_shown(stop, first):
         outcome = await modes.start(
             settings,
             intake,

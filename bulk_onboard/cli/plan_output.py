@@ -27,6 +27,7 @@ from bulk_onboard.model.steps import (
     JoinGroup,
     JoinRoom,
     Member,
+    NameContact,
     Plan,
     Ref,
     RoomFromTemplate,
@@ -81,6 +82,8 @@ def step_text(step: Step) -> str:
         case CopyFile(source=source, dest_folder=dest, dest_title=title):
             what = f'"{source}"' if isinstance(source, TemplatePath) else f"file {source}"
             return f'copy {what} to {dest} as "{title}"'
+        case NameContact(email=email, first_name=first, last_name=last):
+            return f"ensure the contact {email} is named {first} {last} (a guest, if new)"
         case EnsureLink(room=room, link_type=link_type, access=access, title=title):
             return f'ensure {word(link_type)} link "{title}" ({word(access)}) in {room}'
         case EnsurePerson(

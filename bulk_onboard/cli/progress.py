@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -20,6 +23,8 @@ from rich.progress import (
     Progress as RichProgressBar,
 )
 
+from bulk_onboard.engine.pool import Stop
+from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import OK_STATUSES, Status
 
 log = structlog.get_logger("bulk_onboard")
@@ -80,6 +85,7 @@ class BarProgress:
             TextColumn("[red]{task.fields[problems]}"),
             TimeElapsedColumn(),
             TextColumn("ETA {task.fields[eta]}"),
+            TextColumn("[yellow]{task.fields[note]}"),
             console=self._console,
             transient=False,
         )
@@ -94,7 +100,7 @@ class BarProgress:
         self._work.start(total + extra_work)
         self._bar.start()
         self._task = self._bar.add_task(
-            "rows", total=total, problems="0 failed", rate=0.0, eta=eta_text(None)
+            "rows", total=total, problems="0 failed", rate=0.0, eta=eta_text(None), note=""
         )
 
     def work_done(self) -> None:
@@ -119,6 +125,11 @@ class BarProgress:
         self._counts[new.value] += 1
         self._bar.update(self._task, problems=counts_text(self._counts))
 
+    def stopping(self, writes: int, seconds: float) -> None:
+        """A stop waits for `writes` uncertain writes, `seconds` at most: said on the bar."""
+        if self._task is not None:
+            self._bar.update(self._task, note=waiting_text(writes, seconds) if writes else "")
+
     def close(self) -> None:
         self._bar.stop()
 
@@ -134,6 +145,7 @@ class LogProgress:
         self._started = clock()
         self._last = self._started
         self._work = Work(clock)
+        self._waiting, self._waiting_said = 0, self._started  # what a stop waits for, said when
 
     def start(self, total: int, extra_work: int = 0) -> None:
         self._total = total
@@ -170,5 +182,64 @@ class LogProgress:
             **not_ok_counts(self._counts),
         )
 
+    def stopping(self, writes: int, seconds: float) -> None:
+        """A stop waits for `writes` uncertain writes, `seconds` at most: a `stop_waiting`
+        line when the count changes, and every `every` seconds while it waits."""
+        now = self._clock()
+        if writes == self._waiting and (not writes or now - self._waiting_said < self._every):
+            return
+        self._waiting, self._waiting_said = writes, now
+        log.info(
+            "stop_waiting",
+            writes=writes,
+            waits_s=math.ceil(seconds) if writes else 0,
+            message=waiting_text(writes, seconds) if writes else "no write left to wait for",
+        )
+
     def close(self) -> None:
         self._emit(self._clock())
+
+
+def waiting_text(writes: int, seconds: float) -> str:
+    """ "waiting up to 58 s to see whether 3 writes landed; Ctrl-C again to stop now" """
+    noun = "write" if writes == 1 else "writes"
+    return (
+        f"waiting up to {math.ceil(seconds)} s to see whether {writes} {noun} landed; "
+        "Ctrl-C again to stop now"
+    )
+
+
+async def show_stop_waits(
+    stop: Stop,
+    display: BarProgress | LogProgress,
+    every: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """While a first stop lets the rows waiting on uncertain writes see whether they landed:
+    how many writes, and until the last of them may land, counted down every `every` s."""
+    while stop.requests < 2:
+        now = clock()
+        deadlines = stop.uncertain()
+        display.stopping(len(deadlines), max((d - now for d in deadlines), default=0.0))
+        await asyncio.sleep(every)
+    if isinstance(display, BarProgress):
+        display.stopping(0, 0.0)  # stopped now: the second request's line says what happens
+
+
+@contextmanager
+def stop_waits_shown(stop: Stop, progress: Progress) -> Iterator[None]:
+    """From the first Ctrl-C (or SIGTERM) on, the writes the stop waits for are shown on
+    `progress` (a bar, or log lines) until the block ends."""
+    tasks: list[asyncio.Task[None]] = []
+
+    def started(stop: Stop, reason: str) -> None:
+        display = progress if isinstance(progress, BarProgress | LogProgress) else None
+        if display is not None and not tasks and reason.startswith("signal"):
+            tasks.append(asyncio.get_running_loop().create_task(show_stop_waits(stop, display)))
+
+    stop.on_request(started)
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()

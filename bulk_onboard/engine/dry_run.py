@@ -22,6 +22,7 @@ from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.models import (
     ACTIVE,
+    GUEST,
     ROOM_ADMIN,
     SEARCH_ACTIVE,
     TYPE_RANK,
@@ -192,6 +193,10 @@ class PlanningClient:
     ) -> Person:
         self.writes["POST add_member"] += 1
         return self._planned_person(email, user_type)
+
+    async def new_guest(self, email: str, first_name: str, last_name: str) -> Person:
+        self.writes["POST add_activated_member"] += 1
+        return self._planned_person(email, GUEST)
 
     async def invite_users(
         self,

@@ -13,8 +13,9 @@ A step failure is a value (the row fails, the run goes on); a refused token stop
 spent daily budget defers the row; a bug in one row fails that row, not the run. A row whose
 write's answer was lost and that a look at once did not find waits without its worker (the
 phase's pool goes on) and is taken up again once the window since that write has passed, at
-the phase's end; one still uncertain after a few rounds, or when the run stops, ends
-interrupted (a retry or --resume looks before writing). An outage is
+the phase's end (after a first Ctrl-C too); one still uncertain after a few rounds, or when
+the run stops now (a second Ctrl-C, or the run's own stop), ends interrupted (a retry or
+--resume looks before writing). An outage is
 the run's failure, not the rows' (engine/outage.py judges which). A row's phases in the run
 (active, parked, held, finished) are engine/rows.py's.
 """
@@ -22,7 +23,6 @@ the run's failure, not the rows' (engine/outage.py judges which). A row's phases
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -121,14 +121,32 @@ class Phases:
         # whether client rooms may be made (a key that cannot see every room may not)
         self.room_view: RoomView | None = None
         self.outage_streak: list[str] = []  # rows failed on outages since the last good one
-        self.stopped = asyncio.Event()  # set when the run is asked to stop (waiting rows end)
+        # A first Ctrl-C lets the rows waiting on an uncertain write see whether it landed
+        # (they are taken up at their deadline, as without a stop); a second ends them now.
+        self.stopped = asyncio.Event()  # set when waiting rows end now (see _stop_requested)
+        self.stop_now = Stop()  # the stop of the pools of waiting rows: the run's second request
+        stop.uncertain = self._uncertain
         # a phase's waiting rows, taken up while the next phase runs: people, clients
         self.behind: dict[str, list[asyncio.Task[None]]] = {}
         self.waiting_people: set[str] = set()  # e-mails of person rows waiting behind
         self.waiting_clients: set[str] = set()  # keys of client rows waiting behind
-        stop.on_request(lambda _stop, _reason: self.stopped.set())
+        stop.on_request(self._stop_requested)
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
+
+    def _stop_requested(self, stop: Stop, reason: str) -> None:
+        """A stop someone asked for (a signal) lets the waiting rows wait; the run's own (a
+        refused token, an outage) ends them now, as a second request does, which also
+        cancels what their pools run."""
+        if stop.requests < 2 and reason.startswith("signal"):
+            return
+        self.stopped.set()
+        for _ in range(min(stop.requests, 2) - self.stop_now.requests):
+            self.stop_now.request(reason)
+
+    def _uncertain(self) -> list[float]:
+        """When the writes rows wait on may land until (time.monotonic), one per write."""
+        return [waiting.deadline for waiting in self.runner.once.waiting.values()]
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -247,13 +265,14 @@ class Phases:
         work: Callable[[T], Awaitable[R]],
         done: Callable[[T, R], None],
         weight: Callable[[T], int] = lambda item: 1,
+        stop: Stop | None = None,
     ) -> Pool[T, R]:
         """Items skipped or cancelled by a stop keep no result: the run ends them as
         interrupted."""
         return Pool(
             work,
             concurrency=self.concurrency,
-            stop=self.stop,
+            stop=stop or self.stop,
             on_done=done,
             weight=weight,
         )
@@ -323,7 +342,8 @@ class Phases:
             items_again = sorted(waiting, key=lambda entry: _deadline(entry[1]))
             waiting.clear()
             last = passes == PASSES
-            await self._pool(self._later(work), self._after(finished, done, last)).run(items_again)
+            later, after = self._later(work), self._after(finished, done, last)
+            await self._pool(later, after, stop=self.stop_now).run(items_again)
 
     def _later(
         self, work: Callable[[T], Awaitable[StepFailed | None]]
@@ -331,11 +351,16 @@ class Phases:
         async def later(entry: tuple[T, StepFailed]) -> StepFailed | None:
             item, failure = entry
             wait = _deadline(failure) - time.monotonic()
-            if wait > 0 and not self.stop.requested:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopped.wait(), wait)
-            if self.stop.requested:
-                return failure  # the run stops: the row ends interrupted
+            if wait > 0 and not self.stopped.is_set():
+                # not wait_for: a cancel (the second stop) coming as `stopped` is set must
+                # not be swallowed (Python 3.11's wait_for can), or the pool never ends
+                stopped = asyncio.ensure_future(self.stopped.wait())
+                try:
+                    await asyncio.wait({stopped}, timeout=wait)
+                finally:
+                    stopped.cancel()
+            if self.stopped.is_set():
+                return failure  # stopped now: the row ends interrupted
             return await work(item)
 
         return later

@@ -24,6 +24,9 @@ class Stop:
         self.requests = 0
         self.reason: str | None = None
         self.in_flight = 0  # rows being worked on now, across the pools of the run
+        # when the writes the run waits to see landed may land until (time.monotonic), one per
+        # write; the run's phases say (a stop waits for them, a second one does not)
+        self.uncertain: Callable[[], list[float]] = list
         self._cancel_hooks: list[Callable[[], None]] = []
         self._request_hooks: list[Callable[[Stop, str], None]] = []
 

@@ -9,6 +9,7 @@
     CopySkeleton  skeleton     clients        SkeletonActions.skeleton
     RoomFromTemplate room      clients        TemplateActions.room
     TemplateContent content    clients        TemplateActions.content
+    NameContact   contact      clients        PersonActions.contact
     ShareRoom     share        clients        ClientActions.share
     EnsureLink    link         clients        ClientActions.link
     JoinGroup     group:<n>    people         GroupActions.join
@@ -46,6 +47,7 @@ from bulk_onboard.model.steps import (
     FindRoom,
     JoinGroup,
     JoinRoom,
+    NameContact,
     RoomFromTemplate,
     ShareGroups,
     ShareRoom,
@@ -94,6 +96,7 @@ STEP_KINDS: tuple[StepKind, ...] = (
     ),
     StepKind(RoomFromTemplate, "clients", lambda a: template_actions(a.client).room),
     StepKind(TemplateContent, "clients", lambda a: template_actions(a.client).content),
+    StepKind(NameContact, "clients", lambda a: a.people.contact),
     StepKind(ShareRoom, "clients", lambda a: a.client.share),
     StepKind(ShareGroups, "clients", lambda a: GroupActions(a.client.ctx, a.client.once).share),
     StepKind(EnsureLink, "clients", lambda a: a.client.link),

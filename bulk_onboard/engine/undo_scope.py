@@ -13,6 +13,7 @@ Only what the journal says the run created or changed is ever taken back:
     client row, step "share", outcome changed      members it added ("added") and addresses
                                                    it invited by e-mail ("invited")
     user row, step "person", outcome created       a person it created or invited
+    client row, step "contact", outcome created    the contact it made a named guest
     user row, step "membership", outcome changed   a member it added ("added": true)
     client row, step "crm", outcome created        a client it announced to the CRM
     user row, step "group:<name>", created         a group it made ("id"); changed or created
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bulk_onboard.model.outputs import (
+    ContactOut,
     CrmOut,
     FileOut,
     FolderOut,
@@ -44,7 +46,7 @@ from bulk_onboard.model.outputs import (
     ShareOut,
     SkeletonOut,
 )
-from bulk_onboard.model.steps import EnsureLink, EnsurePerson, EnsureRoom, output_type
+from bulk_onboard.model.steps import EnsureLink, EnsurePerson, EnsureRoom, NameContact, output_type
 from bulk_onboard.runs.folder import RunFolder, open_run_folder
 from bulk_onboard.runs.journal import Checkpoint
 
@@ -221,6 +223,9 @@ class _Fold:
             elif step == EnsurePerson.KEY and row.startswith("user:") and outcome == "created":
                 email = row.split(":", 1)[1].lower()
                 self.created_people[email] = (row, PersonOut.from_json(out).id)
+            elif step == NameContact.KEY and outcome == "created":
+                contact = ContactOut.from_json(out)
+                self.created_people.setdefault(contact.email.lower(), (row, contact.id))
         for room_id, row in sorted(self.rooms.created.items(), key=lambda item: item[::-1]):
             title = self.rooms.title(room_id)
             self.effects.rooms.append(Effect("room", f"room:{room_id}", row, room_id, title))

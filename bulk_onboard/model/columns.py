@@ -28,6 +28,8 @@ CLIENT_COLUMNS: tuple[str, ...] = (
     "room_type",
     "client_access",
     "tags",
+    "contact_first_name",
+    "contact_last_name",
 )
 CLIENT_REQUIRED: tuple[str, ...] = ("client_id", "client_name", "client_email", "manager_email")
 
@@ -190,6 +192,31 @@ _CLIENT_ALIASES: dict[str, tuple[str, ...]] = {
         "étiquettes",
         "etiquettes",
         "etiquetas",
+    ),
+    # the name the client contact gets in DocSpace (first and last, or neither)
+    "contact_first_name": (
+        "contactfirstname",
+        "contactgivenname",
+        "contactforename",
+        "ansprechpartnervorname",
+        "vornameansprechpartner",
+        "prénomcontact",
+        "prenomcontact",
+        "prénomducontact",
+        "prenomducontact",
+        "nombrecontacto",
+        "nombredelcontacto",
+    ),
+    "contact_last_name": (
+        "contactlastname",
+        "contactsurname",
+        "contactfamilyname",
+        "ansprechpartnernachname",
+        "nachnameansprechpartner",
+        "nomcontact",
+        "nomducontact",
+        "apellidocontacto",
+        "apellidodelcontacto",
     ),
 }
 

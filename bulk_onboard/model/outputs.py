@@ -15,6 +15,7 @@ are ignored).
     CopySkeleton  skeleton       SkeletonOut   folders, files (the room's top-level items)
     RoomFromTemplate room        RoomOut       id, title
     TemplateContent content      SkeletonOut   folders, files (what the job or fallback made)
+    NameContact   contact        ContactOut    id, email
     ShareRoom     share          ShareOut      set (found); set, room, added, invited (changed)
     EnsureLink    link           LinkOut       id, url
     EnsurePerson  person         PersonOut     id
@@ -170,6 +171,21 @@ class PersonOut:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactOut:
+    """The client contact as a person of the portal (what undo needs: the id and address)."""
+
+    id: str
+    email: str
+
+    def to_json(self) -> Json:
+        return {"id": self.id, "email": self.email}
+
+    @classmethod
+    def from_json(cls, out: Mapping[str, Any]) -> ContactOut:
+        return cls(str(out.get("id", "")), str(out.get("email", "")))
+
+
+@dataclass(frozen=True, slots=True)
 class MembershipOut:
     """A person's access in a room: set by this run (room, person, access; `added` when they
     were not a member before, what undo takes back), or found in place (no room)."""
@@ -278,6 +294,7 @@ StepOutput: TypeAlias = (
     | ShareOut
     | LinkOut
     | PersonOut
+    | ContactOut
     | MembershipOut
     | CrmOut
     | GroupOut

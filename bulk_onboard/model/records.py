@@ -199,6 +199,9 @@ class ClientRecord:
     client_access: Access
     tags: tuple[str, ...]
     values: tuple[tuple[str, str], ...]  # every input column as read, for the report
+    # the contact's name in DocSpace: both or neither (None: invited by e-mail, nameless)
+    contact_first_name: str | None = None
+    contact_last_name: str | None = None
 
     # "client:<client_id>", made once (every phase, the report and the journal use it)
     row_key: str = field(init=False, repr=False, compare=False)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, TypeAlias, get_args
 
 from bulk_onboard.model.outputs import (
+    ContactOut,
     CrmOut,
     FileOut,
     FolderOut,
@@ -198,6 +199,21 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
+class NameContact:
+    """The client contact with a name: an address the portal does not know becomes a named
+    guest (POST people/active, type Guest: activation pending, no mail), whom the share's
+    e-mail entry then sends the one room invitation; a person the portal has is left as is."""
+
+    KEY: ClassVar[str] = "contact"
+    OUTPUT: ClassVar[type[StepOutput]] = ContactOut
+
+    key: str
+    email: str
+    first_name: str
+    last_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class ShareRoom:
     """One PUT files/rooms/{id}/share carrying every member; nothing sent if already so."""
 
@@ -308,6 +324,7 @@ Step: TypeAlias = (
     | CopySkeleton
     | RoomFromTemplate
     | TemplateContent
+    | NameContact
     | ShareRoom
     | EnsureLink
     | EnsurePerson

@@ -58,6 +58,9 @@ NOTES: dict[RowKind, dict[str, str]] = {
         "room_type": "The room's type (empty: the playbook's).",
         "client_access": "The client contact's access in the room (empty: the playbook's).",
         "tags": "The room's tags, comma-separated, added to the playbook's.",
+        "contact_first_name": "With contact_last_name, or neither: the contact's name in "
+        "DocSpace (empty: they enter one when joining).",
+        "contact_last_name": "See contact_first_name.",
     },
     RowKind.USER: {
         "email": "The person's e-mail.",

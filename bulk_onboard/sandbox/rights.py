@@ -142,6 +142,14 @@ def may_create_type(caller: Person, target_type: int) -> bool:
     return False
 
 
+def may_create_activated(caller: Person, target_type: int) -> bool:
+    """POST people/active: Action_AddRemoveUser for the type, so a Guest too (DocSpace admins
+    and room admins, Security.Rules), the others as POST people."""
+    if target_type == enums.GUEST:
+        return caller.is_admin or caller.type == enums.ROOM_ADMIN
+    return may_create_type(caller, target_type)
+
+
 def may_change_type(caller: Person, target: Person, new_type: int) -> bool:
     """UserManagerWrapper.UpdateUserTypeAsync (docspace-api.md 10.5): only raises — Guest →
     User, User/Guest → RoomAdmin (DocSpace admins), RoomAdmin/User/Guest → DocSpaceAdmin

@@ -135,6 +135,7 @@ def check_client(
     title = values.get("room_title", "") or _apply_pattern(playbook, keys, values, add)
     if problem := title_problem(title, ROOM_TITLE_MAX, "room title"):
         add("room_title", problem)
+    contact_first, contact_last = _contact_names(values, add)
     if problems or room_type is None or access is None:
         return problems
     row_tags = (t.strip() for t in values.get("tags", "").split(","))
@@ -149,6 +150,8 @@ def check_client(
         client_access=access,
         tags=tuple(dict.fromkeys([*playbook.tags, *(t for t in row_tags if t)])),
         values=cells,
+        contact_first_name=contact_first or None,
+        contact_last_name=contact_last or None,
     )
 
 
@@ -303,6 +306,23 @@ def _names(values: dict[str, str], add: Callable[[str, str], None]) -> tuple[str
             "(the person is then invited by e-mail and enters a name when joining).",
         )
     for column, text in (("first_name", first), ("last_name", last)):
+        if text and (problem := name_problem(text, column.replace("_", " "))):
+            add(column, problem)
+    return first, last
+
+
+def _contact_names(values: dict[str, str], add: Callable[[str, str], None]) -> tuple[str, str]:
+    """The client contact's first and last name: both or neither."""
+    first, last = values.get("contact_first_name", ""), values.get("contact_last_name", "")
+    if bool(first) != bool(last):
+        missing = "contact_last_name" if first else "contact_first_name"
+        add(
+            missing,
+            f"The contact's {'last' if first else 'first'} name is missing; fill in both of "
+            "the contact's names, or neither (the contact is then invited by e-mail and "
+            "enters a name when joining).",
+        )
+    for column, text in (("contact_first_name", first), ("contact_last_name", last)):
         if text and (problem := name_problem(text, column.replace("_", " "))):
             add(column, problem)
     return first, last

@@ -275,3 +275,32 @@ async def test_sandbox_people_endpoint(api: Api) -> None:
     assert taken.status == 409
     bad = await api.post("/sandbox/people", [{"email": "nope"}], token=None)
     assert bad.status == 400 and "invalid email" in bad.body["error"]
+
+
+async def test_people_active_makes_a_named_guest_without_mail_that_a_share_by_email_invites(
+    api: Api,
+) -> None:
+    """POST people/active (UserController.AddMemberAsActivated): Guest allowed to a room
+    admin, Active with activation Pending, no mail; the share by e-mail then mails the room
+    invitation (10.8: an activation-pending person)."""
+    await api.person("ra@example.com", "RoomAdmin", password="pw-123456")
+    token = await api.login("ra@example.com", "pw-123456")
+    guest = {"firstName": "Ana", "lastName": "Núñez", "email": "ana@example.com", "type": 2}
+    reply = await api.post("/api/2.0/people/active", guest, token=token)
+    assert reply.status == 200, reply.text
+    person = reply.response
+    assert person["isVisitor"] is True and person["displayName"] == "Ana Núñez"
+    assert person["status"] == 1 and person["activationStatus"] == 2
+    assert await api.outbox() == []
+    again = await api.post("/api/2.0/people/active", guest, token=token)
+    assert again.status == 400  # the address is taken
+    user = await api.person("u@example.com", "User", password="pw-123456")
+    assert user
+    as_user = await api.login("u@example.com", "pw-123456")
+    other = {**guest, "email": "bo@example.com"}
+    assert (await api.post("/api/2.0/people/active", other, token=as_user)).status == 403
+    room = await api.post("/api/2.0/files/rooms", {"title": "R", "roomType": 2}, token=token)
+    shared = await api.share(room.response["id"], {"email": "ana@example.com", "access": 2})
+    assert shared.status == 200, shared.text
+    mails = [(m["to"], m["kind"]) for m in await api.outbox()]
+    assert mails == [("ana@example.com", "room_invitation")]

@@ -22,8 +22,8 @@ from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
 from bulk_onboard.engine.portal_cache import ACTIVE, TYPE_RANK, Person
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.errors import ApiError, PermanentError, Refusal, RowRefused
-from bulk_onboard.model.outputs import MembershipOut, PersonOut, RoomOut
-from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Plan, Step
+from bulk_onboard.model.outputs import ContactOut, MembershipOut, PersonOut, RoomOut
+from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, NameContact, Plan, Step
 from bulk_onboard.runs.journal import Checkpoint
 
 
@@ -100,6 +100,40 @@ class PersonActions:
             await self.inviter.invite(step.email, int(step.user_type), step.culture)
             return await self._invited(step)
 
+    async def contact(self, state: RowState, step: NameContact, look: Look) -> StepDone:
+        """The client contact with their name: an address the portal does not know becomes a
+        named guest (POST people/active: no mail; the share's e-mail entry mails the room
+        invitation). A person the portal has keeps the name they have: the portal lets only
+        the person change it (PUT people/{id} ignores another's names)."""
+        people = self.ctx.people
+        async with people.locked(step.email):
+            if look.again:
+                person = await self.once.find(look, lambda: people.refresh(step.email))
+            else:
+                person = await people.get(step.email)
+            if person is None:
+                self.once.writing(state, step.key, "created")
+                try:
+                    made = await self.ctx.client.new_guest(
+                        step.email, step.first_name, step.last_name
+                    )
+                except PermanentError as exc:
+                    if exc.refusal is not Refusal.EMAIL_TAKEN:
+                        raise _guest_refused(step, exc) from exc
+                    person = await people.refresh(step.email)  # made by someone meanwhile
+                    if person is None:
+                        raise
+                else:
+                    made_person = people.put(step.email, made)
+                    return StepDone.of(ContactOut(made_person.id, step.email.lower()), "created")
+            elif look.again:
+                return StepDone.of(ContactOut(person.id, step.email.lower()), "created")
+            if person.hidden:
+                raise shares.hidden(step.email)
+            if person.disabled:
+                raise shares.disabled(step.email)
+            return StepDone.of(ContactOut(person.id, step.email.lower()), "found")
+
     async def _create_refused(self, step: EnsurePerson, exc: PermanentError) -> RowRefused:
         """POST people refused (403): a sentence naming the account's type and what to do."""
         account = type_name(await self.ctx.people.account_type())
@@ -174,6 +208,18 @@ class PersonActions:
         if now is None or TYPE_RANK.get(now.type, 0) < TYPE_RANK.get(wanted, 0):
             raise RowRefused(f"{refused}; {advice}")
         return now
+
+
+def _guest_refused(step: NameContact, exc: PermanentError) -> ApiError | RowRefused:
+    """POST people/active refused: a 403 is a sentence on what to do, others as they are."""
+    if exc.status != 403:
+        return exc
+    return RowRefused(
+        f"the portal refused to make the contact {step.email} a named guest ({exc.message}): "
+        "the account bulk-onboard works as must be a room admin or DocSpace admin, and the "
+        "portal must allow inviting guests; or leave contact_first_name and contact_last_name "
+        "empty (the contact is then invited by e-mail and enters a name when joining)"
+    )
 
 
 class _UpFrontJournal:

@@ -30,7 +30,7 @@ from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.portal_cache import Person
 from bulk_onboard.engine.row import RowState
 from bulk_onboard.errors import RowRefused
-from bulk_onboard.model.steps import ShareRoom
+from bulk_onboard.model.steps import NameContact, ShareRoom
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -221,6 +221,15 @@ def _refusal(room_id: int, missing: Sequence[Entry], reply: ShareReply) -> RowRe
     )
 
 
+def _by_email_if_named_here(state: RowState, by_id: bool, entry: Entry) -> Entry:
+    """The contact this row made a named guest (NameContact, created) had no mail yet: their
+    new record goes by e-mail, which mails an activation-pending person the room invitation
+    with its join link (docspace-api.md 10.8); by id it would mail nothing."""
+    if by_id or not entry.new or state.outcomes.get(NameContact.KEY) != "created":
+        return entry
+    return Entry(entry.email, None, entry.access, new=True)
+
+
 async def share_members(
     ctx: Context,
     state: RowState,
@@ -244,7 +253,7 @@ async def share_members(
                 ctx, state, member.email, int(member.access), current, person=person
             )
             if isinstance(entry, Entry):
-                entries.append(entry)
+                entries.append(_by_email_if_named_here(state, member.by_id, entry))
         if not entries:
             return []
         if sending is not None:

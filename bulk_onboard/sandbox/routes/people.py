@@ -1,4 +1,4 @@
-"""People: POST people, POST people/invite, GET people/email|exists|filter|@self
+"""People: POST people, POST people/active, POST people/invite, GET people/email|exists|filter|@self
 (docspace-api.md section 5.6)."""
 
 from __future__ import annotations
@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -76,7 +78,20 @@ def confirm_link(portal: Portal, kind: str) -> str:
     return f"{portal.url}/confirm/{kind}?key={secrets.token_urlsafe(16)}"
 
 
-async def add_member(request: web.Request) -> web.Response:
+@dataclass(frozen=True, slots=True)
+class _NewMember:
+    email: str
+    first: str
+    last: str
+    requested: int
+    password: str | None
+    culture: str | None
+
+
+async def _new_member(
+    request: web.Request, may_create: Callable[[Person, int], bool]
+) -> _NewMember:
+    """MemberRequestDto read and checked as POST people and people/active check it."""
     portal, caller = portal_of(request), caller_of(request)
     body = await read_body(request)
     email, first, last = body.string("email"), body.string("firstName"), body.string("lastName")
@@ -91,7 +106,7 @@ async def add_member(request: web.Request) -> web.Response:
     }
     if errors:
         raise ValidationFailed(errors)
-    if not rights.may_create_type(caller, requested):
+    if not may_create(caller, requested):
         raise Forbidden()
     if email is None or not valid_email(email.strip()):
         raise BadArgument(INCORRECT_EMAIL)
@@ -100,20 +115,26 @@ async def add_member(request: web.Request) -> web.Response:
     assert first is not None and last is not None
     if portal.store.people.by_email(email) is not None:
         raise BadArgument(EMAIL_TAKEN)
+    return _NewMember(email.strip(), first.strip(), last.strip(), requested, password, culture)
+
+
+async def add_member(request: web.Request) -> web.Response:
+    portal, caller = portal_of(request), caller_of(request)
+    new = await _new_member(request, rights.may_create_type)
     with portal.store.transaction():
         # No password: a random one. Either way the address still has to be confirmed,
         # so the account is Active with activation Pending and an activation mail goes out.
         person = portal.store.people.add(
-            email=email.strip(),
-            first_name=first.strip(),
-            last_name=last.strip(),
-            type=stored_type(requested),
+            email=new.email,
+            first_name=new.first,
+            last_name=new.last,
+            type=stored_type(new.requested),
             status=enums.ACTIVE,
             activation=enums.ACTIVATION_PENDING,
             now=portal.now(),
             created_by=caller.id,
-            password=password or secrets.token_urlsafe(18),
-            culture=culture,
+            password=new.password or secrets.token_urlsafe(18),
+            culture=new.culture,
         )
         portal.store.outbox.send(
             to=person.email,
@@ -121,8 +142,31 @@ async def add_member(request: web.Request) -> web.Response:
             user_id=person.id,
             subject="Confirm your e-mail address",
             link=confirm_link(portal, "Activation"),
-            culture=culture,
+            culture=new.culture,
             now=portal.now(),
+        )
+    return success(request, portal.dtos.employee_full(person))
+
+
+async def add_activated_member(request: web.Request) -> web.Response:
+    """POST people/active (UserController.AddMemberAsActivated, hidden from the API docs): a
+    person with names, Guest allowed (to admins and room admins: Action_AddRemoveUser), saved
+    Active with activation Pending (AddUserAsync without afterInvite) and mailed nothing
+    (notify false); `cultureName` is not read."""
+    portal, caller = portal_of(request), caller_of(request)
+    new = await _new_member(request, rights.may_create_activated)
+    with portal.store.transaction():
+        person = portal.store.people.add(
+            email=new.email,
+            first_name=new.first,
+            last_name=new.last,
+            type=stored_type(new.requested),
+            status=enums.ACTIVE,
+            activation=enums.ACTIVATION_PENDING,
+            now=portal.now(),
+            created_by=caller.id,
+            password=new.password or secrets.token_urlsafe(18),
+            culture=None,
         )
     return success(request, portal.dtos.employee_full(person))
 
@@ -289,6 +333,7 @@ async def get_self(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/2.0/people", add_member)
+    app.router.add_post("/api/2.0/people/active", add_activated_member)
     app.router.add_post("/api/2.0/people/invite", invite_users)
     app.router.add_get("/api/2.0/people/email", get_by_email)
     app.router.add_get("/api/2.0/people/exists", user_exists)
