@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_onboard.model.cells import neutralise
+from bulk_onboard.model.outputs import changes_in, changes_text
 from bulk_onboard.model.records import Origin
 from bulk_onboard.model.steps import CopyFile, EnsureFolder, EnsureLink, EnsurePerson, EnsureRoom
 
@@ -59,6 +60,7 @@ RESULT_COLUMNS = (
     "failed_step",
     "error",
     "note",
+    "changes",  # what the run changed on what existed: "title: A → B; contact: x → y"
     "room_id",
     "room_name",  # the room's title as the portal has it (room_title is an input column)
     "room_link",
@@ -94,6 +96,7 @@ def report_values(result: RowResult, input_columns: Sequence[str]) -> dict[str, 
         "failed_step": result.failed_step or "",
         "error": result.error or "",
         "note": result.note or "",
+        "changes": changes_text(changes_in(out)),
         "room_id": room.get("id", ""),
         "room_name": room.get("title", ""),
         "room_link": out.get(EnsureLink.KEY, {}).get("url", ""),

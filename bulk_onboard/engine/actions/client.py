@@ -19,13 +19,22 @@ import structlog
 
 from bulk_onboard.api.models import Link, Room
 from bulk_onboard.api.wire import stored_title
+from bulk_onboard.engine.actions.member_changes import Before, as_set, share_changes, share_notes
 from bulk_onboard.engine.actions.shares import Entry, share_members
 from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
 from bulk_onboard.engine.portal_cache import RoomEntry
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError, Refusal, RowRefused
-from bulk_onboard.model.outputs import Added, FileOut, FolderOut, LinkOut, RoomOut, ShareOut
+from bulk_onboard.model.outputs import (
+    Added,
+    Change,
+    FileOut,
+    FolderOut,
+    LinkOut,
+    RoomOut,
+    ShareOut,
+)
 from bulk_onboard.model.records import LinkType
 from bulk_onboard.model.steps import CopyFile, EnsureFolder, EnsureLink, EnsureRoom, ShareRoom
 
@@ -87,7 +96,11 @@ class ClientActions:
             )
         wanted = stored_title(step.title)  # compare with what the portal would store
         if room.title == wanted:
-            return StepDone.of(RoomOut(room.id, room.title), "found")
+            # a resumed or retried row that renamed it before still says so
+            hint = RoomOut.read(state.hints.get(step.key))
+            same = hint is not None and (hint.id, hint.title) == (room.id, room.title)
+            before = hint.changes if hint is not None and same else ()
+            return StepDone.of(RoomOut(room.id, room.title, before), "found")
         if not step.rename:
             state.note(
                 f'the room keeps its title "{room.title}" (the sheet gives "{wanted}"; the '
@@ -106,7 +119,8 @@ class ClientActions:
         renamed = await ctx.client.retitle_room(room.id, step.title)
         title = renamed.title or wanted  # the title the portal stored
         await ctx.rooms.add(Room(room.id, title, (state.plan.row_key,)))
-        return StepDone.of(RoomOut(room.id, title), "changed")
+        renamed_from = (Change("title", room.title, title),)
+        return StepDone.of(RoomOut(room.id, title, renamed_from), "changed")
 
     async def folder(self, state: RowState, step: EnsureFolder, look: Look) -> StepDone:
         ctx = self.ctx
@@ -149,35 +163,72 @@ class ClientActions:
 
     async def share(self, state: RowState, step: ShareRoom, look: Look) -> StepDone:
         """Manager and client with their accesses, in one request; nothing sent if already
-        so. On a second try of the row (a corrected manager_email, client_email or access),
-        whoever this tool set before and the row no longer names is removed, if their access
-        is still the one the tool gave: never a member someone else added."""
+        so. Whoever this tool set before (the portal's memory of it, or a retry's journal)
+        and the row no longer names is removed, if their access is still the one the tool
+        gave: never a member someone else added. In a room that existed, the row's changes
+        say what changed (manager: old → new) and its note whom the run removed."""
         ctx = self.ctx
+        row = state.plan.row_key
         room_id = int(ctx.resolve(step.room, state))
         if look.again:
             ctx.forget_room(room_id)
         current = await ctx.room_members(room_id)
-        had = {email: access for email, (_, access) in current.items()}
+        earlier = self._set_before(state, step, room_id, current)
+        before = {email: access for email, (_, access) in earlier.ours.items()}
         wanted = {m.email.lower(): int(m.access) for m in step.members}
-        hint = state.hints.get(step.key)
-        before = dict(ShareOut.from_json(hint).given) if hint else {}
         ours = {e: a for e, a in before.items() if wanted.get(e) == a}
 
         def sending(entries: list[Entry]) -> None:
             # If the answer is lost and a second look finds the entries applied, the step
             # still says whom it gave access, added and invited (what undo takes back).
             self.once.writing(state, step.key, "changed", _share_done(room_id, ours, entries))
+            ctx.set_members.claim(
+                row, room_id, as_set(step, [(e.email, e.access) for e in entries])
+            )
 
         sent = await share_members(ctx, state, room_id, step, sending)  # one mail per address
         for email, access in wanted.items():
             have = current.get(email)
-            if have is not None and have[1] == access and had.get(email) != access:
+            if have is not None and have[1] == access and earlier.had.get(email) != access:
                 ours[email] = access  # given by this share
         done = _share_done(room_id, ours, sent)
         gone = await self._take_back(state, step.key, room_id, before, wanted, current, done)
+        ctx.set_members.record(row, room_id, as_set(step, done.given))
+        return self._share_result(state, step, earlier, done, sent, gone)
+
+    def _set_before(
+        self,
+        state: RowState,
+        step: ShareRoom,
+        room_id: int,
+        current: dict[str, tuple[str, int]],
+    ) -> Before:
+        """The room before the share: its members' accesses and whom this tool set there."""
+        remembered = self.ctx.set_members.get(state.plan.row_key, room_id)
+        hint = state.hints.get(step.key)
+        ours = {e: ("", a) for e, a in ShareOut.from_json(hint).given} if hint else {}
+        ours.update({m.email: (m.role, m.access) for m in remembered})
+        had = {email: access for email, (_, access) in current.items()}
+        return Before(had, ours, known=bool(remembered or hint))
+
+    def _share_result(
+        self,
+        state: RowState,
+        step: ShareRoom,
+        earlier: Before,
+        done: ShareOut,
+        sent: list[Entry],
+        gone: list[str],
+    ) -> StepDone:
+        if state.outcomes.get(EnsureRoom.KEY) == "created":
+            changes: tuple[Change, ...] = ()  # a room this row made: nothing existed to change
+        else:
+            changes = share_changes(step, earlier, gone)
+            for text in share_notes(step, earlier, gone):
+                state.note(text)
         if not sent and not gone:
-            return StepDone.of(ShareOut(_given(ours)), "found")
-        return StepDone.of(done, "changed")
+            return StepDone.of(ShareOut(done.given), "found")
+        return StepDone.of(replace(done, changes=changes, removed=tuple(gone)), "changed")
 
     async def _take_back(
         self,
@@ -188,11 +239,11 @@ class ClientActions:
         wanted: dict[str, int],
         current: dict[str, tuple[str, int]],
         done: ShareOut,
-    ) -> bool:
-        """Whom this tool gave access before and the corrected row no longer names: removed
-        by id (an e-mail entry removes nothing, 10.6), while their access is still the one
-        the tool gave; a member someone else added or changed is never touched. True when
-        anyone was removed."""
+    ) -> list[str]:
+        """Whom this tool gave access before and the row no longer names: removed by id
+        (access 0; an e-mail entry removes nothing, 10.6), while their access is still the
+        one the tool gave; a member someone else added or changed is never touched. The
+        e-mails removed."""
         gone = [
             (email, have[0])
             for email, access in sorted(before.items())
@@ -202,7 +253,7 @@ class ClientActions:
             and have[1] == access
         ]
         if not gone:
-            return False
+            return []
         self.once.writing(state, step_key, "changed", done)
         reply = await self.ctx.client.share_room(
             room_id, [(user_id, 0) for _, user_id in gone], notify=False
@@ -210,7 +261,7 @@ class ClientActions:
         check_share_reply(reply, room_id)
         for email, _ in gone:
             current.pop(email, None)
-        return True
+        return [email for email, _ in gone]
 
     async def link(self, state: RowState, step: EnsureLink, look: Look) -> StepDone:
         ctx = self.ctx

@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from bulk_onboard.engine.actions import shares
 from bulk_onboard.engine.actions.invitations import Inviter, type_name
+from bulk_onboard.engine.actions.member_changes import access_changed
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
 from bulk_onboard.engine.portal_cache import ACTIVE, TYPE_RANK, Person
@@ -260,7 +261,9 @@ class MembershipActions:
             await shares.send(ctx, room_id, entries, notify=notify)
             for state, entry in zip(changed, entries, strict=True):
                 # for undo: the room, the person, and whether they were not a member before
-                out = MembershipOut(room_id, entry.who, entry.access, added=entry.new)
+                out = MembershipOut(
+                    room_id, entry.who, entry.access, added=entry.new, changes=access_changed(entry)
+                )
                 done[state.plan.row_key] = StepDone.of(out, "changed")
         return done
 
