@@ -206,7 +206,10 @@ async def build(
     clients, users = plans.rows_of(RowKind.CLIENT), plans.rows_of(RowKind.USER)
     ctx = Context.open(portal, job.checkpoint, clients=clients, users=users)
     ctx.set_members = SetMembers.for_portal(  # a dry run reads it and writes nothing
-        settings.state_dir, settings.portal_url, read_only=outside.client is not None
+        settings.state_dir,
+        settings.portal_url,
+        read_only=outside.client is not None,
+        earlier_runs=settings.report_dir,
     )
     guarded = await check_guard(ctx, job, timeline)  # before anything is written anywhere
     tripped = guarded.message if guarded is not None else None

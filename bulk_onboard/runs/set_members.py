@@ -9,7 +9,16 @@ One line per change, the last line of a row wins; the file is rewritten compactl
 holds many more lines than rows. The share step reads a row's entry: when the sheet names
 someone else, the member it remembers is removed (if their access is still the one it gave)
 and the new one added; a member it does not remember (someone added them by hand) is never
-touched. Before a share that changes the room, the step claims old and new members together
+touched.
+
+A portal that has no such file yet (its rooms onboarded by a version that did not keep one)
+learns it once from the journals of the runs against it in the report folder: per client, the
+room and the members of the last share that gave anyone access there. Their roles are not in a
+journal ("" in the file); the share step tells them by the sheet (runs/member_changes.py).
+Rooms no such journal covers have no entry: nobody is removed from them until bulk-onboard has
+set someone there itself.
+
+Before a share that changes the room, the step claims old and new members together
 (`claim`), and after it records whom it gave access (`record`): a run stopped in between
 still knows on its resume whom to take back. A room made again (another id) forgets the
 entry. A dry run (`plan --against-portal`) reads it and writes nothing.
@@ -19,11 +28,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bulk_onboard.config import portal_state_dir
+from bulk_onboard.runs.history import past_runs
+from bulk_onboard.runs.journal import read_journal
 
 NAME = "room-members.jsonl"
 MANAGER, CONTACT = "manager", "contact"
@@ -57,8 +69,24 @@ class SetMembers:
             self._load(path)
 
     @classmethod
-    def for_portal(cls, state_dir: Path, portal_url: str, *, read_only: bool = False) -> SetMembers:
-        return cls(portal_state_dir(state_dir, portal_url) / NAME, read_only=read_only)
+    def for_portal(
+        cls,
+        state_dir: Path,
+        portal_url: str,
+        *,
+        read_only: bool = False,
+        earlier_runs: Path | None = None,
+    ) -> SetMembers:
+        """The portal's memory; the first time, learnt from the journals of the runs against
+        it in `earlier_runs` (a report folder)."""
+        path = portal_state_dir(state_dir, portal_url) / NAME
+        memory = cls(path, read_only=read_only)
+        if earlier_runs is not None and not path.exists():
+            memory.rows.update(learnt_from_runs(earlier_runs, portal_url))
+            if not read_only:  # learnt once, even when there was nothing to learn
+                path.parent.mkdir(parents=True, exist_ok=True)
+                memory._compact(path)
+        return memory
 
     def _load(self, path: Path) -> None:
         try:
@@ -117,3 +145,33 @@ class SetMembers:
             os.fsync(fh.fileno())
         os.replace(aside, path)
         self._lines = len(self.rows)
+
+
+def _same_portal(a: str, b: str) -> bool:
+    return a.strip().rstrip("/").lower() == b.strip().rstrip("/").lower()
+
+
+def learnt_from_runs(report_dir: Path, portal_url: str) -> dict[str, Entry]:
+    """Per client row: the room and the members of the last share that gave anyone access
+    there, in the journals of the runs against `portal_url` in `report_dir` (oldest first)."""
+    learnt: dict[str, Entry] = {}
+    for run in past_runs(report_dir):
+        if run.portal is None or not _same_portal(run.portal, portal_url):
+            continue
+        for row, steps in read_journal(run.path / "journal.jsonl").steps.items():
+            entry = _share_of(steps)
+            if entry is not None:
+                learnt[row] = entry
+    return learnt
+
+
+def _share_of(steps: Mapping[str, Mapping[str, Any]]) -> Entry | None:
+    share, room = steps.get("share") or {}, steps.get("room") or {}
+    room_id = share.get("room", room.get("id"))
+    given = share.get("set") or []
+    if room_id is None or not given:
+        return None
+    try:
+        return Entry(int(room_id), tuple(SetMember("", str(e).lower(), int(a)) for e, a in given))
+    except (TypeError, ValueError):
+        return None

@@ -15,7 +15,9 @@ from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.cli.dry_run_output import dry_run_lines
 from bulk_onboard.engine.dry_run import dry_run
 from bulk_onboard.intake import load_intake
+from bulk_onboard.model.outputs import changes_in, changes_text
 from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.set_members import NAME
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.portal_checks import (
     KENJI,
@@ -138,3 +140,33 @@ async def test_a_plain_run_replaces_the_manager_and_contact_it_set_and_leaves_ot
     changed = report_rows(last_run(reports))[KENJI]["changes"]
     assert changed == f"{KENJI}: content-creator → editing"
     await assert_clean(sandbox)
+
+
+async def test_a_room_onboarded_before_the_memory_is_learnt_from_the_runs_journals(
+    sandbox: Sandbox, tmp_path: Path, state_dir: Path
+) -> None:
+    reports = tmp_path / "reports"
+    sheet = _sheet(tmp_path / "clients.csv", "Acme", "it@acme.example", MARIA)
+    code, output = await cli(sandbox, reports, "run", str(sheet))
+    assert code == 0, output
+    [memory] = state_dir.glob(f"portals/*/{NAME}")
+    memory.unlink()  # as a version that kept none left the portal
+    _sheet(sheet, "Acme", "it@acme.example", AMARA)
+
+    # Without the journals (another report folder) nothing tells whom it set: none removed.
+    elsewhere = settings_for(sandbox, tmp_path / "elsewhere", state_dir=state_dir)
+    plan = await dry_run(elsewhere, load_intake([sheet], load_playbook(None)))
+    [row] = plan.results
+    assert changes_text(changes_in(row.outputs)) == f"manager: (none) → {AMARA}"
+    assert row.note is not None and "so nobody was removed" in row.note
+    assert dict(plan.writes) == {"PUT set_room_share": 1}
+    assert not memory.exists()  # a dry run writes nothing
+
+    # The run against its own report folder learns it from the first run's journal.
+    code, output = await cli(sandbox, reports, "run", str(sheet))
+    assert code == 0, output
+    [room] = rooms_of(await portal_state(sandbox), "K-1")
+    members = _members(await portal_state(sandbox), room["id"])
+    assert members[AMARA] == 9 and MARIA not in members
+    assert report_rows(last_run(reports))["K-1"]["changes"] == f"manager: {MARIA} → {AMARA}"
+    assert memory.exists()

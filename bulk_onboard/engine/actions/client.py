@@ -19,7 +19,13 @@ import structlog
 
 from bulk_onboard.api.models import Link, Room
 from bulk_onboard.api.wire import stored_title
-from bulk_onboard.engine.actions.member_changes import Before, as_set, share_changes, share_notes
+from bulk_onboard.engine.actions.member_changes import (
+    Before,
+    as_set,
+    share_changes,
+    share_notes,
+    with_roles,
+)
 from bulk_onboard.engine.actions.shares import Entry, share_members
 from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
@@ -209,7 +215,7 @@ class ClientActions:
         ours = {e: ("", a) for e, a in ShareOut.from_json(hint).given} if hint else {}
         ours.update({m.email: (m.role, m.access) for m in remembered})
         had = {email: access for email, (_, access) in current.items()}
-        return Before(had, ours, known=bool(remembered or hint))
+        return Before(had, with_roles(step, ours), known=bool(remembered or hint))
 
     def _share_result(
         self,

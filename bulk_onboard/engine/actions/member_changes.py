@@ -38,6 +38,23 @@ def as_set(step: ShareRoom, given: Iterable[tuple[str, int]]) -> tuple[SetMember
     return tuple(SetMember(role_of.get(e.lower(), ""), e.lower(), a) for e, a in given)
 
 
+def with_roles(step: ShareRoom, ours: Mapping[str, tuple[str, int]]) -> dict[str, tuple[str, int]]:
+    """Roles for members remembered without one (learnt from an earlier run's journal): the
+    role the sheet gives their e-mail, else the role whose access they have, when only one
+    role of the sheet has that access."""
+    role_of = roles(step)
+    by_access: dict[int, list[str]] = {}
+    for member in step.members:
+        by_access.setdefault(int(member.access), []).append(role_of[member.email.lower()])
+    named: dict[str, tuple[str, int]] = {}
+    for email, (role, access) in ours.items():
+        if not role:
+            alike = by_access.get(access, [])
+            role = role_of.get(email) or (alike[0] if len(alike) == 1 else "")
+        named[email] = (role, access)
+    return named
+
+
 @dataclass(frozen=True, slots=True)
 class Before:
     """What the room was before the share: its members' accesses (`had`), and whom this tool
