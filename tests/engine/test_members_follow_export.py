@@ -30,7 +30,7 @@ from tests.engine.portal_checks import (
     rooms_of,
     writes,
 )
-from tests.helpers import assert_clean, settings_for
+from tests.helpers import admin, assert_clean, settings_for
 
 pytestmark = pytest.mark.e2e  # whole runs against the sandbox
 
@@ -170,3 +170,39 @@ async def test_a_room_onboarded_before_the_memory_is_learnt_from_the_runs_journa
     assert members[AMARA] == 9 and MARIA not in members
     assert report_rows(last_run(reports))["K-1"]["changes"] == f"manager: {MARIA} → {AMARA}"
     assert memory.exists()
+
+
+async def test_changes_whose_answers_were_lost_are_still_said_and_done_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    sheet = _sheet(tmp_path / "c.csv", "Acme", "old@acme.example", MARIA)
+    assert (await cli(sandbox, reports, "run", str(sheet)))[0] == 0
+    _sheet(sheet, "Acme Corp", "new@acme.example", MARIA)
+    # the answers of the rename, the share and the removal are all lost
+    lost = {
+        "fault": "ambiguous_drop",
+        "method": "PUT",
+        "regex": r"/api/2\.0/files/rooms/\d+(/share)?$",
+    }
+    await admin(sandbox, "POST", "/sandbox/faults", {"script": [{**lost, "times": 3}]})
+    await clear_counters(sandbox)
+    code, output = await cli(sandbox, reports, "run", str(sheet))
+    assert code == 0, output
+    assert (await admin(sandbox, "GET", "/sandbox/faults"))["script"] == []
+    assert await writes(sandbox) == {
+        "PUT /api/2.0/files/rooms/{id}": 1,
+        "PUT /api/2.0/files/rooms/{id}/share": 2,
+    }
+    row = report_rows(last_run(reports))["K-1"]
+    assert (row["status"], row["changes"]) == (
+        "updated",
+        "title: Client - Acme → Client - Acme Corp; contact: old@acme.example → new@acme.example",
+    )
+    [room] = rooms_of(await portal_state(sandbox), "K-1")
+    members = _members(await portal_state(sandbox), room["id"])
+    assert "old@acme.example" not in members and members["new@acme.example"] == 2
+    await clear_counters(sandbox)
+    code, output = await cli(sandbox, reports, "run", str(sheet))
+    assert code == 0, output
+    assert await writes(sandbox) == {}

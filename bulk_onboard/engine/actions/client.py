@@ -43,6 +43,7 @@ from bulk_onboard.model.outputs import (
 )
 from bulk_onboard.model.records import LinkType
 from bulk_onboard.model.steps import CopyFile, EnsureFolder, EnsureLink, EnsureRoom, ShareRoom
+from bulk_onboard.runs.set_members import SetMember
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -120,8 +121,9 @@ class ClientActions:
                 sheet_title=wanted,
             )
             return StepDone.of(RoomOut(room.id, room.title), "found")
-        # a rename, not a create, if its answer is lost
-        self.once.writing(state, step.key, "changed")
+        # a rename, not a create, if its answer is lost (and what it changed)
+        planned = (Change("title", room.title, wanted),)
+        self.once.writing(state, step.key, "changed", RoomOut(room.id, wanted, planned))
         renamed = await ctx.client.retitle_room(room.id, step.title)
         title = renamed.title or wanted  # the title the portal stored
         await ctx.rooms.add(Room(room.id, title, (state.plan.row_key,)))
@@ -183,24 +185,33 @@ class ClientActions:
         before = {email: access for email, (_, access) in earlier.ours.items()}
         wanted = {m.email.lower(): int(m.access) for m in step.members}
         ours = {e: a for e, a in before.items() if wanted.get(e) == a}
+        leaving = _leaving(before, wanted, current)
+        fresh = state.outcomes.get(EnsureRoom.KEY) == "created"  # nothing existed to change
+        changes = () if fresh else share_changes(step, earlier, [e for e, _ in leaving])
 
         def sending(entries: list[Entry]) -> None:
             # If the answer is lost and a second look finds the entries applied, the step
-            # still says whom it gave access, added and invited (what undo takes back).
-            self.once.writing(state, step.key, "changed", _share_done(room_id, ours, entries))
-            ctx.set_members.claim(
-                row, room_id, as_set(step, [(e.email, e.access) for e in entries])
-            )
+            # still says whom it gave access, added and invited (what undo takes back), and
+            # what it changed; the memory holds old and new members until it is answered.
+            done = _share_done(room_id, ours, entries)
+            self.once.writing(state, step.key, "changed", replace(done, changes=changes))
+            held = [SetMember(role, e, a) for e, (role, a) in earlier.ours.items()]
+            ctx.set_members.claim(row, room_id, [*held, *as_set(step, done.given)])
 
         sent = await share_members(ctx, state, room_id, step, sending)  # one mail per address
         for email, access in wanted.items():
             have = current.get(email)
             if have is not None and have[1] == access and earlier.had.get(email) != access:
                 ours[email] = access  # given by this share
-        done = _share_done(room_id, ours, sent)
-        gone = await self._take_back(state, step.key, room_id, before, wanted, current, done)
+        done = replace(_share_done(room_id, ours, sent), changes=changes)
+        gone = await self._take_back(state, step.key, room_id, leaving, current, done)
         ctx.set_members.record(row, room_id, as_set(step, done.given))
-        return self._share_result(state, step, earlier, done, sent, gone)
+        if not fresh:
+            for text in share_notes(step, earlier, gone):
+                state.note(text)
+        if not sent and not gone:
+            return StepDone.of(ShareOut(done.given), "found")
+        return StepDone.of(replace(done, removed=tuple(gone)), "changed")
 
     def _set_before(
         self,
@@ -217,57 +228,27 @@ class ClientActions:
         had = {email: access for email, (_, access) in current.items()}
         return Before(had, with_roles(step, ours), known=bool(remembered or hint))
 
-    def _share_result(
-        self,
-        state: RowState,
-        step: ShareRoom,
-        earlier: Before,
-        done: ShareOut,
-        sent: list[Entry],
-        gone: list[str],
-    ) -> StepDone:
-        if state.outcomes.get(EnsureRoom.KEY) == "created":
-            changes: tuple[Change, ...] = ()  # a room this row made: nothing existed to change
-        else:
-            changes = share_changes(step, earlier, gone)
-            for text in share_notes(step, earlier, gone):
-                state.note(text)
-        if not sent and not gone:
-            return StepDone.of(ShareOut(done.given), "found")
-        return StepDone.of(replace(done, changes=changes, removed=tuple(gone)), "changed")
-
     async def _take_back(
         self,
         state: RowState,
         step_key: str,
         room_id: int,
-        before: dict[str, int],
-        wanted: dict[str, int],
+        leaving: list[tuple[str, str]],
         current: dict[str, tuple[str, int]],
         done: ShareOut,
     ) -> list[str]:
-        """Whom this tool gave access before and the row no longer names: removed by id
-        (access 0; an e-mail entry removes nothing, 10.6), while their access is still the
-        one the tool gave; a member someone else added or changed is never touched. The
-        e-mails removed."""
-        gone = [
-            (email, have[0])
-            for email, access in sorted(before.items())
-            if email not in wanted
-            and (have := current.get(email)) is not None
-            and have[0]
-            and have[1] == access
-        ]
-        if not gone:
+        """Remove the members `leaving` (e-mail, user id) by id with access 0 (an e-mail
+        entry removes nothing, 10.6; no mail). The e-mails removed."""
+        if not leaving:
             return []
         self.once.writing(state, step_key, "changed", done)
         reply = await self.ctx.client.share_room(
-            room_id, [(user_id, 0) for _, user_id in gone], notify=False
+            room_id, [(user_id, 0) for _, user_id in leaving], notify=False
         )
         check_share_reply(reply, room_id)
-        for email, _ in gone:
+        for email, _ in leaving:
             current.pop(email, None)
-        return [email for email, _ in gone]
+        return [email for email, _ in leaving]
 
     async def link(self, state: RowState, step: EnsureLink, look: Look) -> StepDone:
         ctx = self.ctx
@@ -338,6 +319,22 @@ async def _some(found: Awaitable[list[T]]) -> list[T] | None:
 
 def _given(given: dict[str, int]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(given.items()))
+
+
+def _leaving(
+    before: dict[str, int], wanted: dict[str, int], current: dict[str, tuple[str, int]]
+) -> list[tuple[str, str]]:
+    """Whom this tool gave access before and the row no longer names, while their access is
+    still the one the tool gave (e-mail, user id): a member someone else added or changed is
+    never touched."""
+    return [
+        (email, have[0])
+        for email, access in sorted(before.items())
+        if email not in wanted
+        and (have := current.get(email)) is not None
+        and have[0]
+        and have[1] == access
+    ]
 
 
 def _share_done(room_id: int, ours: dict[str, int], entries: list[Entry]) -> ShareOut:
