@@ -17,7 +17,8 @@ Only what the journal says the run created or changed is ever taken back:
     client row, step "crm", outcome created        a client it announced to the CRM
 
 What it changed on what existed before is listed, not taken back (`changes`): a room renamed,
-a person's type raised, a link's access set, a member's access set.
+a person's type raised, a link's access set, a member's access set, a member this tool had set
+removed when the sheet named someone else.
 """
 
 from __future__ import annotations
@@ -246,6 +247,10 @@ class _Fold:
             if share.room not in self.rooms.created:
                 m = _member(row, share.room, added.email, added.person_id, added.access)
                 self.members[m.key] = m
+        for email in share.removed:  # the members it set before, replaced: not put back
+            self.changes[f"removed:{share.room}:{email}"] = Change(
+                row, f"{email} removed from room {share.room} (the sheet named someone else)"
+            )
 
     def membership(self, row: str, join: MembershipOut) -> None:
         assert join.room is not None

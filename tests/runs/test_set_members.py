@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bulk_onboard.engine.undo_scope import read_effects, run_family
+from bulk_onboard.runs.folder import create_run_folder
+from bulk_onboard.runs.journal import Journal
 from bulk_onboard.runs.set_members import NAME, SetMember, SetMembers
 
 OLD = SetMember("manager", "old@x.example", 9)
@@ -59,3 +62,18 @@ def test_a_torn_last_line_is_passed_over_and_many_lines_are_compacted(tmp_path: 
     assert len(lines) < 150
     assert json.loads(lines[-1])["set"][0][1] == "c149@x.example"
     assert SetMembers(path).get("client:K-1", 12) == (SetMember("contact", "c149@x.example", 2),)
+
+
+def test_undo_lists_the_members_a_share_replaced_as_not_taken_back(tmp_path: Path) -> None:
+    source = tmp_path / "clients.csv"
+    source.write_text("client_id\n")
+    run = create_run_folder(tmp_path / "reports", "20260101-000000-000aa", [source], None, None)
+    with Journal(run.journal) as journal:
+        journal.record("client:A", "room", {"id": 5, "title": "Client - A"}, "found")
+        out = {"room": 5, "added": [["new@x.example", "u-n", 9]], "removed": ["old@x.example"]}
+        journal.record("client:A", "share", {**out, "invited": [], "set": []}, "changed")
+    effects = read_effects(run_family(run, [tmp_path / "reports"]))
+    assert [(e.room_id, e.email) for e in effects.members] == [(5, "new@x.example")]
+    assert [c.what for c in effects.changes] == [
+        "old@x.example removed from room 5 (the sheet named someone else)"
+    ]
