@@ -18,9 +18,11 @@ journal ("" in the file); the share step tells them by the sheet (runs/member_ch
 Rooms no such journal covers have no entry: nobody is removed from them until bulk-onboard has
 set someone there itself.
 
-Before a share that changes the room, the step claims old and new members together
+Before a share that changes a room that existed, the step claims old and new members together
 (`claim`), and after it records whom it gave access (`record`): a run stopped in between
-still knows on its resume whom to take back. A room made again (another id) forgets the
+still knows on its resume whom to take back (in a room the row made, whoever has the row's
+access is the tool's, so no claim is needed). Each line is flushed at once (a process that
+dies keeps it) and synced to disk at most once a second, as the journal is. A room made again (another id) forgets the
 entry. A dry run (`plan --against-portal`) reads it and writes nothing.
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,7 @@ from bulk_onboard.runs.history import past_runs
 from bulk_onboard.runs.journal import read_journal
 
 NAME = "room-members.jsonl"
+SYNC_EVERY = 1.0  # seconds: fsync at most this often, as the journal does
 MANAGER, CONTACT = "manager", "contact"
 
 
@@ -65,6 +69,8 @@ class SetMembers:
         self.read_only = read_only or path is None
         self.rows: dict[str, Entry] = {}
         self._lines = 0
+        self._clock = time.monotonic
+        self._synced = -SYNC_EVERY  # the first line goes to disk at once
         if path is not None:
             self._load(path)
 
@@ -127,8 +133,10 @@ class SetMembers:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+            fh.flush()  # a process that dies keeps it; the disk has it within a second
+            if self._clock() - self._synced >= SYNC_EVERY:
+                os.fsync(fh.fileno())
+                self._synced = self._clock()
         self._lines += 1
         if self._lines > 2 * len(self.rows) + 100:
             self._compact(self.path)

@@ -195,14 +195,19 @@ class ClientActions:
             # what it changed; the memory holds old and new members until it is answered.
             done = _share_done(room_id, ours, entries)
             self.once.writing(state, step.key, "changed", replace(done, changes=changes))
-            held = [SetMember(role, e, a) for e, (role, a) in earlier.ours.items()]
-            ctx.set_members.claim(row, room_id, [*held, *as_set(step, done.given)])
+            if not fresh:  # in a room this row made, whoever has the row's access is ours
+                held = [SetMember(role, e, a) for e, (role, a) in earlier.ours.items()]
+                ctx.set_members.claim(row, room_id, [*held, *as_set(step, done.given)])
 
         sent = await share_members(ctx, state, room_id, step, sending)  # one mail per address
         for email, access in wanted.items():
             have = current.get(email)
-            if have is not None and have[1] == access and earlier.had.get(email) != access:
-                ours[email] = access  # given by this share
+            if (
+                have is not None
+                and have[1] == access
+                and (fresh or earlier.had.get(email) != access)
+            ):
+                ours[email] = access  # given by this share (or by this row's earlier attempt)
         done = replace(_share_done(room_id, ours, sent), changes=changes)
         gone = await self._take_back(state, step.key, room_id, leaving, current, done)
         ctx.set_members.record(row, room_id, as_set(step, done.given))
