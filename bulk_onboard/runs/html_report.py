@@ -148,7 +148,8 @@ def render_html(summary: Mapping[str, Any], results: Sequence[RowResult], run_di
     ]
     timeline = summary.get("timeline") or {}
     statuses: Mapping[str, int] = summary.get("statuses", {})
-    changed = changed_rows(run_dir / "report.csv") if statuses.get("updated") else []
+    maybe = ("updated", "failed", "interrupted", "deferred")  # rows that may have changes
+    changed = changed_rows(run_dir / "report.csv") if any(map(statuses.get, maybe)) else []
     template = _env.get_template("report.html.j2")
     return template.render(
         s=summary,

@@ -11,7 +11,7 @@ share for manager and client together, one link.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import replace
 from typing import TypeVar
 
@@ -170,11 +170,10 @@ class ClientActions:
         return StepDone.of(FileOut(copied.id), "created")
 
     async def share(self, state: RowState, step: ShareRoom, look: Look) -> StepDone:
-        """Manager and client with their accesses, in one request; nothing sent if already
-        so. Whoever this tool set before (the portal's memory of it, or a retry's journal)
-        and the row no longer names is removed, if their access is still the one the tool
-        gave: never a member someone else added. In a room that existed, the row's changes
-        say what changed (manager: old → new) and its note whom the run removed."""
+        """Manager and client in one request; nothing sent if already so. Whom this tool set
+        before (the portal's memory, a retry's journal) and the row no longer names is
+        removed while their access is the one it gave, never a member someone else added;
+        the row's changes and note say what changed in a room that existed."""
         ctx = self.ctx
         row = state.plan.row_key
         room_id = int(ctx.resolve(step.room, state))
@@ -200,20 +199,12 @@ class ClientActions:
                 ctx.set_members.claim(row, room_id, [*held, *as_set(step, done.given)])
 
         sent = await share_members(ctx, state, room_id, step, sending)  # one mail per address
-        for email, access in wanted.items():
-            have = current.get(email)
-            if (
-                have is not None
-                and have[1] == access
-                and (fresh or earlier.had.get(email) != access)
-            ):
-                ours[email] = access  # given by this share (or by this row's earlier attempt)
+        ours.update(_given_now(wanted, current, earlier.had, fresh))
         done = replace(_share_done(room_id, ours, sent), changes=changes)
         gone = await self._take_back(state, step.key, room_id, leaving, current, done)
         ctx.set_members.record(row, room_id, as_set(step, done.given))
-        if not fresh:
-            for text in share_notes(step, earlier, gone):
-                state.note(text)
+        for text in () if fresh else share_notes(step, earlier, gone):
+            state.note(text)
         if not sent and not gone:
             return StepDone.of(ShareOut(done.given), "found")
         return StepDone.of(replace(done, removed=tuple(gone)), "changed")
@@ -324,6 +315,23 @@ async def _some(found: Awaitable[list[T]]) -> list[T] | None:
 
 def _given(given: dict[str, int]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(given.items()))
+
+
+def _given_now(
+    wanted: dict[str, int],
+    current: dict[str, tuple[str, int]],
+    had: Mapping[str, int],
+    fresh: bool,
+) -> dict[str, int]:
+    """The row's members whose access the room now has as the row says, given by this share
+    (they had another before), or, in a room this row made, by this row's earlier attempt."""
+    return {
+        email: access
+        for email, access in wanted.items()
+        if (have := current.get(email)) is not None
+        and have[1] == access
+        and (fresh or had.get(email) != access)
+    }
 
 
 def _leaving(
