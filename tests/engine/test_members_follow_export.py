@@ -206,3 +206,38 @@ async def test_changes_whose_answers_were_lost_are_still_said_and_done_once(
     code, output = await cli(sandbox, reports, "run", str(sheet))
     assert code == 0, output
     assert await writes(sandbox) == {}
+
+
+async def test_an_update_the_crm_did_not_take_is_sent_by_the_retry(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_WEBHOOK_SECRET", "whsec-test-0123456789")
+    await admin(sandbox, "POST", "/sandbox/webhook/config", {"secret": "whsec-test-0123456789"})
+    playbook = tmp_path / "crm.toml"
+    playbook.write_text(
+        f'[crm]\nwebhook_url = "{sandbox.url}/sandbox/webhook"\n'
+        'secret_env = "CRM_WEBHOOK_SECRET"\nmax_attempts = 1\n',
+        encoding="utf-8",
+    )
+    reports, with_crm = tmp_path / "reports", ("--playbook", str(playbook))
+    sheet = _sheet(tmp_path / "clients.csv", "Acme", "it@acme.example", MARIA)
+    assert (await cli(sandbox, reports, "run", str(sheet), *with_crm))[0] == 0
+    _sheet(sheet, "Acme", "new@acme.example", MARIA)
+    await admin(sandbox, "POST", "/sandbox/webhook/config", {"outage": True})
+    code, output = await cli(sandbox, reports, "run", str(sheet), *with_crm)
+    assert code == 1, output
+    row = report_rows(last_run(reports))["K-1"]
+    assert (row["status"], row["failed_step"]) == ("failed", "crm")
+    assert row["changes"] == "contact: it@acme.example → new@acme.example"
+
+    await admin(sandbox, "POST", "/sandbox/webhook/config", {"outage": False})
+    code, output = await cli(
+        sandbox, reports, "retry", str(last_run(reports) / "report.csv"), *with_crm
+    )
+    assert code == 0, output
+    hooks = await admin(sandbox, "GET", "/sandbox/webhook")
+    taken = [d for d in hooks["deliveries"] if d["status"] < 300 and d["verified"]]
+    assert [d["body"]["event"] for d in taken] == ["client_onboarded", "client_updated"]
+    assert taken[1]["body"]["changes"] == [
+        {"what": "contact", "old": "it@acme.example", "new": "new@acme.example"}
+    ]
