@@ -53,6 +53,8 @@ class RowResult:
     requests: int = 0
     attempts: int = 0
     duration: float = 0.0
+    # a row a retry leaves alone: its `changes` cell as the report had it (no step outputs)
+    carried_changes: str | None = None
 
 
 RESULT_COLUMNS = (
@@ -96,7 +98,7 @@ def report_values(result: RowResult, input_columns: Sequence[str]) -> dict[str, 
         "failed_step": result.failed_step or "",
         "error": result.error or "",
         "note": result.note or "",
-        "changes": changes_text(changes_in(out)),
+        "changes": result.carried_changes or changes_text(changes_in(out)),
         "room_id": room.get("id", ""),
         "room_name": room.get("title", ""),
         "room_link": out.get(EnsureLink.KEY, {}).get("url", ""),
