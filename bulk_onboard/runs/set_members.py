@@ -14,7 +14,7 @@ touched.
 A portal that has no such file yet (its rooms onboarded by a version that did not keep one)
 learns it once from the journals of the runs against it in the report folder: per client, the
 room and the members of the last share that gave anyone access there. Their roles are not in a
-journal ("" in the file); the share step tells them by the sheet (runs/member_changes.py).
+journal ("" in the file); the share step tells them by the sheet (engine/actions/member_changes.py).
 Rooms no such journal covers have no entry: nobody is removed from them until bulk-onboard has
 set someone there itself.
 
