@@ -213,13 +213,14 @@ class LinkOut:
 @dataclass(frozen=True, slots=True)
 class PersonOut:
     id: str
+    changes: tuple[Change, ...] = ()  # a type raised: ("type", old, new)
 
     def to_json(self) -> Json:
-        return {"id": self.id}
+        return _changes_json({"id": self.id}, self.changes)
 
     @classmethod
     def from_json(cls, out: Mapping[str, Any]) -> PersonOut:
-        return cls(str(out.get("id", "")))
+        return cls(str(out.get("id", "")), _changes_of(out))
 
 
 @dataclass(frozen=True, slots=True)

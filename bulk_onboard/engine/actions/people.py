@@ -23,7 +23,7 @@ from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
 from bulk_onboard.engine.portal_cache import ACTIVE, TYPE_RANK, Person
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.errors import ApiError, PermanentError, Refusal, RowRefused
-from bulk_onboard.model.outputs import MembershipOut, PersonOut, RoomOut
+from bulk_onboard.model.outputs import Change, MembershipOut, PersonOut, RoomOut
 from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, Plan, Step
 from bulk_onboard.runs.journal import Checkpoint
 
@@ -144,7 +144,8 @@ class PersonActions:
                 f"{step.email} was a {type_name(person.type)} in DocSpace and is now a "
                 f"{type_name(wanted)}, as the sheet asks"
             )
-            return StepDone.of(PersonOut(person.id), "changed")
+            raised_from = (Change("type", type_name(person.type), type_name(wanted)),)
+            return StepDone.of(PersonOut(person.id, raised_from), "changed")
         if want < have:
             state.note(
                 f"{step.email} is a {type_name(person.type)} in DocSpace, above the sheet's "
