@@ -198,15 +198,18 @@ class ShareOut:
 class LinkOut:
     id: str | None = None
     url: str | None = None
+    changes: tuple[Change, ...] = ()  # its access set: ("link", old, new)
 
     def to_json(self) -> Json:
-        return {"id": self.id, "url": self.url}
+        return _changes_json({"id": self.id, "url": self.url}, self.changes)
 
     @classmethod
     def from_json(cls, out: Mapping[str, Any]) -> LinkOut:
         link_id, url = out.get("id"), out.get("url")
         return cls(
-            str(link_id) if link_id is not None else None, str(url) if url is not None else None
+            str(link_id) if link_id is not None else None,
+            str(url) if url is not None else None,
+            _changes_of(out),
         )
 
 

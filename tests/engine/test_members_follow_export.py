@@ -132,6 +132,13 @@ async def test_a_plain_run_replaces_the_manager_and_contact_it_set_and_leaves_ot
     assert report_rows(last_run(reports))["K-1"]["changes"] == access
     assert _xlsx_changes(last_run(reports)) == access
 
+    # The playbook gives the room's invitation link another access.
+    with playbook.open("a", encoding="utf-8") as fh:
+        fh.write('[link]\naccess = "editing"\n')
+    code, output = await cli(sandbox, reports, "run", str(sheet), *with_crm)
+    assert code == 0, output
+    assert report_rows(last_run(reports))["K-1"]["changes"] == "link: read → editing"
+
     # A person of the users sheet whose access in the room changes says so too.
     users = tmp_path / "users.csv"
     users.write_text(f"email,room,access\n{KENJI},Client - Acme Holding,editing\n")

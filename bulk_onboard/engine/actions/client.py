@@ -21,6 +21,7 @@ from bulk_onboard.api.models import Link, Room
 from bulk_onboard.api.wire import stored_title
 from bulk_onboard.engine.actions.member_changes import (
     Before,
+    access_name,
     as_set,
     share_changes,
     share_notes,
@@ -292,7 +293,12 @@ class ClientActions:
     ) -> StepDone:
         """Create the link (current None) or give the current one the step's access."""
         link_id = current.id if current is not None else None
-        self.once.writing(state, step.key, outcome)
+        changes: tuple[Change, ...] = ()
+        if current is not None and state.outcomes.get(EnsureRoom.KEY) != "created":
+            was, now = access_name(current.access or 0), access_name(int(step.access))
+            changes = (Change("link", was, now),)  # a link that existed, in a room that did
+        planned = LinkOut(link_id, None, changes) if changes else None
+        self.once.writing(state, step.key, outcome, planned)
         share = await self.ctx.client.put_link(
             room_id, int(step.link_type), int(step.access), step.title, link_id=link_id
         )
@@ -302,7 +308,7 @@ class ClientActions:
                 method="PUT",
                 path=f"/api/2.0/files/rooms/{room_id}/links",
             )
-        return _link_done(share, outcome)
+        return StepDone.of(LinkOut(share.id, share.url, changes), outcome)
 
 
 T = TypeVar("T")
