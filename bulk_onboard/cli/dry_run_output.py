@@ -8,6 +8,7 @@ from typing import Any
 
 from bulk_onboard.cli.plan_output import origin_json
 from bulk_onboard.engine.dry_run import DAILY_WRITE_BUDGET, DryRun
+from bulk_onboard.model.outputs import changes_in, changes_text
 from bulk_onboard.model.words import counted
 from bulk_onboard.runs.report import FINE_STATUSES, OK_STATUSES, RowResult, Status
 
@@ -48,6 +49,9 @@ def _row_lines(result: RowResult) -> list[str]:
     lines = [f"{result.row_key}  ({where})  {verdict}"]
     for step, outcome in result.outcomes.items():
         lines.append(f"  {step:<40} {_WORDS.get(outcome, outcome)}")
+    changes = changes_in(result.outputs)
+    if changes:
+        lines.append(f"  {'changes':<40} {changes_text(changes)}")
     return lines
 
 
@@ -92,6 +96,7 @@ def dry_run_json(checked: DryRun) -> dict[str, Any]:
                 else {"step": r.failed_step, "error": r.error},
                 "note": r.note,
                 "steps": dict(r.outcomes),
+                "changes": [c.as_dict() for c in changes_in(r.outputs)],
             }
             for r in checked.results
         ],

@@ -18,14 +18,14 @@ from __future__ import annotations
 import asyncio
 import random as _random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from bulk_onboard.backoff import Clock, Random, RetryPolicy, Sleep
 from bulk_onboard.crm.files import CsvSink, FileSink, JsonlSink
-from bulk_onboard.crm.payload import build_record
+from bulk_onboard.crm.payload import build_record, build_update_record
 from bulk_onboard.crm.webhook import DEFAULT_BACKOFF, WebhookSink
 from bulk_onboard.errors import ConfigError, CrmError
 from bulk_onboard.logs import register_secret
@@ -157,14 +157,32 @@ class CrmDelivery:
         record = build_record(fields, run_id=run_id, portal_url=portal_url, at=self._clock())
         return await self.deliver(record)
 
-    async def deliver(self, record: Mapping[str, Any]) -> DeliveryResult:
-        """Give `record` to every sink; CrmError when any of them finally failed."""
+    async def announce_update(
+        self,
+        fields: Mapping[str, Any],
+        changes: Sequence[Mapping[str, str]],
+        *,
+        run_id: str,
+        portal_url: str,
+    ) -> DeliveryResult:
+        """The `client_updated` record of a client announced before, to the webhook and the
+        JSONL file (not the CSV file, whose columns are the onboarding record's)."""
+        record = build_update_record(
+            fields, changes, run_id=run_id, portal_url=portal_url, at=self._clock()
+        )
+        return await self.deliver(record, csv=False)
+
+    async def deliver(self, record: Mapping[str, Any], *, csv: bool = True) -> DeliveryResult:
+        """Give `record` to every sink (the CSV file only with `csv`: its columns are the
+        onboarding record's); CrmError when any of them finally failed."""
         if not self._open:
             raise RuntimeError("CrmDelivery is used outside its `async with` block")
         key = str(record["idempotency_key"])
         results: list[SinkResult] = []
         failures: list[CrmError] = []
         for name, sink in self._files:
+            if name == "csv" and not csv:
+                continue
             try:
                 written = await asyncio.to_thread(sink.write, record)
             except CrmError as error:

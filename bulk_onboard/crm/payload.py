@@ -10,6 +10,10 @@ so a CRM, Zapier or a spreadsheet can map its keys without unnesting:
      "room_id", "room_title", "room_url", "link_url" (null without a link),
      "folder_ids": [...], "copy_ids": [...], "run_id", "onboarded_at": "2026-11-22T09:59:12Z"}
 
+A client announced before whose room a later run changed gets a `client_updated` record: the
+same fields as they are now, "onboarding_key", "updated_at" and "changes": [{"what": "title",
+"old": "Client - A", "new": "Client - B"}, {"what": "contact", "old": ..., "new": ...}].
+
 The idempotency key is the hex SHA-256 of "<client_id>\\n<room_id>": the same client in the
 same room gives the same key in every run, so a receiver can drop repeats, and a client whose
 room was deleted and made again is announced again.
@@ -83,6 +87,38 @@ def build_record(
         "copy_ids": _ids(fields.get("copy_ids")),
         "run_id": run_id,
         "onboarded_at": timestamp(at),
+    }
+
+
+UPDATED = "client_updated"
+
+
+def build_update_record(
+    fields: Mapping[str, Any],
+    changes: Sequence[Mapping[str, str]],
+    *,
+    run_id: str,
+    portal_url: str,
+    at: float,
+) -> dict[str, Any]:
+    """The record that tells the CRM what a run changed on a client it announced before (a
+    room renamed, a manager or contact replaced, an access changed): the onboarding record's
+    fields as they are now, `changes` ([{"what", "old", "new"}]) and `onboarding_key`. Its key
+    is of the onboarding key, the changes and the run, so a resumed run repeats it and a later
+    run's change is news."""
+    record = build_record(fields, run_id=run_id, portal_url=portal_url, at=at)
+    onboarded = str(record["idempotency_key"])
+    listed = [{"what": c["what"], "old": c["old"], "new": c["new"]} for c in changes]
+    said = "\n".join(f"{c['what']}\t{c['old']}\t{c['new']}" for c in listed)
+    key = hashlib.sha256(f"{UPDATED}\n{onboarded}\n{run_id}\n{said}".encode()).hexdigest()
+    del record["onboarded_at"]
+    return {
+        **record,
+        "event": UPDATED,
+        "idempotency_key": key,
+        "onboarding_key": onboarded,
+        "changes": listed,
+        "updated_at": timestamp(at),
     }
 
 

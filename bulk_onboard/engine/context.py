@@ -22,6 +22,7 @@ from bulk_onboard.model import Json
 from bulk_onboard.model.outputs import RoomOut
 from bulk_onboard.model.steps import EnsureRoom, Ref
 from bulk_onboard.runs.journal import Checkpoint
+from bulk_onboard.runs.set_members import SetMembers
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -45,6 +46,9 @@ class Context:
         self.members: dict[int, dict[str, tuple[str, int]]] = {}
         # Outputs of every row so far, for steps that refer to another row (memberships).
         self.row_outputs: dict[str, dict[str, Json]] = {}
+        # Whom this tool made each client room's manager and contact (the portal's memory,
+        # set by the run; kept in memory only unless the run gives the portal's own).
+        self.set_members = SetMembers(None)
         self._warned: set[tuple[str, ...]] = set()
 
     @classmethod

@@ -57,6 +57,7 @@ from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report import RowResult, Status, write_summary
 from bulk_onboard.runs.report_reader import read_results
 from bulk_onboard.runs.report_stream import ReportStream
+from bulk_onboard.runs.set_members import SetMembers
 from bulk_onboard.runs.summary import RunFacts, Verdict, summary_document, verdict_of
 from bulk_onboard.runs.timeline import Timeline
 from bulk_onboard.runs.undone_rows import forget_undone, read_undone
@@ -231,6 +232,12 @@ async def build(
     plans = job.intake.plans
     clients, users = plans.rows_of(RowKind.CLIENT), plans.rows_of(RowKind.USER)
     ctx = Context.open(portal, job.checkpoint, clients=clients, users=users)
+    ctx.set_members = SetMembers.for_portal(  # a dry run reads it and writes nothing
+        settings.state_dir,
+        settings.portal_url,
+        read_only=outside.client is not None,
+        earlier_runs=settings.report_dir,
+    )
     guarded = await check_guard(ctx, job, timeline)  # before anything is written anywhere
     tripped = guarded.message if guarded is not None else None
     fatal = GuardTripped(tripped) if tripped is not None else None

@@ -22,7 +22,8 @@ Only what the journal says the run created or changed is ever taken back:
                                                    with a group ("added", rooms that existed)
 
 What it changed on what existed before is listed, not taken back (`changes`): a room renamed,
-a person's type raised, a link's access set, a member's access set.
+a person's type raised, a link's access set, a member's access set, a member this tool had set
+removed when the sheet named someone else.
 """
 
 from __future__ import annotations
@@ -278,6 +279,10 @@ class _Fold:
             if share.room not in self.rooms.created:
                 m = _member(row, share.room, added.email, added.person_id, added.access)
                 self.members[m.key] = m
+        for email in share.removed:  # the members it set before, replaced: not put back
+            self.changes[f"removed:{share.room}:{email}"] = Change(
+                row, f"{email} removed from room {share.room} (the sheet named someone else)"
+            )
 
     def grouped(self, row: str, out: dict[str, Any], outcome: str | None) -> None:
         """A line of a group step: a person's (group:<name>) or a client room's (groups)."""

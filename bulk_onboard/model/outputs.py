@@ -23,6 +23,10 @@ are ignored).
     JoinGroup     group:<name>   GroupOut      id, name, person, added
     ShareGroups   groups         GroupShareOut room, given, added, created
     AnnounceCrm   crm            CrmOut        idempotency_key, then each sink's outcome
+
+A step that changed something that existed (a room renamed, a manager or contact replaced, an
+access changed) also has `changes`: [[what, old, new], ...] (`Change`), only when it has any;
+`changes_in` gathers a row's, which the report, plan --against-portal and the CRM show.
 """
 
 from __future__ import annotations
@@ -39,18 +43,64 @@ class Output(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """One thing a run changed on what existed: `what` (title, manager, contact, or a
+    member's e-mail for an access), its old and its new value ("" for none)."""
+
+    what: str
+    old: str
+    new: str
+
+    def text(self) -> str:
+        return f"{self.what}: {self.old or '(none)'} → {self.new or '(none)'}"
+
+    def to_json(self) -> list[str]:
+        return [self.what, self.old, self.new]
+
+    def as_dict(self) -> dict[str, str]:
+        return {"what": self.what, "old": self.old, "new": self.new}
+
+
+def _changes_json(out: Json, changes: tuple[Change, ...]) -> Json:
+    if changes:
+        out["changes"] = [c.to_json() for c in changes]
+    return out
+
+
+def _changes_of(out: Mapping[str, Any]) -> tuple[Change, ...]:
+    found: list[Change] = []
+    for item in out.get("changes") or ():
+        if isinstance(item, list | tuple) and len(item) == 3:
+            found.append(Change(str(item[0]), str(item[1]), str(item[2])))
+    return tuple(found)
+
+
+def changes_in(outputs: Mapping[str, Mapping[str, Any]]) -> tuple[Change, ...]:
+    """Every change a row's steps made, in step order (none: nothing that existed changed)."""
+    return tuple(
+        c for out in outputs.values() if isinstance(out, Mapping) for c in _changes_of(out)
+    )
+
+
+def changes_text(changes: tuple[Change, ...]) -> str:
+    """The report's `changes` cell: "title: A → B; contact: old@x → new@x"."""
+    return "; ".join(c.text() for c in changes)
+
+
+@dataclass(frozen=True, slots=True)
 class RoomOut:
     """A client's room (EnsureRoom) or an existing room named by title (FindRoom)."""
 
     id: int
     title: str = ""
+    changes: tuple[Change, ...] = ()  # a rename: ("title", old, new)
 
     def to_json(self) -> Json:
-        return {"id": self.id, "title": self.title}
+        return _changes_json({"id": self.id, "title": self.title}, self.changes)
 
     @classmethod
     def from_json(cls, out: Mapping[str, Any]) -> RoomOut:
-        return cls(int(out["id"]), str(out.get("title") or ""))
+        return cls(int(out["id"]), str(out.get("title") or ""), _changes_of(out))
 
     @classmethod
     def read(cls, out: Mapping[str, Any] | None) -> RoomOut | None:
@@ -122,6 +172,9 @@ class ShareOut:
     room: int | None = None
     added: tuple[Added, ...] = ()
     invited: tuple[str, ...] = ()
+    # manager or contact replaced, an access changed (and whom it removed: `removed`)
+    changes: tuple[Change, ...] = ()
+    removed: tuple[str, ...] = ()
 
     def to_json(self) -> Json:
         out: Json = {"set": [[email, access] for email, access in self.given]}
@@ -129,7 +182,9 @@ class ShareOut:
             out["room"] = self.room
             out["added"] = [[a.email, a.person_id, a.access] for a in self.added]
             out["invited"] = list(self.invited)
-        return out
+        if self.removed:
+            out["removed"] = list(self.removed)
+        return _changes_json(out, self.changes)
 
     @classmethod
     def from_json(cls, out: Mapping[str, Any]) -> ShareOut:
@@ -139,6 +194,8 @@ class ShareOut:
             int(room) if room is not None else None,
             tuple(Added(str(e), str(p), int(a)) for e, p, a in out.get("added") or []),
             tuple(str(email) for email in out.get("invited") or []),
+            _changes_of(out),
+            tuple(str(email) for email in out.get("removed") or []),
         )
 
 
@@ -146,28 +203,32 @@ class ShareOut:
 class LinkOut:
     id: str | None = None
     url: str | None = None
+    changes: tuple[Change, ...] = ()  # its access set: ("link", old, new)
 
     def to_json(self) -> Json:
-        return {"id": self.id, "url": self.url}
+        return _changes_json({"id": self.id, "url": self.url}, self.changes)
 
     @classmethod
     def from_json(cls, out: Mapping[str, Any]) -> LinkOut:
         link_id, url = out.get("id"), out.get("url")
         return cls(
-            str(link_id) if link_id is not None else None, str(url) if url is not None else None
+            str(link_id) if link_id is not None else None,
+            str(url) if url is not None else None,
+            _changes_of(out),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class PersonOut:
     id: str
+    changes: tuple[Change, ...] = ()  # a type raised: ("type", old, new)
 
     def to_json(self) -> Json:
-        return {"id": self.id}
+        return _changes_json({"id": self.id}, self.changes)
 
     @classmethod
     def from_json(cls, out: Mapping[str, Any]) -> PersonOut:
-        return cls(str(out.get("id", "")))
+        return cls(str(out.get("id", "")), _changes_of(out))
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,16 +255,18 @@ class MembershipOut:
     person: str = ""
     access: int | None = None
     added: bool = False
+    changes: tuple[Change, ...] = ()  # an access changed: (e-mail, old, new)
 
     def to_json(self) -> Json:
         if self.room is None:
             return {}
-        return {
+        out: Json = {
             "room": self.room,
             "person": self.person,
             "access": self.access,
             "added": self.added,
         }
+        return _changes_json(out, self.changes)
 
     @classmethod
     def from_json(cls, out: Mapping[str, Any]) -> MembershipOut:
@@ -215,6 +278,7 @@ class MembershipOut:
             str(out.get("person", "")),
             int(access) if access is not None else None,
             bool(out.get("added")),
+            _changes_of(out),
         )
 
 

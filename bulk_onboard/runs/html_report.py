@@ -4,13 +4,15 @@ or as an e-mail attachment).
 What it shows, all from summary.json and the rows: the counts by status; the run over time
 (requests a second, writes in flight, 429s and retries marked, phases shaded), drawn by pygal
 as inline SVG without its online tooltip script; the rows that failed, are invalid, deferred or
-interrupted, with their error and the command to type next; the slowest steps; the portal and
+interrupted, with their error and the command to type next; the rows whose room the run
+changed (report.csv's `changes`); the slowest steps; the portal and
 the limits the run worked under and met. The page is a Jinja2 template with autoescaping, so
 a cell holding markup is shown as text.
 """
 
 from __future__ import annotations
 
+import csv
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from bulk_onboard.model.cells import restore
 from bulk_onboard.model.words import counted
 from bulk_onboard.runs.report import RowResult, Status
 
@@ -146,9 +149,13 @@ def render_html(summary: Mapping[str, Any], results: Sequence[RowResult], run_di
     ]
     timeline = summary.get("timeline") or {}
     statuses: Mapping[str, int] = summary.get("statuses", {})
+    maybe = ("updated", "failed", "interrupted", "deferred")  # rows that may have changes
+    changed = changed_rows(run_dir / "report.csv") if any(map(statuses.get, maybe)) else []
     template = _env.get_template("report.html.j2")
     return template.render(
         s=summary,
+        changed=changed[:MAX_ROWS_SHOWN],
+        more_changed=len(changed) - MAX_ROWS_SHOWN,
         statuses=[(name, n, STATUS_COLOURS.get(name, "#999")) for name, n in statuses.items()],
         total=sum(statuses.values()),
         skipped=statuses.get(Status.SKIPPED.value, 0),
@@ -162,6 +169,32 @@ def render_html(summary: Mapping[str, Any], results: Sequence[RowResult], run_di
         guard=summary.get("guard"),
         counted=counted,
     )
+
+
+def changed_rows(report_csv: Path) -> list[dict[str, str]]:
+    """The rows whose `changes` cell says what the run changed on what existed (a rename, a
+    manager or contact replaced, an access changed), read back from report.csv."""
+    try:
+        fh = report_csv.open(encoding="utf-8-sig", newline="")
+    except OSError:
+        return []
+    with fh:
+        reader = csv.DictReader(fh)
+        return [
+            {
+                "where": _where(row),
+                "status": row.get("status", ""),
+                "changes": restore(row.get("changes") or ""),
+                "note": restore(row.get("note") or ""),
+            }
+            for row in reader
+            if row.get("changes")
+        ]
+
+
+def _where(row: Mapping[str, str]) -> str:
+    sheet = f", sheet {restore(row['sheet'])}" if row.get("sheet") else ""
+    return f"{restore(row.get('file', ''))}{sheet}, line {row.get('line', '')}"
 
 
 def limits_text(summary: Mapping[str, Any]) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_onboard.model.cells import neutralise
+from bulk_onboard.model.outputs import changes_in, changes_text
 from bulk_onboard.model.records import Origin
 from bulk_onboard.model.steps import (
     CopyFile,
@@ -63,6 +64,8 @@ class RowResult:
     requests: int = 0
     attempts: int = 0
     duration: float = 0.0
+    # a row a retry leaves alone: its `changes` cell as the report had it (no step outputs)
+    carried_changes: str | None = None
 
 
 RESULT_COLUMNS = (
@@ -70,6 +73,7 @@ RESULT_COLUMNS = (
     "failed_step",
     "error",
     "note",
+    "changes",  # what the run changed on what existed: "title: A → B; contact: x → y"
     "room_id",
     "room_name",  # the room's title as the portal has it (room_title is an input column)
     "room_link",
@@ -106,6 +110,7 @@ def report_values(result: RowResult, input_columns: Sequence[str]) -> dict[str, 
         "failed_step": result.failed_step or "",
         "error": result.error or "",
         "note": result.note or "",
+        "changes": result.carried_changes or changes_text(changes_in(out)),
         "room_id": room.get("id", ""),
         "room_name": room.get("title", ""),
         "room_link": out.get(EnsureLink.KEY, {}).get("url", ""),

@@ -219,6 +219,7 @@ def carried_result(row: ReportRow) -> RowResult:
         requests=_count(r.get("requests", "")),
         attempts=_count(r.get("attempts", "")),
         duration=_decimal(r.get("duration_s", "")),
+        carried_changes=r.get("changes") or None,
     )
 
 

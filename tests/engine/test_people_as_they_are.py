@@ -199,6 +199,7 @@ async def test_people_as_the_portal_has_them(sandbox: Sandbox, tmp_path: Path) -
     assert "never lowers a type" in rows[owner]["note"]
     assert "never lowers a type" in rows["ra@example.com"]["note"]
     assert "is now a user" in rows["guest@example.com"]["note"]
+    assert rows["guest@example.com"]["changes"] == "type: guest → user"
     portal = await state(sandbox)
     titles = {r["title"] for r in portal["rooms"]}
     assert "Client - Initech" not in titles and "Client - Umbrella" not in titles  # no room

@@ -11,7 +11,7 @@ share for manager and client together, one link.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import replace
 from typing import TypeVar
 
@@ -19,15 +19,32 @@ import structlog
 
 from bulk_onboard.api.models import Link, Room
 from bulk_onboard.api.wire import stored_title
+from bulk_onboard.engine.actions.member_changes import (
+    Before,
+    access_name,
+    as_set,
+    share_changes,
+    share_notes,
+    with_roles,
+)
 from bulk_onboard.engine.actions.shares import Entry, share_members
 from bulk_onboard.engine.context import Context, check_share_reply
 from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
 from bulk_onboard.engine.portal_cache import RoomEntry
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.errors import AmbiguousWrite, ApiError, PermanentError, Refusal, RowRefused
-from bulk_onboard.model.outputs import Added, FileOut, FolderOut, LinkOut, RoomOut, ShareOut
+from bulk_onboard.model.outputs import (
+    Added,
+    Change,
+    FileOut,
+    FolderOut,
+    LinkOut,
+    RoomOut,
+    ShareOut,
+)
 from bulk_onboard.model.records import LinkType
 from bulk_onboard.model.steps import CopyFile, EnsureFolder, EnsureLink, EnsureRoom, ShareRoom
+from bulk_onboard.runs.set_members import SetMember
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -100,7 +117,11 @@ class ClientActions:
             )
         wanted = stored_title(step.title)  # compare with what the portal would store
         if room.title == wanted:
-            return StepDone.of(RoomOut(room.id, room.title), "found")
+            # a resumed or retried row that renamed it before still says so
+            hint = RoomOut.read(state.hints.get(step.key))
+            same = hint is not None and (hint.id, hint.title) == (room.id, room.title)
+            before = hint.changes if hint is not None and same else ()
+            return StepDone.of(RoomOut(room.id, room.title, before), "found")
         if not step.rename:
             state.note(
                 f'the room keeps its title "{room.title}" (the sheet gives "{wanted}"; the '
@@ -114,12 +135,14 @@ class ClientActions:
                 sheet_title=wanted,
             )
             return StepDone.of(RoomOut(room.id, room.title), "found")
-        # a rename, not a create, if its answer is lost
-        self.once.writing(state, step.key, "changed")
+        # a rename, not a create, if its answer is lost (and what it changed)
+        planned = (Change("title", room.title, wanted),)
+        self.once.writing(state, step.key, "changed", RoomOut(room.id, wanted, planned))
         renamed = await ctx.client.retitle_room(room.id, step.title)
         title = renamed.title or wanted  # the title the portal stored
         await ctx.rooms.add(Room(room.id, title, (state.plan.row_key,)))
-        return StepDone.of(RoomOut(room.id, title), "changed")
+        renamed_from = (Change("title", room.title, title),)
+        return StepDone.of(RoomOut(room.id, title, renamed_from), "changed")
 
     async def folder(self, state: RowState, step: EnsureFolder, look: Look) -> StepDone:
         ctx = self.ctx
@@ -161,69 +184,81 @@ class ClientActions:
         return StepDone.of(FileOut(copied.id), "created")
 
     async def share(self, state: RowState, step: ShareRoom, look: Look) -> StepDone:
-        """Manager and client with their accesses, in one request; nothing sent if already
-        so. On a second try of the row (a corrected manager_email, client_email or access),
-        whoever this tool set before and the row no longer names is removed, if their access
-        is still the one the tool gave: never a member someone else added."""
+        """Manager and client in one request; nothing sent if already so. Whom this tool set
+        before (the portal's memory, a retry's journal) and the row no longer names is
+        removed while their access is the one it gave, never a member someone else added;
+        the row's changes and note say what changed in a room that existed."""
         ctx = self.ctx
+        row = state.plan.row_key
         room_id = int(ctx.resolve(step.room, state))
         if look.again:
             ctx.forget_room(room_id)
         current = await ctx.room_members(room_id)
-        had = {email: access for email, (_, access) in current.items()}
+        earlier = self._set_before(state, step, room_id, current)
+        before = {email: access for email, (_, access) in earlier.ours.items()}
         wanted = {m.email.lower(): int(m.access) for m in step.members}
-        hint = state.hints.get(step.key)
-        before = dict(ShareOut.from_json(hint).given) if hint else {}
         ours = {e: a for e, a in before.items() if wanted.get(e) == a}
+        leaving = _leaving(before, wanted, current)
+        fresh = state.outcomes.get(EnsureRoom.KEY) == "created"  # nothing existed to change
+        changes = () if fresh else share_changes(step, earlier, [e for e, _ in leaving])
 
         def sending(entries: list[Entry]) -> None:
             # If the answer is lost and a second look finds the entries applied, the step
-            # still says whom it gave access, added and invited (what undo takes back).
-            self.once.writing(state, step.key, "changed", _share_done(room_id, ours, entries))
+            # still says whom it gave access, added and invited (what undo takes back), and
+            # what it changed; the memory holds old and new members until it is answered.
+            done = _share_done(room_id, ours, entries)
+            self.once.writing(state, step.key, "changed", replace(done, changes=changes))
+            if not fresh:  # in a room this row made, whoever has the row's access is ours
+                held = [SetMember(role, e, a) for e, (role, a) in earlier.ours.items()]
+                ctx.set_members.claim(row, room_id, [*held, *as_set(step, done.given)])
 
         sent = await share_members(ctx, state, room_id, step, sending)  # one mail per address
-        for email, access in wanted.items():
-            have = current.get(email)
-            if have is not None and have[1] == access and had.get(email) != access:
-                ours[email] = access  # given by this share
-        done = _share_done(room_id, ours, sent)
-        gone = await self._take_back(state, step.key, room_id, before, wanted, current, done)
+        ours.update(_given_now(wanted, current, earlier.had, fresh))
+        done = replace(_share_done(room_id, ours, sent), changes=changes)
+        gone = await self._take_back(state, step.key, room_id, leaving, current, done)
+        ctx.set_members.record(row, room_id, as_set(step, done.given))
+        for text in () if fresh else share_notes(step, earlier, gone):
+            state.note(text)
         if not sent and not gone:
-            return StepDone.of(ShareOut(_given(ours)), "found")
-        return StepDone.of(done, "changed")
+            return StepDone.of(ShareOut(done.given), "found")
+        return StepDone.of(replace(done, removed=tuple(gone)), "changed")
+
+    def _set_before(
+        self,
+        state: RowState,
+        step: ShareRoom,
+        room_id: int,
+        current: dict[str, tuple[str, int]],
+    ) -> Before:
+        """The room before the share: its members' accesses and whom this tool set there."""
+        remembered = self.ctx.set_members.get(state.plan.row_key, room_id)
+        hint = state.hints.get(step.key)
+        ours = {e: ("", a) for e, a in ShareOut.from_json(hint).given} if hint else {}
+        ours.update({m.email: (m.role, m.access) for m in remembered})
+        had = {email: access for email, (_, access) in current.items()}
+        return Before(had, with_roles(step, ours), known=bool(remembered or hint))
 
     async def _take_back(
         self,
         state: RowState,
         step_key: str,
         room_id: int,
-        before: dict[str, int],
-        wanted: dict[str, int],
+        leaving: list[tuple[str, str]],
         current: dict[str, tuple[str, int]],
         done: ShareOut,
-    ) -> bool:
-        """Whom this tool gave access before and the corrected row no longer names: removed
-        by id (an e-mail entry removes nothing, 10.6), while their access is still the one
-        the tool gave; a member someone else added or changed is never touched. True when
-        anyone was removed."""
-        gone = [
-            (email, have[0])
-            for email, access in sorted(before.items())
-            if email not in wanted
-            and (have := current.get(email)) is not None
-            and have[0]
-            and have[1] == access
-        ]
-        if not gone:
-            return False
+    ) -> list[str]:
+        """Remove the members `leaving` (e-mail, user id) by id with access 0 (an e-mail
+        entry removes nothing, 10.6; no mail). The e-mails removed."""
+        if not leaving:
+            return []
         self.once.writing(state, step_key, "changed", done)
         reply = await self.ctx.client.share_room(
-            room_id, [(user_id, 0) for _, user_id in gone], notify=False
+            room_id, [(user_id, 0) for _, user_id in leaving], notify=False
         )
         check_share_reply(reply, room_id)
-        for email, _ in gone:
+        for email, _ in leaving:
             current.pop(email, None)
-        return True
+        return [email for email, _ in leaving]
 
     async def link(self, state: RowState, step: EnsureLink, look: Look) -> StepDone:
         ctx = self.ctx
@@ -271,7 +306,12 @@ class ClientActions:
     ) -> StepDone:
         """Create the link (current None) or give the current one the step's access."""
         link_id = current.id if current is not None else None
-        self.once.writing(state, step.key, outcome)
+        changes: tuple[Change, ...] = ()
+        if current is not None and state.outcomes.get(EnsureRoom.KEY) != "created":
+            was, now = access_name(current.access or 0), access_name(int(step.access))
+            changes = (Change("link", was, now),)  # a link that existed, in a room that did
+        planned = LinkOut(link_id, None, changes) if changes else None
+        self.once.writing(state, step.key, outcome, planned)
         share = await self.ctx.client.put_link(
             room_id, int(step.link_type), int(step.access), step.title, link_id=link_id
         )
@@ -281,7 +321,7 @@ class ClientActions:
                 method="PUT",
                 path=f"/api/2.0/files/rooms/{room_id}/links",
             )
-        return _link_done(share, outcome)
+        return StepDone.of(LinkOut(share.id, share.url, changes), outcome)
 
 
 T = TypeVar("T")
@@ -294,6 +334,39 @@ async def _some(found: Awaitable[list[T]]) -> list[T] | None:
 
 def _given(given: dict[str, int]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(given.items()))
+
+
+def _given_now(
+    wanted: dict[str, int],
+    current: dict[str, tuple[str, int]],
+    had: Mapping[str, int],
+    fresh: bool,
+) -> dict[str, int]:
+    """The row's members whose access the room now has as the row says, given by this share
+    (they had another before), or, in a room this row made, by this row's earlier attempt."""
+    return {
+        email: access
+        for email, access in wanted.items()
+        if (have := current.get(email)) is not None
+        and have[1] == access
+        and (fresh or had.get(email) != access)
+    }
+
+
+def _leaving(
+    before: dict[str, int], wanted: dict[str, int], current: dict[str, tuple[str, int]]
+) -> list[tuple[str, str]]:
+    """Whom this tool gave access before and the row no longer names, while their access is
+    still the one the tool gave (e-mail, user id): a member someone else added or changed is
+    never touched."""
+    return [
+        (email, have[0])
+        for email, access in sorted(before.items())
+        if email not in wanted
+        and (have := current.get(email)) is not None
+        and have[0]
+        and have[1] == access
+    ]
 
 
 def _share_done(room_id: int, ours: dict[str, int], entries: list[Entry]) -> ShareOut:

@@ -18,7 +18,7 @@ from bulk_onboard.crm.payload import idempotency_key
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import Look
 from bulk_onboard.engine.row import RowState, StepDone
-from bulk_onboard.model.outputs import CrmOut
+from bulk_onboard.model.outputs import Change, CrmOut, changes_in
 from bulk_onboard.model.steps import AnnounceCrm, Ref
 
 
@@ -46,11 +46,26 @@ class CrmActions:
         key = idempotency_key(client_id, room_id, self.portal_url)
         earlier = idempotency_key(client_id, room_id)  # the key of an earlier version's ledger
         if not self.reannounce and (key in self.ledger or earlier in self.ledger):
+            changes = changes_in(state.outputs)
+            if changes:
+                return await self._update(fields, changes)
             return StepDone.of(CrmOut(key, (("crm", "taken before"),)), "found")
         result = await self.crm.announce(fields, run_id=self.run_id, portal_url=self.portal_url)
         if key not in self.ledger:
             self.ledger.add(key)
         return StepDone.of(CrmOut.from_json(result.outputs()), "created")
+
+    async def _update(self, fields: dict[str, Any], changes: tuple[Change, ...]) -> StepDone:
+        """A client the CRM took before, whose room this run changed: `client_updated`."""
+        result = await self.crm.announce_update(
+            fields,
+            [c.as_dict() for c in changes],
+            run_id=self.run_id,
+            portal_url=self.portal_url,
+        )
+        if result.idempotency_key not in self.ledger:
+            self.ledger.add(result.idempotency_key)
+        return StepDone.of(CrmOut.from_json(result.outputs()), "changed")
 
     def _value(self, value: object, state: RowState) -> Any:
         if isinstance(value, Ref):

@@ -17,12 +17,13 @@ from dataclasses import replace
 
 from bulk_onboard.engine.actions import shares
 from bulk_onboard.engine.actions.invitations import Inviter, type_name
+from bulk_onboard.engine.actions.member_changes import access_changed
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import ExactlyOnce, Look
 from bulk_onboard.engine.portal_cache import ACTIVE, TYPE_RANK, Person
 from bulk_onboard.engine.row import Outcome, RowState, StepDone
 from bulk_onboard.errors import ApiError, PermanentError, Refusal, RowRefused
-from bulk_onboard.model.outputs import ContactOut, MembershipOut, PersonOut, RoomOut
+from bulk_onboard.model.outputs import Change, ContactOut, MembershipOut, PersonOut, RoomOut
 from bulk_onboard.model.steps import EnsurePerson, FindRoom, JoinRoom, NameContact, Plan, Step
 from bulk_onboard.runs.journal import Checkpoint
 
@@ -177,7 +178,8 @@ class PersonActions:
                 f"{step.email} was a {type_name(person.type)} in DocSpace and is now a "
                 f"{type_name(wanted)}, as the sheet asks"
             )
-            return StepDone.of(PersonOut(person.id), "changed")
+            raised_from = (Change("type", type_name(person.type), type_name(wanted)),)
+            return StepDone.of(PersonOut(person.id, raised_from), "changed")
         if want < have:
             state.note(
                 f"{step.email} is a {type_name(person.type)} in DocSpace, above the sheet's "
@@ -306,7 +308,9 @@ class MembershipActions:
             await shares.send(ctx, room_id, entries, notify=notify)
             for state, entry in zip(changed, entries, strict=True):
                 # for undo: the room, the person, and whether they were not a member before
-                out = MembershipOut(room_id, entry.who, entry.access, added=entry.new)
+                out = MembershipOut(
+                    room_id, entry.who, entry.access, added=entry.new, changes=access_changed(entry)
+                )
                 done[state.plan.row_key] = StepDone.of(out, "changed")
         return done
 

@@ -48,6 +48,7 @@ class Entry:
     person: Person | None  # None: an address the portal does not know, sent by e-mail
     access: int
     new: bool  # the room has no record for this person yet
+    was: int | None = None  # the access the room gave them before (None: not a member)
 
     @property
     def who(self) -> str:
@@ -135,7 +136,7 @@ async def entry_for(
     have = current.get(email.lower())
     if have is not None and have[1] == access:
         return Skip.SAME
-    return Entry(email.lower(), person, access, new=have is None)
+    return Entry(email.lower(), person, access, new=have is None, was=have[1] if have else None)
 
 
 async def send(
