@@ -90,6 +90,8 @@ class Settings:
     log_format: LogFormat = "auto"
     # per-portal state kept across runs and report folders (the CRM ledger)
     state_dir: Path = field(default_factory=lambda: default_state_dir({}))
+    # one run per portal whatever machine it runs on: a lease in My documents (engine/lease.py)
+    portal_lease: bool = True
 
     @property
     def api_url(self) -> str:

@@ -1,0 +1,143 @@
+"""The portal's lease (engine/lease.py): who holds a portal is decided on the portal, so two
+runners with their own clients agree every time; a stale or dead holder is taken over; a
+holder whose marker was taken over learns it at its next beat."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.api.models import DatedFolder, api_time
+from bulk_onboard.config import Settings
+from bulk_onboard.engine.lease import (
+    LeaseTiming,
+    Marker,
+    PortalLease,
+    judge,
+    marker_title,
+    read_marker,
+)
+from bulk_onboard.errors import RunLocked
+from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
+from tests.helpers import settings_for
+
+FAST = LeaseTiming(refresh_every=0.05, stale_after=60.0, settle=0.0)
+
+
+def _marker(folder_id: int, updated: float, beat: int | str = 1, pid: int = 7) -> Marker:
+    title = marker_title(f"run{folder_id}", "host-a", pid, "20261206T220000Z", beat)
+    found = read_marker(DatedFolder(folder_id, title, updated - 1, updated))
+    assert found is not None
+    return found
+
+
+def test_a_marker_title_reads_back() -> None:
+    title = marker_title("20261206-220000-123ab", "cron.example", 4242, "20261206T220000Z", 3)
+    assert len(title) <= 165 and ":" not in title  # the portal would replace a ':'
+    marker = read_marker(DatedFolder(9, title, 1.0, 2.0))
+    assert marker is not None and (marker.run_id, marker.host, marker.pid) == (
+        "20261206-220000-123ab",
+        "cron.example",
+        4242,
+    )
+    assert marker.describe() == (
+        "run 20261206-220000-123ab, pid 4242 on cron.example, started 2026-12-06 22:00:00 UTC"
+    )
+    assert read_marker(DatedFolder(9, "Invoices", 1.0, 2.0)) is None
+    ended = read_marker(DatedFolder(9, marker.ended_title, 1.0, 2.0))
+    assert ended is not None and ended.ended
+
+
+def test_the_lowest_live_marker_holds_and_stale_ones_are_taken_over() -> None:
+    now = 1000.0
+    markers = [_marker(5, now - 200), _marker(7, now - 10), _marker(9, now)]
+    verdict = judge(markers, own_id=9, now=now, stale_after=180)
+    assert verdict.holder is not None and verdict.holder.folder.id == 7
+    assert [m.folder.id for m in verdict.stale] == [5]
+    # an ended marker never counts; ours is never stale; a dead one is taken over at once
+    ended = judge([_marker(3, now, beat="end"), _marker(9, now - 500)], 9, now, 180)
+    assert ended.holder is not None and ended.holder.folder.id == 9 and ended.stale == ()
+    dead = judge(markers, 9, now, 180, dead=lambda m: m.folder.id == 7)
+    assert dead.holder is not None and dead.holder.folder.id == 9
+    assert [m.folder.id for m in dead.stale] == [5, 7]
+
+
+@pytest.fixture
+async def portal() -> AsyncIterator[Sandbox]:
+    async with start_sandbox(SandboxConfig(db=":memory:", fileop_ms=0)) as sb:
+        yield sb
+
+
+async def _race(settings: Settings, clients: list[DocSpaceClient], round_: int) -> int:
+    leases = [
+        PortalLease(c, settings.portal_url, f"r{round_}-{i}", timing=FAST, host=f"h{i}")
+        for i, c in enumerate(clients)
+    ]
+    results = await asyncio.gather(*(lease.take() for lease in leases), return_exceptions=True)
+    winners = [lease for lease, result in zip(leases, results, strict=True) if result is None]
+    assert len(winners) == 1, results
+    for result in results:
+        if isinstance(result, RunLocked):
+            assert f"run {winners[0].run_id}," in str(result)
+        else:
+            assert result is None, result
+    await winners[0].release()
+    return len(winners)
+
+
+async def test_two_runners_racing_agree_on_one_holder_every_time(
+    portal: Sandbox, tmp_path: Path
+) -> None:
+    settings = settings_for(portal, tmp_path)
+    async with DocSpaceClient(settings) as first, DocSpaceClient(settings) as second:
+        wins = [await _race(settings, [first, second], n) for n in range(100)]
+        assert wins == [1] * 100
+        left = await first.my_documents()
+    assert [f.title for f in left.folders if "beat=end" not in f.title] == []
+
+
+async def test_a_stale_holder_is_taken_over_and_learns_it_at_its_next_beat(
+    portal: Sandbox, tmp_path: Path
+) -> None:
+    settings = settings_for(portal, tmp_path)
+    quick = LeaseTiming(refresh_every=0.1, stale_after=0.4, settle=0.0)
+    async with DocSpaceClient(settings) as old_client, DocSpaceClient(settings) as new_client:
+        old = PortalLease(old_client, settings.portal_url, "old-run", timing=quick, host="cron")
+        await old.take()
+        await asyncio.sleep(0.5)  # no beat: stale by the portal's clock
+        new = PortalLease(new_client, settings.portal_url, "new-run", timing=quick, host="laptop")
+        await new.take()
+        lost: list[str] = []
+        await asyncio.wait_for(old.keep(lost.append), 5)
+        assert lost == ["portal lease lost: another run took the portal over"]
+        held = [f.title for f in (await new_client.my_documents()).folders]
+        assert held == [new.title]
+        await new.release()
+
+
+async def test_a_holder_that_beats_stays_held(portal: Sandbox, tmp_path: Path) -> None:
+    settings = settings_for(portal, tmp_path)
+    quick = LeaseTiming(refresh_every=0.1, stale_after=0.6, settle=0.0)
+    async with DocSpaceClient(settings) as one, DocSpaceClient(settings) as other:
+        holder = PortalLease(one, settings.portal_url, "holder", timing=quick, host="cron")
+        await holder.take()
+        lost: list[str] = []
+        beats = asyncio.create_task(holder.keep(lost.append))
+        await asyncio.sleep(0.8)  # longer than stale_after: only the beats keep it fresh
+        second = PortalLease(other, settings.portal_url, "second", timing=quick, host="laptop")
+        with pytest.raises(RunLocked, match="run holder, pid"):
+            await second.take()
+        beats.cancel()
+        assert lost == [] and holder.beat >= 4
+        await holder.release()
+
+
+def test_the_portals_times_read_in_any_zone() -> None:
+    assert api_time("2026-12-06T22:43:02.7857590Z") == pytest.approx(1796596982.785759)
+    assert api_time("2026-12-07T01:43:02.7857590+03:00") == pytest.approx(1796596982.785759)
+    assert api_time("2026-12-06T22:43:02") is None  # no zone: not the portal's
+    assert api_time("yesterday") is None and api_time(None) is None
