@@ -28,6 +28,7 @@ from bulk_onboard.cli.demo import (
 from bulk_onboard.cli.options import (
     KIND,
     PLAYBOOK,
+    PORTAL_LEASE,
     REANNOUNCE,
     check_crm_config,
     connection_options,
@@ -207,6 +208,7 @@ def _ready(
 @REANNOUNCE
 @ALLOW_PARTIAL_ROOM_VIEW
 @guard_options
+@PORTAL_LEASE
 @connection_options
 def run_command(
     files: tuple[Path, ...],
@@ -225,8 +227,8 @@ def run_command(
     spreadsheets and playbook, so no FILES are needed (a --playbook given overrides).
 
     Exit status: 0 every row ok, 1 some rows failed or are invalid, 2 input or configuration
-    error (nothing sent), 3 stopped (Ctrl-C, SIGTERM), 4 another run holds the
-    report folder, 5 rows deferred until the portal's daily write budget renews, 6 the portal
+    error (nothing sent), 3 stopped (Ctrl-C, SIGTERM, or the portal's lease lost), 4 another
+    run holds the report folder or the portal, 5 rows deferred until the portal's daily write budget renews, 6 the portal
     could not be reached or kept failing (the run failed; its rows are interrupted), 7 the
     guard stopped the run before its first write (it would create more rooms or people than
     allowed; nothing was written), 8 the portal refused the API token.
@@ -381,6 +383,7 @@ def _report_of(given: Path, report_dir: Path) -> Path:
 @REANNOUNCE
 @ALLOW_PARTIAL_ROOM_VIEW
 @guard_options
+@PORTAL_LEASE
 @connection_options
 def retry_command(
     report: Path,
