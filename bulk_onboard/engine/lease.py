@@ -63,6 +63,9 @@ class LeaseTiming:
     settle: float = 0.25  # before the second listing (an uncommitted lower id shows by then)
 
 
+TIMING = LeaseTiming()
+
+
 class LeasePortal(Protocol):
     """The portal calls the lease makes (api/portal.py)."""
 
@@ -280,14 +283,14 @@ async def portal_lease(
     run_id: str,
     on_lost: Callable[[str], None],
     *,
-    timing: LeaseTiming = LeaseTiming(),
+    timing: LeaseTiming | None = None,
 ) -> AsyncIterator[None]:
     """Hold the settings' portal for the block (RunLocked when another run holds it). When
     the portal cannot be asked (unreachable, refused, no My documents) the block runs without
     the lease, with a warning: the run itself then meets the same portal."""
     own = replace(settings, outage_wait=0.0)  # a beat that fails is tried again next time
     async with DocSpaceClient(own) as client:
-        lease = PortalLease(client, settings.portal_url, run_id, timing=timing)
+        lease = PortalLease(client, settings.portal_url, run_id, timing=timing or TIMING)
         try:
             await lease.take()
         except RunLocked:

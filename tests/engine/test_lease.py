@@ -12,7 +12,9 @@ import pytest
 
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.models import DatedFolder, api_time
+from bulk_onboard.cli.output import EXIT_ABORTED, exit_code
 from bulk_onboard.config import Settings
+from bulk_onboard.engine import lease, modes
 from bulk_onboard.engine.lease import (
     LeaseTiming,
     Marker,
@@ -21,9 +23,14 @@ from bulk_onboard.engine.lease import (
     marker_title,
     read_marker,
 )
+from bulk_onboard.engine.pool import Stop
 from bulk_onboard.errors import RunLocked
+from bulk_onboard.intake import load_intake
+from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.progress import NoProgress
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, start_sandbox
-from tests.helpers import settings_for
+from tests.engine.conftest import write_population
+from tests.helpers import admin, seeded_sandbox, settings_for
 
 FAST = LeaseTiming(refresh_every=0.05, stale_after=60.0, settle=0.0)
 
@@ -141,3 +148,29 @@ def test_the_portals_times_read_in_any_zone() -> None:
     assert api_time("2026-12-07T01:43:02.7857590+03:00") == pytest.approx(1796596982.785759)
     assert api_time("2026-12-06T22:43:02") is None  # no zone: not the portal's
     assert api_time("yesterday") is None and api_time(None) is None
+
+
+async def test_a_run_whose_lease_is_taken_over_stops_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lease, "TIMING", LeaseTiming(refresh_every=0.1, stale_after=30.0))
+    files = write_population(tmp_path / "in", 40, 0)
+    intake = load_intake(list(files[:1]), load_playbook(None))
+    async with seeded_sandbox(SandboxConfig(db=":memory:", latency_ms=20, fileop_ms=0)) as sb:
+        settings = settings_for(sb, tmp_path / "reports", rate=60.0)
+        stop = Stop()
+        running = asyncio.create_task(
+            modes.start(settings, intake, progress=NoProgress(), stop=stop)
+        )
+        async with DocSpaceClient(settings) as other:  # another runner takes the marker over
+            for _ in range(200):
+                markers = [f for f in (await other.my_documents()).folders if read_marker(f)]
+                if markers and (await admin(sb, "GET", "/sandbox/audit"))["counts"]["rooms"] > 2:
+                    break
+                await asyncio.sleep(0.02)
+            assert await other.remove_folder(markers[0].id)
+        summary = await asyncio.wait_for(running, 30)
+    assert stop.reason == "portal lease lost: another run took the portal over"
+    assert exit_code(summary) == EXIT_ABORTED
+    statuses = summary.statuses
+    assert statuses["interrupted"] > 0 and statuses["created"] < 40 and statuses["failed"] == 0
