@@ -1,6 +1,6 @@
 """Two machines, one portal: runs with state folders of their own (a cron server and a laptop)
 started at once against one portal. The portal's lease lets one write; the other exits 4
-naming it, and nothing is created or mailed twice."""
+naming it, and nothing is created or mailed twice. `undo --yes` waits for such a run too."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.cli.output import EXIT_LOCKED
-from bulk_onboard.sandbox import SandboxConfig
+from bulk_onboard.engine.lease import PortalLease
+from bulk_onboard.sandbox import Sandbox, SandboxConfig
 from tests.engine.conftest import write_population
-from tests.helpers import admin, assert_clean, seeded_sandbox
+from tests.engine.portal_checks import MARIA, cli, last_run, write_clients
+from tests.helpers import admin, assert_clean, seeded_sandbox, settings_for
 from tests.processes import run_args
 
 pytestmark = pytest.mark.e2e
@@ -49,3 +52,26 @@ async def test_two_machines_at_once_one_writes_the_other_exits_4(tmp_path: Path)
         outbox = await admin(sb, "GET", "/sandbox/outbox")
         mailed = [(m["to"], m["kind"], m.get("roomId")) for m in outbox["mails"]]
         assert mailed and len(mailed) == len(set(mailed))
+
+
+async def test_undo_yes_waits_for_a_run_on_another_machine(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    sheet = write_clients(tmp_path / "clients.csv", [("L-1", "Leased", "it@leased.example", MARIA)])
+    code, output = await cli(sandbox, reports, "run", str(sheet))
+    assert code == 0, output
+    run = last_run(reports)
+    settings = settings_for(sandbox, tmp_path / "elsewhere")
+    async with DocSpaceClient(settings) as client:  # the cron server's run holds the portal
+        holder = PortalLease(client, sandbox.url, "20261201-020000-000aa", host="cron-server")
+        await holder.take()
+        preview, said = await cli(sandbox, reports, "undo", run.name)  # only reads
+        code_yes, output = await cli(sandbox, reports, "undo", run.name, "--yes")
+        await holder.release()
+    assert preview == 0, said
+    assert code_yes == EXIT_LOCKED, output
+    assert "another bulk-onboard run (run 20261201-020000-000aa, pid " in output
+    assert "on cron-server, started " in output
+    state = await admin(sandbox, "GET", "/sandbox/state")
+    assert [r["archived"] for r in state["rooms"] if "client:L-1" in r["tags"]] == [False]
