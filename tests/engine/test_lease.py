@@ -13,7 +13,7 @@ import pytest
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.models import DatedFolder, api_time
 from bulk_onboard.cli.output import EXIT_ABORTED, exit_code
-from bulk_onboard.config import Settings
+from bulk_onboard.config import PORTAL_LEASE_ENV, Settings, lease_wanted
 from bulk_onboard.engine import lease, modes
 from bulk_onboard.engine.lease import (
     LeaseTiming,
@@ -33,6 +33,12 @@ from tests.engine.conftest import write_population
 from tests.helpers import admin, seeded_sandbox, settings_for
 
 FAST = LeaseTiming(refresh_every=0.05, stale_after=60.0, settle=0.0)
+
+
+@pytest.fixture(autouse=True)
+def portal_lease_on(portal_lease_off: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These runs take the portal's lease, as runs do outside the tests."""
+    monkeypatch.setenv(PORTAL_LEASE_ENV, "on")
 
 
 def _marker(folder_id: int, updated: float, beat: int | str = 1, pid: int = 7) -> Marker:
@@ -174,3 +180,8 @@ async def test_a_run_whose_lease_is_taken_over_stops_at_once(
     assert exit_code(summary) == EXIT_ABORTED
     statuses = summary.statuses
     assert statuses["interrupted"] > 0 and statuses["created"] < 40 and statuses["failed"] == 0
+
+
+def test_the_environment_may_switch_the_lease_off() -> None:
+    assert lease_wanted({}) and lease_wanted({PORTAL_LEASE_ENV: "on"})
+    assert not any(lease_wanted({PORTAL_LEASE_ENV: v}) for v in ("off", "OFF ", "no", "0"))

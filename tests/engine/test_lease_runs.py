@@ -13,6 +13,7 @@ import pytest
 
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.cli.output import EXIT_LOCKED
+from bulk_onboard.config import PORTAL_LEASE_ENV
 from bulk_onboard.engine.lease import PortalLease
 from bulk_onboard.sandbox import Sandbox, SandboxConfig
 from tests.engine.conftest import write_population
@@ -21,6 +22,12 @@ from tests.helpers import admin, assert_clean, seeded_sandbox, settings_for
 from tests.processes import run_args
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def portal_lease_on(portal_lease_off: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These runs take the portal's lease, as runs do outside the tests."""
+    monkeypatch.setenv(PORTAL_LEASE_ENV, "on")
 
 
 async def test_two_machines_at_once_one_writes_the_other_exits_4(tmp_path: Path) -> None:
@@ -68,8 +75,10 @@ async def test_undo_yes_waits_for_a_run_on_another_machine(
         await holder.take()
         preview, said = await cli(sandbox, reports, "undo", run.name)  # only reads
         code_yes, output = await cli(sandbox, reports, "undo", run.name, "--yes")
+        unleased, ran = await cli(sandbox, reports, "run", str(sheet), "--no-portal-lease")
         await holder.release()
     assert preview == 0, said
+    assert unleased == 0, ran  # the flag leaves the lease out: the run goes on
     assert code_yes == EXIT_LOCKED, output
     assert "another bulk-onboard run (run 20261201-020000-000aa, pid " in output
     assert "on cron-server, started " in output

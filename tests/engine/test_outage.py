@@ -35,7 +35,6 @@ async def run_through_outage(
         max_write_inflight=None,
         outage_wait=wait,
         retry=RetryPolicy(base_delay=0.2, max_delay=2.0),
-        portal_lease=False,  # the outage is timed from the start: the run's, not the lease's
     )
     await admin(sb, "POST", "/sandbox/outage", {"seconds": seconds, "delay": delay})
     return await modes.start(settings, intake, progress=Progress(), stop=Stop())

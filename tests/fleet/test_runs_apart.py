@@ -9,7 +9,6 @@ import contextvars
 import json
 import os
 import signal
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,7 @@ from tests.helpers import CASES, SAMPLES, admin, seeded_sandbox, settings_for
 
 
 async def _onboard(sb: Sandbox, files: tuple[Path, ...], where: Path) -> dict[str, Any]:
-    # the portal's lease has a client of its own, whose requests no run counts: left out here
     settings = settings_for(sb, where / "reports", state_dir=where / "state")
-    settings = replace(settings, portal_lease=False)
     intake = read_intake(files, None, None)
     with logs.own_repeats():
         summary = await modes.start(
