@@ -5,6 +5,8 @@ holder whose marker was taken over learns it at its next beat."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from bulk_onboard.engine.lease import (
     PortalLease,
     judge,
     marker_title,
+    process_gone,
     read_marker,
 )
 from bulk_onboard.engine.pool import Stop
@@ -185,3 +188,25 @@ async def test_a_run_whose_lease_is_taken_over_stops_at_once(
 def test_the_environment_may_switch_the_lease_off() -> None:
     assert lease_wanted({}) and lease_wanted({PORTAL_LEASE_ENV: "on"})
     assert not any(lease_wanted({PORTAL_LEASE_ENV: v}) for v in ("off", "OFF ", "no", "0"))
+
+
+async def test_a_marker_of_a_process_gone_from_this_host_is_taken_over_at_once(
+    portal: Sandbox, tmp_path: Path
+) -> None:
+    child = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await child.wait()
+    assert process_gone(child.pid) and not process_gone(os.getpid())
+    settings = settings_for(portal, tmp_path)
+    async with DocSpaceClient(settings) as client:
+        far = PortalLease(client, settings.portal_url, "far-run", timing=FAST, host="far-host")
+        far.pid = child.pid  # the same pid on another host says nothing of that run
+        await far.take()
+        with pytest.raises(RunLocked, match="run far-run, pid"):
+            await PortalLease(client, settings.portal_url, "waits", timing=FAST).take()
+        await far.release()
+        killed = PortalLease(client, settings.portal_url, "killed", timing=FAST)
+        killed.pid = child.pid  # a run of this host, killed
+        await killed.take()
+        resumed = PortalLease(client, settings.portal_url, "resumed", timing=FAST)
+        await resumed.take()  # at once: no wait for the marker to go stale
+        await resumed.release()
