@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "console", "json")
 TOKEN_ENV = "DOCSPACE_TOKEN"
 PORTAL_ENV = "DOCSPACE_URL"
 STATE_DIR_ENV = "BULK_ONBOARD_STATE_DIR"
+PORTAL_LEASE_ENV = "BULK_ONBOARD_PORTAL_LEASE"
 
 # The portal's own limits (docspace-api.md section 7): 1,500 requests a minute per user (the
 # window a server constant of 60 s, its limit the admin's), 50 GETs and 15 other requests in
@@ -90,6 +92,9 @@ class Settings:
     log_format: LogFormat = "auto"
     # per-portal state kept across runs and report folders (the CRM ledger)
     state_dir: Path = field(default_factory=lambda: default_state_dir({}))
+    # one run per portal whatever machine it runs on: a lease in My documents (engine/lease.py);
+    # $BULK_ONBOARD_PORTAL_LEASE=off (or --no-portal-lease) leaves it out
+    portal_lease: bool = field(default_factory=lambda: lease_wanted(os.environ))
 
     @property
     def api_url(self) -> str:
@@ -156,6 +161,11 @@ def portal_state_dir(state_dir: Path, portal_url: str) -> Path:
     readable = re.sub(r"[^a-z0-9.-]+", "-", f"{parts.hostname or 'portal'}-{parts.port or ''}")
     digest = hashlib.sha256(address.encode()).hexdigest()[:12]
     return state_dir / "portals" / f"{readable.strip('-')}-{digest}"
+
+
+def lease_wanted(env: Mapping[str, str]) -> bool:
+    """False when $BULK_ONBOARD_PORTAL_LEASE says off (off, no, false, 0), else True."""
+    return env.get(PORTAL_LEASE_ENV, "").strip().lower() not in ("off", "no", "false", "0")
 
 
 def default_state_dir(env: Mapping[str, str]) -> Path:

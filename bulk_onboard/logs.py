@@ -64,6 +64,13 @@ EVENTS: frozenset[str] = frozenset(
         "room_template_not_used",  # the room template cannot be used: why, and the path taken
         "template_job_waiting",  # another room-from-template job runs: waited for before ours
         "lock_taken_over",  # the portal lock of a run that died was taken over
+        # the portal's lease (engine/lease.py), seen by every machine
+        "portal_lease_taken",
+        "portal_lease_taken_over",  # a marker with no beat for too long, or of a dead process
+        "portal_lease_beat_failed",
+        "portal_lease_lost",  # the run stops at once
+        "portal_lease_not_released",  # its marker is taken over once stale
+        "portal_lease_unavailable",  # the run goes on without the lease
         "share_warning",  # the portal accepted a share with a warning
         "share_skipped_api_user",  # the run's own account named in a sheet: no entry, once
         "progress",  # periodic: done, total, rows_per_second, eta_seconds, failed

@@ -44,3 +44,10 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
     async with seeded_sandbox() as sb:
         yield sb
+
+
+@pytest.fixture(autouse=True)
+def portal_lease_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs take no lease on the portal (its marker writes and settle) unless a test of the
+    lease turns it on (tests/engine/test_lease*.py): the other suites count writes and time."""
+    monkeypatch.setenv(config.PORTAL_LEASE_ENV, "off")

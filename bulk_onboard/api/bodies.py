@@ -107,6 +107,12 @@ def update_room_body(title: str | None = None, tags: Iterable[str] | None = None
     return body
 
 
+def delete_folder_body() -> Json:
+    """DELETE files/folder/{id}: the [FromBody] must be present; `immediately` deletes for
+    good instead of moving to the owner's Trash."""
+    return {"deleteAfter": False, "immediately": True}
+
+
 def archive_body(delete_after: bool = False) -> Json:
     """PUT files/rooms/{id}/archive|unarchive: the body must be present, `{}` at least.
     deleteAfter=true only drops the finished operation from the status list unseen."""

@@ -53,6 +53,8 @@ PERSON_FIELDS = (
 )
 INVITED_FIELDS = "id"
 CONTENTS_FIELDS = "total,current.id,files.id,files.title,folders.id,folders.title"
+DATED_FIELDS = "id,title,created,updated"
+MY_FIELDS = "total,current.id,files.id," + ",".join(f"folders.{f}" for f in DATED_FIELDS.split(","))
 MEMBER_FIELDS = "access,isOwner,sharedToUser.id,sharedToUser.email"
 LINK_FIELDS = "access,sharedLink.id,sharedLink.shareLink,sharedLink.primary"
 # ... and on the answers of writes (every endpoint honours it, 10.3): a room share answers
@@ -209,6 +211,27 @@ class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, RoomTemplateCalls, Portal
             if got == 0 or start >= _total(page.get("total"), start):
                 break
         return FolderContents(files=tuple(files), folders=tuple(folders), current=current)
+
+    async def my_documents_page(self, start_index: int = 0) -> Json:
+        """GET files/@my, one page → FolderContentDto (its folders by id, title, created and
+        updated; made on the account's first visit; a guest has none: 404)."""
+        params: Params = {"startIndex": start_index, "count": PAGE_SIZE, "fields": MY_FIELDS}
+        return _object(await self._call("GET", "my_documents", "files/@my", params=params))
+
+    async def rename_folder(self, folder_id: int, title: str) -> Json:
+        """PUT files/folder/{id} → FolderDto (by id, title, created, updated). A title equal
+        to the stored one changes nothing, `updated` included."""
+        path = f"files/folder/{path_id(folder_id)}"
+        body = bodies.create_folder_body(title)
+        params: Params = {"fields": f"{DATED_FIELDS},{PROBLEM_FIELDS}"}
+        return _object(await self._call("PUT", "rename_folder", path, params=params, body=body))
+
+    async def delete_folder(self, folder_id: int) -> list[Json]:
+        """DELETE files/folder/{id} (for good, not to the Trash) → the account's delete
+        operations; the folder goes when the operation runs. A missing folder → 404."""
+        path = f"files/folder/{path_id(folder_id)}"
+        reply = await self._call("DELETE", "delete_folder", path, body=bodies.delete_folder_body())
+        return _objects(reply)
 
     async def copy_file_as(self, file_id: int, dest_folder_id: int, dest_title: str) -> Json:
         """POST files/file/{fileId}/copyas → FileDto of the copy."""

@@ -10,6 +10,7 @@ with the frozen types below, decoded here from exactly the fields the requests a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bulk_onboard.model import Json
@@ -51,6 +52,51 @@ class Item:
     @classmethod
     def from_dto(cls, dto: Json) -> Item:
         return cls(int(dto["id"]), str(dto.get("title") or ""))
+
+
+def api_time(value: Any) -> float | None:
+    """An ApiDateTime (`yyyy-MM-ddTHH:mm:ss.fffffff` and `Z` or `+hh:mm`, docspace-api.md 1)
+    as epoch seconds; None when it is not one."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    head, dot, tail = text.partition(".")
+    if dot:  # .NET writes 7 fractional digits; Python reads at most 6
+        digits = len(tail) - len(tail.lstrip("0123456789"))
+        text = f"{head}.{tail[: min(digits, 6)]}{tail[digits:]}"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class DatedFolder:
+    """A folder with the portal's own times of its creation and last change (FolderDto
+    `created`, `updated`: the server's clock, whatever the caller's)."""
+
+    id: int
+    title: str
+    created: float | None
+    updated: float | None
+
+    @classmethod
+    def from_dto(cls, dto: Json) -> DatedFolder:
+        return cls(
+            int(dto["id"]),
+            str(dto.get("title") or ""),
+            api_time(dto.get("created")),
+            api_time(dto.get("updated")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MyDocuments:
+    """The account's "My documents" (GET files/@my): its id and the folders directly in it."""
+
+    folder_id: int
+    folders: tuple[DatedFolder, ...]
 
 
 @dataclass(frozen=True, slots=True)

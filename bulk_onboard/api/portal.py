@@ -16,12 +16,14 @@ from bulk_onboard.api.models import (
     GUEST,
     SEARCH_ACTIVE,
     Account,
+    DatedFolder,
     FileOperation,
     FolderContents,
     FolderItems,
     Item,
     Link,
     Member,
+    MyDocuments,
     Person,
     Room,
     ShareReply,
@@ -30,6 +32,7 @@ from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.errors import AmbiguousWrite, PermanentError
 from bulk_onboard.model import Json
 
+MY_DOCUMENTS_PAGES = 100  # a runaway guard: 10 000 entries in "My documents"
 COPY_POLL_SECONDS, COPY_POLL_TIMEOUT = 0.1, 30.0  # the server's own tests' poll (BaseTest)
 
 Listed = tuple[str, Person]  # a person of a people listing, by lower-cased e-mail
@@ -59,6 +62,9 @@ class PortalCalls:
         async def copy_file_as(
             self, file_id: int, dest_folder_id: int, dest_title: str
         ) -> Json: ...
+        async def my_documents_page(self, start_index: int = 0) -> Json: ...
+        async def rename_folder(self, folder_id: int, title: str) -> Json: ...
+        async def delete_folder(self, folder_id: int) -> list[Json]: ...
         async def set_room_share(
             self,
             room_id: int,
@@ -131,6 +137,40 @@ class PortalCalls:
     async def items(self, folder_id: int) -> FolderItems:
         """GET files/{folderId}, all pages → the folders and files directly inside."""
         return FolderItems.of(await self.folder_contents(folder_id))
+
+    async def my_documents(self) -> MyDocuments:
+        """GET files/@my, all pages → "My documents" and the folders in it, with the
+        portal's times (the folder is made on the account's first visit)."""
+        folders: list[DatedFolder] = []
+        start, folder_id = 0, 0
+        for _ in range(MY_DOCUMENTS_PAGES):
+            page = await self.my_documents_page(start)
+            current = page.get("current")
+            folder_id = int(current.get("id") or 0) if isinstance(current, dict) else folder_id
+            found = [f for f in page.get("folders") or () if isinstance(f, dict) and "id" in f]
+            folders += [DatedFolder.from_dto(f) for f in found]
+            got = len(found) + len(page.get("files") or ())
+            start += got
+            total = page.get("total")
+            if got == 0 or not isinstance(total, int) or start >= total:
+                break
+        return MyDocuments(folder_id, tuple(folders))
+
+    async def retitle_folder(self, folder_id: int, title: str) -> DatedFolder:
+        """PUT files/folder/{id} → the folder as stored (a missing one → PermanentError 404).
+        Only a title that differs from the stored one stamps `updated`."""
+        return DatedFolder.from_dto({"id": folder_id, **await self.rename_folder(folder_id, title)})
+
+    async def remove_folder(self, folder_id: int) -> bool:
+        """DELETE files/folder/{id}, for good → True; False when it was gone already (404).
+        The portal deletes it in a file operation: it may be listed a moment longer."""
+        try:
+            await self.delete_folder(folder_id)
+        except PermanentError as exc:
+            if exc.status != 404:
+                raise
+            return False
+        return True
 
     async def copy_file(self, file_id: int, dest_folder_id: int, dest_title: str) -> Item:
         """POST files/file/{fileId}/copyas → the copy."""

@@ -29,6 +29,7 @@ from bulk_onboard.cli.demo import (
 from bulk_onboard.cli.options import (
     KIND,
     PLAYBOOK,
+    PORTAL_LEASE,
     REANNOUNCE,
     check_crm_config,
     connection_options,
@@ -223,6 +224,7 @@ def _ready(
 @ALLOW_PARTIAL_ROOM_VIEW
 @REDO
 @guard_options
+@PORTAL_LEASE
 @connection_options
 def run_command(
     files: tuple[Path, ...],
@@ -242,8 +244,8 @@ def run_command(
     spreadsheets and playbook, so no FILES are needed (a --playbook given overrides).
 
     Exit status: 0 every row ok, 1 some rows failed or are invalid, 2 input or configuration
-    error (nothing sent), 3 stopped (Ctrl-C, SIGTERM), 4 another run holds the
-    report folder, 5 rows deferred until the portal's daily write budget renews, 6 the portal
+    error (nothing sent), 3 stopped (Ctrl-C, SIGTERM, or the portal's lease lost), 4 another
+    run holds the report folder or the portal, 5 rows deferred until the portal's daily write budget renews, 6 the portal
     could not be reached or kept failing (the run failed; its rows are interrupted), 7 the
     guard stopped the run before its first write (it would create more rooms or people than
     allowed; nothing was written), 8 the portal refused the API token.
@@ -402,6 +404,7 @@ def _report_of(given: Path, report_dir: Path) -> Path:
 @ALLOW_PARTIAL_ROOM_VIEW
 @REDO
 @guard_options
+@PORTAL_LEASE
 @connection_options
 def retry_command(
     report: Path,

@@ -50,6 +50,16 @@ REANNOUNCE = click.option(
     "ledger says the CRM took (for a CRM that lost its records).",
 )
 
+PORTAL_LEASE = click.option(
+    "--no-portal-lease",
+    "portal_lease",
+    flag_value=False,
+    default=True,
+    help="Do not take the portal's lease, a folder in the API user's My documents that keeps "
+    "runs on other machines off the portal (for an account that may not write there); the "
+    "lock in this machine's state folder still holds.",
+)
+
 
 def guard_options(command: F) -> F:
     """--max-new-rooms / --max-new-people: the playbook's [guard] for this run."""
@@ -194,6 +204,8 @@ def settings_from(options: dict[str, Any]) -> Settings:
     """Settings from the environment and the connection options, or exit 2; what is odd
     about the token is a warning on stderr."""
     settings = _settings(options)
+    if options.get("portal_lease") is False:
+        settings = replace(settings, portal_lease=False)
     human_on_stderr(settings.log_format == "json")
     for warning in token_warnings(os.environ, options.get("token_file")):
         click.echo(f"warning: {warning}", err=True)

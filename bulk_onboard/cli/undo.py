@@ -21,7 +21,7 @@ import os
 import shlex
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -34,8 +34,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgressBar
 
 from bulk_onboard.api.client import DocSpaceClient
-from bulk_onboard.cli.options import connection_options, log_stream, settings_from
+from bulk_onboard.cli.options import (
+    PORTAL_LEASE,
+    connection_options,
+    log_stream,
+    settings_from,
+)
 from bulk_onboard.cli.output import (
+    EXIT_ABORTED,
     EXIT_LOCKED,
     EXIT_PORTAL,
     EXIT_ROWS_FAILED,
@@ -46,6 +52,7 @@ from bulk_onboard.cli.output import (
 from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.engine import undo as undo_engine
+from bulk_onboard.engine.lease import portal_lease
 from bulk_onboard.engine.root import new_run_id
 from bulk_onboard.engine.undo import Decision, Undo
 from bulk_onboard.engine.undo_scope import (
@@ -139,6 +146,7 @@ class BarUndoProgress(undo_engine.Progress):
     help="For a run folder written before run.json recorded the portal: take the portal in "
     "use (--portal or DOCSPACE_URL) to be the one the run wrote to.",
 )
+@PORTAL_LEASE
 @connection_options
 def undo_command(run: str, yes: bool, assume_portal: bool, **options: Any) -> None:
     """Show what RUN (with its resumes and retries) created and changed, as the portal has
@@ -154,7 +162,7 @@ def undo_command(run: str, yes: bool, assume_portal: bool, **options: Any) -> No
     them skipped and make nothing for them, until run with --redo or dropped from the export.
 
     Undo acts only on the portal the run wrote to, and with --yes holds that portal's run
-    lock, so no run writes to it meanwhile.
+    lock and its lease on the portal, so no run writes to it meanwhile.
 
     Exit status: 0 nothing failed, 1 something was refused (run it again), 2 the run or an
     option cannot be used (another portal than the run's, among others), 8 the token was
@@ -210,7 +218,36 @@ def _undo_locked(
         if yes:  # the preview only reads
             where = portal_state_dir(settings.state_dir, settings.portal_url)
             locks.enter_context(portal_lock(where, settings.portal_url, undo_id, folder.path))
-        return asyncio.run(_undo(settings, folder, effects, crm, yes, progress, undo_id))
+
+        def undo() -> Coroutine[Any, Any, int]:
+            return _undo(settings, folder, effects, crm, yes, progress, undo_id)
+
+        return asyncio.run(_leased(settings, undo_id, undo) if yes else undo())
+
+
+async def _leased(
+    settings: Settings, undo_id: str, undo: Callable[[], Coroutine[Any, Any, int]]
+) -> int:
+    """Undo under the portal's lease (engine/lease.py); a lost lease stops it (exit 3: its
+    journal lets it be run again)."""
+    if not settings.portal_lease:
+        return await undo()
+    task = asyncio.current_task()
+    lost: list[str] = []
+
+    def stop(reason: str) -> None:
+        lost.append(reason)
+        if task is not None:
+            task.cancel()
+
+    async with portal_lease(settings, undo_id, stop):
+        try:
+            return await undo()
+        except asyncio.CancelledError:
+            if not lost:
+                raise
+            say(f"undo stopped ({lost[0]}); run it again when the portal is free")
+            return EXIT_ABORTED
 
 
 def check_portal(family: list[RunFolder], portal_url: str, *, assume: bool) -> None:

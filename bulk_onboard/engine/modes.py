@@ -1,14 +1,15 @@
 """The three ways a run starts: a new run, a resumed one, a retry of a report's failed rows.
 
-Each takes the report folder's lock and the portal's (one run at a time writes to a portal,
-whatever its report folder), prepares the run folder and the job (which rows are settled
+Each takes the report folder's lock, the portal's lock in this user's state folder (one run at
+a time writes to a portal from this machine, whatever its report folder) and the portal's lease
+on the portal itself (one run at a time whatever the machine, engine/lease.py), prepares the run folder and the job (which rows are settled
 already, what the journal holds), and hands the job to `root.run`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Required, TypedDict, Unpack
@@ -17,6 +18,7 @@ import structlog
 
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings, portal_state_dir
+from bulk_onboard.engine.lease import portal_lease
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import Job, RunSummary, new_run_id, run
 from bulk_onboard.intake import Intake
@@ -77,15 +79,34 @@ async def locked_run(
     """Run the job under the lock of the report folder holding `folder` (the run's folder)
     and the portal's; `job` is made once both are held."""
     with report_dir_lock(folder.parent), portal_locked(settings, run_id, folder):
-        made = replace(job(), reannounce=launch.get("reannounce", False))
-        return await run(
-            settings,
-            made,
-            progress=launch["progress"],
-            stop=launch["stop"],
-            env=launch.get("env"),
-            client=launch.get("client"),
-        )
+        async with leased(settings, run_id, launch):
+            made = replace(job(), reannounce=launch.get("reannounce", False))
+            return await run(
+                settings,
+                made,
+                progress=launch["progress"],
+                stop=launch["stop"],
+                env=launch.get("env"),
+                client=launch.get("client"),
+            )
+
+
+@asynccontextmanager
+async def leased(settings: Settings, run_id: str, launch: Launch) -> AsyncIterator[None]:
+    """The portal's lease for the run (RunLocked when another run holds it), unless it is
+    switched off or the run writes through a client of its own. A lost lease stops the run
+    at once, its rows in flight cancelled (as a second Ctrl-C does)."""
+    if not settings.portal_lease or launch.get("client") is not None:
+        yield
+        return
+    stop = launch["stop"]
+
+    def lost(reason: str) -> None:
+        for _ in range(max(0, 2 - stop.requests)):
+            stop.request(reason)
+
+    async with portal_lease(settings, run_id, lost):
+        yield
 
 
 async def start(

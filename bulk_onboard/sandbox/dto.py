@@ -112,20 +112,23 @@ class Dtos:
         create = rights.can_create_in(self.store, caller, folder)
         room = self.store.tree.folder(folder.room_id) if folder.room_id else None
         manage = room is not None and rights.can_manage(self.store, caller, room)
+        own = (
+            folder.parent_id is not None and rights.personal_owner(self.store, folder) == caller.id
+        )
         return {
             "Read": read,
             "Create": create,
-            "Delete": manage,
+            "Delete": manage or own,
             "EditRoom": manage,
-            "Rename": manage,
+            "Rename": manage or own,
             "CopyTo": create,
             "Copy": read,
             "MoveTo": create,
-            "Move": manage,
+            "Move": manage or own,
             "Pin": read and folder.is_room,
             "Mute": read and folder.is_room,
             "EditAccess": manage and folder.is_room,
-            "Duplicate": manage,
+            "Duplicate": manage or own,
             "Download": read,
             "CopySharedLink": read and folder.is_room,
         }

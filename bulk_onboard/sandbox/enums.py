@@ -89,6 +89,7 @@ SUBJECT_USER, SUBJECT_EXTERNAL_LINK, SUBJECT_GROUP = 0, 1, 2
 SUBJECT_INVITATION_LINK, SUBJECT_PRIMARY_LINK = 3, 4
 # FolderType values
 FOLDER_DEFAULT, FOLDER_VIRTUAL_ROOMS, FOLDER_ARCHIVE = 0, 14, 20
+FOLDER_TRASH, FOLDER_USER = 3, 5  # a person's Trash and "My documents" (title "trash", "my")
 ROOM_FOLDER_TYPE: dict[int, int] = {1: 15, 2: 16, 5: 19, 6: 22, 8: 29, 9: 31}
 
 FILE_TYPES: dict[str, int] = {  # FileType by extension

@@ -90,7 +90,21 @@ def can_edit_internal(store: Store, caller: Person, room: Folder) -> bool:
     return can_manage(store, caller, room)
 
 
+PERSONAL_ROOTS = (enums.FOLDER_USER, enums.FOLDER_TRASH)
+
+
+def personal_owner(store: Store, folder: Folder) -> str | None:
+    """The person whose "My documents" (or Trash) holds the folder; None outside them."""
+    if folder.room_id is not None:
+        return None
+    root = store.tree.path(folder)[0]
+    return root.created_by if root.folder_type in PERSONAL_ROOTS else None
+
+
 def can_read(store: Store, caller: Person, folder: Folder) -> bool:
+    owner = personal_owner(store, folder)
+    if owner is not None:  # nobody else sees into them, DocSpace admins included
+        return owner == caller.id
     if caller.is_admin or folder.is_system:
         return True
     assert folder.room_id is not None
@@ -107,7 +121,11 @@ def can_manage(store: Store, caller: Person, room: Folder) -> bool:
 
 
 def can_create_in(store: Store, caller: Person, folder: Folder) -> bool:
-    """Create folders and files in a room or a folder of a room (never in the roots)."""
+    """Create folders and files in a room or a folder of a room (never in the roots), or in
+    one's own "My documents" (not in the Trash)."""
+    owner = personal_owner(store, folder)
+    if owner is not None:
+        return owner == caller.id and store.tree.path(folder)[0].folder_type == enums.FOLDER_USER
     if folder.is_system or archived(store, folder):
         return False
     if caller.is_admin:
@@ -115,6 +133,21 @@ def can_create_in(store: Store, caller: Person, folder: Folder) -> bool:
     assert folder.room_id is not None
     access = member_access(store, caller, folder.room_id)
     return access == enums.READ_WRITE or access in CREATE_ROLES
+
+
+def can_change_folder(store: Store, caller: Person, folder: Folder) -> bool:
+    """Rename or delete a folder (FileSecurity CanRename/CanDelete, simplified): one's own in
+    "My documents"; a folder of a room for who manages the room; never a root, a room (they
+    have their own calls) or anything archived."""
+    if folder.parent_id is None or folder.is_room:
+        return False
+    owner = personal_owner(store, folder)
+    if owner is not None:
+        return owner == caller.id
+    if folder.room_id is None or archived(store, folder):
+        return False
+    room = store.tree.folder(folder.room_id)
+    return room is not None and can_manage(store, caller, room)
 
 
 def can_create_rooms(caller: Person) -> bool:

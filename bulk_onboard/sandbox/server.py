@@ -21,6 +21,7 @@ from bulk_onboard.sandbox.routes import (
     links,
     people,
     people_state,
+    personal,
     roomlist,
     rooms,
     sharing,
@@ -35,6 +36,7 @@ def build_app(portal: Portal) -> web.Application:
     for module in (
         files,
         fileops,
+        personal,
         roomlist,
         rooms,
         sharing,

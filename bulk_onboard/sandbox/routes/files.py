@@ -159,15 +159,22 @@ async def create_folder(request: web.Request) -> web.Response:
 
 async def get_folder(request: web.Request) -> web.Response:
     portal, caller = portal_of(request), caller_of(request)
-    items = query_items(request)
-    page = paging(items)
     folder = portal.store.tree.folder(int(request.match_info["folderId"]))
     if folder is None:
         raise NotFound(FOLDER_NOT_FOUND)
     if not rights.can_read(portal.store, caller, folder):
         raise Forbidden()
+    return folder_content(request, folder)
+
+
+def folder_content(request: web.Request, folder: Folder) -> web.Response:
+    """FolderContentDto of a folder the caller may read: one page, folders before files."""
+    portal, caller = portal_of(request), caller_of(request)
+    items = query_items(request)
+    page = paging(items)
     text = items.get("filtervalue", "").strip().lower()
-    visible = rights.visible_room_ids(portal.store, caller) if folder.is_system else None
+    rooms_root = folder.is_system and rights.personal_owner(portal.store, folder) is None
+    visible = rights.visible_room_ids(portal.store, caller) if rooms_root else None
     folders = [
         f
         for f in portal.store.tree.subfolders(folder.id)

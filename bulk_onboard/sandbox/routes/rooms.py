@@ -23,6 +23,7 @@ from bulk_onboard.sandbox.envelopes import (
 )
 from bulk_onboard.sandbox.operations import COMPLETED, CREATED, MOVE, Operation
 from bulk_onboard.sandbox.portal import Portal, caller_of, caller_or_none, portal_of
+from bulk_onboard.sandbox.routes import personal
 from bulk_onboard.sandbox.store import ARCHIVE_ROOT_ID, ROOMS_ROOT_ID, Person
 from bulk_onboard.sandbox.titles import clean_title, utf16_len
 
@@ -104,6 +105,8 @@ def operation_dto(portal: Portal, caller: Person, operation: Operation) -> dict[
     """FileOperationDto; `Operation` is its [JsonPropertyName] spelling."""
     if operation.copy is not None:
         return copy_dto(portal, caller, operation)
+    if operation.delete is not None:
+        return personal.delete_dto(operation)
     dto: dict[str, Any] = {
         "id": operation.id,
         "Operation": MOVE,

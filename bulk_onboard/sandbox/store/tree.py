@@ -85,6 +85,23 @@ class TreeTable:
         self._conn.execute("DELETE FROM links WHERE room_id = ?", (room_id,))
         return True
 
+    def personal_root(self, user_id: str, folder_type: int) -> Folder | None:
+        """A person's own root folder of the type ("My documents" or Trash), if made."""
+        row = self._conn.execute(
+            "SELECT * FROM folders WHERE parent_id IS NULL AND folder_type = ? AND created_by = ?",
+            (folder_type, user_id),
+        ).fetchone()
+        return Folder.from_row(row) if row else None
+
+    def delete_tree(self, folder_id: int) -> None:
+        """Remove a folder with everything below it (deleted for good, not to the Trash)."""
+        below = """WITH RECURSIVE below(id) AS (
+                       SELECT :root UNION ALL
+                       SELECT f.id FROM folders f JOIN below b ON f.parent_id = b.id)
+                   SELECT id FROM below"""
+        self._conn.execute(f"DELETE FROM files WHERE folder_id IN ({below})", {"root": folder_id})
+        self._conn.execute(f"DELETE FROM folders WHERE id IN ({below})", {"root": folder_id})
+
     def move(self, folder_id: int, parent_id: int, now: float) -> None:
         self._conn.execute(
             "UPDATE folders SET parent_id = ?, updated = ? WHERE id = ?",
