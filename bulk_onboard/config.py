@@ -90,6 +90,8 @@ class Settings:
     log_format: LogFormat = "auto"
     # per-portal state kept across runs and report folders (the CRM ledger)
     state_dir: Path = field(default_factory=lambda: default_state_dir({}))
+    # "": the portal's state in state_dir alone; redis://…: shared there too (state/store.py)
+    state_store: str = ""
 
     @property
     def api_url(self) -> str:

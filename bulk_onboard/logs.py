@@ -86,6 +86,7 @@ EVENTS: frozenset[str] = frozenset(
         # a fleet of portals (fleet/)
         "portal_finished",  # portal, state, verdict, run_id
         "portal_failed",  # portal, error: a portal's run broke; the others go on
+        "portal_resumed",  # portal, run_id: its stopped (or orphaned) run goes on
     }
 )
 

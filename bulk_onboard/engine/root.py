@@ -27,7 +27,7 @@ from structlog.contextvars import bound_contextvars
 from bulk_onboard.api import metering
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.protocol import PortalClient
-from bulk_onboard.config import Settings, portal_state_dir
+from bulk_onboard.config import Settings
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.crm.ledger import LEDGER_NAME, Ledger
 from bulk_onboard.engine import guard
@@ -58,6 +58,7 @@ from bulk_onboard.runs.report_reader import read_results
 from bulk_onboard.runs.report_stream import ReportStream
 from bulk_onboard.runs.summary import RunFacts, Verdict, summary_document, verdict_of
 from bulk_onboard.runs.timeline import Timeline
+from bulk_onboard.state.store import portal_store
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -164,7 +165,7 @@ async def run(
     counts = report.counts()
     if counts.get(Status.DEFERRED.value) and client is None:
         # the next plan against this portal says so instead of promising the budget
-        remember_budget_refused(portal_state_dir(settings.state_dir, settings.portal_url))
+        remember_budget_refused(portal_store(settings))
     facts = gather(settings, job, engine, began, counts, stopped)
     return write_summaries(job, facts, report, progress)
 
@@ -273,7 +274,10 @@ async def _crm(
         CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
     )
     ledger = Ledger.for_portal(
-        settings.state_dir, settings.portal_url, legacy=job.run_dir.parent / LEDGER_NAME
+        settings.state_dir,
+        settings.portal_url,
+        legacy=job.run_dir.parent / LEDGER_NAME,
+        store=portal_store(settings),
     )
     return CrmActions(
         ctx,

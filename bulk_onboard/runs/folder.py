@@ -294,3 +294,19 @@ def _alive(holder: dict[str, Any]) -> bool | None:
     except PermissionError:
         return True
     return True
+
+
+def portal_lock_holder(portal_dir: Path) -> str | None:
+    """Who holds the portal's lock now (as a RunLocked sentence names it), None when nobody
+    does; for a look before a run (the run itself still takes the lock)."""
+    try:
+        fd = os.open(portal_dir / PORTAL_LOCK_NAME, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _holder_text(_read_holder(fd))
+    finally:
+        os.close(fd)  # closing releases a shared lock taken
+    return None
