@@ -228,7 +228,7 @@ def retry_command(fleet_file: Path, only: str | None, log_format: str) -> None:
     configure_logs(fmt=log_format, level="warning")  # type: ignore[arg-type]
     portals = named if only else tuple(p for p in fleet.portals if _to_retry(fleet, p))
     for portal in portals:
-        was = nights.lift(fleet_portal_store(fleet, portal, os.environ))
+        was = nights.lift(fleet_portal_store(fleet, portal, os.environ), nights.tonight())
         if was is not None:
             click.echo(f"{portal.id}: no longer set aside (since {was.get('since')})")
     if not portals:

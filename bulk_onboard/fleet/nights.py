@@ -5,7 +5,8 @@ machine) as `fleet-portal.json`:
 
     {"running": {"run_id": …, "night": …, "since": …, "holder": …} or null,
      "nights": {"2026-12-06": {"state": …, "verdict": …, "run_id": …, "reason": …}, …},
-     "set_aside": {"since": …, "reason": …, "nights": [...]} or null}
+     "set_aside": {"since": …, "reason": …, "nights": [...]} or null,
+     "lifted": the night of the last `fleet retry` that took it back}
 
 What an outcome decides (`next_step`):
 
@@ -91,7 +92,8 @@ def record_night(store: PortalStore, night: str, outcome: Outcome) -> dict[str, 
         "at": outcome.finished_at,
     }
     record["nights"] = dict(sorted(nights.items())[-KEPT_NIGHTS:])
-    last = list(record["nights"].items())[-SET_ASIDE_AFTER:]
+    since = str(record.get("lifted") or "")  # nights before a `fleet retry` no longer count
+    last = [(n, said) for n, said in record["nights"].items() if n >= since][-SET_ASIDE_AFTER:]
     now_aside = None
     if record["set_aside"] is None and set_aside_by(last):
         now_aside = {
@@ -110,12 +112,14 @@ def set_aside_by(last: list[tuple[str, dict[str, Any]]]) -> bool:
     return len(last) >= SET_ASIDE_AFTER and all(n["state"] in FAILING for _, n in last)
 
 
-def lift(store: PortalStore) -> dict[str, Any] | None:
-    """Take the portal off the set-aside list (`fleet retry`); what it said, if it was."""
+def lift(store: PortalStore, night: str) -> dict[str, Any] | None:
+    """Take the portal off the set-aside list (`fleet retry` on `night`): its failing nights
+    are counted afresh from `night` on. What the set-aside note said, if it was set aside."""
     record = read_record(store)
     was: dict[str, Any] | None = record["set_aside"]
     if was is not None:
         record["set_aside"] = None
+        record["lifted"] = night
         _write(store, record)
     return was
 

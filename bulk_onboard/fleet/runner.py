@@ -107,7 +107,10 @@ async def run_portal(
     stop = Stop()
     with bound_contextvars(portal=portal.id), own_repeats(), stop_on_signals(stop):
         try:
-            with store.lease(portal.id, lease_lost(stop), renew_every):
+            lease = store.lease(
+                portal.id, lease_lost(stop), renew_every, prepared.settings.state_dir
+            )
+            with lease:
                 summary = await _start_or_resume(
                     fleet, prepared, night or nights.tonight(), progress, stop, env
                 )

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from bulk_onboard.config import default_state_dir
 from bulk_onboard.fleet import nights
 from bulk_onboard.fleet.model import Fleet, Portal
 from bulk_onboard.fleet.outcome import STATE_ORDER, Outcome, read_outcome
@@ -33,7 +34,7 @@ def portal_status(
 ) -> dict[str, Any]:
     record = nights.read_record(fleet_portal_store(fleet, portal, env))
     outcome = _last(fleet, portal, record)
-    holder = store.holder(portal.id)
+    holder = store.holder(portal.id, default_state_dir(env))
     running = record["running"]
     if holder is not None:
         run_id = running.get("run_id") if isinstance(running, dict) else None

@@ -52,31 +52,36 @@ class FleetStore:
             self.client = redis_client(fleet.state)
 
     def lease(
-        self, portal: str, lost: Callable[[str], None], renew_every: float | None = None
+        self,
+        portal: str,
+        lost: Callable[[str], None],
+        renew_every: float | None = None,
+        state_dir: Path | None = None,
     ) -> AbstractContextManager[object]:
         """The portal's lease for a run (RunLocked when another runner holds it); local state:
-        RunLocked when the portal's lock is held now (the engine's lock still decides)."""
+        RunLocked when the portal's lock (in `state_dir`) is held now (the engine's lock still
+        decides)."""
         if self.client is None:
-            return self._free_here(portal)
+            return self._free_here(portal, state_dir)
         from bulk_onboard.fleet.lease import Lease
 
         key = self.lease_key(portal)
         return Lease(self.client, key, self.fleet.lease_seconds, lost, renew_every)
 
     @contextmanager
-    def _free_here(self, portal: str) -> Iterator[None]:
-        holder = self.holder(portal)
+    def _free_here(self, portal: str, state_dir: Path | None) -> Iterator[None]:
+        holder = self.holder(portal, state_dir)
         if holder is not None:
             raise RunLocked(holder)
         yield
 
-    def holder(self, portal: str) -> str | None:
+    def holder(self, portal: str, state_dir: Path | None = None) -> str | None:
         """Who runs the portal now (None: nobody): the lease's holder, or the lock's."""
         if self.client is not None:
             raw = self.client.get(self.lease_key(portal))
             return None if raw is None else f"the portal's lease is held by {raw.decode()}"
         url = self._url(portal)
-        held = portal_lock_holder(portal_state_dir(self.state_dir, url))
+        held = portal_lock_holder(portal_state_dir(state_dir or self.state_dir, url))
         return None if held is None else f"its lock is held by {held}"
 
     def _url(self, portal: str) -> str:
