@@ -164,7 +164,8 @@ def _say(outcome: Outcome) -> None:
         parts[0] += f" ({outcome.verdict})"
     if outcome.run_id:
         counts = ", ".join(f"{n} {s}" for s, n in outcome.statuses.items())
-        parts.append(f"run {outcome.run_id}: {outcome.rows} rows: {counts or 'nothing to do'}")
+        run = f"run {outcome.run_id}" + (" (resumed)" if outcome.resumed else "")
+        parts.append(f"{run}: {outcome.rows} rows: {counts or 'nothing to do'}")
         parts.append(f"{outcome.requests} requests in {outcome.seconds:.1f}s")
     if outcome.reason:
         parts.append(redact(outcome.reason))

@@ -54,6 +54,7 @@ class Outcome:
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )
     report_html: str | None = None  # relative to the fleet's reports folder
+    resumed: bool = False  # the run went on from the journal of a stopped (or orphaned) run
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,6 +76,7 @@ def outcome_of(portal: str, url: str, summary: RunSummary, reports: Path) -> Out
         requests=int(document.get("requests", {}).get("total", 0)),
         seconds=float(document.get("duration_s", 0.0)),
         report_html=os.path.relpath(html, reports) if html.is_file() else None,
+        resumed=bool(document.get("resumed", False)),
     )
 
 

@@ -195,21 +195,21 @@ def ready_or_not(
     even read), or not preparable (needs an operator)."""
     aside = nights.read_record(fleet_portal_store(fleet, portal, env))["set_aside"]
     if aside is not None:
-        return set_aside_outcome(portal, aside)
+        return set_aside_outcome(fleet, portal, aside)
     try:
         return prepare(fleet, portal, env, log_format)
     except NotPrepared as exc:
         return Outcome(portal.id, portal.url, "needs_operator", reason=str(exc))
 
 
-def set_aside_outcome(portal: Portal, aside: dict[str, object]) -> Outcome:
+def set_aside_outcome(fleet: Fleet, portal: Portal, aside: dict[str, object]) -> Outcome:
     return Outcome(
         portal=portal.id,
         url=portal.url,
         state="set_aside",
         reason=f"set aside since {aside.get('since')} after {nights.SET_ASIDE_AFTER} failing "
-        f"nights: {aside.get('reason')}; when it is fixed: bulk-onboard fleet retry FLEET "
-        f"--only {portal.id}",
+        f"nights: {aside.get('reason')}; when it is fixed: bulk-onboard fleet retry "
+        f"{fleet.path} --only {portal.id}",
     )
 
 
@@ -217,14 +217,16 @@ def settle(
     fleet: Fleet, portal: Portal, night: str, outcome: Outcome, env: Mapping[str, str]
 ) -> Outcome:
     """Keep the outcome (the portal's outcome file, and its night in the portal's store);
-    one that sets the portal aside says so."""
+    one that sets the portal aside says so. A portal skipped (another runner holds it) keeps
+    the outcome file that runner writes."""
     if outcome.state != "set_aside":
         aside = nights.record_night(fleet_portal_store(fleet, portal, env), night, outcome)
         if aside is not None:
             said = f"{outcome.reason or outcome.state}; set aside after {nights.SET_ASIDE_AFTER} "
-            said += f"failing nights (bulk-onboard fleet retry FLEET --only {portal.id})"
+            said += f"failing nights (bulk-onboard fleet retry {fleet.path} --only {portal.id})"
             outcome = replace(outcome, reason=said)
-    write_outcome(fleet.reports, outcome)
+    if outcome.state != "skipped" or read_outcome(fleet.reports, portal.id) is None:
+        write_outcome(fleet.reports, outcome)  # the runner holding it writes its own
     return outcome
 
 

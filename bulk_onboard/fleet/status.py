@@ -1,7 +1,7 @@
 """`fleet status`: where each portal of a fleet stands now, from what the runners keep.
 
 For each portal, in this order: `running` (its lease or lock is held now: the run id from its
-record), `set_aside`, `queued` (tonight's task is queued, no runner has finished it yet), else
+record), `set_aside`, `queued` (tonight's task is queued, no worker has finished it yet), else
 its last outcome (`done`, `failed`, `needs_operator`, `stopped`, `skipped`), or `stopped` for a
 run whose runner died (its record says running, nobody holds the portal), or `never_run`.
 The record of the nights is the portal's store (shared when the fleet's state is Redis); the
@@ -42,7 +42,7 @@ def portal_status(
     elif record["set_aside"] is not None:
         aside = record["set_aside"]
         outcome = replace(outcome, state="set_aside", reason=str(aside.get("reason")))
-    elif store.queued(night, portal.id) and night not in record["nights"]:
+    elif store.queued(night, portal.id) and store.night_of(night, portal.id) is None:
         outcome = Outcome(portal.id, portal.url, "queued", reason=f"queued for {night}")
     elif isinstance(running, dict):  # noted as running, held by nobody: its runner died
         outcome = Outcome(

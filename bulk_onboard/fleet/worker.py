@@ -131,7 +131,9 @@ def enqueue(fleet: Fleet, portals: list[str], night: str) -> list[tuple[str, str
     for portal in fleet.chosen(portals):
         aside = nights.read_record(fleet_portal_store(fleet, portal, os.environ))["set_aside"]
         if aside is not None:
-            said.append((portal.id, f"not queued: {set_aside_outcome(portal, aside).reason}"))
+            said.append(
+                (portal.id, f"not queued: {set_aside_outcome(fleet, portal, aside).reason}")
+            )
             continue
         fresh = store.mark_queued(night, portal.id)
         if fresh:

@@ -55,7 +55,7 @@ async def test_sigterm_stops_the_runs_in_flight_and_the_next_run_resumes_them(
         await assert_sample_onboarded_once(one)
         await assert_sample_onboarded_once(two)
     resumed, started = again
-    assert (resumed.state, resumed.run_id) == ("done", first.run_id)
+    assert (resumed.state, resumed.run_id, resumed.resumed) == ("done", first.run_id, True)
     summary = json.loads((tmp_path / "reports/acme" / first.run_id / "summary.json").read_text())
     assert summary["resumed"] is True
     assert started.state == "done" and started.run_id is not None

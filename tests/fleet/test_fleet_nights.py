@@ -31,7 +31,7 @@ async def test_three_failing_nights_set_a_portal_aside_until_fleet_retry(
             said.append(result.output)
         assert "set aside" not in said[1]
         assert (
-            "set aside after 3 failing nights (bulk-onboard fleet retry FLEET --only down)"
+            f"set aside after 3 failing nights (bulk-onboard fleet retry {path} --only down)"
             in (said[2])
         )
         monkeypatch.setattr(nights, "tonight", lambda: "2026-12-07")

@@ -128,4 +128,6 @@ async def test_two_fleet_runs_of_one_file_at_once_run_each_portal_once(
         assert said.count(f"{name}: done (ok)") == 1, said
         assert said.count(f"{name}: skipped; another run holds the portal") <= 1, said
         await assert_sample_onboarded_once(sb)
+        outcome = json.loads((tmp_path / "reports" / name / "fleet-outcome.json").read_text())
+        assert outcome["state"] == "done"  # the run that skipped it did not write over it
     assert "skipped; another run holds the portal" in said  # they did meet
