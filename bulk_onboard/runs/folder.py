@@ -298,15 +298,17 @@ def _alive(holder: dict[str, Any]) -> bool | None:
 
 def portal_lock_holder(portal_dir: Path) -> str | None:
     """Who holds the portal's lock now (as a RunLocked sentence names it), None when nobody
-    does; for a look before a run (the run itself still takes the lock)."""
+    does: the holder the lock names, while its process lives (one on another host counts as
+    living). Read without taking the lock, so that a look never makes a starting run wait or
+    fail; the run itself still takes the lock."""
     try:
         fd = os.open(portal_dir / PORTAL_LOCK_NAME, os.O_RDONLY)
     except OSError:
         return None
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return _holder_text(_read_holder(fd))
+        holder = _read_holder(fd)
     finally:
-        os.close(fd)  # closing releases a shared lock taken
-    return None
+        os.close(fd)
+    if not holder or _alive(holder) is False:
+        return None  # finished (emptied), or its process died without finishing
+    return _holder_text(holder)

@@ -23,7 +23,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import structlog
+
 from bulk_onboard.config import Settings, portal_state_dir
+
+log = structlog.get_logger("bulk_onboard")
 
 
 class PortalStore(Protocol):
@@ -81,36 +85,57 @@ def redis_prefix(portal_url: str) -> str:
 
 
 class RedisStore:
-    """A portal's state in Redis, shared by every machine, each write kept locally too."""
+    """A portal's state in Redis, shared by every machine, each write kept locally too. A
+    Redis that cannot be reached is a warning: the local folder alone is read and written."""
 
     def __init__(self, client: Any, portal_url: str, local: FolderStore) -> None:
+        import redis  # the [fleet] extra
+
         self.client = client
         self.prefix = redis_prefix(portal_url)
         self.local = local
+        self._errors = redis.RedisError
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
 
+    def _unreachable(self, name: str, exc: Exception) -> None:
+        log.warning("state_store_unreachable", name=name, error=type(exc).__name__)
+
     def read(self, name: str) -> str | None:
-        raw = self.client.get(self._key(name))
+        try:
+            raw = self.client.get(self._key(name))
+        except self._errors as exc:
+            self._unreachable(name, exc)
+            raw = None
         if raw is None:
             return self.local.read(name)
         return raw.decode() if isinstance(raw, bytes) else str(raw)
 
     def write(self, name: str, text: str) -> None:
         self.local.write(name, text)
-        self.client.set(self._key(name), text)
+        try:
+            self.client.set(self._key(name), text)
+        except self._errors as exc:
+            self._unreachable(name, exc)
 
     def lines(self, name: str) -> set[str]:
-        shared = {
-            m.decode() if isinstance(m, bytes) else m for m in self.client.smembers(self._key(name))
-        }
+        try:
+            members = self.client.smembers(self._key(name))
+        except self._errors as exc:
+            self._unreachable(name, exc)
+            members = set()
+        shared = {m.decode() if isinstance(m, bytes) else str(m) for m in members}
         return shared | self.local.lines(name)
 
     def append(self, name: str, lines: Sequence[str]) -> None:
         self.local.append(name, lines)
-        if lines:
+        if not lines:
+            return
+        try:
             self.client.sadd(self._key(name), *lines)
+        except self._errors as exc:
+            self._unreachable(name, exc)
 
 
 _clients: dict[str, Any] = {}

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
@@ -113,3 +115,15 @@ def test_a_portal_is_set_aside_by_three_failing_nights_in_a_row_only(tmp_path: P
     assert nights.lift(store, "2026-12-07") == aside
     assert nights.record_night(store, "2026-12-07", failed) is None  # counted afresh
     assert nights.read_record(store)["set_aside"] is None
+
+
+def test_a_redis_that_does_not_answer_leaves_the_state_folder_alone(tmp_path: Path) -> None:
+    url = "https://acme.example.com"
+    gone = redis.Redis(host="127.0.0.1", port=9, retry=Retry(NoBackoff(), 0))
+    store = RedisStore(gone, url, FolderStore(tmp_path))
+    ledger = Ledger.for_portal(tmp_path / "unused", url, store=store)
+    ledger.add("client-1")
+    assert "client-1" in Ledger.for_portal(tmp_path / "unused", url, store=store)
+    remember_budget_refused(store)
+    assert budget_refused_recently(store) is not None
+    assert (tmp_path / LEDGER_NAME).read_text() == "client-1\n"
