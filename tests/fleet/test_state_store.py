@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
+from click.testing import CliRunner
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.config import portal_state_dir
