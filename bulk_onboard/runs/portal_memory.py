@@ -31,7 +31,7 @@ def budget_refused_recently(store: PortalStore, now: datetime | None = None) -> 
     """When the portal last refused writes for the day, if that was less than a day ago."""
     try:
         at = datetime.fromisoformat(json.loads(store.read(NAME) or "")["refused_at"])
-    except (ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
     return at if (now or datetime.now(UTC)) - at < DAY else None
 

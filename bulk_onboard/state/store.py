@@ -34,7 +34,8 @@ class PortalStore(Protocol):
     """One portal's state, by name (a file name, e.g. "crm-delivered.txt")."""
 
     def read(self, name: str) -> str | None:
-        """The document `name`, None when there is none."""
+        """The document `name`, None when there is none (OSError, UnicodeDecodeError when it
+        cannot be read: a ledger read as empty would announce every client again)."""
 
     def write(self, name: str, text: str) -> None:
         """Replace the document `name` (atomically)."""
@@ -55,7 +56,7 @@ class FolderStore:
     def read(self, name: str) -> str | None:
         try:
             return (self.folder / name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        except FileNotFoundError:
             return None
 
     def write(self, name: str, text: str) -> None:
