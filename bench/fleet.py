@@ -1,6 +1,6 @@
 """A fleet of portals in one process against the same portals one after another.
 
-    python bench/fleet.py [--portals N] [--latency-ms MS]
+    python bench/fleet.py [--portals N] [--latency-ms MS] [--state redis://…]
 
 Starts N sandbox portals (each its own process, the real limits on: 1,500 requests a minute,
 50 GETs and 15 writes in flight; 40 ms latency), seeds each with the sample's account
@@ -8,7 +8,8 @@ managers, and onboards the sample workbook into every portal with `bulk-onboard 
 once with `concurrency = N` (every portal at once, one process), once on fresh portals with
 `concurrency = 1` (one after another), then the first fleet again (a second night: no write
 expected). Wall time and CPU of the fleet process are measured; results go to
-bench/results.json ("fleet").
+bench/results.json ("fleet"; with --state, the fleet's shared state in that Redis (the lease,
+each portal's store): "fleet_shared_state").
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ from bulk_onboard.cli.demo import EXISTING_MANAGERS
 SAMPLE = ROOT / "sample_data" / "onboarding.xlsx"
 
 
-def fleet_file(folder: Path, portals: list[Any], concurrency: int) -> Path:
+def fleet_file(folder: Path, portals: list[Any], concurrency: int, state: str) -> Path:
     tokens = folder / "tokens"
     tokens.mkdir(parents=True, exist_ok=True)
     lines = [
-        f'[fleet]\nreports = "reports"\nconcurrency = {concurrency}\n',
+        f'[fleet]\nreports = "reports"\nconcurrency = {concurrency}\nstate = "{state}"\n',
         f'[defaults]\ntoken = "file:tokens/{{id}}.token"\ninput = ["{SAMPLE}"]\n',
     ]
     for n, sandbox in enumerate(portals):
@@ -55,8 +56,10 @@ def fleet_file(folder: Path, portals: list[Any], concurrency: int) -> Path:
     return path
 
 
-def night(folder: Path, portals: list[Any], concurrency: int, label: str) -> dict[str, Any]:
-    path = fleet_file(folder, portals, concurrency)
+def night(
+    folder: Path, portals: list[Any], concurrency: int, label: str, state: str
+) -> dict[str, Any]:
+    path = fleet_file(folder, portals, concurrency, state)
     for sandbox in portals:
         sandbox.admin("DELETE", "/sandbox/requests")
     ran = measure(tool_command("fleet", "run", str(path)), env={**os.environ}, cwd=folder)
@@ -84,6 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--portals", type=int, default=3)
     parser.add_argument("--latency-ms", type=float, default=40.0)
+    parser.add_argument("--state", default="", help="redis://…: the fleet's shared state")
     args = parser.parse_args()
     options = ("--latency-ms", f"{args.latency_ms:g}", "--jitter-ms", f"{args.latency_ms / 4:g}")
     rows = []
@@ -93,10 +97,14 @@ def main() -> None:
         for sandbox in (*together, *apart):
             sandbox.admin("POST", "/sandbox/people", EXISTING_MANAGERS)
         base = Path(scratch)
-        rows.append(night(base / "together", together, args.portals, "all at once"))
-        rows.append(night(base / "apart", apart, 1, "one after another"))
-        rows.append(night(base / "together", together, args.portals, "all at once, again"))
-    merge_results("fleet", {"runs": rows, "latency_ms": args.latency_ms})
+        for folder, portals, at_once, label in (
+            ("together", together, args.portals, "all at once"),
+            ("apart", apart, 1, "one after another"),
+            ("together", together, args.portals, "all at once, again"),
+        ):
+            rows.append(night(base / folder, portals, at_once, label, args.state))
+    key = "fleet_shared_state" if args.state else "fleet"
+    merge_results(key, {"runs": rows, "latency_ms": args.latency_ms})
     print(
         table(
             "fleet run: the sample workbook into each portal",

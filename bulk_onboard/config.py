@@ -95,6 +95,8 @@ class Settings:
     # one run per portal whatever machine it runs on: a lease in My documents (engine/lease.py);
     # $BULK_ONBOARD_PORTAL_LEASE=off (or --no-portal-lease) leaves it out
     portal_lease: bool = field(default_factory=lambda: lease_wanted(os.environ))
+    # "": the portal's state in state_dir alone; redis://…: shared there too (state/store.py)
+    state_store: str = ""
 
     @property
     def api_url(self) -> str:

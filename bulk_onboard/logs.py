@@ -98,6 +98,9 @@ EVENTS: frozenset[str] = frozenset(
         # a fleet of portals (fleet/)
         "portal_finished",  # portal, state, verdict, run_id
         "portal_failed",  # portal, error: a portal's run broke; the others go on
+        "portal_resumed",  # portal, run_id: its stopped (or orphaned) run goes on
+        "state_store_unreachable",  # name, error: the shared state (Redis) is not answering;
+        # the portal's state folder alone is read and written meanwhile
     }
 )
 

@@ -2,19 +2,23 @@
 
     fleet validate FLEET [--only a,b] [--check-tokens]
     fleet run FLEET [--only a,b]
+    fleet status FLEET [--json]
+    fleet retry FLEET [--only a,b]
     fleet report FLEET
     fleet enqueue FLEET [--night YYYY-MM-DD] [--only a,b]
     fleet worker FLEET [--concurrency N]
 
-Exit status of `fleet run`: 0 every portal done and ok, 1 some portal's rows need attention
-(or wait for tomorrow's write budget), 3 stopped by a signal (resumable), 8 some portal failed
-or needs an operator (a refused token, a bad input, a guard stop, an unreachable portal).
+Exit status of `fleet run` and `fleet retry`: 0 every portal done and ok, 1 some portal's rows
+need attention (or wait for tomorrow's write budget), 3 stopped by a signal (resumable), 9 some
+portal failed, needs an operator (a refused token, a bad input, a guard stop, an unreachable
+portal) or is set aside (9, not `run`'s 8: that is a refused token).
 `fleet validate` exits 0 when every portal can be run, 2 when not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from datetime import UTC, datetime
@@ -26,12 +30,14 @@ from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.cli.output import fail
 from bulk_onboard.cli.progress import LogProgress
 from bulk_onboard.errors import BulkOnboardError, ConfigError
+from bulk_onboard.fleet import nights
 from bulk_onboard.fleet.file import read_fleet
 from bulk_onboard.fleet.model import Fleet, Portal
-from bulk_onboard.fleet.outcome import Outcome, fleet_exit_code, write_outcome
-from bulk_onboard.fleet.prepare import NotPrepared, Prepared, prepare
+from bulk_onboard.fleet.outcome import Outcome, fleet_exit_code, read_outcome
+from bulk_onboard.fleet.prepare import NotPrepared, Prepared, fleet_portal_store, prepare
 from bulk_onboard.fleet.report import write_fleet_report
-from bulk_onboard.fleet.runner import run_fleet
+from bulk_onboard.fleet.runner import ready_or_not, run_fleet, settle
+from bulk_onboard.fleet.status import fleet_status
 from bulk_onboard.logs import configure as configure_logs
 from bulk_onboard.logs import redact
 
@@ -121,22 +127,29 @@ async def _check_tokens(fleet: Fleet, ready: list[Prepared]) -> int:
 def run_command(fleet_file: Path, only: str | None, log_level: str, log_format: str) -> None:
     """Run every enabled portal of FLEET (or --only those) in this process, up to the fleet's
     `concurrency` at once; each portal's run folder goes under <reports>/<portal id>/, and
-    fleet.json and fleet.html into <reports>/. Exit: 0 all done, 1 some rows need attention,
-    3 stopped, 8 some portal failed or needs an operator."""
+    fleet.json and fleet.html into <reports>/. A portal's run that was stopped (or whose runner
+    died) is resumed from its journal; a portal set aside is not run. Exit: 0 all done, 1 some
+    rows need attention, 3 stopped, 9 some portal failed, needs an operator or is set aside."""
     fleet, portals = _fleet(fleet_file, only)
     configure_logs(fmt=log_format, level=log_level)  # type: ignore[arg-type]
+    _run_portals(fleet, portals, log_format)
+
+
+def _run_portals(fleet: Fleet, portals: tuple[Portal, ...], log_format: str) -> None:
+    """Run the portals, one line each, then the fleet's report and exit code."""
     began = time.monotonic()
+    night = nights.tonight()
     outcomes, ready = [], []
     for portal in portals:
-        try:
-            ready.append(prepare(fleet, portal, os.environ, log_format))
-        except NotPrepared as exc:
-            outcome = Outcome(portal.id, portal.url, "needs_operator", reason=str(exc))
-            write_outcome(fleet.reports, outcome)
+        prepared = ready_or_not(fleet, portal, os.environ, log_format)
+        if isinstance(prepared, Outcome):
+            outcome = settle(fleet, portal, night, prepared, os.environ)
             _say(outcome)
             outcomes.append(outcome)
+        else:
+            ready.append(prepared)
     outcomes += asyncio.run(
-        run_fleet(fleet, ready, env=os.environ, progress=LogProgress, told=_say)
+        run_fleet(fleet, ready, env=os.environ, progress=LogProgress, told=_say, night=night)
     )
     _, html = write_fleet_report(fleet)
     click.echo(_total(outcomes, time.monotonic() - began))
@@ -151,19 +164,85 @@ def _say(outcome: Outcome) -> None:
         parts[0] += f" ({outcome.verdict})"
     if outcome.run_id:
         counts = ", ".join(f"{n} {s}" for s, n in outcome.statuses.items())
-        parts.append(f"run {outcome.run_id}: {outcome.rows} rows: {counts or 'nothing to do'}")
+        run = f"run {outcome.run_id}" + (" (resumed)" if outcome.resumed else "")
+        parts.append(f"{run}: {outcome.rows} rows: {counts or 'nothing to do'}")
         parts.append(f"{outcome.requests} requests in {outcome.seconds:.1f}s")
     if outcome.reason:
         parts.append(redact(outcome.reason))
     click.echo("; ".join(parts))
 
 
-def _total(outcomes: list[Outcome], seconds: float) -> str:
+def _total(outcomes: list[Outcome], seconds: float | None) -> str:
     states: dict[str, int] = {}
     for outcome in outcomes:
         states[outcome.state] = states.get(outcome.state, 0) + 1
     said = ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in sorted(states.items()))
-    return f"fleet: {len(outcomes)} portals in {seconds:.1f}s: {said or 'none'}"
+    took = "" if seconds is None else f" in {seconds:.1f}s"
+    return f"fleet: {len(outcomes)} portals{took}: {said or 'none'}"
+
+
+@fleet_command.command("status")
+@FLEET
+@click.option("--json", "as_json", is_flag=True, help="One JSON document, for scripts.")
+def status_command(fleet_file: Path, as_json: bool) -> None:
+    """Where each portal of FLEET stands now: running, queued, done, failed, needs_operator,
+    stopped, set_aside or never_run, with its run id, verdict and counts (from the shared
+    store when the fleet has one, and each portal's last outcome), failures first."""
+    fleet, _ = _fleet(fleet_file, None)
+    night = nights.tonight()
+    rows = fleet_status(fleet, os.environ, night)
+    if as_json:
+        click.echo(json.dumps({"night": night, "portals": rows}, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(_status_line(row))
+    click.echo(_total([Outcome(row["portal"], row["url"], row["state"]) for row in rows], None))
+
+
+def _status_line(row: dict[str, object]) -> str:
+    parts = [f"{row['portal']}: {row['state']}"]
+    if row["verdict"]:
+        parts[0] += f" ({row['verdict']})"
+    if row["run_id"]:
+        statuses = row["statuses"]
+        counts = (
+            ", ".join(f"{n} {s}" for s, n in statuses.items()) if isinstance(statuses, dict) else ""
+        )
+        parts.append(f"run {row['run_id']}" + (f": {row['rows']} rows: {counts}" if counts else ""))
+    if row["reason"]:
+        parts.append(redact(str(row["reason"])))
+    parts.append(f"next: {row['next']}")
+    return "; ".join(parts)
+
+
+@fleet_command.command("retry")
+@FLEET
+@ONLY
+@click.option(
+    "--log-format", default="auto", type=click.Choice(["auto", "console", "json"]), help="Logs."
+)
+def retry_command(fleet_file: Path, only: str | None, log_format: str) -> None:
+    """Take the portals of FLEET that are set aside (or --only those named) off that list and
+    run them now, with those whose last night failed, needs an operator or was stopped; exit
+    as `fleet run`."""
+    fleet, named = _fleet(fleet_file, only)
+    configure_logs(fmt=log_format, level="warning")  # type: ignore[arg-type]
+    portals = named if only else tuple(p for p in fleet.portals if _to_retry(fleet, p))
+    for portal in portals:
+        was = nights.lift(fleet_portal_store(fleet, portal, os.environ), nights.tonight())
+        if was is not None:
+            click.echo(f"{portal.id}: no longer set aside (since {was.get('since')})")
+    if not portals:
+        click.echo("no portal is set aside or failed its last night: nothing to retry")
+        raise SystemExit(0)
+    _run_portals(fleet, portals, log_format)
+
+
+def _to_retry(fleet: Fleet, portal: Portal) -> bool:
+    if nights.read_record(fleet_portal_store(fleet, portal, os.environ))["set_aside"]:
+        return True
+    last = read_outcome(fleet.reports, portal.id)
+    return last is not None and last.state in {"failed", "needs_operator", "stopped"}
 
 
 @fleet_command.command("report")
@@ -200,8 +279,8 @@ def enqueue_command(fleet_file: Path, only: str | None, night: str | None) -> No
         fail(f"--night {night!r} is not a date; give it as YYYY-MM-DD")
     except ConfigError as exc:
         fail(str(exc))
-    for portal, fresh in said:
-        click.echo(f"{portal}: {'queued' if fresh else 'already queued'} for {night}")
+    for portal, what in said:
+        click.echo(f"{portal}: {what}")
 
 
 @fleet_command.command("worker")

@@ -10,14 +10,17 @@ where the state folder is $BULK_ONBOARD_STATE_DIR or the user's state folder of 
 whose rooms reuse ids is announced in full. A ledger of an earlier version
 (reports/crm-delivered.txt, keys of client and room only) is taken over by the first portal
 that runs with that report folder, and renamed so that no other portal inherits it.
+With a shared state (portal_store.RedisStore) the keys are in Redis too: the ledger is the
+union of both, so another machine, or this one after Redis lost its keys, announces nothing
+twice.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from bulk_onboard.config import portal_state_dir
+from bulk_onboard.state.store import FolderStore, PortalStore
 
 LEDGER_NAME = "crm-delivered.txt"
 
@@ -29,21 +32,34 @@ def _read(path: Path) -> set[str]:
 class Ledger:
     """Every record the CRM took, so a nightly rerun announces only what it has not taken."""
 
-    def __init__(self, path: Path, *, portal_url: str = "", legacy: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        portal_url: str = "",
+        legacy: Path | None = None,
+        store: PortalStore | None = None,
+    ) -> None:
         self.path = path
-        self.keys: set[str] = set()
+        self.store = store or FolderStore(path.parent)
         path.parent.mkdir(parents=True, exist_ok=True)
         if portal_url and not (path.parent / "portal.txt").exists():
             (path.parent / "portal.txt").write_text(portal_url + "\n", encoding="utf-8")
-        if path.exists():
-            self.keys = _read(path)
+        self.keys: set[str] = self.store.lines(path.name)
         if legacy is not None and legacy.is_file():
             self._take_over(legacy)
 
     @classmethod
-    def for_portal(cls, state_dir: Path, portal_url: str, *, legacy: Path | None = None) -> Ledger:
+    def for_portal(
+        cls,
+        state_dir: Path,
+        portal_url: str,
+        *,
+        legacy: Path | None = None,
+        store: PortalStore | None = None,
+    ) -> Ledger:
         folder = portal_state_dir(state_dir, portal_url)
-        return cls(folder / LEDGER_NAME, portal_url=portal_url, legacy=legacy)
+        return cls(folder / LEDGER_NAME, portal_url=portal_url, legacy=legacy, store=store)
 
     def _take_over(self, legacy: Path) -> None:
         """Keys of an earlier version's ledger: appended here, the old file renamed."""
@@ -59,8 +75,5 @@ class Ledger:
         self._append([key])
 
     def _append(self, keys: list[str]) -> None:
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write("".join(k + "\n" for k in keys))
-            fh.flush()
-            os.fsync(fh.fileno())
+        self.store.append(self.path.name, keys)
         self.keys.update(keys)

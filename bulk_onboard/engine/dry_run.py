@@ -40,7 +40,7 @@ from bulk_onboard.api.portal import Listed
 from bulk_onboard.api.templates import TemplateJob
 from bulk_onboard.api.wire import stored_title
 from bulk_onboard.backoff import RetryPolicy
-from bulk_onboard.config import Settings, portal_state_dir
+from bulk_onboard.config import Settings
 from bulk_onboard.engine.modes import invalid_results
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import Job, run
@@ -50,6 +50,7 @@ from bulk_onboard.model.records import Access, LinkType, RoomType
 from bulk_onboard.runs.portal_memory import budget_refused_recently
 from bulk_onboard.runs.progress import NoProgress
 from bulk_onboard.runs.report import FINE_STATUSES, RowResult
+from bulk_onboard.state.store import portal_store
 
 DAILY_WRITE_BUDGET = 10_000  # POST + PUT per user and day (docspace-api.md section 7)
 
@@ -296,5 +297,5 @@ async def dry_run(settings: Settings, intake: Intake) -> DryRun:
             summary = await run(settings, job, progress=NoProgress(), stop=Stop(), client=planner)
     reads = sum(n for kind, n in real.stats.requests.items() if kind.startswith("GET"))
     now = real.stats.failures.get("BudgetExhausted", 0) > 0
-    last = budget_refused_recently(portal_state_dir(settings.state_dir, settings.portal_url))
+    last = budget_refused_recently(portal_store(settings))
     return DryRun(list(summary.results), planner.writes, reads, last, now)

@@ -61,6 +61,7 @@ from bulk_onboard.runs.set_members import SetMembers
 from bulk_onboard.runs.summary import RunFacts, Verdict, summary_document, verdict_of
 from bulk_onboard.runs.timeline import Timeline
 from bulk_onboard.runs.undone_rows import forget_undone, read_undone
+from bulk_onboard.state.store import portal_store
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -172,7 +173,7 @@ async def run(
     counts = report.counts()
     if counts.get(Status.DEFERRED.value) and client is None:
         # the next plan against this portal says so instead of promising the budget
-        remember_budget_refused(portal_state_dir(settings.state_dir, settings.portal_url))
+        remember_budget_refused(portal_store(settings))
     facts = gather(settings, job, engine, began, counts, stopped)
     return write_summaries(job, facts, report, progress)
 
@@ -307,7 +308,10 @@ async def _crm(
         CrmDelivery(playbook.crm, env=env or {}, source=playbook.source)
     )
     ledger = Ledger.for_portal(
-        settings.state_dir, settings.portal_url, legacy=job.run_dir.parent / LEDGER_NAME
+        settings.state_dir,
+        settings.portal_url,
+        legacy=job.run_dir.parent / LEDGER_NAME,
+        store=portal_store(settings),
     )
     return CrmActions(
         ctx,

@@ -9,40 +9,37 @@ from typing import Any
 from bulk_onboard.config import normalize_portal_url
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.fleet.model import ID_PATTERN, LIMIT_KEYS, PORTAL_KEYS, Portal, TokenSource
-from bulk_onboard.fleet.values import known, text
+from bulk_onboard.fleet.values import FleetReader
 
 
 def portal_entry(
-    path: Path, base: Path, number: int, entry: Any, defaults: dict[str, Any]
+    reader: FleetReader, base: Path, number: int, entry: Any, defaults: dict[str, Any]
 ) -> Portal:
     """The `number`th [[portal]] with the [defaults] applied; paths relative to `base`."""
+    path = Path(reader.name)
     if not isinstance(entry, dict):
         raise ConfigError(f"{path}: portal {number} must be a [[portal]] table")
     portal_id = _portal_id(path, number, entry.get("id"))
     where = f"portal {portal_id!r}"
-    known(path, where, entry, PORTAL_KEYS)
+    reader.known(entry, where, PORTAL_KEYS)
     merged = {**defaults, **entry}
-    url = text(path, f"{where} url", entry.get("url", ""))
+    url = reader.text(entry, where, "url")
     if not url:
         raise ConfigError(f'{path}: {where} has no url; add url = "https://…" to it')
     try:
         url = normalize_portal_url(url)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {where} url: {exc}") from None
-    playbook = merged.get("playbook")
-    kind = merged.get("kind")
-    enabled = entry.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise ConfigError(f"{path}: {where} enabled must be true or false")
+    playbook = reader.text(merged, where, "playbook")
+    kind = reader.text(merged, where, "kind")
+    enabled = reader.boolean(entry, where, "enabled") if "enabled" in entry else True
     return Portal(
         id=portal_id,
         url=url,
         token=_token(path, base, where, merged.get("token"), portal_id),
         inputs=_inputs(path, base, where, merged.get("input"), portal_id),
-        playbook=base / text(path, f"{where} playbook", playbook).replace("{id}", portal_id)
-        if playbook
-        else None,
-        kind=text(path, f"{where} kind", kind) if kind else None,
+        playbook=base / playbook.replace("{id}", portal_id) if playbook else None,
+        kind=kind or None,
         limits=_limits(path, where, merged),
         enabled=enabled,
     )

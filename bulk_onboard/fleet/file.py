@@ -33,7 +33,7 @@ from typing import Any
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.fleet.entries import portal_entry
 from bulk_onboard.fleet.model import FLEET_KEYS, INTEGERS, LIMIT_KEYS, RUN_KEYS, Fleet, Portal
-from bulk_onboard.fleet.values import known, text
+from bulk_onboard.fleet.values import FleetReader
 
 
 def read_fleet(path: Path) -> Fleet:
@@ -50,15 +50,19 @@ def read_fleet(path: Path) -> Fleet:
 
 
 def _fleet(path: Path, document: dict[str, Any]) -> Fleet:
-    known(path, "the top level", document, {"fleet", "defaults", "portal"})
+    reader = FleetReader(path)
+    reader.known(document, "the top level", {"fleet", "defaults", "portal"})
     head = _table(path, document, "fleet")
-    known(path, "[fleet]", head, FLEET_KEYS)
-    numbers = {key: _integer(path, key, head.get(key)) for key in INTEGERS}
-    reports = text(path, "[fleet] reports", head.get("reports", "reports"))
-    state = _state(path, head.get("state", ""))
-    broker = text(path, "[fleet] broker", head.get("broker", ""))
+    reader.known(head, "[fleet]", FLEET_KEYS)
+    numbers = {
+        key: reader.whole(head, "[fleet]", key, *INTEGERS[key])
+        for key in head.keys() & INTEGERS.keys()
+    }
+    reports = reader.text(head, "[fleet]", "reports") or "reports"
+    state = _state(reader, head)
+    broker = reader.text(head, "[fleet]", "broker")
     defaults = _table(path, document, "defaults")
-    known(path, "[defaults]", defaults, RUN_KEYS | set(LIMIT_KEYS))
+    reader.known(defaults, "[defaults]", RUN_KEYS | set(LIMIT_KEYS))
     entries = document.get("portal", [])
     if not isinstance(entries, list) or not entries:
         raise ConfigError(
@@ -66,7 +70,7 @@ def _fleet(path: Path, document: dict[str, Any]) -> Fleet:
         )
     base = path.parent
     portals = tuple(
-        portal_entry(path, base, n, entry, defaults) for n, entry in enumerate(entries, 1)
+        portal_entry(reader, base, n, entry, defaults) for n, entry in enumerate(entries, 1)
     )
     _unique(path, portals)
     return Fleet(
@@ -75,7 +79,7 @@ def _fleet(path: Path, document: dict[str, Any]) -> Fleet:
         portals=portals,
         state=state,
         broker=broker,
-        **{key: value for key, value in numbers.items() if value is not None},
+        **numbers,
     )
 
 
@@ -86,20 +90,11 @@ def _table(path: Path, document: dict[str, Any], name: str) -> dict[str, Any]:
     return table
 
 
-def _integer(path: Path, key: str, value: Any) -> int | None:
-    if value is None:
-        return None
-    low, high = INTEGERS.get(key, (1, 10**7))
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{path}: [fleet] {key} must be a whole number from {low} to {high}")
-    return value
-
-
-def _state(path: Path, value: Any) -> str:
-    given = text(path, "[fleet] state", value)
+def _state(reader: FleetReader, head: dict[str, Any]) -> str:
+    given = reader.text(head, "[fleet]", "state")
     if given and not given.startswith(("redis://", "rediss://")):
         raise ConfigError(
-            f"{path}: [fleet] state must be a redis://… address, or left out to keep the "
+            f"{reader.name}: [fleet] state must be a redis://… address, or left out to keep the "
             "state in the local state folder"
         )
     return given

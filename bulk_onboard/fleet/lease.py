@@ -11,9 +11,6 @@ engine's look-before-write; the lease keeps two runners off one portal.
 from __future__ import annotations
 
 import contextlib
-import os
-import secrets
-import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +18,7 @@ from typing import Any
 import redis
 
 from bulk_onboard.errors import RunLocked
+from bulk_onboard.fleet.nights import holder_name
 
 _RENEW = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then "
@@ -30,10 +28,6 @@ _RELEASE = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
     "else return 0 end"
 )
-
-
-def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class Lease:

@@ -4,8 +4,8 @@ A portal ends `done` (its run finished: every row ok, some rows needing attentio
 deferred to tomorrow's budget; the verdict says which), `failed` (the portal could not be
 reached, or the run broke), `needs_operator` (a refused token, a bad input, a guard stop:
 running it again changes nothing until someone acts), `stopped` (a signal, or the portal's
-lease lost: resumable), or
-`skipped` (another run holds the portal; that run finishes it). Each outcome is kept in
+lease lost: resumable), `skipped` (another run holds the portal; that run finishes it), or
+`set_aside` (it failed SET_ASIDE_AFTER nights running: not run until `fleet retry`). Each outcome is kept in
 <reports>/<portal id>/fleet-outcome.json; no token is in it.
 """
 
@@ -22,9 +22,20 @@ from bulk_onboard.engine.root import RunSummary
 
 OUTCOME_FILE = "fleet-outcome.json"
 DONE_VERDICTS = {"ok", "rows_need_attention", "deferred"}
-EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_PORTAL_FAILED = 0, 1, 3, 8
+# 9, not `run`'s 8 (the token refused): a script reading both does not take one for the other
+EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_PORTAL_FAILED = 0, 1, 3, 9
 # the order fleet.json and fleet.html list portals in: failures first
-STATE_ORDER = ("failed", "needs_operator", "stopped", "skipped", "done", "never_run")
+STATE_ORDER = (
+    "failed",
+    "needs_operator",
+    "set_aside",
+    "stopped",
+    "running",
+    "queued",
+    "skipped",
+    "done",
+    "never_run",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +54,7 @@ class Outcome:
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )
     report_html: str | None = None  # relative to the fleet's reports folder
+    resumed: bool = False  # the run went on from the journal of a stopped (or orphaned) run
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +76,7 @@ def outcome_of(portal: str, url: str, summary: RunSummary, reports: Path) -> Out
         requests=int(document.get("requests", {}).get("total", 0)),
         seconds=float(document.get("duration_s", 0.0)),
         report_html=os.path.relpath(html, reports) if html.is_file() else None,
+        resumed=bool(document.get("resumed", False)),
     )
 
 
@@ -97,10 +110,10 @@ def read_outcome(reports: Path, portal: str) -> Outcome | None:
 
 
 def fleet_exit_code(outcomes: list[Outcome]) -> int:
-    """8 some portal failed or needs an operator, 3 some was stopped, 1 some portal's rows
-    need attention (or wait for tomorrow's budget), 0 every portal done and ok."""
+    """9 some portal failed, needs an operator or is set aside, 3 some was stopped, 1 some
+    portal's rows need attention (or wait for tomorrow's budget), 0 every portal done and ok."""
     states = {o.state for o in outcomes}
-    if states & {"failed", "needs_operator"}:
+    if states & {"failed", "needs_operator", "set_aside"}:
         return EXIT_PORTAL_FAILED
     if "stopped" in states:
         return EXIT_STOPPED

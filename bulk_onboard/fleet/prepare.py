@@ -5,10 +5,16 @@ in one sentence and is left out; the others still run."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bulk_onboard.config import STATE_DIR_ENV, TOKEN_ENV, Settings, build_settings
+from bulk_onboard.config import (
+    STATE_DIR_ENV,
+    TOKEN_ENV,
+    Settings,
+    build_settings,
+    default_state_dir,
+)
 from bulk_onboard.crm.deliver import check_crm
 from bulk_onboard.errors import ConfigError, InputError
 from bulk_onboard.fleet.model import Fleet, Portal
@@ -16,6 +22,7 @@ from bulk_onboard.intake import Intake, load_intake
 from bulk_onboard.logs import redact, register_secret
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.state.store import PortalStore, store_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +74,13 @@ def portal_settings(
     except ConfigError as exc:
         raise NotPrepared(f"{fleet.path}: portal {portal.id!r}: {redact(str(exc))}") from None
     register_secret(settings.token.reveal())
-    return settings
+    return replace(settings, state_store=fleet.state)
+
+
+def fleet_portal_store(fleet: Fleet, portal: Portal, env: Mapping[str, str]) -> PortalStore:
+    """The portal's store as its runs use it (its state folder, and Redis when the fleet
+    shares its state), without reading its token."""
+    return store_for(default_state_dir(env), portal.url, fleet.state)
 
 
 def _whole(value: float | int | None) -> int | None:

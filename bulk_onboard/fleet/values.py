@@ -1,4 +1,5 @@
-"""The checks every table of the fleet file shares: known keys, strings."""
+"""The fleet file's typed reads: the playbook's Reader (playbook/values.py), its sentences
+worded for the fleet file (`<file>: <where> <key> <what>`), and its known keys."""
 
 from __future__ import annotations
 
@@ -6,19 +7,26 @@ from pathlib import Path
 from typing import Any
 
 from bulk_onboard.errors import ConfigError
+from bulk_onboard.playbook.values import Reader
 
 
-def known(path: Path, where: str, table: dict[str, Any], keys: set[str]) -> None:
-    """Every key of `table` is one of `keys` (a misspelt key is not silently ignored)."""
-    for key in table:
-        if key not in keys:
-            raise ConfigError(
-                f"{path}: {where} has an unknown key {key!r}; the keys there are "
-                f"{', '.join(sorted(keys))}"
-            )
+class FleetReader(Reader):
+    """Reads the keys of one fleet file at `path`."""
 
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
 
-def text(path: Path, where: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f'{path}: {where} must be a string in quotes, e.g. "reports"')
-    return value
+    def _fail(self, where: str, key: str, what: str) -> ConfigError:
+        return ConfigError(f"{self.name}: {where} {key} {what}")
+
+    def known(self, table: dict[str, Any], where: str, keys: set[str]) -> None:
+        """Every key of `table` is one of `keys` (a misspelt key is not silently ignored)."""
+        for key in table:
+            if key not in keys:
+                raise ConfigError(
+                    f"{self.name}: {where} has an unknown key {key!r}; the keys there are "
+                    f"{', '.join(sorted(keys))}"
+                )
+
+    def whole(self, table: dict[str, Any], where: str, key: str, low: int, high: int) -> int:
+        return int(self.number(table, where, key, low=low, high=high, integer=True))

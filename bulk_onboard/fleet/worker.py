@@ -6,8 +6,10 @@ acknowledged late (after the night's run), so a task whose worker died is delive
 (after `visibility_timeout`); one queued twice for a night is not queued again (a mark in the
 shared state), and one delivered again finds the night's record (done: nothing to do) or the
 portal's lease held (it waits, without counting an attempt). A portal that failed (could not be
-reached, or its run stopped) is tried again up to `max_attempts` times; one that needs an
-operator is not. Each worker process runs one portal at a time in its own asyncio loop.
+reached, or its run stopped) is tried again up to `max_attempts` times, a stopped run (or one
+whose worker died) resumed from its journal when its run folder is there; one that needs an
+operator is not tried again, and one set aside (fleet/nights.py) is neither queued nor run.
+Each worker process runs one portal at a time in its own asyncio loop.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from celery import Celery, Task
 
 from bulk_onboard.cli.progress import LogProgress
 from bulk_onboard.errors import ConfigError
+from bulk_onboard.fleet import nights
 from bulk_onboard.fleet.file import read_fleet
 from bulk_onboard.fleet.model import Fleet
-from bulk_onboard.fleet.outcome import Outcome, write_outcome
-from bulk_onboard.fleet.prepare import NotPrepared, prepare
-from bulk_onboard.fleet.runner import run_portal
+from bulk_onboard.fleet.outcome import Outcome
+from bulk_onboard.fleet.prepare import fleet_portal_store
+from bulk_onboard.fleet.runner import ready_or_not, run_portal, set_aside_outcome, settle
 from bulk_onboard.fleet.store import NIGHT_SECONDS, FleetStore, fleet_prefix
 
 TASK = "bulk_onboard.fleet.night"
-FINAL = {"done", "needs_operator"}  # a night's outcomes that are not tried again
+FINAL = {"done", "needs_operator", "set_aside"}  # a night's outcomes not tried again
 
 
 def shared_fleet(fleet: Fleet) -> None:
@@ -88,15 +91,16 @@ def night_of(fleet: Fleet, portal_id: str, night: str) -> Outcome:
     if recorded is not None and recorded["state"] in FINAL:
         return Outcome(**recorded)
     (portal,) = fleet.chosen([portal_id])
-    try:
-        prepared = prepare(fleet, portal, os.environ)
-    except NotPrepared as exc:
-        outcome = Outcome(portal.id, portal.url, "needs_operator", reason=str(exc))
+    ready = ready_or_not(fleet, portal, os.environ)
+    if isinstance(ready, Outcome):
+        outcome = ready
     else:
         outcome = asyncio.run(
-            run_portal(fleet, prepared, env=os.environ, progress=LogProgress(), store=store)
+            run_portal(
+                fleet, ready, env=os.environ, progress=LogProgress(), store=store, night=night
+            )
         )
-    write_outcome(fleet.reports, outcome)
+    outcome = settle(fleet, portal, night, outcome, os.environ)
     if outcome.state in FINAL:
         store.record_night(night, portal_id, outcome.as_dict())
     return outcome
@@ -120,14 +124,22 @@ def retry_in(fleet: Fleet, outcome: Outcome, night: str) -> float | None:
     return float(min(60 * 2 ** (attempts - 1), 3600, 0.8 * fleet.visibility_timeout))
 
 
-def enqueue(fleet: Fleet, portals: list[str], night: str) -> list[tuple[str, bool]]:
-    """One task per portal for `night`, unless it was queued already: (portal, queued now)."""
+def enqueue(fleet: Fleet, portals: list[str], night: str) -> list[tuple[str, str]]:
+    """One task per portal for `night`, unless it was queued already or the portal is set
+    aside: (portal, what was done, in words)."""
     app = fleet_app(fleet)
     store = FleetStore(fleet)
     said = []
-    for portal in portals:
-        fresh = store.mark_queued(night, portal)
+    for portal in fleet.chosen(portals):
+        aside = nights.read_record(fleet_portal_store(fleet, portal, os.environ))["set_aside"]
+        if aside is not None:
+            said.append(
+                (portal.id, f"not queued: {set_aside_outcome(fleet, portal, aside).reason}")
+            )
+            continue
+        fresh = store.mark_queued(night, portal.id)
         if fresh:
-            app.send_task(TASK, args=[portal, night], task_id=f"{store.prefix}:{night}:{portal}")
-        said.append((portal, fresh))
+            task_id = f"{store.prefix}:{night}:{portal.id}"
+            app.send_task(TASK, args=[portal.id, night], task_id=task_id)
+        said.append((portal.id, f"{'queued' if fresh else 'already queued'} for {night}"))
     return said

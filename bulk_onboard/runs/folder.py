@@ -294,3 +294,21 @@ def _alive(holder: dict[str, Any]) -> bool | None:
     except PermissionError:
         return True
     return True
+
+
+def portal_lock_holder(portal_dir: Path) -> str | None:
+    """Who holds the portal's lock now (as a RunLocked sentence names it), None when nobody
+    does: the holder the lock names, while its process lives (one on another host counts as
+    living). Read without taking the lock, so that a look never makes a starting run wait or
+    fail; the run itself still takes the lock."""
+    try:
+        fd = os.open(portal_dir / PORTAL_LOCK_NAME, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        holder = _read_holder(fd)
+    finally:
+        os.close(fd)
+    if not holder or _alive(holder) is False:
+        return None  # finished (emptied), or its process died without finishing
+    return _holder_text(holder)

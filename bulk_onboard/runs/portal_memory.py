@@ -4,6 +4,9 @@ the day, and which rows keep failing on it. Kept in the portal's state folder
 
     <state folder>/portals/<host>-<hash>/write-budget.json   {"refused_at": "<ISO time, UTC>"}
     <state folder>/portals/<host>-<hash>/failing-rows.json   {"<row key>": "<ISO time, UTC>"}
+
+The budget's note goes through the portal's store (state/store.py): with a shared state every
+machine running the portal knows the portal refused writes today.
 """
 
 from __future__ import annotations
@@ -12,21 +15,22 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bulk_onboard.state.store import PortalStore
+
 NAME = "write-budget.json"
 DAY = timedelta(hours=24)
 
 
-def remember_budget_refused(folder: Path, at: datetime | None = None) -> None:
+def remember_budget_refused(store: PortalStore, at: datetime | None = None) -> None:
     """Note that the portal refused writes for the day (a 429 with its daily window)."""
-    folder.mkdir(parents=True, exist_ok=True)
     when = (at or datetime.now(UTC)).isoformat(timespec="seconds")
-    (folder / NAME).write_text(json.dumps({"refused_at": when}) + "\n", encoding="utf-8")
+    store.write(NAME, json.dumps({"refused_at": when}) + "\n")
 
 
-def budget_refused_recently(folder: Path, now: datetime | None = None) -> datetime | None:
+def budget_refused_recently(store: PortalStore, now: datetime | None = None) -> datetime | None:
     """When the portal last refused writes for the day, if that was less than a day ago."""
     try:
-        at = datetime.fromisoformat(json.loads((folder / NAME).read_text())["refused_at"])
+        at = datetime.fromisoformat(json.loads(store.read(NAME) or "")["refused_at"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return at if (now or datetime.now(UTC)) - at < DAY else None

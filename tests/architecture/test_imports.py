@@ -4,6 +4,7 @@ Layers from the bottom up; a module may import its own layer and those below, ne
 
     errors, model            what a row is, what it does, what can go wrong
     logs, backoff, config    process-wide settings and policies
+    state                    where a portal's state lives (its folder, or Redis)
     playbook                 the TOML playbook
     sources, validate, plan, intake   spreadsheet -> checked records -> plans (pure core)
     api, crm                 the two HTTP edges
@@ -30,6 +31,7 @@ LAYERS: dict[str, int] = {
     "logs": 1,
     "backoff": 1,
     "config": 2,
+    "state": 2,
     "playbook": 3,
     "sources": 4,
     "validate": 5,

@@ -5,6 +5,7 @@ to try a portal again."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 from pathlib import Path
@@ -19,10 +20,12 @@ from bulk_onboard.fleet.worker import retry_in
 from bulk_onboard.sandbox import Sandbox, SandboxConfig
 from tests.fleet.conftest import write_fleet
 from tests.fleet.test_fleet_run import in_thread
-from tests.helpers import assert_clean, seeded_sandbox
+from tests.helpers import assert_clean, assert_sample_onboarded_once, seeded_sandbox
 
 
-async def test_sigterm_stops_the_runs_in_flight_and_starts_no_other(tmp_path: Path) -> None:
+async def test_sigterm_stops_the_runs_in_flight_and_the_next_run_resumes_them(
+    tmp_path: Path,
+) -> None:
     config = SandboxConfig(db=":memory:", latency_ms=30)
     async with seeded_sandbox(config) as one, seeded_sandbox(config) as two:
         path = write_fleet(tmp_path, {"acme": one, "globex": two}, fleet="concurrency = 1")
@@ -47,6 +50,15 @@ async def test_sigterm_stops_the_runs_in_flight_and_starts_no_other(tmp_path: Pa
         assert second.reason == "not started: the fleet was stopped"
         assert fleet_exit_code(outcomes) == EXIT_STOPPED
         await assert_clean(one)
+        # the portal's next run goes on from the stopped run's journal
+        (resumed,) = await run_fleet(fleet, prepared[:1], env={}, progress=LogProgress)
+        await assert_sample_onboarded_once(one)
+    assert (resumed.state, resumed.run_id, resumed.resumed) == ("done", first.run_id, True)
+    summary = json.loads((tmp_path / "reports/acme" / first.run_id / "summary.json").read_text())
+    assert summary["resumed"] is True
+    assert sorted(p.name for p in (tmp_path / "reports/acme").iterdir() if p.is_dir()) == [
+        first.run_id
+    ]
 
 
 async def test_a_refused_token_on_check_tokens(

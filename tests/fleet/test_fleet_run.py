@@ -69,7 +69,7 @@ async def test_only_runs_the_portals_named_and_a_bad_input_needs_an_operator(
         tmp_path, three_portals, own={"globex": 'input = "exports/{id}/missing.csv"'}
     )
     result = await in_thread("run", str(path), "--only", "acme,globex")
-    assert result.exit_code == 8, result.output
+    assert result.exit_code == 9, result.output
     assert "acme: done (ok)" in result.output
     assert "globex: needs_operator; " in result.output
     assert "missing.csv" in result.output
@@ -91,7 +91,7 @@ async def test_a_portal_that_cannot_be_reached_fails_and_the_others_still_run(
     dead = three_portals["initech"].url
     path.write_text(path.read_text().replace(dead, "http://127.0.0.1:9"))
     result = await in_thread("run", str(path))
-    assert result.exit_code == 8, result.output
+    assert result.exit_code == 9, result.output
     assert "initech: failed (portal_unreachable)" in result.output
     for name in ("acme", "globex"):
         await assert_sample_onboarded_once(three_portals[name])

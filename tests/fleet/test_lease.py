@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import sys
 import threading
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ from bulk_onboard.fleet.store import FleetStore
 from bulk_onboard.sandbox import Sandbox, SandboxConfig
 from tests.fleet.conftest import write_fleet
 from tests.fleet.test_fleet_run import in_thread
-from tests.helpers import admin, assert_clean, seeded_sandbox
+from tests.helpers import ROOT, admin, assert_clean, assert_sample_onboarded_once, seeded_sandbox
 
 
 def _key() -> str:
@@ -113,3 +114,22 @@ async def test_fleet_run_skips_a_portal_another_runner_holds(
         outcome = json.loads((tmp_path / "reports" / name / "fleet-outcome.json").read_text())
         assert outcome["state"] == "done"
         assert store.client.get(store.lease_key(name)) is None  # released
+
+
+async def test_two_fleet_runs_of_one_file_at_once_run_each_portal_once(
+    tmp_path: Path, three_portals: dict[str, Sandbox], redis_url: str
+) -> None:
+    path = write_fleet(tmp_path, three_portals, fleet=f'state = "{redis_url}"')
+    command = (sys.executable, "-m", "bulk_onboard", "fleet", "run", str(path))
+    runs = [
+        await asyncio.create_subprocess_exec(*command, cwd=ROOT, stdout=asyncio.subprocess.PIPE)
+        for _ in range(2)
+    ]
+    said = "".join([(await run.communicate())[0].decode() for run in runs])
+    for name, sb in three_portals.items():
+        assert said.count(f"{name}: done (ok)") == 1, said
+        assert said.count(f"{name}: skipped; another run holds the portal") <= 1, said
+        await assert_sample_onboarded_once(sb)
+        outcome = json.loads((tmp_path / "reports" / name / "fleet-outcome.json").read_text())
+        assert outcome["state"] == "done"  # the run that skipped it did not write over it
+    assert "skipped; another run holds the portal" in said  # they did meet

@@ -186,6 +186,10 @@ async def test_a_worker_killed_mid_night_the_portal_is_done_by_the_next_once(
         assert outcomes["acme"]["state"] == "done", outcomes
         assert sent < (await admin(sb, "GET", "/sandbox/requests"))["total"]
         await assert_sample_onboarded_once(sb)  # nothing twice, nobody mailed twice
+        # the next worker resumed the killed run from its journal, in its own folder
+        folders = [p for p in (tmp_path / "reports" / "acme").iterdir() if p.is_dir()]
+        assert [p.name for p in folders] == [outcomes["acme"]["run_id"]]
+        assert json.loads((folders[0] / "summary.json").read_text())["resumed"] is True
         print(f"done by the next worker {back_after:.1f} s after the kill")
         assert back_after < 5 + 5 + 30  # visibility timeout, lease, one wait for the lease
     fleet = read_fleet(path)
