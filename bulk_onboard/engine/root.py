@@ -253,7 +253,11 @@ def _steps(
     crm: CrmActions | None,
 ) -> tuple[StepRunner, PersonActions]:
     """The step runner with the actions of every step kind (the step table), built complete."""
+    # a client that knows the portal's outages (not the dry run's) tells when one ended
+    restarted = getattr(portal, "restarted_since", None)
     look_again = LookAgain(window=settings.request_timeout)
+    if restarted is not None:
+        look_again = LookAgain(window=settings.request_timeout, restarted_since=restarted)
     once = ExactlyOnce(journal, job.checkpoint, portal.retry_policy, look_again)
     persons = PersonActions(ctx, once, Inviter(ctx, once))
     actions = Actions(ClientActions(ctx, once), persons, MembershipActions(ctx), crm)
