@@ -68,12 +68,21 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 ROUNDS = 3  # how often one step of a row may be left uncertain before the row is interrupted
-PASSES = 64  # a bound on the phase's passes over its waiting rows (each step parks <= ROUNDS)
 
 
 def _deadline(failure: StepFailed) -> float:
     cause = failure.cause
     return cause.deadline if isinstance(cause, StillUncertain) else 0.0
+
+
+def again_after(failure: StepFailed, stopping: bool) -> float | None:
+    """When a row whose step failed so is worked on again (time.monotonic); None: it ends now
+    (its own failure; a step left uncertain ROUNDS times, or when the run stops, ends it
+    interrupted: a retry looks before writing)."""
+    cause = failure.cause
+    if not isinstance(cause, StillUncertain) or stopping or cause.rounds >= ROUNDS:
+        return None
+    return cause.deadline
 
 
 def _email(plan: Plan) -> str:
@@ -124,8 +133,10 @@ class Phases:
         self.stopped = asyncio.Event()  # set when the run is asked to stop (waiting rows end)
         # a phase's waiting rows, taken up while the next phase runs: people, clients
         self.behind: dict[str, list[asyncio.Task[None]]] = {}
-        self.waiting_people: set[str] = set()  # e-mails of person rows waiting behind
-        self.waiting_clients: set[str] = set()  # keys of client rows waiting behind
+        self.retrying = asyncio.Semaphore(concurrency)  # waiting rows worked on again at once
+        # the person rows waiting behind, by e-mail; the client rows, by key
+        self.waiting_people: dict[str, asyncio.Task[None]] = {}
+        self.waiting_clients: dict[str, asyncio.Task[None]] = {}
         stop.on_request(lambda _stop, _reason: self.stopped.set())
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
@@ -265,30 +276,27 @@ class Phases:
         done: Callable[[T, StepFailed | None], None],
         *,
         lane: str | None = None,
-        behind: Callable[[T], None] = lambda item: None,
+        behind: Callable[[T, asyncio.Task[None]], None] = lambda item, task: None,
     ) -> None:
-        """The phase's pool over its items; a row left uncertain waits, without its worker,
-        and is taken up again once its write's window has passed; a step left uncertain
-        ROUNDS times ends its row interrupted. With a `lane`, the waiting rows are taken up
-        while the next phase runs (each told to `behind` when it starts to wait;
-        `catch_up(lane)` waits for them)."""
-        waiting: list[tuple[T, StepFailed]] = []
+        """The phase's pool over its items; a row left uncertain waits at once, without its
+        worker, and is taken up again as soon as its write's window has passed (`_again`);
+        a step left uncertain ROUNDS times ends its row interrupted. With a `lane`, the
+        waiting rows go on while the next phase runs (each told to `behind` with its task
+        when it starts to wait; `catch_up(lane)` waits for them all); without, the phase
+        ends with them."""
+        tasks = self.behind.setdefault(lane, []) if lane is not None else []
 
         def finished(item: T, failure: StepFailed | None) -> None:
             if failure is not None and isinstance(failure.cause, StillUncertain):
-                waiting.append((item, failure))
-                behind(item)
+                task = asyncio.create_task(self._again(item, failure, work, done))
+                tasks.append(task)
+                behind(item, task)
             else:
                 done(item, failure)
 
         await self._pool(work, finished).run(items)
-        again = self._again(work, done, finished, waiting)
         if lane is None:
-            await again
-        elif waiting:
-            self.behind.setdefault(lane, []).append(asyncio.create_task(again))
-        else:
-            again.close()
+            await asyncio.gather(*tasks)
 
     async def catch_up(self, lane: str) -> None:
         """The rows a phase left waiting (in `lane`), taken up and ended. Every caller waits
@@ -312,50 +320,29 @@ class Phases:
 
     async def _again(
         self,
+        item: T,
+        failure: StepFailed,
         work: Callable[[T], Awaitable[StepFailed | None]],
         done: Callable[[T, StepFailed | None], None],
-        finished: Callable[[T, StepFailed | None], None],
-        waiting: list[tuple[T, StepFailed]],
     ) -> None:
-        for passes in range(1, PASSES + 1):
-            if not waiting:
-                return
-            items_again = sorted(waiting, key=lambda entry: _deadline(entry[1]))
-            waiting.clear()
-            last = passes == PASSES
-            await self._pool(self._later(work), self._after(finished, done, last)).run(items_again)
-
-    def _later(
-        self, work: Callable[[T], Awaitable[StepFailed | None]]
-    ) -> Callable[[tuple[T, StepFailed]], Awaitable[StepFailed | None]]:
-        async def later(entry: tuple[T, StepFailed]) -> StepFailed | None:
-            item, failure = entry
-            wait = _deadline(failure) - time.monotonic()
+        """One row left uncertain: it waits until its write's window has passed (or the run
+        stops), then is worked on again (with at most `concurrency` such rows at once); left
+        uncertain again, it waits again, until its step was left so ROUNDS times."""
+        result: StepFailed | None = failure
+        while result is not None and again_after(result, self.stop.requested) is not None:
+            wait = _deadline(result) - time.monotonic()
             if wait > 0 and not self.stop.requested:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stopped.wait(), wait)
             if self.stop.requested:
-                return failure  # the run stops: the row ends interrupted
-            return await work(item)
-
-        return later
-
-    def _after(
-        self,
-        finished: Callable[[T, StepFailed | None], None],
-        done: Callable[[T, StepFailed | None], None],
-        last: bool,
-    ) -> Callable[[tuple[T, StepFailed], StepFailed | None], None]:
-        def after(entry: tuple[T, StepFailed], failure: StepFailed | None) -> None:
-            cause = failure.cause if failure is not None else None
-            uncertain = isinstance(cause, StillUncertain)
-            spent = isinstance(cause, StillUncertain) and cause.rounds >= ROUNDS
-            if uncertain and (spent or last or self.stop.requested):
-                done(entry[0], failure)  # interrupted (fail_status)
-            else:
-                finished(entry[0], failure)
-
-        return after
+                break  # the run stops: the row ends interrupted
+            async with self.retrying:
+                self.stop.in_flight += 1
+                try:
+                    result = await work(item)
+                finally:
+                    self.stop.in_flight -= 1
+        done(item, result)
 
     # ------------------------------------------------------------------ phases
 
@@ -364,7 +351,7 @@ class Phases:
             return await self.guarded(self.run.state(plan), PERSON_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
-            self.waiting_people.discard(_email(plan))
+            self.waiting_people.pop(_email(plan), None)
             self.progress.work_done()
             state = self.run.active(plan.row_key)
             if failure is not None:
@@ -374,8 +361,8 @@ class Phases:
             else:
                 self.run.park(state)  # until the memberships phase
 
-        def behind(plan: Plan) -> None:
-            self.waiting_people.add(_email(plan))
+        def behind(plan: Plan, task: asyncio.Task[None]) -> None:
+            self.waiting_people[_email(plan)] = task
 
         # a person whose create stays uncertain waits while the clients are worked on
         await self._phase(plans, work, done, lane="people", behind=behind)
@@ -398,13 +385,12 @@ class Phases:
     async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
             state = self.run.state(plan)
-            if self.waiting_people and _shared_with(plan) & self.waiting_people:
-                await self.catch_up("people")  # it shares with a person still uncertain
+            await self.people_settled(_shared_with(plan))  # those of them still uncertain
             refused = await self.room_refused(plan) or await self.guarded_check(state)
             return refused or await self.guarded(state, CLIENT_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
-            self.waiting_clients.discard(plan.row_key)
+            self.waiting_clients.pop(plan.row_key, None)
             state = self.run.active(plan.row_key)
             if failure is not None:
                 self.failed(state, failure)
@@ -417,10 +403,18 @@ class Phases:
                 self.settle(state, row_status(state, "room"))
 
         # a client whose write stays uncertain waits while the people join the other rooms
-        def behind(plan: Plan) -> None:
-            self.waiting_clients.add(plan.row_key)
+        def behind(plan: Plan, task: asyncio.Task[None]) -> None:
+            self.waiting_clients[plan.row_key] = task
 
         await self._phase(plans, work, done, lane="clients", behind=behind)
+
+    async def people_settled(self, emails: Iterable[str]) -> None:
+        """The person rows of these e-mails still uncertain, once they have ended (the
+        others need no wait): a client row shares its room with them."""
+        for email in sorted(set(emails) & self.waiting_people.keys()):
+            task = self.waiting_people.get(email)
+            if task is not None:
+                await asyncio.shield(task)  # as catch_up: a second stop leaves it to end
 
     async def announcements(self) -> None:
         """Every client whose DocSpace work is done, to the CRM: its own pool, last."""

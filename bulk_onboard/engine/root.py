@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +38,7 @@ from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import ExactlyOnce, LookAgain
 from bulk_onboard.engine.guard import GuardCount
-from bulk_onboard.engine.memberships import share_emails, waits_for_room
+from bulk_onboard.engine.memberships import join_step, share_emails, waits_for_room
 from bulk_onboard.engine.phases import Phases
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.room_view import RoomView
@@ -320,18 +320,32 @@ async def _phases_in_order(engine: Engine, job: Job) -> None:
     await phases.people(users(False))
     timeline.phase("clients")
     await phases.clients(plans.of(RowKind.CLIENT))
-    # the people who join a room this run makes: only once it is there (none for a failed one),
-    # so a client room whose create is still uncertain is settled first
-    await phases.catch_up("clients")
+    # the people who join a room this run makes: only once it is there (none for a failed one);
+    # those of a client row still uncertain once it is settled, while the others go on
     timeline.phase("people joining new rooms")
-    if not phases.stop.requested:
-        await engine.persons.invite_up_front(phases.rooms_there(users(True)), job.checkpoint)
-    await phases.people(phases.rooms_there(users(True)))
+    held = frozenset(phases.waiting_clients)
+
+    def joiners(of_held: bool) -> Iterator[Plan]:
+        return (p for p in users(True) if (join_step(p).room.row in held) is of_held)
+
+    await _join_new_rooms(engine, job, lambda: joiners(False))
+    await phases.catch_up("clients")
+    if held:
+        await _join_new_rooms(engine, job, lambda: joiners(True))
     timeline.phase("memberships")
     await phases.memberships(plans.of(RowKind.USER))
     if engine.announce:
         timeline.phase("announcements")
     await phases.announcements()
+
+
+async def _join_new_rooms(engine: Engine, job: Job, plans: Callable[[], Iterator[Plan]]) -> None:
+    """These people (`plans()` lists them afresh), once their rooms are made: invited in
+    batches, then made."""
+    phases = engine.phases
+    if not phases.stop.requested:
+        await engine.persons.invite_up_front(phases.rooms_there(plans()), job.checkpoint)
+    await phases.people(phases.rooms_there(plans()))
 
 
 def sweep(engine: Engine, job: Job, stop: Stop) -> str | None:

@@ -15,7 +15,8 @@ from bulk_onboard.engine.exactly_once import (
     StillUncertain,
     may_still_land,
 )
-from bulk_onboard.errors import AmbiguousWrite
+from bulk_onboard.engine.phases import ROUNDS, again_after
+from bulk_onboard.errors import AmbiguousWrite, PermanentError, StepFailed
 
 WINDOW = 60.0
 
@@ -107,3 +108,25 @@ async def test_a_look_after_a_restart_stops_looking_and_parks_nothing() -> None:
         assert parked.value.deadline == 160.0 and parked.value.lost.sent_at == 99.9
     finally:
         _LOST.reset(token)
+
+
+def uncertain(rounds: int, deadline: float = 160.0) -> StepFailed:
+    cause = StillUncertain(deadline, WINDOW)
+    cause.rounds = rounds
+    return StepFailed("room", cause)
+
+
+@pytest.mark.parametrize(
+    ("failure", "stopping", "again"),
+    [
+        (uncertain(1), False, 160.0),  # taken up again once its window has passed
+        (uncertain(ROUNDS - 1), False, 160.0),
+        (uncertain(ROUNDS), False, None),  # left uncertain ROUNDS times: interrupted
+        (uncertain(1), True, None),  # the run stops: interrupted now
+        (StepFailed("room", PermanentError("no", method="POST", path="/x")), False, None),
+    ],
+)
+def test_when_a_waiting_row_is_worked_on_again(
+    failure: StepFailed, stopping: bool, again: float | None
+) -> None:
+    assert again_after(failure, stopping) == again
