@@ -237,6 +237,8 @@ class ExactlyOnce:
         self.look_again = look_again or LookAgain()
         # (row, step) -> a step left as StillUncertain, until it is run again
         self.waiting: dict[tuple[str, str], Waiting] = {}
+        # told of every step recorded (the phases start what waits for a room once it is made)
+        self.on_record: Callable[[RowState, Step], None] | None = None
 
     # ------------------------------------------------------------------ one step
 
@@ -406,6 +408,8 @@ class ExactlyOnce:
         if result.outcome != "found":
             log.debug("step_finished", row=row, step=step.key, outcome=result.outcome)
         self.journal_done(row, step, result)
+        if self.on_record is not None:
+            self.on_record(state, step)
 
     def journal_done(self, row: str, step: Step, result: StepDone) -> None:
         """Journal what a step confirmed (also for a write that is no step of one row yet:

@@ -75,6 +75,10 @@ def _deadline(failure: StepFailed) -> float:
     return cause.deadline if isinstance(cause, StillUncertain) else 0.0
 
 
+class NotStarted(Exception):
+    """A row that waited for another and found the run stopping: it was not started."""
+
+
 def again_after(failure: StepFailed, stopping: bool) -> float | None:
     """When a row whose step failed so is worked on again (time.monotonic); None: it ends now
     (its own failure; a step left uncertain ROUNDS times, or when the run stops, ends it
@@ -137,6 +141,15 @@ class Phases:
         # the person rows waiting behind, by e-mail; the client rows, by key
         self.waiting_people: dict[str, asyncio.Task[None]] = {}
         self.waiting_clients: dict[str, asyncio.Task[None]] = {}
+        # the client rows taken whose room is not made yet and that have not ended; once none
+        # is left (every client row taken), `rooms_made` is set: the people joining new rooms
+        # may go while the client rows make their folders
+        self.rooms_pending: set[str] = set()
+        self.clients_taken = False
+        self.rooms_made = asyncio.Event()
+        # the people a client's share names that a person row of this run makes, until it ends
+        self.people_expected: dict[str, asyncio.Event] = {}
+        runner.once.on_record = self._recorded
         stop.on_request(lambda _stop, _reason: self.stopped.set())
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
@@ -167,6 +180,41 @@ class Phases:
             )
         elif self.debug:
             log.debug("row_finished", row=key, status=status.value)
+
+    def _recorded(self, state: RowState, step: Step) -> None:
+        """A client row's room is made: the people who join it need it, not the rest of the
+        row."""
+        if isinstance(step, EnsureRoom) and state.plan.kind is RowKind.CLIENT:
+            self._keep_room(state.plan.row_key, state.outputs)
+            self._room_settled(state.plan.row_key)
+
+    def _room_settled(self, key: str) -> None:
+        self.rooms_pending.discard(key)
+        if self.clients_taken and not self.rooms_pending:
+            self.rooms_made.set()
+
+    def _taking(self, plans: Iterable[Plan]) -> Iterator[Plan]:
+        """The client rows as the phase takes them, each pending until its room is made."""
+        for plan in plans:
+            self.rooms_pending.add(plan.row_key)
+            yield plan
+        self.clients_taken = True
+        self._room_settled("")
+
+    def expect_people(self, plans: Iterable[Plan], shared: frozenset[str]) -> None:
+        """The person rows of these plans that client shares name: a client waits for them."""
+        for plan in plans:
+            if _email(plan) in shared:
+                self.people_expected.setdefault(_email(plan), asyncio.Event())
+
+    async def people_made(self, emails: set[str]) -> None:
+        """The person rows of these e-mails, once they have ended (also when still uncertain
+        after their look at once: once they are settled)."""
+        for email in sorted(emails & self.people_expected.keys()):
+            event = self.people_expected.get(email)
+            if event is not None:
+                await event.wait()
+        await self.people_settled(emails)
 
     def _keep_room(self, key: str, outputs: dict[str, Json]) -> None:
         """What the people who join a client's room need of that row: the room's id and
@@ -352,6 +400,9 @@ class Phases:
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
             self.waiting_people.pop(_email(plan), None)
+            expected = self.people_expected.pop(_email(plan), None)
+            if expected is not None:
+                expected.set()
             self.progress.work_done()
             state = self.run.active(plan.row_key)
             if failure is not None:
@@ -365,7 +416,12 @@ class Phases:
             self.waiting_people[_email(plan)] = task
 
         # a person whose create stays uncertain waits while the clients are worked on
-        await self._phase(plans, work, done, lane="people", behind=behind)
+        try:
+            await self._phase(plans, work, done, lane="people", behind=behind)
+        finally:  # rows never taken (a stop) keep no client waiting; uncertain ones do
+            for event in self.people_expected.values():
+                event.set()
+            self.people_expected.clear()
 
     def rooms_there(self, plans: Iterable[Plan]) -> Iterator[Plan]:
         """The rows whose client row's room was made (after the clients phase); any other
@@ -384,13 +440,18 @@ class Phases:
 
     async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
+            await self.people_made(_shared_with(plan))  # its people first
+            if self.stop.requested:  # meanwhile: the row is not started (it ends interrupted)
+                return StepFailed(EnsureRoom.KEY, NotStarted())
             state = self.run.state(plan)
-            await self.people_settled(_shared_with(plan))  # those of them still uncertain
             refused = await self.room_refused(plan) or await self.guarded_check(state)
             return refused or await self.guarded(state, CLIENT_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
             self.waiting_clients.pop(plan.row_key, None)
+            self._room_settled(plan.row_key)
+            if failure is not None and isinstance(failure.cause, NotStarted):
+                return  # left for the run's end, as the rows a stop kept from starting
             state = self.run.active(plan.row_key)
             if failure is not None:
                 self.failed(state, failure)
@@ -406,7 +467,10 @@ class Phases:
         def behind(plan: Plan, task: asyncio.Task[None]) -> None:
             self.waiting_clients[plan.row_key] = task
 
-        await self._phase(plans, work, done, lane="clients", behind=behind)
+        try:
+            await self._phase(self._taking(plans), work, done, lane="clients", behind=behind)
+        finally:  # rows never taken (a stop): nobody waits for their rooms
+            self.rooms_made.set()
 
     async def people_settled(self, emails: Iterable[str]) -> None:
         """The person rows of these e-mails still uncertain, once they have ended (the

@@ -12,6 +12,7 @@ summary means for an exit code or for the lines a person reads is the command li
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -313,30 +314,56 @@ async def _phases_in_order(engine: Engine, job: Job) -> None:
         phases.ctx, plans.of(RowKind.CLIENT), acknowledged=job.intake.playbook.allow_partial_view
     )
     await phases.room_view.announce()
-    timeline.phase("invitations")
-    # people without names: invited in full batches before anyone else is looked at
-    await engine.persons.invite_up_front(users(False), job.checkpoint)
-    timeline.phase("people")
-    await phases.people(users(False))
-    timeline.phase("clients")
-    await phases.clients(plans.of(RowKind.CLIENT))
-    # the people who join a room this run makes: only once it is there (none for a failed one);
-    # those of a client row still uncertain once it is settled, while the others go on
-    timeline.phase("people joining new rooms")
-    held = frozenset(phases.waiting_clients)
-
-    def joiners(of_held: bool) -> Iterator[Plan]:
-        return (p for p in users(True) if (join_step(p).room.row in held) is of_held)
-
-    await _join_new_rooms(engine, job, lambda: joiners(False))
-    await phases.catch_up("clients")
-    if held:
-        await _join_new_rooms(engine, job, lambda: joiners(True))
+    # the people, the clients and the people joining new rooms at once, each row waiting for
+    # what it needs: a client for the people its share names, a joiner for its room
+    timeline.phase("people and clients")
+    phases.expect_people(users(False), shared)
+    try:
+        async with asyncio.TaskGroup() as group:
+            people = group.create_task(_people(engine, job, lambda: users(False)))
+            clients = group.create_task(phases.clients(plans.of(RowKind.CLIENT)))
+            group.create_task(_joiners(engine, job, lambda: users(True), people, clients))
+    except BaseExceptionGroup as failed:  # a bug in one of them: raised as itself
+        raise failed.exceptions[0] from None
     timeline.phase("memberships")
     await phases.memberships(plans.of(RowKind.USER))
     if engine.announce:
         timeline.phase("announcements")
     await phases.announcements()
+
+
+async def _people(engine: Engine, job: Job, plans: Callable[[], Iterator[Plan]]) -> None:
+    """The people who join no room this run makes (`plans()` lists them afresh): those
+    without names invited in full batches first, then everyone made or looked at."""
+    if not engine.phases.stop.requested:
+        await engine.persons.invite_up_front(plans(), job.checkpoint)
+    await engine.phases.people(plans())
+
+
+async def _joiners(
+    engine: Engine,
+    job: Job,
+    plans: Callable[[], Iterator[Plan]],
+    people: asyncio.Task[None],
+    clients: asyncio.Task[None],
+) -> None:
+    """The people who join a room this run makes: only once it is there (none for a failed
+    one), after the other people (one person may be in both). Those of a client row whose
+    room is still uncertain go once that row is settled, the others as soon as every other
+    client row has made its room (while those rows make their folders)."""
+    phases = engine.phases
+    await asyncio.shield(people)
+    await phases.rooms_made.wait()
+    held = frozenset(phases.rooms_pending)
+
+    def joiners(of_held: bool) -> Iterator[Plan]:
+        return (p for p in plans() if (join_step(p).room.row in held) is of_held)
+
+    await _join_new_rooms(engine, job, lambda: joiners(False))
+    if held:
+        await asyncio.shield(clients)
+        await phases.catch_up("clients")
+        await _join_new_rooms(engine, job, lambda: joiners(True))
 
 
 async def _join_new_rooms(engine: Engine, job: Job, plans: Callable[[], Iterator[Plan]]) -> None:
