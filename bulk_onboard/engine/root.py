@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 from structlog.contextvars import bound_contextvars
 
-from bulk_onboard.api import metering
+from bulk_onboard.api import inflight, metering
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings, portal_state_dir
@@ -352,6 +352,8 @@ async def _joiners(
     room is still uncertain go once that row is settled, the others as soon as every other
     client row has made its room (while those rows make their folders)."""
     phases = engine.phases
+    # nothing waits for them before the memberships: the client rows' writes go first
+    inflight.BACKGROUND.set(True)
     await asyncio.shield(people)
     await phases.rooms_made.wait()
     held = frozenset(phases.rooms_pending)
