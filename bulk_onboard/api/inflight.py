@@ -57,6 +57,7 @@ class InflightCap:
         self.peak = 0
         self.lowest = start
         self.known_good: int | None = None  # below the level of the last refusal
+        self.named_limit: int | None = None  # the cap the portal's last concurrency 429 named
         self.decreases = 0
         self._epoch = 0
         self._successes = 0
@@ -124,6 +125,7 @@ class InflightCap:
         `limit`; with fewer, another client holds the rest and the cap is one below what we
         held."""
         self.ceiling = min(self.ceiling, limit)
+        self.named_limit = limit
         if slot.held <= limit and slot.epoch != self._epoch:
             return False  # a burst already answered
         target = limit if slot.held > limit else max(1, slot.held - 1)

@@ -330,7 +330,7 @@ class Transport:
             return
         refusal = refusal_of(headers)
         lane = SERVER_READ_INFLIGHT if cap is self._reads else SERVER_WRITE_INFLIGHT
-        limiter = retrying.limiter_of(refusal, slot.held, lane)
+        limiter = retrying.limiter_of(refusal, slot.held, lane, cap.named_limit)
         if limiter == retrying.WINDOW and self._throttle is not self.pacer:
             limiter = retrying.PAUSE  # nothing here keeps to the window: the run waits
         seen.limiter = limiter

@@ -79,6 +79,15 @@ class NotStarted(Exception):
     """A row that waited for another and found the run stopping: it was not started."""
 
 
+class WaitsFor(NotStarted):
+    """A row not started yet: it needs rows still uncertain (`tasks`: their waits), and waits
+    for them without its worker."""
+
+    def __init__(self, tasks: list[asyncio.Task[None]]) -> None:
+        super().__init__("waits for rows still uncertain")
+        self.tasks = tasks
+
+
 def again_after(failure: StepFailed, stopping: bool) -> float | None:
     """When a row whose step failed so is worked on again (time.monotonic); None: it ends now
     (its own failure; a step left uncertain ROUNDS times, or when the run stops, ends it
@@ -207,14 +216,14 @@ class Phases:
             if _email(plan) in shared:
                 self.people_expected.setdefault(_email(plan), asyncio.Event())
 
-    async def people_made(self, emails: set[str]) -> None:
-        """The person rows of these e-mails, once they have ended (also when still uncertain
-        after their look at once: once they are settled)."""
+    async def people_made(self, emails: set[str]) -> list[asyncio.Task[None]]:
+        """The person rows of these e-mails, once they have ended or were left uncertain
+        after their look at once; returns the waits of those still uncertain."""
         for email in sorted(emails & self.people_expected.keys()):
             event = self.people_expected.get(email)
             if event is not None:
                 await event.wait()
-        await self.people_settled(emails)
+        return [self.waiting_people[e] for e in sorted(emails & self.waiting_people.keys())]
 
     def _keep_room(self, key: str, outputs: dict[str, Json]) -> None:
         """What the people who join a client's room need of that row: the room's id and
@@ -335,7 +344,7 @@ class Phases:
         tasks = self.behind.setdefault(lane, []) if lane is not None else []
 
         def finished(item: T, failure: StepFailed | None) -> None:
-            if failure is not None and isinstance(failure.cause, StillUncertain):
+            if failure is not None and isinstance(failure.cause, (StillUncertain, WaitsFor)):
                 task = asyncio.create_task(self._again(item, failure, work, done))
                 tasks.append(task)
                 behind(item, task)
@@ -366,6 +375,13 @@ class Phases:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def _until(self, deadline: float) -> None:
+        """Wait until `deadline` (time.monotonic), or until the run is asked to stop."""
+        wait = deadline - time.monotonic()
+        if wait > 0 and not self.stop.requested:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopped.wait(), wait)
+
     async def _again(
         self,
         item: T,
@@ -377,13 +393,16 @@ class Phases:
         stops), then is worked on again (with at most `concurrency` such rows at once); left
         uncertain again, it waits again, until its step was left so ROUNDS times."""
         result: StepFailed | None = failure
-        while result is not None and again_after(result, self.stop.requested) is not None:
-            wait = _deadline(result) - time.monotonic()
-            if wait > 0 and not self.stop.requested:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopped.wait(), wait)
+        while result is not None:
+            if isinstance(result.cause, WaitsFor):
+                for task in result.cause.tasks:
+                    await asyncio.shield(task)  # as catch_up: a second stop leaves it to end
+            elif again_after(result, self.stop.requested) is None:
+                break
+            else:
+                await self._until(_deadline(result))
             if self.stop.requested:
-                break  # the run stops: the row ends interrupted
+                break  # the run stops: the row ends interrupted (or is left unstarted)
             async with self.retrying:
                 self.stop.in_flight += 1
                 try:
@@ -440,7 +459,9 @@ class Phases:
 
     async def clients(self, plans: Iterable[Plan]) -> None:
         async def work(plan: Plan) -> StepFailed | None:
-            await self.people_made(_shared_with(plan))  # its people first
+            uncertain = await self.people_made(_shared_with(plan))  # its people first
+            if uncertain:  # it waits for them without its worker
+                return StepFailed(EnsureRoom.KEY, WaitsFor(uncertain))
             if self.stop.requested:  # meanwhile: the row is not started (it ends interrupted)
                 return StepFailed(EnsureRoom.KEY, NotStarted())
             state = self.run.state(plan)
@@ -471,14 +492,6 @@ class Phases:
             await self._phase(self._taking(plans), work, done, lane="clients", behind=behind)
         finally:  # rows never taken (a stop): nobody waits for their rooms
             self.rooms_made.set()
-
-    async def people_settled(self, emails: Iterable[str]) -> None:
-        """The person rows of these e-mails still uncertain, once they have ended (the
-        others need no wait): a client row shares its room with them."""
-        for email in sorted(set(emails) & self.waiting_people.keys()):
-            task = self.waiting_people.get(email)
-            if task is not None:
-                await asyncio.shield(task)  # as catch_up: a second stop leaves it to end
 
     async def announcements(self) -> None:
         """Every client whose DocSpace work is done, to the CRM: its own pool, last."""
