@@ -158,6 +158,9 @@ class Phases:
         self.rooms_made = asyncio.Event()
         # the people a client's share names that a person row of this run makes, until it ends
         self.people_expected: dict[str, asyncio.Event] = {}
+        # people of this run deferred by the day's write budget: the clients sharing with them
+        # are deferred too (they would fail for want of the account)
+        self.people_deferred: dict[str, BudgetExhausted] = {}
         runner.once.on_record = self._recorded
         stop.on_request(lambda _stop, _reason: self.stopped.set())
         # a succeeded row's line is built only when someone reads debug lines
@@ -419,6 +422,8 @@ class Phases:
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
             self.waiting_people.pop(_email(plan), None)
+            if failure is not None and isinstance(failure.cause, BudgetExhausted):
+                self.people_deferred[_email(plan)] = failure.cause
             expected = self.people_expected.pop(_email(plan), None)
             if expected is not None:
                 expected.set()
@@ -466,7 +471,9 @@ class Phases:
                 return StepFailed(EnsureRoom.KEY, NotStarted())
             state = self.run.state(plan)
             refused = await self.room_refused(plan) or await self.guarded_check(state)
-            return refused or await self.guarded(state, CLIENT_STEPS)
+            return (
+                self._deferred(plan, refused) or refused or await self.guarded(state, CLIENT_STEPS)
+            )
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
             self.waiting_clients.pop(plan.row_key, None)
@@ -492,6 +499,14 @@ class Phases:
             await self._phase(self._taking(plans), work, done, lane="clients", behind=behind)
         finally:  # rows never taken (a stop): nobody waits for their rooms
             self.rooms_made.set()
+
+    def _deferred(self, plan: Plan, refused: StepFailed | None) -> StepFailed | None:
+        """A client row refused for want of a person whose row the day's write budget
+        deferred: deferred with it, not failed."""
+        if refused is None:
+            return None
+        spent = [self.people_deferred[e] for e in _shared_with(plan) & self.people_deferred.keys()]
+        return StepFailed(refused.step, spent[0]) if spent else None
 
     async def announcements(self) -> None:
         """Every client whose DocSpace work is done, to the CRM: its own pool, last."""
