@@ -149,6 +149,7 @@ class AmbiguousWrite(TransientError):
     """A write may or may not have been applied: find before trying again."""
 
     may_have_applied = True
+    sent_at: float | None = None  # when the write was sent (monotonic), set by the transport
 
 
 class BudgetExhausted(_WithRetryAfter):

@@ -112,6 +112,11 @@ class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, RoomTemplateCalls, Portal
         """The run's retry bounds and waiting seams (the engine's look-again loop uses them)."""
         return self._transport.policy
 
+    def restarted_since(self, at: float) -> bool:
+        """The portal could not be reached after `at` (monotonic) and answers again: what it
+        was running then has ended (engine/exactly_once.py)."""
+        return self._transport.restarted_since(at)
+
     @property
     def paused(self) -> bool:
         """True while a 429 holds every request back."""

@@ -13,11 +13,16 @@ requests succeed the cap grows back by one per `cap` successes up to one below t
 and above it only by one per PROBE_ROUNDS x `cap` successes, never above the ceiling (the
 server's 15 writes, or what `--max-writes` says). Refusals of one burst count once: only a
 request sent after the last decrease can cause the next one.
+
+Work that nothing waits for yet may be marked `BACKGROUND` (a context variable, set by the
+caller for everything it runs): its requests take a free place only while no other request
+waits for one, so the rows on the run's longest path keep the places they need.
 """
 
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +31,8 @@ import structlog
 log = structlog.get_logger("bulk_onboard.api")
 
 PROBE_ROUNDS = 8
+# requests of work that may wait: they go after every other request waiting for a place
+BACKGROUND: ContextVar[bool] = ContextVar("background", default=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +57,27 @@ class InflightCap:
         self.peak = 0
         self.lowest = start
         self.known_good: int | None = None  # below the level of the last refusal
+        self.named_limit: int | None = None  # the cap the portal's last concurrency 429 named
         self.decreases = 0
         self._epoch = 0
         self._successes = 0
         self._changed = asyncio.Condition()
+        self._first_waiting = 0  # requests not in the background waiting for a place
 
     async def acquire(self) -> Slot:
+        background = BACKGROUND.get()
         async with self._changed:
-            await self._changed.wait_for(lambda: self.in_flight < self.limit)
+            if background:
+                await self._changed.wait_for(
+                    lambda: self.in_flight < self.limit and not self._first_waiting
+                )
+            else:
+                self._first_waiting += 1
+                try:
+                    await self._changed.wait_for(lambda: self.in_flight < self.limit)
+                finally:
+                    self._first_waiting -= 1
+                self._changed.notify_all()  # the background may go if places are left
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             return Slot(self._epoch, self.in_flight)
@@ -105,6 +125,7 @@ class InflightCap:
         `limit`; with fewer, another client holds the rest and the cap is one below what we
         held."""
         self.ceiling = min(self.ceiling, limit)
+        self.named_limit = limit
         if slot.held <= limit and slot.epoch != self._epoch:
             return False  # a burst already answered
         target = limit if slot.held > limit else max(1, slot.held - 1)

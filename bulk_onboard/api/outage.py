@@ -44,6 +44,7 @@ class OutageGate:
         self._probe_number = 0
         self._open = asyncio.Event()
         self._open.set()
+        self._ended_outage_started: float | None = None  # the last outage that ended
 
     @property
     def closed(self) -> bool:
@@ -60,6 +61,7 @@ class OutageGate:
             return
         lasted = self._clock() - self.down_since
         self.down_seconds += lasted
+        self._ended_outage_started = self.down_since
         log.warning("outage_ended", seconds=round(lasted, 3), probes=self._probe_number)
         self.down_since = None
         self.spent = False
@@ -92,6 +94,12 @@ class OutageGate:
                 now = self._clock()
                 continue
             return False
+
+    def restarted_since(self, at: float) -> bool:
+        """An outage began after `at` (monotonic) and has ended: the portal did not listen
+        after `at`, and listens again."""
+        started = self._ended_outage_started
+        return self.down_since is None and started is not None and started >= at
 
     def resign(self) -> None:
         """The probe's attempt ended otherwise than unreachable: another request probes."""

@@ -6,9 +6,9 @@
   saying "Remaining 0". The concurrency limiter names the lane's cap (15 writes, 50 reads):
   the lane's server cap itself is the concurrency limiter's (a window's limit is never as
   low as 15 or 50 on a real portal), and so is a limit below the requests of that lane we
-  had in flight (the refused one included: the server refuses the one past its cap). Once
-  the cap is the named limit, a refusal with no more than that in flight is the window's.
-  Anything else is the window's;
+  had in flight (the refused one included: the server refuses the one past its cap), and so
+  is a limit a concurrency refusal of the run named before (our cap is down to it: we never
+  hold more again). Anything else is the window's;
 - Retry-After with X-RateLimit-Reset or a limit: the fixed (daily) window;
 - Retry-After alone: some other limiter (a proxy's): the whole run waits it out;
 - no header at all: no DocSpace limiter sends that; taken as a proxy's concurrency refusal.
@@ -51,16 +51,21 @@ MAX_REFUSALS = 1000  # window and concurrency 429s one request may meet (each wa
 CONCURRENCY_BACKOFF_STEPS = 3  # a concurrency refusal waits at most the third backoff
 
 
-def limiter_of(refusal: Refusal, held: int, lane_cap: int = 0) -> str:
+def limiter_of(refusal: Refusal, held: int, lane_cap: int = 0, named_cap: int | None = None) -> str:
     """The limiter that refused a 429 with these headers; `held` is how many requests of its
     lane were in flight with it (itself included), `lane_cap` the server's cap of that lane
-    (section 7: 15 writes, 50 reads)."""
+    (section 7: 15 writes, 50 reads), `named_cap` the cap a concurrency refusal of this run
+    named for it (an admin-lowered cap: once our in-flight cap is down to it, we never hold
+    more, and a refusal naming it again is still the concurrency limiter's, not a window of
+    that size)."""
     limit = refusal.limit
     if refusal.reset or (refusal.retry_after is not None and limit is not None):
         return DAILY
     if limit is None:
         return HEADERLESS if refusal.retry_after is None else PAUSE
-    return CONCURRENCY if limit == lane_cap or limit < held else WINDOW
+    if limit in (lane_cap, named_cap) or limit < held:
+        return CONCURRENCY
+    return WINDOW
 
 
 @dataclass(frozen=True, slots=True)

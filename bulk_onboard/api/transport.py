@@ -56,12 +56,14 @@ log = structlog.get_logger("bulk_onboard.api")
 
 
 class _Attempt:
-    """What one attempt found out besides its answer: which limiter refused it."""
+    """What one attempt found out besides its answer: which limiter refused it, and when it
+    was sent (an ambiguous write carries that time: engine/exactly_once.py)."""
 
-    __slots__ = ("limiter",)
+    __slots__ = ("limiter", "sent_at")
 
     def __init__(self) -> None:
         self.limiter: str | None = None
+        self.sent_at: float | None = None
 
 
 class Transport:
@@ -112,6 +114,10 @@ class Transport:
         self._write_budget_until = -float("inf")
         self._api_path = urlsplit(settings.api_url).path.rstrip("/")
 
+    def restarted_since(self, at: float) -> bool:
+        """The portal could not be reached after `at` (monotonic) and answers again."""
+        return self.outage.restarted_since(at)
+
     def limits_state(self) -> dict[str, object]:
         """The run's limits as they ended: rate, in-flight caps, outages (summary.json)."""
         return {
@@ -154,6 +160,8 @@ class Transport:
             try:
                 return await self._attempt(method, path, shown, params, body, seen, probing, unread)
             except ApiError as err:
+                if isinstance(err, AmbiguousWrite):
+                    err.sent_at = seen.sent_at
                 if probing and not isinstance(err, PortalUnreachable):
                     self.outage.resign()
                     probing = False
@@ -278,6 +286,7 @@ class Transport:
                     break
             self._check_budget(method, shown)  # spent while this one waited for its turn
             self.stats.attempts += 1
+            seen.sent_at = self._clock()
             with metering.sending(method) as sent:
                 status, raw, headers = await self._http.send(method, path, shown, params, data)
                 sent.status = status
@@ -321,7 +330,7 @@ class Transport:
             return
         refusal = refusal_of(headers)
         lane = SERVER_READ_INFLIGHT if cap is self._reads else SERVER_WRITE_INFLIGHT
-        limiter = retrying.limiter_of(refusal, slot.held, lane)
+        limiter = retrying.limiter_of(refusal, slot.held, lane, cap.named_limit)
         if limiter == retrying.WINDOW and self._throttle is not self.pacer:
             limiter = retrying.PAUSE  # nothing here keeps to the window: the run waits
         seen.limiter = limiter

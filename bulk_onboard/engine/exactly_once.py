@@ -63,13 +63,37 @@ CHECKED_AGAINST_PORTAL: tuple[type[Step], ...] = (EnsureRoom,)
 DIGEST = "_step"  # journal outputs: the digest of the step that produced them
 INTENT = "~intent"  # journal step key suffix: a create was about to be sent
 SPENT = "spent"  # in an intent line: that create was refused outright, it made nothing
-FINISHED_STATUSES = frozenset({500})  # the portal's own error answer: its action has ended
+# The portal's own error answer (500: its action has ended) and its refusal to take the
+# request (503: the server is stopping, or its proxy has no server to hand it to; no action
+# starts). After either, one look tells whether the write landed. A 502 or 504 is a proxy's
+# word on a server that may still be running the action: the window applies.
+FINISHED_STATUSES = frozenset({500, 503})
 
 
-# Set by `confirm` for the attempt after a lost answer: when that answer was lost (monotonic
-# seconds), so a look knows how long the write may still land; and whether the step may park.
-_LOST_AT: ContextVar[float | None] = ContextVar("lost_at", default=None)
+# Set by `confirm` for the attempt after a lost answer: when that answer was lost and when its
+# write was sent, so a look knows how long the write may still land; and whether the step may
+# park.
+_LOST: ContextVar[Lost | None] = ContextVar("lost", default=None)
 _PARKING: ContextVar[bool] = ContextVar("parking", default=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Lost:
+    """A write whose answer was lost: when (monotonic seconds), and when it was sent (None: not
+    known, a write that never reached the transport's sending)."""
+
+    at: float
+    sent_at: float | None = None
+
+
+def may_still_land(lost: Lost, now: float, window: float, restarted: bool) -> bool:
+    """Whether a write whose answer was lost and that a look did not find may still land: not
+    once `window` seconds have passed since its answer was lost (a request the client gave up
+    on may still be applied that late), nor once the portal could not be reached after the
+    write was sent and answers again (`restarted`): a server stopping ends the actions it is
+    running before it stops listening (ASP.NET's graceful shutdown), and one that comes back
+    runs none of them after."""
+    return not restarted and now < lost.at + window
 
 
 class StillUncertain(Exception):
@@ -77,11 +101,12 @@ class StillUncertain(Exception):
     still apply it until `deadline` (time.monotonic): the row waits without its worker and is
     looked at again then."""
 
-    def __init__(self, deadline: float, window: float) -> None:
+    def __init__(self, deadline: float, window: float, lost: Lost | None = None) -> None:
         super().__init__(
             f"a write whose answer was lost was not found; it may land for {window:g}s"
         )
         self.deadline = deadline
+        self.lost = lost or Lost(deadline - window)
         self.rounds = 1  # how often this step was left uncertain (ExactlyOnce counts)
 
 
@@ -90,7 +115,7 @@ class Waiting:
     """A step left as StillUncertain: when its answer was lost, until when the write may land,
     and what it set out to do (so a late landing counts as that write's)."""
 
-    lost_at: float
+    lost: Lost
     deadline: float
     attempted: StepDone | None
     rounds: int = 1
@@ -138,14 +163,25 @@ class LookAgain:
     looks: int = 3
     sleep: Sleep = field(default=asyncio.sleep, compare=False, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
+    # whether the portal could not be reached after a time (monotonic) and answers again
+    restarted_since: Callable[[float], bool] = field(
+        default=lambda _at: False, compare=False, repr=False
+    )
+
+    def may_still_land(self, lost: Lost | None) -> bool:
+        """`may_still_land` now (a write whose loss is not known may land for the window)."""
+        if lost is None:
+            return True
+        restarted = lost.sent_at is not None and self.restarted_since(lost.sent_at)
+        return may_still_land(lost, self.clock(), self.window, restarted)
 
     def looks_for(self, look: Look) -> int:
         return self.looks if look is Look.AFTER_LOST_ANSWER else 1
 
     async def find(self, look: Look, find: Callable[[], Awaitable[T | None]]) -> T | None:
-        lost_at = _LOST_AT.get()
-        if look is Look.AFTER_LOST_ANSWER and _PARKING.get() and lost_at is not None:
-            return await self.once_or_park(lost_at, find)
+        lost = _LOST.get()
+        if look is Look.AFTER_LOST_ANSWER and _PARKING.get() and lost is not None:
+            return await self.once_or_park(lost, find)
         looks = self.looks_for(look)
         gap = self.window / max(looks - 1, 1)
         for number in range(looks):
@@ -155,21 +191,22 @@ class LookAgain:
             if found is not None:
                 log.debug("looked_again", look=number + 1, found=True)
                 return found
+            if lost is not None and not self.may_still_land(lost):
+                break  # the portal was restarted since: nothing more will land
         log.info("looked_again", looks=looks, window_s=self.window, found=False)
         return None
 
-    async def once_or_park(
-        self, lost_at: float, find: Callable[[], Awaitable[T | None]]
-    ) -> T | None:
+    async def once_or_park(self, lost: Lost, find: Callable[[], Awaitable[T | None]]) -> T | None:
         """One look at once; nothing found while the write may still land is StillUncertain.
-        Once the window since the lost answer has passed, nothing found means nothing landed."""
+        Once the window since the lost answer has passed (or the portal was restarted since
+        the write was sent), nothing found means nothing landed."""
         found = await find()
-        deadline = lost_at + self.window
-        if found is None and self.clock() < deadline:
+        deadline = lost.at + self.window
+        if found is None and self.may_still_land(lost):
             log.info(
                 "looked_again", looks=1, found=False, waits_s=round(deadline - self.clock(), 1)
             )
-            raise StillUncertain(deadline, self.window)
+            raise StillUncertain(deadline, self.window, lost)
         log.debug("looked_again", looks=1, found=found is not None)
         return found
 
@@ -200,6 +237,8 @@ class ExactlyOnce:
         self.look_again = look_again or LookAgain()
         # (row, step) -> a step left as StillUncertain, until it is run again
         self.waiting: dict[tuple[str, str], Waiting] = {}
+        # told of every step recorded (the phases start what waits for a room once it is made)
+        self.on_record: Callable[[RowState, Step], None] | None = None
 
     # ------------------------------------------------------------------ one step
 
@@ -220,7 +259,7 @@ class ExactlyOnce:
                 result, look = await self._confirm(
                     lambda look: action(state, step, look),
                     Look.AFTER_LOST_ANSWER if waiting else Look.FIRST,
-                    waiting.lost_at if waiting else None,
+                    waiting.lost if waiting else None,
                 )
             except StillUncertain as exc:
                 self._wait(state, step, exc, waiting)
@@ -238,12 +277,11 @@ class ExactlyOnce:
     def _wait(
         self, state: RowState, step: Step, exc: StillUncertain, before: Waiting | None
     ) -> None:
-        lost_at = exc.deadline - self.look_again.window
         rounds = before.rounds + 1 if before else 1
         exc.rounds = rounds
         attempted = state.attempted.get(step.key)
         self.waiting[(state.plan.row_key, step.key)] = Waiting(
-            lost_at, exc.deadline, attempted, rounds
+            exc.lost, exc.deadline, attempted, rounds
         )
 
     def waits(self, row: str) -> Waiting | None:
@@ -286,12 +324,12 @@ class ExactlyOnce:
         self,
         attempt: Callable[[Look], Awaitable[T]],
         look: Look,
-        lost_at: float | None,
+        lost: Lost | None,
         **context: Any,
     ) -> tuple[T, Look]:
-        """`confirm` from `look`; `lost_at`: when the answer that look follows was lost."""
+        """`confirm` from `look`; `lost`: the lost answer that look follows."""
         for number in range(1, self.retry.max_attempts + 1):
-            token = _LOST_AT.set(lost_at)
+            token = _LOST.set(lost)
             try:
                 return await attempt(look), look
             except AmbiguousWrite as exc:
@@ -299,10 +337,10 @@ class ExactlyOnce:
                 if number == self.retry.max_attempts:
                     raise
                 look = Look.after(exc)
-                lost_at = self.look_again.clock()
+                lost = Lost(self.look_again.clock(), exc.sent_at)
                 await self.retry.sleep(self.retry.backoff(number))
             finally:
-                _LOST_AT.reset(token)
+                _LOST.reset(token)
         raise AssertionError("unreachable: max_attempts is at least 1")
 
     async def find(self, look: Look, find: Callable[[], Awaitable[T | None]]) -> T | None:
@@ -370,6 +408,8 @@ class ExactlyOnce:
         if result.outcome != "found":
             log.debug("step_finished", row=row, step=step.key, outcome=result.outcome)
         self.journal_done(row, step, result)
+        if self.on_record is not None:
+            self.on_record(state, step)
 
     def journal_done(self, row: str, step: Step, result: StepDone) -> None:
         """Journal what a step confirmed (also for a write that is no step of one row yet:

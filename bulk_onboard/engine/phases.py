@@ -12,8 +12,8 @@ announcements  each onboarded client to the CRM sinks of the playbook, after all
 A step failure is a value (the row fails, the run goes on); a refused token stops the run; a
 spent daily budget defers the row; a bug in one row fails that row, not the run. A row whose
 write's answer was lost and that a look at once did not find waits without its worker (the
-phase's pool goes on) and is taken up again once the window since that write has passed, at
-the phase's end (after a first Ctrl-C too); one still uncertain after a few rounds, or when
+phase's pool goes on) and is taken up again as soon as the window since that write has passed
+(after a first Ctrl-C too); one still uncertain after a few rounds, or when
 the run stops now (a second Ctrl-C, or the run's own stop), ends interrupted (a retry or
 --resume looks before writing). An outage is
 the run's failure, not the rows' (engine/outage.py judges which). A row's phases in the run
@@ -68,12 +68,41 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 ROUNDS = 3  # how often one step of a row may be left uncertain before the row is interrupted
-PASSES = 64  # a bound on the phase's passes over its waiting rows (each step parks <= ROUNDS)
 
 
 def _deadline(failure: StepFailed) -> float:
     cause = failure.cause
     return cause.deadline if isinstance(cause, StillUncertain) else 0.0
+
+
+class _Cancelled:
+    """A waiting row's attempt that the run's second stop cancelled."""
+
+
+_CANCELLED = _Cancelled()
+
+
+class NotStarted(Exception):
+    """A row that waited for another and found the run stopping: it was not started."""
+
+
+class WaitsFor(NotStarted):
+    """A row not started yet: it needs rows still uncertain (`tasks`: their waits), and waits
+    for them without its worker."""
+
+    def __init__(self, tasks: list[asyncio.Task[None]]) -> None:
+        super().__init__("waits for rows still uncertain")
+        self.tasks = tasks
+
+
+def again_after(failure: StepFailed, stopping: bool) -> float | None:
+    """When a row whose step failed so is worked on again (time.monotonic); None: it ends now
+    (its own failure; a step left uncertain ROUNDS times, or when the run stops, ends it
+    interrupted: a retry looks before writing)."""
+    cause = failure.cause
+    if not isinstance(cause, StillUncertain) or stopping or cause.rounds >= ROUNDS:
+        return None
+    return cause.deadline
 
 
 def _email(plan: Plan) -> str:
@@ -124,29 +153,29 @@ class Phases:
         # A first Ctrl-C lets the rows waiting on an uncertain write see whether it landed
         # (they are taken up at their deadline, as without a stop); a second ends them now.
         self.stopped = asyncio.Event()  # set when waiting rows end now (see _stop_requested)
-        self.stop_now = Stop()  # the stop of the pools of waiting rows: the run's second request
+        self.stop_now = Stop()  # the stop of the rows waiting: the run's second request
         stop.uncertain = self._uncertain
         # a phase's waiting rows, taken up while the next phase runs: people, clients
         self.behind: dict[str, list[asyncio.Task[None]]] = {}
-        self.waiting_people: set[str] = set()  # e-mails of person rows waiting behind
-        self.waiting_clients: set[str] = set()  # keys of client rows waiting behind
+        self.retrying = asyncio.Semaphore(concurrency)  # waiting rows worked on again at once
+        # the person rows waiting behind, by e-mail; the client rows, by key
+        self.waiting_people: dict[str, asyncio.Task[None]] = {}
+        self.waiting_clients: dict[str, asyncio.Task[None]] = {}
+        # the client rows taken whose room is not made yet and that have not ended; once none
+        # is left (every client row taken), `rooms_made` is set: the people joining new rooms
+        # may go while the client rows make their folders
+        self.rooms_pending: set[str] = set()
+        self.clients_taken = False
+        self.rooms_made = asyncio.Event()
+        # the people a client's share names that a person row of this run makes, until it ends
+        self.people_expected: dict[str, asyncio.Event] = {}
+        # people of this run deferred by the day's write budget: the clients sharing with them
+        # are deferred too (they would fail for want of the account)
+        self.people_deferred: dict[str, BudgetExhausted] = {}
+        runner.once.on_record = self._recorded
         stop.on_request(self._stop_requested)
         # a succeeded row's line is built only when someone reads debug lines
         self.debug = bool(log.is_enabled_for(logging.DEBUG))
-
-    def _stop_requested(self, stop: Stop, reason: str) -> None:
-        """A stop someone asked for (a signal) lets the waiting rows wait; the run's own (a
-        refused token, an outage) ends them now, as a second request does, which also
-        cancels what their pools run."""
-        if stop.requests < 2 and reason.startswith("signal"):
-            return
-        self.stopped.set()
-        for _ in range(min(stop.requests, 2) - self.stop_now.requests):
-            self.stop_now.request(reason)
-
-    def _uncertain(self) -> list[float]:
-        """When the writes rows wait on may land until (time.monotonic), one per write."""
-        return [waiting.deadline for waiting in self.runner.once.waiting.values()]
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -174,6 +203,55 @@ class Phases:
             )
         elif self.debug:
             log.debug("row_finished", row=key, status=status.value)
+
+    def _stop_requested(self, stop: Stop, reason: str) -> None:
+        """A stop someone asked for (a signal) lets the waiting rows wait; the run's own (a
+        refused token, an outage) ends them now, as a second request does, which also
+        cancels what their pools run."""
+        if stop.requests < 2 and reason.startswith("signal"):
+            return
+        self.stopped.set()
+        for _ in range(min(stop.requests, 2) - self.stop_now.requests):
+            self.stop_now.request(reason)
+
+    def _uncertain(self) -> list[float]:
+        """When the writes rows wait on may land until (time.monotonic), one per write."""
+        return [waiting.deadline for waiting in self.runner.once.waiting.values()]
+
+    def _recorded(self, state: RowState, step: Step) -> None:
+        """A client row's room is made: the people who join it need it, not the rest of the
+        row."""
+        if isinstance(step, EnsureRoom) and state.plan.kind is RowKind.CLIENT:
+            self._keep_room(state.plan.row_key, state.outputs)
+            self._room_settled(state.plan.row_key)
+
+    def _room_settled(self, key: str) -> None:
+        self.rooms_pending.discard(key)
+        if self.clients_taken and not self.rooms_pending:
+            self.rooms_made.set()
+
+    def _taking(self, plans: Iterable[Plan]) -> Iterator[Plan]:
+        """The client rows as the phase takes them, each pending until its room is made."""
+        for plan in plans:
+            self.rooms_pending.add(plan.row_key)
+            yield plan
+        self.clients_taken = True
+        self._room_settled("")
+
+    def expect_people(self, plans: Iterable[Plan], shared: frozenset[str]) -> None:
+        """The person rows of these plans that client shares name: a client waits for them."""
+        for plan in plans:
+            if _email(plan) in shared:
+                self.people_expected.setdefault(_email(plan), asyncio.Event())
+
+    async def people_made(self, emails: set[str]) -> list[asyncio.Task[None]]:
+        """The person rows of these e-mails, once they have ended or were left uncertain
+        after their look at once; returns the waits of those still uncertain."""
+        for email in sorted(emails & self.people_expected.keys()):
+            event = self.people_expected.get(email)
+            if event is not None:
+                await event.wait()
+        return [self.waiting_people[e] for e in sorted(emails & self.waiting_people.keys())]
 
     def _keep_room(self, key: str, outputs: dict[str, Json]) -> None:
         """What the people who join a client's room need of that row: the room's id and
@@ -284,30 +362,27 @@ class Phases:
         done: Callable[[T, StepFailed | None], None],
         *,
         lane: str | None = None,
-        behind: Callable[[T], None] = lambda item: None,
+        behind: Callable[[T, asyncio.Task[None]], None] = lambda item, task: None,
     ) -> None:
-        """The phase's pool over its items; a row left uncertain waits, without its worker,
-        and is taken up again once its write's window has passed; a step left uncertain
-        ROUNDS times ends its row interrupted. With a `lane`, the waiting rows are taken up
-        while the next phase runs (each told to `behind` when it starts to wait;
-        `catch_up(lane)` waits for them)."""
-        waiting: list[tuple[T, StepFailed]] = []
+        """The phase's pool over its items; a row left uncertain waits at once, without its
+        worker, and is taken up again as soon as its write's window has passed (`_again`);
+        a step left uncertain ROUNDS times ends its row interrupted. With a `lane`, the
+        waiting rows go on while the next phase runs (each told to `behind` with its task
+        when it starts to wait; `catch_up(lane)` waits for them all); without, the phase
+        ends with them."""
+        tasks = self.behind.setdefault(lane, []) if lane is not None else []
 
         def finished(item: T, failure: StepFailed | None) -> None:
-            if failure is not None and isinstance(failure.cause, StillUncertain):
-                waiting.append((item, failure))
-                behind(item)
+            if failure is not None and isinstance(failure.cause, (StillUncertain, WaitsFor)):
+                task = asyncio.create_task(self._again(item, failure, work, done))
+                tasks.append(task)
+                behind(item, task)
             else:
                 done(item, failure)
 
         await self._pool(work, finished).run(items)
-        again = self._again(work, done, finished, waiting)
         if lane is None:
-            await again
-        elif waiting:
-            self.behind.setdefault(lane, []).append(asyncio.create_task(again))
-        else:
-            again.close()
+            await asyncio.gather(*tasks)
 
     async def catch_up(self, lane: str) -> None:
         """The rows a phase left waiting (in `lane`), taken up and ended. Every caller waits
@@ -329,58 +404,71 @@ class Phases:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def _until(self, deadline: float) -> None:
+        """Wait until `deadline` (time.monotonic), or until the run stops now."""
+        wait = deadline - time.monotonic()
+        if wait > 0 and not self.stopped.is_set():
+            # not wait_for: a cancel (the second stop) coming as `stopped` is set must not be
+            # swallowed (Python 3.11's wait_for can)
+            stopped = asyncio.ensure_future(self.stopped.wait())
+            try:
+                await asyncio.wait({stopped}, timeout=wait)
+            finally:
+                stopped.cancel()
+
     async def _again(
         self,
+        item: T,
+        failure: StepFailed,
         work: Callable[[T], Awaitable[StepFailed | None]],
         done: Callable[[T, StepFailed | None], None],
-        finished: Callable[[T, StepFailed | None], None],
-        waiting: list[tuple[T, StepFailed]],
     ) -> None:
-        for passes in range(1, PASSES + 1):
-            if not waiting:
-                return
-            items_again = sorted(waiting, key=lambda entry: _deadline(entry[1]))
-            waiting.clear()
-            last = passes == PASSES
-            later, after = self._later(work), self._after(finished, done, last)
-            await self._pool(later, after, stop=self.stop_now).run(items_again)
-
-    def _later(
-        self, work: Callable[[T], Awaitable[StepFailed | None]]
-    ) -> Callable[[tuple[T, StepFailed]], Awaitable[StepFailed | None]]:
-        async def later(entry: tuple[T, StepFailed]) -> StepFailed | None:
-            item, failure = entry
-            wait = _deadline(failure) - time.monotonic()
-            if wait > 0 and not self.stopped.is_set():
-                # not wait_for: a cancel (the second stop) coming as `stopped` is set must
-                # not be swallowed (Python 3.11's wait_for can), or the pool never ends
-                stopped = asyncio.ensure_future(self.stopped.wait())
-                try:
-                    await asyncio.wait({stopped}, timeout=wait)
-                finally:
-                    stopped.cancel()
-            if self.stopped.is_set():
-                return failure  # stopped now: the row ends interrupted
-            return await work(item)
-
-        return later
-
-    def _after(
-        self,
-        finished: Callable[[T, StepFailed | None], None],
-        done: Callable[[T, StepFailed | None], None],
-        last: bool,
-    ) -> Callable[[tuple[T, StepFailed], StepFailed | None], None]:
-        def after(entry: tuple[T, StepFailed], failure: StepFailed | None) -> None:
-            cause = failure.cause if failure is not None else None
-            uncertain = isinstance(cause, StillUncertain)
-            spent = isinstance(cause, StillUncertain) and cause.rounds >= ROUNDS
-            if uncertain and (spent or last or self.stop.requested):
-                done(entry[0], failure)  # interrupted (fail_status)
+        """One row left uncertain: it waits until its write's window has passed (or the run
+        stops), then is worked on again (with at most `concurrency` such rows at once); left
+        uncertain again, it waits again, until its step was left so ROUNDS times."""
+        result: StepFailed | None = failure
+        while result is not None:
+            if isinstance(result.cause, WaitsFor):
+                for task in result.cause.tasks:
+                    await asyncio.shield(task)  # as catch_up: a second stop leaves it to end
+                if self.stop.requested:
+                    break  # a row not started is not started once a stop is asked for
+            elif again_after(result, self.stopped.is_set()) is None:
+                break
             else:
-                finished(entry[0], failure)
+                await self._until(_deadline(result))
+                if self.stopped.is_set():
+                    break  # the run stops now: the row ends interrupted
+            async with self.retrying:
+                self.stop.in_flight += 1
+                try:
+                    attempt = await self._attempt(item, work)
+                finally:
+                    self.stop.in_flight -= 1
+            if isinstance(attempt, _Cancelled):
+                return  # cancelled by the second stop: it keeps no result (interrupted)
+            result = attempt
+        done(item, result)
 
-        return after
+    async def _attempt(
+        self, item: T, work: Callable[[T], Awaitable[StepFailed | None]]
+    ) -> StepFailed | _Cancelled | None:
+        """`work(item)`, cancelled by the run's second stop (then `_CANCELLED`)."""
+        attempt = asyncio.ensure_future(work(item))
+
+        def cancel() -> None:
+            attempt.cancel()
+
+        remove = self.stop_now.on_cancel(cancel)
+        try:
+            return await attempt
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if attempt.cancelled() and task is not None and not task.cancelling():
+                return _CANCELLED
+            raise
+        finally:
+            remove()
 
     # ------------------------------------------------------------------ phases
 
@@ -389,7 +477,12 @@ class Phases:
             return await self.guarded(self.run.state(plan), PERSON_STEPS)
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
-            self.waiting_people.discard(_email(plan))
+            self.waiting_people.pop(_email(plan), None)
+            if failure is not None and isinstance(failure.cause, BudgetExhausted):
+                self.people_deferred[_email(plan)] = failure.cause
+            expected = self.people_expected.pop(_email(plan), None)
+            if expected is not None:
+                expected.set()
             self.progress.work_done()
             state = self.run.active(plan.row_key)
             if failure is not None:
@@ -399,11 +492,16 @@ class Phases:
             else:
                 self.run.park(state)  # until the memberships phase
 
-        def behind(plan: Plan) -> None:
-            self.waiting_people.add(_email(plan))
+        def behind(plan: Plan, task: asyncio.Task[None]) -> None:
+            self.waiting_people[_email(plan)] = task
 
         # a person whose create stays uncertain waits while the clients are worked on
-        await self._phase(plans, work, done, lane="people", behind=behind)
+        try:
+            await self._phase(plans, work, done, lane="people", behind=behind)
+        finally:  # rows never taken (a stop) keep no client waiting; uncertain ones do
+            for event in self.people_expected.values():
+                event.set()
+            self.people_expected.clear()
 
     def rooms_there(self, plans: Iterable[Plan]) -> Iterator[Plan]:
         """The rows whose client row's room was made (after the clients phase); any other
@@ -421,15 +519,28 @@ class Phases:
         return end is None or end.has_room or self._room_is_there(plan)
 
     async def clients(self, plans: Iterable[Plan]) -> None:
+        started: set[str] = set()  # the client rows that got past their people
+
         async def work(plan: Plan) -> StepFailed | None:
+            uncertain = await self.people_made(_shared_with(plan))  # its people first
+            if uncertain:  # it waits for them without its worker
+                return StepFailed(EnsureRoom.KEY, WaitsFor(uncertain))
+            if self.stop.requested and plan.row_key not in started:
+                # meanwhile: the row is not started (it ends interrupted); one started and
+                # waiting to see whether its write landed goes on (a first Ctrl-C waits)
+                return StepFailed(EnsureRoom.KEY, NotStarted())
+            started.add(plan.row_key)
             state = self.run.state(plan)
-            if self.waiting_people and _shared_with(plan) & self.waiting_people:
-                await self.catch_up("people")  # it shares with a person still uncertain
             refused = await self.room_refused(plan) or await self.guarded_check(state)
-            return refused or await self.guarded(state, CLIENT_STEPS)
+            return (
+                self._deferred(plan, refused) or refused or await self.guarded(state, CLIENT_STEPS)
+            )
 
         def done(plan: Plan, failure: StepFailed | None) -> None:
-            self.waiting_clients.discard(plan.row_key)
+            self.waiting_clients.pop(plan.row_key, None)
+            self._room_settled(plan.row_key)
+            if failure is not None and isinstance(failure.cause, NotStarted):
+                return  # left for the run's end, as the rows a stop kept from starting
             state = self.run.active(plan.row_key)
             if failure is not None:
                 self.failed(state, failure)
@@ -442,10 +553,21 @@ class Phases:
                 self.settle(state, row_status(state, "room"))
 
         # a client whose write stays uncertain waits while the people join the other rooms
-        def behind(plan: Plan) -> None:
-            self.waiting_clients.add(plan.row_key)
+        def behind(plan: Plan, task: asyncio.Task[None]) -> None:
+            self.waiting_clients[plan.row_key] = task
 
-        await self._phase(plans, work, done, lane="clients", behind=behind)
+        try:
+            await self._phase(self._taking(plans), work, done, lane="clients", behind=behind)
+        finally:  # rows never taken (a stop): nobody waits for their rooms
+            self.rooms_made.set()
+
+    def _deferred(self, plan: Plan, refused: StepFailed | None) -> StepFailed | None:
+        """A client row refused for want of a person whose row the day's write budget
+        deferred: deferred with it, not failed."""
+        if refused is None:
+            return None
+        spent = [self.people_deferred[e] for e in _shared_with(plan) & self.people_deferred.keys()]
+        return StepFailed(refused.step, spent[0]) if spent else None
 
     async def announcements(self) -> None:
         """Every client whose DocSpace work is done, to the CRM: its own pool, last."""

@@ -12,9 +12,10 @@ summary means for an exit code or for the lines a person reads is the command li
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from typing import Any
 import structlog
 from structlog.contextvars import bound_contextvars
 
-from bulk_onboard.api import metering
+from bulk_onboard.api import inflight, metering
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings, portal_state_dir
@@ -38,7 +39,7 @@ from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import ExactlyOnce, LookAgain
 from bulk_onboard.engine.guard import GuardCount
-from bulk_onboard.engine.memberships import share_emails, waits_for_room
+from bulk_onboard.engine.memberships import join_step, share_emails, waits_for_room
 from bulk_onboard.engine.phases import Phases
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.room_view import RoomView
@@ -288,7 +289,11 @@ def _steps(
     crm: CrmActions | None,
 ) -> tuple[StepRunner, PersonActions]:
     """The step runner with the actions of every step kind (the step table), built complete."""
+    # a client that knows the portal's outages (not the dry run's) tells when one ended
+    restarted = getattr(portal, "restarted_since", None)
     look_again = LookAgain(window=settings.request_timeout)
+    if restarted is not None:
+        look_again = LookAgain(window=settings.request_timeout, restarted_since=restarted)
     once = ExactlyOnce(journal, job.checkpoint, portal.retry_policy, look_again)
     persons = PersonActions(ctx, once, Inviter(ctx, once))
     actions = Actions(ClientActions(ctx, once), persons, MembershipActions(ctx), crm)
@@ -347,25 +352,67 @@ async def _phases_in_order(engine: Engine, job: Job) -> None:
         phases.ctx, plans.of(RowKind.CLIENT), acknowledged=job.intake.playbook.allow_partial_view
     )
     await phases.room_view.announce()
-    timeline.phase("invitations")
-    # people without names: invited in full batches before anyone else is looked at
-    await engine.persons.invite_up_front(users(False), job.checkpoint)
-    timeline.phase("people")
-    await phases.people(users(False))
-    timeline.phase("clients")
-    await phases.clients(plans.of(RowKind.CLIENT))
-    # the people who join a room this run makes: only once it is there (none for a failed one),
-    # so a client room whose create is still uncertain is settled first
-    await phases.catch_up("clients")
-    timeline.phase("people joining new rooms")
-    if not phases.stop.requested:
-        await engine.persons.invite_up_front(phases.rooms_there(users(True)), job.checkpoint)
-    await phases.people(phases.rooms_there(users(True)))
+    # the people, the clients and the people joining new rooms at once, each row waiting for
+    # what it needs: a client for the people its share names, a joiner for its room
+    timeline.phase("people and clients")
+    phases.expect_people(users(False), shared)
+    try:
+        async with asyncio.TaskGroup() as group:
+            people = group.create_task(_people(engine, job, lambda: users(False)))
+            clients = group.create_task(phases.clients(plans.of(RowKind.CLIENT)))
+            group.create_task(_joiners(engine, job, lambda: users(True), people, clients))
+    except BaseExceptionGroup as failed:  # a bug in one of them: raised as itself
+        raise failed.exceptions[0] from None
     timeline.phase("memberships")
     await phases.memberships(plans.of(RowKind.USER))
     if engine.announce:
         timeline.phase("announcements")
     await phases.announcements()
+
+
+async def _people(engine: Engine, job: Job, plans: Callable[[], Iterator[Plan]]) -> None:
+    """The people who join no room this run makes (`plans()` lists them afresh): those
+    without names invited in full batches first, then everyone made or looked at."""
+    if not engine.phases.stop.requested:
+        await engine.persons.invite_up_front(plans(), job.checkpoint)
+    await engine.phases.people(plans())
+
+
+async def _joiners(
+    engine: Engine,
+    job: Job,
+    plans: Callable[[], Iterator[Plan]],
+    people: asyncio.Task[None],
+    clients: asyncio.Task[None],
+) -> None:
+    """The people who join a room this run makes: only once it is there (none for a failed
+    one), after the other people (one person may be in both). Those of a client row whose
+    room is still uncertain go once that row is settled, the others as soon as every other
+    client row has made its room (while those rows make their folders)."""
+    phases = engine.phases
+    # nothing waits for them before the memberships: the client rows' writes go first
+    inflight.BACKGROUND.set(True)
+    await asyncio.shield(people)
+    await phases.rooms_made.wait()
+    held = frozenset(phases.rooms_pending)
+
+    def joiners(of_held: bool) -> Iterator[Plan]:
+        return (p for p in plans() if (join_step(p).room.row in held) is of_held)
+
+    await _join_new_rooms(engine, job, lambda: joiners(False))
+    if held:
+        await asyncio.shield(clients)
+        await phases.catch_up("clients")
+        await _join_new_rooms(engine, job, lambda: joiners(True))
+
+
+async def _join_new_rooms(engine: Engine, job: Job, plans: Callable[[], Iterator[Plan]]) -> None:
+    """These people (`plans()` lists them afresh), once their rooms are made: invited in
+    batches, then made."""
+    phases = engine.phases
+    if not phases.stop.requested:
+        await engine.persons.invite_up_front(phases.rooms_there(plans()), job.checkpoint)
+    await phases.people(phases.rooms_there(plans()))
 
 
 def sweep(engine: Engine, job: Job, stop: Stop) -> str | None:

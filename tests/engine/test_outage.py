@@ -64,3 +64,28 @@ async def test_an_outage_longer_than_the_wait_fails_the_run_not_the_rows(tmp_pat
     assert summary.statuses["failed"] == 0
     assert summary.statuses["interrupted"] > 0
     assert summary.document["requests"]["limits"]["outage"]["outages"] == 1
+
+
+async def test_writes_cut_off_by_an_outage_are_written_once_the_portal_is_back(
+    tmp_path: Path,
+) -> None:
+    """A write whose connection the outage aborted is looked at once the portal answers again
+    and, not found, written then: the restarted portal runs nothing it had before, so the
+    row does not wait out the window (--request-timeout) since its answer was lost."""
+    window = 30.0
+    async with start_sandbox(SandboxConfig(latency_ms=40)) as sb:  # writes in flight at 0.3 s
+        await admin(sb, "POST", "/sandbox/people", EXISTING_MANAGERS)
+        intake = load_intake([SAMPLES / "onboarding.xlsx"], load_playbook(None))
+        settings = replace(
+            settings_for(sb, tmp_path),
+            requests_per_second=None,
+            max_write_inflight=None,
+            request_timeout=window,
+            retry=RetryPolicy(base_delay=0.2, max_delay=2.0),
+        )
+        await admin(sb, "POST", "/sandbox/outage", {"seconds": 2.0, "delay": 0.3})
+        summary = await modes.start(settings, intake, progress=Progress(), stop=Stop())
+        assert exit_code(summary) == 0
+        await assert_sample_onboarded_once(sb)
+    assert summary.document["requests"]["ambiguous_writes"] >= 1  # writes were cut off
+    assert summary.document["duration_s"] < window / 2

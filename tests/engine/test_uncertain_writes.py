@@ -5,6 +5,7 @@ ends its row interrupted, for a retry that looks before writing."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -160,6 +161,77 @@ async def test_a_client_shared_with_a_person_still_uncertain_waits_for_that_pers
     assert output.count('"waits_s"') == 1
     state = await admin(sandbox, "GET", "/sandbox/state")
     assert [p["email"] for p in state["people"]].count(manager) == 1
+    rows = report_rows(last_run(reports))
+    assert {r["status"] for r in rows.values()} == {"created"}, rows
+    await assert_clean(sandbox)
+
+
+async def test_clients_waiting_for_an_uncertain_manager_leave_the_workers_to_the_others(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """With one worker, the clients of a manager whose create is still uncertain wait aside:
+    the client of a manager already there is made meanwhile, not after the window."""
+    manager = "mgr@people.example"
+    sheet = write_clients(
+        tmp_path / "clients.csv",
+        [
+            ("K-1", "Acme", "it@acme.example", manager),
+            ("K-2", "Bolt", "it@bolt.example", manager),
+            ("K-3", "Cask", "it@cask.example", MARIA),
+        ],
+    )
+    users = tmp_path / "users.csv"
+    users.write_text(
+        f"email,first_name,last_name,type,room,access\n{manager},Mia,Grey,room-admin,,\n",
+        encoding="utf-8",
+    )
+    script = [{"fault": "drop", "method": "POST", "regex": r"/api/2\.0/people$", "times": 1}]
+    await admin(sandbox, "POST", "/sandbox/faults", {"script": script})
+    reports = tmp_path / "reports"
+    code, output = await run(
+        sandbox, reports, "run", str(sheet), str(users),
+        "--request-timeout", str(WINDOW), "--concurrency", "1",
+    )  # fmt: skip
+    assert code == 0, output
+    journal = [
+        json.loads(line) for line in (last_run(reports) / "journal.jsonl").read_text().splitlines()
+    ]
+    done = {(e["row"], e["step"]): e["at"] for e in journal}
+    person = done[(f"user:{manager}", "person")]
+    assert done[("client:K-3", "link")] < person  # made while the manager was uncertain
+    assert person < done[("client:K-1", "room")] and person < done[("client:K-2", "room")]
+    rows = report_rows(last_run(reports))
+    assert {r["status"] for r in rows.values()} == {"created"}, rows
+    await assert_clean(sandbox)
+
+
+async def test_people_joining_a_new_room_are_made_once_it_is_there_not_after_its_row(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A joiner's person is made as soon as every client row of the run has made its room,
+    while a row's later write is still uncertain; the membership waits for that row's end."""
+    sheet = write_clients(tmp_path / "clients.csv", [("K-1", "Acme", "it@acme.example", MARIA)])
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "email,first_name,last_name,room,access\nana@people.example,Ana,Lopez,K-1,editing\n",
+        encoding="utf-8",
+    )
+    folder = r"/api/2\.0/files/folder/\d+"
+    script = [{"fault": "drop", "method": "POST", "regex": folder, "times": 1}]
+    await admin(sandbox, "POST", "/sandbox/faults", {"script": script})
+    reports = tmp_path / "reports"
+    code, output = await run(
+        sandbox, reports, "run", str(sheet), str(users), "--request-timeout", str(WINDOW)
+    )
+    assert code == 0, output
+    assert output.count('"waits_s"') == 1  # the folder's create, not found at once
+    journal = [
+        json.loads(line) for line in (last_run(reports) / "journal.jsonl").read_text().splitlines()
+    ]
+    done = {(e["row"], e["step"]): e["at"] for e in journal}
+    person = done[("user:ana@people.example", "person")]
+    assert done[("client:K-1", "room")] < person < done[("client:K-1", "link")]
+    assert done[("client:K-1", "link")] < done[("user:ana@people.example", "membership")]
     rows = report_rows(last_run(reports))
     assert {r["status"] for r in rows.values()} == {"created"}, rows
     await assert_clean(sandbox)
