@@ -61,6 +61,7 @@ from bulk_onboard.runs.set_members import SetMembers
 from bulk_onboard.runs.summary import RunFacts, Verdict, summary_document, verdict_of
 from bulk_onboard.runs.timeline import Timeline
 from bulk_onboard.runs.undone_rows import forget_undone, read_undone
+from bulk_onboard.state.run_store import journal_mirror
 from bulk_onboard.state.store import portal_store
 
 log = structlog.get_logger("bulk_onboard")
@@ -227,7 +228,8 @@ async def build(
         portal = await stack.enter_async_context(DocSpaceClient(settings))
     else:
         portal = outside.client
-    journal = stack.enter_context(Journal(job.run_dir / "journal.jsonl"))
+    mirror = journal_mirror(settings, job.run_id, job.run_dir)  # shared state: resumable elsewhere
+    journal = stack.enter_context(Journal(job.run_dir / "journal.jsonl", mirror=mirror))
     if job.carry_checkpoint:
         carry(journal, job.checkpoint)
     plans = job.intake.plans
