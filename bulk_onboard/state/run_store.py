@@ -9,10 +9,10 @@ resumed on another (fleet `state = "redis://…"`; nothing of this without it).
 a thread of its own: the run's loop only puts the line on a list, and the lines of the next
 GATHER seconds are sent with it in one round trip (one list element), after the one before
 has been answered. A machine that dies loses the lines of its last moment from the shared
-journal (its resume looks at the portal for those steps, as for any step not journalled). A Redis that
-does not answer is a warning (`state_store_unreachable`, once): the lines wait and are sent
-when it answers again, the run goes on with its local journal; closing waits for the last ones
-at most `CLOSE_WAIT` seconds. A journal opened again (a resumed run) puts its whole local
+journal (its resume looks at the portal for those steps, as for any step not journalled). A
+Redis that does not answer is a warning (`state_store_unreachable`, once): the lines wait and
+are sent when it answers again, the run goes on with its local journal; closing waits for the
+last ones at most `CLOSE_WAIT` seconds. A journal opened again (a resumed run) puts its whole local
 journal in place of the stored one first. Both keys expire `KEPT_SECONDS` after the run's
 last line, and go as soon as the fleet settles the run's night as anything but stopped (nothing
 will resume it). A journal holds what the portal confirmed (ids, titles, addresses), never a
