@@ -101,6 +101,8 @@ EVENTS: frozenset[str] = frozenset(
         "portal_resumed",  # portal, run_id: its stopped (or orphaned) run goes on
         "state_store_unreachable",  # name, error: the shared state (Redis) is not answering;
         # the portal's state folder alone is read and written meanwhile
+        "run_restored",  # portal, run_id, lines: a run folder made again from the shared state
+        "run_not_restored",  # portal, run_id, error: it could not be; a new run looks instead
     }
 )
 

@@ -47,7 +47,7 @@ from bulk_onboard.cli.progress import stop_waits_shown, waiting_text
 from bulk_onboard.cli.resume_limits import keep_run_limits
 from bulk_onboard.cli.runs import prune_after_run
 from bulk_onboard.cli.signals import stop_on_signals
-from bulk_onboard.config import Settings, build_settings, portal_state_dir
+from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.engine import modes
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import RunSummary
@@ -69,6 +69,7 @@ from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report_reader import Retry, plan_retry, read_report
 from bulk_onboard.runs.summary import unread_sheets_json
 from bulk_onboard.runs.unread import record_unread_sheets, unread_lines
+from bulk_onboard.state.store import portal_store
 
 SAMPLE_WORKBOOK = Path("sample_data/onboarding.xlsx")
 
@@ -140,9 +141,9 @@ def _launch(
 def _after_run(settings: Settings, summary: RunSummary, playbook: Playbook) -> None:
     """Once the run has ended: its failed rows remembered for the portal, [notify] told,
     [runs] keep applied. A notification that fails is said, never the run's exit code."""
-    portal_dir = portal_state_dir(settings.state_dir, settings.portal_url)
+    store = portal_store(settings)
     outcomes = notify_run(
-        playbook.notify, summary.run_dir / "summary.json", summary.problems, portal_dir, os.environ
+        playbook.notify, summary.run_dir / "summary.json", summary.problems, store, os.environ
     )
     for outcome in outcomes:
         if not outcome["sent"]:

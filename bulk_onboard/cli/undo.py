@@ -85,6 +85,7 @@ from bulk_onboard.runs.folder import (
 from bulk_onboard.runs.journal import Journal, read_journal
 from bulk_onboard.runs.report_reader import read_results
 from bulk_onboard.runs.undone_rows import remember_undone
+from bulk_onboard.state.store import portal_store
 
 MAX_LINES = 40  # items listed on the terminal; all of them are in undo's report
 SAYS = {  # what each decision is called in the list
@@ -391,8 +392,12 @@ def remember_taken_back(settings: Settings, folder: RunFolder, effects: RunEffec
     if not rows:
         return 0
     files = row_files(effects.folders)
-    where = portal_state_dir(settings.state_dir, settings.portal_url)
-    remember_undone(where, {r: files.get(r, "") for r in rows}, folder.run_id, datetime.now(UTC))
+    remember_undone(
+        portal_store(settings),
+        {r: files.get(r, "") for r in rows},
+        folder.run_id,
+        datetime.now(UTC),
+    )
     return len(rows)
 
 

@@ -43,6 +43,7 @@ class Launch(TypedDict, total=False):
     env: Mapping[str, str] | None
     reannounce: bool
     redo: bool  # make again the rows undo took back (else they are skipped)
+    on_held: Callable[[str], None]  # told the run id once the portal's lock and lease are held
 
 
 def portal_locked(settings: Settings, run_id: str, folder: Path) -> AbstractContextManager[None]:
@@ -77,9 +78,13 @@ async def locked_run(
     launch: Launch,
 ) -> RunSummary:
     """Run the job under the lock of the report folder holding `folder` (the run's folder)
-    and the portal's; `job` is made once both are held."""
+    and the portal's; `job` is made once both are held (and the portal's lease: then
+    `on_held` is told the run id)."""
     with report_dir_lock(folder.parent), portal_locked(settings, run_id, folder):
         async with leased(settings, run_id, launch):
+            held = launch.get("on_held")
+            if held is not None:
+                held(run_id)
             made = replace(job(), reannounce=launch.get("reannounce", False))
             return await run(
                 settings,

@@ -28,7 +28,7 @@ from structlog.contextvars import bound_contextvars
 from bulk_onboard.api import inflight, metering
 from bulk_onboard.api.client import DocSpaceClient
 from bulk_onboard.api.protocol import PortalClient
-from bulk_onboard.config import Settings, portal_state_dir
+from bulk_onboard.config import Settings
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.crm.ledger import LEDGER_NAME, Ledger
 from bulk_onboard.engine import guard
@@ -62,6 +62,7 @@ from bulk_onboard.runs.set_members import SetMembers
 from bulk_onboard.runs.summary import RunFacts, Verdict, summary_document, verdict_of
 from bulk_onboard.runs.timeline import Timeline
 from bulk_onboard.runs.undone_rows import forget_undone, read_undone
+from bulk_onboard.state.run_store import journal_mirror
 from bulk_onboard.state.store import portal_store
 
 log = structlog.get_logger("bulk_onboard")
@@ -182,14 +183,14 @@ async def run(
 def held_back(settings: Settings, job: Job) -> Job:
     """The job with the rows undo took back settled as skipped (engine/undone.py); those
     redone or gone from their export are forgotten (not by a dry run)."""
-    folder = portal_state_dir(settings.state_dir, settings.portal_url)
-    undone = read_undone(folder)
+    store = portal_store(settings)
+    undone = read_undone(store)
     if not undone:
         return job
     held = hold_back(job.intake, undone, settled=job.settled, redo=job.redo)
     if job.forget_undone and held.forget:
         try:
-            forget_undone(folder, held.forget)
+            forget_undone(store, held.forget)
             log.info("undone_rows_forgotten", rows=len(held.forget), redo=job.redo)
         except OSError as exc:  # they stay remembered: skipped, never made twice
             log.warning("undone_rows_forgotten", rows=0, error=str(exc))
@@ -228,14 +229,15 @@ async def build(
         portal = await stack.enter_async_context(DocSpaceClient(settings))
     else:
         portal = outside.client
-    journal = stack.enter_context(Journal(job.run_dir / "journal.jsonl"))
+    mirror = journal_mirror(settings, job.run_id, job.run_dir)  # shared state: resumable elsewhere
+    journal = stack.enter_context(Journal(job.run_dir / "journal.jsonl", mirror=mirror))
     if job.carry_checkpoint:
         carry(journal, job.checkpoint)
     plans = job.intake.plans
     clients, users = plans.rows_of(RowKind.CLIENT), plans.rows_of(RowKind.USER)
     ctx = Context.open(portal, job.checkpoint, clients=clients, users=users)
     ctx.set_members = SetMembers.for_portal(  # a dry run reads it and writes nothing
-        settings.state_dir,
+        portal_store(settings),
         settings.portal_url,
         read_only=outside.client is not None,
         earlier_runs=settings.report_dir,

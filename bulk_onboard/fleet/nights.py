@@ -13,7 +13,8 @@ What an outcome decides (`next_step`):
 - `done`: nothing until the next night;
 - `stopped` (a signal, a lost lease, a runner killed): the next run of the portal resumes that
   run from its journal when its run folder is there (the same machine, or a shared reports
-  folder), else starts a new run that looks before it writes;
+  folder), or from the journal the shared state keeps (fleet/restore.py), else starts a new
+  run that looks before it writes;
 - `failed` (the portal could not be reached): tried again later (the workers back off 60 s,
   120 s, … up to `max_attempts`; `fleet run` on its next night);
 - `needs_operator` (a refused token, a bad input or playbook, a guard stop): not tried again
@@ -126,10 +127,16 @@ def lift(store: PortalStore, night: str) -> dict[str, Any] | None:
 
 def resumable_run(record: dict[str, Any], last: Outcome | None) -> str | None:
     """The run id a new run of the portal should resume: one a runner died in (still noted as
-    running, its lease gone), or one that was stopped."""
+    running, its lease gone), or one that was stopped: the last night the record holds (on
+    any machine that shares it), else this machine's last outcome."""
     running = record.get("running")
     if isinstance(running, dict) and running.get("run_id"):
         return str(running["run_id"])
+    nights = record.get("nights")
+    if isinstance(nights, dict) and nights:
+        latest = nights[max(nights)]
+        stopped = isinstance(latest, dict) and latest.get("state") == "stopped"
+        return str(latest["run_id"]) if stopped and latest.get("run_id") else None
     if last is not None and last.state == "stopped" and last.run_id:
         return last.run_id
     return None

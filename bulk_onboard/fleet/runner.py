@@ -26,6 +26,7 @@ from bulk_onboard.fleet import nights
 from bulk_onboard.fleet.model import Fleet, Portal
 from bulk_onboard.fleet.outcome import Outcome, outcome_of, read_outcome, write_outcome
 from bulk_onboard.fleet.prepare import NotPrepared, Prepared, fleet_portal_store, prepare
+from bulk_onboard.fleet.restore import restored_folder
 from bulk_onboard.fleet.store import FleetStore
 from bulk_onboard.intake import Intake, load_intake
 from bulk_onboard.logs import own_repeats, redact
@@ -33,6 +34,7 @@ from bulk_onboard.model.records import RowKind
 from bulk_onboard.playbook.reader import load_playbook
 from bulk_onboard.runs.folder import RunFolder, open_run_folder
 from bulk_onboard.runs.progress import Progress
+from bulk_onboard.state.run_store import forget_run
 from bulk_onboard.state.store import portal_store
 
 log = structlog.get_logger("bulk_onboard")
@@ -132,35 +134,37 @@ async def _start_or_resume(
     stop: Stop,
     env: Mapping[str, str],
 ) -> RunSummary:
-    """Resume the portal's run that was stopped or whose runner died (its folder here), else
-    start a new one; noted as running in the portal's store meanwhile."""
+    """Resume the portal's run that was stopped or whose runner died (its folder here, or
+    made again from the shared state), else start a new one; noted as running in the
+    portal's store once the run holds the portal."""
     portal, settings = prepared.portal, prepared.settings
     store = portal_store(settings)
     last = read_outcome(fleet.reports, portal.id)
     earlier = nights.resumable_run(nights.read_record(store), last)
     folder = _resumable_folder(Path(settings.report_dir), earlier)
-    run_id = folder.run_id if folder is not None else new_run_id()
-    nights.mark_running(store, night, run_id, nights.holder_name())
+    folder = folder or restored_folder(prepared, earlier)
+    holder = nights.holder_name()
+
+    def held(run_id: str) -> None:  # a run that loses the portal to another is never noted
+        nights.mark_running(store, night, run_id, holder)
+
     if folder is not None:
-        log.info("portal_resumed", run_id=run_id)
+        log.info("portal_resumed", run_id=folder.run_id)
+        intake = _folder_intake(folder, prepared)
         return await modes.resume(
-            settings,
-            folder,
-            _folder_intake(folder, prepared),
-            progress=progress,
-            stop=stop,
-            env=env,
+            settings, folder, intake, progress=progress, stop=stop, env=env, on_held=held
         )
     return await modes.start(
         settings,
         prepared.intake,
-        run_id=run_id,
+        run_id=new_run_id(),
         progress=progress,
         stop=stop,
         env=env,
         sources=portal.inputs,
         playbook_path=portal.playbook,
         kind=portal.kind,
+        on_held=held,
     )
 
 
@@ -217,7 +221,8 @@ def settle(
     fleet: Fleet, portal: Portal, night: str, outcome: Outcome, env: Mapping[str, str]
 ) -> Outcome:
     """Keep the outcome (the portal's outcome file, and its night in the portal's store);
-    one that sets the portal aside says so. A portal skipped (another runner holds it) keeps
+    one that sets the portal aside says so; a run that is not to be resumed leaves its
+    journal in the shared state no longer. A portal skipped (another runner holds it) keeps
     the outcome file that runner writes."""
     if outcome.state != "set_aside":
         aside = nights.record_night(fleet_portal_store(fleet, portal, env), night, outcome)
@@ -227,6 +232,8 @@ def settle(
             outcome = replace(outcome, reason=said)
     if outcome.state != "skipped" or read_outcome(fleet.reports, portal.id) is None:
         write_outcome(fleet.reports, outcome)  # the runner holding it writes its own
+    if outcome.run_id and outcome.state not in ("stopped", "skipped"):
+        forget_run(fleet.state, portal.url, outcome.run_id)  # nothing will resume it
     return outcome
 
 

@@ -9,11 +9,10 @@ every machine names the same keys). The lease is keyed by the portal's address a
 runners whose fleet files differ (a portal added on one machine) still exclude each other.
 Nothing stored there is a token.
 
-The CRM ledger, the daily-budget memory and each portal's record of its nights
-(fleet/nights.py) go through the portal's store (state/store.py: Redis and the local state
-folder). The run journal stays in the run folder: a run is resumed where its folder is (this
-machine, or a reports folder the machines share); elsewhere a new run starts from what the
-portal holds (the engine looks before it writes).
+The CRM ledger, the daily-budget memory, the other per-portal memories and each portal's
+record of its nights (fleet/nights.py) go through the portal's store (state/store.py: Redis
+and the local state folder); each run's journal goes to Redis too (state/run_store.py), so a
+run whose machine died is resumed on another (fleet/restore.py).
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ acknowledged late (after the night's run), so a task whose worker died is delive
 shared state), and one delivered again finds the night's record (done: nothing to do) or the
 portal's lease held (it waits, without counting an attempt). A portal that failed (could not be
 reached, or its run stopped) is tried again up to `max_attempts` times, a stopped run (or one
-whose worker died) resumed from its journal when its run folder is there; one that needs an
-operator is not tried again, and one set aside (fleet/nights.py) is neither queued nor run.
+whose worker died) resumed from its journal (its run folder, or the shared state's); one that
+needs an operator is not tried again, and one set aside (fleet/nights.py) is neither queued nor
+run.
 Each worker process runs one portal at a time in its own asyncio loop.
 """
 

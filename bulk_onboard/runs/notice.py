@@ -32,6 +32,7 @@ from bulk_onboard.playbook.reader import Notify
 from bulk_onboard.runs.notice_mail import send_mail, smtp_from_env
 from bulk_onboard.runs.portal_memory import note_failing_rows
 from bulk_onboard.runs.report import RowResult, Status, write_summary
+from bulk_onboard.state.store import PortalStore
 
 log = structlog.get_logger("bulk_onboard")
 
@@ -42,13 +43,13 @@ TIMEOUT_S, ATTEMPTS = 10.0, 3
 
 
 def remember_failures(
-    portal_dir: Path, document: Mapping[str, Any], problems: Sequence[RowResult]
+    store: PortalStore, document: Mapping[str, Any], problems: Sequence[RowResult]
 ) -> dict[str, str]:
     """Note this run's failed rows in the portal's memory; since when each that failed before
     has been failing."""
     failed = [r.row_key for r in problems if r.status in FAILED]
     unfinished = tuple(r.row_key for r in problems if r.status in UNFINISHED)
-    return note_failing_rows(portal_dir, failed, str(document["started"]), unfinished=unfinished)
+    return note_failing_rows(store, failed, str(document["started"]), unfinished=unfinished)
 
 
 def message(
@@ -146,7 +147,7 @@ def notify_run(
     notify: Notify,
     summary_path: Path,
     problems: Sequence[RowResult],
-    portal_dir: Path,
+    store: PortalStore,
     env: Mapping[str, str],
 ) -> list[dict[str, Any]]:
     """After a run (its summary.json written, exit code included): remember its failed rows
@@ -154,9 +155,9 @@ def notify_run(
     and the log. The outcomes; none when nothing was sent."""
     document = json.loads(summary_path.read_text(encoding="utf-8"))
     try:
-        since = remember_failures(portal_dir, document, problems)
+        since = remember_failures(store, document, problems)
     except OSError as exc:  # a state folder that cannot be written: told, the run stands
-        log.warning("notify_failed", run_id=document["run_id"], error=f"{portal_dir}: {exc}")
+        log.warning("notify_failed", run_id=document["run_id"], error=str(exc))
         since = {}
     if not wanted(notify, str(document["verdict"])):
         return []

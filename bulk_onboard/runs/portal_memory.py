@@ -5,15 +5,14 @@ the day, and which rows keep failing on it. Kept in the portal's state folder
     <state folder>/portals/<host>-<hash>/write-budget.json   {"refused_at": "<ISO time, UTC>"}
     <state folder>/portals/<host>-<hash>/failing-rows.json   {"<row key>": "<ISO time, UTC>"}
 
-The budget's note goes through the portal's store (state/store.py): with a shared state every
-machine running the portal knows the portal refused writes today.
+Both go through the portal's store (state/store.py): with a shared state every machine running
+the portal knows the portal refused writes today, and since when each row has been failing.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from bulk_onboard.state.store import PortalStore
 
@@ -40,20 +39,18 @@ FAILING = "failing-rows.json"
 
 
 def note_failing_rows(
-    folder: Path, failed: list[str], started: str, *, unfinished: tuple[str, ...] = ()
+    store: PortalStore, failed: list[str], started: str, *, unfinished: tuple[str, ...] = ()
 ) -> dict[str, str]:
     """Remember the row keys that `failed` in the run that `started` (ISO time) against this
     portal; the answer: since when each of them has been failing, for those that failed in an
     earlier run too. A remembered row the run finished without failing is forgotten; one it
     left `unfinished` (interrupted, deferred) keeps its date."""
     try:
-        earlier = json.loads((folder / FAILING).read_text(encoding="utf-8"))
+        earlier = json.loads(store.read(FAILING) or "{}")
         earlier = {str(k): str(v) for k, v in earlier.items()} if isinstance(earlier, dict) else {}
     except (OSError, ValueError):
         earlier = {}
     kept = {k: v for k, v in earlier.items() if k in unfinished}
     now = {key: earlier.get(key, started) for key in failed}
-    folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({**kept, **now}, indent=1, ensure_ascii=False) + "\n"
-    (folder / FAILING).write_text(text, encoding="utf-8")
+    store.write(FAILING, json.dumps({**kept, **now}, indent=1, ensure_ascii=False) + "\n")
     return {key: earlier[key] for key in failed if key in earlier}

@@ -1,6 +1,7 @@
 """Whom this tool made each client room's manager and contact, per portal, across runs.
 
-Kept in the portal's state folder (config.portal_state_dir), next to the CRM ledger:
+Kept in the portal's store (state/store.py: its state folder, next to the CRM ledger, and Redis
+when a fleet shares its state, so that a run of the portal on another machine knows it too):
 
     <state folder>/portals/<host>-<hash>/room-members.jsonl
     {"row": "client:K-1", "room": 123, "set": [["manager", "m@x", 9], ["contact", "c@x", 2]]}
@@ -22,26 +23,24 @@ Before a share that changes a room that existed, the step claims old and new mem
 (`claim`), and after it records whom it gave access (`record`): a run stopped in between
 still knows on its resume whom to take back (in a room the row made, whoever has the row's
 access is the tool's, so no claim is needed). Each line is flushed at once (a process that
-dies keeps it) and synced to disk at most once a second, as the journal is. A room made again (another id) forgets the
+dies keeps it; with Redis, sent before `record` returns) and synced to disk at most once a
+second, as the journal is. A room made again (another id) forgets the
 entry. A dry run (`plan --against-portal`) reads it and writes nothing.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bulk_onboard.config import portal_state_dir
 from bulk_onboard.runs.history import past_runs
 from bulk_onboard.runs.journal import read_journal
+from bulk_onboard.state.store import PortalStore
 
 NAME = "room-members.jsonl"
-SYNC_EVERY = 1.0  # seconds: fsync at most this often, as the journal does
 MANAGER, CONTACT = "manager", "contact"
 
 
@@ -62,44 +61,42 @@ class Entry:
 
 
 class SetMembers:
-    """The memory of one portal; `path` None: none kept (in memory only, as a dry run)."""
+    """The memory of one portal; `store` None: none kept (in memory only, as a dry run)."""
 
-    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
-        self.path = path
-        self.read_only = read_only or path is None
+    def __init__(self, store: PortalStore | None, *, read_only: bool = False) -> None:
+        self.store = store
+        self.read_only = read_only or store is None
         self.rows: dict[str, Entry] = {}
         self._lines = 0
-        self._clock = time.monotonic
-        self._synced = -SYNC_EVERY  # the first line goes to disk at once
-        if path is not None:
-            self._load(path)
+        self.known = False  # the store had the memory (learnt or kept), even an empty one
+        if store is not None:
+            self._load(store)
 
     @classmethod
     def for_portal(
         cls,
-        state_dir: Path,
+        store: PortalStore,
         portal_url: str,
         *,
         read_only: bool = False,
         earlier_runs: Path | None = None,
     ) -> SetMembers:
-        """The portal's memory; the first time, learnt from the journals of the runs against
-        it in `earlier_runs` (a report folder)."""
-        path = portal_state_dir(state_dir, portal_url) / NAME
-        memory = cls(path, read_only=read_only)
-        if earlier_runs is not None and not path.exists():
+        """The portal's memory (`store`: the portal's, state/store.py); the first time, learnt
+        from the journals of the runs against it in `earlier_runs` (a report folder)."""
+        memory = cls(store, read_only=read_only)
+        if earlier_runs is not None and not memory.known:
             memory.rows.update(learnt_from_runs(earlier_runs, portal_url))
             if not read_only:  # learnt once, even when there was nothing to learn
-                path.parent.mkdir(parents=True, exist_ok=True)
-                memory._compact(path)
+                memory._compact(store)
         return memory
 
-    def _load(self, path: Path) -> None:
+    def _load(self, store: PortalStore) -> None:
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError:
+            lines = store.entries(NAME)
+        except (OSError, UnicodeDecodeError):
             return
-        for line in text.splitlines():
+        self.known = lines is not None
+        for line in lines or ():
             self._lines += 1
             try:
                 data = json.loads(line)
@@ -127,32 +124,23 @@ class SetMembers:
         if self.rows.get(row) == Entry(room, unique):
             return
         self.rows[row] = Entry(room, unique)
-        if self.read_only or self.path is None:
+        if self.read_only or self.store is None:
             return
-        line = {"row": row, "room": room, "set": [[m.role, m.email, m.access] for m in unique]}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-            fh.flush()  # a process that dies keeps it; the disk has it within a second
-            if self._clock() - self._synced >= SYNC_EVERY:
-                os.fsync(fh.fileno())
-                self._synced = self._clock()
+        self.store.add_entries(NAME, [_line(row, self.rows[row])])
         self._lines += 1
         if self._lines > 2 * len(self.rows) + 100:
-            self._compact(self.path)
+            self._compact(self.store)
 
-    def _compact(self, path: Path) -> None:
-        """One line per row, written aside and put in place at once."""
-        aside = path.with_name(path.name + ".new")
-        with aside.open("w", encoding="utf-8") as fh:
-            for row, entry in self.rows.items():
-                members = [[m.role, m.email, m.access] for m in entry.members]
-                line = {"row": row, "room": entry.room, "set": members}
-                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(aside, path)
+    def _compact(self, store: PortalStore) -> None:
+        """One line per row, put in place at once."""
+        store.replace_entries(NAME, [_line(row, entry) for row, entry in self.rows.items()])
         self._lines = len(self.rows)
+        self.known = True
+
+
+def _line(row: str, entry: Entry) -> str:
+    members = [[m.role, m.email, m.access] for m in entry.members]
+    return json.dumps({"row": row, "room": entry.room, "set": members}, ensure_ascii=False)
 
 
 def _same_portal(a: str, b: str) -> bool:

@@ -1,5 +1,6 @@
 """The rows `undo` took back, remembered for the portal, so the next run does not make them
-again (and mail everyone a second time) only because the same export still lists them.
+again (and mail everyone a second time) only because the same export still lists them. Kept
+in the portal's store (state/store.py: its state folder, and Redis when a fleet shares it):
 
     <state folder>/portals/<host>-<hash>/undone-rows.json
     {"<row key>": {"run": "<run id>", "at": "<ISO time, UTC>", "file": "<input file>"}}
@@ -16,11 +17,11 @@ a run of another export to the same portal forgets nothing of this one.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+
+from bulk_onboard.state.store import PortalStore
 
 NAME = "undone-rows.json"
 
@@ -45,10 +46,10 @@ class Undone:
         )
 
 
-def read_undone(folder: Path) -> dict[str, Undone]:
+def read_undone(store: PortalStore) -> dict[str, Undone]:
     """The remembered rows by key; none when the file is missing or unreadable."""
     try:
-        raw = json.loads((folder / NAME).read_text(encoding="utf-8"))
+        raw = json.loads(store.read(NAME) or "{}")
     except (OSError, ValueError):
         return {}
     if not isinstance(raw, dict):
@@ -60,34 +61,30 @@ def read_undone(folder: Path) -> dict[str, Undone]:
     return rows
 
 
-def _write(folder: Path, rows: Mapping[str, Undone]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+def _write(store: PortalStore, rows: Mapping[str, Undone]) -> None:
     data = {k: {"run": u.run_id, "at": u.at, "file": u.file} for k, u in sorted(rows.items())}
-    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-    part = folder / f"{NAME}.tmp"
-    part.write_text(text, encoding="utf-8")
-    os.replace(part, folder / NAME)  # a reader never sees half of it
+    store.write(NAME, json.dumps(data, indent=1, ensure_ascii=False) + "\n")  # at once
 
 
 def remember_undone(
-    folder: Path, rows: Mapping[str, str], run_id: str, at: datetime
+    store: PortalStore, rows: Mapping[str, str], run_id: str, at: datetime
 ) -> dict[str, Undone]:
     """Remember `rows` (key -> input file) as taken back by the undo of `run_id` at `at`. A
     row the undo of the same run remembered already keeps its date (undo run again after a
     stop). Returns the rows remembered now."""
-    known = read_undone(folder)
+    known = read_undone(store)
     when = at.isoformat(timespec="seconds")
     for key, file in rows.items():
         earlier = known.get(key)
         if earlier is None or earlier.run_id != run_id:
             known[key] = Undone(run_id, when, file)
-    _write(folder, known)
+    _write(store, known)
     return {key: known[key] for key in rows}
 
 
-def forget_undone(folder: Path, keys: Iterable[str]) -> None:
+def forget_undone(store: PortalStore, keys: Iterable[str]) -> None:
     """Forget these rows (redone, or gone from their export)."""
     gone = set(keys)
-    known = read_undone(folder)
+    known = read_undone(store)
     if gone & known.keys():
-        _write(folder, {k: u for k, u in known.items() if k not in gone})
+        _write(store, {k: u for k, u in known.items() if k not in gone})

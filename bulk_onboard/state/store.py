@@ -12,13 +12,15 @@ Two places, one interface (`PortalStore`):
   union of both, so a restarted Redis does not make a machine announce every client again.
 
 Nothing stored is a token. Whoever keeps per-portal state calls `portal_store(settings)` and
-reads and writes names through it (read/write for one document, lines/append for a set).
+reads and writes names through it (read/write for one document, lines/append for a set,
+entries/add_entries/replace_entries for a log whose order matters: the last line of a key wins).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,12 +48,26 @@ class PortalStore(Protocol):
     def append(self, name: str, lines: Sequence[str]) -> None:
         """Add lines to `name`, durably, before returning."""
 
+    def entries(self, name: str) -> list[str] | None:
+        """The lines `add_entries` added to `name`, in order; None when it never had any."""
+
+    def add_entries(self, name: str, lines: Sequence[str]) -> None:
+        """Add lines to the end of `name`: kept by a process that dies at once, on disk
+        within SYNC_EVERY seconds (a log written line by line is not synced line by line)."""
+
+    def replace_entries(self, name: str, lines: Sequence[str]) -> None:
+        """Replace every line of `name` (compacted), at once for a reader."""
+
+
+SYNC_EVERY = 1.0  # seconds: an entries log is synced to disk at most this often
+
 
 class FolderStore:
     """A portal's state as files in its state folder."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._synced = -SYNC_EVERY  # the first entry goes to disk at once
 
     def read(self, name: str) -> str | None:
         try:
@@ -76,6 +92,28 @@ class FolderStore:
             fh.write("".join(line + "\n" for line in lines))
             fh.flush()
             os.fsync(fh.fileno())
+
+    def entries(self, name: str) -> list[str] | None:
+        text = self.read(name)
+        return None if text is None else [line for line in text.splitlines() if line.strip()]
+
+    def add_entries(self, name: str, lines: Sequence[str]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / name).open("a", encoding="utf-8") as fh:
+            fh.write("".join(line + "\n" for line in lines))
+            fh.flush()  # a process that dies keeps it; the disk has it within SYNC_EVERY
+            if time.monotonic() - self._synced >= SYNC_EVERY:
+                os.fsync(fh.fileno())
+                self._synced = time.monotonic()
+
+    def replace_entries(self, name: str, lines: Sequence[str]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        aside = self.folder / f"{name}.new"
+        with aside.open("w", encoding="utf-8") as fh:
+            fh.write("".join(line + "\n" for line in lines))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(aside, self.folder / name)
 
 
 def redis_prefix(portal_url: str) -> str:
@@ -135,6 +173,37 @@ class RedisStore:
             return
         try:
             self.client.sadd(self._key(name), *lines)
+        except self._errors as exc:
+            self._unreachable(name, exc)
+
+    def entries(self, name: str) -> list[str] | None:
+        """Redis's list when it has one (every machine's lines), else this machine's."""
+        try:
+            raw = self.client.lrange(self._key(name), 0, -1)
+        except self._errors as exc:
+            self._unreachable(name, exc)
+            raw = []
+        if not raw:
+            return self.local.entries(name)
+        return [r.decode() if isinstance(r, bytes) else str(r) for r in raw]
+
+    def add_entries(self, name: str, lines: Sequence[str]) -> None:
+        self.local.add_entries(name, lines)
+        if not lines:
+            return
+        try:
+            self.client.rpush(self._key(name), *lines)
+        except self._errors as exc:
+            self._unreachable(name, exc)
+
+    def replace_entries(self, name: str, lines: Sequence[str]) -> None:
+        self.local.replace_entries(name, lines)
+        try:
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.delete(self._key(name))
+                if lines:
+                    pipe.rpush(self._key(name), *lines)
+                pipe.execute()
         except self._errors as exc:
             self._unreachable(name, exc)
 

@@ -18,9 +18,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bulk_onboard.config import portal_state_dir
 from bulk_onboard.runs.undone_rows import read_undone
 from bulk_onboard.sandbox import Sandbox
+from bulk_onboard.state.store import store_for
 from tests.engine.portal_checks import rooms_of, write_clients
 from tests.engine.test_room_identity import _correct as correct
 from tests.helpers import admin, invoke
@@ -212,7 +212,7 @@ async def test_undo_takes_back_the_run_and_only_the_run(
     assert report.count(",done,") == 7 and report.count(",left_alone,") == 9
     # the rows something of which was taken back: the next runs skip them (and accepts@,
     # who joins U-1's room); those left alone (U-2, U-3, changed@) run as before
-    remembered = read_undone(portal_state_dir(state_dir, sandbox.url))
+    remembered = read_undone(store_for(state_dir, sandbox.url))
     assert set(remembered) == {
         "client:U-1",
         "user:plain@acme.example.com",

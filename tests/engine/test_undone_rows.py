@@ -14,7 +14,6 @@ from click.testing import CliRunner
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.cli.output import skipped_lines
-from bulk_onboard.config import portal_state_dir
 from bulk_onboard.engine.undone import dropped, hold_back
 from bulk_onboard.intake import Intake, load_intake
 from bulk_onboard.model.records import Origin
@@ -24,6 +23,7 @@ from bulk_onboard.runs.report import RowResult, Status
 from bulk_onboard.runs.summary import summary_document
 from bulk_onboard.runs.undone_rows import Undone, forget_undone, read_undone, remember_undone
 from bulk_onboard.sandbox import Sandbox
+from bulk_onboard.state.store import FolderStore, store_for
 from tests.engine.portal_checks import (
     MARIA,
     assert_quiet,
@@ -88,17 +88,21 @@ def test_a_row_is_forgotten_once_a_run_reads_its_file_without_it() -> None:
 
 def test_the_memory_keeps_the_first_date_of_a_run_and_forgets_on_request(tmp_path: Path) -> None:
     first, later = datetime(2026, 12, 6, 20, tzinfo=UTC), datetime(2026, 12, 7, 9, tzinfo=UTC)
-    remember_undone(tmp_path, {"user:a@x.example": "users.csv"}, "run-1", first)
-    remember_undone(tmp_path, {"user:a@x.example": "users.csv", "client:K": ""}, "run-1", later)
-    known = read_undone(tmp_path)
+    remember_undone(FolderStore(tmp_path), {"user:a@x.example": "users.csv"}, "run-1", first)
+    remember_undone(
+        FolderStore(tmp_path), {"user:a@x.example": "users.csv", "client:K": ""}, "run-1", later
+    )
+    known = read_undone(FolderStore(tmp_path))
     assert known["user:a@x.example"] == Undone("run-1", "2026-12-06T20:00:00+00:00", "users.csv")
     assert known["client:K"].at.startswith("2026-12-07")
-    remember_undone(tmp_path, {"client:K": ""}, "run-2", later)  # a later run's undo names it
-    assert read_undone(tmp_path)["client:K"].run_id == "run-2"
-    forget_undone(tmp_path, ["client:K"])
-    assert set(read_undone(tmp_path)) == {"user:a@x.example"}
+    remember_undone(
+        FolderStore(tmp_path), {"client:K": ""}, "run-2", later
+    )  # a later run's undo names it
+    assert read_undone(FolderStore(tmp_path))["client:K"].run_id == "run-2"
+    forget_undone(FolderStore(tmp_path), ["client:K"])
+    assert set(read_undone(FolderStore(tmp_path))) == {"user:a@x.example"}
     (tmp_path / "undone-rows.json").write_text("{not json")
-    assert read_undone(tmp_path) == {}
+    assert read_undone(FolderStore(tmp_path)) == {}
 
 
 def replace_file(entry: Undone, file: str) -> Undone:
@@ -164,7 +168,7 @@ async def test_a_run_after_undo_makes_nothing_until_redo(
     users.write_text("\n".join(USERS[:-1]) + "\n")
     code, output = await cli(sandbox, reports, "run", str(clients), str(users))
     assert code == 0, output
-    remembered = set(read_undone(portal_state_dir(state_dir, sandbox.url)))
+    remembered = set(read_undone(store_for(state_dir, sandbox.url)))
     assert remembered == {"client:K-1", "user:anna@k1.example", "user:bob@solo.example"}
 
     # --redo: bob@ is made again (one mail more); K-1's room is archived, so that row says to
@@ -176,7 +180,7 @@ async def test_a_run_after_undo_makes_nothing_until_redo(
     assert "is archived" in rows["K-1"]["error"], rows["K-1"]
     assert rows["anna@k1.example"]["status"] == "failed"
     assert await invitations(sandbox) == sorted([*mailed, "bob@solo.example", "it@k1.example"])
-    assert read_undone(portal_state_dir(state_dir, sandbox.url)) == {}
+    assert read_undone(store_for(state_dir, sandbox.url)) == {}
 
 
 def test_the_summary_and_the_page_say_the_rows_skipped(tmp_path: Path) -> None:

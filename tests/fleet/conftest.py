@@ -80,6 +80,7 @@ WHOLE_RUNS = frozenset(
         "test_fleet_validate.py",
         "test_runs_apart.py",
         "test_worker.py",
+        "test_resume_elsewhere.py",
     }
 )
 

@@ -11,16 +11,19 @@ from bulk_onboard.playbook.reader import Notify, load_playbook
 from bulk_onboard.runs.notice import notify_run, wanted
 from bulk_onboard.runs.notice_mail import Smtp, mail_message, smtp_from_env
 from bulk_onboard.runs.portal_memory import FAILING, note_failing_rows
+from bulk_onboard.state.store import FolderStore
 
 
 def test_a_row_failing_again_keeps_the_date_its_series_began(tmp_path: Path) -> None:
-    assert note_failing_rows(tmp_path, ["a", "b"], "night-1") == {}
-    assert note_failing_rows(tmp_path, ["a"], "night-2", unfinished=("b",)) == {"a": "night-1"}
+    assert note_failing_rows(FolderStore(tmp_path), ["a", "b"], "night-1") == {}
+    assert note_failing_rows(FolderStore(tmp_path), ["a"], "night-2", unfinished=("b",)) == {
+        "a": "night-1"
+    }
     # b was not finished on night 2: its date stands; a succeeded on night 3: forgotten
-    assert note_failing_rows(tmp_path, ["b"], "night-3") == {"b": "night-1"}
-    assert note_failing_rows(tmp_path, ["a", "b"], "night-4") == {"b": "night-1"}
+    assert note_failing_rows(FolderStore(tmp_path), ["b"], "night-3") == {"b": "night-1"}
+    assert note_failing_rows(FolderStore(tmp_path), ["a", "b"], "night-4") == {"b": "night-1"}
     (tmp_path / FAILING).write_text("not json")
-    assert note_failing_rows(tmp_path, ["a"], "night-5") == {}
+    assert note_failing_rows(FolderStore(tmp_path), ["a"], "night-5") == {}
 
 
 def _book(tmp_path: Path, text: str) -> Notify:
@@ -101,4 +104,4 @@ def test_a_state_folder_that_cannot_be_written_does_not_stop_the_notification(
     summary.write_text('{"run_id": "r1", "started": "t", "verdict": "ok"}')
     blocked = tmp_path / "file"
     blocked.write_text("")  # a file where the portal's folder would be
-    assert notify_run(Notify(), summary, [], blocked / "portal", {}) == []
+    assert notify_run(Notify(), summary, [], FolderStore(blocked / "portal"), {}) == []

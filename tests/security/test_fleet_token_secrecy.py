@@ -48,7 +48,10 @@ def redis_values(client: redis.Redis, keys: set[bytes]) -> dict[str, str]:
     texts = {}
     for key in keys:
         kind = client.type(key)
-        value = client.get(key) if kind == b"string" else b"\n".join(client.smembers(key))
+        if kind == b"list":  # the run journal, room-members.jsonl
+            value = b"\n".join(client.lrange(key, 0, -1))
+        else:
+            value = client.get(key) if kind == b"string" else b"\n".join(client.smembers(key))
         texts[f"redis {key.decode()}"] = (value or b"").decode(errors="replace")
     return texts
 
@@ -98,6 +101,7 @@ async def test_fleet_commands_keep_every_token_out(
     assert {"fleet.json", "fleet.html", "fleet-outcome.json", "journal.jsonl"} <= set(texts)
     assert "state fleet-portal.json" in texts
     assert any(name.endswith(":fleet-portal.json") for name in texts)  # in Redis
+    assert any(name.endswith(":room-members.jsonl") for name in texts)
     events = [json.loads(line)["event"] for line in ran.stderr.splitlines() if line.strip()]
     assert "portal_finished" in events and "request_finished" in events
     for token in (*(sb.token for sb in three_portals.values()), wrong):
