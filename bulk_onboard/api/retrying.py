@@ -49,6 +49,9 @@ RETRY, RIDE, PAUSE_RUN, RAISE = "retry", "ride", "pause", "raise"
 RETRY_AFTER_ROUNDING = 1.0  # the portal truncates Retry-After to whole seconds
 MAX_REFUSALS = 1000  # window and concurrency 429s one request may meet (each waited out)
 CONCURRENCY_BACKOFF_STEPS = 3  # a concurrency refusal waits at most the third backoff
+# attempts of a request to a portal that has refused every connection of the run: a wrong
+# address or a portal that is down says so in about a second, not after the full backoff
+FIRST_CONTACT_ATTEMPTS = 3
 
 
 def limiter_of(refusal: Refusal, held: int, lane_cap: int = 0, named_cap: int | None = None) -> str:
@@ -106,7 +109,10 @@ def next_step(
     if failure.kind == LIMITED:
         return _after_429(failure, tried, policy, elapsed, draw)
     tried = replace(tried, failures=tried.failures + 1)
-    if tried.failures >= policy.max_attempts:
+    attempts = policy.max_attempts
+    if failure.kind == UNREACHABLE:  # never answered (an outage is ridden out above)
+        attempts = min(attempts, FIRST_CONTACT_ATTEMPTS)
+    if tried.failures >= attempts:
         return Step(RAISE), tried
     return _in_time(Step(RETRY, policy.delay(tried.failures, draw)), policy, elapsed), tried
 

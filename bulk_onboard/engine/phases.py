@@ -35,7 +35,7 @@ from bulk_onboard.engine.actions.shares import check_share_people
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import StillUncertain
 from bulk_onboard.engine.memberships import blocked, join_step, membership_groups
-from bulk_onboard.engine.outage import judge, portal_down
+from bulk_onboard.engine.outage import Judgement, judge, portal_down
 from bulk_onboard.engine.pool import Pool, Stop
 from bulk_onboard.engine.room_view import RoomView
 from bulk_onboard.engine.row import RowState, finish, row_status
@@ -286,6 +286,8 @@ class Phases:
         if judgement.fails_run:
             self.fatal = portal_down(judgement, len(self.outage_streak), failure.cause)
             self.stop.request(str(self.fatal))
+            if judgement is Judgement.SILENT:  # nothing it sent got through: the rows in
+                self.stop.request(str(self.fatal))  # flight are cancelled, not retried out
             self.run.interrupt_held(self.outage_streak[:-1])
         if judgement.interrupts:
             self.settle(state, Status.INTERRUPTED, failure)

@@ -99,6 +99,12 @@ STEPS: list[tuple[str, Failure, Tried, float, tuple[Any, ...]]] = [
     ("connection refused by a portal that never answered: a failure like any",
      Failure(UNREACHABLE, answered_before=False), Tried(), 0.0,
      (RETRY, 0.25, Tried(failures=1))),
+    ("... but given up at its third attempt, sooner than other failures",
+     Failure(UNREACHABLE, answered_before=False), Tried(failures=2), 0.0,
+     (RAISE, 0.0, Tried(failures=3))),
+    ("... a 503 from a portal that never answered is given the request's attempts",
+     Failure(RETRYABLE, answered_before=False), Tried(failures=2), 0.0,
+     (RETRY, 1.0, Tried(failures=3))),
 ]  # fmt: skip
 
 
