@@ -8,9 +8,10 @@ DocSpaceClient mixes these in; they use its `_call` and the retry policy's `slee
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bulk_onboard.api import bodies
+from bulk_onboard.api.mixins import CallsMixin
 from bulk_onboard.api.models import ARCHIVE_FOLDER_TYPE, ROOMS_FOLDER_TYPE
 from bulk_onboard.api.wire import path_id
 from bulk_onboard.backoff import RetryPolicy
@@ -21,20 +22,10 @@ PERSON_STATE_FIELDS = "id,email,status,activationStatus,isOwner,isAdmin"
 POLL_SECONDS, POLL_TIMEOUT = 0.1, 30.0  # what the server's own tests use (BaseTest)
 
 
-class RoomAndPeopleChanges:
+class RoomAndPeopleChanges(CallsMixin):
     """Mixed into DocSpaceClient, which provides `_call` and `retry_policy`."""
 
     if TYPE_CHECKING:  # what DocSpaceClient provides, declared for the type checker only
-
-        async def _call(
-            self,
-            method: str,
-            action: str,
-            path: str,
-            *,
-            params: dict[str, str | int] | None = None,
-            body: Any = None,
-        ) -> Any: ...
 
         @property
         def retry_policy(self) -> RetryPolicy: ...

@@ -9,8 +9,9 @@ disabled and guest ids without an error: its answer's members say who is in.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bulk_onboard.api.mixins import CallsMixin
 from bulk_onboard.api.models import Group, shared_group
 from bulk_onboard.api.wire import path_id
 from bulk_onboard.errors import PermanentError
@@ -23,20 +24,11 @@ GROUP_SHARE_FIELDS = "access,sharedToGroup.id"
 PROBLEM_FIELDS = "title,errors"
 
 
-class GroupCalls:
+class GroupCalls(CallsMixin):
     """Mixed into DocSpaceClient, which provides `_call` and `_pages`."""
 
     if TYPE_CHECKING:  # what DocSpaceClient provides, declared for the type checker only
 
-        async def _call(
-            self,
-            method: str,
-            action: str,
-            path: str,
-            *,
-            params: dict[str, str | int] | None = None,
-            body: Any = None,
-        ) -> Any: ...
         async def _pages(
             self, action: str, path: str, extra: dict[str, str | int]
         ) -> list[Json]: ...

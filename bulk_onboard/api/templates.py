@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bulk_onboard.api.mixins import CallsMixin
 from bulk_onboard.api.models import Room
 from bulk_onboard.model import Json
 
@@ -47,20 +48,10 @@ def room_from_template_body(template_id: int, title: str, tags: Iterable[str]) -
     }
 
 
-class RoomTemplateCalls:
+class RoomTemplateCalls(CallsMixin):
     """Mixed into DocSpaceClient, which provides `_call` and `all_rooms`."""
 
     if TYPE_CHECKING:  # what DocSpaceClient provides, declared for the type checker only
-
-        async def _call(
-            self,
-            method: str,
-            action: str,
-            path: str,
-            *,
-            params: dict[str, str | int] | None = None,
-            body: Any = None,
-        ) -> Any: ...
 
         async def all_rooms(
             self,
