@@ -118,24 +118,29 @@ async def _new_member(
     return _NewMember(email.strip(), first.strip(), last.strip(), requested, password, culture)
 
 
+def _save_pending(portal: Portal, created_by: str, new: _NewMember, culture: str | None) -> Person:
+    """The new person saved Active with activation Pending (no password: a random one)."""
+    return portal.store.people.add(
+        email=new.email,
+        first_name=new.first,
+        last_name=new.last,
+        type=stored_type(new.requested),
+        status=enums.ACTIVE,
+        activation=enums.ACTIVATION_PENDING,
+        now=portal.now(),
+        created_by=created_by,
+        password=new.password or secrets.token_urlsafe(18),
+        culture=culture,
+    )
+
+
 async def add_member(request: web.Request) -> web.Response:
     portal, caller = portal_of(request), caller_of(request)
     new = await _new_member(request, rights.may_create_type)
     with portal.store.transaction():
         # No password: a random one. Either way the address still has to be confirmed,
         # so the account is Active with activation Pending and an activation mail goes out.
-        person = portal.store.people.add(
-            email=new.email,
-            first_name=new.first,
-            last_name=new.last,
-            type=stored_type(new.requested),
-            status=enums.ACTIVE,
-            activation=enums.ACTIVATION_PENDING,
-            now=portal.now(),
-            created_by=caller.id,
-            password=new.password or secrets.token_urlsafe(18),
-            culture=new.culture,
-        )
+        person = _save_pending(portal, caller.id, new, new.culture)
         portal.store.outbox.send(
             to=person.email,
             kind=ACTIVATION,
@@ -156,18 +161,7 @@ async def add_activated_member(request: web.Request) -> web.Response:
     portal, caller = portal_of(request), caller_of(request)
     new = await _new_member(request, rights.may_create_activated)
     with portal.store.transaction():
-        person = portal.store.people.add(
-            email=new.email,
-            first_name=new.first,
-            last_name=new.last,
-            type=stored_type(new.requested),
-            status=enums.ACTIVE,
-            activation=enums.ACTIVATION_PENDING,
-            now=portal.now(),
-            created_by=caller.id,
-            password=new.password or secrets.token_urlsafe(18),
-            culture=None,
-        )
+        person = _save_pending(portal, caller.id, new, None)
     return success(request, portal.dtos.employee_full(person))
 
 
