@@ -75,6 +75,9 @@ WINDOW = 60.0  # the server's constant
 # (docspace-api.md 10.8), the scripts mail people who join a room a second time.
 KINDS = ("rooms", "folders", "files", "people", "pendingPeople", "shares", "links")
 FAULTS = ("--fault-5xx", "0.05", "--fault-drop", "0.05", "--fault-ambiguous", "0.05")
+# JSON lines go to the tool's stdout (cli/options.py log_stream); each step and each row that
+# succeeded are logged at debug only: the phases below need them
+TOOL_LOG = ("--log-format", "json", "--log-level", "debug")
 RUN_TIMEOUT = [900.0]  # seconds one run may take before it is stopped (--run-timeout)
 
 
@@ -92,8 +95,7 @@ def run_tool(
         "--report-dir",
         str(report_dir),
         "--no-progress",
-        "--log-format",
-        "json",
+        *TOOL_LOG,
         *options,
     )
     done = measure(command, env=tool_env(sandbox), timeout=RUN_TIMEOUT[0])
@@ -107,19 +109,23 @@ def run_tool(
 
 
 def phases(log: str) -> dict[str, float]:
-    """Seconds of each phase of a run, from its JSON log: people (until the last person step),
-    clients (until the last client row), memberships and report (until run_finished)."""
+    """Seconds of a run's phases, from its JSON log (the tool's stdout): since the run started,
+    until its last person step and until its last client row (the two overlap: a row waits
+    only for what it needs), then from the later of those to run_finished (memberships,
+    announcements, the report)."""
     started = last_person = last_client = finished = None
     for line in log.splitlines():
         try:
             event = json.loads(line)
         except ValueError:
             continue
+        if not isinstance(event, dict):
+            continue
         at = datetime.fromisoformat(event.get("timestamp", "1970-01-01T00:00:00+00:00"))
         name, row = event.get("event"), str(event.get("row", ""))
         if name == "run_started":
             started = at
-        elif name in ("step_done", "step_finished") and event.get("step") == "person":
+        elif name == "step_finished" and event.get("step") == "person":
             last_person = at
         elif name == "row_finished" and row.startswith("client:"):
             last_client = at
@@ -129,10 +135,21 @@ def phases(log: str) -> dict[str, float]:
         return {}
     assert started and last_person and last_client and finished
     return {
-        "people_s": round((last_person - started).total_seconds(), 2),
-        "clients_s": round((last_client - last_person).total_seconds(), 2),
-        "memberships_and_report_s": round((finished - last_client).total_seconds(), 2),
+        "people_done_s": round((last_person - started).total_seconds(), 2),
+        "clients_done_s": round((last_client - started).total_seconds(), 2),
+        "after_rows_s": round((finished - max(last_person, last_client)).total_seconds(), 2),
     }
+
+
+def phase_line(row: dict[str, Any]) -> str:
+    """The breakdown of a row's run as printed: "" when the row has none."""
+    p = row.get("phases") or {}
+    if not p:
+        return ""
+    return (
+        f"phases: people done {p['people_done_s']:.1f} s, clients done "
+        f"{p['clients_done_s']:.1f} s, then {p['after_rows_s']:.1f} s (memberships, report)"
+    )
 
 
 def baseline(data: Onboarding) -> dict[str, Any]:
@@ -200,7 +217,7 @@ def one_run(
         "bytes_received": summary["requests"]["bytes_received"],
         "invite_requests": counters["byRoute"].get("POST /api/2.0/people/invite", 0),
         "limits": summary["requests"].get("limits"),
-        "phases": phases(tool.stderr),
+        "phases": phases(tool.stdout),
         "load": [before, load()],
         "problems": [
             {k: r.get(k) for k in ("file", "line", "kind", "status", "failed_step", "error")}
@@ -570,6 +587,8 @@ def main() -> None:
             found[name].update(scale=args.scale, window_s=args.window, date=_now())
             line = [ROWS[name][0], found[name]["measured"], found[name]["target"]]
             print(f"{name}: " + " | ".join(line) + f" | load {_loads(found[name])}", flush=True)
+            if phase_line(found[name]):
+                print(f"  {phase_line(found[name])}", flush=True)
             merge_results("throughput", {"rows": {name: found[name]}}, keep=("rows",))
     print()
     print(

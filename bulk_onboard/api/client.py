@@ -85,8 +85,11 @@ class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, RoomTemplateCalls, Portal
         session: aiohttp.ClientSession | None = None,
         throttle: Throttle | None = None,
         clock: Clock = time.monotonic,
+        log_limits: bool = True,
     ) -> None:
-        self._transport = Transport(settings, session=session, throttle=throttle, clock=clock)
+        self._transport = Transport(
+            settings, session=session, throttle=throttle, clock=clock, log_limits=log_limits
+        )
 
     async def __aenter__(self) -> Self:
         await self._transport.open()

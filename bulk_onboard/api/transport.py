@@ -76,8 +76,10 @@ class Transport:
         session: aiohttp.ClientSession | None = None,
         throttle: Throttle | None = None,
         clock: Clock = time.monotonic,
+        log_limits: bool = True,
     ) -> None:
         self.settings = settings
+        self._log_limits = log_limits  # limits_final at close: the run's client alone says it
         self.policy = settings.retry
         self.stats = ClientStats()
         self._token = settings.token.reveal()
@@ -131,7 +133,8 @@ class Transport:
         await self._http.open()
 
     async def close(self) -> None:
-        log.info("limits_final", **self.limits_state())
+        if self._log_limits:
+            log.info("limits_final", **self.limits_state())
         await self._http.close()
 
     async def request(

@@ -42,6 +42,7 @@ from typing import Protocol
 import structlog
 
 from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.models import DatedFolder, Item, MyDocuments
 from bulk_onboard.config import Settings
 from bulk_onboard.errors import BulkOnboardError, PermanentError, RunLocked
@@ -284,12 +285,14 @@ async def portal_lease(
     on_lost: Callable[[str], None],
     *,
     timing: LeaseTiming | None = None,
-) -> AsyncIterator[None]:
+) -> AsyncIterator[ClientStats]:
     """Hold the settings' portal for the block (RunLocked when another run holds it). When
     the portal cannot be asked (unreachable, refused, no My documents) the block runs without
-    the lease, with a warning: the run itself then meets the same portal."""
+    the lease, with a warning: the run itself then meets the same portal. Gives the lease
+    client's counters (its requests are not the run's: summary.json says `lease_requests`);
+    its limits are not logged (`limits_final` is the run's client's line alone)."""
     own = replace(settings, outage_wait=0.0)  # a beat that fails is tried again next time
-    async with DocSpaceClient(own) as client:
+    async with DocSpaceClient(own, log_limits=False) as client:
         lease = PortalLease(client, settings.portal_url, run_id, timing=timing or TIMING)
         try:
             await lease.take()
@@ -297,11 +300,11 @@ async def portal_lease(
             raise
         except BulkOnboardError as exc:
             log.warning("portal_lease_unavailable", portal=settings.portal_url, error=str(exc))
-            yield
+            yield client.stats
             return
         beats = asyncio.create_task(lease.keep(on_lost), name="portal-lease")
         try:
-            yield
+            yield client.stats
         finally:
             beats.cancel()
             with suppress(asyncio.CancelledError):

@@ -16,6 +16,7 @@ from typing import Required, TypedDict, Unpack
 
 import structlog
 
+from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings, portal_state_dir
 from bulk_onboard.engine.lease import portal_lease
@@ -81,7 +82,7 @@ async def locked_run(
     and the portal's; `job` is made once both are held (and the portal's lease: then
     `on_held` is told the run id)."""
     with report_dir_lock(folder.parent), portal_locked(settings, run_id, folder):
-        async with leased(settings, run_id, launch):
+        async with leased(settings, run_id, launch) as lease:
             held = launch.get("on_held")
             if held is not None:
                 held(run_id)
@@ -93,16 +94,19 @@ async def locked_run(
                 stop=launch["stop"],
                 env=launch.get("env"),
                 client=launch.get("client"),
+                lease=lease,
             )
 
 
 @asynccontextmanager
-async def leased(settings: Settings, run_id: str, launch: Launch) -> AsyncIterator[None]:
+async def leased(
+    settings: Settings, run_id: str, launch: Launch
+) -> AsyncIterator[ClientStats | None]:
     """The portal's lease for the run (RunLocked when another run holds it), unless it is
-    switched off or the run writes through a client of its own. A lost lease stops the run
-    at once, its rows in flight cancelled (as a second Ctrl-C does)."""
+    switched off or the run writes through a client of its own; its client's counters. A
+    lost lease stops the run at once, its rows in flight cancelled (as a second Ctrl-C does)."""
     if not settings.portal_lease or launch.get("client") is not None:
-        yield
+        yield None
         return
     stop = launch["stop"]
 
@@ -110,8 +114,8 @@ async def leased(settings: Settings, run_id: str, launch: Launch) -> AsyncIterat
         for _ in range(max(0, 2 - stop.requests)):
             stop.request(reason)
 
-    async with portal_lease(settings, run_id, lost):
-        yield
+    async with portal_lease(settings, run_id, lost) as counted:
+        yield counted
 
 
 async def start(

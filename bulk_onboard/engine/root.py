@@ -27,6 +27,7 @@ from structlog.contextvars import bound_contextvars
 
 from bulk_onboard.api import inflight, metering
 from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings
 from bulk_onboard.crm.deliver import CrmDelivery
@@ -158,9 +159,11 @@ async def run(
     stop: Stop,
     env: Mapping[str, str] | None = None,
     client: PortalClient | None = None,
+    lease: ClientStats | None = None,
 ) -> RunSummary:
     """Onboard every planned row of the job; write journal, report and summary into its
-    folder. `client` replaces the real portal client (the dry run's planning client)."""
+    folder. `client` replaces the real portal client (the dry run's planning client); `lease`
+    counts the requests of the portal's lease (engine/lease.py), which has its own client."""
     began = (datetime.now(UTC), time.monotonic())
     outside = Outside(progress, stop, env, client)
     job = held_back(settings, job)
@@ -176,7 +179,7 @@ async def run(
     if counts.get(Status.DEFERRED.value) and client is None:
         # the next plan against this portal says so instead of promising the budget
         remember_budget_refused(portal_store(settings))
-    facts = gather(settings, job, engine, began, counts, stopped)
+    facts = gather(settings, job, engine, began, counts, stopped, lease)
     return write_summaries(job, facts, report, progress)
 
 
@@ -440,6 +443,7 @@ def gather(
     began: tuple[datetime, float],
     counts: Mapping[str, int],
     stopped: str | None,
+    lease: ClientStats | None = None,
 ) -> RunFacts:
     """What summary.json tells of the run, now that it ended (`began`: its start, by the
     clock and by the monotonic clock)."""
@@ -455,7 +459,11 @@ def gather(
         verdict=verdict_of(counts, stopped, engine.phases.fatal),
         stopped=stopped,
         settings=settings,
-        requests=engine.portal.stats.as_dict(),
+        requests={
+            **engine.portal.stats.as_dict(),
+            # the lease's take and beats so far (its release's two come after this is written)
+            "lease_requests": sum(lease.requests.values()) if lease is not None else 0,
+        },
         timeline=engine.timeline.as_dict(),
         guard=engine.guarded.as_dict() if engine.guarded is not None else None,
         extra=job.extra_summary,

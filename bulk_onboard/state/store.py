@@ -10,6 +10,9 @@ Two places, one interface (`PortalStore`):
   machine running the portal, and every write kept in the local folder too. A Redis without
   persistence (or flushed) then loses nothing this machine wrote: the CRM ledger read is the
   union of both, so a restarted Redis does not make a machine announce every client again.
+  Its calls are on the run's loop: each gives up after TIMEOUT seconds, and a call that failed
+  (refused, timed out) leaves Redis alone for RETRY_AFTER seconds, the local folder alone read
+  and written meanwhile, with one warning (`state_store_unreachable`) per outage.
 
 Nothing stored is a token. Whoever keeps per-portal state calls `portal_store(settings)` and
 reads and writes names through it (read/write for one document, lines/append for a set,
@@ -21,15 +24,16 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
 from bulk_onboard.config import Settings, portal_state_dir
 
 log = structlog.get_logger("bulk_onboard")
+T = TypeVar("T")
 
 
 class PortalStore(Protocol):
@@ -60,6 +64,8 @@ class PortalStore(Protocol):
 
 
 SYNC_EVERY = 1.0  # seconds: an entries log is synced to disk at most this often
+TIMEOUT = 5.0  # seconds a RedisStore's call (or its connecting) may take
+RETRY_AFTER = 60.0  # seconds Redis is left alone after a call of a RedisStore failed
 
 
 class FolderStore:
@@ -123,92 +129,104 @@ def redis_prefix(portal_url: str) -> str:
     return f"bulk-onboard:portal:{hashlib.sha256(address.encode()).hexdigest()[:12]}"
 
 
+class Outage:
+    """Whether a Redis's last call failed: the stores of one client share it, so that a Redis
+    that does not answer costs one call's TIMEOUT per RETRY_AFTER, and one warning."""
+
+    def __init__(self) -> None:
+        self.until = 0.0  # time.monotonic() before which Redis is left alone
+        self.warned = False
+
+    def skipping(self) -> bool:
+        return time.monotonic() < self.until
+
+    def failed(self, name: str, exc: Exception) -> None:
+        self.until = time.monotonic() + RETRY_AFTER
+        if not self.warned:
+            self.warned = True
+            log.warning("state_store_unreachable", name=name, error=type(exc).__name__)
+
+    def answered(self) -> None:
+        self.warned = False
+
+
 class RedisStore:
     """A portal's state in Redis, shared by every machine, each write kept locally too. A
     Redis that cannot be reached is a warning: the local folder alone is read and written."""
 
-    def __init__(self, client: Any, portal_url: str, local: FolderStore) -> None:
+    def __init__(
+        self, client: Any, portal_url: str, local: FolderStore, outage: Outage | None = None
+    ) -> None:
         import redis  # the [fleet] extra
 
         self.client = client
         self.prefix = redis_prefix(portal_url)
         self.local = local
-        self._errors = redis.RedisError
+        self.outage = outage or Outage()
+        self._errors = (redis.RedisError, OSError)
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
 
-    def _unreachable(self, name: str, exc: Exception) -> None:
-        log.warning("state_store_unreachable", name=name, error=type(exc).__name__)
+    def _call(self, name: str, call: Callable[[], T], otherwise: T) -> T:
+        """call() against Redis; `otherwise` when it failed or Redis is left alone meanwhile."""
+        if self.outage.skipping():
+            return otherwise
+        try:
+            result = call()
+        except self._errors as exc:
+            self.outage.failed(name, exc)
+            return otherwise
+        self.outage.answered()
+        return result
 
     def read(self, name: str) -> str | None:
-        try:
-            raw = self.client.get(self._key(name))
-        except self._errors as exc:
-            self._unreachable(name, exc)
-            raw = None
+        raw = self._call(name, lambda: self.client.get(self._key(name)), None)
         if raw is None:
             return self.local.read(name)
         return raw.decode() if isinstance(raw, bytes) else str(raw)
 
     def write(self, name: str, text: str) -> None:
         self.local.write(name, text)
-        try:
-            self.client.set(self._key(name), text)
-        except self._errors as exc:
-            self._unreachable(name, exc)
+        self._call(name, lambda: self.client.set(self._key(name), text), None)
 
     def lines(self, name: str) -> set[str]:
-        try:
-            members = self.client.smembers(self._key(name))
-        except self._errors as exc:
-            self._unreachable(name, exc)
-            members = set()
+        members: set[Any] = self._call(name, lambda: self.client.smembers(self._key(name)), set())
         shared = {m.decode() if isinstance(m, bytes) else str(m) for m in members}
         return shared | self.local.lines(name)
 
     def append(self, name: str, lines: Sequence[str]) -> None:
         self.local.append(name, lines)
-        if not lines:
-            return
-        try:
-            self.client.sadd(self._key(name), *lines)
-        except self._errors as exc:
-            self._unreachable(name, exc)
+        if lines:
+            self._call(name, lambda: self.client.sadd(self._key(name), *lines), None)
 
     def entries(self, name: str) -> list[str] | None:
         """Redis's list when it has one (every machine's lines), else this machine's."""
-        try:
-            raw = self.client.lrange(self._key(name), 0, -1)
-        except self._errors as exc:
-            self._unreachable(name, exc)
-            raw = []
+        raw: list[Any] = self._call(name, lambda: self.client.lrange(self._key(name), 0, -1), [])
         if not raw:
             return self.local.entries(name)
         return [r.decode() if isinstance(r, bytes) else str(r) for r in raw]
 
     def add_entries(self, name: str, lines: Sequence[str]) -> None:
         self.local.add_entries(name, lines)
-        if not lines:
-            return
-        try:
-            self.client.rpush(self._key(name), *lines)
-        except self._errors as exc:
-            self._unreachable(name, exc)
+        if lines:
+            self._call(name, lambda: self.client.rpush(self._key(name), *lines), None)
 
     def replace_entries(self, name: str, lines: Sequence[str]) -> None:
         self.local.replace_entries(name, lines)
-        try:
+
+        def replace() -> None:
             with self.client.pipeline(transaction=True) as pipe:
                 pipe.delete(self._key(name))
                 if lines:
                     pipe.rpush(self._key(name), *lines)
                 pipe.execute()
-        except self._errors as exc:
-            self._unreachable(name, exc)
+
+        self._call(name, replace, None)
 
 
 _clients: dict[str, Any] = {}
+_state_clients: dict[str, tuple[Any, Outage]] = {}
 
 
 def redis_client(url: str) -> Any:
@@ -218,6 +236,21 @@ def redis_client(url: str) -> Any:
 
         _clients[url] = redis.Redis.from_url(url)
     return _clients[url]
+
+
+def state_client(url: str) -> tuple[Any, Outage]:
+    """The portal stores' client of an address (its calls give up after TIMEOUT, not tried
+    again within a call: the store falls back to its folder) and its outage, per process."""
+    if url not in _state_clients:
+        import redis  # the [fleet] extra
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        client = redis.Redis.from_url(
+            url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, retry=Retry(NoBackoff(), 0)
+        )
+        _state_clients[url] = (client, Outage())
+    return _state_clients[url]
 
 
 def portal_store(settings: Settings) -> PortalStore:
@@ -230,4 +263,5 @@ def store_for(state_dir: Path, portal_url: str, state_store: str = "") -> Portal
     local = FolderStore(portal_state_dir(state_dir, portal_url))
     if not state_store:
         return local
-    return RedisStore(redis_client(state_store), portal_url, local)
+    client, outage = state_client(state_store)
+    return RedisStore(client, portal_url, local, outage)

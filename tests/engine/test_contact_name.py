@@ -18,7 +18,9 @@ from tests.engine.portal_checks import (
     cli,
     last_run,
     portal_state,
+    refuse_for_the_day,
     report_rows,
+    retry,
     rooms_of,
     writes,
 )
@@ -81,3 +83,38 @@ async def test_a_named_contact_is_a_named_guest_mailed_once_and_a_rerun_writes_n
     assert code == 0, output
     left = {p["email"] for p in (await portal_state(sandbox))["people"]}
     assert not left & {NAMED, NAMELESS}, left
+
+
+SHARE = r"/api/2\.0/files/rooms/\d+/share"
+
+
+@pytest.mark.parametrize("again", ["retry", "resume"])
+async def test_a_named_guest_whose_share_failed_is_mailed_once_by_the_retry_or_resume(
+    sandbox: Sandbox, tmp_path: Path, again: str
+) -> None:
+    """The contact step made the named guest (no mail), the share was deferred: the run's
+    `retry` or `run --resume` knows from its journal that this run made the guest (`contact`
+    created, the share not done) and shares them by e-mail, the one room invitation."""
+    reports, sheet = tmp_path / "reports", tmp_path / "clients.csv"
+    sheet.write_text("".join(_clients(sheet).read_text(encoding="utf-8").splitlines(True)[:2]))
+    await refuse_for_the_day(sandbox, "PUT", SHARE)
+    code, output = await cli(sandbox, reports, "run", str(sheet))
+    first = last_run(reports)
+    row = report_rows(first)["K-1"]
+    assert (row["status"], row["failed_step"]) == ("deferred", "share"), output
+    assert (await writes(sandbox))["POST /api/2.0/people/active"] == 1
+    assert not await _mails(sandbox, NAMED)
+    if again == "retry":
+        code, output = await retry(sandbox, reports)
+    else:
+        code, output = await cli(sandbox, reports, "run", "--resume", first.name)
+    assert code == 0, output
+    assert await _mails(sandbox, NAMED) == ["room_invitation"]
+    named = _person(await portal_state(sandbox), NAMED)
+    assert (named["firstName"], named["lastName"]) == ("Ana", "Núñez-O'Brien")
+    await assert_clean(sandbox)
+
+
+async def _mails(sb: Sandbox, to: str) -> list[str]:
+    outbox = await admin(sb, "GET", "/sandbox/outbox")
+    return [m["kind"] for m in outbox["mails"] if m["to"] == to]

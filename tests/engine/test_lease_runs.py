@@ -5,6 +5,7 @@ naming it, and nothing is created or mailed twice. `undo --yes` waits for such a
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from asyncio.subprocess import PIPE
 from pathlib import Path
@@ -84,3 +85,21 @@ async def test_undo_yes_waits_for_a_run_on_another_machine(
     assert "on cron-server, started " in output
     state = await admin(sandbox, "GET", "/sandbox/state")
     assert [r["archived"] for r in state["rooms"] if "client:L-1" in r["tags"]] == [False]
+
+
+async def test_the_lease_requests_are_counted_apart_and_its_limits_not_logged(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    await admin(sandbox, "DELETE", "/sandbox/requests")
+    reports = tmp_path / "reports"
+    sheet = write_clients(tmp_path / "clients.csv", [("L-1", "Leased", "it@leased.example", MARIA)])
+    code, output = await cli(sandbox, reports, "run", str(sheet))
+    assert code == 0, output
+    events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert [e["event"] for e in events].count("limits_final") == 1, output
+    requests = json.loads((last_run(reports) / "summary.json").read_text())["requests"]
+    counted = await admin(sandbox, "GET", "/sandbox/requests")
+    assert requests["retries"] == 0
+    # the lease took the portal (its own marker, the listings); its release (end, delete) after
+    assert requests["lease_requests"] >= 3
+    assert counted["total"] == requests["total"] + requests["lease_requests"] + 2, counted

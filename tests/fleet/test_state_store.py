@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import redis
 from click.testing import CliRunner
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from structlog.testing import capture_logs
 
 from bulk_onboard.cli.commands import main
 from bulk_onboard.config import portal_state_dir
@@ -23,6 +28,7 @@ from bulk_onboard.fleet.file import read_fleet
 from bulk_onboard.fleet.outcome import Outcome
 from bulk_onboard.fleet.store import FleetStore
 from bulk_onboard.runs.portal_memory import budget_refused_recently, remember_budget_refused
+from bulk_onboard.state import store as state_store
 from bulk_onboard.state.store import FolderStore, RedisStore, redis_prefix, store_for
 
 
@@ -127,3 +133,46 @@ def test_a_redis_that_does_not_answer_leaves_the_state_folder_alone(tmp_path: Pa
     remember_budget_refused(store)
     assert budget_refused_recently(store) is not None
     assert (tmp_path / LEDGER_NAME).read_text() == "client-1\n"
+
+
+def test_a_redis_that_takes_connections_and_never_answers_stalls_the_run_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger, the nights record and the members memory are written on the run's loop: a
+    Redis that hangs costs one call's timeout, one warning, then the local folder alone."""
+    silent = socket.socket()  # takes connections (its backlog), never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    monkeypatch.setattr(state_store, "TIMEOUT", 0.5, raising=False)
+    redis_url = f"redis://127.0.0.1:{silent.getsockname()[1]}"
+    url = "https://acme.example.com"
+    done: dict[str, object] = {}
+
+    def run() -> None:
+        store = store_for(tmp_path, url, redis_url)
+        ledger = Ledger.for_portal(tmp_path, url, store=store)
+        for n in range(20):
+            ledger.add(f"client-{n}")
+        remember_budget_refused(store)
+        done["known"] = "client-19" in Ledger.for_portal(
+            tmp_path, url, store=store_for(tmp_path, url, redis_url)
+        )
+        done["refused"] = budget_refused_recently(store) is not None
+
+    try:
+        with capture_logs() as logs:
+            started = time.perf_counter()
+            worker = threading.Thread(target=run, daemon=True)
+            worker.start()
+            worker.join(5)
+            took = time.perf_counter() - started
+        assert not worker.is_alive(), "a Redis that never answers held the run"
+        assert done == {"known": True, "refused": True}
+        assert took < 2.0, took
+        warned = [e for e in logs if e["event"] == "state_store_unreachable"]
+        assert len(warned) == 1 and warned[0]["error"] == "TimeoutError", warned
+        ledger_file = portal_state_dir(tmp_path, url) / LEDGER_NAME
+        assert ledger_file.read_text().splitlines() == [f"client-{n}" for n in range(20)]
+    finally:
+        silent.close()
+        getattr(state_store, "_state_clients", {}).pop(redis_url, None)
