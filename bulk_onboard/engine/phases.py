@@ -2,7 +2,8 @@
 
 people       every user row's person (and the existing room it joins, looked up first), so
              account managers and members exist before anything refers to them
-clients      room, folders, copies, access, link: the steps of a row in order, rows concurrently
+clients      room, folders, copies, access, link: a row's steps as soon as those they wait for
+             are done (engine/step_order.py), rows concurrently
              (the people of its share checked first, so a row they would fail makes no room)
 people again the people who join a room a client row of this run makes, once it was made:
              nobody is created or invited for a room that failed (their rows fail naming it)

@@ -4,15 +4,22 @@ The step runner dispatches; engine/exactly_once.py decides whether a step runs a
 recorded. A planned step of a kind the step table does not list, or whose action this run
 does not have, fails its row (never silently skipped with the row reported as done). Any
 failure leaves as StepFailed, carrying the step key and the cause.
+
+A row's steps run as soon as the steps they wait for are done (engine/step_order.py), side
+by side (the run's in-flight caps bound the requests). Once one fails or is left uncertain,
+no further step of the row starts; the ones in flight finish and are journalled, and the row
+ends with the failure (a refusal before an uncertain write: the row fails rather than waits).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
-from bulk_onboard.engine.exactly_once import STEP_ERRORS, ExactlyOnce
+from bulk_onboard.engine.exactly_once import STEP_ERRORS, ExactlyOnce, StillUncertain
 from bulk_onboard.engine.row import RowState
-from bulk_onboard.engine.step_table import BY_STEP, Registry
+from bulk_onboard.engine.step_order import in_plan_order, ready, waits_for
+from bulk_onboard.engine.step_table import AFTER, BY_STEP, Registry
 from bulk_onboard.errors import StepFailed
 from bulk_onboard.model.steps import Step
 from bulk_onboard.runs.journal import Checkpoint
@@ -36,16 +43,55 @@ class StepRunner:
         return self.once.checkpoint
 
     async def run_row(self, state: RowState, kinds: tuple[type[Step], ...]) -> None:
-        """Run the row's steps of these kinds, in plan order. A step of a kind the step table
-        does not list fails the row, whatever the phase."""
+        """Run the row's steps of these kinds, each once what it waits for is done. A step of
+        a kind the step table does not list fails the row, whatever the phase."""
         again = self.once.waits(state.plan.row_key) is not None  # taken up after a wait
+        todo: list[Step] = []
         for step in state.plan.steps:
             if type(step) not in BY_STEP:
                 raise StepFailed(step.key, NoAction(f"no step kind {type(step).__name__}"))
             if again and step.key in state.outcomes:
                 continue  # done before the row waited
             if isinstance(step, kinds):
-                await self.run_step(state, step)
+                todo.append(step)
+        try:
+            await self._run_ready(state, todo)
+        finally:  # what the steps gave, in plan order whatever order they finished in
+            in_plan_order(state.plan, state.outputs)
+            in_plan_order(state.plan, state.outcomes)
+
+    async def _run_ready(self, state: RowState, todo: Sequence[Step]) -> None:
+        """Start every step whose awaited steps are done, until all are done or one failed
+        (then the ones in flight finish and the failure is raised)."""
+        needs = waits_for(todo, AFTER)
+        done: set[str] = set()
+        started: set[str] = set()
+        running: dict[asyncio.Task[None], Step] = {}
+        failures: list[BaseException] = []
+        try:
+            while True:
+                for step in () if failures else ready(todo, needs, done, started):
+                    started.add(step.key)
+                    running[asyncio.create_task(self.run_step(state, step))] = step
+                if not running:
+                    break
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    step = running.pop(task)
+                    if task.cancelled():
+                        raise asyncio.CancelledError
+                    error = task.exception()
+                    if error is None:
+                        done.add(step.key)
+                    else:
+                        failures.append(error)
+        finally:
+            await _cancel(running)
+        if failures:
+            raise first_failure(failures)
+        if len(done) < len(todo):  # steps waiting on each other: a wrong step table
+            left = [step.key for step in todo if step.key not in done]
+            raise StepFailed(left[0], NoAction(f"steps {', '.join(left)} wait on each other"))
 
     async def run_step(self, state: RowState, step: Step) -> None:
         """The step through ExactlyOnce; a write left uncertain parks the row's step
@@ -66,3 +112,33 @@ class StepRunner:
             cause = NoAction(f"no group action runs {kind.__name__} steps")
             return {state.plan.row_key: StepFailed(step.key, cause) for state, step in members}
         return await self.once.run_group(members, action)
+
+
+async def _cancel(running: dict[asyncio.Task[None], Step]) -> None:
+    """The row's steps still in flight when it is cancelled: cancelled with it."""
+    for task in running:
+        task.cancel()
+    if running:
+        await asyncio.gather(*running, return_exceptions=True)
+
+
+def first_failure(failures: Sequence[BaseException]) -> BaseException:
+    """The failure a row ends with when several of its steps failed side by side: a bug
+    first, then a step's own failure (the row fails), else the uncertain write the portal
+    may apply last (the row waits until then)."""
+    for error in failures:
+        if not isinstance(error, StepFailed):
+            return error
+    hard = [e for e in failures if isinstance(e, StepFailed) and not _uncertain(e)]
+    if hard:
+        return hard[0]
+    return max(failures, key=lambda e: _deadline(e))
+
+
+def _uncertain(failure: StepFailed) -> bool:
+    return isinstance(failure.cause, StillUncertain)
+
+
+def _deadline(error: BaseException) -> float:
+    cause = error.cause if isinstance(error, StepFailed) else None
+    return cause.deadline if isinstance(cause, StillUncertain) else 0.0
