@@ -132,27 +132,33 @@ async def test_people_of_a_room_still_uncertain_join_it_once_it_is_settled(
     assert len(state["people"]) >= 2
 
 
+async def _clients_of_a_lost_manager(
+    sandbox: Sandbox, tmp_path: Path, managers: tuple[str, str, str]
+) -> tuple[Path, Path]:
+    """Clients K-1 to K-3 with these managers, and a users sheet making mgr@people.example,
+    whose first create loses its connection (the write is left uncertain)."""
+    clients = zip(("K-1", "K-2", "K-3"), ("Acme", "Bolt", "Cask"), managers, strict=True)
+    sheet = write_clients(
+        tmp_path / "clients.csv",
+        [(key, name, f"it@{name.lower()}.example", manager) for key, name, manager in clients],
+    )
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "email,first_name,last_name,type,room,access\nmgr@people.example,Mia,Grey,room-admin,,\n",
+        encoding="utf-8",
+    )
+    script = [{"fault": "drop", "method": "POST", "regex": r"/api/2\.0/people$", "times": 1}]
+    await admin(sandbox, "POST", "/sandbox/faults", {"script": script})
+    return sheet, users
+
+
 async def test_a_client_shared_with_a_person_still_uncertain_waits_for_that_person(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     manager = "mgr@people.example"
     # three clients of that manager, worked on at once: each waits for the person, not only
     # the first to ask
-    sheet = write_clients(
-        tmp_path / "clients.csv",
-        [
-            ("K-1", "Acme", "it@acme.example", manager),
-            ("K-2", "Bolt", "it@bolt.example", manager),
-            ("K-3", "Cask", "it@cask.example", manager),
-        ],
-    )
-    users = tmp_path / "users.csv"
-    users.write_text(
-        f"email,first_name,last_name,type,room,access\n{manager},Mia,Grey,room-admin,,\n",
-        encoding="utf-8",
-    )
-    script = [{"fault": "drop", "method": "POST", "regex": r"/api/2\.0/people$", "times": 1}]
-    await admin(sandbox, "POST", "/sandbox/faults", {"script": script})
+    sheet, users = await _clients_of_a_lost_manager(sandbox, tmp_path, (manager,) * 3)
     reports = tmp_path / "reports"
     code, output = await run(
         sandbox, reports, "run", str(sheet), str(users), "--request-timeout", str(WINDOW)
@@ -172,21 +178,7 @@ async def test_clients_waiting_for_an_uncertain_manager_leave_the_workers_to_the
     """With one worker, the clients of a manager whose create is still uncertain wait aside:
     the client of a manager already there is made meanwhile, not after the window."""
     manager = "mgr@people.example"
-    sheet = write_clients(
-        tmp_path / "clients.csv",
-        [
-            ("K-1", "Acme", "it@acme.example", manager),
-            ("K-2", "Bolt", "it@bolt.example", manager),
-            ("K-3", "Cask", "it@cask.example", MARIA),
-        ],
-    )
-    users = tmp_path / "users.csv"
-    users.write_text(
-        f"email,first_name,last_name,type,room,access\n{manager},Mia,Grey,room-admin,,\n",
-        encoding="utf-8",
-    )
-    script = [{"fault": "drop", "method": "POST", "regex": r"/api/2\.0/people$", "times": 1}]
-    await admin(sandbox, "POST", "/sandbox/faults", {"script": script})
+    sheet, users = await _clients_of_a_lost_manager(sandbox, tmp_path, (manager, manager, MARIA))
     reports = tmp_path / "reports"
     code, output = await run(
         sandbox, reports, "run", str(sheet), str(users),
