@@ -98,8 +98,25 @@ class FindRoom:
     title: str
 
 
+class KeyedByName:
+    """A step kind of which a row has one per name: its key is KEY and the name (a folder's
+    or a copy's title, a group's name)."""
+
+    __slots__ = ()
+    KEY: ClassVar[str]
+
+    @classmethod
+    def key_for(cls, name: str) -> str:
+        return cls.KEY + name
+
+    @classmethod
+    def title_of(cls, key: str) -> str | None:
+        """The name in a step key of this kind, or None for another kind's key."""
+        return key[len(cls.KEY) :] if key.startswith(cls.KEY) else None
+
+
 @dataclass(frozen=True, slots=True)
-class EnsureFolder:
+class EnsureFolder(KeyedByName):
     KEY: ClassVar[str] = "folder:"
     OUTPUT: ClassVar[type[StepOutput]] = FolderOut
 
@@ -107,18 +124,9 @@ class EnsureFolder:
     parent: Ref
     title: str
 
-    @classmethod
-    def key_for(cls, title: str) -> str:
-        return cls.KEY + title
-
-    @classmethod
-    def title_of(cls, key: str) -> str | None:
-        """The title in a step key of this kind, or None for another kind's key."""
-        return key[len(cls.KEY) :] if key.startswith(cls.KEY) else None
-
 
 @dataclass(frozen=True, slots=True)
-class CopyFile:
+class CopyFile(KeyedByName):
     """POST files/file/{source}/copyas into dest_folder, skipped if that title is already there."""
 
     KEY: ClassVar[str] = "copy:"
@@ -128,15 +136,6 @@ class CopyFile:
     source: FileSource
     dest_folder: Ref
     dest_title: str
-
-    @classmethod
-    def key_for(cls, title: str) -> str:
-        return cls.KEY + title
-
-    @classmethod
-    def title_of(cls, key: str) -> str | None:
-        """The title in a step key of this kind, or None for another kind's key."""
-        return key[len(cls.KEY) :] if key.startswith(cls.KEY) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +272,7 @@ class JoinRoom:
 
 
 @dataclass(frozen=True, slots=True)
-class JoinGroup:
+class JoinGroup(KeyedByName):
     """Put a person (by id) into the group with exactly this name, made once per run when
     the portal has none (docspace-api.md 12.1)."""
 
@@ -284,10 +283,6 @@ class JoinGroup:
     name: str
     person: Ref
     email: str
-
-    @classmethod
-    def key_for(cls, name: str) -> str:
-        return cls.KEY + name
 
 
 @dataclass(frozen=True, slots=True)
