@@ -82,18 +82,25 @@ class OutageGate:
             self._open.clear()
             log.warning("outage_started", max_wait_s=self.max_wait)
         while True:
+            if self.down_since is None:
+                return False  # the gate opened as this request's wait timed out: send again
             if self._spend(now):
                 return False
             stale = now - self._probed_at > 2 * PROBE_MAX + 1.0
             if probing or not self._prober or stale:
                 await self._probe(now)
                 return True
-            try:
-                await asyncio.wait_for(self._open.wait(), timeout=PROBE_MAX + 1.0)
-            except TimeoutError:
-                now = self._clock()
-                continue
+            if await self._opened(PROBE_MAX + 1.0):
+                return False
+            now = self._clock()
+
+    async def _opened(self, timeout: float) -> bool:
+        """Wait for the gate to open, for at most `timeout` seconds; False when it did not."""
+        try:
+            await asyncio.wait_for(self._open.wait(), timeout=timeout)
+        except TimeoutError:
             return False
+        return True
 
     def restarted_since(self, at: float) -> bool:
         """An outage began after `at` (monotonic) and has ended: the portal did not listen
