@@ -72,7 +72,8 @@ class StepRunner:
             while True:
                 for step in () if failures else ready(todo, needs, done, started):
                     started.add(step.key)
-                    running[asyncio.create_task(self.run_step(state, step))] = step
+                    task = asyncio.create_task(self._run_noted(state, step, failures))
+                    running[task] = step
                 if not running:
                     break
                 finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -80,11 +81,8 @@ class StepRunner:
                     step = running.pop(task)
                     if task.cancelled():
                         raise asyncio.CancelledError
-                    error = task.exception()
-                    if error is None:
+                    if task.exception() is None:
                         done.add(step.key)
-                    else:
-                        failures.append(error)
         finally:
             await _cancel(running)
         if failures:
@@ -92,6 +90,18 @@ class StepRunner:
         if len(done) < len(todo):  # steps waiting on each other: a wrong step table
             left = [step.key for step in todo if step.key not in done]
             raise StepFailed(left[0], NoAction(f"steps {', '.join(left)} wait on each other"))
+
+    async def _run_noted(self, state: RowState, step: Step, failures: list[BaseException]) -> None:
+        """run_step, its failure noted in the order the failures happened: steps that fail
+        in one turn of the loop (a write refused for the day, and a write then held back for
+        it) end the row with the first, whatever order asyncio.wait returns them in."""
+        try:
+            await self.run_step(state, step)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            failures.append(error)
+            raise
 
     async def run_step(self, state: RowState, step: Step) -> None:
         """The step through ExactlyOnce; a write left uncertain parks the row's step

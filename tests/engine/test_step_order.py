@@ -5,11 +5,14 @@ side (engine/step_runner.py)."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
 from bulk_onboard.engine.exactly_once import StillUncertain
 from bulk_onboard.engine.step_order import in_plan_order, ready, waits_for
-from bulk_onboard.engine.step_runner import first_failure
+from bulk_onboard.engine.step_runner import StepRunner, first_failure
 from bulk_onboard.engine.step_table import AFTER
 from bulk_onboard.errors import RowRefused, StepFailed
 from bulk_onboard.model.records import Access, LinkType, Origin, RoomType, RowKind, UserType
@@ -173,3 +176,25 @@ def test_the_failure_a_row_ends_with_when_steps_failed_side_by_side(
 ) -> None:
     ended = first_failure(failures)
     assert (ended.step if isinstance(ended, StepFailed) else str(ended.args[0])) == ends_with
+
+
+class _FailsInOneTurn(StepRunner):
+    """The link's write is refused for the day; the copy, waiting to send, is then held back
+    for it: both fail in one turn of the loop, the later in plan order first."""
+
+    def __init__(self) -> None:
+        self.refused = asyncio.Event()
+
+    async def run_step(self, state: Any, step: Step) -> None:
+        if step.key == "link":
+            self.refused.set()
+            raise StepFailed("link", RuntimeError("refused for the day"))
+        await self.refused.wait()
+        raise StepFailed(step.key, RuntimeError("held back: the day's writes are spent"))
+
+
+@pytest.mark.parametrize("attempt", range(20))  # asyncio.wait returns a set: any order
+async def test_a_row_ends_with_the_failure_that_happened_first(attempt: int) -> None:
+    with pytest.raises(StepFailed) as ended:
+        await _FailsInOneTurn()._run_ready(None, (C2, CLIENT[-2]))
+    assert ended.value.step == "link"
