@@ -94,10 +94,10 @@ class OutageGate:
                 return False
             now = self._clock()
 
-    async def _opened(self, timeout: float) -> bool:
-        """Wait for the gate to open, for at most `timeout` seconds; False when it did not."""
+    async def _opened(self, seconds: float) -> bool:
+        """Wait for the gate to open, for at most `seconds`; False when it did not."""
         try:
-            await asyncio.wait_for(self._open.wait(), timeout=timeout)
+            await asyncio.wait_for(self._open.wait(), timeout=seconds)
         except TimeoutError:
             return False
         return True

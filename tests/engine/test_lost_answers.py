@@ -135,11 +135,11 @@ def test_when_a_waiting_row_is_worked_on_again(
 async def test_a_request_whose_wait_times_out_as_the_gate_opens_sends_again() -> None:
     """The portal answers another request at the instant a waiting request's wait times out:
     the waiter sends again through the open gate; it does not probe a portal already back."""
-    gate, now = gate_clock()
+    gate, _now = gate_clock()
     assert await gate.ride(False) is True  # the first request found the outage: the probe
 
     class OpensAsItTimesOut(OutageGate):
-        async def _opened(self, timeout: float) -> bool:
+        async def _opened(self, seconds: float) -> bool:
             gate.answered()  # the probe's answer came in the same turn of the loop
             return False
 
