@@ -133,6 +133,14 @@ class Look(Enum):
         """An earlier attempt's write may have been applied: look before writing again."""
         return self is not Look.FIRST
 
+    def refused_twice(self) -> Look:
+        """The look before a write the portal refuses to apply twice: a second account for
+        one e-mail address ("User with this email is already registered", docspace-api.md 6)
+        or a second invitation link of a room (5.5). One look is enough: a lost write that
+        lands after the one sent again is refused, not applied twice, so the row does not
+        wait out the window."""
+        return Look.AFTER_ERROR_ANSWER if self.again else self
+
     @classmethod
     def after(cls, error: AmbiguousWrite) -> Look:
         if error.status in FINISHED_STATUSES:

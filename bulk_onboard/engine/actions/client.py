@@ -274,7 +274,9 @@ class ClientActions:
             return _link_done(share, outcome)
         existing = None
         if look.again:
-            existing = await self.once.find(look, lambda: self._invitation_link(room_id))
+            existing = await self.once.find(
+                look.refused_twice(), lambda: self._invitation_link(room_id)
+            )
         elif room_id not in ctx.fresh_rooms:
             existing = await self._invitation_link(room_id)
         if existing is None:

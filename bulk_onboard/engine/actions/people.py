@@ -69,8 +69,10 @@ class PersonActions:
         async with people.locked(step.email):
             if self.inviter.invited_up_front(step.email):
                 return await self._invited(step, fresh=True)
+            named = bool(step.first_name and step.last_name)  # POST people, not an invitation
             if look.again:  # a create the portal may apply late: look more than once
-                person = await self.once.find(look, lambda: people.refresh(step.email))
+                once = look.refused_twice() if named else look
+                person = await self.once.find(once, lambda: people.refresh(step.email))
             else:
                 person = await people.get(step.email)
             if person is not None:
@@ -92,10 +94,12 @@ class PersonActions:
                         raise await self._create_refused(step, exc) from exc
                     if exc.refusal is not Refusal.EMAIL_TAKEN:
                         raise
-                    person = await people.refresh(step.email)  # someone else made them meanwhile
+                    # someone else made them meanwhile, or the write whose answer was lost
+                    person = await people.refresh(step.email)
                     if person is None:
                         raise
-                    return await self._existing(state, step, person, "found")
+                    landed: Outcome = "created" if look.again else "found"
+                    return await self._existing(state, step, person, landed)
                 person = people.put(step.email, made)
                 return StepDone.of(PersonOut(person.id), "created")
             await self.inviter.invite(step.email, int(step.user_type), step.culture)
@@ -109,7 +113,9 @@ class PersonActions:
         people = self.ctx.people
         async with people.locked(step.email):
             if look.again:
-                person = await self.once.find(look, lambda: people.refresh(step.email))
+                person = await self.once.find(
+                    look.refused_twice(), lambda: people.refresh(step.email)
+                )
             else:
                 person = await people.get(step.email)
             if person is None:
