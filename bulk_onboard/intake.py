@@ -88,6 +88,10 @@ class Plans(Sequence[Plan]):
                 if record.row_key not in finished:
                     yield build_plan(record, playbook)
 
+    def find_rooms(self) -> bool:
+        """Whether a row looks for a room on the portal: a client's, or one a person joins."""
+        return bool(self._clients) or any(user.room for user in self._users)
+
     def rows_of(self, kind: RowKind) -> int:
         return len(self._clients) if kind is RowKind.CLIENT else len(self._users)
 

@@ -14,9 +14,11 @@ and above it only by one per PROBE_ROUNDS x `cap` successes, never above the cei
 server's 15 writes, or what `--max-writes` says). Refusals of one burst count once: only a
 request sent after the last decrease can cause the next one.
 
-Work that nothing waits for yet may be marked `BACKGROUND` (a context variable, set by the
-caller for everything it runs): its requests take a free place only while no other request
-waits for one, so the rows on the run's longest path keep the places they need.
+A request waiting for a place goes by its work's `PRIORITY` (a context variable, set by the
+caller for everything it runs): work on the run's longest chain of requests (`FIRST`: the
+people joining new rooms, invited, looked up, made, then added, one after the other) takes a
+free place before any `NORMAL` request waiting. Within a priority, whoever the loop wakes
+first goes.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ import structlog
 log = structlog.get_logger("bulk_onboard.api")
 
 PROBE_ROUNDS = 8
-# requests of work that may wait: they go after every other request waiting for a place
-BACKGROUND: ContextVar[bool] = ContextVar("background", default=False)
+FIRST, NORMAL = 1, 0  # priorities: the run's longest chain of requests, the rest
+PRIORITY: ContextVar[int] = ContextVar("priority", default=NORMAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,22 +64,23 @@ class InflightCap:
         self._epoch = 0
         self._successes = 0
         self._changed = asyncio.Condition()
-        self._first_waiting = 0  # requests not in the background waiting for a place
+        self._waiting = {FIRST: 0, NORMAL: 0}  # requests waiting for a place, by priority
 
     async def acquire(self) -> Slot:
-        background = BACKGROUND.get()
+        priority = PRIORITY.get()
+        above = [level for level in self._waiting if level > priority]
         async with self._changed:
-            if background:
+            self._waiting[priority] += 1
+            try:
                 await self._changed.wait_for(
-                    lambda: self.in_flight < self.limit and not self._first_waiting
+                    lambda: (
+                        self.in_flight < self.limit
+                        and not any(self._waiting[level] for level in above)
+                    )
                 )
-            else:
-                self._first_waiting += 1
-                try:
-                    await self._changed.wait_for(lambda: self.in_flight < self.limit)
-                finally:
-                    self._first_waiting -= 1
-                self._changed.notify_all()  # the background may go if places are left
+            finally:
+                self._waiting[priority] -= 1
+            self._changed.notify_all()  # a lower priority may go if places are left
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             return Slot(self._epoch, self.in_flight)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 import structlog
@@ -168,6 +168,7 @@ class Phases:
         self.rooms_pending: set[str] = set()
         self.clients_taken = False
         self.rooms_made = asyncio.Event()
+        self.client_ended = asyncio.Event()  # set when a client row ends (cleared by waiters)
         # the people a client's share names that a person row of this run makes, until it ends
         self.people_expected: dict[str, asyncio.Event] = {}
         # people of this run deferred by the day's write budget: the clients sharing with them
@@ -190,6 +191,7 @@ class Phases:
             self.runner.once.give_up(key)  # a row that ends waits for nothing more
         if state.plan.kind is RowKind.CLIENT:
             self._keep_room(key, state.outputs)
+            self.client_ended.set()
         else:
             self._show_joined_room(state, result)
         self.run.finish(result, hold=key in self.outage_streak)
@@ -598,6 +600,34 @@ class Phases:
         await self._join(self._joiners(plans, later))
         await self.catch_up("clients")
         await self._join(self._joiners(later, []))
+
+    async def join_as_rows_end(self, plans: Sequence[Plan], clients: asyncio.Task[None]) -> None:
+        """The people joining new rooms join each room as soon as its client row has ended
+        (its room made and its share done, the row settled), in waves as those rows end,
+        rather than after every row of the run: the run's last client rows, still copying
+        files, no longer hold every membership back. A row whose client row is still at work
+        when the clients end, waits on an uncertain write, or is not parked yet, is left to
+        the memberships phase."""
+        waiting = list(plans)
+        while waiting and not self.stop.requested:
+            ended = [p for p in waiting if self._client_row_ended(p)]
+            done = {p.row_key for p in ended}
+            waiting = [p for p in waiting if p.row_key not in done]
+            if ended:
+                await self._join(self._joiners(ended, []))
+                continue
+            if clients.done():
+                return
+            self.client_ended.clear()
+            ending = asyncio.ensure_future(self.client_ended.wait())
+            try:
+                await asyncio.wait({ending, clients}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                ending.cancel()
+
+    def _client_row_ended(self, plan: Plan) -> bool:
+        owner = join_step(plan).room.row
+        return owner is None or self.run.client_end(owner) is not None
 
     def _joiners(self, plans: Iterable[Plan], later: list[Plan]) -> list[Plan]:
         """The plans that join a room now; those whose client row is still uncertain into

@@ -98,6 +98,10 @@ class RoomIndex:
                 titled.append(entry)
         return entry
 
+    async def load(self) -> None:
+        """List the portal's rooms now (once per run): the run's first reads go at once."""
+        await self._load()
+
     async def by_tag(self, tag: str) -> list[RoomEntry]:
         """The rooms, active or archived, that carry this client tag."""
         return list((await self._load()).get(tag.lower(), []))
@@ -172,10 +176,14 @@ class PeopleIndex:
                 self._known[email] = person
         self._decided = True
 
-    async def get(self, email: str) -> Person | None:
-        email = _lower(email)
+    async def prefetch(self) -> None:
+        """List the portal's people now, when that pays off (once per run)."""
         if not self._decided:
             await self._once.run("prefetch", self._prefetch)
+
+    async def get(self, email: str) -> Person | None:
+        email = _lower(email)
+        await self.prefetch()
         if email in self._known:
             return self._known[email]
         if self._complete and email not in self._stale and await self._lists_everyone():
