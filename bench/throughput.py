@@ -20,8 +20,9 @@ scripts    no limiter: the sequential example scripts (bench/baseline.py) agains
 storm      429 storms: a small window (50 per 20 s, refused without Retry-After; the tool
            keeps its default 60 s belief) on 10 clients + 14 people; and a write cap of 3
            whose refusals name it, against --max-writes 3, on 50 clients + 250 people
-slow       a portal taking 2 s a request (the cloud's limits), 20 clients + 60 people: the
-           run's time against the bound of its requests at min(limit, cap / 2 s)
+slow       a portal taking 2 s a request (the cloud's limits), 60 clients + 180 people (and
+           20 + 60 beside it): the run's time against the bound of its requests at
+           min(limit, cap / 2 s)
 outage     no limiter, the portal down for 20 s mid-run (its listening socket closed),
            against the same run without the outage, 150 clients + 400 people
 faults     500 clients + 2,000 people, no limiter, 5 % 503s, 5 % dropped connections and 5 %
@@ -468,8 +469,22 @@ def storm(bench: Bench) -> dict[str, Any]:
 
 
 def slow(bench: Bench) -> dict[str, Any]:
-    data = bench.data(20, 60)
-    row = one_run(data, bench.tmp, "slow", ["--rate-limit", "on"], None, [], latency=SLOW)
+    """The target is judged on 60 clients + 180 people (about 100 s of writes); 20 + 60 is
+    shown beside it: there the run's first round of reads (2 s, which every write waits for)
+    and its last chain (a client row's copies, then its joiners' membership) are a tenth of
+    the run."""
+    row = _slow_run(bench, 60, 180)
+    small = _slow_run(bench, 20, 60)
+    row["small"] = small
+    row["load"] = row["load"] + small["load"]
+    row["measured"] = f"{row['measured']}; 20 clients + 60 people: {small['measured']}"
+    return row
+
+
+def _slow_run(bench: Bench, clients: int, people: int) -> dict[str, Any]:
+    data = bench.data(clients, people)
+    name = f"slow-{clients}-{people}"
+    row = one_run(data, bench.tmp, name, ["--rate-limit", "on"], None, [], latency=SLOW)
     reads = row["requests"] - row["writes"]
     # the shortest time these requests take at min(limit, cap / 2 s): writes 15 / 2 s,
     # reads 40 (the tool's read cap) / 2 s, all of them 25 a second
@@ -482,7 +497,7 @@ def slow(bench: Bench) -> dict[str, Any]:
         f"{row['run_s']:.1f} s run); {row['failed_rows']} failed"
     )
     row["target"] = ">= 95%"
-    row["met"] = share >= 0.95
+    row["met"] = share >= 0.95 and row["failed_rows"] == 0
     return row
 
 
