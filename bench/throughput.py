@@ -537,9 +537,20 @@ def faults(bench: Bench) -> dict[str, Any]:
     ratio = row["wall_s"] / clean["wall_s"]
     same = all(row["portal_counts"][k] == clean["portal_counts"][k] for k in KINDS)
     row.update(without_faults_wall_s=clean["wall_s"], ratio=round(ratio, 3), same_counts=same)
+    # beside it, not the target: the window a lost room, folder or copy waits out (the request
+    # timeout, 60 s by default) shortened to 15 s, what most of the time above is spent on
+    short = one_run(
+        data, bench.tmp, "faults-window-15", ["--rate-limit", "off", *FAULTS], None,
+        ["--request-timeout", "15"],
+    )  # fmt: skip
+    row["window_15s"] = short
+    row["load"] = row["load"] + short["load"]
     row["measured"] = (
         f"{ratio:.2f}x the run without faults ({row['wall_s']:.1f} s vs {clean['wall_s']:.1f} s); "
-        f"{row['duplicates']} duplicates, {row['failed_rows']} failed, same counts: {same}"
+        f"{row['duplicates']} duplicates, {row['failed_rows']} failed, same counts: {same}; "
+        f"with --request-timeout 15: {short['wall_s'] / clean['wall_s']:.2f}x "
+        f"({short['wall_s']:.1f} s), {short['duplicates']} duplicates, "
+        f"{short['failed_rows']} failed"
     )
     row["target"] = "every row exactly once, <= 2x"
     row["met"] = ratio <= 2 and not row["duplicates"] and not row["failed_rows"] and same
