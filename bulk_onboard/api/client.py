@@ -22,6 +22,7 @@ import aiohttp
 from bulk_onboard.api import bodies
 from bulk_onboard.api.changes import RoomAndPeopleChanges
 from bulk_onboard.api.groups import GroupCalls
+from bulk_onboard.api.inflight import Lanes
 from bulk_onboard.api.limits import ClientStats, Throttle
 from bulk_onboard.api.models import SEARCH_ACTIVE as SEARCH_ACTIVE
 from bulk_onboard.api.models import SEARCH_ANY as SEARCH_ANY
@@ -86,9 +87,15 @@ class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, RoomTemplateCalls, Portal
         throttle: Throttle | None = None,
         clock: Clock = time.monotonic,
         log_limits: bool = True,
+        lanes: Lanes | None = None,
     ) -> None:
         self._transport = Transport(
-            settings, session=session, throttle=throttle, clock=clock, log_limits=log_limits
+            settings,
+            session=session,
+            throttle=throttle,
+            clock=clock,
+            log_limits=log_limits,
+            lanes=lanes,
         )
 
     async def __aenter__(self) -> Self:
@@ -109,6 +116,11 @@ class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, RoomTemplateCalls, Portal
     @property
     def stats(self) -> ClientStats:
         return self._transport.stats
+
+    @property
+    def lanes(self) -> Lanes:
+        """Its in-flight caps, for another client of the same run to share."""
+        return self._transport.lanes
 
     @property
     def retry_policy(self) -> RetryPolicy:

@@ -34,7 +34,7 @@ import aiohttp
 import structlog
 
 from bulk_onboard.api import metering, retrying, wire
-from bulk_onboard.api.inflight import InflightCap, Slot
+from bulk_onboard.api.inflight import InflightCap, Lanes, Slot
 from bulk_onboard.api.limits import ClientStats, PauseGate, Throttle
 from bulk_onboard.api.outage import OutageGate
 from bulk_onboard.api.pacing import Pacer, refusal_of
@@ -66,6 +66,16 @@ class _Attempt:
         self.sent_at: float | None = None
 
 
+def lanes_for(settings: Settings) -> Lanes:
+    """The in-flight caps the settings give: reads as set, writes as set or the server's."""
+    writes = settings.max_write_inflight or SERVER_WRITE_INFLIGHT
+    reads = settings.max_read_inflight
+    return Lanes(
+        InflightCap("reads", start=reads, ceiling=reads),
+        InflightCap("writes", start=writes, ceiling=writes),
+    )
+
+
 class Transport:
     """Sends requests to `{portal}/api/2.0/` under the run's limits; returns wire.Reply."""
 
@@ -77,6 +87,7 @@ class Transport:
         throttle: Throttle | None = None,
         clock: Clock = time.monotonic,
         log_limits: bool = True,
+        lanes: Lanes | None = None,
     ) -> None:
         self.settings = settings
         self._log_limits = log_limits  # limits_final at close: the run's client alone says it
@@ -92,11 +103,8 @@ class Transport:
         )
         self._throttle: Throttle = throttle or self.pacer
         self._clock = clock
-        writes = settings.max_write_inflight or SERVER_WRITE_INFLIGHT
-        self._reads = InflightCap(
-            "reads", start=settings.max_read_inflight, ceiling=settings.max_read_inflight
-        )
-        self._writes = InflightCap("writes", start=writes, ceiling=writes)
+        self.lanes = lanes or lanes_for(settings)  # shared with the run's other client
+        self._reads, self._writes = self.lanes.reads, self.lanes.writes
         self.gate = PauseGate(clock=clock, sleep=self.policy.sleep, stats=self.stats)
         self.outage = OutageGate(
             clock=clock,

@@ -42,6 +42,7 @@ from typing import Protocol
 import structlog
 
 from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.api.inflight import Lanes
 from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.models import DatedFolder, Item, MyDocuments
 from bulk_onboard.config import Settings
@@ -55,6 +56,17 @@ _TITLE = re.compile(
     rf"^{PREFIX} run=(?P<run>\S+) host=(?P<host>\S+) pid=(?P<pid>\d+) since=(?P<since>\S+) beat=(?P<beat>\d+|end)$"
 )
 _HOST_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Leased:
+    """What the run takes from its lease's client: its counters (summary.json's
+    `lease_requests`) and its in-flight caps, which the run's client shares: the portal counts
+    one API user's requests in flight together (docspace-api.md 7), and a beat sent while the
+    run's writes fill the 15 places was refused, again and again on a slow portal."""
+
+    stats: ClientStats
+    lanes: Lanes
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +297,7 @@ async def portal_lease(
     on_lost: Callable[[str], None],
     *,
     timing: LeaseTiming | None = None,
-) -> AsyncIterator[ClientStats]:
+) -> AsyncIterator[Leased]:
     """Hold the settings' portal for the block (RunLocked when another run holds it). When
     the portal cannot be asked (unreachable, refused, no My documents) the block runs without
     the lease, with a warning: the run itself then meets the same portal. Gives the lease
@@ -300,11 +312,11 @@ async def portal_lease(
             raise
         except BulkOnboardError as exc:
             log.warning("portal_lease_unavailable", portal=settings.portal_url, error=str(exc))
-            yield client.stats
+            yield Leased(client.stats, client.lanes)
             return
         beats = asyncio.create_task(lease.keep(on_lost), name="portal-lease")
         try:
-            yield client.stats
+            yield Leased(client.stats, client.lanes)
         finally:
             beats.cancel()
             with suppress(asyncio.CancelledError):

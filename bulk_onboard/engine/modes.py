@@ -16,10 +16,9 @@ from typing import Required, TypedDict, Unpack
 
 import structlog
 
-from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings, portal_state_dir
-from bulk_onboard.engine.lease import portal_lease
+from bulk_onboard.engine.lease import Leased, portal_lease
 from bulk_onboard.engine.pool import Stop
 from bulk_onboard.engine.root import Job, RunSummary, new_run_id, run
 from bulk_onboard.intake import Intake
@@ -99,9 +98,7 @@ async def locked_run(
 
 
 @asynccontextmanager
-async def leased(
-    settings: Settings, run_id: str, launch: Launch
-) -> AsyncIterator[ClientStats | None]:
+async def leased(settings: Settings, run_id: str, launch: Launch) -> AsyncIterator[Leased | None]:
     """The portal's lease for the run (RunLocked when another run holds it), unless it is
     switched off or the run writes through a client of its own; its client's counters. A
     lost lease stops the run at once, its rows in flight cancelled (as a second Ctrl-C does)."""

@@ -27,6 +27,7 @@ from structlog.contextvars import bound_contextvars
 
 from bulk_onboard.api import inflight, metering
 from bulk_onboard.api.client import DocSpaceClient
+from bulk_onboard.api.inflight import Lanes
 from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.protocol import PortalClient
 from bulk_onboard.config import Settings
@@ -40,6 +41,7 @@ from bulk_onboard.engine.actions.people import MembershipActions, PersonActions
 from bulk_onboard.engine.context import Context
 from bulk_onboard.engine.exactly_once import ExactlyOnce, LookAgain
 from bulk_onboard.engine.guard import GuardCount
+from bulk_onboard.engine.lease import Leased
 from bulk_onboard.engine.memberships import join_step, share_emails, waits_for_room
 from bulk_onboard.engine.phases import Phases
 from bulk_onboard.engine.pool import Stop
@@ -135,6 +137,7 @@ class Outside:
     stop: Stop
     env: Mapping[str, str] | None = None
     client: PortalClient | None = None
+    lanes: Lanes | None = None  # in-flight caps shared with the lease's client
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +162,14 @@ async def run(
     stop: Stop,
     env: Mapping[str, str] | None = None,
     client: PortalClient | None = None,
-    lease: ClientStats | None = None,
+    lease: Leased | None = None,
 ) -> RunSummary:
     """Onboard every planned row of the job; write journal, report and summary into its
     folder. `client` replaces the real portal client (the dry run's planning client); `lease`
-    counts the requests of the portal's lease (engine/lease.py), which has its own client."""
+    is the portal's lease's client (engine/lease.py): its requests are counted apart, its
+    in-flight caps are the run client's too."""
     began = (datetime.now(UTC), time.monotonic())
-    outside = Outside(progress, stop, env, client)
+    outside = Outside(progress, stop, env, client, lease.lanes if lease is not None else None)
     job = held_back(settings, job)
     report, rows = open_rows(job, progress)
     timeline = Timeline()
@@ -179,7 +183,8 @@ async def run(
     if counts.get(Status.DEFERRED.value) and client is None:
         # the next plan against this portal says so instead of promising the budget
         remember_budget_refused(portal_store(settings))
-    facts = gather(settings, job, engine, began, counts, stopped, lease)
+    lease_stats = lease.stats if lease is not None else None
+    facts = gather(settings, job, engine, began, counts, stopped, lease_stats)
     return write_summaries(job, facts, report, progress)
 
 
@@ -229,7 +234,7 @@ async def build(
     """Open what the run talks to (on `stack`) and put the run together."""
     portal: PortalClient
     if outside.client is None:
-        portal = await stack.enter_async_context(DocSpaceClient(settings))
+        portal = await stack.enter_async_context(DocSpaceClient(settings, lanes=outside.lanes))
     else:
         portal = outside.client
     mirror = journal_mirror(settings, job.run_id, job.run_dir)  # shared state: resumable elsewhere

@@ -210,3 +210,23 @@ async def test_a_marker_of_a_process_gone_from_this_host_is_taken_over_at_once(
         resumed = PortalLease(client, settings.portal_url, "resumed", timing=FAST)
         await resumed.take()  # at once: no wait for the marker to go stale
         await resumed.release()
+
+
+async def test_the_leases_beats_share_the_runs_places_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The portal counts the run's writes and its lease's beats together (15 in flight per
+    API user): a beat waits for one of the run's places instead of being refused while the
+    run's writes fill them (each refusal also lowered the run's own cap)."""
+    monkeypatch.setattr(lease, "TIMING", LeaseTiming(refresh_every=0.1, stale_after=60.0))
+    files = write_population(tmp_path / "in", 30, 0)
+    intake = load_intake(list(files[:1]), load_playbook(None))
+    config = SandboxConfig(db=":memory:", latency_ms=150, fileop_ms=0, rate_limit=True)
+    async with seeded_sandbox(config) as sb:
+        settings = settings_for(sb, tmp_path / "reports", rate=None)
+        summary = await modes.start(settings, intake, progress=NoProgress(), stop=Stop())
+        counted = await admin(sb, "GET", "/sandbox/requests")
+    assert exit_code(summary) == 0
+    assert counted["peakInflight"]["write"] == 15  # the run's writes filled the places
+    assert summary.document["requests"]["lease_requests"] >= 10  # beats all along
+    assert counted["rejected"]["concurrency"] == 0, counted["rejected"]
