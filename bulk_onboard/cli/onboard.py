@@ -45,7 +45,6 @@ from bulk_onboard.cli.options import (
 from bulk_onboard.cli.output import EXIT_LOCKED, fail, finish_run, say
 from bulk_onboard.cli.progress import stop_waits_shown, waiting_text
 from bulk_onboard.cli.resume_limits import keep_run_limits
-from bulk_onboard.cli.runs import prune_after_run
 from bulk_onboard.cli.signals import stop_on_signals
 from bulk_onboard.config import Settings, build_settings
 from bulk_onboard.engine import modes
@@ -55,6 +54,7 @@ from bulk_onboard.errors import ConfigError, InputError, RunLocked
 from bulk_onboard.intake import Intake
 from bulk_onboard.logs import flush_repeats
 from bulk_onboard.playbook.reader import Playbook
+from bulk_onboard.runs.after_run import after_run
 from bulk_onboard.runs.folder import (
     RunFolder,
     never_reached,
@@ -63,8 +63,7 @@ from bulk_onboard.runs.folder import (
     same_portal,
 )
 from bulk_onboard.runs.identity import changed_inputs, keep_identities, rerun_command
-from bulk_onboard.runs.notice import notify_run
-from bulk_onboard.runs.notice_mail import smtp_from_env
+from bulk_onboard.runs.notice import check_notify
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.runs.report_reader import Retry, plan_retry, read_report
 from bulk_onboard.runs.summary import unread_sheets_json
@@ -140,31 +139,20 @@ def _launch(
 
 def _after_run(settings: Settings, summary: RunSummary, playbook: Playbook) -> None:
     """Once the run has ended: its failed rows remembered for the portal, [notify] told,
-    [runs] keep applied. A notification that fails is said, never the run's exit code."""
-    store = portal_store(settings)
-    outcomes = notify_run(
-        playbook.notify, summary.run_dir / "summary.json", summary.problems, store, os.environ
-    )
-    for outcome in outcomes:
-        if not outcome["sent"]:
-            say(f"warning: the notification to {outcome['to']} failed: {outcome['error']}")
-    prune_after_run(summary.run_dir.parent, playbook.keep_runs)
+    [runs] keep applied (runs/after_run.py). A notification that fails is said, never the
+    run's exit code."""
+    done = asyncio.run(after_run(playbook, summary, portal_store(settings), os.environ))
+    for line in done.lines():
+        say(line)
 
 
 def check_notify_config(playbook: Playbook) -> None:
     """A [notify] webhook needs its signing secret in the environment: checked before
     anything is sent, as the CRM webhook's; e-mail needs its SMTP server in the environment."""
-    name = playbook.notify.secret_env
-    if playbook.notify.webhook_url and name and not os.environ.get(name):
-        fail(
-            f"{playbook.source}: notify.webhook_url is set but the environment variable {name} "
-            "(notify.secret_env) is empty or unset; export the signing secret and try again"
-        )
-    if playbook.notify.email_to:
-        try:
-            smtp_from_env(os.environ)
-        except ConfigError as exc:
-            fail(f"{playbook.source}: {exc}")
+    try:
+        check_notify(playbook.notify, os.environ, playbook.source)
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 ALLOW_PARTIAL_ROOM_VIEW = click.option(

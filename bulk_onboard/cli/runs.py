@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from bulk_onboard.cli.output import EXIT_LOCKED, fail, say
+from bulk_onboard.cli.output import EXIT_LOCKED, fail
 from bulk_onboard.errors import ConfigError, RunLocked
-from bulk_onboard.runs.history import PastRun, past_runs, prune, run_lines
+from bulk_onboard.runs.history import past_runs, prune, removed_lines, run_lines
 
 REPORT_DIR = click.option(
     "--report-dir",
@@ -74,26 +74,3 @@ def prune_lines(report_dir: Path, keep: int) -> list[str]:
     except ConfigError as exc:
         fail(str(exc))
     return removed_lines(removed, keep)
-
-
-def removed_lines(removed: list[PastRun], keep: int) -> list[str]:
-    if not removed:
-        return [f"nothing to remove: {keep} or fewer runs"]
-    lines = [f"removed {len(removed)} run folder{'s' if len(removed) != 1 else ''}:"]
-    lines += [f"  {r.path}  ({r.started}, {r.verdict})" for r in removed]
-    return lines
-
-
-def prune_after_run(report_dir: Path, keep: int | None) -> None:
-    """The playbook's [runs] keep, applied once a run has ended; a run starting meanwhile
-    keeps the folder as it is (said, not an error)."""
-    if keep is None:
-        return
-    try:
-        removed = prune(report_dir, keep)
-    except (RunLocked, ConfigError) as exc:
-        say(f"runs not pruned: {exc}")
-        return
-    if removed:
-        for line in removed_lines(removed, keep):
-            say(line)

@@ -22,6 +22,7 @@ from bulk_onboard.intake import Intake, load_intake
 from bulk_onboard.logs import redact, register_secret
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.notice import check_notify
 from bulk_onboard.state.store import PortalStore, store_for
 
 
@@ -88,11 +89,13 @@ def _whole(value: float | int | None) -> int | None:
 
 
 def portal_intake(fleet: Fleet, portal: Portal, env: Mapping[str, str]) -> Intake:
-    """The portal's input read and checked with its playbook (NotPrepared when it cannot be)."""
+    """The portal's input read and checked with its playbook, its [crm] and [notify] secrets
+    and SMTP server in `env` (NotPrepared when it cannot be)."""
     try:
         kind = RowKind.from_text(portal.kind) if portal.kind else None
         intake = load_intake(list(portal.inputs), load_playbook(portal.playbook), kind)
         check_crm(intake.playbook.crm, env, intake.playbook.source)
+        check_notify(intake.playbook.notify, env, intake.playbook.source)
     except (InputError, ConfigError) as exc:
         raise NotPrepared(f"portal {portal.id!r}: {redact(str(exc))}") from None
     return intake

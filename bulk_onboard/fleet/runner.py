@@ -4,7 +4,10 @@ Each portal runs through `engine.modes.start`, as `bulk-onboard run` does (or `m
 for a run of it that was stopped or whose runner died: fleet/nights.py), with its own stop
 (SIGINT/SIGTERM reach every run), its own repeated-warning counts and its own request
 metering; its log lines carry `portal`. A portal that breaks does not stop the others; one
-set aside (fleet/nights.py) is not run.
+set aside (fleet/nights.py) is not run. Once a portal's run has ended (resumed or not), the
+after-run work of `bulk-onboard run` follows with its playbook (runs/after_run.py): its failed
+rows remembered in its store, its [notify] told, its [runs] keep applied; a notification that
+fails is logged, never the portal's outcome.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from bulk_onboard.intake import Intake, load_intake
 from bulk_onboard.logs import own_repeats, redact
 from bulk_onboard.model.records import RowKind
 from bulk_onboard.playbook.reader import load_playbook
+from bulk_onboard.runs.after_run import after_run
 from bulk_onboard.runs.folder import RunFolder, open_run_folder
 from bulk_onboard.runs.progress import Progress
 from bulk_onboard.state.run_store import forget_run
@@ -116,6 +120,7 @@ async def run_portal(
                 summary = await _start_or_resume(
                     fleet, prepared, night or nights.tonight(), progress, stop, env
                 )
+                await _after_run(prepared, summary, env)
         except RunLocked as exc:
             return _not_run(prepared, "skipped", f"another run holds the portal: {exc}")
         except BulkOnboardError as exc:
@@ -124,6 +129,19 @@ async def run_portal(
             log.exception("portal_failed", error=type(exc).__name__)
             return _not_run(prepared, "failed", redact(f"{type(exc).__name__}: {exc}"))
     return outcome_of(portal.id, portal.url, summary, fleet.reports)
+
+
+async def _after_run(prepared: Prepared, summary: RunSummary, env: Mapping[str, str]) -> None:
+    """The after-run work of `bulk-onboard run` with the portal's playbook and store (the
+    fleet's shared one when it has one): its failed rows remembered (`failing_since`), its
+    [notify] told, its [runs] keep applied. Whatever fails here is logged, never the
+    portal's outcome."""
+    try:
+        await after_run(prepared.intake.playbook, summary, portal_store(prepared.settings), env)
+    except Exception as exc:  # the run has ended as it ended: this is only telling of it
+        log.warning(
+            "after_run_failed", run_id=summary.run_id, error=redact(f"{type(exc).__name__}: {exc}")
+        )
 
 
 async def _start_or_resume(

@@ -106,3 +106,12 @@ def prune(report_dir: Path, keep: int) -> list[PastRun]:
         for run in removed:
             shutil.rmtree(run.path)
     return removed
+
+
+def removed_lines(removed: list[PastRun], keep: int) -> list[str]:
+    """What `prune` removed, as lines for people."""
+    if not removed:
+        return [f"nothing to remove: {keep} or fewer runs"]
+    lines = [f"removed {len(removed)} run folder{'s' if len(removed) != 1 else ''}:"]
+    lines += [f"  {r.path}  ({r.started}, {r.verdict})" for r in removed]
+    return lines

@@ -143,7 +143,37 @@ async def tell(
     return list(await asyncio.gather(*jobs))
 
 
-def notify_run(
+def check_notify(notify: Notify, env: Mapping[str, str], source: str = "the playbook") -> None:
+    """A [notify] webhook needs its signing secret in `env`, e-mail its SMTP server: ConfigError
+    (naming the file and the variable, never a value) when either is missing. Checked before
+    anything is sent, as the CRM webhook's."""
+    name = notify.secret_env
+    if notify.webhook_url and name and not env.get(name):
+        raise ConfigError(
+            f"{source}: notify.webhook_url is set but the environment variable {name} "
+            "(notify.secret_env) is empty or unset; export the signing secret and try again"
+        )
+    if notify.email_to:
+        try:
+            smtp_from_env(env)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+
+
+def _remembered(
+    summary_path: Path, problems: Sequence[RowResult], store: PortalStore
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The run's summary.json, and since when each of its failed rows has been failing (its
+    failed rows remembered for the portal)."""
+    document: dict[str, Any] = json.loads(summary_path.read_text(encoding="utf-8"))
+    try:
+        return document, remember_failures(store, document, problems)
+    except OSError as exc:  # a state folder that cannot be written: told, the run stands
+        log.warning("notify_failed", run_id=document["run_id"], error=str(exc))
+        return document, {}
+
+
+async def notify_after_run(
     notify: Notify,
     summary_path: Path,
     problems: Sequence[RowResult],
@@ -152,16 +182,12 @@ def notify_run(
 ) -> list[dict[str, Any]]:
     """After a run (its summary.json written, exit code included): remember its failed rows
     for the portal, tell [notify] if wanted, and note each outcome in summary.json ("notify")
-    and the log. The outcomes; none when nothing was sent."""
-    document = json.loads(summary_path.read_text(encoding="utf-8"))
-    try:
-        since = remember_failures(store, document, problems)
-    except OSError as exc:  # a state folder that cannot be written: told, the run stands
-        log.warning("notify_failed", run_id=document["run_id"], error=str(exc))
-        since = {}
+    and the log. The outcomes; none when nothing was sent. Run by runs/after_run.py, for
+    `bulk-onboard run` as for each portal of a fleet."""
+    document, since = _remembered(summary_path, problems, store)
     if not wanted(notify, str(document["verdict"])):
         return []
-    outcomes = asyncio.run(tell(notify, message(document, problems, since), env))
+    outcomes = await tell(notify, message(document, problems, since), env)
     for outcome in outcomes:
         fields = {k: v for k, v in outcome.items() if k in ("channel", "to", "error")}
         if outcome["sent"]:

@@ -77,6 +77,7 @@ WHOLE_RUNS = frozenset(
         "test_fleet_run.py",
         "test_fleet_edges.py",
         "test_fleet_nights.py",
+        "test_fleet_notify.py",
         "test_fleet_validate.py",
         "test_runs_apart.py",
         "test_worker.py",

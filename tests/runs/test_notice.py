@@ -8,7 +8,7 @@ import pytest
 
 from bulk_onboard.errors import ConfigError
 from bulk_onboard.playbook.reader import Notify, load_playbook
-from bulk_onboard.runs.notice import notify_run, wanted
+from bulk_onboard.runs.notice import notify_after_run, wanted
 from bulk_onboard.runs.notice_mail import Smtp, mail_message, smtp_from_env
 from bulk_onboard.runs.portal_memory import FAILING, note_failing_rows
 from bulk_onboard.state.store import FolderStore
@@ -97,11 +97,11 @@ def test_the_mail_says_the_run_its_failed_rows_and_the_report() -> None:
     assert "report: reports/r1/report.xlsx" in text
 
 
-def test_a_state_folder_that_cannot_be_written_does_not_stop_the_notification(
+async def test_a_state_folder_that_cannot_be_written_does_not_stop_the_notification(
     tmp_path: Path,
 ) -> None:
     summary = tmp_path / "summary.json"
     summary.write_text('{"run_id": "r1", "started": "t", "verdict": "ok"}')
     blocked = tmp_path / "file"
     blocked.write_text("")  # a file where the portal's folder would be
-    assert notify_run(Notify(), summary, [], FolderStore(blocked / "portal"), {}) == []
+    assert await notify_after_run(Notify(), summary, [], FolderStore(blocked / "portal"), {}) == []
