@@ -95,6 +95,10 @@ EVENTS: frozenset[str] = frozenset(
         # who is told how the run ended ([notify])
         "notify_sent",  # run_id, to
         "notify_failed",  # run_id, to, error: the run's outcome is not changed
+        # what follows a run (runs/after_run.py): [runs] keep, and the fleet's after-run work
+        "runs_pruned",  # run_id, keep, removed
+        "runs_not_pruned",  # run_id, error: another run holds the report folder
+        "after_run_failed",  # run_id, error: a portal's after-run work broke; its outcome stands
         # a fleet of portals (fleet/)
         "portal_finished",  # portal, state, verdict, run_id
         "portal_failed",  # portal, error: a portal's run broke; the others go on

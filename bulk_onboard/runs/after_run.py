@@ -7,9 +7,10 @@ report folder another run holds, is logged and returned for saying, never raised
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import structlog
 
@@ -17,12 +18,23 @@ from bulk_onboard.errors import ConfigError, RunLocked
 from bulk_onboard.playbook.reader import Playbook
 from bulk_onboard.runs.history import PastRun, prune, removed_lines
 from bulk_onboard.runs.notice import notify_after_run
+from bulk_onboard.runs.report import RowResult
 from bulk_onboard.state.store import PortalStore
 
-if TYPE_CHECKING:
-    from bulk_onboard.engine.root import RunSummary
-
 log = structlog.get_logger("bulk_onboard")
+
+
+class Ended(Protocol):
+    """What the after-run work reads of a run that has ended (engine/root.py's RunSummary)."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def run_dir(self) -> Path: ...
+
+    @property
+    def problems(self) -> Sequence[RowResult]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +63,7 @@ class AfterRun:
 
 
 async def after_run(
-    playbook: Playbook, summary: RunSummary, store: PortalStore, env: Mapping[str, str]
+    playbook: Playbook, summary: Ended, store: PortalStore, env: Mapping[str, str]
 ) -> AfterRun:
     """Once the run has ended (its summary.json written): its failed rows remembered in the
     portal's `store`, [notify] told, [runs] keep applied; from inside a running loop."""

@@ -228,5 +228,5 @@ async def test_the_leases_beats_share_the_runs_places_in_flight(
         counted = await admin(sb, "GET", "/sandbox/requests")
     assert exit_code(summary) == 0
     assert counted["peakInflight"]["write"] == 15  # the run's writes filled the places
-    assert summary.document["requests"]["lease_requests"] >= 10  # beats all along
+    assert summary.document["requests"]["lease_requests"] >= 5  # beats all along
     assert counted["rejected"]["concurrency"] == 0, counted["rejected"]
