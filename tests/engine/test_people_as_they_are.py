@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import functools
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,6 @@ import aiohttp
 import pytest
 from click.testing import CliRunner
 
-from bulk_onboard import config
-from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.cli.commands import main
 from bulk_onboard.sandbox import Sandbox
 from tests.engine.portal_checks import write_clients
@@ -256,13 +253,10 @@ async def test_people_as_the_portal_has_them(sandbox: Sandbox, tmp_path: Path) -
     await assert_clean(sandbox)
 
 
+@pytest.mark.usefixtures("short_backoff")  # the share's six 5xx exhaust the six attempts
 async def test_a_person_of_a_client_whose_share_failed_is_told_so(
-    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    # The share's six 5xx exhaust the default six attempts; what is tested is what the person's
-    # row is told, not the default backoff between them (about 8 s in all): it is cut short.
-    fast = functools.partial(RetryPolicy, base_delay=0.01, max_delay=0.05)
-    monkeypatch.setattr(config, "RetryPolicy", fast)
     clients = write_clients(
         tmp_path / "clients.csv", [("C-1", "Acme", "contact@acme.example.com", MANAGER)]
     )
