@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 import structlog
 
 from bulk_onboard import config
+from bulk_onboard.backoff import RetryPolicy
 from bulk_onboard.sandbox import Sandbox
 
 # The shared helpers assert too: their failures are explained like a test's own.
@@ -51,3 +53,13 @@ def portal_lease_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs take no lease on the portal (its marker writes and settle) unless a test of the
     lease turns it on (tests/engine/test_lease*.py): the other suites count writes and time."""
     monkeypatch.setenv(config.PORTAL_LEASE_ENV, "off")
+
+
+@pytest.fixture
+def short_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run in this process retry after at most 0.05 s instead of the default backoff
+    (0.5 s doubled each time): for tests of what failed or lost answers lead to, where the
+    waits between attempts are not what is tested. The attempts and other bounds are the
+    defaults."""
+    fast = functools.partial(RetryPolicy, base_delay=0.01, max_delay=0.05)
+    monkeypatch.setattr(config, "RetryPolicy", fast)

@@ -26,7 +26,7 @@ from bulk_onboard.sandbox import Sandbox
 from tests.engine.portal_checks import MARIA, last_run, report_rows, write_clients
 from tests.helpers import FakeClock, admin, assert_clean, settings_for
 
-WINDOW = 3  # --request-timeout: how long the lost write may land
+WINDOW = 2  # --request-timeout: how long the lost write may land
 
 
 def test_the_waiting_text_counts_writes_and_whole_seconds() -> None:

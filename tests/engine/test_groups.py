@@ -110,6 +110,7 @@ async def test_groups_made_once_joined_shared_silently_rerun_and_undo(
     assert code == 0 and "undone: nothing" in again, again
 
 
+@pytest.mark.usefixtures("short_backoff")
 async def test_lost_answers_make_no_group_twice(sandbox: Sandbox, tmp_path: Path) -> None:
     users = "email,first_name,last_name,groups\n" + "".join(
         f"p{n}@acme.example,Pat,Num{chr(65 + n)},Ops\n" for n in range(4)

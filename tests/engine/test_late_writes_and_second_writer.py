@@ -92,6 +92,7 @@ async def test_writes_applied_after_the_client_gave_up_are_found_not_made_again(
     await assert_clean(sandbox)
 
 
+@pytest.mark.usefixtures("short_backoff")
 async def test_a_link_another_writer_made_meanwhile_is_used_not_refused(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:

@@ -179,6 +179,7 @@ async def test_a_room_onboarded_before_the_memory_is_learnt_from_the_runs_journa
     assert memory.exists()
 
 
+@pytest.mark.usefixtures("short_backoff")
 async def test_changes_whose_answers_were_lost_are_still_said_and_done_once(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:

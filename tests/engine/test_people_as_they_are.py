@@ -253,6 +253,7 @@ async def test_people_as_the_portal_has_them(sandbox: Sandbox, tmp_path: Path) -
     await assert_clean(sandbox)
 
 
+@pytest.mark.usefixtures("short_backoff")  # the share's six 5xx exhaust the six attempts
 async def test_a_person_of_a_client_whose_share_failed_is_told_so(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:

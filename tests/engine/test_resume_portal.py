@@ -39,6 +39,7 @@ async def test_a_run_is_not_resumed_on_another_portal(sandbox: Sandbox, tmp_path
     assert code == 0, output
 
 
+@pytest.mark.usefixtures("short_backoff")
 async def test_a_run_that_never_reached_its_portal_resumes_on_the_right_address(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:

@@ -67,6 +67,7 @@ async def test_a_rename_whose_answer_was_lost_is_an_update(
     assert room["title"] == "Client - Acme Corp"
 
 
+@pytest.mark.usefixtures("short_backoff")
 async def test_a_share_whose_answer_was_lost_journals_whom_it_added_and_invited(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
