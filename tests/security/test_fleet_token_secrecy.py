@@ -96,7 +96,8 @@ async def test_fleet_commands_keep_every_token_out(
         **{f"state {k}": v for k, v in artefacts(state_dir).items()},
         **redis_values(shared, made),
     }
-    shared.delete(*made)
+    if made:  # another suite sharing this Redis may have removed them already
+        shared.delete(*made)
     # the places searched are the real ones
     assert {"fleet.json", "fleet.html", "fleet-outcome.json", "journal.jsonl"} <= set(texts)
     assert "state fleet-portal.json" in texts
