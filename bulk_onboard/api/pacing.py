@@ -5,9 +5,10 @@ One `Pacer` for a whole run; every attempt (retries included) takes a permit fro
 The portal's sliding window (docspace-api.md section 7: 1,500 requests a minute per API user,
 the limit set by the portal's admin, the window a server constant of 60 s) refuses a request
 over its limit with 429, `X-RateLimit-Limit: L` and `X-RateLimit-Remaining: 0`, and no
-Retry-After. The tool knows what it sent: it keeps the send times of the last window, and once
-a refusal named L it never sends a request that would make more than L less a margin in any
-window of W seconds (60, or `--rate-window`). The window's edge is used, not a smoothed rate:
+Retry-After. The tool knows what it sent: it keeps the send times of the last window (an
+answered request's answer time: the portal logged it no later), and once a refusal named L it
+never sends a request that would make more than L less a margin in any window of W seconds
+(60, or `--rate-window`). The window's edge is used, not a smoothed rate:
 a freed place in the window goes at once.
 
 What the pacer believes is a `Belief` in one of four named states; every change of it is a
@@ -312,9 +313,17 @@ class Pacer:
         return count_since(self._sent, self._clock() - self.belief.window)
 
     def answered(self, sent_at: float | None) -> None:
-        """The request sent at `sent_at` was answered, not refused."""
+        """The request sent at `sent_at` was answered, not refused. It stays in the mirrored
+        window from its answer on: the portal logged it somewhere between the send and the
+        answer, so a window counted from the answer ends no earlier than the portal's. Counted
+        from the send, a request that reached the portal a little late (a busy machine, a slow
+        connection) left the portal's window later than ours, and the request sent into the
+        place it seemed to free was refused."""
         if sent_at is None:
             return
+        with contextlib.suppress(ValueError):
+            self._sent.remove(sent_at)
+            self._sent.append(self._clock())  # the latest time there is: still in order
         self._accepted.append(sent_at)
         if sent_at == self._probe_at and self.belief.limit is not None:
             self._probe_at = None

@@ -302,3 +302,19 @@ def test_the_limits_line_says_how_the_run_kept_to_the_window(
     rate: dict[str, Any], line: str
 ) -> None:
     assert limits_lines({"rate": rate}) == [f"limits: {line}"]
+
+
+async def test_a_request_answered_late_leaves_the_window_from_its_answer(
+    fake_time: FakeTime,
+) -> None:
+    """The portal logs a request somewhere between its send and its answer: the mirrored
+    window counts it from the answer, so its place frees no earlier than the portal's (from
+    the send, a request that reached the portal late freed a place the portal still held)."""
+    pacer = Pacer(clock=fake_time.clock, sleep=fake_time.sleep, window=10.0)
+    sent = await pacer.acquire()
+    fake_time.now = sent + 3.0
+    pacer.answered(sent)
+    fake_time.now = sent + 11.0  # past its send's window, within its answer's
+    assert pacer.ours_in_window() == 1
+    fake_time.now = sent + 13.1
+    assert pacer.ours_in_window() == 0
