@@ -22,7 +22,6 @@ import aiohttp
 from bulk_onboard.api import bodies
 from bulk_onboard.api.changes import RoomAndPeopleChanges
 from bulk_onboard.api.groups import GroupCalls
-from bulk_onboard.api.inflight import Lanes
 from bulk_onboard.api.limits import ClientStats, Throttle
 from bulk_onboard.api.models import SEARCH_ACTIVE as SEARCH_ACTIVE
 from bulk_onboard.api.models import SEARCH_ANY as SEARCH_ANY
@@ -32,6 +31,7 @@ from bulk_onboard.api.portal import PortalCalls
 from bulk_onboard.api.session import Params
 from bulk_onboard.api.templates import RoomTemplateCalls
 from bulk_onboard.api.transport import Transport
+from bulk_onboard.api.user_limits import UserLimits
 from bulk_onboard.api.wire import path_id
 from bulk_onboard.backoff import Clock, RetryPolicy
 from bulk_onboard.config import Settings
@@ -87,7 +87,7 @@ class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, RoomTemplateCalls, Portal
         throttle: Throttle | None = None,
         clock: Clock = time.monotonic,
         log_limits: bool = True,
-        lanes: Lanes | None = None,
+        shared: UserLimits | None = None,
     ) -> None:
         self._transport = Transport(
             settings,
@@ -95,7 +95,7 @@ class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, RoomTemplateCalls, Portal
             throttle=throttle,
             clock=clock,
             log_limits=log_limits,
-            lanes=lanes,
+            shared=shared,
         )
 
     async def __aenter__(self) -> Self:
@@ -118,9 +118,9 @@ class DocSpaceClient(RoomAndPeopleChanges, GroupCalls, RoomTemplateCalls, Portal
         return self._transport.stats
 
     @property
-    def lanes(self) -> Lanes:
-        """Its in-flight caps, for another client of the same run to share."""
-        return self._transport.lanes
+    def shared(self) -> UserLimits:
+        """Its pacer and in-flight caps, for another client of the same run to share."""
+        return self._transport.shared
 
     @property
     def retry_policy(self) -> RetryPolicy:

@@ -154,12 +154,3 @@ class InflightCap:
             "decreases": self.decreases,
             "known_good": self.known_good,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Lanes:
-    """The in-flight caps of one API user on one portal: reads and writes. Clients of one
-    run share them (the run's and its lease's): the portal counts their requests together."""
-
-    reads: InflightCap
-    writes: InflightCap

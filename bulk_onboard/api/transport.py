@@ -34,11 +34,12 @@ import aiohttp
 import structlog
 
 from bulk_onboard.api import metering, retrying, wire
-from bulk_onboard.api.inflight import InflightCap, Lanes, Slot
+from bulk_onboard.api.inflight import InflightCap, Slot
 from bulk_onboard.api.limits import ClientStats, PauseGate, Throttle
 from bulk_onboard.api.outage import OutageGate
 from bulk_onboard.api.pacing import Pacer, refusal_of
 from bulk_onboard.api.session import Params, PortalSession
+from bulk_onboard.api.user_limits import UserLimits
 from bulk_onboard.backoff import Clock
 from bulk_onboard.config import SERVER_READ_INFLIGHT, SERVER_WRITE_INFLIGHT, Settings
 from bulk_onboard.errors import (
@@ -66,11 +67,19 @@ class _Attempt:
         self.sent_at: float | None = None
 
 
-def lanes_for(settings: Settings) -> Lanes:
-    """The in-flight caps the settings give: reads as set, writes as set or the server's."""
+def user_limits_for(settings: Settings, clock: Clock) -> UserLimits:
+    """The limits the settings give: the pacer (`--rate`, `--rate-window`), reads in flight
+    as set, writes as set or the server's."""
     writes = settings.max_write_inflight or SERVER_WRITE_INFLIGHT
     reads = settings.max_read_inflight
-    return Lanes(
+    pacer = Pacer(
+        clock=clock,
+        sleep=settings.retry.sleep,
+        pinned=settings.requests_per_second,
+        window=settings.rate_window,
+    )
+    return UserLimits(
+        pacer,
         InflightCap("reads", start=reads, ceiling=reads),
         InflightCap("writes", start=writes, ceiling=writes),
     )
@@ -87,7 +96,7 @@ class Transport:
         throttle: Throttle | None = None,
         clock: Clock = time.monotonic,
         log_limits: bool = True,
-        lanes: Lanes | None = None,
+        shared: UserLimits | None = None,
     ) -> None:
         self.settings = settings
         self._log_limits = log_limits  # limits_final at close: the run's client alone says it
@@ -95,16 +104,12 @@ class Transport:
         self.stats = ClientStats()
         self._token = settings.token.reveal()
         register_secret(self._token)
-        self.pacer = Pacer(
-            clock=clock,
-            sleep=self.policy.sleep,
-            pinned=settings.requests_per_second,
-            window=settings.rate_window,
-        )
+        # the window and the places in flight, shared with the run's other client
+        self.shared = shared or user_limits_for(settings, clock)
+        self.pacer = self.shared.pacer
         self._throttle: Throttle = throttle or self.pacer
         self._clock = clock
-        self.lanes = lanes or lanes_for(settings)  # shared with the run's other client
-        self._reads, self._writes = self.lanes.reads, self.lanes.writes
+        self._reads, self._writes = self.shared.reads, self.shared.writes
         self.gate = PauseGate(clock=clock, sleep=self.policy.sleep, stats=self.stats)
         self.outage = OutageGate(
             clock=clock,

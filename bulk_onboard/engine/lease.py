@@ -42,9 +42,9 @@ from typing import Protocol
 import structlog
 
 from bulk_onboard.api.client import DocSpaceClient
-from bulk_onboard.api.inflight import Lanes
 from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.models import DatedFolder, Item, MyDocuments
+from bulk_onboard.api.user_limits import UserLimits
 from bulk_onboard.config import Settings
 from bulk_onboard.errors import BulkOnboardError, PermanentError, RunLocked
 
@@ -61,12 +61,11 @@ _HOST_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 @dataclass(frozen=True, slots=True)
 class Leased:
     """What the run takes from its lease's client: its counters (summary.json's
-    `lease_requests`) and its in-flight caps, which the run's client shares: the portal counts
-    one API user's requests in flight together (docspace-api.md 7), and a beat sent while the
-    run's writes fill the 15 places was refused, again and again on a slow portal."""
+    `lease_requests`) and its limits, which the run's client shares (api/user_limits.py): the
+    portal counts one API user's requests together, in its window and in flight."""
 
     stats: ClientStats
-    lanes: Lanes
+    shared: UserLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,11 +311,11 @@ async def portal_lease(
             raise
         except BulkOnboardError as exc:
             log.warning("portal_lease_unavailable", portal=settings.portal_url, error=str(exc))
-            yield Leased(client.stats, client.lanes)
+            yield Leased(client.stats, client.shared)
             return
         beats = asyncio.create_task(lease.keep(on_lost), name="portal-lease")
         try:
-            yield Leased(client.stats, client.lanes)
+            yield Leased(client.stats, client.shared)
         finally:
             beats.cancel()
             with suppress(asyncio.CancelledError):

@@ -27,9 +27,9 @@ from structlog.contextvars import bound_contextvars
 
 from bulk_onboard.api import inflight, metering
 from bulk_onboard.api.client import DocSpaceClient
-from bulk_onboard.api.inflight import Lanes
 from bulk_onboard.api.limits import ClientStats
 from bulk_onboard.api.protocol import PortalClient
+from bulk_onboard.api.user_limits import UserLimits
 from bulk_onboard.config import Settings
 from bulk_onboard.crm.deliver import CrmDelivery
 from bulk_onboard.crm.ledger import LEDGER_NAME, Ledger
@@ -137,7 +137,7 @@ class Outside:
     stop: Stop
     env: Mapping[str, str] | None = None
     client: PortalClient | None = None
-    lanes: Lanes | None = None  # in-flight caps shared with the lease's client
+    shared: UserLimits | None = None  # the pacer and caps shared with the lease's client
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +167,9 @@ async def run(
     """Onboard every planned row of the job; write journal, report and summary into its
     folder. `client` replaces the real portal client (the dry run's planning client); `lease`
     is the portal's lease's client (engine/lease.py): its requests are counted apart, its
-    in-flight caps are the run client's too."""
+    pacer and in-flight caps are the run client's too."""
     began = (datetime.now(UTC), time.monotonic())
-    outside = Outside(progress, stop, env, client, lease.lanes if lease is not None else None)
+    outside = Outside(progress, stop, env, client, lease.shared if lease is not None else None)
     job = held_back(settings, job)
     report, rows = open_rows(job, progress)
     timeline = Timeline()
@@ -234,7 +234,7 @@ async def build(
     """Open what the run talks to (on `stack`) and put the run together."""
     portal: PortalClient
     if outside.client is None:
-        portal = await stack.enter_async_context(DocSpaceClient(settings, lanes=outside.lanes))
+        portal = await stack.enter_async_context(DocSpaceClient(settings, shared=outside.shared))
     else:
         portal = outside.client
     mirror = journal_mirror(settings, job.run_id, job.run_dir)  # shared state: resumable elsewhere

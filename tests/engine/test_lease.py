@@ -230,3 +230,26 @@ async def test_the_leases_beats_share_the_runs_places_in_flight(
     assert counted["peakInflight"]["write"] == 15  # the run's writes filled the places
     assert summary.document["requests"]["lease_requests"] >= 5  # beats all along
     assert counted["rejected"]["concurrency"] == 0, counted["rejected"]
+
+
+async def test_the_leases_beats_spend_the_runs_window_not_behind_its_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The portal's window counts the lease's beats with the run's requests: one pacer keeps
+    both within it. With a pacer of its own, the lease's client grew its rate against a window
+    the run's requests filled, and was refused again and again."""
+    monkeypatch.setattr(lease, "TIMING", LeaseTiming(refresh_every=0.1, stale_after=60.0))
+    files = write_population(tmp_path / "in", 30, 0)
+    intake = load_intake(list(files[:1]), load_playbook(None))
+    config = SandboxConfig(
+        db=":memory:", latency_ms=5, fileop_ms=0, rate_limit=True, window_limit=60,
+        window_seconds=1.0,
+    )  # fmt: skip
+    async with seeded_sandbox(config) as sb:
+        settings = settings_for(sb, tmp_path / "reports", rate=None, rate_window=1.0)
+        summary = await modes.start(settings, intake, progress=NoProgress(), stop=Stop())
+        counted = await admin(sb, "GET", "/sandbox/requests")
+    assert exit_code(summary) == 0
+    assert summary.document["requests"]["lease_requests"] >= 5
+    # the first wall and a probe or two (apart, the pacers refused 766 of 1,021)
+    assert counted["rejected"]["window"] <= 0.1 * counted["total"], counted
