@@ -61,3 +61,15 @@ def write_workbook(path: Path, sheets: dict[str, list[list[str]]]) -> Path:
             sheet.append(row)
     book.save(path)
     return path
+
+
+def nightly_sheet(folder: Path, failing: bool) -> Path:
+    """A clients sheet of one client that onboards, and with `failing` one whose manager has
+    no account (the row fails every night): the nights of [notify]'s tests."""
+    lines = ["client_id,client_name,client_email,manager_email"]
+    lines.append("C-1,Fine,ok@acme.example.com,maria@northwind.example")
+    if failing:
+        lines.append("C-2,Orphan,c2@acme.example.com,nobody@northwind.example")
+    path = folder / ("failing.csv" if failing else "clean.csv")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

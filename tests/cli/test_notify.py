@@ -18,6 +18,7 @@ import pytest
 from bulk_onboard.runs.history import past_runs
 from bulk_onboard.sandbox import Sandbox
 from tests.helpers import admin, invoke
+from tests.sheets import nightly_sheet
 
 pytestmark = pytest.mark.e2e  # whole runs against the sandbox
 
@@ -25,13 +26,7 @@ SECRET = "whsec-notify-test"
 
 
 def _sheet(tmp_path: Path, failing: bool) -> str:
-    lines = ["client_id,client_name,client_email,manager_email"]
-    lines.append("C-1,Fine,ok@acme.example.com,maria@northwind.example")
-    if failing:  # a manager with no account: the row fails every night
-        lines.append("C-2,Orphan,c2@acme.example.com,nobody@northwind.example")
-    path = tmp_path / ("failing.csv" if failing else "clean.csv")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(path)
+    return str(nightly_sheet(tmp_path, failing))
 
 
 def _playbook(tmp_path: Path, sb: Sandbox, on: str = "failures") -> str:

@@ -27,6 +27,7 @@ from bulk_onboard.state.store import redis_prefix
 from tests.fleet.conftest import write_fleet
 from tests.fleet.test_fleet_run import in_thread
 from tests.helpers import admin, seeded_sandbox
+from tests.sheets import nightly_sheet
 
 SECRET = "whsec-fleet-notify"
 SECRET_ENV = "FLEET_NOTIFY_SECRET"
@@ -40,13 +41,7 @@ async def two_portals() -> AsyncIterator[dict[str, Sandbox]]:
 
 
 def _sheet(folder: Path, failing: bool) -> Path:
-    lines = ["client_id,client_name,client_email,manager_email"]
-    lines.append("C-1,Fine,ok@acme.example.com,maria@northwind.example")
-    if failing:  # a manager with no account: the row fails every night
-        lines.append("C-2,Orphan,c2@acme.example.com,nobody@northwind.example")
-    path = folder / ("failing.csv" if failing else "clean.csv")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return nightly_sheet(folder, failing)
 
 
 def _playbook(folder: Path, webhook_url: str, keep: int | None = None) -> Path:
