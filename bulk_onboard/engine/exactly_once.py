@@ -135,7 +135,7 @@ class Look(Enum):
 
     def refused_twice(self) -> Look:
         """The look before a write the portal refuses to apply twice: a second account for
-        one e-mail address ("User with this email is already registered", docspace-api.md 6)
+        one e-mail address ("User with this email is already registered", docspace-api.md 5.6)
         or a second invitation link of a room (5.5). One look is enough: a lost write that
         lands after the one sent again is refused, not applied twice, so the row does not
         wait out the window."""
