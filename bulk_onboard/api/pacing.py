@@ -266,6 +266,10 @@ class Pacer:
         self.pinned = pinned
         self._next_at = -math.inf
         self._sent: deque[float] = deque()  # send times of the last window, none refused
+        # the same requests where the portal's window holds them no later: an answered one
+        # from its answer (what the window's places are counted by; `_sent` says what was
+        # sent when, for reading a refusal)
+        self._held: deque[float] = deque()
         self._accepted: deque[float] = deque()  # of them, those answered (in answer order)
         self._probe_at: float | None = None  # send time of the probe past the limit
         self._held_back = False  # the window held a request back since the belief changed
@@ -294,7 +298,7 @@ class Pacer:
                 # a pinned rate (--rate) holds beside a mirrored window, as does the growing one
                 paced = self.belief.state == PINNED or not self.belief.keeps_window
                 rate_wait = self._next_at - now if paced else 0.0
-                wait = max(rate_wait, window_wait(self.belief, self._sent, now))
+                wait = max(rate_wait, window_wait(self.belief, self._held, now))
                 if wait <= 0:
                     break
                 if self.belief.keeps_window:  # wake when the quiet spell ends: a probe is due
@@ -307,10 +311,11 @@ class Pacer:
                 self._change(after_probe_sent(self.belief, now))
             self._forget(now)
             self._sent.append(now)
+            self._held.append(now)
             return now
 
     def ours_in_window(self) -> int:
-        return count_since(self._sent, self._clock() - self.belief.window)
+        return count_since(self._held, self._clock() - self.belief.window)
 
     def answered(self, sent_at: float | None) -> None:
         """The request sent at `sent_at` was answered, not refused. It stays in the mirrored
@@ -322,8 +327,8 @@ class Pacer:
         if sent_at is None:
             return
         with contextlib.suppress(ValueError):
-            self._sent.remove(sent_at)
-            self._sent.append(self._clock())  # the latest time there is: still in order
+            self._held.remove(sent_at)
+            self._held.append(self._clock())  # the latest time there is: still in order
         self._accepted.append(sent_at)
         if sent_at == self._probe_at and self.belief.limit is not None:
             self._probe_at = None
@@ -338,6 +343,8 @@ class Pacer:
         if sent_at is not None:
             with contextlib.suppress(ValueError):
                 self._sent.remove(sent_at)
+            with contextlib.suppress(ValueError):
+                self._held.remove(sent_at)
         if limit is None:
             last_second = count_since(self._sent, now - 1.0)
             self._change(after_blind_refusal(self.belief, last_second, now))
@@ -376,7 +383,7 @@ class Pacer:
 
     def _forget(self, now: float) -> None:
         edge = now - self.belief.configured - SLACK
-        for times in (self._sent, self._accepted):
+        for times in (self._sent, self._held, self._accepted):
             while times and times[0] <= edge:
                 times.popleft()
 

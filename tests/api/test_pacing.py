@@ -318,3 +318,19 @@ async def test_a_request_answered_late_leaves_the_window_from_its_answer(
     assert pacer.ours_in_window() == 1
     fake_time.now = sent + 13.1
     assert pacer.ours_in_window() == 0
+
+
+async def test_a_refusal_counts_what_was_sent_before_it_whenever_that_was_answered(
+    fake_time: FakeTime,
+) -> None:
+    """A refusal is read against what the run had sent when the refused request went out
+    (near the limit: mirror the window; well under it: another client shares it), whenever
+    those requests were answered: 30 sent, the 31st refused, the 30 answered after it."""
+    pacer = Pacer(clock=fake_time.clock, sleep=fake_time.sleep, window=60.0)
+    sent = [await pacer.acquire() for _ in range(30)]
+    refused = await pacer.acquire()
+    fake_time.now = refused + 0.2
+    for at in sent:
+        pacer.answered(at)
+    pacer.refused(30, refused)
+    assert pacer.state()["mode"] == MIRRORING, pacer.state()
