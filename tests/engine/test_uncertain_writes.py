@@ -22,6 +22,12 @@ GROUPS = r"/api/2\.0/group$"
 WINDOW = 2  # --request-timeout: how long a lost write may still land
 
 
+def _done_at(reports: Path) -> dict[tuple[str, str], str]:
+    """When the last run journalled each (row, step)."""
+    lines = (last_run(reports) / "journal.jsonl").read_text().splitlines()
+    return {(e["row"], e["step"]): e["at"] for e in map(json.loads, lines)}
+
+
 async def run(sb: Sandbox, reports: Path, *args: str) -> tuple[int, str]:
     return await command(sb, reports, *args, "--log-format", "json", "--rate", "500")
 
@@ -194,10 +200,7 @@ async def test_clients_waiting_for_an_uncertain_manager_leave_the_workers_to_the
         "--request-timeout", str(WINDOW), "--concurrency", "1",
     )  # fmt: skip
     assert code == 0, output
-    journal = [
-        json.loads(line) for line in (last_run(reports) / "journal.jsonl").read_text().splitlines()
-    ]
-    done = {(e["row"], e["step"]): e["at"] for e in journal}
+    done = _done_at(reports)
     person = done[(f"user:{manager}", "group:Managers")]  # the manager's row settled
     assert done[("client:K-3", "link")] < person  # made while the manager was uncertain
     assert person < done[("client:K-1", "room")] and person < done[("client:K-2", "room")]
@@ -226,10 +229,7 @@ async def test_people_joining_a_new_room_are_made_once_it_is_there_not_after_its
     )
     assert code == 0, output
     assert output.count('"waits_s"') == 1  # the folder's create, not found at once
-    journal = [
-        json.loads(line) for line in (last_run(reports) / "journal.jsonl").read_text().splitlines()
-    ]
-    done = {(e["row"], e["step"]): e["at"] for e in journal}
+    done = _done_at(reports)
     person = done[("user:ana@people.example", "person")]
     row_end = max(at for (row, _), at in done.items() if row == "client:K-1")  # the folder
     assert done[("client:K-1", "room")] < person < row_end
